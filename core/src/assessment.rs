@@ -1,0 +1,128 @@
+//! The result of evaluating one firm: score, grade and every reason.
+//!
+//! These types are the published JSON contract (`docs/RULES.md`, "The
+//! result"). Decimals are strings so nothing is rounded on the way; maps are
+//! ordered (file order), so the same input always gives the same bytes.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::input::MissingTreatment;
+
+/// Which rule set produced a result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RulesetRef {
+    /// Rule set id.
+    pub id: String,
+    /// Rule set version.
+    pub version: String,
+    /// sha256 of the rule text (with its includes).
+    pub hash: String,
+}
+
+/// The assessment of one firm under one rule set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    /// The rule set.
+    pub ruleset: RulesetRef,
+    /// The date the assessment is made as of (YYYY-MM-DD).
+    pub as_of: String,
+    /// The score, after caps, rounding and clamping.
+    pub score: String,
+    /// The grade whose band holds the score, before overrides.
+    pub band_grade: String,
+    /// The final grade.
+    pub grade: String,
+    /// The final grade's label (Chinese).
+    pub grade_label: String,
+    /// The final grade's label in English, when the rule set has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade_label_en: Option<String>,
+    /// The final grade's colour, when the rule set has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade_color: Option<String>,
+    /// Every item that fired, in file order.
+    pub items: Vec<FiredItem>,
+    /// Every override whose condition held, in the order applied.
+    pub overrides: Vec<AppliedOverride>,
+    /// Firm-level derived values, in file order.
+    pub values: IndexMap<String, serde_json::Value>,
+    /// Inputs that were missing and what was done about them.
+    pub missing: Vec<MissingInput>,
+    /// Items skipped because an input they need is not applicable.
+    pub skipped: Vec<String>,
+    /// What it takes to reach the next better grade; `None` at the best grade.
+    pub next_grade: Option<NextGrade>,
+}
+
+/// An item that fired.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FiredItem {
+    /// Item id.
+    pub id: String,
+    /// Score group, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Points after the item's cap (and rounding at `item`).
+    pub points: String,
+    /// Points before the cap.
+    pub raw_points: String,
+    /// Label (Chinese).
+    pub label: String,
+    /// Label in English, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    /// The clause it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cite: Option<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+    /// How to fix it, in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice_en: Option<String>,
+}
+
+/// An override whose condition held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppliedOverride {
+    /// Override id.
+    pub id: String,
+    /// force, ceiling, floor or down.
+    pub action: String,
+    /// The grade before.
+    pub from: String,
+    /// The grade after.
+    pub to: String,
+    /// Why (Chinese).
+    pub reason: String,
+    /// Why, in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_en: Option<String>,
+    /// The clause it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cite: Option<String>,
+}
+
+/// A missing input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MissingInput {
+    /// Input name.
+    pub input: String,
+    /// What was done.
+    pub treatment: MissingTreatment,
+}
+
+/// The plan to reach the next better grade.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NextGrade {
+    /// The next better grade.
+    pub grade: String,
+    /// The smallest set of fired items whose removal reaches it; `None` when no set does.
+    pub needs: Option<Vec<String>>,
+    /// Overrides that hold the grade down when no set of items helps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// Whether `needs` is proven smallest (false: a greedy answer after a bounded search).
+    pub exact: bool,
+}

@@ -1,0 +1,38 @@
+//! `safegrade check`: load each rule file and print its diagnostics.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::files::{expand, read_rule_file};
+use super::Format;
+
+pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
+    let mut any_error = false;
+    let mut json_files = Vec::new();
+    for path in expand(paths)? {
+        let loaded = safegrade::load(&path, &read_rule_file);
+        let n_errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        let n_warnings = loaded.diagnostics.len() - n_errors;
+        any_error |= n_errors > 0;
+        match format {
+            Format::Human => {
+                for d in &loaded.diagnostics {
+                    eprint!("{}", loaded.sources.render(d));
+                    eprintln!();
+                }
+                let status = if n_errors > 0 { "FAILED" } else { "ok" };
+                println!("{path}: {status} ({n_errors} errors, {n_warnings} warnings)");
+            }
+            Format::Json => {
+                let diagnostics: Vec<serde_json::Value> =
+                    loaded.diagnostics.iter().map(|d| loaded.sources.to_json(d)).collect();
+                json_files.push(serde_json::json!({ "file": path, "ok": n_errors == 0, "diagnostics": diagnostics }));
+            }
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "files": json_files }))?);
+    }
+    Ok(if any_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

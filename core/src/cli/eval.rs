@@ -1,0 +1,49 @@
+//! `safegrade eval`: evaluate one firm and print the result JSON.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+
+use super::files::{read_input, read_rule_file};
+
+/// Parses `--as-of`, defaulting to today's local date.
+pub(crate) fn as_of_date(s: Option<&str>) -> Result<NaiveDate> {
+    match s {
+        None => Ok(chrono::Local::now().date_naive()),
+        Some(s) => {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--as-of `{s}` is not a date YYYY-MM-DD"))
+        }
+    }
+}
+
+pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Result<ExitCode> {
+    let as_of = as_of_date(as_of)?;
+    let loaded = safegrade::load(rules_path, &read_rule_file);
+    let Some(rules) = loaded.rules else {
+        for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+            eprint!("{}", loaded.sources.render(d));
+        }
+        bail!("`{rules_path}` does not check; run `safegrade check {rules_path}`");
+    };
+    let text = read_input(input_path)?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("`{input_path}` is not valid JSON"))?;
+    match rules.assess_json(&json, as_of) {
+        Ok(res) => {
+            println!("{}", serde_json::to_string_pretty(&res)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            match &e {
+                safegrade::AssessError::Input { errors } => {
+                    for err in errors {
+                        eprintln!("error: {input_path}: {err}");
+                    }
+                }
+                safegrade::AssessError::Eval { error } => eprintln!("error: evaluation failed: {error}"),
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `safegrade test`: run the test cases embedded in rule files.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::files::{expand, read_rule_file};
+
+pub(crate) fn run(paths: &[String]) -> Result<ExitCode> {
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for path in expand(paths)? {
+        let loaded = safegrade::load(&path, &read_rule_file);
+        let Some(rules) = &loaded.rules else {
+            for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+                eprint!("{}", loaded.sources.render(d));
+            }
+            println!("{path}: FAILED to check");
+            broken += 1;
+            continue;
+        };
+        let locate = |span: safegrade::Span| {
+            let loc = loaded.sources.locate(span);
+            format!("{}:{}", loc.file, loc.line)
+        };
+        for outcome in safegrade::run_tests(rules, &locate) {
+            if outcome.passed() {
+                passed += 1;
+                println!("ok     {}  {}", outcome.location, outcome.name);
+            } else {
+                failed += 1;
+                println!("FAIL   {}  {}", outcome.location, outcome.name);
+                for f in &outcome.failures {
+                    println!("         {f}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if broken > 0 {
+        println!("{broken} rule files did not check");
+    }
+    Ok(if failed > 0 || broken > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

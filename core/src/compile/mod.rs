@@ -1,0 +1,1132 @@
+//! Stage 2, check: a parsed rule file to an immutable [`Plan`].
+//!
+//! The [`Compiler`] walks the document once, declaring inputs, lists, tables
+//! and functions, then lowers every expression (see `lower`), proves the
+//! grade bands (see `bands`) and collects every problem as a [`Diagnostic`]
+//! rather than stopping at the first. A plan is only built when there are no
+//! errors; warnings travel beside it.
+
+mod bands;
+mod lower;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
+use crate::input::{toml_to_json, value_from_json};
+use crate::plan::{
+    Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
+    Plan, RoundAt, Score, ScoreGroup, TableDef, Ty, ValueType,
+};
+use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
+use crate::syntax::expr::{parse_expr, Expr};
+use crate::syntax::string_content_offset;
+use crate::value::{RoundMode, Value};
+use lower::{Ctx, Deps, Scope};
+
+/// Default limit on records in one list of one firm.
+pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
+
+#[derive(Clone, Debug)]
+enum State {
+    Pending,
+    InProgress,
+    Done(Ty),
+}
+
+/// A rule file together with the files it includes, ready to compile.
+pub(crate) struct Unit<'a> {
+    pub(crate) file: FileId,
+    pub(crate) doc: &'a Document,
+    pub(crate) includes: Vec<(FileId, &'a Document)>,
+}
+
+pub(crate) struct Compiler<'a> {
+    sources: &'a SourceMap,
+    file: FileId,
+    pub(crate) diags: Vec<Diagnostic>,
+    pub(crate) enums: Vec<EnumDef>,
+    pub(crate) inputs: Vec<Field>,
+    pub(crate) input_index: HashMap<Arc<str>, u32>,
+    pub(crate) used_inputs: BTreeSet<u32>,
+    derived_src: Vec<(Arc<str>, FileId, &'a SValue)>,
+    derived_state: Vec<State>,
+    derived_nodes: Vec<Option<(Node, Deps)>>,
+    derived_eval_order: Vec<u32>,
+    pub(crate) derived_index: HashMap<Arc<str>, u32>,
+    lists: Vec<ListDef>,
+    list_derived_src: Vec<Vec<&'a SValue>>,
+    list_derived_state: Vec<Vec<State>>,
+    list_deps: Vec<BTreeSet<u32>>,
+    pub(crate) list_index: IndexMap<Arc<str>, u32>,
+    pub(crate) tables: Vec<TableDef>,
+    pub(crate) table_index: IndexMap<Arc<str>, u32>,
+    pub(crate) function_index: IndexMap<Arc<str>, u32>,
+    pub(crate) function_params: Vec<Vec<(Arc<str>, Ty)>>,
+    pub(crate) function_returns: Vec<Ty>,
+    pub(crate) function_calls: Vec<(u32, u32)>,
+    defined: HashMap<Arc<str>, Span>,
+}
+
+/// The result of compiling one rule set.
+pub(crate) struct Compiled {
+    pub(crate) plan: Option<Plan>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+fn label_of(t: &Text) -> Label {
+    match t {
+        Text::Plain(s) => Label { zh: s.clone(), en: None },
+        Text::Translated { zh, en } => Label { zh: zh.clone(), en: en.clone() },
+    }
+}
+
+fn name_ok(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Compiles a rule set document. `sources` holds the text of every file.
+pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled {
+    let mut c = Compiler {
+        sources,
+        file: unit.file,
+        diags: Vec::new(),
+        enums: Vec::new(),
+        inputs: Vec::new(),
+        input_index: HashMap::new(),
+        used_inputs: BTreeSet::new(),
+        derived_src: Vec::new(),
+        derived_state: Vec::new(),
+        derived_nodes: Vec::new(),
+        derived_eval_order: Vec::new(),
+        derived_index: HashMap::new(),
+        lists: Vec::new(),
+        list_derived_src: Vec::new(),
+        list_derived_state: Vec::new(),
+        list_deps: Vec::new(),
+        list_index: IndexMap::new(),
+        tables: Vec::new(),
+        table_index: IndexMap::new(),
+        function_index: IndexMap::new(),
+        function_params: Vec::new(),
+        function_returns: Vec::new(),
+        function_calls: Vec::new(),
+        defined: HashMap::new(),
+    };
+    let plan = c.run(unit);
+    let has_errors = c.diags.iter().any(Diagnostic::is_error);
+    Compiled { plan: if has_errors { None } else { plan }, diagnostics: c.diags }
+}
+
+impl<'a> Compiler<'a> {
+    fn span(&self, range: std::ops::Range<usize>) -> Span {
+        Span::new(self.file, range)
+    }
+
+    fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::error(code, Some(span), msg));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    fn define(&mut self, name: &SString, file: FileId, what: &str) -> bool {
+        let span = Span::new(file, name.span());
+        if !name_ok(name.get_ref()) {
+            self.error("R0202", span, format!("`{}` is not a valid name", name.get_ref())).help =
+                Some("names start with a letter and use letters, digits and `_`".into());
+            return false;
+        }
+        if matches!(
+            name.get_ref().as_str(),
+            "as_of"
+                | "and"
+                | "or"
+                | "not"
+                | "if"
+                | "then"
+                | "elif"
+                | "else"
+                | "in"
+                | "within"
+                | "where"
+                | "true"
+                | "false"
+        ) {
+            self.error("R0202", span, format!("`{}` is a reserved word", name.get_ref()));
+            return false;
+        }
+        if let Some(prev) = self.defined.get(name.get_ref().as_str()).copied() {
+            let loc = self.sources.locate(prev);
+            self.error("R0201", span, format!("{what} `{}` is defined twice", name.get_ref())).help =
+                Some(format!("the first definition is at {}:{}:{}", loc.file, loc.line, loc.column));
+            return false;
+        }
+        self.defined.insert(Arc::from(name.get_ref().as_str()), span);
+        true
+    }
+
+    /// Parses the expression held by a TOML value (a string, or a number or boolean literal).
+    fn parse_value_expr(&mut self, v: &SValue, file: FileId) -> Option<Expr> {
+        let span = Span::new(file, v.span());
+        match v.get_ref() {
+            toml::Value::String(s) => {
+                let offset = string_content_offset(self.sources.text(file), v.span().start);
+                match parse_expr(s, file, offset) {
+                    Ok(e) => Some(e),
+                    Err(d) => {
+                        self.diags.push(d);
+                        None
+                    }
+                }
+            }
+            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                let text = match v.get_ref() {
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    toml::Value::Boolean(b) => b.to_string(),
+                    _ => unreachable!("matched above"),
+                };
+                parse_expr(&text, file, span.start).ok().map(|mut e| {
+                    e.span = span;
+                    e
+                })
+            }
+            _ => {
+                self.error("R0003", span, "expected an expression (a string)");
+                None
+            }
+        }
+    }
+
+    fn decimal(&mut self, v: &SValue, file: FileId) -> Option<Decimal> {
+        let span = Span::new(file, v.span());
+        let text = match v.get_ref() {
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::String(s) => s.clone(),
+            _ => String::new(),
+        };
+        match text.trim().parse::<Decimal>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.error("R0003", span, "expected a number");
+                None
+            }
+        }
+    }
+
+    fn run(&mut self, unit: &Unit<'a>) -> Option<Plan> {
+        let d = unit.doc;
+        let meta = self.meta(d, unit)?;
+        let groups: Vec<(Arc<str>, Label, Option<Label>)> = d
+            .groups
+            .iter()
+            .map(|(k, g)| (Arc::from(k.get_ref().as_str()), label_of(&g.label), g.help.as_ref().map(label_of)))
+            .collect();
+        let group_names: Vec<Arc<str>> = groups.iter().map(|g| g.0.clone()).collect();
+
+        for (name, input) in &d.inputs {
+            if !self.define(name, self.file, "input") {
+                continue;
+            }
+            if let Some(field) = self.field(name, input, &group_names, true) {
+                self.input_index.insert(field.name.clone(), self.inputs.len() as u32);
+                self.inputs.push(field);
+            }
+        }
+        for (name, list) in &d.lists {
+            if !self.define(name, self.file, "list") {
+                continue;
+            }
+            self.declare_list(name, list, &group_names);
+        }
+        for (file, included) in unit.includes.iter().copied().chain(std::iter::once((unit.file, d))) {
+            for (name, table) in &included.tables {
+                if self.define(name, file, "table") {
+                    self.declare_table(name, table, file);
+                }
+            }
+            for (name, f) in &included.functions {
+                if self.define(name, file, "function") {
+                    self.declare_function(name, f, file);
+                }
+            }
+        }
+        for (name, v) in &d.derived {
+            if self.define(name, self.file, "derived value") {
+                let n = Arc::from(name.get_ref().as_str());
+                self.derived_index.insert(Arc::clone(&n), self.derived_src.len() as u32);
+                self.derived_src.push((n, self.file, v));
+                self.derived_state.push(State::Pending);
+                self.derived_nodes.push(None);
+            }
+        }
+        let functions = self.lower_functions(unit);
+        for l in 0..self.lists.len() {
+            for i in 0..self.list_derived_src[l].len() {
+                self.list_derived_type(l as u32, i);
+            }
+        }
+        for i in 0..self.derived_src.len() {
+            let span = Span::new(self.derived_src[i].1, self.derived_src[i].2.span());
+            self.derived_type(i as u32, span);
+        }
+        let score_groups = self.score_groups(d);
+        let items = self.items(d, &score_groups);
+        let score = self.score(d)?;
+        let grades = self.grades(d, &score);
+        let overrides = self.overrides(d, &grades);
+        self.lint_unused_inputs(d);
+
+        // Dependencies are resolved while every derived node is still here.
+        let items: Vec<Item> =
+            items.into_iter().map(|(item, deps)| Item { input_deps: self.transitive_inputs(&deps), ..item }).collect();
+        let overrides: Vec<Override> = overrides
+            .into_iter()
+            .map(|(o, deps)| Override { input_deps: self.transitive_inputs(&deps), ..o })
+            .collect();
+        let (score, base_deps) = score;
+        let score = Score { base_deps: self.transitive_inputs(&base_deps), ..score };
+        for l in 0..self.lists.len() {
+            self.lists[l].input_deps = self.list_deps[l].iter().copied().collect();
+        }
+        let derived_deps: Vec<Vec<u32>> = (0..self.derived_src.len())
+            .map(|i| {
+                let one = Deps { derived: BTreeSet::from([i as u32]), ..Deps::default() };
+                self.transitive_inputs(&one)
+            })
+            .collect();
+        let derived = derived_deps
+            .into_iter()
+            .enumerate()
+            .map(|(i, input_deps)| {
+                let (node, _) =
+                    self.derived_nodes[i].take().unwrap_or((Node::Fail(Arc::from("not checked")), Deps::default()));
+                Derived { name: self.derived_src[i].0.clone(), node, input_deps }
+            })
+            .collect();
+        Some(Plan {
+            meta,
+            enums: std::mem::take(&mut self.enums),
+            groups,
+            inputs: std::mem::take(&mut self.inputs),
+            lists: std::mem::take(&mut self.lists),
+            tables: std::mem::take(&mut self.tables),
+            functions,
+            derived,
+            derived_eval_order: std::mem::take(&mut self.derived_eval_order),
+            items,
+            score_groups,
+            score,
+            higher_is_better: bands::higher_is_better(&grades),
+            grades,
+            overrides,
+        })
+    }
+
+    fn meta(&mut self, d: &Document, unit: &Unit<'_>) -> Option<Meta> {
+        let Some(m) = &d.ruleset else {
+            self.diags.push(
+                Diagnostic::error("R0004", Some(self.span(0..0)), "missing the [ruleset] table")
+                    .with_help("a rule file starts with [ruleset] (id, name, version) or [scheme]"),
+            );
+            return None;
+        };
+        let m = m.get_ref();
+        let id = m.id.get_ref();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            self.error("R0202", self.span(m.id.span()), format!("`{id}` is not a valid rule set id")).help =
+                Some("use letters, digits, `-` and `_`".into());
+        }
+        let kind = m.kind.as_ref().map_or("custom".to_string(), |k| k.get_ref().clone());
+        if let Some(k) = &m.kind {
+            if !["risk", "credit", "blacklist", "classification", "custom"].contains(&k.get_ref().as_str()) {
+                self.error("R0203", self.span(k.span()), format!("unknown kind `{}`", k.get_ref())).help =
+                    Some("one of: risk, credit, blacklist, classification, custom".into());
+            }
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(self.sources.text(unit.file).as_bytes());
+        for (f, _) in &unit.includes {
+            hasher.update([0u8]);
+            hasher.update(self.sources.text(*f).as_bytes());
+        }
+        let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Some(Meta {
+            id: id.clone(),
+            name: label_of(&m.name),
+            version: m.version.get_ref().clone(),
+            kind,
+            hash,
+            effective_from: m.effective_from.map(|d| d.to_string()),
+            effective_to: m.effective_to.map(|d| d.to_string()),
+            sources: m.sources.clone(),
+            notes: m.notes.clone(),
+        })
+    }
+
+    /// Checks an input or list field declaration.
+    fn field(
+        &mut self,
+        name: &SString,
+        input: &toml::Spanned<doc::Input>,
+        groups: &[Arc<str>],
+        top_level: bool,
+    ) -> Option<Field> {
+        let i = input.get_ref();
+        let ty_span = self.span(i.ty.span());
+        let vtype = match i.ty.get_ref().as_str() {
+            "bool" => ValueType::Bool,
+            "integer" => ValueType::Integer,
+            "decimal" => ValueType::Decimal,
+            "date" => ValueType::Date,
+            "text" => ValueType::Text,
+            "uscc" => ValueType::Uscc,
+            "enum" => {
+                let mut options = Vec::new();
+                for o in &i.options {
+                    let o = o.get_ref();
+                    let id = o.id.get_ref();
+                    if options.iter().any(|(x, _): &(Arc<str>, Label)| &**x == id) {
+                        self.error("R0201", self.span(o.id.span()), format!("option `{id}` is listed twice"));
+                        continue;
+                    }
+                    options.push((Arc::from(id.as_str()), label_of(&o.label)));
+                }
+                if options.is_empty() {
+                    self.error("R0204", ty_span, format!("enum input `{}` has no options", name.get_ref())).help =
+                        Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
+                    return None;
+                }
+                self.enums.push(EnumDef { options });
+                ValueType::Enum(self.enums.len() as u32 - 1)
+            }
+            other => {
+                let hint = did_you_mean(other, ["bool", "integer", "decimal", "enum", "date", "text", "uscc"]);
+                self.error("R0204", ty_span, format!("unknown type `{other}`")).help = Some(match hint {
+                    Some(h) => format!("did you mean `{h}`?"),
+                    None => "one of: bool, integer, decimal, enum, date, text, uscc".into(),
+                });
+                return None;
+            }
+        };
+        if !matches!(vtype, ValueType::Enum(_)) && !i.options.is_empty() {
+            self.error("R0204", ty_span, "`options` only go with type \"enum\"");
+        }
+        let numeric = matches!(vtype, ValueType::Integer | ValueType::Decimal);
+        let mut bound = |c: &mut Self, v: &Option<SValue>, what: &str| -> Option<Decimal> {
+            let v = v.as_ref()?;
+            if !numeric {
+                c.error("R0204", c.span(v.span()), format!("`{what}` only goes with integer and decimal inputs"));
+                return None;
+            }
+            c.decimal(v, c.file)
+        };
+        let min = bound(self, &i.min, "min");
+        let max = bound(self, &i.max, "max");
+        if let (Some(a), Some(b)) = (min, max) {
+            if a > b {
+                self.error("R0205", self.span(input.span()), format!("`min` {a} is above `max` {b}"));
+            }
+        }
+        let allowed = i.allowed.as_ref().and_then(|list| {
+            if !numeric {
+                self.error("R0204", self.span(list.span()), "`allowed` only goes with integer and decimal inputs");
+                return None;
+            }
+            let vals: Vec<Decimal> = list.get_ref().iter().filter_map(|v| self.decimal(v, self.file)).collect();
+            if vals.is_empty() {
+                self.error("R0205", self.span(list.span()), "`allowed` lists no values");
+            }
+            Some(vals)
+        });
+        let group = i.group.as_ref().and_then(|g| {
+            if groups.iter().any(|x| **x == **g.get_ref()) {
+                Some(Arc::from(g.get_ref().as_str()))
+            } else {
+                let hint = did_you_mean(g.get_ref(), groups.iter().map(|s| &**s));
+                self.error("R0103", self.span(g.span()), format!("unknown question group `{}`", g.get_ref())).help =
+                    Some(hint.map_or("declare it under [groups]".into(), |h| format!("did you mean `{h}`?")));
+                None
+            }
+        });
+        let mut field = Field {
+            name: Arc::from(name.get_ref().as_str()),
+            vtype,
+            label: i.label.as_ref().map(label_of).unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+            help: i.help.as_ref().map(label_of),
+            group,
+            min,
+            max,
+            allowed,
+            max_len: i.max_len.as_ref().map(|m| *m.get_ref()),
+            missing: Missing::Required,
+            from: i.from.as_ref().map(|f| Arc::from(f.get_ref().as_str())),
+        };
+        if let Some(from) = &i.from {
+            let ok = from.get_ref().split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+            if !top_level || !ok {
+                self.error(
+                    "R0206",
+                    self.span(from.span()),
+                    "`from` names an earlier scheme step's result, such as \"risk.grade\"",
+                );
+            }
+        }
+        if let Some(m) = &i.missing {
+            field.missing = self.missing(m, &field, top_level)?;
+        }
+        Some(field)
+    }
+
+    fn missing(&mut self, m: &SValue, field: &Field, top_level: bool) -> Option<Missing> {
+        let span = self.span(m.span());
+        let res = match m.get_ref() {
+            toml::Value::String(s) if s == "required" => Missing::Required,
+            toml::Value::String(s) if s == "not_applicable" && top_level => Missing::NotApplicable,
+            toml::Value::Table(t) if t.len() == 1 && t.contains_key("default") => {
+                match value_from_json(&toml_to_json(&t["default"]), field, &self.enums) {
+                    Ok(v) => Missing::Default(v),
+                    Err(e) => {
+                        self.error("R0207", span, format!("the default does not fit the input: {e}"));
+                        return None;
+                    }
+                }
+            }
+            toml::Value::Table(t) if t.len() == 1 && t.contains_key("penalty") && top_level => {
+                let text = toml_to_json(&t["penalty"]).to_string().trim_matches('"').to_string();
+                match text.parse::<Decimal>() {
+                    Ok(d) => Missing::Penalty(d),
+                    Err(_) => {
+                        self.error("R0207", span, "the penalty must be a number of points");
+                        return None;
+                    }
+                }
+            }
+            _ => {
+                let allowed = if top_level {
+                    "\"required\", \"not_applicable\", { default = … } or { penalty = … }"
+                } else {
+                    "\"required\" or { default = … } (list fields)"
+                };
+                self.error("R0207", span, "unknown treatment of a missing answer").help =
+                    Some(format!("use {allowed}"));
+                return None;
+            }
+        };
+        Some(res)
+    }
+
+    fn declare_list(&mut self, name: &SString, list: &'a toml::Spanned<doc::List>, groups: &[Arc<str>]) {
+        let l = list.get_ref();
+        let mut fields = Vec::new();
+        let mut seen = HashMap::new();
+        for (fname, f) in &l.fields {
+            if !name_ok(fname.get_ref()) {
+                self.error("R0202", self.span(fname.span()), format!("`{}` is not a valid name", fname.get_ref()));
+                continue;
+            }
+            seen.insert(fname.get_ref().clone(), ());
+            if let Some(field) = self.field(fname, f, groups, false) {
+                fields.push(field);
+            }
+        }
+        let mut derived_names = Vec::new();
+        let mut derived_src = Vec::new();
+        for (dname, v) in &l.derived {
+            if !name_ok(dname.get_ref()) || seen.contains_key(dname.get_ref()) {
+                self.error(
+                    "R0201",
+                    self.span(dname.span()),
+                    format!("`{}` is already a field of this list, or not a valid name", dname.get_ref()),
+                );
+                continue;
+            }
+            seen.insert(dname.get_ref().clone(), ());
+            derived_names.push((Arc::from(dname.get_ref().as_str()), Node::Fail(Arc::from("not checked"))));
+            derived_src.push(v);
+        }
+        let group = l.group.as_ref().and_then(|g| {
+            if groups.iter().any(|x| **x == **g.get_ref()) {
+                Some(Arc::from(g.get_ref().as_str()))
+            } else {
+                self.error("R0103", self.span(g.span()), format!("unknown question group `{}`", g.get_ref()));
+                None
+            }
+        });
+        let idx = self.lists.len() as u32;
+        self.list_index.insert(Arc::from(name.get_ref().as_str()), idx);
+        self.list_derived_state.push(vec![State::Pending; derived_src.len()]);
+        self.list_derived_src.push(derived_src);
+        self.list_deps.push(BTreeSet::new());
+        self.lists.push(ListDef {
+            name: Arc::from(name.get_ref().as_str()),
+            label: l.label.as_ref().map(label_of).unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+            help: l.help.as_ref().map(label_of),
+            group,
+            max_records: l.max_records.as_ref().map_or(DEFAULT_MAX_RECORDS, |m| *m.get_ref()),
+            fields,
+            derived: derived_names,
+            derived_eval_order: Vec::new(),
+            input_deps: Vec::new(),
+        });
+    }
+
+    pub(crate) fn list_fields(&self, list: u32) -> Vec<String> {
+        let l = &self.lists[list as usize];
+        l.fields.iter().map(|f| f.name.to_string()).chain(l.derived.iter().map(|(n, _)| n.to_string())).collect()
+    }
+
+    /// The record slot and type of a field or per-record value, if `name` is one.
+    pub(crate) fn record_slot(&mut self, list: u32, name: &str, span: Span) -> Option<(u32, Ty)> {
+        let l = &self.lists[list as usize];
+        if let Some(i) = l.fields.iter().position(|f| &*f.name == name) {
+            return Some((i as u32, l.fields[i].vtype.ty()));
+        }
+        let n_fields = l.fields.len();
+        let i = l.derived.iter().position(|(n, _)| &**n == name)?;
+        let ty = match self.list_derived_type(list, i) {
+            Some(t) => t,
+            None => {
+                if matches!(self.list_derived_state[list as usize][i], State::InProgress) {
+                    self.error("R0208", span, format!("`{name}` depends on itself"));
+                }
+                Ty::Never
+            }
+        };
+        Some(((n_fields + i) as u32, ty))
+    }
+
+    fn list_derived_type(&mut self, list: u32, i: usize) -> Option<Ty> {
+        match &self.list_derived_state[list as usize][i] {
+            State::Done(t) => return Some(*t),
+            State::InProgress => return None,
+            State::Pending => {}
+        }
+        self.list_derived_state[list as usize][i] = State::InProgress;
+        let src = self.list_derived_src[list as usize][i];
+        let (node, ty) = match self.parse_value_expr(src, self.file) {
+            Some(e) => {
+                let mut deps = Deps::default();
+                let mut scope = Scope::new(Ctx::Record(list));
+                let res = self.lower(&e, &mut scope, &mut deps);
+                self.list_deps[list as usize].extend(deps.inputs.iter().copied());
+                res
+            }
+            None => (Node::Fail(Arc::from("not checked")), Ty::Never),
+        };
+        self.lists[list as usize].derived[i].1 = node;
+        self.lists[list as usize].derived_eval_order.push(i as u32);
+        self.list_derived_state[list as usize][i] = State::Done(ty);
+        Some(ty)
+    }
+
+    /// The type of a firm-level derived value, lowering it first if needed.
+    pub(crate) fn derived_type(&mut self, i: u32, use_span: Span) -> Option<Ty> {
+        match &self.derived_state[i as usize] {
+            State::Done(t) => return Some(*t),
+            State::InProgress => {
+                let name = self.derived_src[i as usize].0.clone();
+                self.error("R0208", use_span, format!("`{name}` depends on itself")).help =
+                    Some("derived values may use each other, but not in a cycle".into());
+                return None;
+            }
+            State::Pending => {}
+        }
+        self.derived_state[i as usize] = State::InProgress;
+        let (_, file, src) = self.derived_src[i as usize].clone();
+        let (node, ty, deps) = match self.parse_value_expr(src, file) {
+            Some(e) => {
+                let mut deps = Deps::default();
+                let (n, t) = self.lower(&e, &mut Scope::new(Ctx::Firm), &mut deps);
+                (n, t, deps)
+            }
+            None => (Node::Fail(Arc::from("not checked")), Ty::Never, Deps::default()),
+        };
+        if matches!(ty, Ty::List(_) | Ty::Table(_)) {
+            self.error("R0101", Span::new(file, src.span()), "a derived value cannot be a whole list or table");
+        }
+        self.derived_nodes[i as usize] = Some((node, deps));
+        self.derived_eval_order.push(i);
+        self.derived_state[i as usize] = State::Done(ty);
+        Some(ty)
+    }
+
+    fn transitive_inputs(&self, deps: &Deps) -> Vec<u32> {
+        let mut out: BTreeSet<u32> = deps.inputs.clone();
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<u32> = deps.derived.iter().copied().collect();
+        for l in &deps.lists {
+            out.extend(self.list_deps[*l as usize].iter().copied());
+        }
+        while let Some(d) = stack.pop() {
+            if !seen.insert(d) {
+                continue;
+            }
+            // Nodes already moved into the plan keep their deps in `Derived`; before that, here.
+            if let Some((_, dd)) = &self.derived_nodes[d as usize] {
+                out.extend(dd.inputs.iter().copied());
+                stack.extend(dd.derived.iter().copied());
+                for l in &dd.lists {
+                    out.extend(self.list_deps[*l as usize].iter().copied());
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn scalar_ty(&mut self, s: &SString, file: FileId) -> Option<Ty> {
+        Some(match s.get_ref().as_str() {
+            "bool" => Ty::Bool,
+            "integer" | "decimal" => Ty::Num,
+            "text" => Ty::Text,
+            "date" => Ty::Date,
+            other => {
+                self.error("R0204", Span::new(file, s.span()), format!("unknown type `{other}`")).help =
+                    Some("one of: bool, integer, decimal, text, date".into());
+                return None;
+            }
+        })
+    }
+
+    fn declare_table(&mut self, name: &SString, table: &toml::Spanned<doc::Table>, file: FileId) {
+        let t = table.get_ref();
+        let key_ty = match t.key.get_ref().as_str() {
+            "text" => Ty::Text,
+            "integer" | "decimal" => Ty::Num,
+            other => {
+                self.error("R0204", Span::new(file, t.key.span()), format!("unknown key type `{other}`")).help =
+                    Some("one of: text, integer, decimal".into());
+                Ty::Never
+            }
+        };
+        let columns: Vec<(Arc<str>, Ty)> = t
+            .columns
+            .iter()
+            .filter_map(|(c, ty)| Some((Arc::from(c.get_ref().as_str()), self.scalar_ty(ty, file)?)))
+            .collect();
+        if columns.is_empty() {
+            self.error("R0209", Span::new(file, table.span()), format!("table `{}` has no columns", name.get_ref()));
+        }
+        let mut rows: HashMap<Value, Arc<[Value]>> = HashMap::new();
+        for row in &t.rows {
+            let rspan = Span::new(file, row.span());
+            let r = row.get_ref();
+            let keys: Vec<&toml::Value> = match r.get("key") {
+                Some(toml::Value::Array(a)) => a.iter().collect(),
+                Some(k) => vec![k],
+                None => {
+                    self.error("R0209", rspan, "this row has no `key`");
+                    continue;
+                }
+            };
+            for k in r.keys() {
+                if k != "key" && !columns.iter().any(|(c, _)| &**c == k) {
+                    self.error("R0209", rspan, format!("this row has `{k}`, which is not a column of the table"));
+                }
+            }
+            let mut cells = Vec::new();
+            for (c, ty) in &columns {
+                match r.get(&**c).map(|v| cell_value(v, *ty)) {
+                    Some(Ok(v)) => cells.push(v),
+                    Some(Err(e)) => self.error("R0209", rspan, format!("column `{c}`: {e}")).help = None,
+                    None => self.error("R0209", rspan, format!("this row has no value for column `{c}`")).help = None,
+                }
+            }
+            if cells.len() != columns.len() {
+                continue;
+            }
+            let cells: Arc<[Value]> = cells.into();
+            for k in keys {
+                let key = match cell_value(k, key_ty) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.error("R0209", rspan, format!("key: {e}"));
+                        continue;
+                    }
+                };
+                if rows.insert(key.clone(), Arc::clone(&cells)).is_some() {
+                    self.error("R0201", rspan, format!("key `{key}` appears twice in table `{}`", name.get_ref()));
+                }
+            }
+        }
+        self.table_index.insert(Arc::from(name.get_ref().as_str()), self.tables.len() as u32);
+        self.tables.push(TableDef { name: Arc::from(name.get_ref().as_str()), key_ty, columns, rows });
+    }
+
+    fn declare_function(&mut self, name: &SString, f: &toml::Spanned<doc::Function>, file: FileId) {
+        let fd = f.get_ref();
+        let mut params = Vec::new();
+        for (p, ty) in &fd.params {
+            let t = self.scalar_ty(ty, file).unwrap_or(Ty::Never);
+            params.push((Arc::from(p.get_ref().as_str()), t));
+        }
+        let ret = self.scalar_ty(&fd.returns, file).unwrap_or(Ty::Never);
+        self.function_index.insert(Arc::from(name.get_ref().as_str()), self.function_params.len() as u32);
+        self.function_params.push(params);
+        self.function_returns.push(ret);
+    }
+
+    fn lower_functions(&mut self, unit: &Unit<'a>) -> Vec<FunctionDef> {
+        let mut out = Vec::new();
+        let all: Vec<(FileId, &SString, &toml::Spanned<doc::Function>)> = unit
+            .includes
+            .iter()
+            .copied()
+            .chain(std::iter::once((unit.file, unit.doc)))
+            .flat_map(|(file, d)| d.functions.iter().map(move |(n, f)| (file, n, f)))
+            .collect();
+        for (file, name, f) in all {
+            let Some(&idx) = self.function_index.get(name.get_ref().as_str()) else { continue };
+            if idx as usize != out.len() {
+                continue;
+            }
+            let ret = self.function_returns[idx as usize];
+            let body = match self.parse_value_expr(&f.get_ref().body, file) {
+                Some(e) => {
+                    let mut deps = Deps::default();
+                    let mut scope = Scope::new(Ctx::Function(idx));
+                    self.lower_as(&e, ret, &mut scope, &mut deps)
+                }
+                None => Node::Fail(Arc::from("not checked")),
+            };
+            out.push(FunctionDef {
+                name: Arc::from(name.get_ref().as_str()),
+                params: self.function_params[idx as usize].iter().map(|p| p.1).collect(),
+                body,
+            });
+            let _ = (file, name);
+        }
+        // Functions must not call themselves, directly or through others.
+        let n = out.len();
+        for start in 0..n as u32 {
+            let mut stack = vec![start];
+            let mut seen = BTreeSet::new();
+            while let Some(f) = stack.pop() {
+                for &(caller, callee) in &self.function_calls {
+                    if caller == f {
+                        if callee == start {
+                            let name = out[start as usize].name.clone();
+                            let span = self.defined.get(&name).copied().unwrap_or_default();
+                            self.error("R0208", span, format!("function `{name}` calls itself")).help =
+                                Some("functions cannot be recursive; the language has no loops".into());
+                            stack.clear();
+                            break;
+                        }
+                        if seen.insert(callee) {
+                            stack.push(callee);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cap_bounds(
+        &mut self,
+        cap: &Option<SValue>,
+        min: &Option<SValue>,
+        max: &Option<SValue>,
+    ) -> (Option<Decimal>, Option<Decimal>) {
+        let mut lo = min.as_ref().and_then(|v| self.decimal(v, self.file));
+        let mut hi = max.as_ref().and_then(|v| self.decimal(v, self.file));
+        if let Some(c) = cap {
+            if let Some(c) = self.decimal(c, self.file) {
+                if c < Decimal::ZERO {
+                    self.error("R0205", self.span(c_span(cap)), "`cap` is a size: write it without a sign");
+                }
+                lo = Some(lo.map_or(-c.abs(), |l| l.max(-c.abs())));
+                hi = Some(hi.map_or(c.abs(), |h| h.min(c.abs())));
+            }
+        }
+        (lo, hi)
+    }
+
+    fn score_groups(&mut self, d: &Document) -> Vec<ScoreGroup> {
+        let mut out = Vec::new();
+        for (name, g) in &d.score_groups {
+            let gg = g.get_ref();
+            let (min, max) = self.cap_bounds(&gg.cap, &gg.min, &gg.max);
+            if let (Some(a), Some(b)) = (min, max) {
+                if a > b {
+                    self.error("R0205", self.span(g.span()), format!("`min` {a} is above `max` {b}"));
+                }
+            }
+            out.push(ScoreGroup {
+                id: Arc::from(name.get_ref().as_str()),
+                label: gg
+                    .label
+                    .as_ref()
+                    .map(label_of)
+                    .unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+                min,
+                max,
+            });
+        }
+        out
+    }
+
+    fn items(&mut self, d: &Document, groups: &[ScoreGroup]) -> Vec<(Item, Deps)> {
+        let mut out = Vec::new();
+        let mut ids: HashMap<String, Span> = HashMap::new();
+        for item in &d.items {
+            let it = item.get_ref();
+            let id_span = self.span(it.id.span());
+            if let Some(prev) = ids.insert(it.id.get_ref().clone(), id_span) {
+                let loc = self.sources.locate(prev);
+                self.error("R0201", id_span, format!("item id `{}` is used twice", it.id.get_ref())).help =
+                    Some(format!("the first is at line {}", loc.line));
+            }
+            let group = it.group.as_ref().and_then(|g| {
+                let found = groups.iter().position(|x| *x.id == **g.get_ref());
+                if found.is_none() {
+                    let hint = did_you_mean(g.get_ref(), groups.iter().map(|x| &*x.id));
+                    self.error("R0103", self.span(g.span()), format!("unknown score group `{}`", g.get_ref())).help =
+                        Some(hint.map_or("declare it under [score_groups]".into(), |h| format!("did you mean `{h}`?")));
+                }
+                found.map(|i| i as u32)
+            });
+            let mut deps = Deps::default();
+            let when = it.when.as_ref().and_then(|w| {
+                let e = self.parse_value_expr(w, self.file)?;
+                Some(self.lower_as(&e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps))
+            });
+            let points = it.points.as_ref().and_then(|p| {
+                let e = self.parse_value_expr(p, self.file)?;
+                Some(self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps))
+            });
+            if it.when.is_none() && it.points.is_none() {
+                self.error("R0210", id_span, format!("item `{}` has neither `when` nor `points`", it.id.get_ref()));
+            }
+            let never = matches!(when, Some(Node::Const(Value::Bool(false))))
+                || matches!(&points, Some(Node::Const(Value::Num(n))) if n.is_zero() && it.when.is_some());
+            if never {
+                self.diags.push(
+                    Diagnostic::warning("W0002", Some(id_span), format!("item `{}` can never fire", it.id.get_ref()))
+                        .with_help("its condition is always false or its points are always zero"),
+                );
+            }
+            let (min, max) = self.cap_bounds(&it.cap, &it.min, &it.max);
+            out.push((
+                Item {
+                    id: Arc::from(it.id.get_ref().as_str()),
+                    group,
+                    label: label_of(&it.label),
+                    when,
+                    points,
+                    min,
+                    max,
+                    cite: it.cite.as_deref().map(Arc::from),
+                    advice: it.advice.as_ref().map(label_of),
+                    input_deps: Vec::new(),
+                },
+                deps,
+            ));
+        }
+        out
+    }
+
+    fn score(&mut self, d: &Document) -> Option<(Score, Deps)> {
+        let Some(s) = &d.score else {
+            self.diags.push(
+                Diagnostic::error("R0004", Some(self.span(0..0)), "missing the [score] table")
+                    .with_help("add [score] with base = \"100\" (or an expression)"),
+            );
+            return None;
+        };
+        let sc = s.get_ref();
+        let mut deps = Deps::default();
+        let base = match self.parse_value_expr(&sc.base, self.file) {
+            Some(e) => self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps),
+            None => Node::Fail(Arc::from("not checked")),
+        };
+        let min = sc.min.as_ref().and_then(|v| self.decimal(v, self.file));
+        let max = sc.max.as_ref().and_then(|v| self.decimal(v, self.file));
+        if let (Some(a), Some(b)) = (min, max) {
+            if a > b {
+                self.error("R0205", self.span(s.span()), format!("`min` {a} is above `max` {b}"));
+            }
+        }
+        let round = sc.round.as_ref().and_then(|r| {
+            let rr = r.get_ref();
+            let mode = RoundMode::parse(rr.mode.get_ref());
+            if mode.is_none() {
+                self.error(
+                    "R0108",
+                    self.span(rr.mode.span()),
+                    format!("unknown rounding mode `{}`", rr.mode.get_ref()),
+                )
+                .help = Some(format!("one of: {}", RoundMode::NAMES.join(", ")));
+            }
+            let at = match rr.at.get_ref().as_str() {
+                "item" => Some(RoundAt::Item),
+                "score" => Some(RoundAt::Score),
+                other => {
+                    self.error("R0108", self.span(rr.at.span()), format!("unknown rounding step `{other}`")).help =
+                        Some("one of: item, score".into());
+                    None
+                }
+            };
+            let places = *rr.places.get_ref();
+            if places > 28 {
+                self.error("R0108", self.span(rr.places.span()), "at most 28 decimal places");
+            }
+            Some((places.min(28), mode?, at?))
+        });
+        Some((Score { base, base_deps: Vec::new(), min, max, round }, deps))
+    }
+
+    fn grades(&mut self, d: &Document, score: &(Score, Deps)) -> Vec<Grade> {
+        let mut out: Vec<Grade> = Vec::new();
+        let mut spans = Vec::new();
+        for g in &d.grades {
+            let gg = g.get_ref();
+            let span = self.span(gg.id.span());
+            if out.iter().any(|x| *x.id == **gg.id.get_ref()) {
+                self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
+                continue;
+            }
+            let (lower, upper) = bands::bounds_of(self, gg);
+            out.push(Grade {
+                id: Arc::from(gg.id.get_ref().as_str()),
+                label: label_of(&gg.label),
+                color: gg.color.as_deref().map(Arc::from),
+                lower,
+                upper,
+            });
+            spans.push(span);
+        }
+        if out.is_empty() {
+            self.diags.push(
+                Diagnostic::error("R0004", Some(self.span(0..0)), "the rule set has no grades")
+                    .with_help("add [[grades]] tables, best grade first"),
+            );
+            return out;
+        }
+        bands::check_coverage(self, &out, &spans, score.0.min, score.0.max);
+        out
+    }
+
+    fn grade_ref(&mut self, g: &SString, grades: &[Grade]) -> Option<u32> {
+        match grades.iter().position(|x| *x.id == **g.get_ref()) {
+            Some(i) => Some(i as u32),
+            None => {
+                let hint = did_you_mean(g.get_ref(), grades.iter().map(|x| &*x.id));
+                let ids: Vec<&str> = grades.iter().map(|x| &*x.id).collect();
+                self.error("R0103", self.span(g.span()), format!("unknown grade `{}`", g.get_ref())).help = Some(
+                    hint.map_or_else(|| format!("grades: {}", ids.join(", ")), |h| format!("did you mean `{h}`?")),
+                );
+                None
+            }
+        }
+    }
+
+    fn overrides(&mut self, d: &Document, grades: &[Grade]) -> Vec<(Override, Deps)> {
+        let mut out = Vec::new();
+        let mut ids = BTreeSet::new();
+        for o in &d.overrides {
+            let oo = o.get_ref();
+            let span = self.span(oo.id.span());
+            if !ids.insert(oo.id.get_ref().clone()) {
+                self.error("R0201", span, format!("override id `{}` is used twice", oo.id.get_ref()));
+            }
+            let mut deps = Deps::default();
+            let when = match self.parse_value_expr(&oo.when, self.file) {
+                Some(e) => self.lower_as(&e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps),
+                None => Node::Fail(Arc::from("not checked")),
+            };
+            let n_actions = [oo.force.is_some(), oo.ceiling.is_some(), oo.floor.is_some(), oo.down.is_some()]
+                .iter()
+                .filter(|b| **b)
+                .count();
+            if n_actions != 1 {
+                self.error(
+                    "R0211",
+                    span,
+                    format!("override `{}` needs exactly one of force, ceiling, floor, down", oo.id.get_ref()),
+                );
+                continue;
+            }
+            let action = if let Some(g) = &oo.force {
+                self.grade_ref(g, grades).map(OverrideAction::Force)
+            } else if let Some(g) = &oo.ceiling {
+                self.grade_ref(g, grades).map(OverrideAction::Ceiling)
+            } else if let Some(g) = &oo.floor {
+                self.grade_ref(g, grades).map(OverrideAction::Floor)
+            } else {
+                oo.down.as_ref().map(|n| OverrideAction::Down(*n.get_ref()))
+            };
+            let Some(action) = action else { continue };
+            out.push((
+                Override {
+                    id: Arc::from(oo.id.get_ref().as_str()),
+                    when,
+                    action,
+                    reason: label_of(&oo.reason),
+                    cite: oo.cite.as_deref().map(Arc::from),
+                    input_deps: Vec::new(),
+                },
+                deps,
+            ));
+        }
+        out
+    }
+
+    fn lint_unused_inputs(&mut self, d: &Document) {
+        for (name, input) in &d.inputs {
+            let Some(&i) = self.input_index.get(name.get_ref().as_str()) else { continue };
+            if !self.used_inputs.contains(&i) && input.get_ref().from.is_none() {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0001",
+                        Some(self.span(name.span())),
+                        format!("input `{}` is never used", name.get_ref()),
+                    )
+                    .with_help("remove it, or use it in an item, a derived value or an override"),
+                );
+            }
+        }
+    }
+}
+
+fn c_span(v: &Option<SValue>) -> std::ops::Range<usize> {
+    v.as_ref().map_or(0..0, |v| v.span())
+}
+
+/// A table cell or key as a value of the column's type.
+fn cell_value(v: &toml::Value, ty: Ty) -> Result<Value, String> {
+    match (ty, v) {
+        (Ty::Num, toml::Value::Integer(i)) => Ok(Value::Num(Decimal::from(*i))),
+        (Ty::Num, toml::Value::Float(f)) => {
+            f.to_string().parse().map(Value::Num).map_err(|_| format!("`{f}` is not a number"))
+        }
+        (Ty::Num, toml::Value::String(s)) => {
+            s.trim().parse().map(Value::Num).map_err(|_| format!("`{s}` is not a number"))
+        }
+        (Ty::Text, toml::Value::String(s)) => Ok(Value::Text(Arc::from(s.as_str()))),
+        (Ty::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
+        (Ty::Date, toml::Value::Datetime(d)) => chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d")
+            .map(Value::Date)
+            .map_err(|_| format!("`{d}` is not a date")),
+        (Ty::Never, _) => Err("the column type is unknown".into()),
+        (ty, other) => Err(format!(
+            "expected {}, found `{}`",
+            match ty {
+                Ty::Num => "a number",
+                Ty::Text => "text",
+                Ty::Bool => "a boolean",
+                _ => "a date",
+            },
+            toml_to_json(other)
+        )),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

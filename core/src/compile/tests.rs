@@ -1,0 +1,1 @@
+//! Tests for the checker: ok and err rule files with expected diagnostics.

@@ -1,0 +1,301 @@
+//! Stage 3, evaluate: a plan, one firm and an as-of date to an [`Assessment`].
+//!
+//! The order is fixed: per-record derived values, firm derived values, items
+//! (with item and group caps), the score, the band, the overrides, then the
+//! next-grade plan. Evaluation reads only the plan and the firm, so the same
+//! inputs always give the same result, on every platform and thread.
+
+mod expr;
+mod next_grade;
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+
+use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, RulesetRef};
+use crate::input::{Firm, MissingTreatment};
+use crate::plan::{Missing, OverrideAction, Plan, RoundAt};
+use crate::value::{self, Value};
+use expr::{Env, Frame, Records};
+
+/// Why a firm could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{context}: {message}")]
+pub struct EvalError {
+    /// What was being computed: `item \`x\``, `derived value \`s\``, `accidents[2].level`.
+    pub context: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+fn err(context: String, e: expr::ExprError) -> EvalError {
+    EvalError { context, message: e.0 }
+}
+
+/// A fired item's contribution, as the score computation needs it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Contribution {
+    pub(crate) group: Option<u32>,
+    pub(crate) points: Decimal,
+}
+
+/// Evaluates one firm.
+pub(crate) fn evaluate(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Assessment, EvalError> {
+    let unavailable: Vec<u32> = firm
+        .missing
+        .iter()
+        .filter(|(_, t)| matches!(t, MissingTreatment::NotApplicable | MissingTreatment::Penalty))
+        .map(|(i, _)| *i)
+        .collect();
+    let blocked = |deps: &[u32]| deps.iter().any(|d| unavailable.contains(d));
+
+    let lists = record_values(plan, firm, as_of, &blocked)?;
+    let mut derived: Vec<Option<Value>> = vec![None; plan.derived.len()];
+    for &i in &plan.derived_eval_order {
+        let d = &plan.derived[i as usize];
+        if blocked(&d.input_deps) {
+            continue;
+        }
+        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists };
+        let v = env
+            .eval(&d.node, Frame { records: None, params: &[] })
+            .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
+        derived[i as usize] = Some(v);
+    }
+    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists };
+    let top = Frame { records: None, params: &[] };
+
+    let mut fired = Vec::new();
+    let mut contributions = Vec::new();
+    let mut skipped = Vec::new();
+    for item in &plan.items {
+        if blocked(&item.input_deps) {
+            skipped.push(item.id.to_string());
+            continue;
+        }
+        let ctx = || format!("item `{}`", item.id);
+        if let Some(w) = &item.when {
+            let holds = match env.eval(w, top).map_err(|e| err(ctx(), e))? {
+                Value::Bool(b) => b,
+                other => return Err(err(ctx(), expr::ExprError(format!("condition gave `{other}`")))),
+            };
+            if !holds {
+                continue;
+            }
+        }
+        let raw = match &item.points {
+            None => Decimal::ZERO,
+            Some(p) => match env.eval(p, top).map_err(|e| err(ctx(), e))? {
+                Value::Num(n) => n,
+                other => return Err(err(ctx(), expr::ExprError(format!("points gave `{other}`")))),
+            },
+        };
+        if item.points.is_some() && raw.is_zero() {
+            continue;
+        }
+        let mut points = clamp(raw, item.min, item.max);
+        if let Some((places, mode, RoundAt::Item)) = plan.score.round {
+            points = mode.apply(points, places);
+        }
+        contributions.push(Contribution { group: item.group, points });
+        fired.push(FiredItem {
+            id: item.id.to_string(),
+            group: item.group.map(|g| plan.score_groups[g as usize].id.to_string()),
+            points: points.normalize().to_string(),
+            raw_points: raw.normalize().to_string(),
+            label: item.label.zh.clone(),
+            label_en: item.label.en.clone(),
+            cite: item.cite.as_deref().map(str::to_string),
+            advice: item.advice.as_ref().map(|a| a.zh.clone()),
+            advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
+        });
+    }
+    let mut missing = Vec::new();
+    for (i, treatment) in &firm.missing {
+        let input = &plan.inputs[*i as usize];
+        missing.push(MissingInput { input: input.name.to_string(), treatment: *treatment });
+        if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &input.missing) {
+            contributions.push(Contribution { group: None, points: *p });
+            fired.push(FiredItem {
+                id: format!("missing.{}", input.name),
+                group: None,
+                points: p.normalize().to_string(),
+                raw_points: p.normalize().to_string(),
+                label: format!("未填写：{}", input.label.zh),
+                label_en: Some(format!("not answered: {}", input.label.en.as_deref().unwrap_or(&input.name))),
+                cite: None,
+                advice: Some("补充填写该项".into()),
+                advice_en: Some("answer this question".into()),
+            });
+        }
+    }
+
+    if blocked(&plan.score.base_deps) {
+        return Err(EvalError {
+            context: "score".into(),
+            message: "the base score depends on an input that is not applicable".into(),
+        });
+    }
+    let base = match env.eval(&plan.score.base, top).map_err(|e| err("score base".into(), e))? {
+        Value::Num(n) => n,
+        other => return Err(err("score base".into(), expr::ExprError(format!("gave `{other}`")))),
+    };
+    let score = total_score(plan, base, &contributions)
+        .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
+    let band = band_of(plan, score)?;
+
+    // Overrides: the conditions are evaluated once; their effect is replayed by next_grade.
+    let mut applied_ids = Vec::new();
+    for (idx, o) in plan.overrides.iter().enumerate() {
+        if blocked(&o.input_deps) {
+            continue;
+        }
+        let holds = match env.eval(&o.when, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
+            Value::Bool(b) => b,
+            _ => false,
+        };
+        if holds {
+            applied_ids.push(idx);
+        }
+    }
+    let (grade, overrides) = apply_overrides(plan, band, &applied_ids);
+    let next_grade = next_grade::plan_next(plan, base, &contributions, &fired, grade, &applied_ids);
+
+    let mut values = IndexMap::new();
+    for (d, v) in plan.derived.iter().zip(&derived) {
+        values.insert(d.name.to_string(), v.as_ref().map_or(serde_json::Value::Null, Value::to_json));
+    }
+    let g = &plan.grades[grade];
+    Ok(Assessment {
+        ruleset: RulesetRef {
+            id: plan.meta.id.clone(),
+            version: plan.meta.version.clone(),
+            hash: plan.meta.hash.clone(),
+        },
+        as_of: as_of.format("%Y-%m-%d").to_string(),
+        score: score.normalize().to_string(),
+        band_grade: plan.grades[band].id.to_string(),
+        grade: g.id.to_string(),
+        grade_label: g.label.zh.clone(),
+        grade_label_en: g.label.en.clone(),
+        grade_color: g.color.as_deref().map(str::to_string),
+        items: fired,
+        overrides,
+        values,
+        missing,
+        skipped,
+        next_grade,
+    })
+}
+
+/// Computes every list's per-record derived values.
+fn record_values<'a>(
+    plan: &'a Plan,
+    firm: &'a Firm,
+    as_of: NaiveDate,
+    blocked: &dyn Fn(&[u32]) -> bool,
+) -> Result<Vec<Cow<'a, [Box<[Value]>]>>, EvalError> {
+    let mut lists: Vec<Cow<'a, [Box<[Value]>]>> = firm.lists.iter().map(|l| Cow::Borrowed(l.as_slice())).collect();
+    for (l, def) in plan.lists.iter().enumerate() {
+        if def.derived.is_empty() || blocked(&def.input_deps) {
+            continue;
+        }
+        let mut out = Vec::with_capacity(firm.lists[l].len());
+        for (r, rec) in firm.lists[l].iter().enumerate() {
+            let mut full: Vec<Value> = Vec::with_capacity(rec.len() + def.derived.len());
+            full.extend(rec.iter().cloned());
+            full.extend(std::iter::repeat_n(Value::Bool(false), def.derived.len()));
+            for &i in &def.derived_eval_order {
+                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists };
+                let scope = Records { rec: &full, outer: None };
+                let v = env
+                    .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
+                    .map_err(|e| err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e))?;
+                full[rec.len() + i as usize] = v;
+            }
+            out.push(full.into_boxed_slice());
+        }
+        lists[l] = Cow::Owned(out);
+    }
+    Ok(lists)
+}
+
+pub(crate) fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
+    let x = min.map_or(x, |m| x.max(m));
+    max.map_or(x, |m| x.min(m))
+}
+
+/// base + items (each group's sum capped), rounded if declared, clamped.
+pub(crate) fn total_score(
+    plan: &Plan,
+    base: Decimal,
+    contributions: &[Contribution],
+) -> Result<Decimal, value::ArithError> {
+    let mut group_sums = vec![Decimal::ZERO; plan.score_groups.len()];
+    let mut total = base;
+    for c in contributions {
+        match c.group {
+            Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], c.points)?,
+            None => total = value::add(total, c.points)?,
+        }
+    }
+    for (g, sum) in plan.score_groups.iter().zip(group_sums) {
+        total = value::add(total, clamp(sum, g.min, g.max))?;
+    }
+    if let Some((places, mode, RoundAt::Score)) = plan.score.round {
+        total = mode.apply(total, places);
+    }
+    Ok(clamp(total, plan.score.min, plan.score.max))
+}
+
+pub(crate) fn band_of(plan: &Plan, score: Decimal) -> Result<usize, EvalError> {
+    plan.grades.iter().position(|g| g.contains(score)).ok_or_else(|| EvalError {
+        context: "grade".into(),
+        message: format!("no grade band holds the score {}", score.normalize()),
+    })
+}
+
+/// Applies the overrides whose conditions held, in file order; returns the
+/// final grade index and the reports.
+pub(crate) fn apply_overrides(plan: &Plan, band: usize, applied: &[usize]) -> (usize, Vec<AppliedOverride>) {
+    let worst = plan.grades.len() - 1;
+    let mut grade = band;
+    let mut out = Vec::new();
+    for &idx in applied {
+        let o = &plan.overrides[idx];
+        let before = grade;
+        let (action, stop) = match o.action {
+            OverrideAction::Force(g) => {
+                grade = g as usize;
+                ("force", true)
+            }
+            OverrideAction::Ceiling(g) => {
+                grade = grade.max(g as usize);
+                ("ceiling", false)
+            }
+            OverrideAction::Floor(g) => {
+                grade = grade.min(g as usize);
+                ("floor", false)
+            }
+            OverrideAction::Down(n) => {
+                grade = (grade + n as usize).min(worst);
+                ("down", false)
+            }
+        };
+        out.push(AppliedOverride {
+            id: o.id.to_string(),
+            action: action.into(),
+            from: plan.grades[before].id.to_string(),
+            to: plan.grades[grade].id.to_string(),
+            reason: o.reason.zh.clone(),
+            reason_en: o.reason.en.clone(),
+            cite: o.cite.as_deref().map(str::to_string),
+        });
+        if stop {
+            break;
+        }
+    }
+    (grade, out)
+}

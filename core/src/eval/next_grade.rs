@@ -1,0 +1,142 @@
+//! The next-grade plan: the smallest set of fired items whose removal lifts
+//! the grade by one step.
+//!
+//! Removing an item sets its points to zero; the score is recomputed with the
+//! group caps, banded, and the overrides that held are replayed. Sets are
+//! tried by increasing size, so the first hit is a smallest set. Caps make
+//! the problem combinatorial, so the search is bounded by
+//! [`SEARCH_BUDGET`] score computations; past that a greedy answer is given
+//! and marked `exact: false`.
+
+use rust_decimal::Decimal;
+
+use super::{apply_overrides, band_of, total_score, Contribution};
+use crate::assessment::{FiredItem, NextGrade};
+use crate::plan::{OverrideAction, Plan};
+
+/// Most score computations one next-grade search may spend.
+pub(crate) const SEARCH_BUDGET: usize = 20_000;
+
+pub(crate) fn plan_next(
+    plan: &Plan,
+    base: Decimal,
+    contributions: &[Contribution],
+    fired: &[FiredItem],
+    grade: usize,
+    applied: &[usize],
+) -> Option<NextGrade> {
+    if grade == 0 {
+        return None;
+    }
+    let target = grade - 1;
+    let target_id = plan.grades[target].id.to_string();
+    let candidates: Vec<usize> = (0..contributions.len())
+        .filter(|&i| {
+            let p = contributions[i].points;
+            if plan.higher_is_better {
+                p < Decimal::ZERO
+            } else {
+                p > Decimal::ZERO
+            }
+        })
+        .collect();
+    let grade_without = |removed: &[usize]| -> Option<usize> {
+        let kept: Vec<Contribution> = contributions
+            .iter()
+            .enumerate()
+            .map(
+                |(i, c)| if removed.contains(&i) { Contribution { group: c.group, points: Decimal::ZERO } } else { *c },
+            )
+            .collect();
+        let score = total_score(plan, base, &kept).ok()?;
+        let band = band_of(plan, score).ok()?;
+        Some(apply_overrides(plan, band, applied).0)
+    };
+    let reaches = |removed: &[usize]| grade_without(removed).is_some_and(|g| g <= target);
+    let names = |set: &[usize]| set.iter().map(|&i| fired[i].id.clone()).collect::<Vec<_>>();
+
+    if !reaches(&candidates) {
+        let blocked_by = applied
+            .iter()
+            .filter(|&&o| {
+                // An override blocks when the grade it leaves is worse than the target.
+                let g = match plan.overrides[o].action {
+                    OverrideAction::Force(g) | OverrideAction::Ceiling(g) => g as usize,
+                    OverrideAction::Down(_) => usize::MAX,
+                    OverrideAction::Floor(_) => 0,
+                };
+                g > target
+            })
+            .map(|&o| plan.overrides[o].id.to_string())
+            .collect();
+        return Some(NextGrade { grade: target_id, needs: None, blocked_by, exact: true });
+    }
+
+    let mut budget = SEARCH_BUDGET;
+    let n = candidates.len();
+    for k in 1..=n {
+        let mut idx: Vec<usize> = (0..k).collect();
+        loop {
+            if budget == 0 {
+                return Some(NextGrade {
+                    grade: target_id,
+                    needs: Some(names(&greedy(&candidates, &reaches, &grade_without))),
+                    blocked_by: vec![],
+                    exact: false,
+                });
+            }
+            budget -= 1;
+            let set: Vec<usize> = idx.iter().map(|&i| candidates[i]).collect();
+            if reaches(&set) {
+                return Some(NextGrade { grade: target_id, needs: Some(names(&set)), blocked_by: vec![], exact: true });
+            }
+            if !next_combination(&mut idx, n) {
+                break;
+            }
+        }
+    }
+    Some(NextGrade { grade: target_id, needs: Some(names(&candidates)), blocked_by: vec![], exact: false })
+}
+
+/// Removes, one at a time, the candidate that most improves the grade (then
+/// the largest points) until the target is reached.
+fn greedy(
+    candidates: &[usize],
+    reaches: &dyn Fn(&[usize]) -> bool,
+    grade_without: &dyn Fn(&[usize]) -> Option<usize>,
+) -> Vec<usize> {
+    let mut removed: Vec<usize> = Vec::new();
+    let mut left: Vec<usize> = candidates.to_vec();
+    while !reaches(&removed) && !left.is_empty() {
+        let (pos, _) = left
+            .iter()
+            .enumerate()
+            .map(|(p, &c)| {
+                let mut trial = removed.clone();
+                trial.push(c);
+                (p, grade_without(&trial).unwrap_or(usize::MAX))
+            })
+            .min_by_key(|&(_, g)| g)
+            .unwrap_or((0, 0));
+        removed.push(left.remove(pos));
+    }
+    removed
+}
+
+/// Advances `idx` (k sorted indices below `n`) to the next combination in
+/// lexicographic order; false after the last one.
+fn next_combination(idx: &mut [usize], n: usize) -> bool {
+    let k = idx.len();
+    let mut i = k;
+    while i > 0 {
+        i -= 1;
+        if idx[i] < n - k + i {
+            idx[i] += 1;
+            for j in i + 1..k {
+                idx[j] = idx[j - 1] + 1;
+            }
+            return true;
+        }
+    }
+    false
+}

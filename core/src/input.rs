@@ -1,0 +1,346 @@
+//! One firm's data: reading it from JSON (or text cells) against a rule set's
+//! declared inputs.
+//!
+//! Every value is parsed by its declared type and checked against its
+//! bounds; unknown fields, wrong types and out-of-range values are
+//! [`InputError`]s naming the path (`accidents[2].date`). All problems in a
+//! firm are reported together. What a missing answer means is decided here
+//! too, and recorded for the result.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::Value as Json;
+
+use crate::plan::{EnumDef, Field, Missing, Plan, ValueType};
+use crate::uscc;
+use crate::value::Value;
+
+/// A problem with one value of a firm's data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    /// Where: an input name, or `list[index].field` (index from 0).
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InputError {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> InputError {
+        InputError { path: path.into(), message: message.into() }
+    }
+}
+
+/// A firm's data, checked against a rule set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firm {
+    /// One slot per declared input; `None` when missing with no default.
+    pub(crate) inputs: Vec<Option<Value>>,
+    /// One entry per declared list: its records, each with one slot per field.
+    pub(crate) lists: Vec<Vec<Box<[Value]>>>,
+    /// Inputs that were missing, with the treatment applied.
+    pub(crate) missing: Vec<(u32, MissingTreatment)>,
+}
+
+/// What was done about a missing input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingTreatment {
+    /// The declared default was used.
+    Default,
+    /// Everything depending on the input was skipped.
+    NotApplicable,
+    /// Skipped, and the declared penalty applied.
+    Penalty,
+}
+
+/// Parses one value given as text (a CSV cell, a JSON string).
+pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
+    let t = s.trim();
+    let v = match &field.vtype {
+        ValueType::Bool => match t {
+            "true" | "是" | "1" | "yes" | "TRUE" | "True" | "Y" | "y" => Value::Bool(true),
+            "false" | "否" | "0" | "no" | "FALSE" | "False" | "N" | "n" => Value::Bool(false),
+            _ => return Err(format!("expected 是/否 or true/false, found `{}`", clip(t))),
+        },
+        ValueType::Integer | ValueType::Decimal => {
+            let d = parse_decimal(t)?;
+            Value::Num(d)
+        }
+        ValueType::Enum(e) => {
+            let def = &enums[*e as usize];
+            match def.options.iter().find(|(id, label)| &**id == t || label.zh == t || label.en.as_deref() == Some(t)) {
+                Some((id, _)) => Value::Text(id.clone()),
+                None => {
+                    let ids: Vec<&str> = def.options.iter().map(|(id, _)| &**id).collect();
+                    return Err(format!("`{}` is not one of the options: {}", clip(t), ids.join(", ")));
+                }
+            }
+        }
+        ValueType::Date => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) if t.len() == 10 => Value::Date(d),
+            _ => return Err(format!("expected a date YYYY-MM-DD, found `{}`", clip(t))),
+        },
+        ValueType::Text => Value::Text(Arc::from(s)),
+        ValueType::Uscc => {
+            let code = t.to_ascii_uppercase();
+            uscc::validate(&code).map_err(|e| format!("`{}` is not a valid 统一社会信用代码: {e}", clip(t)))?;
+            Value::Text(Arc::from(code.as_str()))
+        }
+    };
+    check_bounds(&v, field)?;
+    Ok(v)
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let head: String = s.chars().take(40).collect();
+        format!("{head}…")
+    } else {
+        s.to_string()
+    }
+}
+
+fn parse_decimal(t: &str) -> Result<Decimal, String> {
+    if t.len() > 64 {
+        return Err(format!("`{}` is too long for a number", clip(t)));
+    }
+    let plain = t.strip_prefix('+').unwrap_or(t);
+    let ok_chars =
+        !plain.is_empty() && plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'));
+    if !ok_chars {
+        return Err(format!("expected a number, found `{}`", clip(t)));
+    }
+    if plain.contains(['e', 'E']) {
+        return Decimal::from_scientific(plain)
+            .map_err(|_| format!("`{}` is out of range for a decimal number", clip(t)));
+    }
+    Decimal::from_str(plain).map_err(|_| {
+        if plain.chars().filter(|c| c.is_ascii_digit()).count() > 28 {
+            format!("`{}` is out of range for a decimal number (28 significant digits)", clip(t))
+        } else {
+            format!("expected a number, found `{}`", clip(t))
+        }
+    })
+}
+
+fn check_bounds(v: &Value, field: &Field) -> Result<(), String> {
+    match v {
+        Value::Num(d) => {
+            if field.vtype == ValueType::Integer && !d.fract().is_zero() {
+                return Err(format!("expected a whole number, found `{}`", d.normalize()));
+            }
+            if let Some(allowed) = &field.allowed {
+                if !allowed.contains(d) {
+                    let list: Vec<String> = allowed.iter().map(|a| a.normalize().to_string()).collect();
+                    return Err(format!("`{}` is not an allowed value; allowed: {}", d.normalize(), list.join(", ")));
+                }
+            }
+            if let Some(min) = field.min {
+                if *d < min {
+                    return Err(format!("{} is below the minimum {}", d.normalize(), min.normalize()));
+                }
+            }
+            if let Some(max) = field.max {
+                if *d > max {
+                    return Err(format!("{} is above the maximum {}", d.normalize(), max.normalize()));
+                }
+            }
+        }
+        Value::Text(t) => {
+            if let Some(max) = field.max_len {
+                let n = t.chars().count();
+                if n > max as usize {
+                    return Err(format!("text of {n} characters is longer than the limit {max}"));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Parses one JSON value for a declared field.
+pub(crate) fn value_from_json(j: &Json, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
+    match (j, &field.vtype) {
+        (Json::Bool(b), ValueType::Bool) => Ok(Value::Bool(*b)),
+        (Json::Number(n), ValueType::Integer | ValueType::Decimal) => value_from_text(&n.to_string(), field, enums),
+        (Json::String(s), _) => value_from_text(s, field, enums),
+        (Json::Number(n), ValueType::Bool) if n.to_string() == "0" || n.to_string() == "1" => {
+            Ok(Value::Bool(n.to_string() == "1"))
+        }
+        (other, vt) => Err(format!("expected {}, found {}", vt.name(), json_kind(other))),
+    }
+}
+
+fn json_kind(j: &Json) -> &'static str {
+    match j {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "text",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Reads a firm from a JSON object. `filled` names inputs a scheme supplies;
+/// `check_unknown` reports fields that are neither inputs nor lists (a scheme
+/// checks that itself, against all its steps).
+pub(crate) fn firm_from_json(
+    plan: &Plan,
+    json: &Json,
+    filled: &[(u32, Value)],
+    check_unknown: bool,
+) -> Result<Firm, Vec<InputError>> {
+    let Json::Object(obj) = json else {
+        return Err(vec![InputError::new("(firm)", format!("expected an object, found {}", json_kind(json)))]);
+    };
+    let mut errors = Vec::new();
+    for key in obj.keys().filter(|_| check_unknown) {
+        let known = plan.inputs.iter().any(|f| &*f.name == key) || plan.lists.iter().any(|l| &*l.name == key);
+        if !known {
+            let names = plan.inputs.iter().map(|f| &*f.name).chain(plan.lists.iter().map(|l| &*l.name));
+            let hint = crate::diagnostic::did_you_mean(key, names)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            errors.push(InputError::new(key.clone(), format!("unknown field{hint}")));
+        }
+    }
+    let mut firm = Firm { inputs: Vec::with_capacity(plan.inputs.len()), lists: Vec::new(), missing: Vec::new() };
+    for (i, field) in plan.inputs.iter().enumerate() {
+        if let Some((_, v)) = filled.iter().find(|(k, _)| *k as usize == i) {
+            firm.inputs.push(Some(v.clone()));
+            continue;
+        }
+        let raw = obj.get(&*field.name).filter(|v| !v.is_null() && *v != &Json::String(String::new()));
+        let v = match raw {
+            Some(raw) => match value_from_json(raw, field, &plan.enums) {
+                Ok(v) => Some(v),
+                Err(m) => {
+                    errors.push(InputError::new(&*field.name, m));
+                    None
+                }
+            },
+            None => resolve_missing(field, &*field.name, i as u32, &mut firm.missing, &mut errors),
+        };
+        firm.inputs.push(v);
+    }
+    for list in &plan.lists {
+        let mut records = Vec::new();
+        match obj.get(&*list.name) {
+            None | Some(Json::Null) => {}
+            Some(Json::Array(rows)) if rows.len() > list.max_records as usize => errors.push(InputError::new(
+                &*list.name,
+                format!("{} records is more than the limit of {} for this list", rows.len(), list.max_records),
+            )),
+            Some(Json::Array(rows)) => {
+                for (r, row) in rows.iter().enumerate() {
+                    match record_from_json(plan, list, row, &format!("{}[{r}]", list.name), &mut errors) {
+                        Some(rec) => records.push(rec),
+                        None => continue,
+                    }
+                }
+            }
+            Some(other) => {
+                errors.push(InputError::new(&*list.name, format!("expected a list, found {}", json_kind(other))))
+            }
+        }
+        firm.lists.push(records);
+    }
+    if errors.is_empty() {
+        Ok(firm)
+    } else {
+        Err(errors)
+    }
+}
+
+fn resolve_missing(
+    field: &Field,
+    path: &str,
+    idx: u32,
+    missing: &mut Vec<(u32, MissingTreatment)>,
+    errors: &mut Vec<InputError>,
+) -> Option<Value> {
+    match &field.missing {
+        Missing::Required => {
+            errors.push(InputError::new(path, "required, but missing"));
+            None
+        }
+        Missing::Default(v) => {
+            missing.push((idx, MissingTreatment::Default));
+            Some(v.clone())
+        }
+        Missing::NotApplicable => {
+            missing.push((idx, MissingTreatment::NotApplicable));
+            None
+        }
+        Missing::Penalty(_) => {
+            missing.push((idx, MissingTreatment::Penalty));
+            None
+        }
+    }
+}
+
+pub(crate) fn record_from_json(
+    plan: &Plan,
+    list: &crate::plan::ListDef,
+    row: &Json,
+    path: &str,
+    errors: &mut Vec<InputError>,
+) -> Option<Box<[Value]>> {
+    let Json::Object(obj) = row else {
+        errors.push(InputError::new(path, format!("expected an object, found {}", json_kind(row))));
+        return None;
+    };
+    let before = errors.len();
+    for key in obj.keys() {
+        if !list.fields.iter().any(|f| &*f.name == key) {
+            let hint = crate::diagnostic::did_you_mean(key, list.fields.iter().map(|f| &*f.name))
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            errors.push(InputError::new(format!("{path}.{key}"), format!("unknown field{hint}")));
+        }
+    }
+    let mut rec = Vec::with_capacity(list.fields.len() + list.derived.len());
+    for field in &list.fields {
+        let fpath = format!("{path}.{}", field.name);
+        let raw = obj.get(&*field.name).filter(|v| !v.is_null() && *v != &Json::String(String::new()));
+        let v = match raw {
+            Some(raw) => {
+                value_from_json(raw, field, &plan.enums).map_err(|m| errors.push(InputError::new(&fpath, m))).ok()
+            }
+            None => record_missing(field, &fpath, errors),
+        };
+        rec.push(v.unwrap_or(Value::Bool(false)));
+    }
+    (errors.len() == before).then(|| rec.into_boxed_slice())
+}
+
+/// A missing list field: its default, or an error.
+pub(crate) fn record_missing(field: &Field, path: &str, errors: &mut Vec<InputError>) -> Option<Value> {
+    match &field.missing {
+        Missing::Default(v) => Some(v.clone()),
+        _ => {
+            errors.push(InputError::new(path, "required, but missing"));
+            None
+        }
+    }
+}
+
+/// Converts a TOML value (rule-file defaults, test inputs) to JSON, keeping
+/// numbers exact: floats go through their shortest decimal text.
+pub(crate) fn toml_to_json(v: &toml::Value) -> Json {
+    match v {
+        toml::Value::String(s) => Json::String(s.clone()),
+        toml::Value::Integer(i) => Json::Number((*i).into()),
+        toml::Value::Float(f) => serde_json::from_str::<Json>(&format!("{f}")).unwrap_or(Json::String(format!("{f}"))),
+        toml::Value::Boolean(b) => Json::Bool(*b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(a) => Json::Array(a.iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Json::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}

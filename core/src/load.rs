@@ -1,0 +1,435 @@
+//! Loading: a rule file and everything it refers to (includes, scheme steps)
+//! through a caller-supplied [`SourceLoader`], then parse and check.
+//!
+//! The core never touches the file system: the CLI passes a loader that reads
+//! files, the browser one that serves the compiled-in rule sets. Paths are
+//! joined lexically (`/`-separated, `..` allowed), so the same rule tree
+//! resolves the same way everywhere.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::compile::{compile_ruleset, Unit};
+use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
+use crate::plan::Ty;
+use crate::rules::{CompiledRules, CompiledScheme, Rules, SchemeMeta, SchemeStep};
+use crate::syntax::document::{Document, Text};
+use crate::syntax::{parse_document, span_of};
+use crate::testing;
+
+/// Reads rule files by path.
+pub trait SourceLoader {
+    /// The text of the file at `path`, or a message saying why it cannot be read.
+    fn load(&self, path: &str) -> Result<String, String>;
+}
+
+impl<F: Fn(&str) -> Result<String, String>> SourceLoader for F {
+    fn load(&self, path: &str) -> Result<String, String> {
+        self(path)
+    }
+}
+
+/// Largest rule file accepted, in bytes.
+pub const MAX_RULE_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// What loading a rule file gave: the rules when there are no errors, and
+/// every diagnostic (errors and warnings) with the sources to render them.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The compiled rules; `None` when any diagnostic is an error.
+    pub rules: Option<Rules>,
+    /// Every problem found, errors and warnings.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The texts of every file read, for rendering diagnostics.
+    pub sources: SourceMap,
+}
+
+/// Joins a relative path to the directory of `base`, lexically.
+pub fn join_path(base: &str, rel: &str) -> String {
+    if rel.starts_with('/') {
+        return rel.to_string();
+    }
+    let mut parts: Vec<&str> = base.split('/').collect();
+    parts.pop();
+    for p in rel.split('/') {
+        match p {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| !l.is_empty() && *l != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+/// Loads, parses and checks the rule file at `path`.
+pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diagnostics = Vec::new();
+    let rules = load_any(path, loader, &mut sources, &mut diagnostics);
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    Loaded { rules: if has_errors { None } else { rules }, diagnostics, sources }
+}
+
+/// Loads rule text given directly (no includes can be resolved unless `loader` serves them).
+pub fn load_str(name: &str, text: &str, loader: &dyn SourceLoader) -> Loaded {
+    let text = text.to_string();
+    let name_owned = name.to_string();
+    let first = move |p: &str| if p == name_owned { Ok(text.clone()) } else { loader.load(p) };
+    load(name, &first)
+}
+
+fn read(
+    path: &str,
+    loader: &dyn SourceLoader,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    at: Option<Span>,
+) -> Option<(FileId, Document)> {
+    let text = match loader.load(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error("R0005", at, format!("cannot read `{path}`: {e}")));
+            return None;
+        }
+    };
+    if text.len() > MAX_RULE_FILE_BYTES {
+        diags.push(Diagnostic::error(
+            "R0005",
+            at,
+            format!("`{path}` is {} bytes; rule files are limited to {MAX_RULE_FILE_BYTES}", text.len()),
+        ));
+        return None;
+    }
+    let file = sources.add(path, text);
+    match parse_document(sources.text(file), file) {
+        Ok(doc) => Some((file, doc)),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+fn load_any(
+    path: &str,
+    loader: &dyn SourceLoader,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Rules> {
+    let (file, doc) = read(path, loader, sources, diags, None)?;
+    if doc.scheme.is_some() {
+        return load_scheme(path, file, &doc, loader, sources, diags).map(Rules::Scheme);
+    }
+    load_ruleset(path, file, &doc, loader, sources, diags).map(Rules::Set)
+}
+
+fn load_ruleset(
+    path: &str,
+    file: FileId,
+    doc: &Document,
+    loader: &dyn SourceLoader,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CompiledRules> {
+    // Every file reachable through `include`, depth first, each once.
+    let mut included: Vec<(String, FileId, Document)> = Vec::new();
+    let mut stack: Vec<String> = vec![path.to_string()];
+    collect_includes(path, doc, file, loader, sources, diags, &mut included, &mut stack);
+    let unit = Unit { file, doc, includes: included.iter().map(|(_, f, d)| (*f, d)).collect() };
+    let compiled = compile_ruleset(&unit, sources);
+    diags.extend(compiled.diagnostics);
+    let plan = compiled.plan?;
+    let tests = testing::read_tests(doc, file, &plan, diags);
+    Some(CompiledRules { plan: Arc::new(plan), tests: tests.into() })
+}
+
+#[allow(clippy::too_many_arguments)] // Recursive helper threading the loader's state.
+fn collect_includes(
+    path: &str,
+    doc: &Document,
+    file: FileId,
+    loader: &dyn SourceLoader,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    out: &mut Vec<(String, FileId, Document)>,
+    stack: &mut Vec<String>,
+) {
+    let Some(meta) = &doc.ruleset else { return };
+    for inc in &meta.get_ref().include {
+        let target = join_path(path, inc.get_ref());
+        let at = Some(span_of(inc, file));
+        if stack.contains(&target) {
+            let mut cycle = stack.clone();
+            cycle.push(target.clone());
+            diags.push(
+                Diagnostic::error("R0006", at, format!("include cycle: {}", cycle.join(" → ")))
+                    .with_help("a file cannot include itself, directly or through others"),
+            );
+            continue;
+        }
+        if out.iter().any(|(p, _, _)| *p == target) {
+            continue;
+        }
+        let Some((f, d)) = read(&target, loader, sources, diags, at) else { continue };
+        if d.scheme.is_some() {
+            diags.push(Diagnostic::error(
+                "R0006",
+                at,
+                format!("`{target}` is a scheme; only rule sets can be included"),
+            ));
+            continue;
+        }
+        stack.push(target.clone());
+        // Nested includes first, so definitions come in dependency order.
+        collect_includes(&target, &d, f, loader, sources, diags, out, stack);
+        stack.pop();
+        out.push((target, f, d));
+    }
+}
+
+fn load_scheme(
+    path: &str,
+    file: FileId,
+    doc: &Document,
+    loader: &dyn SourceLoader,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CompiledScheme> {
+    let meta = doc.scheme.as_ref().expect("checked by caller").get_ref();
+    let scheme_span = |v: std::ops::Range<usize>| Span::new(file, v);
+    if doc.ruleset.is_some()
+        || !doc.inputs.is_empty()
+        || !doc.items.is_empty()
+        || !doc.grades.is_empty()
+        || doc.score.is_some()
+    {
+        diags.push(Diagnostic::error(
+            "R0007",
+            Some(scheme_span(0..0)),
+            "a scheme file holds only [scheme], [[steps]] and [[tests]]",
+        ));
+        return None;
+    }
+    if doc.steps.is_empty() {
+        diags.push(Diagnostic::error("R0007", Some(span_of(&meta.id, file)), "the scheme has no [[steps]]"));
+        return None;
+    }
+    let mut steps: Vec<SchemeStep> = Vec::new();
+    let mut failed = false;
+    for s in &doc.steps {
+        let st = s.get_ref();
+        let alias = st.alias.get_ref().clone();
+        let at = Some(span_of(&st.alias, file));
+        if steps.iter().any(|x| x.alias == alias) {
+            diags.push(Diagnostic::error("R0201", at, format!("step `{alias}` is named twice")));
+            failed = true;
+            continue;
+        }
+        let target = join_path(path, st.rules.get_ref());
+        let Some((f, d)) = read(&target, loader, sources, diags, Some(span_of(&st.rules, file))) else {
+            failed = true;
+            continue;
+        };
+        if d.scheme.is_some() {
+            diags.push(Diagnostic::error(
+                "R0007",
+                Some(span_of(&st.rules, file)),
+                "a scheme step must be a rule set, not a scheme",
+            ));
+            failed = true;
+            continue;
+        }
+        let Some(rules) = load_ruleset(&target, f, &d, loader, sources, diags) else {
+            failed = true;
+            continue;
+        };
+        let fills = resolve_fills(&alias, &rules, &steps, at, diags);
+        check_shared_inputs(&alias, &rules, &steps, at, diags);
+        steps.push(SchemeStep { alias, rules, fills });
+    }
+    if failed {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(sources.text(file).as_bytes());
+    for s in &steps {
+        hasher.update([0u8]);
+        hasher.update(s.rules.plan.meta.hash.as_bytes());
+    }
+    let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let name = match &meta.name {
+        Text::Plain(s) => crate::plan::Label { zh: s.clone(), en: None },
+        Text::Translated { zh, en } => crate::plan::Label { zh: zh.clone(), en: en.clone() },
+    };
+    let scheme = CompiledScheme {
+        meta: Arc::new(SchemeMeta {
+            id: meta.id.get_ref().clone(),
+            name,
+            version: meta.version.get_ref().clone(),
+            hash,
+        }),
+        steps: steps.into(),
+        tests: Arc::from(Vec::new()),
+    };
+    let tests = testing::read_scheme_tests(doc, file, &scheme, diags);
+    Some(CompiledScheme { tests: tests.into(), ..scheme })
+}
+
+fn resolve_fills(
+    alias: &str,
+    rules: &CompiledRules,
+    earlier: &[SchemeStep],
+    at: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(u32, usize, String)> {
+    let mut fills = Vec::new();
+    for (i, field) in rules.plan.inputs.iter().enumerate() {
+        let Some(from) = &field.from else { continue };
+        let Some((step, what)) = from.split_once('.') else { continue };
+        let Some(idx) = earlier.iter().position(|s| s.alias == step) else {
+            let hint = did_you_mean(step, earlier.iter().map(|s| s.alias.as_str()));
+            diags.push(
+                Diagnostic::error(
+                    "R0206",
+                    at,
+                    format!(
+                        "step `{alias}`: input `{}` comes from `{from}`, but no earlier step is called `{step}`",
+                        field.name
+                    ),
+                )
+                .with_help(
+                    hint.map_or("a step can read only the steps listed before it".into(), |h| {
+                        format!("did you mean `{h}`?")
+                    }),
+                ),
+            );
+            continue;
+        };
+        let src = &earlier[idx].rules.plan;
+        let ok = match what {
+            "grade" => match field.vtype.ty() {
+                Ty::Enum(e) => {
+                    let opts = &rules.plan.enums[e as usize].options;
+                    let missing: Vec<&str> =
+                        src.grades.iter().map(|g| &*g.id).filter(|g| !opts.iter().any(|(o, _)| &**o == *g)).collect();
+                    if !missing.is_empty() {
+                        diags.push(Diagnostic::error(
+                            "R0206",
+                            at,
+                            format!(
+                                "step `{alias}`: input `{}` has no option for grade(s) {} of step `{step}`",
+                                field.name,
+                                missing.join(", ")
+                            ),
+                        ));
+                    }
+                    true
+                }
+                Ty::Text => true,
+                _ => false,
+            },
+            "score" => field.vtype.ty() == Ty::Num,
+            name => src.derived.iter().any(|d| &*d.name == name),
+        };
+        if !ok {
+            diags.push(
+                Diagnostic::error("R0206", at, format!("step `{alias}`: input `{}` cannot take `{from}`", field.name))
+                    .with_help(
+                        "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
+                    ),
+            );
+            continue;
+        }
+        fills.push((i as u32, idx, what.to_string()));
+    }
+    fills
+}
+
+fn check_shared_inputs(
+    alias: &str,
+    rules: &CompiledRules,
+    earlier: &[SchemeStep],
+    at: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let plan = &rules.plan;
+    for s in earlier {
+        let other = &s.rules.plan;
+        for f in plan.inputs.iter().filter(|f| f.from.is_none()) {
+            if let Some(g) = other.inputs.iter().find(|g| g.name == f.name && g.from.is_none()) {
+                if !same_type(plan, &f.vtype, other, &g.vtype) {
+                    diags.push(
+                        Diagnostic::error(
+                            "R0207",
+                            at,
+                            format!(
+                                "input `{}` has type {} in step `{alias}` but {} in step `{}`",
+                                f.name,
+                                f.vtype.name(),
+                                g.vtype.name(),
+                                s.alias
+                            ),
+                        )
+                        .with_help(
+                            "the firm's data is shared by all steps: give shared inputs the same type and options",
+                        ),
+                    );
+                }
+            }
+        }
+        for l in &plan.lists {
+            if let Some(m) = other.lists.iter().find(|m| m.name == l.name) {
+                let same = l.fields.len() == m.fields.len()
+                    && l.fields.iter().zip(&m.fields).all(|(a, b)| {
+                        a.name == b.name && same_type(plan, &a.vtype, other, &b.vtype) && a.missing == b.missing
+                    });
+                if !same {
+                    diags.push(Diagnostic::error(
+                        "R0207",
+                        at,
+                        format!("list `{}` has different fields in step `{alias}` and step `{}`", l.name, s.alias),
+                    ).with_help("the firm's data is shared by all steps: declare shared lists with the same fields, types and defaults"));
+                }
+            }
+        }
+    }
+}
+
+fn same_type(
+    pa: &crate::plan::Plan,
+    a: &crate::plan::ValueType,
+    pb: &crate::plan::Plan,
+    b: &crate::plan::ValueType,
+) -> bool {
+    use crate::plan::ValueType as V;
+    match (a, b) {
+        (V::Enum(x), V::Enum(y)) => {
+            let ox: Vec<&str> = pa.enums[*x as usize].options.iter().map(|(o, _)| &**o).collect();
+            let oy: Vec<&str> = pb.enums[*y as usize].options.iter().map(|(o, _)| &**o).collect();
+            ox == oy
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_path;
+
+    #[test]
+    fn paths_join_lexically() {
+        assert_eq!(join_path("rules/schemes/hazchem.toml", "../lec.toml"), "rules/lec.toml");
+        assert_eq!(join_path("rules/a.toml", "b.toml"), "rules/b.toml");
+        assert_eq!(join_path("a.toml", "b.toml"), "b.toml");
+        assert_eq!(join_path("a.toml", "../b.toml"), "../b.toml");
+        assert_eq!(join_path("/abs/a.toml", "./c/b.toml"), "/abs/c/b.toml");
+    }
+}

@@ -1,0 +1,360 @@
+//! The compiled plan: the checked, immutable form of a rule set.
+//!
+//! Names are resolved to slot indices, types are checked, derived values are
+//! in dependency order and grade bands are proven to cover the score range.
+//! A `Plan` is built once by `compile` and shared (`Arc`) by every
+//! evaluation; it holds no syntax and no spans, only what evaluation needs
+//! plus the texts that results report.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::value::{RoundMode, Value};
+
+/// Text in Chinese with an optional English translation.
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Label {
+    /// Chinese text.
+    pub zh: String,
+    /// English text, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+/// The static type of a value in the expression language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Bool,
+    Num,
+    Text,
+    /// An enum: the index of its option set in `Plan::enums`.
+    Enum(u32),
+    Date,
+    Duration,
+    List(u32),
+    Table(u32),
+    /// The type of `error(…)`: fits anywhere.
+    Never,
+}
+
+/// How a scalar input or field is declared.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ValueType {
+    Bool,
+    Integer,
+    Decimal,
+    Enum(u32),
+    Date,
+    Text,
+    Uscc,
+}
+
+impl ValueType {
+    pub(crate) fn ty(&self) -> Ty {
+        match self {
+            ValueType::Bool => Ty::Bool,
+            ValueType::Integer | ValueType::Decimal => Ty::Num,
+            ValueType::Enum(e) => Ty::Enum(*e),
+            ValueType::Date => Ty::Date,
+            ValueType::Text | ValueType::Uscc => Ty::Text,
+        }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            ValueType::Bool => "bool",
+            ValueType::Integer => "integer",
+            ValueType::Decimal => "decimal",
+            ValueType::Enum(_) => "enum",
+            ValueType::Date => "date",
+            ValueType::Text => "text",
+            ValueType::Uscc => "uscc",
+        }
+    }
+}
+
+/// The options of one enum type.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct EnumDef {
+    pub(crate) options: Vec<(Arc<str>, Label)>,
+}
+
+/// What a missing answer means.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Missing {
+    Required,
+    Default(Value),
+    NotApplicable,
+    Penalty(Decimal),
+}
+
+/// The declaration of a scalar input or of a list field.
+#[derive(Clone, Debug)]
+pub(crate) struct Field {
+    pub(crate) name: Arc<str>,
+    pub(crate) vtype: ValueType,
+    pub(crate) label: Label,
+    pub(crate) help: Option<Label>,
+    pub(crate) group: Option<Arc<str>>,
+    pub(crate) min: Option<Decimal>,
+    pub(crate) max: Option<Decimal>,
+    pub(crate) allowed: Option<Vec<Decimal>>,
+    pub(crate) max_len: Option<u32>,
+    pub(crate) missing: Missing,
+    /// For inputs filled by a scheme: `step.what`.
+    pub(crate) from: Option<Arc<str>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ListDef {
+    pub(crate) name: Arc<str>,
+    pub(crate) label: Label,
+    pub(crate) help: Option<Label>,
+    pub(crate) group: Option<Arc<str>>,
+    pub(crate) max_records: u32,
+    pub(crate) fields: Vec<Field>,
+    /// Per-record derived values in file order; value `i` is record slot `fields.len() + i`.
+    pub(crate) derived: Vec<(Arc<str>, Node)>,
+    /// The order to compute them in, dependencies first.
+    pub(crate) derived_eval_order: Vec<u32>,
+    /// Inputs the per-record derived values read (for not-applicable skipping).
+    pub(crate) input_deps: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TableDef {
+    pub(crate) name: Arc<str>,
+    pub(crate) key_ty: Ty,
+    pub(crate) columns: Vec<(Arc<str>, Ty)>,
+    pub(crate) rows: std::collections::HashMap<Value, Arc<[Value]>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct FunctionDef {
+    pub(crate) name: Arc<str>,
+    pub(crate) params: Vec<Ty>,
+    pub(crate) body: Node,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Derived {
+    pub(crate) name: Arc<str>,
+    pub(crate) node: Node,
+    /// Inputs this value depends on, directly or through other values.
+    pub(crate) input_deps: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub(crate) id: Arc<str>,
+    pub(crate) group: Option<u32>,
+    pub(crate) label: Label,
+    pub(crate) when: Option<Node>,
+    pub(crate) points: Option<Node>,
+    pub(crate) min: Option<Decimal>,
+    pub(crate) max: Option<Decimal>,
+    pub(crate) cite: Option<Arc<str>>,
+    pub(crate) advice: Option<Label>,
+    pub(crate) input_deps: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ScoreGroup {
+    pub(crate) id: Arc<str>,
+    pub(crate) label: Label,
+    pub(crate) min: Option<Decimal>,
+    pub(crate) max: Option<Decimal>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RoundAt {
+    Item,
+    Score,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Score {
+    pub(crate) base: Node,
+    pub(crate) base_deps: Vec<u32>,
+    pub(crate) min: Option<Decimal>,
+    pub(crate) max: Option<Decimal>,
+    pub(crate) round: Option<(u32, RoundMode, RoundAt)>,
+}
+
+/// One bound of a grade band.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bound {
+    pub(crate) value: Decimal,
+    pub(crate) inclusive: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Grade {
+    pub(crate) id: Arc<str>,
+    pub(crate) label: Label,
+    pub(crate) color: Option<Arc<str>>,
+    pub(crate) lower: Option<Bound>,
+    pub(crate) upper: Option<Bound>,
+}
+
+impl Grade {
+    pub(crate) fn contains(&self, x: Decimal) -> bool {
+        let above = self.lower.is_none_or(|b| if b.inclusive { x >= b.value } else { x > b.value });
+        let below = self.upper.is_none_or(|b| if b.inclusive { x <= b.value } else { x < b.value });
+        above && below
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OverrideAction {
+    Force(u32),
+    Ceiling(u32),
+    Floor(u32),
+    Down(u32),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Override {
+    pub(crate) id: Arc<str>,
+    pub(crate) when: Node,
+    pub(crate) action: OverrideAction,
+    pub(crate) reason: Label,
+    pub(crate) cite: Option<Arc<str>>,
+    pub(crate) input_deps: Vec<u32>,
+}
+
+/// Rule set metadata, as results and the portal report it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Meta {
+    /// The rule set id.
+    pub id: String,
+    /// Its name.
+    pub name: Label,
+    /// Its version.
+    pub version: String,
+    /// risk, credit, blacklist, classification or custom.
+    pub kind: String,
+    /// sha256 (hex) of the rule file text followed by the texts of its includes.
+    pub hash: String,
+    /// First day in force, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<String>,
+    /// Last day in force, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<String>,
+    /// Source documents.
+    pub sources: Vec<String>,
+    /// Notes: assumptions and variants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A checked rule set, ready to evaluate.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) meta: Meta,
+    pub(crate) enums: Vec<EnumDef>,
+    pub(crate) groups: Vec<(Arc<str>, Label, Option<Label>)>,
+    pub(crate) inputs: Vec<Field>,
+    pub(crate) lists: Vec<ListDef>,
+    pub(crate) tables: Vec<TableDef>,
+    pub(crate) functions: Vec<FunctionDef>,
+    /// Firm-level derived values in file order; `Node::Derived(i)` is slot `i`.
+    pub(crate) derived: Vec<Derived>,
+    /// The order to compute them in: indices into `derived`, dependencies first.
+    pub(crate) derived_eval_order: Vec<u32>,
+    pub(crate) items: Vec<Item>,
+    pub(crate) score_groups: Vec<ScoreGroup>,
+    pub(crate) score: Score,
+    /// Best first.
+    pub(crate) grades: Vec<Grade>,
+    /// Whether the best grade is at the top of the score range.
+    pub(crate) higher_is_better: bool,
+    pub(crate) overrides: Vec<Override>,
+}
+
+/// An operation on numbers (and dates, for `+` and `-`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AggKind {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Any,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Builtin {
+    Min,
+    Max,
+    Abs,
+    Floor,
+    Ceil,
+    Round(u32, RoundMode),
+    YearsBetween,
+    MonthsBetween,
+    DaysBetween,
+    UsccValid,
+}
+
+/// A checked expression. Names are slots; the node tree mirrors the syntax.
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    Const(Value),
+    Input(u32),
+    Derived(u32),
+    /// A field or per-record derived value of an enclosing record:
+    /// `up` 0 is the innermost record in scope.
+    Field {
+        up: u16,
+        slot: u32,
+    },
+    Param(u32),
+    AsOf,
+    Neg(Box<Node>),
+    Not(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Arith(ArithOp, Box<Node>, Box<Node>),
+    Cmp(CmpOp, Box<Node>, Box<Node>),
+    If(Vec<(Node, Node)>, Box<Node>),
+    InSet(Box<Node>, Vec<Node>),
+    InTable(Box<Node>, u32),
+    Within(Box<Node>, Box<Node>),
+    /// `n years` etc.: the count and months-per-unit (0 for days).
+    Duration(Box<Node>, u32),
+    Agg(Box<Agg>),
+    Lookup(u32, Box<Node>, u32),
+    Builtin(Builtin, Vec<Node>),
+    Call(u32, Vec<Node>),
+    Fail(Arc<str>),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Agg {
+    pub(crate) kind: AggKind,
+    pub(crate) list: u32,
+    pub(crate) value: Option<Node>,
+    pub(crate) filter: Option<Node>,
+    pub(crate) default: Option<Node>,
+}

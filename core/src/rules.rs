@@ -1,0 +1,234 @@
+//! The compiled forms users hold: [`CompiledRules`] (one rule set) and
+//! [`CompiledScheme`] (rule sets chained), and their evaluation entry points.
+//!
+//! Both are immutable, cheap to clone (an `Arc` inside) and `Send + Sync`, so
+//! a batch run compiles once and evaluates on every thread.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::assessment::Assessment;
+use crate::eval::{self, EvalError};
+use crate::input::{self, Firm, InputError};
+use crate::plan::{Meta, Plan};
+use crate::testing::TestCase;
+use crate::value::Value;
+
+/// A checked rule set, ready to evaluate many firms.
+#[derive(Clone, Debug)]
+pub struct CompiledRules {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) tests: Arc<[TestCase]>,
+}
+
+/// Why a firm could not be assessed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AssessError {
+    /// The firm's data does not fit the declared inputs.
+    #[error("{}", .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Input {
+        /// Every problem found.
+        errors: Vec<InputError>,
+    },
+    /// Evaluation stopped (overflow, division by zero, an unknown table key, `error(…)`).
+    #[error("{error}")]
+    Eval {
+        /// What went wrong, and where.
+        error: EvalError,
+    },
+}
+
+impl CompiledRules {
+    /// Rule set metadata.
+    pub fn meta(&self) -> &Meta {
+        &self.plan.meta
+    }
+
+    /// Reads a firm's data (a JSON object) against this rule set's inputs.
+    pub fn firm_from_json(&self, json: &serde_json::Value) -> Result<Firm, Vec<InputError>> {
+        input::firm_from_json(&self.plan, json, &[], true)
+    }
+
+    /// Evaluates one firm as of a date.
+    pub fn evaluate(&self, firm: &Firm, as_of: NaiveDate) -> Result<Assessment, EvalError> {
+        eval::evaluate(&self.plan, firm, as_of)
+    }
+
+    /// Reads and evaluates one firm.
+    pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<Assessment, AssessError> {
+        let firm = self.firm_from_json(json).map_err(|errors| AssessError::Input { errors })?;
+        self.evaluate(&firm, as_of).map_err(|error| AssessError::Eval { error })
+    }
+
+    /// The number of embedded test cases.
+    pub fn test_count(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Grade ids, best first.
+    pub fn grade_ids(&self) -> Vec<&str> {
+        self.plan.grades.iter().map(|g| &*g.id).collect()
+    }
+}
+
+/// One step of a scheme: a rule set and where its `from` inputs come from.
+#[derive(Clone, Debug)]
+pub(crate) struct SchemeStep {
+    pub(crate) alias: String,
+    pub(crate) rules: CompiledRules,
+    /// (input index, earlier step index, what: "grade", "score" or a derived value name).
+    pub(crate) fills: Vec<(u32, usize, String)>,
+}
+
+/// A checked scheme: rule sets evaluated in order, later ones reading earlier results.
+#[derive(Clone, Debug)]
+pub struct CompiledScheme {
+    pub(crate) meta: Arc<SchemeMeta>,
+    pub(crate) steps: Arc<[SchemeStep]>,
+    pub(crate) tests: Arc<[TestCase]>,
+}
+
+/// Scheme metadata.
+#[derive(Clone, Debug, Serialize)]
+pub struct SchemeMeta {
+    /// Scheme id.
+    pub id: String,
+    /// Scheme name.
+    pub name: crate::plan::Label,
+    /// Scheme version.
+    pub version: String,
+    /// sha256 of the scheme file text.
+    pub hash: String,
+}
+
+/// The result of a scheme: each step's assessment under its alias.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SchemeAssessment {
+    /// Which scheme.
+    pub scheme: SchemeRef,
+    /// The as-of date.
+    pub as_of: String,
+    /// Each step's result, in order.
+    pub steps: IndexMap<String, Assessment>,
+}
+
+/// Which scheme produced a result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SchemeRef {
+    /// Scheme id.
+    pub id: String,
+    /// Scheme version.
+    pub version: String,
+    /// sha256 of the scheme file text.
+    pub hash: String,
+}
+
+impl CompiledScheme {
+    /// Scheme metadata.
+    pub fn meta(&self) -> &SchemeMeta {
+        &self.meta
+    }
+
+    /// Step aliases and their rule sets, in order.
+    pub fn steps(&self) -> impl Iterator<Item = (&str, &CompiledRules)> {
+        self.steps.iter().map(|s| (s.alias.as_str(), &s.rules))
+    }
+
+    /// The number of embedded test cases.
+    pub fn test_count(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// Reads and evaluates one firm through every step.
+    pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<SchemeAssessment, AssessError> {
+        let mut errors = Vec::new();
+        if let serde_json::Value::Object(obj) = json {
+            for key in obj.keys() {
+                let known = self.steps.iter().any(|s| {
+                    s.rules.plan.inputs.iter().any(|f| &*f.name == key && f.from.is_none())
+                        || s.rules.plan.lists.iter().any(|l| &*l.name == key)
+                });
+                if !known {
+                    errors.push(InputError::new(key.clone(), "unknown field"));
+                }
+            }
+        }
+        let mut results: IndexMap<String, Assessment> = IndexMap::new();
+        let mut firms: Vec<Option<Firm>> = Vec::new();
+        // Read every step's inputs first, so all input errors are reported together.
+        for step in self.steps.iter() {
+            let placeholder: Vec<(u32, Value)> = step.fills.iter().map(|(i, _, _)| (*i, Value::Bool(false))).collect();
+            match input::firm_from_json(&step.rules.plan, json, &placeholder, false) {
+                Ok(f) => firms.push(Some(f)),
+                Err(errs) => {
+                    for e in errs {
+                        if !errors.contains(&e) {
+                            errors.push(e);
+                        }
+                    }
+                    firms.push(None);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AssessError::Input { errors });
+        }
+        for (step, firm) in self.steps.iter().zip(firms) {
+            let mut firm = firm.expect("no input errors");
+            for (input_idx, from_step, what) in &step.fills {
+                let earlier = &results[*from_step];
+                let field = &step.rules.plan.inputs[*input_idx as usize];
+                let raw = match what.as_str() {
+                    "grade" => serde_json::Value::String(earlier.grade.clone()),
+                    "score" => serde_json::Value::String(earlier.score.clone()),
+                    name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
+                };
+                let v =
+                    input::value_from_json(&raw, field, &step.rules.plan.enums).map_err(|m| AssessError::Input {
+                        errors: vec![InputError::new(
+                            format!("{}.{}", step.alias, field.name),
+                            format!("from `{what}` of an earlier step: {m}"),
+                        )],
+                    })?;
+                firm.inputs[*input_idx as usize] = Some(v);
+            }
+            let res = step.rules.evaluate(&firm, as_of).map_err(|e| AssessError::Eval {
+                error: EvalError { context: format!("{}: {}", step.alias, e.context), message: e.message },
+            })?;
+            results.insert(step.alias.clone(), res);
+        }
+        Ok(SchemeAssessment {
+            scheme: SchemeRef {
+                id: self.meta.id.clone(),
+                version: self.meta.version.clone(),
+                hash: self.meta.hash.clone(),
+            },
+            as_of: as_of.format("%Y-%m-%d").to_string(),
+            steps: results,
+        })
+    }
+}
+
+/// A loaded rule file: a rule set or a scheme.
+#[derive(Clone, Debug)]
+pub enum Rules {
+    /// One rule set.
+    Set(CompiledRules),
+    /// Rule sets chained.
+    Scheme(CompiledScheme),
+}
+
+impl Rules {
+    /// Evaluates one firm given as JSON and returns the result as JSON.
+    pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<serde_json::Value, AssessError> {
+        Ok(match self {
+            Rules::Set(r) => serde_json::to_value(r.assess_json(json, as_of)?),
+            Rules::Scheme(s) => serde_json::to_value(s.assess_json(json, as_of)?),
+        }
+        .expect("results serialize"))
+    }
+}

@@ -1,0 +1,307 @@
+//! The rule file as written: TOML deserialized into plain structs with spans.
+//!
+//! Nothing here is checked beyond the TOML shape (unknown keys are errors).
+//! Expressions stay strings with their spans; the `compile` stage parses and
+//! checks them. Map order is the file's order, so question groups and items
+//! keep the order their authors gave them.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A TOML value with its byte range in the file.
+pub(crate) type SValue = Spanned<toml::Value>;
+/// A string with its byte range in the file.
+pub(crate) type SString = Spanned<String>;
+
+/// A whole rule file: a rule set, or a scheme chaining rule sets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Document {
+    pub(crate) ruleset: Option<Spanned<Meta>>,
+    pub(crate) scheme: Option<Spanned<SchemeMeta>>,
+    #[serde(default)]
+    pub(crate) steps: Vec<Spanned<Step>>,
+    #[serde(default)]
+    pub(crate) groups: IndexMap<SString, Group>,
+    #[serde(default)]
+    pub(crate) inputs: IndexMap<SString, Spanned<Input>>,
+    #[serde(default)]
+    pub(crate) lists: IndexMap<SString, Spanned<List>>,
+    #[serde(default)]
+    pub(crate) tables: IndexMap<SString, Spanned<Table>>,
+    #[serde(default)]
+    pub(crate) functions: IndexMap<SString, Spanned<Function>>,
+    #[serde(default)]
+    pub(crate) derived: IndexMap<SString, SValue>,
+    #[serde(default)]
+    pub(crate) items: Vec<Spanned<Item>>,
+    #[serde(default)]
+    pub(crate) score_groups: IndexMap<SString, Spanned<ScoreGroup>>,
+    pub(crate) score: Option<Spanned<Score>>,
+    #[serde(default)]
+    pub(crate) grades: Vec<Spanned<Grade>>,
+    #[serde(default)]
+    pub(crate) overrides: Vec<Spanned<Override>>,
+    #[serde(default)]
+    pub(crate) tests: Vec<Spanned<Test>>,
+}
+
+/// Text people read: Chinese, optionally with English.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Text {
+    Plain(String),
+    Translated {
+        zh: String,
+        #[serde(default)]
+        en: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Meta {
+    pub(crate) id: SString,
+    pub(crate) name: Text,
+    pub(crate) version: SString,
+    #[serde(default)]
+    pub(crate) kind: Option<SString>,
+    #[serde(default)]
+    pub(crate) effective_from: Option<toml::value::Datetime>,
+    #[serde(default)]
+    pub(crate) effective_to: Option<toml::value::Datetime>,
+    #[serde(default)]
+    pub(crate) sources: Vec<String>,
+    #[serde(default)]
+    pub(crate) notes: Option<String>,
+    #[serde(default)]
+    pub(crate) include: Vec<SString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SchemeMeta {
+    pub(crate) id: SString,
+    pub(crate) name: Text,
+    pub(crate) version: SString,
+    #[serde(default)]
+    pub(crate) notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Step {
+    #[serde(rename = "as")]
+    pub(crate) alias: SString,
+    pub(crate) rules: SString,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Group {
+    pub(crate) label: Text,
+    #[serde(default)]
+    pub(crate) help: Option<Text>,
+}
+
+/// An input or a list field: both are typed values with a label.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Input {
+    #[serde(rename = "type")]
+    pub(crate) ty: SString,
+    #[serde(default)]
+    pub(crate) label: Option<Text>,
+    #[serde(default)]
+    pub(crate) help: Option<Text>,
+    #[serde(default)]
+    pub(crate) group: Option<SString>,
+    #[serde(default)]
+    pub(crate) min: Option<SValue>,
+    #[serde(default)]
+    pub(crate) max: Option<SValue>,
+    #[serde(default)]
+    pub(crate) allowed: Option<Spanned<Vec<SValue>>>,
+    #[serde(default)]
+    pub(crate) max_len: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(crate) options: Vec<Spanned<EnumOption>>,
+    #[serde(default)]
+    pub(crate) missing: Option<SValue>,
+    #[serde(default)]
+    pub(crate) from: Option<SString>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnumOption {
+    pub(crate) id: SString,
+    pub(crate) label: Text,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct List {
+    #[serde(default)]
+    pub(crate) label: Option<Text>,
+    #[serde(default)]
+    pub(crate) help: Option<Text>,
+    #[serde(default)]
+    pub(crate) group: Option<SString>,
+    #[serde(default)]
+    pub(crate) max_records: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(crate) fields: IndexMap<SString, Spanned<Input>>,
+    #[serde(default)]
+    pub(crate) derived: IndexMap<SString, SValue>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Table {
+    pub(crate) key: SString,
+    pub(crate) columns: IndexMap<SString, SString>,
+    #[serde(default)]
+    pub(crate) rows: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Function {
+    #[serde(default)]
+    pub(crate) params: IndexMap<SString, SString>,
+    pub(crate) returns: SString,
+    pub(crate) body: SValue,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Item {
+    pub(crate) id: SString,
+    #[serde(default)]
+    pub(crate) group: Option<SString>,
+    pub(crate) label: Text,
+    #[serde(default)]
+    pub(crate) when: Option<SValue>,
+    #[serde(default)]
+    pub(crate) points: Option<SValue>,
+    #[serde(default)]
+    pub(crate) cap: Option<SValue>,
+    #[serde(default)]
+    pub(crate) min: Option<SValue>,
+    #[serde(default)]
+    pub(crate) max: Option<SValue>,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+    #[serde(default)]
+    pub(crate) advice: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScoreGroup {
+    #[serde(default)]
+    pub(crate) label: Option<Text>,
+    #[serde(default)]
+    pub(crate) cap: Option<SValue>,
+    #[serde(default)]
+    pub(crate) min: Option<SValue>,
+    #[serde(default)]
+    pub(crate) max: Option<SValue>,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Score {
+    pub(crate) base: SValue,
+    #[serde(default)]
+    pub(crate) min: Option<SValue>,
+    #[serde(default)]
+    pub(crate) max: Option<SValue>,
+    #[serde(default)]
+    pub(crate) round: Option<Spanned<Round>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Round {
+    pub(crate) places: Spanned<u32>,
+    pub(crate) mode: SString,
+    pub(crate) at: SString,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Grade {
+    pub(crate) id: SString,
+    pub(crate) label: Text,
+    #[serde(default)]
+    pub(crate) color: Option<String>,
+    #[serde(default)]
+    pub(crate) min: Option<SValue>,
+    #[serde(default)]
+    pub(crate) above: Option<SValue>,
+    #[serde(default)]
+    pub(crate) max: Option<SValue>,
+    #[serde(default)]
+    pub(crate) below: Option<SValue>,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Override {
+    pub(crate) id: SString,
+    pub(crate) when: SValue,
+    #[serde(default)]
+    pub(crate) force: Option<SString>,
+    #[serde(default)]
+    pub(crate) ceiling: Option<SString>,
+    #[serde(default)]
+    pub(crate) floor: Option<SString>,
+    #[serde(default)]
+    pub(crate) down: Option<Spanned<u32>>,
+    pub(crate) reason: Text,
+    #[serde(default)]
+    pub(crate) cite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Test {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) as_of: Option<toml::value::Datetime>,
+    #[serde(default)]
+    pub(crate) input: toml::Table,
+    pub(crate) expect: Spanned<Expect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Expect {
+    #[serde(default)]
+    pub(crate) grade: Option<String>,
+    #[serde(default)]
+    pub(crate) score: Option<toml::Value>,
+    #[serde(default)]
+    pub(crate) fired: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) overrides: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) values: Option<toml::Table>,
+    #[serde(default)]
+    pub(crate) missing: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) error: Option<String>,
+    #[serde(default)]
+    pub(crate) steps: Option<toml::Table>,
+}

@@ -1,0 +1,45 @@
+//! Stage 1, parse: rule file text to syntax with spans.
+//!
+//! [`document`] reads the TOML shape; [`expr`] parses the expression strings
+//! inside it. Nothing here knows about names or types; that is `compile`.
+
+pub(crate) mod document;
+pub(crate) mod expr;
+
+use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, FileId, Span};
+
+/// Reads a rule file's TOML into its document structure.
+pub(crate) fn parse_document(text: &str, file: FileId) -> Result<document::Document, Diagnostic> {
+    toml::from_str::<document::Document>(text).map_err(|e| {
+        let span = e.span().map(|r| Span::new(file, r));
+        let message = e.message().trim_end_matches('.').replace('\n', " ");
+        Diagnostic::error("R0003", span, message).with_help("see docs/RULES.md for the structure of a rule file")
+    })
+}
+
+/// Where the content of a TOML string literal starts, given the literal's span.
+pub(crate) fn string_content_offset(text: &str, literal_start: usize) -> usize {
+    let rest = text.get(literal_start..).unwrap_or("");
+    if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
+        let after = literal_start + 3;
+        let more = text.get(after..).unwrap_or("");
+        if more.starts_with("\r\n") {
+            after + 2
+        } else if more.starts_with('\n') {
+            after + 1
+        } else {
+            after
+        }
+    } else if rest.starts_with('"') || rest.starts_with('\'') {
+        literal_start + 1
+    } else {
+        literal_start
+    }
+}
+
+/// The span of a spanned TOML value.
+pub(crate) fn span_of<T>(v: &Spanned<T>, file: FileId) -> Span {
+    Span::new(file, v.span())
+}

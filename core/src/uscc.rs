@@ -1,0 +1,80 @@
+//! The 统一社会信用代码 (unified social credit code) check of GB 32100-2015.
+//!
+//! 18 characters from a 31-character set (digits and capital letters without
+//! I, O, S, V, Z); positions 3–8 are digits (the GB/T 2260 region); the 18th
+//! character is a check character: the weights of positions 1–17 are
+//! 3^(i−1) mod 31 and the check value is (31 − Σ value·weight mod 31) mod 31.
+//! Source: `credit-and-blacklist.md` §4 (V-2nd: agreeing implementations).
+
+const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+fn value_of(c: u8) -> Option<u32> {
+    CHARSET.iter().position(|&x| x == c).map(|p| p as u32)
+}
+
+/// The check character for the first 17 characters of a code.
+pub fn check_char(first17: &str) -> Option<char> {
+    let bytes = first17.as_bytes();
+    if bytes.len() != 17 {
+        return None;
+    }
+    let mut sum = 0;
+    for (b, w) in bytes.iter().zip(WEIGHTS) {
+        sum += value_of(*b)? * w;
+    }
+    let check = (31 - sum % 31) % 31;
+    Some(CHARSET[check as usize] as char)
+}
+
+/// Checks a code; the error says what is wrong.
+pub fn validate(code: &str) -> Result<(), String> {
+    let n = code.chars().count();
+    if n != 18 {
+        return Err(format!("has {n} characters, expected 18"));
+    }
+    let bytes = code.as_bytes();
+    if let Some(pos) = bytes.iter().position(|&b| value_of(b).is_none()) {
+        let c = code[pos..].chars().next().unwrap_or('?');
+        return Err(format!("character {} `{c}` is not allowed (I, O, S, V, Z and lowercase are not used)", pos + 1));
+    }
+    if !bytes[2..8].iter().all(u8::is_ascii_digit) {
+        return Err("characters 3 to 8 (the region code) must be digits".into());
+    }
+    let expected = check_char(&code[..17]).unwrap_or('?');
+    if bytes[17] as char != expected {
+        return Err(format!("check character is `{}`, expected `{expected}`", bytes[17] as char));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_from_the_domain_notes() {
+        for ok in [
+            "91110108MA00000070",
+            "91310115MA0000007H",
+            "91440300MA00000077",
+            "91110000600037341L",
+            "91512081MA62K0260E",
+        ] {
+            assert_eq!(validate(ok), Ok(()), "{ok}");
+        }
+        assert!(validate("91110108MA00000071").unwrap_err().contains("expected `0`"));
+        assert!(validate("91310115MA0000007I").unwrap_err().contains("not allowed"));
+        assert!(validate("9131011").unwrap_err().contains("7 characters"));
+        assert!(validate("91A10115MA0000007H").unwrap_err().contains("region"));
+    }
+
+    #[test]
+    fn weights_are_powers_of_three() {
+        let mut w = 1;
+        for expected in WEIGHTS {
+            assert_eq!(w, expected);
+            w = w * 3 % 31;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Runtime values and the exact arithmetic on them.
+//!
+//! Numbers are `rust_decimal::Decimal` (28 significant digits); every
+//! operation is checked, so an overflow is an error value, never a panic or a
+//! wrapped result. Dates are proleptic Gregorian calendar days; durations are
+//! a number of months plus a number of days, so `1 year` after 29 February is
+//! 28 February, as the calendar (and the law) count it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// A value an expression produces.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// true or false.
+    Bool(bool),
+    /// An exact decimal number.
+    Num(Decimal),
+    /// Text, also the id of an enum option.
+    Text(Arc<str>),
+    /// A calendar date.
+    Date(NaiveDate),
+    /// A length of time.
+    Duration(Duration),
+}
+
+/// A length of time: whole months plus whole days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Duration {
+    /// Months (a year is 12).
+    pub months: i32,
+    /// Days.
+    pub days: i32,
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Num(n) => write!(f, "{}", n.normalize()),
+            Value::Text(t) => f.write_str(t),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::Duration(d) => write!(f, "{} months {} days", d.months, d.days),
+        }
+    }
+}
+
+impl Value {
+    /// The value as JSON: numbers and dates as strings, booleans as booleans.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            other => serde_json::Value::String(other.to_string()),
+        }
+    }
+}
+
+/// Why an arithmetic operation has no result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ArithError {
+    Overflow,
+    DivisionByZero,
+    DateOutOfRange,
+}
+
+impl fmt::Display for ArithError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArithError::Overflow => "number out of range (more than 28 significant digits)",
+            ArithError::DivisionByZero => "division by zero",
+            ArithError::DateOutOfRange => "date out of range",
+        })
+    }
+}
+
+pub(crate) fn add(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    a.checked_add(b).ok_or(ArithError::Overflow)
+}
+
+pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    a.checked_sub(b).ok_or(ArithError::Overflow)
+}
+
+pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    a.checked_mul(b).ok_or(ArithError::Overflow)
+}
+
+pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    if b.is_zero() {
+        return Err(ArithError::DivisionByZero);
+    }
+    a.checked_div(b).ok_or(ArithError::Overflow)
+}
+
+/// Moves a date by a duration (months first, then days), or back when `sign` is -1.
+pub(crate) fn shift_date(d: NaiveDate, dur: Duration, sign: i32) -> Result<NaiveDate, ArithError> {
+    let months = dur.months.checked_mul(sign).ok_or(ArithError::DateOutOfRange)?;
+    let days = dur.days.checked_mul(sign).ok_or(ArithError::DateOutOfRange)?;
+    let m = Months::new(months.unsigned_abs());
+    let d = if months >= 0 { d.checked_add_months(m) } else { d.checked_sub_months(m) }
+        .ok_or(ArithError::DateOutOfRange)?;
+    d.checked_add_signed(chrono::TimeDelta::days(i64::from(days))).ok_or(ArithError::DateOutOfRange)
+}
+
+/// Whole months from `a` to `b`, negative when `b` is earlier.
+pub(crate) fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    if b < a {
+        return -months_between(b, a);
+    }
+    let mut months = i64::from(b.year() - a.year()) * 12 + i64::from(b.month()) - i64::from(a.month());
+    // Not a whole month yet when the day of month has not been reached; a
+    // start on the 31st is reached at the end of a shorter month.
+    let reached = shift_date(a, Duration { months: months as i32, days: 0 }, 1).is_ok_and(|m| m <= b);
+    if !reached {
+        months -= 1;
+    }
+    months
+}
+
+/// Rounding modes a rule file may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RoundMode {
+    HalfUp,
+    HalfEven,
+    Down,
+    Up,
+    Floor,
+    Ceiling,
+}
+
+impl RoundMode {
+    pub(crate) const NAMES: [&'static str; 6] = ["half_up", "half_even", "down", "up", "floor", "ceiling"];
+
+    pub(crate) fn parse(s: &str) -> Option<RoundMode> {
+        Some(match s {
+            "half_up" => RoundMode::HalfUp,
+            "half_even" => RoundMode::HalfEven,
+            "down" => RoundMode::Down,
+            "up" => RoundMode::Up,
+            "floor" => RoundMode::Floor,
+            "ceiling" => RoundMode::Ceiling,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn apply(self, x: Decimal, places: u32) -> Decimal {
+        let strategy = match self {
+            RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+            RoundMode::Down => RoundingStrategy::ToZero,
+            RoundMode::Up => RoundingStrategy::AwayFromZero,
+            RoundMode::Floor => RoundingStrategy::ToNegativeInfinity,
+            RoundMode::Ceiling => RoundingStrategy::ToPositiveInfinity,
+        };
+        x.round_dp_with_strategy(places.min(28), strategy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn months_between_counts_whole_months() {
+        assert_eq!(months_between(date("2023-01-31"), date("2023-02-28")), 1);
+        assert_eq!(months_between(date("2023-01-15"), date("2023-02-14")), 0);
+        assert_eq!(months_between(date("2023-01-15"), date("2024-01-15")), 12);
+        assert_eq!(months_between(date("2024-01-15"), date("2023-01-15")), -12);
+    }
+
+    #[test]
+    fn leap_day_plus_a_year() {
+        let d = shift_date(date("2024-02-29"), Duration { months: 12, days: 0 }, 1).unwrap();
+        assert_eq!(d, date("2025-02-28"));
+    }
+
+    #[test]
+    fn arithmetic_overflow_is_an_error() {
+        assert_eq!(mul(Decimal::MAX, Decimal::TWO), Err(ArithError::Overflow));
+        assert_eq!(div(Decimal::ONE, Decimal::ZERO), Err(ArithError::DivisionByZero));
+        let far = shift_date(date("2024-01-01"), Duration { months: i32::MAX, days: 0 }, 1);
+        assert_eq!(far, Err(ArithError::DateOutOfRange));
+    }
+
+    #[test]
+    fn rounding_modes() {
+        let x: Decimal = "2.45".parse().unwrap();
+        assert_eq!(RoundMode::HalfUp.apply(x, 1).to_string(), "2.5");
+        assert_eq!(RoundMode::HalfEven.apply(x, 1).to_string(), "2.4");
+        assert_eq!(RoundMode::Down.apply(-x, 1).to_string(), "-2.4");
+        assert_eq!(RoundMode::Floor.apply(-x, 1).to_string(), "-2.5");
+    }
+}

@@ -1,0 +1,1 @@
+//! Integration tests: rule files under `rules/`, golden CLI output, invariants.

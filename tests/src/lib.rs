@@ -1,0 +1,1 @@
+//! This crate holds only integration tests (`it/`) and their data (`data/`).
