@@ -225,7 +225,7 @@ pub(crate) fn firm_from_json(
                     None
                 }
             },
-            None => resolve_missing(field, &*field.name, i as u32, &mut firm.missing, &mut errors),
+            None => resolve_missing(field, &field.name, i as u32, &mut firm.missing, &mut errors),
         };
         firm.inputs.push(v);
     }

@@ -133,7 +133,6 @@ pub(crate) struct TableDef {
 #[derive(Clone, Debug)]
 pub(crate) struct FunctionDef {
     pub(crate) name: Arc<str>,
-    pub(crate) params: Vec<Ty>,
     pub(crate) body: Node,
 }
 
@@ -225,7 +224,7 @@ pub(crate) struct Override {
 }
 
 /// Rule set metadata, as results and the portal report it.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Meta {
     /// The rule set id.
     pub id: String,

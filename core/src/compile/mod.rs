@@ -418,7 +418,7 @@ impl<'a> Compiler<'a> {
             self.error("R0204", ty_span, "`options` only go with type \"enum\"");
         }
         let numeric = matches!(vtype, ValueType::Integer | ValueType::Decimal);
-        let mut bound = |c: &mut Self, v: &Option<SValue>, what: &str| -> Option<Decimal> {
+        let bound = |c: &mut Self, v: &Option<SValue>, what: &str| -> Option<Decimal> {
             let v = v.as_ref()?;
             if !numeric {
                 c.error("R0204", c.span(v.span()), format!("`{what}` only goes with integer and decimal inputs"));
@@ -794,11 +794,7 @@ impl<'a> Compiler<'a> {
                 }
                 None => Node::Fail(Arc::from("not checked")),
             };
-            out.push(FunctionDef {
-                name: Arc::from(name.get_ref().as_str()),
-                params: self.function_params[idx as usize].iter().map(|p| p.1).collect(),
-                body,
-            });
+            out.push(FunctionDef { name: Arc::from(name.get_ref().as_str()), body });
             let _ = (file, name);
         }
         // Functions must not call themselves, directly or through others.

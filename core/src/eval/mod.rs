@@ -190,14 +190,17 @@ pub(crate) fn evaluate(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Ass
     })
 }
 
+/// One list's records, borrowed from the firm or extended with derived values.
+type RecordsOf<'a> = Cow<'a, [Box<[Value]>]>;
+
 /// Computes every list's per-record derived values.
 fn record_values<'a>(
     plan: &'a Plan,
     firm: &'a Firm,
     as_of: NaiveDate,
     blocked: &dyn Fn(&[u32]) -> bool,
-) -> Result<Vec<Cow<'a, [Box<[Value]>]>>, EvalError> {
-    let mut lists: Vec<Cow<'a, [Box<[Value]>]>> = firm.lists.iter().map(|l| Cow::Borrowed(l.as_slice())).collect();
+) -> Result<Vec<RecordsOf<'a>>, EvalError> {
+    let mut lists: Vec<RecordsOf<'a>> = firm.lists.iter().map(|l| Cow::Borrowed(l.as_slice())).collect();
     for (l, def) in plan.lists.iter().enumerate() {
         if def.derived.is_empty() || blocked(&def.input_deps) {
             continue;

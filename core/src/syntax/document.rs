@@ -86,6 +86,7 @@ pub(crate) struct SchemeMeta {
     pub(crate) name: Text,
     pub(crate) version: SString,
     #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) notes: Option<String>,
 }
 
@@ -165,6 +166,7 @@ pub(crate) struct Table {
     #[serde(default)]
     pub(crate) rows: Vec<Spanned<toml::Table>>,
     #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
 }
 
@@ -176,6 +178,7 @@ pub(crate) struct Function {
     pub(crate) returns: SString,
     pub(crate) body: SValue,
     #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
 }
 
@@ -214,6 +217,7 @@ pub(crate) struct ScoreGroup {
     #[serde(default)]
     pub(crate) max: Option<SValue>,
     #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
 }
 
@@ -253,6 +257,7 @@ pub(crate) struct Grade {
     #[serde(default)]
     pub(crate) below: Option<SValue>,
     #[serde(default)]
+    #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
 }
 
