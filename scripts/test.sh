@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The full test suite, as CI runs it: set-up, formatting, lints, native tests,
+# the shipped rule sets' own cases, the wasm32 build of the library, and the
+# browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/setup.sh
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (native)"
+cargo test --workspace
+
+step "rule sets: safegrade check and safegrade test"
+cargo run -q -p safegrade -- check rules/
+cargo run -q -p safegrade -- test rules/
+
+step "the library builds for wasm32 without default features"
+cargo build -p safegrade --no-default-features --target wasm32-unknown-unknown
+
+if [ -f scripts/test-browser.sh ]; then
+  step "browser tests"
+  bash scripts/test-browser.sh
+fi
+printf '\nall tests passed\n'
