@@ -77,7 +77,7 @@ mod uscc;
 mod value;
 
 pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef};
-pub use compile::DEFAULT_MAX_RECORDS;
+pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN};
 pub use diagnostic::{Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::EvalError;
 pub use input::{Firm, InputError, MissingTreatment};

@@ -57,20 +57,21 @@ pub(super) fn check_coverage(
     min: Option<Decimal>,
     max: Option<Decimal>,
 ) {
-    let mut ok = true;
-    for (g, span) in grades.iter().zip(spans) {
+    let mut order: Vec<usize> = Vec::new();
+    for (i, (g, span)) in grades.iter().zip(spans).enumerate() {
         if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
             if lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive)) {
                 c.diags.push(Diagnostic::error("R0304", Some(*span), format!("grade `{}` contains no score", g.id)));
-                ok = false;
+                continue;
             }
         }
+        order.push(i);
     }
-    if !ok {
+    if order.is_empty() {
         return;
     }
+    let listed = order.clone();
     // Sort by lower end: open first, then by value, inclusive before exclusive.
-    let mut order: Vec<usize> = (0..grades.len()).collect();
     order.sort_by(|&a, &b| {
         let key = |g: &Grade| g.lower.map(|l| (l.value, !l.inclusive));
         match (key(&grades[a]), key(&grades[b])) {
@@ -155,8 +156,8 @@ pub(super) fn check_coverage(
             );
         }
     }
-    let ascending = order.iter().enumerate().all(|(i, &g)| g == i);
-    let descending = order.iter().rev().enumerate().all(|(i, &g)| g == i);
+    let ascending = order == listed;
+    let descending = order.iter().rev().eq(listed.iter());
     if !ascending && !descending {
         c.diags.push(
             Diagnostic::error("R0303", Some(spans[0]), "grades are not listed in score order")

@@ -353,6 +353,17 @@ impl Compiler<'_> {
                         return fail();
                     }
                 };
+                if let (Node::Const(Value::Num(x)), Node::Const(Value::Num(y))) = (&an, &bn) {
+                    let folded = match aop {
+                        ArithOp::Add => crate::value::add(*x, *y),
+                        ArithOp::Sub => crate::value::sub(*x, *y),
+                        ArithOp::Mul => crate::value::mul(*x, *y),
+                        ArithOp::Div => crate::value::div(*x, *y),
+                    };
+                    if let Ok(v) = folded {
+                        return (Node::Const(Value::Num(v)), Ty::Num);
+                    }
+                }
                 (Node::Arith(aop, Box::new(an), Box::new(bn)), ty)
             }
             _ => {
@@ -380,6 +391,25 @@ impl Compiler<'_> {
                 }
                 self.check_enum_literal(at, &bn, b.span);
                 self.check_enum_literal(bt, &an, a.span);
+                if let (Node::Const(x), Node::Const(y)) = (&an, &bn) {
+                    let ord = match (x, y) {
+                        (Value::Num(p), Value::Num(q)) => Some(p.cmp(q)),
+                        (Value::Date(p), Value::Date(q)) => Some(p.cmp(q)),
+                        _ => None,
+                    };
+                    let res = match (cop, ord) {
+                        (CmpOp::Eq, _) => Some(x == y),
+                        (CmpOp::Ne, _) => Some(x != y),
+                        (CmpOp::Lt, Some(o)) => Some(o.is_lt()),
+                        (CmpOp::Le, Some(o)) => Some(o.is_le()),
+                        (CmpOp::Gt, Some(o)) => Some(o.is_gt()),
+                        (CmpOp::Ge, Some(o)) => Some(o.is_ge()),
+                        _ => None,
+                    };
+                    if let Some(b) = res {
+                        return (Node::Const(Value::Bool(b)), Ty::Bool);
+                    }
+                }
                 (Node::Cmp(cop, Box::new(an), Box::new(bn)), Ty::Bool)
             }
         }
@@ -658,7 +688,8 @@ impl Compiler<'_> {
             }
         };
         if args.len() != want_args {
-            self.err("R0107", span, format!("`{name}` takes {want_args} arguments, found {}", args.len())).help =
+            let noun = if want_args == 1 { "argument" } else { "arguments" };
+            self.err("R0107", span, format!("`{name}` takes {want_args} {noun}, found {}", args.len())).help =
                 Some(match kind {
                     AggKind::Count => "write `count(list)` or `count(list where condition)`".into(),
                     _ => format!("write `{name}(list, expression)`, optionally with `where condition`"),

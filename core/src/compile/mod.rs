@@ -70,7 +70,13 @@ pub(crate) struct Compiler<'a> {
     pub(crate) function_returns: Vec<Ty>,
     pub(crate) function_calls: Vec<(u32, u32)>,
     defined: HashMap<Arc<str>, Span>,
+    /// How many derived values are being lowered inside each other right now.
+    nesting: usize,
 }
+
+/// Longest chain of derived values (or functions) that use one another;
+/// it bounds the checker's recursion and the evaluator's call depth.
+pub const MAX_CHAIN: usize = 64;
 
 /// The result of compiling one rule set.
 pub(crate) struct Compiled {
@@ -117,6 +123,7 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         function_returns: Vec::new(),
         function_calls: Vec::new(),
         defined: HashMap::new(),
+        nesting: 0,
     };
     let plan = c.run(unit);
     let has_errors = c.diags.iter().any(Diagnostic::is_error);
@@ -478,7 +485,8 @@ impl<'a> Compiler<'a> {
             }
         }
         if let Some(m) = &i.missing {
-            field.missing = self.missing(m, &field, top_level)?;
+            // A bad treatment is reported; the field stays declared so its uses still check.
+            field.missing = self.missing(m, &field, top_level).unwrap_or(Missing::Required);
         }
         Some(field)
     }
@@ -607,6 +615,12 @@ impl<'a> Compiler<'a> {
             State::InProgress => return None,
             State::Pending => {}
         }
+        if self.nesting >= MAX_CHAIN {
+            let span = Span::new(self.file, self.list_derived_src[list as usize][i].span());
+            self.error("R0212", span, format!("values depend on each other more than {MAX_CHAIN} levels deep"));
+            return None;
+        }
+        self.nesting += 1;
         self.list_derived_state[list as usize][i] = State::InProgress;
         let src = self.list_derived_src[list as usize][i];
         let (node, ty) = match self.parse_value_expr(src, self.file) {
@@ -622,6 +636,7 @@ impl<'a> Compiler<'a> {
         self.lists[list as usize].derived[i].1 = node;
         self.lists[list as usize].derived_eval_order.push(i as u32);
         self.list_derived_state[list as usize][i] = State::Done(ty);
+        self.nesting -= 1;
         Some(ty)
     }
 
@@ -637,6 +652,16 @@ impl<'a> Compiler<'a> {
             }
             State::Pending => {}
         }
+        if self.nesting >= MAX_CHAIN {
+            self.error(
+                "R0212",
+                use_span,
+                format!("derived values depend on each other more than {MAX_CHAIN} levels deep"),
+            )
+            .help = Some("flatten the chain: compute intermediate values in fewer steps".into());
+            return None;
+        }
+        self.nesting += 1;
         self.derived_state[i as usize] = State::InProgress;
         let (_, file, src) = self.derived_src[i as usize].clone();
         let (node, ty, deps) = match self.parse_value_expr(src, file) {
@@ -653,6 +678,7 @@ impl<'a> Compiler<'a> {
         self.derived_nodes[i as usize] = Some((node, deps));
         self.derived_eval_order.push(i);
         self.derived_state[i as usize] = State::Done(ty);
+        self.nesting -= 1;
         Some(ty)
     }
 
@@ -799,6 +825,7 @@ impl<'a> Compiler<'a> {
         }
         // Functions must not call themselves, directly or through others.
         let n = out.len();
+        let errors_before = self.diags.len();
         for start in 0..n as u32 {
             let mut stack = vec![start];
             let mut seen = BTreeSet::new();
@@ -820,7 +847,39 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        if self.diags.len() == errors_before {
+            self.check_call_depth(n);
+        }
         out
+    }
+
+    /// Reports a chain of function calls longer than [`MAX_CHAIN`]; cycles are reported separately.
+    fn check_call_depth(&mut self, n: usize) {
+        // Longest path from each function, by repeated relaxation (bounded: cycles stop at MAX_CHAIN).
+        let mut depth = vec![1usize; n];
+        for _ in 0..=MAX_CHAIN {
+            let mut changed = false;
+            for &(caller, callee) in &self.function_calls {
+                let d = depth[callee as usize] + 1;
+                if d > depth[caller as usize] && d <= MAX_CHAIN + 1 {
+                    depth[caller as usize] = d;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let deep: Vec<Arc<str>> = self
+            .function_index
+            .iter()
+            .filter(|(_, &i)| depth[i as usize] > MAX_CHAIN)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in deep {
+            let span = self.defined.get(&name).copied().unwrap_or_default();
+            self.error("R0212", span, format!("function `{name}` calls functions more than {MAX_CHAIN} levels deep"));
+        }
     }
 
     fn cap_bounds(

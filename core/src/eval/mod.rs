@@ -265,26 +265,38 @@ pub(crate) fn band_of(plan: &Plan, score: Decimal) -> Result<usize, EvalError> {
 pub(crate) fn apply_overrides(plan: &Plan, band: usize, applied: &[usize]) -> (usize, Vec<AppliedOverride>) {
     let worst = plan.grades.len() - 1;
     let mut grade = band;
+    let mut forced = false;
     let mut out = Vec::new();
     for &idx in applied {
         let o = &plan.overrides[idx];
         let before = grade;
-        let (action, stop) = match o.action {
+        // INVARIANT: after a `force` the grade is final; later overrides that
+        // held are still reported, with `from` equal to `to`.
+        let action = match o.action {
             OverrideAction::Force(g) => {
-                grade = g as usize;
-                ("force", true)
+                if !forced {
+                    grade = g as usize;
+                }
+                forced = true;
+                "force"
             }
             OverrideAction::Ceiling(g) => {
-                grade = grade.max(g as usize);
-                ("ceiling", false)
+                if !forced {
+                    grade = grade.max(g as usize);
+                }
+                "ceiling"
             }
             OverrideAction::Floor(g) => {
-                grade = grade.min(g as usize);
-                ("floor", false)
+                if !forced {
+                    grade = grade.min(g as usize);
+                }
+                "floor"
             }
             OverrideAction::Down(n) => {
-                grade = (grade + n as usize).min(worst);
-                ("down", false)
+                if !forced {
+                    grade = (grade + n as usize).min(worst);
+                }
+                "down"
             }
         };
         out.push(AppliedOverride {
@@ -296,9 +308,6 @@ pub(crate) fn apply_overrides(plan: &Plan, band: usize, applied: &[usize]) -> (u
             reason_en: o.reason.en.clone(),
             cite: o.cite.as_deref().map(str::to_string),
         });
-        if stop {
-            break;
-        }
     }
     (grade, out)
 }

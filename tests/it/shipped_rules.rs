@@ -1,0 +1,67 @@
+//! Every rule file shipped under `rules/` checks with no diagnostics at all
+//! and passes its own embedded test cases.
+
+use crate::support::{load, root};
+
+fn rule_files() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root().join("rules")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("rules/ is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml") {
+                let rel = path.strip_prefix(root()).expect("under the root").to_string_lossy().into_owned();
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_shipped_rule_file_checks_clean_and_passes_its_cases() {
+    let files = rule_files();
+    assert!(files.len() >= 9, "expected the shipped rule sets, found {files:?}");
+    let mut n_cases = 0;
+    for rel in files {
+        let loaded = load(&rel);
+        let rendered: String = loaded.diagnostics.iter().map(|d| loaded.sources.render(d)).collect();
+        assert!(loaded.diagnostics.is_empty(), "{rel}:\n{rendered}");
+        let rules = loaded.rules.expect("no errors");
+        let locate = |s: safegrade::Span| {
+            let l = loaded.sources.locate(s);
+            format!("{}:{}", l.file, l.line)
+        };
+        for outcome in safegrade::run_tests(&rules, &locate) {
+            assert!(outcome.passed(), "{} {}: {:#?}", outcome.location, outcome.name, outcome.failures);
+            n_cases += 1;
+        }
+    }
+    assert!(n_cases >= 100, "only {n_cases} embedded cases");
+}
+
+#[test]
+fn contract_ids_are_stable() {
+    // File names, grade ids and input names below are a published contract (issue 3).
+    let cases: [(&str, &[&str]); 7] = [
+        ("rules/accident-severity.toml", &["general", "relatively_serious", "serious", "especially_serious"]),
+        ("rules/gb18218-major-hazard.toml", &["not_major_hazard", "grade_4", "grade_3", "grade_2", "grade_1"]),
+        ("rules/lec.toml", &["level_5", "level_4", "level_3", "level_2", "level_1"]),
+        ("rules/hazchem-risk-2018.toml", &["blue", "yellow", "orange", "red"]),
+        ("rules/blacklist-2023.toml", &["not_listed", "listed"]),
+        ("rules/credit-rating.toml", &["A", "B", "C", "D"]),
+        ("rules/ls-matrix.toml", &["low", "general", "relatively_major", "major"]),
+    ];
+    for (rel, grades) in cases {
+        let loaded = load(rel);
+        let Some(safegrade::Rules::Set(rules)) = loaded.rules else { panic!("{rel} does not load as a rule set") };
+        let mut got = rules.grade_ids();
+        let mut want = grades.to_vec();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "{rel}");
+    }
+}
