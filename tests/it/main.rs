@@ -9,5 +9,6 @@
 
 mod check;
 mod eval;
+mod invariants;
 mod shipped_rules;
 mod support;
