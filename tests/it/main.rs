@@ -1,6 +1,7 @@
 //! Integration tests for safegrade. Modules:
 //!
 //! - `check`: the checker on rule files with known problems (tests/data/check).
+//! - `docs`: the worked example in docs/RULES.md is a real, passing rule file.
 //! - `eval`: evaluation goldens: rule file + firm JSON → result JSON (tests/data/eval).
 //! - `invariants`: proptest invariants of scoring (monotonicity, order independence, determinism).
 //! - `hostile`: hostile rule files and inputs never panic or hang.
@@ -8,6 +9,7 @@
 //! - `support`: helpers.
 
 mod check;
+mod docs;
 mod eval;
 mod invariants;
 mod shipped_rules;
