@@ -11,6 +11,7 @@
 mod check;
 mod docs;
 mod eval;
+mod hostile;
 mod invariants;
 mod shipped_rules;
 mod support;
