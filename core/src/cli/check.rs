@@ -22,7 +22,7 @@ pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
                     eprintln!();
                 }
                 let status = if n_errors > 0 { "FAILED" } else { "ok" };
-                println!("{path}: {status} ({n_errors} errors, {n_warnings} warnings)");
+                println!("{path}: {status} ({})", counts(n_errors, n_warnings));
             }
             Format::Json => {
                 let diagnostics: Vec<serde_json::Value> =
@@ -35,4 +35,10 @@ pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "files": json_files }))?);
     }
     Ok(if any_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// "1 error, 2 warnings".
+fn counts(n_errors: usize, n_warnings: usize) -> String {
+    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    format!("{}, {}", plural(n_errors, "error"), plural(n_warnings, "warning"))
 }

@@ -28,7 +28,7 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
     };
     let text = read_input(input_path)?;
     let json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("`{input_path}` is not valid JSON"))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
     match rules.assess_json(&json, as_of) {
         Ok(res) => {
             println!("{}", serde_json::to_string_pretty(&res)?);
@@ -37,8 +37,9 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
         Err(e) => {
             match &e {
                 safegrade::AssessError::Input { errors } => {
+                    let name = if input_path == "-" { "<stdin>" } else { input_path };
                     for err in errors {
-                        eprintln!("error: {input_path}: {err}");
+                        eprintln!("error: {name}: {err}");
                     }
                 }
                 safegrade::AssessError::Eval { error } => eprintln!("error: evaluation failed: {error}"),
