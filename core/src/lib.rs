@@ -63,6 +63,7 @@
 //! ```
 
 mod assessment;
+pub mod batch;
 mod compile;
 mod diagnostic;
 mod eval;
@@ -79,7 +80,7 @@ mod value;
 pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef};
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN};
 pub use diagnostic::{Diagnostic, FileId, Location, Severity, SourceMap, Span};
-pub use eval::EvalError;
+pub use eval::{EvalError, EvalOptions};
 pub use input::{Firm, InputError, MissingTreatment};
 pub use load::{join_path, load, load_str, Loaded, SourceLoader, MAX_RULE_FILE_BYTES};
 pub use plan::{Label, Meta};

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::assessment::Assessment;
-use crate::eval::{self, EvalError};
+use crate::eval::{self, EvalError, EvalOptions};
 use crate::input::{self, Firm, InputError};
 use crate::plan::{Meta, Plan};
 use crate::testing::TestCase;
@@ -55,7 +55,12 @@ impl CompiledRules {
 
     /// Evaluates one firm as of a date.
     pub fn evaluate(&self, firm: &Firm, as_of: NaiveDate) -> Result<Assessment, EvalError> {
-        eval::evaluate(&self.plan, firm, as_of)
+        eval::evaluate(&self.plan, firm, as_of, EvalOptions::default())
+    }
+
+    /// Evaluates one firm, choosing what to compute beyond score and grade.
+    pub fn evaluate_with(&self, firm: &Firm, as_of: NaiveDate, options: EvalOptions) -> Result<Assessment, EvalError> {
+        eval::evaluate(&self.plan, firm, as_of, options)
     }
 
     /// Reads and evaluates one firm.

@@ -41,8 +41,27 @@ pub(crate) struct Contribution {
     pub(crate) points: Decimal,
 }
 
+/// What an evaluation computes beyond score and grade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EvalOptions {
+    /// Compute the next-grade plan (a bounded search; batch runs that do not
+    /// report it can skip it).
+    pub next_grade: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> EvalOptions {
+        EvalOptions { next_grade: true }
+    }
+}
+
 /// Evaluates one firm.
-pub(crate) fn evaluate(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Assessment, EvalError> {
+pub(crate) fn evaluate(
+    plan: &Plan,
+    firm: &Firm,
+    as_of: NaiveDate,
+    options: EvalOptions,
+) -> Result<Assessment, EvalError> {
     let unavailable: Vec<u32> = firm
         .missing
         .iter()
@@ -161,7 +180,11 @@ pub(crate) fn evaluate(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Ass
         }
     }
     let (grade, overrides) = apply_overrides(plan, band, &applied_ids);
-    let next_grade = next_grade::plan_next(plan, base, &contributions, &fired, grade, &applied_ids);
+    let next_grade = if options.next_grade {
+        next_grade::plan_next(plan, base, &contributions, &fired, grade, &applied_ids)
+    } else {
+        None
+    };
 
     let mut values = IndexMap::new();
     for (d, v) in plan.derived.iter().zip(&derived) {
@@ -236,16 +259,38 @@ pub(crate) fn total_score(
     base: Decimal,
     contributions: &[Contribution],
 ) -> Result<Decimal, value::ArithError> {
-    let mut group_sums = vec![Decimal::ZERO; plan.score_groups.len()];
+    total_score_without(plan, base, contributions, &[])
+}
+
+/// The score with the contributions at the indices in `removed` left out.
+/// Allocation-free for plans with up to 32 score groups, which is every
+/// realistic form; the next-grade search calls this many times.
+pub(crate) fn total_score_without(
+    plan: &Plan,
+    base: Decimal,
+    contributions: &[Contribution],
+    removed: &[usize],
+) -> Result<Decimal, value::ArithError> {
+    let mut small = [Decimal::ZERO; 32];
+    let mut large = Vec::new();
+    let group_sums: &mut [Decimal] = if plan.score_groups.len() <= small.len() {
+        &mut small[..plan.score_groups.len()]
+    } else {
+        large.resize(plan.score_groups.len(), Decimal::ZERO);
+        &mut large
+    };
     let mut total = base;
-    for c in contributions {
+    for (i, c) in contributions.iter().enumerate() {
+        if removed.contains(&i) {
+            continue;
+        }
         match c.group {
             Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], c.points)?,
             None => total = value::add(total, c.points)?,
         }
     }
-    for (g, sum) in plan.score_groups.iter().zip(group_sums) {
-        total = value::add(total, clamp(sum, g.min, g.max))?;
+    for (g, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
+        total = value::add(total, clamp(*sum, g.min, g.max))?;
     }
     if let Some((places, mode, RoundAt::Score)) = plan.score.round {
         total = mode.apply(total, places);
@@ -258,6 +303,21 @@ pub(crate) fn band_of(plan: &Plan, score: Decimal) -> Result<usize, EvalError> {
         context: "grade".into(),
         message: format!("no grade band holds the score {}", score.normalize()),
     })
+}
+
+/// The grade the overrides whose conditions held leave, without the reports.
+pub(crate) fn grade_after_overrides(plan: &Plan, band: usize, applied: &[usize]) -> usize {
+    let worst = plan.grades.len() - 1;
+    let mut grade = band;
+    for &idx in applied {
+        grade = match plan.overrides[idx].action {
+            OverrideAction::Force(g) => return g as usize,
+            OverrideAction::Ceiling(g) => grade.max(g as usize),
+            OverrideAction::Floor(g) => grade.min(g as usize),
+            OverrideAction::Down(n) => (grade + n as usize).min(worst),
+        };
+    }
+    grade
 }
 
 /// Applies the overrides whose conditions held, in file order; returns the
@@ -311,3 +371,6 @@ pub(crate) fn apply_overrides(plan: &Plan, band: usize, applied: &[usize]) -> (u
     }
     (grade, out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,7 @@
 
 use rust_decimal::Decimal;
 
-use super::{apply_overrides, band_of, total_score, Contribution};
+use super::{band_of, grade_after_overrides, total_score_without, Contribution};
 use crate::assessment::{FiredItem, NextGrade};
 use crate::plan::{OverrideAction, Plan};
 
@@ -41,16 +41,9 @@ pub(crate) fn plan_next(
         })
         .collect();
     let grade_without = |removed: &[usize]| -> Option<usize> {
-        let kept: Vec<Contribution> = contributions
-            .iter()
-            .enumerate()
-            .map(
-                |(i, c)| if removed.contains(&i) { Contribution { group: c.group, points: Decimal::ZERO } } else { *c },
-            )
-            .collect();
-        let score = total_score(plan, base, &kept).ok()?;
+        let score = total_score_without(plan, base, contributions, removed).ok()?;
         let band = band_of(plan, score).ok()?;
-        Some(apply_overrides(plan, band, applied).0)
+        Some(grade_after_overrides(plan, band, applied))
     };
     let reaches = |removed: &[usize]| grade_without(removed).is_some_and(|g| g <= target);
     let names = |set: &[usize]| set.iter().map(|&i| fired[i].id.clone()).collect::<Vec<_>>();
@@ -72,9 +65,26 @@ pub(crate) fn plan_next(
         return Some(NextGrade { grade: target_id, needs: None, blocked_by, exact: true });
     }
 
+    // Removing k items improves the score by at most the k largest point
+    // values (caps and clamps only shrink an improvement), plus one rounding
+    // step; sizes that cannot reach the target band are not searched.
+    let current = total_score_without(plan, base, contributions, &[]).unwrap_or(base);
+    let needed = needed_improvement(plan, target, current);
+    let slack = match plan.score.round {
+        Some((places, _, crate::plan::RoundAt::Score)) => Decimal::new(1, places),
+        _ => Decimal::ZERO,
+    };
+    let mut magnitudes: Vec<Decimal> = candidates.iter().map(|&i| contributions[i].points.abs()).collect();
+    magnitudes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut best_gain = slack;
+
     let mut budget = SEARCH_BUDGET;
     let n = candidates.len();
     for k in 1..=n {
+        best_gain = best_gain.checked_add(magnitudes[k - 1]).unwrap_or(Decimal::MAX);
+        if needed.is_some_and(|need| best_gain < need) {
+            continue;
+        }
         let mut idx: Vec<usize> = (0..k).collect();
         loop {
             if budget == 0 {
@@ -139,4 +149,16 @@ fn next_combination(idx: &mut [usize], n: usize) -> bool {
         }
     }
     false
+}
+
+/// How much the score must move (in the better direction) to enter the
+/// target band; `None` when the band is open on that side.
+fn needed_improvement(plan: &Plan, target: usize, current: Decimal) -> Option<Decimal> {
+    let band = &plan.grades[target];
+    let need = if plan.higher_is_better {
+        band.lower.and_then(|b| b.value.checked_sub(current))
+    } else {
+        band.upper.and_then(|b| current.checked_sub(b.value))
+    }?;
+    Some(need.max(Decimal::ZERO))
 }

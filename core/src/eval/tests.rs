@@ -1,0 +1,152 @@
+//! Tests for evaluation internals: the next-grade plan is a smallest set,
+//! checked against brute force over every subset of fired items.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+
+use super::{band_of, grade_after_overrides, total_score_without};
+use crate::rules::{CompiledRules, Rules};
+
+/// Six items with points taken from inputs, two of them in a capped group,
+/// rounding at the score, and an override that can block.
+const RULES: &str = r#"
+[ruleset]
+id = "next-grade"
+name = "next grade"
+version = "1"
+
+[inputs.p1]
+type = "decimal"
+[inputs.p2]
+type = "decimal"
+[inputs.p3]
+type = "decimal"
+[inputs.p4]
+type = "decimal"
+[inputs.p5]
+type = "decimal"
+[inputs.bonus]
+type = "decimal"
+[inputs.veto]
+type = "bool"
+
+[score_groups.g]
+min = -15
+
+[[items]]
+id = "i1"
+group = "g"
+label = "1"
+points = "-p1"
+[[items]]
+id = "i2"
+group = "g"
+label = "2"
+points = "-p2"
+[[items]]
+id = "i3"
+label = "3"
+points = "-p3"
+cap = 12
+[[items]]
+id = "i4"
+label = "4"
+points = "-p4"
+[[items]]
+id = "i5"
+label = "5"
+points = "-p5"
+[[items]]
+id = "bonus"
+label = "bonus"
+points = "bonus"
+
+[score]
+base = "100"
+min = 0
+max = 100
+round = { places = 0, mode = "half_up", at = "score" }
+
+[[grades]]
+id = "a"
+label = "a"
+min = 90
+[[grades]]
+id = "b"
+label = "b"
+min = 75
+below = 90
+[[grades]]
+id = "c"
+label = "c"
+min = 60
+below = 75
+[[grades]]
+id = "d"
+label = "d"
+below = 60
+
+[[overrides]]
+id = "veto"
+when = "veto"
+ceiling = "c"
+reason = "veto"
+"#;
+
+fn rules() -> CompiledRules {
+    let no_files = |p: &str| Err(format!("no file {p}"));
+    match crate::load_str("next.toml", RULES, &no_files).rules {
+        Some(Rules::Set(r)) => r,
+        _ => panic!("the test rules check"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_next_grade_plan_is_a_smallest_set(points in prop::collection::vec(0u32..30, 5), bonus in 0u32..6, veto in any::<bool>()) {
+        let r = rules();
+        let mut input = serde_json::json!({ "bonus": bonus, "veto": veto });
+        for (i, p) in points.iter().enumerate() {
+            input[format!("p{}", i + 1)] = serde_json::json!(format!("{}.5", p));
+        }
+        let res = r.assess_json(&input, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        let plan = &*r.plan;
+        let grade = plan.grades.iter().position(|g| *g.id == res.grade).unwrap();
+        let Some(next) = res.next_grade else {
+            prop_assert_eq!(grade, 0);
+            return Ok(());
+        };
+        // Rebuild the contributions from the result, in item order.
+        let contributions: Vec<super::Contribution> = res.items.iter().map(|it| super::Contribution {
+            group: it.group.as_ref().map(|_| 0),
+            points: it.points.parse().unwrap(),
+        }).collect();
+        let applied: Vec<usize> = if veto { vec![0] } else { vec![] };
+        let base = rust_decimal::Decimal::from(100);
+        let reaches = |removed: &[usize]| {
+            let s = total_score_without(plan, base, &contributions, removed).unwrap();
+            grade_after_overrides(plan, band_of(plan, s).unwrap(), &applied) < grade
+        };
+        // Brute force: the smallest reaching subset of deductions.
+        let deductions: Vec<usize> = (0..contributions.len()).filter(|&i| contributions[i].points.is_sign_negative()).collect();
+        let mut smallest: Option<usize> = None;
+        for mask in 0u32..(1 << deductions.len()) {
+            let set: Vec<usize> = deductions.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, &i)| i).collect();
+            if reaches(&set) && smallest.is_none_or(|s| set.len() < s) {
+                smallest = Some(set.len());
+            }
+        }
+        match (&next.needs, smallest) {
+            (Some(needs), Some(n)) => {
+                prop_assert!(next.exact);
+                prop_assert_eq!(needs.len(), n);
+                let set: Vec<usize> = needs.iter().map(|id| res.items.iter().position(|it| &it.id == id).unwrap()).collect();
+                prop_assert!(reaches(&set));
+            }
+            (None, None) => {}
+            (got, want) => prop_assert!(false, "needs {:?}, brute force {:?}", got, want),
+        }
+    }
+}
