@@ -258,7 +258,7 @@ pub(crate) fn firm_from_json(
     }
 }
 
-fn resolve_missing(
+pub(crate) fn resolve_missing(
     field: &Field,
     path: &str,
     idx: u32,

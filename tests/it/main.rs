@@ -15,3 +15,6 @@ mod hostile;
 mod invariants;
 mod shipped_rules;
 mod support;
+
+/// Batch scoring: `safegrade::batch` and its sample data.
+mod batch;

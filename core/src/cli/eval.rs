@@ -27,8 +27,8 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
         bail!("`{rules_path}` does not check; run `safegrade check {rules_path}`");
     };
     let text = read_input(input_path)?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
     match rules.assess_json(&json, as_of) {
         Ok(res) => {
             println!("{}", serde_json::to_string_pretty(&res)?);

@@ -8,6 +8,9 @@
 mod check;
 mod eval;
 mod files;
+mod gen;
+mod report;
+mod score;
 mod test;
 
 use std::process::ExitCode;
@@ -51,6 +54,46 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// Score every firm of a CSV export: results, rejects, summary. Exit 3 when rows were rejected.
+    Score {
+        /// The rule file or scheme.
+        #[arg(long)]
+        rules: String,
+        /// Add the items fired (with their points) and the overrides applied.
+        #[arg(long)]
+        explain: bool,
+        #[command(flatten)]
+        batch: score::BatchArgs,
+    },
+    /// Score the same firms under two rule versions (or as-of dates) and show who moves.
+    Compare {
+        /// The current rule file or scheme.
+        #[arg(long)]
+        rules: String,
+        /// The new rule file or scheme (defaults to --rules, to compare two dates).
+        #[arg(long)]
+        against: Option<String>,
+        /// The as-of date for the new side; defaults to --as-of.
+        #[arg(long)]
+        against_as_of: Option<String>,
+        #[command(flatten)]
+        batch: score::BatchArgs,
+    },
+    /// Write a synthetic data set (firms and list files) for demos and benchmarks.
+    Gen {
+        /// Number of firms.
+        #[arg(long)]
+        firms: u64,
+        /// Random seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The date the data is current to (YYYY-MM-DD).
+        #[arg(long, default_value = "2026-06-30")]
+        as_of: String,
+        /// Output directory.
+        #[arg(long)]
+        out: String,
+    },
 }
 
 /// How diagnostics are printed.
@@ -68,6 +111,13 @@ pub(crate) fn main() -> ExitCode {
         Command::Check { rules, format } => check::run(&rules, format),
         Command::Test { rules } => test::run(&rules),
         Command::Eval { rules, input, as_of } => eval::run(&rules, &input, as_of.as_deref()),
+        Command::Score { rules, explain, batch } => score::run(score::Mode::Score { rules: &rules, explain }, &batch),
+        Command::Compare { rules, against, against_as_of, batch } => {
+            let new = against.as_deref().unwrap_or(&rules);
+            let mode = score::Mode::Compare { old: &rules, new, new_as_of: against_as_of.as_deref() };
+            score::run(mode, &batch)
+        }
+        Command::Gen { firms, seed, as_of, out } => gen::run(firms, seed, &as_of, &out),
     };
     match res {
         Ok(code) => code,

@@ -1,0 +1,503 @@
+//! The per-firm work, run in parallel: cells to values, the steps evaluated
+//! in order (later steps reading earlier results), and the output row.
+//!
+//! Everything here depends on one firm's rows only, so the result is the
+//! same whatever thread or chunk it runs in.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::assessment::Assessment;
+use crate::input::{self, Firm};
+use crate::value::Value;
+
+use super::layout::{FirmLayout, ListLayout, Step};
+use super::read::{cell, ListRow};
+use super::{write, BatchConfig, FirmRow, Job, OutputFormat, Reject, RejectReason};
+
+/// One side of a run: the steps and the as-of date (a compare run has two).
+pub(crate) struct Side {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) as_of: NaiveDate,
+    /// Per step: item id → index, for counting fired items.
+    item_idx: Vec<HashMap<Arc<str>, u32>>,
+    /// Per step, per list of its plan: the list source that fills it.
+    step_lists: Vec<Vec<Option<usize>>>,
+}
+
+/// Everything the per-firm work reads; shared by every thread.
+pub(crate) struct Ctx {
+    pub(crate) sides: Vec<Side>,
+    pub(crate) firm: FirmLayout,
+    pub(crate) lists: Vec<ListLayout>,
+    pub(crate) explain: bool,
+    pub(crate) format: OutputFormat,
+    /// Per step of side 0: derived values written as columns.
+    pub(crate) values: Vec<Vec<String>>,
+    /// Per step of side 0: blank those values at the step's best grade (a
+    /// blacklist's dates mean nothing for a firm not listed).
+    pub(crate) blank_at_best: Vec<bool>,
+    /// Columns counted by in the summary.
+    pub(crate) breakdown: Vec<usize>,
+    /// Compare runs: (alias, old step, new step) pairs.
+    pub(crate) pairs: Vec<(String, usize, usize)>,
+}
+
+/// What one job gave.
+#[derive(Default)]
+pub(crate) struct Done {
+    pub(crate) out: Vec<u8>,
+    pub(crate) rejects: Vec<Reject>,
+    pub(crate) scored: Option<Scored>,
+}
+
+/// A scored firm, for the summary.
+pub(crate) struct Scored {
+    /// Per side, per step: the grade index.
+    pub(crate) grades: Vec<Vec<u16>>,
+    /// Per side, per step: the indices of the items that fired.
+    pub(crate) fired: Vec<Vec<Vec<u32>>>,
+    /// The breakdown columns' values.
+    pub(crate) by: Vec<Box<str>>,
+    /// Per list source: the records attached.
+    pub(crate) attached: Vec<u32>,
+}
+
+/// A problem with one cell.
+struct CellError {
+    col: Option<usize>,
+    reason: RejectReason,
+    message: String,
+}
+
+/// Pairs the steps of two sides by alias (a lone rule set pairs with a lone rule set).
+pub(crate) fn pairs(old: &[Step], new: &[Step]) -> Vec<(String, usize, usize)> {
+    if let ([o], [n]) = (old, new) {
+        let alias = if o.alias == n.alias { o.alias.clone() } else { String::new() };
+        return vec![(alias, 0, 0)];
+    }
+    old.iter()
+        .enumerate()
+        .filter_map(|(i, o)| new.iter().position(|n| n.alias == o.alias).map(|j| (o.alias.clone(), i, j)))
+        .collect()
+}
+
+/// Blacklist steps write their dates and trigger by default.
+const BLACKLIST_VALUES: [&str; 4] = ["listed_since", "listed_until", "removal_possible_from", "trigger_clause"];
+
+impl Ctx {
+    pub(crate) fn new(
+        sides: Vec<(Vec<Step>, NaiveDate)>,
+        cfg: &BatchConfig,
+        firm: FirmLayout,
+        lists: Vec<ListLayout>,
+    ) -> Ctx {
+        let pairs = if sides.len() == 2 { pairs(&sides[0].0, &sides[1].0) } else { Vec::new() };
+        let sides: Vec<Side> = sides
+            .into_iter()
+            .map(|(steps, as_of)| {
+                let item_idx = steps
+                    .iter()
+                    .map(|s| s.rules.plan.items.iter().enumerate().map(|(i, it)| (it.id.clone(), i as u32)).collect())
+                    .collect();
+                let step_lists = steps
+                    .iter()
+                    .map(|s| s.rules.plan.lists.iter().map(|l| lists.iter().position(|x| *x.name == *l.name)).collect())
+                    .collect();
+                Side { steps, as_of, item_idx, step_lists }
+            })
+            .collect();
+        let mut values = Vec::new();
+        let mut blank_at_best = Vec::new();
+        for s in &sides[0].steps {
+            let plan = &s.rules.plan;
+            let blacklist = plan.meta.kind == "blacklist";
+            let names = if blacklist {
+                BLACKLIST_VALUES
+                    .iter()
+                    .filter(|n| plan.derived.iter().any(|d| &*d.name == **n))
+                    .map(|n| n.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            values.push(names);
+            blank_at_best.push(blacklist);
+        }
+        let breakdown = cfg.breakdown.iter().filter_map(|b| firm.headers.iter().position(|h| h == b)).collect();
+        Ctx { sides, firm, lists, explain: cfg.explain, format: cfg.format, values, blank_at_best, breakdown, pairs }
+    }
+
+    fn prefix(alias: &str) -> String {
+        if alias.is_empty() {
+            String::new()
+        } else {
+            format!("{alias}_")
+        }
+    }
+
+    /// The CSV header line (nothing for JSON lines).
+    pub(crate) fn write_header(&self, buf: &mut Vec<u8>) {
+        if self.format != OutputFormat::Csv {
+            return;
+        }
+        let mut cols: Vec<String> = vec![self.firm.headers[self.firm.key_col].clone()];
+        cols.extend(self.firm.carry.iter().map(|&c| self.firm.headers[c].clone()));
+        if self.pairs.is_empty() {
+            for (s, step) in self.sides[0].steps.iter().enumerate() {
+                let p = Self::prefix(&step.alias);
+                cols.push(format!("{p}score"));
+                cols.push(format!("{p}grade"));
+                cols.extend(self.values[s].iter().map(|v| format!("{p}{v}")));
+                if self.explain {
+                    cols.push(format!("{p}items"));
+                    cols.push(format!("{p}overrides"));
+                }
+            }
+        } else {
+            for (alias, _, _) in &self.pairs {
+                let p = Self::prefix(alias);
+                for c in ["old_grade", "new_grade", "old_score", "new_score", "changes"] {
+                    cols.push(format!("{p}{c}"));
+                }
+            }
+        }
+        for c in &cols {
+            write::csv_field(buf, c);
+        }
+        write::end_row(buf);
+    }
+
+    /// Does one job.
+    pub(crate) fn run(&self, job: &Job) -> Done {
+        match &job.firm {
+            None => Done::default(),
+            Some(Err(r)) => Done { rejects: vec![r.clone()], ..Done::default() },
+            Some(Ok(row)) => self.score_row(row),
+        }
+    }
+
+    fn score_row(&self, row: &FirmRow) -> Done {
+        let mut done = Done::default();
+        // The list rows, parsed once for every step.
+        let mut parsed: Vec<Vec<Box<[Value]>>> = Vec::with_capacity(row.lists.len());
+        let mut bad_list = None;
+        for (l, rows) in row.lists.iter().enumerate() {
+            let mut recs = Vec::with_capacity(rows.len());
+            for r in rows {
+                match self.list_record(l, r) {
+                    Ok(rec) => recs.push(rec),
+                    Err(errs) => {
+                        let lay = &self.lists[l];
+                        let rej = self.reject_of(&lay.file, r.line, &lay.headers, &row.key, errs).in_list(l);
+                        bad_list.get_or_insert((l, r.line));
+                        done.rejects.push(rej);
+                    }
+                }
+            }
+            parsed.push(recs);
+        }
+        if let Some((l, line)) = bad_list {
+            let lay = &self.lists[l];
+            let message = format!("its `{}` row at {} line {line} is rejected", lay.name, lay.file);
+            let err = CellError { col: None, reason: RejectReason::BadListRecord, message };
+            return self.reject_firm(row, vec![err], done);
+        }
+        // Every step's inputs, on every side; all problems reported together.
+        let mut errors: Vec<CellError> = Vec::new();
+        let mut firms: Vec<Vec<Firm>> = Vec::with_capacity(self.sides.len());
+        for (si, side) in self.sides.iter().enumerate() {
+            let mut per_step = Vec::with_capacity(side.steps.len());
+            for (s, step) in side.steps.iter().enumerate() {
+                let firm = self.step_firm(si, s, step, row, &parsed, &mut errors);
+                per_step.push(firm);
+            }
+            firms.push(per_step);
+        }
+        if !errors.is_empty() {
+            return self.reject_firm(row, errors, done);
+        }
+        let mut results: Vec<Vec<Assessment>> = Vec::with_capacity(self.sides.len());
+        for (side, side_firms) in self.sides.iter().zip(firms) {
+            match evaluate_side(side, side_firms) {
+                Ok(r) => results.push(r),
+                Err(message) => {
+                    let err = CellError { col: None, reason: RejectReason::EvalError, message };
+                    return self.reject_firm(row, vec![err], done);
+                }
+            }
+        }
+        self.format_row(row, &results, &mut done.out);
+        let grades = self
+            .sides
+            .iter()
+            .zip(&results)
+            .map(|(side, res)| {
+                side.steps
+                    .iter()
+                    .zip(res)
+                    .map(|(st, a)| st.rules.plan.grades.iter().position(|g| *g.id == a.grade).unwrap_or(0) as u16)
+                    .collect()
+            })
+            .collect();
+        let fired = self
+            .sides
+            .iter()
+            .zip(&results)
+            .map(|(side, res)| {
+                side.item_idx
+                    .iter()
+                    .zip(res)
+                    .map(|(idx, a)| a.items.iter().filter_map(|it| idx.get(it.id.as_str()).copied()).collect())
+                    .collect()
+            })
+            .collect();
+        let by = self.breakdown.iter().map(|&c| Box::from(cell(&row.record, c).trim())).collect();
+        let attached = row.lists.iter().map(|l| l.len() as u32).collect();
+        done.scored = Some(Scored { grades, fired, by, attached });
+        done
+    }
+
+    fn list_record(&self, l: usize, r: &ListRow) -> Result<Box<[Value]>, Vec<CellError>> {
+        let lay = &self.lists[l];
+        let plan = &lay.plan;
+        let def = &plan.lists[lay.list_idx];
+        let mut errors = Vec::new();
+        let mut rec = Vec::with_capacity(def.fields.len() + def.derived.len());
+        for (field, col) in def.fields.iter().zip(&lay.fields) {
+            let text = col.map(|c| cell(&r.record, c)).filter(|t| !t.trim().is_empty());
+            let v = match text {
+                Some(t) => match input::value_from_text(t, field, &plan.enums) {
+                    Ok(v) => Some(v),
+                    Err(message) => {
+                        errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
+                        None
+                    }
+                },
+                None => {
+                    let mut errs = Vec::new();
+                    let v = input::record_missing(field, &field.name, &mut errs);
+                    if v.is_none() {
+                        let message = "required, but missing".to_string();
+                        errors.push(CellError { col: *col, reason: RejectReason::MissingRequired, message });
+                    }
+                    v
+                }
+            };
+            rec.push(v.unwrap_or(Value::Bool(false)));
+        }
+        if errors.is_empty() {
+            Ok(rec.into_boxed_slice())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn step_firm(
+        &self,
+        si: usize,
+        s: usize,
+        step: &Step,
+        row: &FirmRow,
+        parsed: &[Vec<Box<[Value]>>],
+        errors: &mut Vec<CellError>,
+    ) -> Firm {
+        let plan = &step.rules.plan;
+        let cols = &self.firm.inputs[si][s];
+        let mut firm = Firm { inputs: Vec::with_capacity(plan.inputs.len()), lists: Vec::new(), missing: Vec::new() };
+        for (i, (field, col)) in plan.inputs.iter().zip(cols).enumerate() {
+            if step.fills.iter().any(|(k, _, _)| *k as usize == i) {
+                firm.inputs.push(Some(Value::Bool(false)));
+                continue;
+            }
+            let text = col.map(|c| cell(&row.record, c)).filter(|t| !t.trim().is_empty());
+            let v = match text {
+                Some(t) => match input::value_from_text(t, field, &plan.enums) {
+                    Ok(v) => Some(v),
+                    Err(message) => {
+                        push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });
+                        None
+                    }
+                },
+                None => {
+                    let mut errs = Vec::new();
+                    let v = input::resolve_missing(field, &field.name, i as u32, &mut firm.missing, &mut errs);
+                    if !errs.is_empty() {
+                        let message = "required, but missing".to_string();
+                        push_unique(errors, CellError { col: *col, reason: RejectReason::MissingRequired, message });
+                    }
+                    v
+                }
+            };
+            firm.inputs.push(v);
+        }
+        for (def, src) in plan.lists.iter().zip(&self.sides[si].step_lists[s]) {
+            let recs = src.map(|l| parsed[l].clone()).unwrap_or_default();
+            if recs.len() > def.max_records as usize {
+                let message = format!(
+                    "{} `{}` records, more than the limit of {} for this list",
+                    recs.len(),
+                    def.name,
+                    def.max_records
+                );
+                push_unique(errors, CellError { col: None, reason: RejectReason::TooManyRecords, message });
+            }
+            firm.lists.push(recs);
+        }
+        firm
+    }
+
+    fn reject_of(&self, file: &str, line: u64, headers: &[String], key: &str, errs: Vec<CellError>) -> Reject {
+        let col_name = |c: Option<usize>| c.and_then(|c| headers.get(c)).cloned().unwrap_or_default();
+        let first = &errs[0];
+        let mut message = first.message.clone();
+        for e in &errs[1..] {
+            let name = col_name(e.col);
+            if name.is_empty() {
+                message.push_str(&format!("; also: {}", e.message));
+            } else {
+                message.push_str(&format!("; also `{name}`: {}", e.message));
+            }
+        }
+        Reject {
+            file: Arc::from(file),
+            list: None,
+            line,
+            column: col_name(first.col),
+            key: key.to_string(),
+            reason: first.reason,
+            message,
+        }
+    }
+
+    /// Rejects the firm row, and every good list row it had with it.
+    fn reject_firm(&self, row: &FirmRow, errs: Vec<CellError>, mut done: Done) -> Done {
+        let r = self.reject_of(&self.firm.file, row.line, &self.firm.headers, &row.key, errs);
+        let already: Vec<(usize, u64)> = done.rejects.iter().filter_map(|r| r.list.map(|l| (l, r.line))).collect();
+        done.rejects.insert(0, r);
+        for (l, rows) in row.lists.iter().enumerate() {
+            let lay = &self.lists[l];
+            for lr in rows.iter().filter(|lr| !already.contains(&(l, lr.line))) {
+                let message = format!("its firm (line {} of {}) is rejected", row.line, self.firm.file);
+                let file: Arc<str> = Arc::from(lay.file.as_str());
+                done.rejects
+                    .push(Reject::new(&file, lr.line, "", &row.key, RejectReason::FirmRejected, message).in_list(l));
+            }
+        }
+        done
+    }
+
+    fn format_row(&self, row: &FirmRow, results: &[Vec<Assessment>], out: &mut Vec<u8>) {
+        let carried: Vec<(&str, &str)> =
+            self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), cell(&row.record, c))).collect();
+        let key_name = &self.firm.headers[self.firm.key_col];
+        if self.pairs.is_empty() {
+            let cols = self.score_columns(&results[0]);
+            write::row(out, self.format, key_name, &row.key, &carried, &cols);
+        } else {
+            let moved = self.pairs.iter().any(|(_, o, n)| results[0][*o].grade != results[1][*n].grade);
+            if moved {
+                let cols = self.compare_columns(&results[0], &results[1]);
+                write::row(out, self.format, key_name, &row.key, &carried, &cols);
+            }
+        }
+    }
+
+    /// (step alias, column, value) for a scored firm.
+    fn score_columns(&self, res: &[Assessment]) -> Vec<(String, String, write::Cell)> {
+        let mut cols = Vec::new();
+        for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
+            let alias = &step.alias;
+            cols.push((alias.clone(), "score".into(), write::Cell::Text(a.score.clone())));
+            cols.push((alias.clone(), "grade".into(), write::Cell::Text(a.grade.clone())));
+            let at_best = a.grade == *step.rules.plan.grades[0].id;
+            for name in &self.values[s] {
+                let v = if self.blank_at_best[s] && at_best {
+                    String::new()
+                } else {
+                    match a.values.get(name) {
+                        Some(serde_json::Value::String(t)) => t.clone(),
+                        Some(serde_json::Value::Bool(b)) => b.to_string(),
+                        _ => String::new(),
+                    }
+                };
+                cols.push((alias.clone(), name.clone(), write::Cell::Text(v)));
+            }
+            if self.explain {
+                let items = a.items.iter().map(|it| (it.id.clone(), it.points.clone())).collect();
+                cols.push((alias.clone(), "items".into(), write::Cell::Items(items)));
+                let ov = a.overrides.iter().map(|o| o.id.clone()).collect();
+                cols.push((alias.clone(), "overrides".into(), write::Cell::List(ov)));
+            }
+        }
+        cols
+    }
+
+    fn compare_columns(&self, old: &[Assessment], new: &[Assessment]) -> Vec<(String, String, write::Cell)> {
+        let mut cols = Vec::new();
+        for (alias, o, n) in &self.pairs {
+            let (a, b) = (&old[*o], &new[*n]);
+            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(a.grade.clone())));
+            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(b.grade.clone())));
+            cols.push((alias.clone(), "old_score".into(), write::Cell::Text(a.score.clone())));
+            cols.push((alias.clone(), "new_score".into(), write::Cell::Text(b.score.clone())));
+            let mut changes = Vec::new();
+            for it in &a.items {
+                let now = b.items.iter().find(|x| x.id == it.id).map(|x| x.points.as_str());
+                if now != Some(it.points.as_str()) {
+                    changes.push(format!("{}: {} → {}", it.id, it.points, now.unwrap_or("—")));
+                }
+            }
+            for it in b.items.iter().filter(|x| !a.items.iter().any(|y| y.id == x.id)) {
+                changes.push(format!("{}: — → {}", it.id, it.points));
+            }
+            for ov in &a.overrides {
+                if !b.overrides.iter().any(|x| x.id == ov.id) {
+                    changes.push(format!("override {}: applied → —", ov.id));
+                }
+            }
+            for ov in b.overrides.iter().filter(|x| !a.overrides.iter().any(|y| y.id == x.id)) {
+                changes.push(format!("override {}: — → applied", ov.id));
+            }
+            cols.push((alias.clone(), "changes".into(), write::Cell::List(changes)));
+        }
+        cols
+    }
+}
+
+fn push_unique(errors: &mut Vec<CellError>, e: CellError) {
+    if !errors.iter().any(|x| x.col == e.col && x.message == e.message) {
+        errors.push(e);
+    }
+}
+
+/// Evaluates the steps in order, filling `from` inputs with earlier results.
+fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Assessment>, String> {
+    let mut results: Vec<Assessment> = Vec::with_capacity(side.steps.len());
+    for (step, mut firm) in side.steps.iter().zip(firms) {
+        let plan = &step.rules.plan;
+        for (input_idx, from_step, what) in &step.fills {
+            let earlier = &results[*from_step];
+            let field = &plan.inputs[*input_idx as usize];
+            let raw = match what.as_str() {
+                "grade" => serde_json::Value::String(earlier.grade.clone()),
+                "score" => serde_json::Value::String(earlier.score.clone()),
+                name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
+            };
+            let v = input::value_from_json(&raw, field, &plan.enums)
+                .map_err(|m| format!("{}.{}: from `{what}` of an earlier step: {m}", step.alias, field.name))?;
+            firm.inputs[*input_idx as usize] = Some(v);
+        }
+        let res = step.rules.evaluate(&firm, side.as_of).map_err(|e| {
+            if step.alias.is_empty() {
+                e.to_string()
+            } else {
+                format!("{}: {e}", step.alias)
+            }
+        })?;
+        results.push(res);
+    }
+    Ok(results)
+}

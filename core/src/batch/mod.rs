@@ -1,0 +1,631 @@
+//! Batch scoring: every firm of a CSV export through a rule set or scheme,
+//! with list files (accidents, penalties …) joined by the firm's key.
+//!
+//! # Brief overview
+//!
+//! - [`score`] reads a firm file and any list files ([`Source`]s, any
+//!   `Read`), evaluates every firm, and writes one result row per scored
+//!   firm, in input order, to any `Write` (CSV or JSON lines, see
+//!   [`OutputFormat`]). Rows that cannot be scored go to the rejects writer
+//!   as CSV (`file,line,column,key,reason,reason_code`), never dropped.
+//! - [`compare`] scores the same firms under two rule versions (or two
+//!   as-of dates) and writes the firms whose grade moves, with the items
+//!   that differ; the [`Summary`] holds the grade-migration matrix.
+//! - [`Summary`] is the exact accounting: firm rows in = scored + rejected,
+//!   list rows in = attached + rejected; grade counts per step, the items
+//!   fired most, the rejects by reason.
+//!
+//! Fatal problems (an unreadable file, a header that does not fit the
+//! rules, a file that is not UTF-8, an unsorted file under
+//! [`BatchConfig::sorted`]) stop the run with a [`BatchError`] naming the
+//! file and line.
+//!
+//! # Determinism
+//!
+//! Reading, key checks, duplicate detection and the join are sequential;
+//! only the per-firm work (parsing cells, evaluating, formatting the row)
+//! runs in parallel, and its result depends on that firm's rows alone. So
+//! the output is byte-identical whatever [`BatchConfig::threads`] and
+//! [`BatchConfig::chunk_size`]. With the `parallel` feature a reader thread
+//! feeds chunks to a rayon pool; without it (the wasm build) everything
+//! runs on the caller's thread.
+
+mod firm;
+mod layout;
+mod read;
+mod summary;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use csv::ByteRecord;
+
+use crate::rules::Rules;
+use firm::Ctx;
+use layout::Step;
+use read::{ListRow, ListStore, ListStream, Rows};
+
+pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
+
+/// A named input: a file name for messages and a reader for its bytes.
+pub struct Source {
+    /// The name used in messages and in the rejects file.
+    pub file: String,
+    /// The bytes.
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl Source {
+    /// A source from a name and a reader.
+    pub fn new(file: impl Into<String>, reader: impl Read + Send + 'static) -> Source {
+        Source { file: file.into(), reader: Box::new(reader) }
+    }
+}
+
+/// A list file: which list of the rules it fills, and its source.
+pub struct ListSource {
+    /// The list's name in the rules (`accidents`).
+    pub list: String,
+    /// Its rows.
+    pub source: Source,
+}
+
+/// How results are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// CSV with a header line.
+    Csv,
+    /// One JSON object per line.
+    JsonLines,
+}
+
+/// How a batch run reads and writes.
+#[derive(Clone, Debug)]
+pub struct BatchConfig {
+    /// The date firms are assessed as of.
+    pub as_of: NaiveDate,
+    /// The key column, in the firm file and in every list file. When it is
+    /// `uscc` the key is checked as a 统一社会信用代码 (check character
+    /// included); any other key is free text up to 64 characters.
+    pub key: String,
+    /// Firm columns that are not inputs, passed through to the output.
+    pub carry: Vec<String>,
+    /// Carried columns to count grades by in the [`Summary`] (sector, region).
+    pub breakdown: Vec<String>,
+    /// Add every fired item (with its points) and override to the output.
+    pub explain: bool,
+    /// CSV or JSON lines.
+    pub format: OutputFormat,
+    /// Start CSV output (results and rejects) with a UTF-8 BOM, for Excel.
+    pub bom: bool,
+    /// The firm file and every list file are in ascending key order: join
+    /// them as they stream, in memory that does not grow with the number of
+    /// firms. A row out of order is a fatal error.
+    pub sorted: bool,
+    /// Firms per unit of parallel work.
+    pub chunk_size: usize,
+    /// Worker threads (0: one per core). Ignored without the `parallel` feature.
+    pub threads: usize,
+}
+
+impl BatchConfig {
+    /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every core.
+    pub fn new(as_of: NaiveDate) -> BatchConfig {
+        BatchConfig {
+            as_of,
+            key: "uscc".into(),
+            carry: Vec::new(),
+            breakdown: Vec::new(),
+            explain: false,
+            format: OutputFormat::Csv,
+            bom: false,
+            sorted: false,
+            chunk_size: 4096,
+            threads: 0,
+        }
+    }
+}
+
+/// A fatal batch error: the run cannot go on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", file, line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct BatchError {
+    file: String,
+    line: Option<u64>,
+    message: String,
+}
+
+impl BatchError {
+    pub(crate) fn new(file: &str, line: Option<u64>, message: String) -> BatchError {
+        BatchError { file: file.to_string(), line, message }
+    }
+
+    /// The file (or `output` / `rejects` for a failed write).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The line (from 1), when the problem is on one.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// What is wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Why a row was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The key is empty or not a valid 统一社会信用代码.
+    BadKey,
+    /// A value does not parse as its declared type or is out of range.
+    BadValue,
+    /// A required input or field is empty.
+    MissingRequired,
+    /// The firm key appeared on an earlier row.
+    DuplicateKey,
+    /// A list row whose key has no firm.
+    NoFirm,
+    /// The row has more or fewer fields than the header (truncated file).
+    FieldCount,
+    /// More list records for one firm than the list allows.
+    TooManyRecords,
+    /// Evaluation failed (overflow, an unknown table key, `error(…)`).
+    EvalError,
+    /// The firm was rejected because one of its list rows was.
+    BadListRecord,
+    /// A good list row of a firm that was rejected.
+    FirmRejected,
+}
+
+impl RejectReason {
+    /// The stable code written to the rejects file.
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::BadKey => "bad_key",
+            RejectReason::BadValue => "bad_value",
+            RejectReason::MissingRequired => "missing_required",
+            RejectReason::DuplicateKey => "duplicate_key",
+            RejectReason::NoFirm => "no_firm",
+            RejectReason::FieldCount => "field_count",
+            RejectReason::TooManyRecords => "too_many_records",
+            RejectReason::EvalError => "eval_error",
+            RejectReason::BadListRecord => "bad_list_record",
+            RejectReason::FirmRejected => "firm_rejected",
+        }
+    }
+
+    /// Every reason, in code order.
+    pub const ALL: [RejectReason; 10] = [
+        RejectReason::BadKey,
+        RejectReason::BadValue,
+        RejectReason::MissingRequired,
+        RejectReason::DuplicateKey,
+        RejectReason::NoFirm,
+        RejectReason::FieldCount,
+        RejectReason::TooManyRecords,
+        RejectReason::EvalError,
+        RejectReason::BadListRecord,
+        RejectReason::FirmRejected,
+    ];
+}
+
+/// A rejected row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Reject {
+    pub(crate) file: Arc<str>,
+    /// `None` for a firm row, else the index of the list source.
+    pub(crate) list: Option<usize>,
+    pub(crate) line: u64,
+    pub(crate) column: String,
+    pub(crate) key: String,
+    pub(crate) reason: RejectReason,
+    pub(crate) message: String,
+}
+
+impl Reject {
+    pub(crate) fn new(
+        file: &Arc<str>,
+        line: u64,
+        column: &str,
+        key: &str,
+        reason: RejectReason,
+        message: String,
+    ) -> Reject {
+        Reject {
+            file: file.clone(),
+            list: None,
+            line,
+            column: column.to_string(),
+            key: key.to_string(),
+            reason,
+            message,
+        }
+    }
+
+    pub(crate) fn in_list(self, list: usize) -> Reject {
+        Reject { list: Some(list), ..self }
+    }
+}
+
+/// A firm row, its key checked, with its list rows.
+pub(crate) struct FirmRow {
+    pub(crate) line: u64,
+    pub(crate) key: Box<str>,
+    pub(crate) record: ByteRecord,
+    /// Per list source, the rows with this key.
+    pub(crate) lists: Vec<Vec<ListRow>>,
+}
+
+/// One unit of work, in input order: list rows rejected on the way, then a
+/// firm row (or its rejection).
+pub(crate) struct Job {
+    pub(crate) pre: Vec<Reject>,
+    pub(crate) firm: Option<Result<FirmRow, Reject>>,
+}
+
+/// Scores every firm; see the module documentation.
+pub fn score(
+    rules: &Rules,
+    cfg: &BatchConfig,
+    firms: Source,
+    lists: Vec<ListSource>,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, BatchError> {
+    let sides = vec![(layout::steps_of(rules), cfg.as_of)];
+    run(sides, cfg, firms, lists, out, rejects, progress)
+}
+
+/// Scores every firm under `old` (as of `cfg.as_of`) and `new` (as of
+/// `new_as_of`), and writes the firms whose grade moves.
+#[allow(clippy::too_many_arguments)] // The two rule sides plus the same inputs as `score`.
+pub fn compare(
+    old: &Rules,
+    new: &Rules,
+    new_as_of: NaiveDate,
+    cfg: &BatchConfig,
+    firms: Source,
+    lists: Vec<ListSource>,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, BatchError> {
+    let sides = vec![(layout::steps_of(old), cfg.as_of), (layout::steps_of(new), new_as_of)];
+    run(sides, cfg, firms, lists, out, rejects, progress)
+}
+
+/// Reads firm rows and joins their list rows, sequentially.
+struct Feeder {
+    firms: Rows,
+    key_col: usize,
+    key_name: String,
+    uscc: bool,
+    sorted: bool,
+    streams: Vec<ListStream>,
+    stores: Vec<(ListStore, Arc<str>)>,
+    /// Lists to load before the first firm (grouped mode).
+    to_load: Vec<(Rows, usize)>,
+    /// Rows read from each list loaded into `stores`.
+    store_rows: Vec<u64>,
+    n_lists: usize,
+    seen: HashSet<Box<str>>,
+    last_key: Option<Box<str>>,
+    chunk_size: usize,
+    finished: bool,
+}
+
+impl Feeder {
+    /// The next chunk of jobs; empty at the end.
+    fn next_chunk(&mut self) -> Result<Vec<Job>, BatchError> {
+        let mut jobs = Vec::with_capacity(self.chunk_size);
+        if !self.to_load.is_empty() {
+            let mut pre = Vec::new();
+            for (mut rows, key_col) in std::mem::take(&mut self.to_load) {
+                let list = self.stores.len();
+                let store = ListStore::load(list, &mut rows, key_col, &self.key_name, self.uscc, &mut pre)?;
+                self.stores.push((store, rows.file.clone()));
+                self.store_rows.push(rows.rows_read);
+            }
+            jobs.push(Job { pre, firm: None });
+        }
+        if self.finished {
+            return Ok(jobs);
+        }
+        let mut rec = ByteRecord::new();
+        while jobs.len() < self.chunk_size {
+            let Some(next) = self.firms.next(&mut rec)? else {
+                self.finished = true;
+                let mut pre = Vec::new();
+                for s in &mut self.streams {
+                    s.finish(&mut pre)?;
+                }
+                let key_name = self.key_name.clone();
+                for (list, (store, file)) in std::mem::take(&mut self.stores).into_iter().enumerate() {
+                    store.finish(list, &file, &key_name, &mut pre);
+                }
+                if !pre.is_empty() {
+                    jobs.push(Job { pre, firm: None });
+                }
+                break;
+            };
+            let line = match next {
+                Ok(line) => line,
+                Err(r) => {
+                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                    continue;
+                }
+            };
+            let key = match read::key_of(&rec, self.key_col, self.uscc, &self.firms.file, line, &self.key_name) {
+                Ok(k) => k,
+                Err(r) => {
+                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                    continue;
+                }
+            };
+            let duplicate = if self.sorted {
+                if let Some(last) = &self.last_key {
+                    if key < *last {
+                        return Err(BatchError::new(
+                            &self.firms.file,
+                            Some(line),
+                            format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"),
+                        ));
+                    }
+                }
+                let dup = self.last_key.as_deref() == Some(&*key);
+                self.last_key = Some(key.clone());
+                dup
+            } else {
+                !self.seen.insert(key.clone())
+            };
+            if duplicate {
+                let r = Reject::new(
+                    &self.firms.file,
+                    line,
+                    &self.key_name,
+                    &key,
+                    RejectReason::DuplicateKey,
+                    format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
+                );
+                jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                continue;
+            }
+            let mut pre = Vec::new();
+            let mut lists = vec![Vec::new(); self.n_lists];
+            for s in &mut self.streams {
+                s.take(&key, &mut lists[s.list], &mut pre)?;
+            }
+            for (i, (store, _)) in self.stores.iter_mut().enumerate() {
+                store.take(&key, &mut lists[i]);
+            }
+            let record = std::mem::take(&mut rec);
+            jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })) });
+        }
+        Ok(jobs)
+    }
+
+    fn list_rows_read(&self) -> Vec<u64> {
+        self.streams.iter().map(ListStream::rows_read).collect()
+    }
+}
+
+fn run(
+    sides: Vec<(Vec<Step>, NaiveDate)>,
+    cfg: &BatchConfig,
+    firms: Source,
+    lists: Vec<ListSource>,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, BatchError> {
+    let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
+    let (firm_rows, headers) = Rows::open(firms)?;
+    let firm_layout = layout::firm_layout(&firm_rows.file, headers, &cfg.key, &cfg.carry, &steps)?;
+    for b in &cfg.breakdown {
+        if !cfg.carry.contains(b) {
+            return Err(BatchError::new(
+                &firm_layout.file,
+                None,
+                format!("--by `{b}`: only carried columns can be counted by; add --carry {b}"),
+            ));
+        }
+    }
+    let mut list_layouts = Vec::new();
+    let mut list_rows = Vec::new();
+    for ls in lists {
+        if list_layouts.iter().any(|l: &layout::ListLayout| l.name == ls.list) {
+            return Err(BatchError::new(&ls.source.file, None, format!("list `{}` is given twice", ls.list)));
+        }
+        let (rows, headers) = Rows::open(ls.source)?;
+        let file = rows.file.to_string();
+        list_layouts.push(layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?);
+        list_rows.push(rows);
+    }
+    let uscc = cfg.key == "uscc";
+    let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
+    let mut summary = Summary::start(&ctx);
+    let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
+    let mut header = Vec::new();
+    if cfg.bom && cfg.format == OutputFormat::Csv {
+        header.extend_from_slice("\u{FEFF}".as_bytes());
+    }
+    ctx.write_header(&mut header);
+    out.write_all(&header).map_err(|e| write_err("output", e))?;
+    let mut rejects_header = Vec::new();
+    if cfg.bom {
+        rejects_header.extend_from_slice("\u{FEFF}".as_bytes());
+    }
+    rejects_header.extend_from_slice(b"file,line,column,key,reason,reason_code\n");
+    rejects.write_all(&rejects_header).map_err(|e| write_err("rejects", e))?;
+
+    let n_lists = ctx.lists.len();
+    let mut feeder = Feeder {
+        key_col: ctx.firm.key_col,
+        key_name: cfg.key.clone(),
+        firms: firm_rows,
+        uscc,
+        sorted: cfg.sorted,
+        streams: Vec::new(),
+        stores: Vec::new(),
+        to_load: Vec::new(),
+        store_rows: Vec::new(),
+        n_lists,
+        seen: HashSet::new(),
+        last_key: None,
+        chunk_size: cfg.chunk_size.max(1),
+        finished: false,
+    };
+    for (i, rows) in list_rows.into_iter().enumerate() {
+        let key_col = ctx.lists[i].key_col;
+        if cfg.sorted {
+            feeder.streams.push(ListStream::new(i, rows, key_col, cfg.key.clone(), uscc));
+        } else {
+            feeder.to_load.push((rows, key_col));
+        }
+    }
+
+    let pool = Pool::new(cfg.threads);
+    let mut sink = |jobs: Vec<Job>, summary: &mut Summary| -> Result<(), BatchError> {
+        let done = pool.map(&ctx, &jobs);
+        let mut buf = Vec::new();
+        let mut rbuf = Vec::new();
+        let mut n_firms = 0;
+        for (job, d) in jobs.iter().zip(done) {
+            for r in &job.pre {
+                write::reject_row(&mut rbuf, r);
+                summary.count_reject(r);
+            }
+            if job.firm.is_some() {
+                n_firms += 1;
+            }
+            for r in &d.rejects {
+                write::reject_row(&mut rbuf, r);
+                summary.count_reject(r);
+            }
+            buf.extend_from_slice(&d.out);
+            summary.count_done(&ctx, d);
+        }
+        out.write_all(&buf).map_err(|e| write_err("output", e))?;
+        rejects.write_all(&rbuf).map_err(|e| write_err("rejects", e))?;
+        summary.firms.rows += n_firms;
+        progress(summary.firms.rows);
+        Ok(())
+    };
+
+    let list_read = drive(&mut feeder, &mut summary, &mut sink)?;
+    for (i, n) in list_read.into_iter().enumerate() {
+        summary.lists[i].rows = n;
+    }
+    out.flush().map_err(|e| write_err("output", e))?;
+    rejects.flush().map_err(|e| write_err("rejects", e))?;
+    summary.finish(&ctx);
+    Ok(summary)
+}
+
+/// Takes each chunk of jobs, in order: scores, writes and counts them.
+type Sink<'a> = dyn FnMut(Vec<Job>, &mut Summary) -> Result<(), BatchError> + 'a;
+
+/// Feeds chunks to `sink` until the feeder is done; returns the list rows read.
+#[cfg(feature = "parallel")]
+fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Result<Vec<u64>, BatchError> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Job>, BatchError>>(2);
+        let reader = scope.spawn(move || {
+            loop {
+                let chunk = feeder.next_chunk();
+                let stop = chunk.as_ref().map_or(true, Vec::is_empty);
+                if tx.send(chunk).is_err() || stop {
+                    break;
+                }
+            }
+            (feeder.list_rows_read(), feeder.stores_read())
+        });
+        let mut res = Ok(());
+        for chunk in rx.iter() {
+            match chunk {
+                Ok(jobs) if jobs.is_empty() => break,
+                Ok(jobs) => {
+                    if let Err(e) = sink(jobs, summary) {
+                        res = Err(e);
+                        break;
+                    }
+                }
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(rx);
+        let (streams, stores) = reader.join().unwrap_or_default();
+        res.map(|()| if streams.is_empty() { stores } else { streams })
+    })
+}
+
+/// Feeds chunks to `sink` until the feeder is done; returns the list rows read.
+#[cfg(not(feature = "parallel"))]
+fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Result<Vec<u64>, BatchError> {
+    loop {
+        let jobs = feeder.next_chunk()?;
+        if jobs.is_empty() {
+            break;
+        }
+        sink(jobs, summary)?;
+    }
+    let streams = feeder.list_rows_read();
+    Ok(if streams.is_empty() { feeder.stores_read() } else { streams })
+}
+
+impl Feeder {
+    fn stores_read(&self) -> Vec<u64> {
+        self.store_rows.clone()
+    }
+}
+
+/// The worker threads.
+#[cfg(feature = "parallel")]
+struct Pool(Option<rayon::ThreadPool>);
+
+#[cfg(feature = "parallel")]
+impl Pool {
+    fn new(threads: usize) -> Pool {
+        // 0 means rayon's global pool, one thread per core.
+        Pool((threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten())
+    }
+
+    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
+        use rayon::prelude::*;
+        let work = || jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
+        match &self.0 {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
+    }
+}
+
+/// No worker threads: everything on the caller's thread.
+#[cfg(not(feature = "parallel"))]
+struct Pool;
+
+#[cfg(not(feature = "parallel"))]
+impl Pool {
+    fn new(_threads: usize) -> Pool {
+        Pool
+    }
+
+    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
+        jobs.iter().map(|j| ctx.run(j)).collect()
+    }
+}

@@ -1,0 +1,303 @@
+//! The accounting of a run: rows in, scored, attached and rejected per file;
+//! grade counts per step; the items fired most; rejects by reason; grade
+//! counts by a carried column (sector, region); migration matrices for a
+//! compare run.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::firm::{Ctx, Done};
+use super::{Reject, RejectReason};
+
+/// Distinct values counted per breakdown column; the rest go under `(other)`.
+const MAX_BREAKDOWN_VALUES: usize = 500;
+
+/// What a run read, scored and rejected.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// The firm file: `used` is the firms scored.
+    pub firms: FileCount,
+    /// Each list file: `used` is the records attached to scored firms.
+    pub lists: Vec<FileCount>,
+    /// Each step (of the old side, for a compare run).
+    pub steps: Vec<StepSummary>,
+    /// Each step of the new side of a compare run; empty otherwise.
+    pub new_steps: Vec<StepSummary>,
+    /// Compare runs: per paired step, how many firms moved from each grade to each.
+    pub migrations: Vec<Migration>,
+    /// Rejected rows by reason code.
+    pub rejects: BTreeMap<String, u64>,
+    /// Grade counts by carried column.
+    pub breakdown: Vec<Breakdown>,
+    #[serde(skip)]
+    acc: Acc,
+}
+
+/// Rows read, used and rejected, for one file.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FileCount {
+    /// The file.
+    pub file: String,
+    /// The list it fills; `None` for the firm file.
+    pub list: Option<String>,
+    /// Data rows read (the header not counted).
+    pub rows: u64,
+    /// Rows scored (firms) or attached to a scored firm (lists).
+    pub used: u64,
+    /// Rows written to the rejects file.
+    pub rejected: u64,
+}
+
+impl FileCount {
+    /// Whether rows = used + rejected.
+    pub fn balanced(&self) -> bool {
+        self.rows == self.used + self.rejected
+    }
+}
+
+/// One step's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepSummary {
+    /// Scheme alias; empty for a single rule set.
+    pub alias: String,
+    /// Rule set id.
+    pub ruleset: String,
+    /// Rule set version.
+    pub version: String,
+    /// Firms per grade, best grade first.
+    pub grades: Vec<GradeCount>,
+    /// Items fired, most frequent first.
+    pub items: Vec<ItemCount>,
+}
+
+/// Firms with one grade.
+#[derive(Clone, Debug, Serialize)]
+pub struct GradeCount {
+    /// Grade id.
+    pub id: String,
+    /// Grade label.
+    pub label: String,
+    /// Grade colour, when the rule set has one.
+    pub color: Option<String>,
+    /// Firms.
+    pub count: u64,
+}
+
+/// Firms for which one item fired.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemCount {
+    /// Item id.
+    pub id: String,
+    /// Item label.
+    pub label: String,
+    /// Firms.
+    pub count: u64,
+}
+
+/// A grade-migration matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct Migration {
+    /// The step alias (empty for single rule sets).
+    pub alias: String,
+    /// Old grades (rows), best first.
+    pub from: Vec<String>,
+    /// New grades (columns), best first.
+    pub to: Vec<String>,
+    /// `counts[i][j]`: firms from old grade `i` to new grade `j`.
+    pub counts: Vec<Vec<u64>>,
+    /// Firms whose grade changed.
+    pub moved: u64,
+}
+
+/// Grade counts by the values of one carried column, for one step.
+#[derive(Clone, Debug, Serialize)]
+pub struct Breakdown {
+    /// The column.
+    pub column: String,
+    /// The step alias.
+    pub alias: String,
+    /// Grade ids, best first.
+    pub grades: Vec<String>,
+    /// (value, firms per grade), values sorted.
+    pub rows: Vec<(String, Vec<u64>)>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Acc {
+    /// Per side, per step, per grade.
+    grades: Vec<Vec<Vec<u64>>>,
+    /// Per side, per step, per item.
+    items: Vec<Vec<Vec<u64>>>,
+    /// Per pair, old × new grade.
+    matrix: Vec<Vec<Vec<u64>>>,
+    /// Per breakdown column: value → per step (side 0) → per grade.
+    by: Vec<BTreeMap<Box<str>, Vec<Vec<u64>>>>,
+}
+
+impl Summary {
+    pub(crate) fn start(ctx: &Ctx) -> Summary {
+        let zeros = |f: &dyn Fn(&crate::plan::Plan) -> usize| -> Vec<Vec<Vec<u64>>> {
+            ctx.sides.iter().map(|s| s.steps.iter().map(|st| vec![0; f(&st.rules.plan)]).collect()).collect()
+        };
+        let matrix = ctx
+            .pairs
+            .iter()
+            .map(|(_, o, n)| {
+                let rows = ctx.sides[0].steps[*o].rules.plan.grades.len();
+                let cols = ctx.sides[1].steps[*n].rules.plan.grades.len();
+                vec![vec![0; cols]; rows]
+            })
+            .collect();
+        Summary {
+            firms: FileCount { file: ctx.firm.file.clone(), ..FileCount::default() },
+            lists: ctx
+                .lists
+                .iter()
+                .map(|l| FileCount { file: l.file.clone(), list: Some(l.name.clone()), ..FileCount::default() })
+                .collect(),
+            steps: Vec::new(),
+            new_steps: Vec::new(),
+            migrations: Vec::new(),
+            rejects: BTreeMap::new(),
+            breakdown: Vec::new(),
+            acc: Acc {
+                grades: zeros(&|p| p.grades.len()),
+                items: zeros(&|p| p.items.len()),
+                matrix,
+                by: vec![BTreeMap::new(); ctx.breakdown.len()],
+            },
+        }
+    }
+
+    pub(crate) fn count_reject(&mut self, r: &Reject) {
+        match r.list {
+            None => self.firms.rejected += 1,
+            Some(l) => self.lists[l].rejected += 1,
+        }
+        *self.rejects.entry(r.reason.code().to_string()).or_default() += 1;
+    }
+
+    pub(crate) fn count_done(&mut self, ctx: &Ctx, d: Done) {
+        let Some(s) = d.scored else { return };
+        self.firms.used += 1;
+        for (l, n) in s.attached.iter().enumerate() {
+            self.lists[l].used += u64::from(*n);
+        }
+        for (side, grades) in s.grades.iter().enumerate() {
+            for (step, g) in grades.iter().enumerate() {
+                self.acc.grades[side][step][*g as usize] += 1;
+            }
+        }
+        for (side, steps) in s.fired.iter().enumerate() {
+            for (step, items) in steps.iter().enumerate() {
+                for i in items {
+                    self.acc.items[side][step][*i as usize] += 1;
+                }
+            }
+        }
+        for (p, (_, o, n)) in ctx.pairs.iter().enumerate() {
+            let (a, b) = (s.grades[0][*o] as usize, s.grades[1][*n] as usize);
+            self.acc.matrix[p][a][b] += 1;
+        }
+        for (c, v) in s.by.into_iter().enumerate() {
+            let map = &mut self.acc.by[c];
+            let key = if map.len() >= MAX_BREAKDOWN_VALUES && !map.contains_key(&v) { Box::from("(other)") } else { v };
+            let per_step = map
+                .entry(key)
+                .or_insert_with(|| ctx.sides[0].steps.iter().map(|st| vec![0; st.rules.plan.grades.len()]).collect());
+            for (step, g) in s.grades[0].iter().enumerate() {
+                per_step[step][*g as usize] += 1;
+            }
+        }
+    }
+
+    pub(crate) fn finish(&mut self, ctx: &Ctx) {
+        let acc = std::mem::take(&mut self.acc);
+        let steps_of = |side: usize| -> Vec<StepSummary> {
+            ctx.sides[side]
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(s, st)| {
+                    let plan = &st.rules.plan;
+                    let grades = plan
+                        .grades
+                        .iter()
+                        .zip(&acc.grades[side][s])
+                        .map(|(g, n)| GradeCount {
+                            id: g.id.to_string(),
+                            label: g.label.zh.clone(),
+                            color: g.color.as_deref().map(str::to_string),
+                            count: *n,
+                        })
+                        .collect();
+                    let mut items: Vec<ItemCount> = plan
+                        .items
+                        .iter()
+                        .zip(&acc.items[side][s])
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(it, n)| ItemCount { id: it.id.to_string(), label: it.label.zh.clone(), count: *n })
+                        .collect();
+                    items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
+                    StepSummary {
+                        alias: st.alias.clone(),
+                        ruleset: plan.meta.id.clone(),
+                        version: plan.meta.version.clone(),
+                        grades,
+                        items,
+                    }
+                })
+                .collect()
+        };
+        self.steps = steps_of(0);
+        if ctx.sides.len() > 1 {
+            self.new_steps = steps_of(1);
+        }
+        self.migrations = ctx
+            .pairs
+            .iter()
+            .zip(acc.matrix)
+            .map(|((alias, o, n), counts)| {
+                let from: Vec<String> =
+                    ctx.sides[0].steps[*o].rules.plan.grades.iter().map(|g| g.id.to_string()).collect();
+                let to: Vec<String> =
+                    ctx.sides[1].steps[*n].rules.plan.grades.iter().map(|g| g.id.to_string()).collect();
+                let mut moved = 0;
+                for (i, r) in counts.iter().enumerate() {
+                    for (j, n) in r.iter().enumerate() {
+                        if from.get(i) != to.get(j) {
+                            moved += n;
+                        }
+                    }
+                }
+                Migration { alias: alias.clone(), from, to, counts, moved }
+            })
+            .collect();
+        for (c, map) in ctx.breakdown.iter().zip(acc.by) {
+            for (s, st) in ctx.sides[0].steps.iter().enumerate() {
+                self.breakdown.push(Breakdown {
+                    column: ctx.firm.headers[*c].clone(),
+                    alias: st.alias.clone(),
+                    grades: st.rules.plan.grades.iter().map(|g| g.id.to_string()).collect(),
+                    rows: map.iter().map(|(v, per_step)| (v.to_string(), per_step[s].clone())).collect(),
+                });
+            }
+        }
+    }
+
+    /// Whether every file balances: rows = used + rejected.
+    pub fn balanced(&self) -> bool {
+        self.firms.balanced() && self.lists.iter().all(FileCount::balanced)
+    }
+
+    /// Rows rejected, firm and list rows together.
+    pub fn rejected(&self) -> u64 {
+        self.firms.rejected + self.lists.iter().map(|l| l.rejected).sum::<u64>()
+    }
+
+    /// Rejected rows for one reason.
+    pub fn rejected_for(&self, reason: RejectReason) -> u64 {
+        self.rejects.get(reason.code()).copied().unwrap_or(0)
+    }
+}

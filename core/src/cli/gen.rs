@@ -1,0 +1,376 @@
+//! `safegrade gen`: a synthetic district of firms for demos, tests and the
+//! benchmark, shaped for the hazchem scheme (`rules/schemes/hazchem.toml`).
+//!
+//! The same seed always gives the same bytes: the generator is a splitmix64
+//! stream and uses only integer arithmetic. Firms get valid 统一社会信用代码
+//! (GB 32100, check character computed) in one district's region code, a
+//! sector mix as in a district work-safety plan, and on average about five
+//! list records each (accidents, penalties, hidden dangers). Every file is
+//! written in ascending key order, so `score --sorted` can stream it.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use chrono::{Days, NaiveDate};
+
+/// splitmix64: small, fast, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..n.
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next()) * u128::from(n.max(1))) >> 64) as u64
+    }
+
+    /// True with probability `per_mille` / 1000.
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.below(1000) < per_mille
+    }
+
+    /// Picks by integer weights.
+    fn pick<'a, T>(&mut self, items: &'a [(T, u64)]) -> &'a T {
+        let total: u64 = items.iter().map(|(_, w)| w).sum();
+        let mut x = self.below(total);
+        for (it, w) in items {
+            if x < *w {
+                return it;
+            }
+            x -= w;
+        }
+        &items[items.len() - 1].0
+    }
+
+    /// A small count: 0 with probability `zero_per_mille`, else 1..=max, smaller more likely.
+    fn count(&mut self, zero_per_mille: u64, max: u64) -> u64 {
+        if self.chance(zero_per_mille) {
+            return 0;
+        }
+        let a = 1 + self.below(max);
+        let b = 1 + self.below(max);
+        a.min(b)
+    }
+}
+
+const USCC_CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+/// The district: region code and its towns and streets (吴中区, 苏州市).
+const REGION_CODE: &str = "320506";
+const TOWNS: [(&str, u64); 10] = [
+    ("长桥街道", 8),
+    ("越溪街道", 9),
+    ("郭巷街道", 10),
+    ("横泾街道", 8),
+    ("香山街道", 6),
+    ("甪直镇", 14),
+    ("木渎镇", 15),
+    ("胥口镇", 10),
+    ("临湖镇", 12),
+    ("光福镇", 8),
+];
+/// Sector, weight, and the chance (‰) a firm of it handles hazardous chemicals at scale.
+const SECTORS: [(&str, u64); 8] = [
+    ("危险化学品", 22),
+    ("工贸", 30),
+    ("建筑施工", 14),
+    ("冶金", 7),
+    ("非煤矿山", 5),
+    ("烟花爆竹", 3),
+    ("粉尘涉爆", 9),
+    ("有限空间作业", 10),
+];
+const NAME_HEADS: [&str; 24] = [
+    "恒泰", "华鑫", "金盛", "瑞丰", "永安", "宏达", "新源", "天成", "嘉禾", "立信", "东吴", "太湖", "明辉", "汇通",
+    "博远", "中晟", "润泽", "昌隆", "鼎力", "安达", "利民", "盛世", "协和", "聚能",
+];
+const NAME_TAILS: [(&str, &str); 8] = [
+    ("危险化学品", "化工"),
+    ("工贸", "机械制造"),
+    ("建筑施工", "建设工程"),
+    ("冶金", "金属材料"),
+    ("非煤矿山", "石料开采"),
+    ("烟花爆竹", "烟花爆竹经营"),
+    ("粉尘涉爆", "木制品"),
+    ("有限空间作业", "环保科技"),
+];
+
+/// The firm file's columns after uscc, name, sector and region.
+const INPUTS: [&str; 48] = [
+    "in_scope",
+    "repair_recorded",
+    "major_hazard_grade",
+    "n_explosives",
+    "n_toxic_inhalation",
+    "n_other_key_chemicals",
+    "n_hazard_processes",
+    "n_class_a_fire_places",
+    "n_class_b_fire_places",
+    "tank_next_to_open_flame",
+    "outside_chem_park",
+    "safety_distance_noncompliant",
+    "new_process_untested",
+    "unit_not_designed_no_diagnosis",
+    "first_domestic_process_unverified",
+    "fine_chem_no_reaction_assessment",
+    "all_designed_by_class_a",
+    "n_obsolete_items",
+    "special_equipment_unregistered",
+    "no_dual_power",
+    "key_process_no_automation",
+    "toxic_tank_farm_no_sis",
+    "tank_farm_no_emergency_shutoff",
+    "n_mh_monitoring_missing",
+    "n_gas_detection_missing",
+    "n_explosion_proof_missing",
+    "n_occupied_rooms_in_units",
+    "special_workers_uncertified",
+    "n_leaders_not_certified",
+    "n_safety_staff_unqualified",
+    "n_key_unit_managers_unqualified",
+    "no_registered_safety_engineer",
+    "n_leaders_chem_degree",
+    "operating_procedures_missing",
+    "special_work_rules_deficient",
+    "n_posts_no_responsibility",
+    "has_fire_brigade",
+    "standardization",
+    "sells_highly_toxic",
+    "info_system_not_maintained",
+    "precursor_not_reported",
+    "hidden_danger_report_late",
+    "no_annual_self_assessment",
+    "n_registered_safety_engineers",
+    "hazop_performed",
+    "government_award",
+    "safety_culture_award",
+    "team_award",
+];
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "是"
+    } else {
+        "否"
+    }
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A day within `days` before `as_of`.
+fn day_before(rng: &mut Rng, as_of: NaiveDate, days: u64) -> NaiveDate {
+    as_of.checked_sub_days(Days::new(rng.below(days))).unwrap_or(as_of)
+}
+
+fn uscc(rng: &mut Rng) -> String {
+    let mut s = String::with_capacity(18);
+    s.push('9');
+    s.push(if rng.chance(950) { '1' } else { '2' });
+    s.push_str(REGION_CODE);
+    for _ in 0..9 {
+        s.push(USCC_CHARS[rng.below(USCC_CHARS.len() as u64) as usize] as char);
+    }
+    let check = safegrade::uscc_check_char(&s).unwrap_or('0');
+    s.push(check);
+    s
+}
+
+fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
+    let path = dir.join(name);
+    let f = File::create(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
+    Ok(BufWriter::with_capacity(1 << 20, f))
+}
+
+pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str) -> Result<ExitCode> {
+    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
+        .with_context(|| format!("--as-of `{as_of}` is not a date YYYY-MM-DD"))?;
+    let dir = Path::new(out);
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{out}`"))?;
+    let mut rng = Rng(seed);
+    // Keys first, sorted and unique, so every file is in key order.
+    let mut keys: Vec<String> = (0..n_firms).map(|_| uscc(&mut rng)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    while (keys.len() as u64) < n_firms {
+        keys.push(uscc(&mut rng));
+        keys.sort_unstable();
+        keys.dedup();
+    }
+    let mut firms = create(dir, "firms.csv")?;
+    let mut accidents = create(dir, "accidents.csv")?;
+    let mut penalties = create(dir, "penalties.csv")?;
+    let mut dangers = create(dir, "hidden_dangers.csv")?;
+    writeln!(firms, "uscc,name,sector,region,{}", INPUTS.join(","))?;
+    writeln!(
+        accidents,
+        "uscc,date,deaths,serious_injuries,direct_loss_wan,social_impact,concealed,fine_multiplied,responsible"
+    )?;
+    writeln!(penalties, "uscc,date,accident_date,unlicensed,assessment_fraud,refused_execution,egregious")?;
+    writeln!(dangers, "uscc,found,deadline,rectified_on,major,supervised")?;
+    let (mut n_acc, mut n_pen, mut n_hd) = (0u64, 0u64, 0u64);
+    for (i, key) in keys.iter().enumerate() {
+        let sector = *rng.pick(&SECTORS);
+        let town = *rng.pick(&TOWNS);
+        let chem = sector == "危险化学品";
+        let head = NAME_HEADS[rng.below(NAME_HEADS.len() as u64) as usize];
+        let tail = NAME_TAILS.iter().find(|(s, _)| *s == sector).map_or("实业", |(_, t)| t);
+        let name = format!("苏州{head}{tail}有限公司{}", if i % 7 == 0 { "吴中分公司" } else { "" });
+        // Firms with more hazards have more problems: a latent "care" level.
+        let care = rng.below(100);
+        let sloppy = |rng: &mut Rng, per_mille: u64| rng.chance(per_mille * (140 - care) / 100);
+        let n = |rng: &mut Rng, zero: u64, max: u64| rng.count(1000 - (1000 - zero) * (140 - care) / 100, max);
+        let major_hazard = if chem {
+            *rng.pick(&[("none", 640), ("grade_4", 170), ("grade_3", 110), ("grade_2", 60), ("grade_1", 20)])
+        } else {
+            *rng.pick(&[("none", 970), ("grade_4", 25), ("grade_3", 5)])
+        };
+        let standardization = if chem {
+            *rng.pick(&[("level_1", 60), ("level_2", 400), ("level_3", 440), ("none", 100)])
+        } else {
+            *rng.pick(&[("level_1", 20), ("level_2", 280), ("level_3", 450), ("none", 250)])
+        };
+        let chem_n = |rng: &mut Rng, zero: u64, max: u64| if chem { rng.count(zero, max) } else { 0 };
+        let mut row: Vec<String> = vec![key.clone(), name, sector.into(), town.into()];
+        let cells: [String; 48] = [
+            yes_no(true).into(),
+            yes_no(rng.chance(5)).into(),
+            major_hazard.into(),
+            chem_n(&mut rng, 900, 2).to_string(),
+            chem_n(&mut rng, 850, 3).to_string(),
+            chem_n(&mut rng, 500, 6).to_string(),
+            chem_n(&mut rng, 700, 3).to_string(),
+            chem_n(&mut rng, 500, 4).to_string(),
+            chem_n(&mut rng, 400, 5).to_string(),
+            yes_no(chem && sloppy(&mut rng, 20)).into(),
+            yes_no(chem && rng.chance(300)).into(),
+            yes_no(chem && sloppy(&mut rng, 15)).into(),
+            yes_no(chem && sloppy(&mut rng, 2)).into(),
+            yes_no(chem && sloppy(&mut rng, 3)).into(),
+            yes_no(chem && sloppy(&mut rng, 2)).into(),
+            yes_no(chem && sloppy(&mut rng, 40)).into(),
+            yes_no(chem && rng.chance(250)).into(),
+            n(&mut rng, 950, 3).to_string(),
+            yes_no(sloppy(&mut rng, 40)).into(),
+            yes_no(chem && sloppy(&mut rng, 60)).into(),
+            yes_no(chem && sloppy(&mut rng, 30)).into(),
+            yes_no(chem && sloppy(&mut rng, 10)).into(),
+            yes_no(chem && sloppy(&mut rng, 15)).into(),
+            if chem { n(&mut rng, 900, 3) } else { 0 }.to_string(),
+            n(&mut rng, 880, 4).to_string(),
+            n(&mut rng, 900, 4).to_string(),
+            if chem { n(&mut rng, 950, 2) } else { 0 }.to_string(),
+            yes_no(sloppy(&mut rng, 4)).into(),
+            n(&mut rng, 920, 2).to_string(),
+            n(&mut rng, 900, 2).to_string(),
+            if chem { n(&mut rng, 880, 3) } else { 0 }.to_string(),
+            yes_no(sloppy(&mut rng, 150)).into(),
+            (if chem { rng.below(4) } else { rng.below(2) }).to_string(),
+            yes_no(sloppy(&mut rng, 30)).into(),
+            yes_no(sloppy(&mut rng, 50)).into(),
+            n(&mut rng, 900, 5).to_string(),
+            yes_no(chem && rng.chance(150)).into(),
+            standardization.into(),
+            yes_no(chem && rng.chance(40)).into(),
+            yes_no(sloppy(&mut rng, 60)).into(),
+            yes_no(chem && sloppy(&mut rng, 20)).into(),
+            yes_no(sloppy(&mut rng, 70)).into(),
+            yes_no(standardization != "none" && sloppy(&mut rng, 50)).into(),
+            rng.count(700, 4).to_string(),
+            yes_no(chem && rng.chance(300)).into(),
+            (*rng.pick(&[("none", 960), ("municipal", 32), ("provincial", 8)])).into(),
+            (*rng.pick(&[("none", 970), ("municipal", 20), ("provincial", 8), ("national", 2)])).into(),
+            (*rng.pick(&[("none", 950), ("municipal", 40), ("provincial", 10)])).into(),
+        ];
+        row.extend(cells);
+        writeln!(firms, "{}", row.join(","))?;
+
+        // Accidents: most firms none; a few have several.
+        let mut acc_dates = Vec::new();
+        let k = if sloppy(&mut rng, 200) { rng.count(0, 3) } else { 0 };
+        for _ in 0..k {
+            let d = day_before(&mut rng, as_of, 4 * 365);
+            let deaths = *rng.pick(&[(0u64, 780), (1, 170), (2, 30), (3, 14), (5, 5), (11, 1)]);
+            let injuries = *rng.pick(&[(0u64, 600), (1, 250), (2, 90), (5, 40), (12, 15), (60, 5)]);
+            let loss = rng.below(30_000);
+            let loss = if rng.chance(20) { loss * 50 } else { loss };
+            writeln!(
+                accidents,
+                "{key},{},{deaths},{injuries},{}.{:02},{},{},{},{}",
+                date(d),
+                loss / 100,
+                loss % 100,
+                yes_no(deaths > 0 && rng.chance(100)),
+                yes_no(rng.chance(15)),
+                yes_no(deaths > 0 && rng.chance(60)),
+                yes_no(!rng.chance(80)),
+            )?;
+            acc_dates.push(d);
+            n_acc += 1;
+        }
+        // Penalties: after an accident, and for violations found by inspections.
+        let mut pens: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
+        for a in &acc_dates {
+            if rng.chance(700) {
+                let d = a.checked_add_days(Days::new(30 + rng.below(150))).unwrap_or(*a).min(as_of);
+                pens.push((d, Some(*a)));
+            }
+        }
+        let k = rng.count(400 + care * 4, 4);
+        pens.extend((0..k).map(|_| (day_before(&mut rng, as_of, 4 * 365), None)));
+        for (d, acc) in pens {
+            writeln!(
+                penalties,
+                "{key},{},{},{},{},{},{}",
+                date(d),
+                acc.map(date).unwrap_or_default(),
+                yes_no(sloppy(&mut rng, 10)),
+                yes_no(rng.chance(1)),
+                yes_no(sloppy(&mut rng, 5)),
+                yes_no(sloppy(&mut rng, 3)),
+            )?;
+            n_pen += 1;
+        }
+        // Hidden dangers found by inspections and self-checks.
+        let k = rng.count(100 + care * 2, 13);
+        for _ in 0..k {
+            let found = day_before(&mut rng, as_of, 3 * 365);
+            let deadline = found.checked_add_days(Days::new(15 + rng.below(76))).unwrap_or(found);
+            let rectified = match rng.below(100) {
+                0..=79 => found.checked_add_days(Days::new(rng.below(1 + (deadline - found).num_days() as u64))),
+                80..=91 => deadline.checked_add_days(Days::new(1 + rng.below(60))),
+                _ => None,
+            }
+            .filter(|d| *d <= as_of);
+            let major = sloppy(&mut rng, 25);
+            writeln!(
+                dangers,
+                "{key},{},{},{},{},{}",
+                date(found),
+                date(deadline),
+                rectified.map(date).unwrap_or_default(),
+                yes_no(major),
+                yes_no(major && rng.chance(200)),
+            )?;
+            n_hd += 1;
+        }
+    }
+    for w in [&mut firms, &mut accidents, &mut penalties, &mut dangers] {
+        w.flush()?;
+    }
+    eprintln!(
+        "{out}: {} firms, {n_acc} accidents, {n_pen} penalties, {n_hd} hidden dangers ({} list records)",
+        keys.len(),
+        n_acc + n_pen + n_hd
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,477 @@
+//! Batch scoring (`safegrade::batch`, issue 4): the bundled sample's golden
+//! output and accounting, every rejection reason, fatal input errors, and
+//! the invariance of results under firm order, thread count and chunk size.
+//!
+//! `UPDATE_EXPECT=1 cargo test -p safegrade-tests` rewrites the golden file.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use safegrade::batch::{self, BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source, Summary};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn rules(rel: &str) -> safegrade::Rules {
+    let path = repo().join(rel);
+    let loaded =
+        safegrade::load(path.to_str().unwrap(), &|p: &str| std::fs::read_to_string(p).map_err(|e| e.to_string()));
+    loaded.rules.unwrap_or_else(|| panic!("{rel} does not check: {:?}", loaded.diagnostics))
+}
+
+fn hazchem() -> safegrade::Rules {
+    rules("rules/schemes/hazchem.toml")
+}
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
+}
+
+/// A run's outputs.
+struct Run {
+    out: String,
+    rejects: String,
+    summary: Summary,
+}
+
+fn run_bytes(
+    rules: &safegrade::Rules,
+    cfg: &BatchConfig,
+    firms: Vec<u8>,
+    lists: &[(&str, Vec<u8>)],
+) -> Result<Run, BatchError> {
+    let lists = lists
+        .iter()
+        .map(|(name, bytes)| ListSource {
+            list: name.to_string(),
+            source: Source::new(format!("{name}.csv"), Cursor::new(bytes.clone())),
+        })
+        .collect();
+    let (mut out, mut rejects) = (Vec::new(), Vec::new());
+    let summary = batch::score(
+        rules,
+        cfg,
+        Source::new("firms.csv", Cursor::new(firms)),
+        lists,
+        &mut out,
+        &mut rejects,
+        &mut |_| {},
+    )?;
+    assert!(summary.balanced(), "accounting does not balance: {summary:#?}");
+    Ok(Run { out: String::from_utf8(out).unwrap(), rejects: String::from_utf8(rejects).unwrap(), summary })
+}
+
+fn run(rules: &safegrade::Rules, cfg: &BatchConfig, firms: &str, lists: &[(&str, &str)]) -> Result<Run, BatchError> {
+    let lists: Vec<(&str, Vec<u8>)> = lists.iter().map(|(n, s)| (*n, s.as_bytes().to_vec())).collect();
+    run_bytes(rules, cfg, firms.as_bytes().to_vec(), &lists)
+}
+
+fn read_dir_lists(dir: &Path) -> (String, Vec<(&'static str, String)>) {
+    let firms = std::fs::read_to_string(dir.join("firms.csv")).unwrap();
+    let lists = ["accidents", "penalties", "hidden_dangers"]
+        .into_iter()
+        .map(|n| (n, std::fs::read_to_string(dir.join(format!("{n}.csv"))).unwrap()))
+        .collect();
+    (firms, lists)
+}
+
+fn sample_cfg() -> BatchConfig {
+    let mut cfg = BatchConfig::new(as_of());
+    cfg.carry = vec!["name".into(), "sector".into(), "region".into()];
+    cfg.breakdown = vec!["sector".into(), "region".into()];
+    cfg
+}
+
+#[track_caller]
+fn expect_file(path: &Path, got: &str) {
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(path).unwrap_or_default();
+    if want != got {
+        let diff = want.lines().zip(got.lines()).position(|(a, b)| a != b);
+        panic!(
+            "{} differs (first differing line {:?}); rerun with UPDATE_EXPECT=1 if the change is intended\n--- got ---\n{}",
+            path.display(),
+            diff.map(|d| d + 1),
+            got.lines().take(5).collect::<Vec<_>>().join("\n")
+        );
+    }
+}
+
+#[test]
+fn golden_first_50_firms_of_the_sample() {
+    let dir = repo().join("tests/data/batch/golden");
+    let (firms, lists) = read_dir_lists(&dir);
+    let lists: Vec<(&str, &str)> = lists.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let mut cfg = sample_cfg();
+    cfg.explain = true;
+    let res = run(&hazchem(), &cfg, &firms, &lists).unwrap();
+    expect_file(&dir.join("results.csv"), &res.out);
+    assert_eq!(res.summary.firms.used, 50);
+    assert_eq!(res.summary.rejected(), 0, "{}", res.rejects);
+    cfg.format = OutputFormat::JsonLines;
+    let json = run(&hazchem(), &cfg, &firms, &lists).unwrap();
+    expect_file(&dir.join("results.jsonl"), &json.out);
+}
+
+#[test]
+fn the_bundled_sample_scores_completely() {
+    let (firms, lists) = read_dir_lists(&repo().join("tests/data/sample"));
+    let lists: Vec<(&str, &str)> = lists.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let res = run(&hazchem(), &sample_cfg(), &firms, &lists).unwrap();
+    let s = &res.summary;
+    assert_eq!((s.firms.rows, s.firms.used, s.firms.rejected), (1000, 1000, 0));
+    let list_rows: u64 = s.lists.iter().map(|l| l.rows).sum();
+    assert!(list_rows > 4000, "{list_rows} list rows");
+    assert!(s.lists.iter().all(|l| l.used == l.rows));
+    assert_eq!(res.out.lines().count(), 1001);
+    // Every step's grades add up to the firms scored, and the mix is not degenerate.
+    for st in &s.steps {
+        assert_eq!(st.grades.iter().map(|g| g.count).sum::<u64>(), 1000, "{}", st.alias);
+        assert!(st.grades.iter().filter(|g| g.count > 0).count() >= 2, "{}: {:?}", st.alias, st.grades);
+    }
+    let sectors = s.breakdown.iter().find(|b| b.column == "sector").unwrap();
+    assert!(sectors.rows.len() >= 6);
+}
+
+const HEAD: &str = "uscc,standardization,n_explosives";
+const ACC_HEAD: &str = "uscc,date,deaths,serious_injuries,direct_loss_wan";
+const GOOD: [&str; 3] = ["91110108MA00000070", "91310115MA0000007H", "91440300MA00000077"];
+
+/// One rejection case: firm rows and accident rows (headers added), and the
+/// reject expected: (file, line, column, reason).
+#[track_caller]
+fn check_reject(firm_rows: &[String], acc_rows: &[String], want: &[(&str, u64, &str, RejectReason)]) {
+    let firms = format!("{HEAD}\n{}\n", firm_rows.join("\n"));
+    let acc = format!("{ACC_HEAD}\n{}\n", acc_rows.join("\n"));
+    let res = run(&hazchem(), &BatchConfig::new(as_of()), &firms, &[("accidents", &acc)]).unwrap();
+    let got: Vec<(String, u64, String, String)> = res
+        .rejects
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap(), f[2].to_string(), f[f.len() - 1].to_string())
+        })
+        .collect();
+    let want: Vec<(String, u64, String, String)> =
+        want.iter().map(|(f, l, c, r)| (f.to_string(), *l, c.to_string(), r.code().to_string())).collect();
+    assert_eq!(got, want, "rejects file:\n{}", res.rejects);
+    assert_eq!(res.summary.rejected() as usize, want.len());
+}
+
+fn firm(key: &str, std: &str, n: &str) -> String {
+    format!("{key},{std},{n}")
+}
+
+#[test]
+fn reject_bad_key() {
+    check_reject(
+        &[firm("91110108MA00000071", "level_1", "0"), firm("", "level_1", "0"), firm(GOOD[0], "level_1", "0")],
+        &["91110108MA0000007X,2025-01-01,0,0,1".into()],
+        &[
+            ("accidents.csv", 2, "uscc", RejectReason::BadKey),
+            ("firms.csv", 2, "uscc", RejectReason::BadKey),
+            ("firms.csv", 3, "uscc", RejectReason::BadKey),
+        ],
+    );
+}
+
+#[test]
+fn reject_bad_value() {
+    check_reject(
+        &[firm(GOOD[0], "level_9", "0"), firm(GOOD[1], "一级", "-1"), firm(GOOD[2], "二级", "2")],
+        &[],
+        &[
+            ("firms.csv", 2, "standardization", RejectReason::BadValue),
+            ("firms.csv", 3, "n_explosives", RejectReason::BadValue),
+        ],
+    );
+}
+
+#[test]
+fn reject_list_row_with_bad_value_rejects_its_firm_too() {
+    check_reject(
+        &[firm(GOOD[0], "level_1", "0"), firm(GOOD[1], "level_1", "0")],
+        &[
+            format!("{},2025-01-01,0,0,1", GOOD[0]),
+            format!("{},2025-13-01,0,0,1", GOOD[0]),
+            format!("{},2025-02-01,0,0,1", GOOD[1]),
+        ],
+        &[
+            ("firms.csv", 2, "", RejectReason::BadListRecord),
+            ("accidents.csv", 3, "date", RejectReason::BadValue),
+            ("accidents.csv", 2, "", RejectReason::FirmRejected),
+        ],
+    );
+}
+
+#[test]
+fn reject_missing_required_field() {
+    check_reject(
+        &[firm(GOOD[0], "level_1", "0")],
+        &[format!("{},2025-01-01,,0,1", GOOD[0])],
+        &[
+            ("firms.csv", 2, "", RejectReason::BadListRecord),
+            ("accidents.csv", 2, "deaths", RejectReason::MissingRequired),
+        ],
+    );
+}
+
+#[test]
+fn reject_missing_required_input() {
+    let rules = safegrade::load_str(
+        "req.toml",
+        r#"
+[ruleset]
+id = "req"
+name = "必填"
+version = "1"
+[inputs.staff]
+type = "integer"
+label = "从业人数"
+[[items]]
+id = "big"
+label = "人数多"
+when = "staff > 100"
+points = "-10"
+[score]
+base = "100"
+[[grades]]
+id = "ok"
+label = "合格"
+"#,
+        &|p: &str| Err(format!("no {p}")),
+    )
+    .rules
+    .unwrap();
+    let firms = format!("uscc,从业人数\n{},5\n{},\n{},500\n", GOOD[0], GOOD[1], GOOD[2]);
+    let res = run(&rules, &BatchConfig::new(as_of()), &firms, &[]).unwrap();
+    assert_eq!(res.summary.rejected_for(RejectReason::MissingRequired), 1, "{}", res.rejects);
+    assert!(
+        res.rejects.contains("firms.csv,3,从业人数,91310115MA0000007H,\"required, but missing\""),
+        "{}",
+        res.rejects
+    );
+    assert_eq!(res.out, format!("uscc,score,grade\n{},100,ok\n{},90,ok\n", GOOD[0], GOOD[2]));
+}
+
+#[test]
+fn reject_duplicate_key() {
+    check_reject(
+        &[firm(GOOD[0], "level_1", "0"), firm(GOOD[1], "level_1", "0"), firm(GOOD[0], "level_2", "0")],
+        &[],
+        &[("firms.csv", 4, "uscc", RejectReason::DuplicateKey)],
+    );
+}
+
+#[test]
+fn reject_list_row_without_firm() {
+    check_reject(
+        &[firm(GOOD[0], "level_1", "0")],
+        &[format!("{},2025-01-01,0,0,1", GOOD[2]), format!("{},2025-01-01,0,0,1", GOOD[1])],
+        &[("accidents.csv", 2, "uscc", RejectReason::NoFirm), ("accidents.csv", 3, "uscc", RejectReason::NoFirm)],
+    );
+}
+
+#[test]
+fn reject_field_count_of_a_truncated_file() {
+    // The last line is cut off in the middle.
+    check_reject(
+        &[firm(GOOD[0], "level_1", "0"), format!("{},level", GOOD[1])],
+        &[format!("{},2025-01-01,0", GOOD[0])],
+        &[("accidents.csv", 2, "", RejectReason::FieldCount), ("firms.csv", 3, "", RejectReason::FieldCount)],
+    );
+}
+
+#[test]
+fn reject_too_many_records_and_eval_error() {
+    let text = r#"
+[ruleset]
+id = "small"
+name = "小"
+version = "1"
+[inputs.divisor]
+type = "integer"
+label = "除数"
+[lists.visits]
+label = "检查"
+max_records = 2
+[lists.visits.fields.day]
+type = "date"
+label = "日期"
+[[items]]
+id = "ratio"
+label = "比值"
+points = "-(10 / divisor) - count(visits)"
+[score]
+base = "100"
+[[grades]]
+id = "ok"
+label = "合格"
+"#;
+    let rules = safegrade::load_str("small.toml", text, &|p: &str| Err(format!("no {p}"))).rules.unwrap();
+    let firms = format!("uscc,divisor\n{},0\n{},5\n{},2\n", GOOD[0], GOOD[1], GOOD[2]);
+    let visits =
+        format!("uscc,day\n{0},2025-01-01\n{0},2025-02-01\n{0},2025-03-01\n{1},2025-01-01\n", GOOD[1], GOOD[2]);
+    let res = run(&rules, &BatchConfig::new(as_of()), &firms, &[("visits", &visits)]).unwrap();
+    assert_eq!(res.summary.rejected_for(RejectReason::EvalError), 1, "{}", res.rejects);
+    assert_eq!(res.summary.rejected_for(RejectReason::TooManyRecords), 1, "{}", res.rejects);
+    assert_eq!(res.summary.rejected_for(RejectReason::FirmRejected), 3, "{}", res.rejects);
+    assert!(res.rejects.contains("division by zero"), "{}", res.rejects);
+    assert_eq!(res.out, format!("uscc,score,grade\n{},94,ok\n", GOOD[2]));
+    assert_eq!((res.summary.lists[0].rows, res.summary.lists[0].used), (4, 1));
+}
+
+#[test]
+fn every_reason_has_a_test() {
+    // The tests above cover these; a new reason needs a new test.
+    assert_eq!(RejectReason::ALL.len(), 10);
+}
+
+#[track_caller]
+fn check_fatal(firms: &[u8], lists: &[(&str, Vec<u8>)], cfg: &BatchConfig, want: &str) {
+    match run_bytes(&hazchem(), cfg, firms.to_vec(), lists) {
+        Ok(r) => panic!("expected a fatal error, got output:\n{}\n{}", r.out, r.rejects),
+        Err(e) => assert!(e.to_string().contains(want), "error `{e}` does not contain `{want}`"),
+    }
+}
+
+#[test]
+fn fatal_errors_name_file_and_line() {
+    let cfg = BatchConfig::new(as_of());
+    // A GBK export: 一级 in GBK is D2BB BCB6.
+    let mut gbk = format!("{HEAD}\n{},level_1,0\n{},", GOOD[0], GOOD[1]).into_bytes();
+    gbk.extend_from_slice(b"\xD2\xBB\xBC\xB6,0\n");
+    check_fatal(&gbk, &[], &cfg, "firms.csv:3: not UTF-8 (byte 0xBC in column 2); a GBK/GB18030 export?");
+    check_fatal(b"\xBC\xB6,uscc\n", &[], &cfg, "firms.csv:1: the header is not UTF-8");
+    check_fatal(b"", &[], &cfg, "firms.csv: the file is empty");
+    check_fatal(
+        b"uscc,standardisation\n",
+        &[],
+        &cfg,
+        "firms.csv:1: column `standardisation` is not an input of the rules; did you mean `standardization`?",
+    );
+    check_fatal(b"uscc,n_explosives,n_explosives\n", &[], &cfg, "firms.csv:1: column `n_explosives` appears twice");
+    check_fatal(b"uscc,standardization,\xE5\xAE\x89\xE5\x85\xA8\xE7\x94\x9F\xE4\xBA\xA7\xE6\xA0\x87\xE5\x87\x86\xE5\x8C\x96\xE7\xAD\x89\xE7\xBA\xA7\n", &[], &cfg, "both give input `standardization`");
+    check_fatal(b"code,standardization\n", &[], &cfg, "firms.csv:1: no key column `uscc`");
+    let firms = format!("{HEAD}\n").into_bytes();
+    check_fatal(
+        &firms,
+        &[("accidents", b"uscc,date,deaths\n".to_vec())],
+        &cfg,
+        "accidents.csv:1: no column for the required field `serious_injuries`",
+    );
+    check_fatal(&firms, &[("incidents", b"uscc\n".to_vec())], &cfg, "--list `incidents`: the rules have no such list");
+    let mut sorted = cfg.clone();
+    sorted.sorted = true;
+    let firms = format!("{HEAD}\n{},level_1,0\n{},level_1,0\n", GOOD[1], GOOD[0]).into_bytes();
+    check_fatal(
+        &firms,
+        &[],
+        &sorted,
+        "firms.csv:3: key `91110108MA00000070` comes after `91310115MA0000007H`: the file is not sorted",
+    );
+}
+
+#[test]
+fn chinese_labels_and_bom_are_accepted() {
+    let firms = format!("\u{FEFF}uscc,安全生产标准化等级,生产、储存爆炸品种类数\n{},二级,1\n", GOOD[0]);
+    let acc = format!("uscc,事故发生日期,死亡人数,重伤人数（含急性工业中毒）\n{},2025-01-01,0,1\n", GOOD[0]);
+    let res = run(&hazchem(), &BatchConfig::new(as_of()), &firms, &[("accidents", &acc)]).unwrap();
+    assert_eq!(res.summary.rejected(), 0, "{}", res.rejects);
+    assert_eq!(res.summary.lists[0].used, 1);
+}
+
+/// Each firm's result row, by key.
+fn rows_by_key(out: &str) -> BTreeMap<String, String> {
+    out.lines().skip(1).map(|l| (l.split(',').next().unwrap().to_string(), l.to_string())).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Shuffling the firm rows, the thread count or the chunk size never
+    /// changes a firm's result; the sorted streaming join agrees with the
+    /// in-memory one.
+    #[test]
+    fn results_do_not_depend_on_order_threads_or_chunks(
+        seed in any::<u64>(),
+        threads in 1usize..4,
+        chunk in 1usize..300,
+    ) {
+        let dir = repo().join("tests/data/batch/golden");
+        let (firms, lists) = read_dir_lists(&dir);
+        let lists: Vec<(&str, &str)> = lists.iter().map(|(n, s)| (*n, s.as_str())).collect();
+        let cfg = sample_cfg();
+        let base = run(&hazchem(), &cfg, &firms, &lists).unwrap();
+
+        let mut sorted = cfg.clone();
+        sorted.sorted = true;
+        sorted.threads = threads;
+        sorted.chunk_size = chunk;
+        let streamed = run(&hazchem(), &sorted, &firms, &lists).unwrap();
+        prop_assert_eq!(&streamed.out, &base.out);
+
+        let mut rows: Vec<&str> = firms.lines().skip(1).collect();
+        let mut state = seed | 1;
+        for i in (1..rows.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            rows.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let shuffled = format!("{}\n{}\n", firms.lines().next().unwrap(), rows.join("\n"));
+        let mut cfg2 = cfg.clone();
+        cfg2.threads = threads;
+        cfg2.chunk_size = chunk;
+        let res = run(&hazchem(), &cfg2, &shuffled, &lists).unwrap();
+        prop_assert_eq!(rows_by_key(&res.out), rows_by_key(&base.out));
+        let order: Vec<&str> = res.out.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        let want: Vec<&str> = rows.iter().map(|l| l.split(',').next().unwrap()).collect();
+        prop_assert_eq!(order, want, "input order is kept");
+    }
+}
+
+#[test]
+fn compare_lists_the_firms_that_move() {
+    let dir = repo().join("tests/data/batch/golden");
+    let (firms, lists) = read_dir_lists(&dir);
+    let sources = |lists: &[(&str, String)]| -> Vec<ListSource> {
+        lists
+            .iter()
+            .map(|(n, s)| ListSource {
+                list: n.to_string(),
+                source: Source::new(*n, Cursor::new(s.clone().into_bytes())),
+            })
+            .collect()
+    };
+    let (mut out, mut rejects) = (Vec::new(), Vec::new());
+    let later = NaiveDate::from_ymd_opt(2029, 6, 30).unwrap();
+    let s = batch::compare(
+        &hazchem(),
+        &hazchem(),
+        later,
+        &sample_cfg(),
+        Source::new("firms.csv", Cursor::new(firms.into_bytes())),
+        sources(&lists),
+        &mut out,
+        &mut rejects,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(s.balanced());
+    let risk = s.migrations.iter().find(|m| m.alias == "risk").unwrap();
+    let total: u64 = risk.counts.iter().flatten().sum();
+    assert_eq!(total, 50);
+    let out = String::from_utf8(out).unwrap();
+    let moved_any: usize = out.lines().count() - 1;
+    assert!(moved_any > 0, "three years on, some firm's accidents and penalties have aged out");
+    assert!(out.starts_with("uscc,name,sector,region,blacklist_old_grade,blacklist_new_grade,"), "{out}");
+}
