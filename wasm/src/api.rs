@@ -1,26 +1,85 @@
-//! The API as plain Rust over JSON values, testable natively.
+//! The API as plain Rust over JSON values, so it is tested natively and in
+//! the browser alike (`tests/api.rs`).
+//!
+//! Every function answers a JSON object tagged `"type": "success"` or
+//! `"type": "failure"`; a failure says at which `stage` it stopped (`check`,
+//! `includes`, `as_of`, `input`, `evaluate`). Nothing panics on bad input.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use safegrade::{Loaded, Rules};
 use serde_json::{json, Value};
 
-fn no_includes(path: &str) -> Result<String, String> {
-    Err(format!("`{path}` cannot be loaded in the browser; paste the included definitions into the rule file"))
+/// The name the main rule text is loaded under; includes resolve relative
+/// to it, so `include = ["accident-severity.toml"]` is looked up as
+/// `accident-severity.toml` in the includes map.
+pub const MAIN_FILE: &str = "rules.toml";
+
+/// Other rule files the main text may include, by path relative to it.
+pub type Includes = BTreeMap<String, String>;
+
+/// Reads the optional includes argument: absent, `null` or a JSON object of
+/// path → rule text.
+pub fn parse_includes(json: Option<&str>) -> Result<Includes, Value> {
+    let Some(text) = json.filter(|t| !t.is_empty() && *t != "null" && *t != "undefined") else {
+        return Ok(Includes::new());
+    };
+    serde_json::from_str::<Includes>(text).map_err(|e| {
+        json!({
+            "type": "failure",
+            "stage": "includes",
+            "message": format!("includes must be an object of file path to rule text: {e}"),
+        })
+    })
 }
 
-/// Checks a rule file: `{type: "success", diagnostics}` or `{type: "failure", diagnostics}`.
-pub fn check_json(rules_text: &str) -> Value {
-    let loaded = safegrade::load_str("rules.toml", rules_text, &no_includes);
-    let diagnostics: Vec<Value> = loaded.diagnostics.iter().map(|d| loaded.sources.to_json(d)).collect();
+fn load(rules_text: &str, includes: &Includes) -> Loaded {
+    let loader = |path: &str| {
+        includes
+            .get(path)
+            .cloned()
+            .ok_or_else(|| format!("`{path}` was not given; pass its text in `includes` under the key `{path}`"))
+    };
+    safegrade::load_str(MAIN_FILE, rules_text, &loader)
+}
+
+fn diagnostics(loaded: &Loaded) -> Vec<Value> {
+    loaded.diagnostics.iter().map(|d| loaded.sources.to_json(d)).collect()
+}
+
+/// Checks a rule file: `{type: "success" | "failure", diagnostics}`.
+pub fn check_json(rules_text: &str, includes: &Includes) -> Value {
+    let loaded = load(rules_text, includes);
     let kind = if loaded.rules.is_some() { "success" } else { "failure" };
-    json!({ "type": kind, "diagnostics": diagnostics })
+    json!({ "type": kind, "diagnostics": diagnostics(&loaded) })
 }
 
-/// Evaluates one firm: `{type: "success", result}` or `{type: "failure", …}`.
-pub fn evaluate_json(rules_text: &str, input_json: &str, as_of: &str) -> Value {
-    let loaded = safegrade::load_str("rules.toml", rules_text, &no_includes);
-    let Some(rules) = loaded.rules else {
-        let diagnostics: Vec<Value> = loaded.diagnostics.iter().map(|d| loaded.sources.to_json(d)).collect();
-        return json!({ "type": "failure", "stage": "check", "diagnostics": diagnostics });
+/// The questionnaire a rule file asks: `{type: "success", kind: "ruleset",
+/// schema, diagnostics}`, for a scheme `{…, kind: "scheme", steps: [{alias,
+/// schema}]}`, or `{type: "failure", stage: "check", diagnostics}`.
+pub fn schema_json(rules_text: &str, includes: &Includes) -> Value {
+    let loaded = load(rules_text, includes);
+    let diags = diagnostics(&loaded);
+    match &loaded.rules {
+        None => json!({ "type": "failure", "stage": "check", "diagnostics": diags }),
+        Some(Rules::Set(r)) => {
+            json!({ "type": "success", "kind": "ruleset", "schema": r.schema(), "diagnostics": diags })
+        }
+        Some(Rules::Scheme(s)) => {
+            let steps: Vec<Value> =
+                s.steps().map(|(alias, r)| json!({ "alias": alias, "schema": r.schema() })).collect();
+            json!({ "type": "success", "kind": "scheme", "steps": steps, "diagnostics": diags })
+        }
+    }
+}
+
+/// Evaluates one firm as of `as_of` (YYYY-MM-DD): `{type: "success",
+/// result}` or `{type: "failure", stage, …}`.
+pub fn evaluate_json(rules_text: &str, input_json: &str, as_of: &str, includes: &Includes) -> Value {
+    let loaded = load(rules_text, includes);
+    let Some(rules) = &loaded.rules else {
+        return json!({ "type": "failure", "stage": "check", "diagnostics": diagnostics(&loaded) });
     };
     let Ok(as_of) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
         return json!({ "type": "failure", "stage": "as_of", "message": format!("`{as_of}` is not a date YYYY-MM-DD") });

@@ -1,12 +1,5 @@
-//! The safegrade self-assessment portal: a Yew app running in the browser.
-
-use yew::prelude::*;
-
-#[function_component(App)]
-fn app() -> Html {
-    html! { <main><h1>{ "safegrade 自评" }</h1></main> }
-}
+//! The portal's entry point; everything else is in the library (`lib.rs`).
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    safegrade_web::run();
 }

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the self-assessment portal into a static folder and serves it on
+# 127.0.0.1.
+#
+#   scripts/portal.sh [--build-only] [--port PORT] [--out DIR]
+#
+# Installs what is missing first: the wasm32 target and wasm-bindgen-cli at
+# the version in Cargo.lock. Builds web/ with the `wasm` profile (opt-level z,
+# LTO), runs wasm-bindgen, then wasm-opt -Oz when a working wasm-opt is on
+# PATH (Debian's binaryen 108 cannot read current Rust output; it is skipped
+# when it fails). The folder (default dist/) holds index.html, style.css,
+# app.js and app_bg.wasm and can be copied to any static web server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+BUILD_ONLY=0
+PORT=8080
+OUT=dist
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-only) BUILD_ONLY=1 ;;
+    --port) PORT="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "portal.sh: unknown argument \`$1\`" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+WBG=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WBG" ]; then
+  cargo install wasm-bindgen-cli --version "$WBG" --locked || cargo install wasm-bindgen-cli --version "$WBG"
+fi
+
+echo "== building the portal (cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown)"
+cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown
+WASM=target/wasm32-unknown-unknown/wasm/safegrade-web.wasm
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-name app --out-dir "$OUT" "$WASM"
+if command -v wasm-opt >/dev/null 2>&1; then
+  if wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+      --enable-mutable-globals --enable-reference-types --enable-multivalue \
+      "$OUT/app_bg.wasm" -o "$OUT/app_bg.opt.wasm" 2>/dev/null; then
+    mv "$OUT/app_bg.opt.wasm" "$OUT/app_bg.wasm"
+    echo "wasm-opt -Oz applied ($(wasm-opt --version))"
+  else
+    rm -f "$OUT/app_bg.opt.wasm"
+    echo "wasm-opt present but cannot read this module ($(wasm-opt --version 2>/dev/null)); skipped"
+  fi
+else
+  echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
+fi
+cp web/index.html web/style.css "$OUT/"
+RAW=$(wc -c <"$OUT/app_bg.wasm")
+GZ=$(gzip -9 -c "$OUT/app_bg.wasm" | wc -c)
+echo "portal built in $OUT/: app_bg.wasm $RAW bytes, $GZ bytes gzipped"
+
+[ "$BUILD_ONLY" = 1 ] && exit 0
+echo "serving $OUT/ on http://127.0.0.1:$PORT/ (Ctrl-C to stop)"
+exec python3 -m http.server "$PORT" --bind 127.0.0.1 --directory "$OUT"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The browser tests (scripts/test.sh runs this after the native suite):
+#   0. the portal's logic natively (the web crate is not a default member);
+#   1. the JS API's wasm-bindgen tests in headless Chromium, against a golden
+#      produced natively (tests/data/browser/), so both targets must agree;
+#   2. the npm package (wasm/build.sh) loaded in Node, against the same golden;
+#   3. the portal built with scripts/portal.sh, served on 127.0.0.1 on a free
+#      port, driven end to end with playwright-core (e2e/portal.test.mjs)
+#      and compared with `safegrade eval` run natively on the same answers.
+# Screenshots and measured figures go to e2e/out/ (metrics.json).
+# Needs what scripts/setup.sh installs (Chromium, ChromeDriver,
+# wasm-bindgen-cli, e2e/node_modules); installs the last two itself if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n== %s\n' "$*"; }
+
+AS_OF=2026-11-29
+mkdir -p e2e/out
+
+step "portal logic, natively (cargo test -p safegrade-web)"
+cargo test -p safegrade-web
+
+step "JS API: wasm-bindgen tests in headless Chromium"
+CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver || echo /usr/bin/chromedriver)}" \
+  cargo test -p safegrade-wasm --target wasm32-unknown-unknown
+
+step "npm package: build wasm/pkg and load it in Node"
+bash wasm/build.sh
+node e2e/pkg.test.mjs wasm/pkg tests/data/browser/hazchem-firm.expected.json
+
+step "portal: build"
+bash scripts/portal.sh --build-only --out dist
+
+if [ ! -d e2e/node_modules ]; then
+  step "end-to-end test packages (npm ci)"
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+
+step "portal: expected result, evaluated natively"
+cargo run -q -p safegrade -- eval --rules rules/hazchem-risk-2018.toml \
+  --input e2e/fixtures/firm.json --as-of "$AS_OF" >e2e/out/expected.json
+
+step "portal: end-to-end in headless Chromium"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+python3 -m http.server "$PORT" --bind 127.0.0.1 --directory dist >e2e/out/server.log 2>&1 &
+SERVER=$!
+trap 'kill "$SERVER" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/')" 2>/dev/null && break
+  sleep 0.1
+done
+node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist

@@ -1,0 +1,153 @@
+/** Other rule files the main text includes, by path relative to it (e.g. `"accident-severity.toml"`). */
+export type Includes = Record<string, string>;
+
+/** A problem found in a rule file. Lines and columns start at 1. */
+export interface Diagnostic {
+  code: string;
+  severity: "error" | "warning";
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  help: string | null;
+}
+
+/** Text in Chinese with an optional English translation. */
+export interface Label { zh: string; en?: string }
+
+export interface RulesetMeta {
+  id: string;
+  name: Label;
+  version: string;
+  kind: "risk" | "credit" | "blacklist" | "classification" | "custom";
+  /** sha256 (hex) of the rule text followed by the texts of its includes. */
+  hash: string;
+  effective_from?: string;
+  effective_to?: string;
+  sources: string[];
+  notes?: string;
+}
+
+export interface OptionSchema { id: string; label: Label }
+
+export interface FieldSchema {
+  name: string;
+  type: "bool" | "integer" | "decimal" | "enum" | "date" | "text" | "uscc";
+  label: Label;
+  help?: Label;
+  group?: string;
+  /** Decimal bounds, as strings. */
+  min?: string;
+  max?: string;
+  allowed?: string[];
+  max_len?: number;
+  options?: OptionSchema[];
+  required: boolean;
+  default?: unknown;
+  missing: "required" | "default" | "not_applicable" | "penalty";
+  /** Filled by an earlier scheme step (`step.what`); not asked. */
+  from?: string;
+}
+
+export interface ListSchema {
+  name: string;
+  label: Label;
+  help?: Label;
+  group?: string;
+  max_records: number;
+  fields: FieldSchema[];
+}
+
+export interface GroupSchema { id: string; label: Label; help?: Label }
+export interface GradeSchema { id: string; label: Label; color?: string }
+
+export interface Schema {
+  ruleset: RulesetMeta;
+  groups: GroupSchema[];
+  inputs: FieldSchema[];
+  lists: ListSchema[];
+  grades: GradeSchema[];
+  score_groups: GroupSchema[];
+}
+
+export interface FiredItem {
+  id: string;
+  group?: string;
+  /** Decimal, as a string. */
+  points: string;
+  raw_points: string;
+  label: string;
+  label_en?: string;
+  cite?: string;
+  advice?: string;
+  advice_en?: string;
+}
+
+export interface AppliedOverride {
+  id: string;
+  action: "force" | "ceiling" | "floor" | "down";
+  from: string;
+  to: string;
+  reason: string;
+  reason_en?: string;
+  cite?: string;
+}
+
+export interface NextGrade {
+  grade: string;
+  needs: string[] | null;
+  blocked_by?: string[];
+  exact: boolean;
+}
+
+/** The result of one evaluation (`docs/RULES.md`, "The result"). Decimals are strings. */
+export interface Assessment {
+  ruleset: { id: string; version: string; hash: string };
+  as_of: string;
+  score: string;
+  band_grade: string;
+  grade: string;
+  grade_label: string;
+  grade_label_en?: string;
+  grade_color?: string;
+  items: FiredItem[];
+  overrides: AppliedOverride[];
+  values: Record<string, unknown>;
+  missing: { input: string; treatment: "default" | "not_applicable" | "penalty" }[];
+  skipped: string[];
+  next_grade: NextGrade | null;
+}
+
+/** The result of a scheme: each step's assessment under its alias. */
+export interface SchemeAssessment {
+  scheme: { id: string; version: string; hash: string };
+  as_of: string;
+  steps: Record<string, Assessment>;
+}
+
+export interface InputError { path: string; message: string }
+
+export type IncludesFailure = { type: "failure"; stage: "includes"; message: string };
+export type CheckFailure = { type: "failure"; stage: "check"; diagnostics: Diagnostic[] };
+
+export type CheckResult =
+  | { type: "success"; diagnostics: Diagnostic[] }
+  | { type: "failure"; diagnostics: Diagnostic[] }
+  | IncludesFailure;
+
+export type SchemaResult =
+  | { type: "success"; kind: "ruleset"; schema: Schema; diagnostics: Diagnostic[] }
+  | { type: "success"; kind: "scheme"; steps: { alias: string; schema: Schema }[]; diagnostics: Diagnostic[] }
+  | CheckFailure
+  | IncludesFailure;
+
+export type EvaluateResult =
+  | { type: "success"; result: Assessment | SchemeAssessment }
+  | CheckFailure
+  | IncludesFailure
+  | { type: "failure"; stage: "as_of" | "input"; message: string }
+  | {
+      type: "failure";
+      stage: "evaluate";
+      error: { type: "input"; errors: InputError[] } | { type: "eval"; error: { context: string; message: string } };
+    };

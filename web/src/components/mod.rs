@@ -1,0 +1,11 @@
+//! The portal's components, one per file; each takes `PartialEq` props and
+//! sends changes up through callbacks.
+
+pub mod app;
+pub mod diagnostics;
+pub mod field;
+pub mod list_table;
+pub mod questionnaire;
+pub mod report;
+pub mod result_panel;
+pub mod toolbar;

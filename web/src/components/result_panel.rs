@@ -1,0 +1,175 @@
+//! The live result: the grade as a coloured badge, the score, every item
+//! that gained or lost points with its clause and advice, the overrides
+//! that applied, and what it takes to reach the next grade.
+//!
+//! The panel carries `data-grade` and `data-score`, and each item
+//! `data-item-id` and `data-points`, so tests read the result without
+//! parsing the text.
+
+use std::rc::Rc;
+
+use safegrade::{Assessment, Schema};
+use yew::prelude::*;
+
+use crate::engine::{Evaluation, Outcome};
+use crate::i18n::{self, Lang};
+
+/// Props of [`ResultPanel`].
+#[derive(Properties, PartialEq)]
+pub struct ResultPanelProps {
+    /// Interface language.
+    pub lang: Lang,
+    /// The rule set's questionnaire (for grade and question labels).
+    pub schema: Option<Rc<Schema>>,
+    /// What core said; `None` before a rule set is chosen.
+    pub evaluation: Option<Rc<Evaluation>>,
+}
+
+/// Black or white, whichever reads better on `bg` (`#rrggbb`).
+pub fn text_color_on(bg: &str) -> &'static str {
+    let hex = bg.trim_start_matches('#');
+    let channel = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).map(f64::from);
+    match (hex.len(), channel(0), channel(2), channel(4)) {
+        (6, Some(r), Some(g), Some(b)) if 0.299 * r + 0.587 * g + 0.114 * b > 150.0 => "#111",
+        (6, Some(_), Some(_), Some(_)) => "#fff",
+        _ => "#111",
+    }
+}
+
+fn grade_label(lang: Lang, schema: Option<&Schema>, id: &str) -> String {
+    schema.and_then(|s| s.grades.iter().find(|g| g.id == id)).map_or_else(|| id.to_string(), |g| lang.label(&g.label))
+}
+
+fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) -> Html {
+    let color = a.grade_color.clone().unwrap_or_else(|| "#6e7781".into());
+    let style = format!("background:{color};color:{}", text_color_on(&color));
+    let label = lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string();
+    let item_label = |id: &str| {
+        a.items
+            .iter()
+            .find(|i| i.id == id)
+            .map_or_else(|| id.to_string(), |i| lang.pick(&i.label, i.label_en.as_deref()).to_string())
+    };
+    html! {
+        <>
+        <div class="grade-line">
+            <span class="badge" style={style} data-testid="grade">{ label }</span>
+            <span class="score"><span class="k">{ i18n::SCORE.get(lang) }</span>{ " " }<strong data-testid="score">{ a.score.clone() }</strong></span>
+        </div>
+        if a.band_grade != a.grade {
+            <p class="note">{ format!("{}{}{}", i18n::BAND_GRADE.get(lang), lang.pick("：", Some(": ")), grade_label(lang, schema, &a.band_grade)) }</p>
+        }
+        if !a.overrides.is_empty() {
+            <h3>{ i18n::OVERRIDES.get(lang) }</h3>
+            <ul class="overrides">
+            { for a.overrides.iter().map(|o| html! {
+                <li data-override-id={o.id.clone()}>
+                    <strong>{ format!("{} → {}", grade_label(lang, schema, &o.from), grade_label(lang, schema, &o.to)) }</strong>
+                    { " " }{ lang.pick(&o.reason, o.reason_en.as_deref()).to_string() }
+                    if let Some(c) = &o.cite { <div class="cite"><span class="k">{ i18n::CITE.get(lang) }</span>{ " " }{ c.clone() }</div> }
+                </li>
+            }) }
+            </ul>
+        }
+        <h3>{ i18n::ITEMS.get(lang) }</h3>
+        if a.items.is_empty() {
+            <p class="empty">{ i18n::NO_ITEMS.get(lang) }</p>
+        } else {
+            <ul class="items">
+            { for a.items.iter().map(|i| {
+                let negative = i.points.starts_with('-');
+                let advice = i.advice.as_ref().map(|ad| lang.pick(ad, i.advice_en.as_deref()).to_string());
+                html! {
+                    <li data-item-id={i.id.clone()} data-points={i.points.clone()}>
+                        <span class={classes!("pts", if negative { "minus" } else { "plus" })}
+                            aria-label={format!("{} {}", i18n::POINTS.get(lang), i.points)}>
+                            { if negative { i.points.clone() } else { format!("+{}", i.points) } }
+                        </span>
+                        <span class="what">{ lang.pick(&i.label, i.label_en.as_deref()).to_string() }</span>
+                        if let Some(c) = &i.cite { <div class="cite"><span class="k">{ i18n::CITE.get(lang) }</span>{ " " }{ c.clone() }</div> }
+                        if let Some(ad) = advice { <div class="advice"><span class="k">{ i18n::ADVICE.get(lang) }</span>{ " " }{ ad }</div> }
+                    </li>
+                }
+            }) }
+            </ul>
+        }
+        <h3>{ i18n::NEXT_GRADE.get(lang) }</h3>
+        <div class="next" data-testid="next-grade">
+        { match &a.next_grade {
+            None => html! { <p>{ i18n::BEST_GRADE.get(lang) }</p> },
+            Some(n) => html! {
+                <>
+                if let Some(needs) = &n.needs {
+                    <p>{ format!("{} {}{}", i18n::NEXT_NEEDS.get(lang), grade_label(lang, schema, &n.grade), lang.pick("：", Some(":"))) }</p>
+                    <ul>{ for needs.iter().map(|id| html! { <li data-needs-id={id.clone()}>{ item_label(id) }</li> }) }</ul>
+                } else {
+                    <p>{ i18n::NEXT_NONE.get(lang) }</p>
+                }
+                if !n.blocked_by.is_empty() {
+                    <p>{ i18n::NEXT_BLOCKED.get(lang) }</p>
+                    <ul>{ for n.blocked_by.iter().map(|id| {
+                        let reason = a.overrides.iter().find(|o| &o.id == id)
+                            .map_or_else(|| id.clone(), |o| lang.pick(&o.reason, o.reason_en.as_deref()).to_string());
+                        html! { <li>{ reason }</li> }
+                    }) }</ul>
+                }
+                </>
+            },
+        } }
+        </div>
+        <p class="timing no-print">{ format!("{} {millis:.3} ms · {}", i18n::EVAL_TIME.get(lang), i18n::PRIVACY.get(lang)) }</p>
+        </>
+    }
+}
+
+/// The result panel.
+#[function_component(ResultPanel)]
+pub fn result_panel(p: &ResultPanelProps) -> Html {
+    let lang = p.lang;
+    let schema = p.schema.as_deref();
+    let (grade, score, body) = match p.evaluation.as_deref() {
+        None => (None, None, html! { <p class="empty">{ i18n::NOTHING_PICKED.get(lang) }</p> }),
+        Some(Evaluation { outcome: Outcome::Assessed(a), millis }) => {
+            (Some(a.grade.clone()), Some(a.score.clone()), assessed(lang, schema, a, *millis))
+        }
+        Some(Evaluation { outcome: Outcome::InputErrors(errors), .. }) => {
+            let label_of = |path: &str| -> String {
+                let Some(s) = schema else { return path.to_string() };
+                let head = path.split(['[', '.']).next().unwrap_or(path);
+                s.inputs
+                    .iter()
+                    .find(|f| f.name == head)
+                    .map(|f| lang.label(&f.label))
+                    .or_else(|| {
+                        s.lists
+                            .iter()
+                            .find(|l| l.name == head)
+                            .map(|l| format!("{} {}", lang.label(&l.label), &path[head.len()..]))
+                    })
+                    .unwrap_or_else(|| path.to_string())
+            };
+            (
+                None,
+                None,
+                html! {
+                    <div class="input-errors" role="alert">
+                        <p>{ i18n::FIX_ANSWERS.get(lang) }</p>
+                        <ul>{ for errors.iter().map(|e| html! {
+                            <li data-error-path={e.path.clone()}><strong>{ label_of(&e.path) }</strong>{ lang.pick("：", Some(": ")) }{ e.message.clone() }</li>
+                        }) }</ul>
+                    </div>
+                },
+            )
+        }
+        Some(Evaluation { outcome: Outcome::Failed(m), .. }) => {
+            (None, None, html! { <p class="err" role="alert">{ format!("{}{m}", i18n::EVAL_FAILED.get(lang)) }</p> })
+        }
+    };
+    html! {
+        <section id="result" class="result" aria-labelledby="result-title" aria-live="polite"
+            data-grade={grade} data-score={score}>
+            <h2 id="result-title">{ i18n::RESULT.get(lang) }</h2>
+            { body }
+        </section>
+    }
+}

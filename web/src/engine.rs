@@ -1,0 +1,147 @@
+//! Core calls: loading rule sets and evaluating the current answers.
+//!
+//! Nothing here is stored in [`crate::state::State`]: the app derives a
+//! [`LoadedRules`] from the chosen source and an [`Evaluation`] from the
+//! answers, memoised on their inputs, so the score shown is always what core
+//! says for the answers on screen.
+
+use std::rc::Rc;
+
+use chrono::NaiveDate;
+use safegrade::{AssessError, Assessment, CompiledRules, InputError, Rules, Schema, Severity};
+use serde_json::{Map, Value as Json};
+
+use crate::rulesets::shipped_loader;
+use crate::state::Source;
+
+/// One diagnostic, ready to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagView {
+    /// Error or warning.
+    pub is_error: bool,
+    /// Stable code, `R0001` ….
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// `file:line:column`, when the diagnostic points into a file.
+    pub location: Option<String>,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The rendering with the source line and a caret.
+    pub rendered: String,
+}
+
+/// The rule set the questionnaire is built from, or why there is none.
+#[derive(Clone, Debug)]
+pub struct LoadedRules {
+    /// The checked rules; `None` when loading failed.
+    pub rules: Option<CompiledRules>,
+    /// Their questionnaire.
+    pub schema: Option<Rc<Schema>>,
+    /// Problems found (errors and warnings).
+    pub diagnostics: Vec<DiagView>,
+}
+
+/// Loads and checks the chosen source: a shipped rule set, or the user's
+/// file (whose includes may be shipped files).
+pub fn load_source(source: Option<&Source>) -> LoadedRules {
+    let (path, own_text) = match source {
+        None => return LoadedRules { rules: None, schema: None, diagnostics: Vec::new() },
+        Some(Source::Shipped(path)) => (path.clone(), None),
+        Some(Source::Own { path, text }) => (path.clone(), Some(text.clone())),
+    };
+    let own_path = path.clone();
+    let loader = move |p: &str| match &own_text {
+        Some(t) if p == own_path => Ok(t.to_string()),
+        _ => shipped_loader(p),
+    };
+    let loaded = safegrade::load(&path, &loader);
+    let mut diagnostics: Vec<DiagView> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let loc = d.span.map(|s| loaded.sources.locate(s));
+            DiagView {
+                is_error: d.severity == Severity::Error,
+                code: d.code.to_string(),
+                message: d.message.clone(),
+                location: loc.as_ref().map(|l| format!("{}:{}:{}", l.file, l.line, l.column)),
+                line: loc.as_ref().map(|l| l.line),
+                help: d.help.clone(),
+                rendered: loaded.sources.render(d),
+            }
+        })
+        .collect();
+    match loaded.rules {
+        Some(Rules::Set(rules)) => {
+            LoadedRules { schema: Some(Rc::new(rules.schema())), rules: Some(rules), diagnostics }
+        }
+        Some(Rules::Scheme(_)) => {
+            diagnostics.push(DiagView {
+                is_error: true,
+                code: "portal".into(),
+                message: "this file is a scheme; the portal assesses one rule set at a time".into(),
+                location: None,
+                line: None,
+                help: Some("load one of the scheme's rule sets instead".into()),
+                rendered: String::new(),
+            });
+            LoadedRules { rules: None, schema: None, diagnostics }
+        }
+        None => LoadedRules { rules: None, schema: None, diagnostics },
+    }
+}
+
+/// What evaluating the answers gave.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The assessment.
+    Assessed(Box<Assessment>),
+    /// Answers that must be fixed first (path, message).
+    InputErrors(Vec<InputError>),
+    /// Evaluation stopped.
+    Failed(String),
+}
+
+/// An outcome and how long core took to produce it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    /// What core said.
+    pub outcome: Outcome,
+    /// Milliseconds spent in core (reading the answers and evaluating).
+    pub millis: f64,
+}
+
+/// Evaluates the answers as of a date (`YYYY-MM-DD`).
+pub fn evaluate(rules: &CompiledRules, answers: &Map<String, Json>, as_of: &str) -> Outcome {
+    let Ok(date) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
+        return Outcome::InputErrors(vec![InputError {
+            path: "as_of".into(),
+            message: format!("`{as_of}` is not a date YYYY-MM-DD"),
+        }]);
+    };
+    match rules.assess_json(&Json::Object(answers.clone()), date) {
+        Ok(a) => Outcome::Assessed(Box::new(a)),
+        Err(AssessError::Input { errors }) => Outcome::InputErrors(errors),
+        Err(AssessError::Eval { error }) => Outcome::Failed(error.to_string()),
+    }
+}
+
+/// [`evaluate`], timed with `now` (milliseconds).
+pub fn evaluate_timed(
+    rules: &CompiledRules,
+    answers: &Map<String, Json>,
+    as_of: &str,
+    now: impl Fn() -> f64,
+) -> Evaluation {
+    let start = now();
+    let outcome = evaluate(rules, answers, as_of);
+    Evaluation { outcome, millis: now() - start }
+}
+
+/// The error message for one answer path (`name` or `list[i].field`), if any.
+pub fn error_for<'a>(errors: &'a [InputError], path: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.path == path).map(|e| e.message.as_str())
+}

@@ -1,0 +1,147 @@
+//! The portal's two languages: Chinese (the default) and English.
+//!
+//! Interface texts are [`T`] pairs written next to each other, so a missing
+//! translation is a compile error rather than a blank; rule-set texts come
+//! as core [`Label`]s and fall back to Chinese when a rule file has no
+//! English.
+
+use safegrade::Label;
+
+/// The interface language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 中文.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The stored form, as in [`Lang::from_code`].
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads the stored form; anything unknown is Chinese.
+    pub fn from_code(code: &str) -> Lang {
+        if code == "en" {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// A rule-set label in this language.
+    pub fn label(self, l: &Label) -> String {
+        self.pick(&l.zh, l.en.as_deref()).to_string()
+    }
+
+    /// `zh`, or `en` when the language is English and a translation exists.
+    pub fn pick<'a>(self, zh: &'a str, en: Option<&'a str>) -> &'a str {
+        match (self, en) {
+            (Lang::En, Some(en)) => en,
+            _ => zh,
+        }
+    }
+}
+
+/// One interface text in both languages.
+#[derive(Clone, Copy, Debug)]
+pub struct T(pub &'static str, pub &'static str);
+
+impl T {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.0,
+            Lang::En => self.1,
+        }
+    }
+}
+
+pub use texts::*;
+
+/// The interface texts, Chinese then English.
+// Each constant's name and its two texts are its documentation.
+#[allow(missing_docs)]
+mod texts {
+    use super::T;
+
+    pub const TITLE: T = T("安全生产自评", "Work-safety self-assessment");
+    pub const TAGLINE: T = T(
+        "选择适用的规则，回答问题，即时查看评级。所填内容只保存在本浏览器中，不会上传。",
+        "Pick the rules for your sector, answer the questions and see your grade at once. Your answers stay in this browser and are never uploaded.",
+    );
+    pub const SWITCH_LANG: T = T("English", "中文");
+    pub const SWITCH_LANG_LABEL: T = T("切换到英文", "Switch to Chinese");
+    pub const PICK_RULES: T = T("规则", "Rule set");
+    pub const PICK_PLACEHOLDER: T = T("请选择规则…", "Choose a rule set…");
+    pub const OWN_RULES: T = T("载入自己的规则文件（.toml）", "Load your own rule file (.toml)");
+    pub const AS_OF: T = T("评估基准日", "Assessment date");
+    pub const SAVE: T = T("保存答案", "Save answers");
+    pub const LOAD: T = T("载入答案", "Load answers");
+    pub const PRINT: T = T("打印报告", "Print report");
+    pub const CLEAR: T = T("清空答案", "Clear answers");
+    pub const REQUIRED: T = T("必填", "required");
+    pub const OTHER_QUESTIONS: T = T("其他", "Other questions");
+    pub const UNANSWERED: T = T("（未填）", "(no answer)");
+    pub const DEFAULT_IS: T = T("未填时按", "If unanswered:");
+    pub const YES: T = T("是", "Yes");
+    pub const NO: T = T("否", "No");
+    pub const ADD_ROW: T = T("添加一条", "Add a record");
+    pub const REMOVE_ROW: T = T("删除", "Remove");
+    pub const NO_ROWS: T = T("暂无记录。", "No records.");
+    pub const ROW: T = T("第{}条", "record {}");
+    pub const AT_MOST: T = T("最多 {} 条", "at most {}");
+    pub const USCC_OK: T = T("校验码正确", "check character is valid");
+    pub const USCC_BAD: T = T("统一社会信用代码有误：", "Invalid unified social credit code: ");
+    pub const USCC_EXPECT: T = T("按前17位，校验码应为", "From the first 17 characters the check character is");
+    pub const RESULT: T = T("评估结果", "Result");
+    pub const SCORE: T = T("得分", "Score");
+    pub const BAND_GRADE: T = T("按分数应为", "By score alone");
+    pub const ITEMS: T = T("得分与扣分项", "Points gained and lost");
+    pub const NO_ITEMS: T = T("没有扣分或加分项。", "No item gained or lost points.");
+    pub const POINTS: T = T("分值", "Points");
+    pub const CITE: T = T("依据", "Clause");
+    pub const ADVICE: T = T("整改建议", "How to fix");
+    pub const OVERRIDES: T = T("直接判定与调整", "Overrides");
+    pub const NEXT_GRADE: T = T("提升到下一等级", "To reach the next grade");
+    pub const NEXT_NEEDS: T = T("整改以下各项即可达到", "Fix these items to reach");
+    pub const NEXT_BLOCKED: T = T(
+        "以下直接判定条件使等级无法通过整改扣分项提升：",
+        "These overrides hold the grade down whatever items are fixed:",
+    );
+    pub const NEXT_NONE: T = T("仅整改扣分项无法达到下一等级。", "Fixing items alone cannot reach the next grade.");
+    pub const BEST_GRADE: T = T("已是最高等级。", "This is already the best grade.");
+    pub const FIX_ANSWERS: T = T("以下答案需要修改后才能评估：", "Fix these answers to see a result:");
+    pub const EVAL_FAILED: T = T("评估未能完成：", "The evaluation stopped: ");
+    pub const DIAGNOSTICS: T = T("规则文件未通过检查", "The rule file does not check");
+    pub const WARNINGS: T = T("规则文件警告", "Rule-file warnings");
+    pub const NOTHING_PICKED: T = T("请先在上方选择规则。", "Choose a rule set above to start.");
+    pub const REPORT: T = T("安全生产自评报告", "Work-safety self-assessment report");
+    pub const REPORT_DATE: T = T("报告日期", "Report date");
+    pub const RULESET_ID: T = T("规则编号", "Rule set id");
+    pub const VERSION: T = T("版本", "Version");
+    pub const HASH: T = T("规则摘要（SHA-256）", "Rule hash (SHA-256)");
+    pub const ANSWERS: T = T("全部答案", "All answers");
+    pub const QUESTION: T = T("问题", "Question");
+    pub const ANSWER: T = T("答案", "Answer");
+    pub const BAD_ANSWER_FILE: T = T("答案文件无法读取：", "The answer file cannot be read: ");
+    pub const LOADED_ANSWERS: T = T("已载入答案。", "Answers loaded.");
+    pub const OWN_FILE: T = T("自有规则文件", "own rule file");
+    pub const EVAL_TIME: T = T("计算耗时", "computed in");
+    pub const SKIP_TO_RESULT: T = T("跳到结果", "Skip to the result");
+    pub const PRIVACY: T = T("所有计算在本机浏览器内完成。", "Everything is computed in this browser.");
+}

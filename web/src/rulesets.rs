@@ -1,0 +1,88 @@
+//! The shipped rule sets, compiled into the portal, and the loader that
+//! serves them (and their includes) to core.
+//!
+//! Paths are the repository's (`rules/x.toml`), so an include such as
+//! `accident-severity.toml` resolves exactly as it does for the CLI. A rule
+//! file the user loads is named `rules/<its name>` for the same reason: it
+//! can include the shipped shared definitions.
+//!
+//! The picker's names are written here rather than read by compiling every
+//! file at start-up (which took ~100 ms in the browser); a test
+//! (`web/tests/portal.rs`) checks they match the files.
+
+use safegrade::Label;
+
+/// One file under `rules/`.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleFile {
+    /// Its path, `rules/x.toml`.
+    pub path: &'static str,
+    /// Its text.
+    pub text: &'static str,
+    /// Its `[ruleset] name` in Chinese.
+    pub name_zh: &'static str,
+    /// Its `[ruleset] name` in English.
+    pub name_en: &'static str,
+}
+
+impl RuleFile {
+    /// The name as a core label.
+    pub fn name(&self) -> Label {
+        Label { zh: self.name_zh.to_string(), en: Some(self.name_en.to_string()) }
+    }
+}
+
+macro_rules! rule_file {
+    ($file:literal, $zh:literal, $en:literal) => {
+        RuleFile {
+            path: concat!("rules/", $file),
+            text: include_str!(concat!("../../rules/", $file)),
+            name_zh: $zh,
+            name_en: $en,
+        }
+    };
+}
+
+/// Every rule set under `rules/`, in the picker's order.
+pub const SHIPPED: &[RuleFile] = &[
+    rule_file!(
+        "hazchem-risk-2018.toml",
+        "危险化学品生产储存企业安全风险评估诊断分级",
+        "Hazardous chemicals enterprise risk diagnosis and grading (2018 guideline)"
+    ),
+    rule_file!("credit-rating.toml", "企业安全生产信用等级评定", "Enterprise work-safety credit rating"),
+    rule_file!("blacklist-2023.toml", "安全生产严重失信主体名单", "Work-safety serious-dishonesty list (2023)"),
+    rule_file!("supervision-tier.toml", "分级分类监管执法检查频次", "Supervision tier (inspection frequency)"),
+    rule_file!(
+        "gb18218-major-hazard.toml",
+        "危险化学品重大危险源辨识与分级（GB 18218-2018）",
+        "Major hazard installations of hazardous chemicals: identification and grading (GB 18218-2018)"
+    ),
+    rule_file!("lec.toml", "作业条件危险性评价（LEC法）", "Job hazard evaluation (LEC / Graham–Kinney)"),
+    rule_file!("ls-matrix.toml", "风险矩阵法（LS，5×5，变体A）", "Risk matrix (LS, 5×5, variant A)"),
+    rule_file!(
+        "accident-severity.toml",
+        "生产安全事故等级划分（国务院令第493号第三条）",
+        "Work-safety accident severity (State Council Decree 493, art. 3)"
+    ),
+];
+
+/// Whether `path` is a shipped rule set.
+pub fn is_shipped(path: &str) -> bool {
+    SHIPPED.iter().any(|f| f.path == path)
+}
+
+/// Serves [`SHIPPED`] files to `safegrade::load`.
+pub fn shipped_loader(path: &str) -> Result<String, String> {
+    SHIPPED
+        .iter()
+        .find(|f| f.path == path)
+        .map(|f| f.text.to_string())
+        .ok_or_else(|| "no such file among the rule sets built into the portal".to_string())
+}
+
+/// The path a user's own rule file is loaded under.
+pub fn own_path(file_name: &str) -> String {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+    format!("rules/{base}")
+}
