@@ -3,6 +3,11 @@
 //! These types are the published JSON contract (`docs/RULES.md`, "The
 //! result"). Decimals are strings so nothing is rounded on the way; maps are
 //! ordered (file order), so the same input always gives the same bytes.
+//! Texts that come from the rule set (ids, labels, clauses) are shared
+//! `Arc<str>`s, so building a result for each of a million firms does not
+//! copy them.
+
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -13,11 +18,11 @@ use crate::input::MissingTreatment;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RulesetRef {
     /// Rule set id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Rule set version.
-    pub version: String,
+    pub version: Arc<str>,
     /// sha256 of the rule text (with its includes).
-    pub hash: String,
+    pub hash: Arc<str>,
 }
 
 /// The assessment of one firm under one rule set.
@@ -30,27 +35,27 @@ pub struct Assessment {
     /// The score, after caps, rounding and clamping.
     pub score: String,
     /// The grade whose band holds the score, before overrides.
-    pub band_grade: String,
+    pub band_grade: Arc<str>,
     /// The final grade.
-    pub grade: String,
+    pub grade: Arc<str>,
     /// The final grade's label (Chinese).
-    pub grade_label: String,
+    pub grade_label: Arc<str>,
     /// The final grade's label in English, when the rule set has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub grade_label_en: Option<String>,
+    pub grade_label_en: Option<Arc<str>>,
     /// The final grade's colour, when the rule set has one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub grade_color: Option<String>,
+    pub grade_color: Option<Arc<str>>,
     /// Every item that fired, in file order.
     pub items: Vec<FiredItem>,
     /// Every override whose condition held, in the order applied.
     pub overrides: Vec<AppliedOverride>,
     /// Firm-level derived values, in file order.
-    pub values: IndexMap<String, serde_json::Value>,
+    pub values: IndexMap<Arc<str>, serde_json::Value>,
     /// Inputs that were missing and what was done about them.
     pub missing: Vec<MissingInput>,
     /// Items skipped because an input they need is not applicable.
-    pub skipped: Vec<String>,
+    pub skipped: Vec<Arc<str>>,
     /// What it takes to reach the next better grade; `None` at the best grade.
     pub next_grade: Option<NextGrade>,
 }
@@ -59,56 +64,56 @@ pub struct Assessment {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FiredItem {
     /// Item id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Score group, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    pub group: Option<Arc<str>>,
     /// Points after the item's cap (and rounding at `item`).
     pub points: String,
     /// Points before the cap.
     pub raw_points: String,
     /// Label (Chinese).
-    pub label: String,
+    pub label: Arc<str>,
     /// Label in English, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub label_en: Option<String>,
+    pub label_en: Option<Arc<str>>,
     /// The clause it comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cite: Option<String>,
+    pub cite: Option<Arc<str>>,
     /// How to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub advice: Option<String>,
+    pub advice: Option<Arc<str>>,
     /// How to fix it, in English.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub advice_en: Option<String>,
+    pub advice_en: Option<Arc<str>>,
 }
 
 /// An override whose condition held.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AppliedOverride {
     /// Override id.
-    pub id: String,
+    pub id: Arc<str>,
     /// force, ceiling, floor or down.
-    pub action: String,
+    pub action: &'static str,
     /// The grade before.
-    pub from: String,
+    pub from: Arc<str>,
     /// The grade after.
-    pub to: String,
+    pub to: Arc<str>,
     /// Why (Chinese).
-    pub reason: String,
+    pub reason: Arc<str>,
     /// Why, in English.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_en: Option<String>,
+    pub reason_en: Option<Arc<str>>,
     /// The clause it comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cite: Option<String>,
+    pub cite: Option<Arc<str>>,
 }
 
 /// A missing input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MissingInput {
     /// Input name.
-    pub input: String,
+    pub input: Arc<str>,
     /// What was done.
     pub treatment: MissingTreatment,
 }
@@ -117,12 +122,12 @@ pub struct MissingInput {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NextGrade {
     /// The next better grade.
-    pub grade: String,
+    pub grade: Arc<str>,
     /// The smallest set of fired items whose removal reaches it; `None` when no set does.
-    pub needs: Option<Vec<String>>,
+    pub needs: Option<Vec<Arc<str>>>,
     /// Overrides that hold the grade down when no set of items helps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub blocked_by: Vec<String>,
+    pub blocked_by: Vec<Arc<str>>,
     /// Whether `needs` is proven smallest (false: a greedy answer after a bounded search).
     pub exact: bool,
 }

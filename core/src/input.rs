@@ -72,7 +72,8 @@ pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Resu
         }
         ValueType::Enum(e) => {
             let def = &enums[*e as usize];
-            match def.options.iter().find(|(id, label)| &**id == t || label.zh == t || label.en.as_deref() == Some(t)) {
+            match def.options.iter().find(|(id, label)| &**id == t || &*label.zh == t || label.en.as_deref() == Some(t))
+            {
                 Some((id, _)) => Value::Text(id.clone()),
                 None => {
                     let ids: Vec<&str> = def.options.iter().map(|(id, _)| &**id).collect();

@@ -58,8 +58,8 @@
 //! let firm = serde_json::json!({ "violations": 3 });
 //! let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
 //! let res = rules.assess_json(&firm, as_of).unwrap();
-//! assert_eq!((res.score.as_str(), res.grade.as_str()), ("85", "poor"));
-//! assert_eq!(res.next_grade.unwrap().needs, Some(vec!["violations".to_string()]));
+//! assert_eq!((res.score.as_str(), &*res.grade), ("85", "poor"));
+//! assert_eq!(res.next_grade.unwrap().needs, Some(vec!["violations".into()]));
 //! ```
 
 mod assessment;

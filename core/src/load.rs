@@ -266,8 +266,10 @@ fn load_scheme(
     }
     let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let name = match &meta.name {
-        Text::Plain(s) => crate::plan::Label { zh: s.clone(), en: None },
-        Text::Translated { zh, en } => crate::plan::Label { zh: zh.clone(), en: en.clone() },
+        Text::Plain(s) => crate::plan::Label { zh: Arc::from(s.as_str()), en: None },
+        Text::Translated { zh, en } => {
+            crate::plan::Label { zh: Arc::from(zh.as_str()), en: en.as_deref().map(Arc::from) }
+        }
     };
     let scheme = CompiledScheme {
         meta: Arc::new(SchemeMeta {

@@ -16,10 +16,10 @@ use crate::value::{RoundMode, Value};
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 pub struct Label {
     /// Chinese text.
-    pub zh: String,
+    pub zh: Arc<str>,
     /// English text, when given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub en: Option<String>,
+    pub en: Option<Arc<str>>,
 }
 
 /// The static type of a value in the expression language.
@@ -271,6 +271,8 @@ pub(crate) struct Plan {
     /// Whether the best grade is at the top of the score range.
     pub(crate) higher_is_better: bool,
     pub(crate) overrides: Vec<Override>,
+    /// The rule set as results name it, built once.
+    pub(crate) ruleset_ref: crate::assessment::RulesetRef,
 }
 
 /// An operation on numbers (and dates, for `+` and `-`).

@@ -188,7 +188,7 @@ impl CompiledScheme {
                 let earlier = &results[*from_step];
                 let field = &step.rules.plan.inputs[*input_idx as usize];
                 let raw = match what.as_str() {
-                    "grade" => serde_json::Value::String(earlier.grade.clone()),
+                    "grade" => serde_json::Value::String(earlier.grade.to_string()),
                     "score" => serde_json::Value::String(earlier.score.clone()),
                     name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
                 };

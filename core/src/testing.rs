@@ -204,7 +204,7 @@ pub(crate) fn read_scheme_tests(
 
 fn compare(e: &Expect, got: &Assessment, prefix: &str, failures: &mut Vec<String>) {
     if let Some(g) = &e.grade {
-        if *g != got.grade {
+        if **g != *got.grade {
             failures.push(format!("{prefix}grade: expected `{g}`, got `{}`", got.grade));
         }
     }
@@ -215,7 +215,7 @@ fn compare(e: &Expect, got: &Assessment, prefix: &str, failures: &mut Vec<String
         }
     }
     if let Some(f) = &e.fired {
-        let actual: BTreeSet<String> = got.items.iter().map(|i| i.id.clone()).collect();
+        let actual: BTreeSet<String> = got.items.iter().map(|i| i.id.to_string()).collect();
         if *f != actual {
             let extra: Vec<&String> = actual.difference(f).collect();
             let absent: Vec<&String> = f.difference(&actual).collect();
@@ -223,13 +223,13 @@ fn compare(e: &Expect, got: &Assessment, prefix: &str, failures: &mut Vec<String
         }
     }
     if let Some(o) = &e.overrides {
-        let actual: Vec<String> = got.overrides.iter().map(|x| x.id.clone()).collect();
+        let actual: Vec<String> = got.overrides.iter().map(|x| x.id.to_string()).collect();
         if *o != actual {
             failures.push(format!("{prefix}overrides: expected {o:?}, got {actual:?}"));
         }
     }
     for (name, want) in &e.values {
-        let have = got.values.get(name).map(|v| match v {
+        let have = got.values.get(name.as_str()).map(|v| match v {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         });
@@ -246,7 +246,7 @@ fn compare(e: &Expect, got: &Assessment, prefix: &str, failures: &mut Vec<String
         }
     }
     if let Some(m) = &e.missing {
-        let actual: Vec<String> = got.missing.iter().map(|x| x.input.clone()).collect();
+        let actual: Vec<String> = got.missing.iter().map(|x| x.input.to_string()).collect();
         if *m != actual {
             failures.push(format!("{prefix}missing: expected {m:?}, got {actual:?}"));
         }

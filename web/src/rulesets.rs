@@ -28,7 +28,7 @@ pub struct RuleFile {
 impl RuleFile {
     /// The name as a core label.
     pub fn name(&self) -> Label {
-        Label { zh: self.name_zh.to_string(), en: Some(self.name_en.to_string()) }
+        Label { zh: self.name_zh.into(), en: Some(self.name_en.into()) }
     }
 }
 

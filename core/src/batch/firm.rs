@@ -238,7 +238,7 @@ impl Ctx {
                 side.steps
                     .iter()
                     .zip(res)
-                    .map(|(st, a)| st.rules.plan.grades.iter().position(|g| *g.id == a.grade).unwrap_or(0) as u16)
+                    .map(|(st, a)| st.rules.plan.grades.iter().position(|g| g.id == a.grade).unwrap_or(0) as u16)
                     .collect()
             })
             .collect();
@@ -250,7 +250,7 @@ impl Ctx {
                 side.item_idx
                     .iter()
                     .zip(res)
-                    .map(|(idx, a)| a.items.iter().filter_map(|it| idx.get(it.id.as_str()).copied()).collect())
+                    .map(|(idx, a)| a.items.iter().filter_map(|it| idx.get(&*it.id).copied()).collect())
                     .collect()
             })
             .collect();
@@ -411,13 +411,13 @@ impl Ctx {
         for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
             let alias = &step.alias;
             cols.push((alias.clone(), "score".into(), write::Cell::Text(a.score.clone())));
-            cols.push((alias.clone(), "grade".into(), write::Cell::Text(a.grade.clone())));
-            let at_best = a.grade == *step.rules.plan.grades[0].id;
+            cols.push((alias.clone(), "grade".into(), write::Cell::Text(a.grade.to_string())));
+            let at_best = a.grade == step.rules.plan.grades[0].id;
             for name in &self.values[s] {
                 let v = if self.blank_at_best[s] && at_best {
                     String::new()
                 } else {
-                    match a.values.get(name) {
+                    match a.values.get(name.as_str()) {
                         Some(serde_json::Value::String(t)) => t.clone(),
                         Some(serde_json::Value::Bool(b)) => b.to_string(),
                         _ => String::new(),
@@ -426,9 +426,9 @@ impl Ctx {
                 cols.push((alias.clone(), name.clone(), write::Cell::Text(v)));
             }
             if self.explain {
-                let items = a.items.iter().map(|it| (it.id.clone(), it.points.clone())).collect();
+                let items = a.items.iter().map(|it| (it.id.to_string(), it.points.clone())).collect();
                 cols.push((alias.clone(), "items".into(), write::Cell::Items(items)));
-                let ov = a.overrides.iter().map(|o| o.id.clone()).collect();
+                let ov = a.overrides.iter().map(|o| o.id.to_string()).collect();
                 cols.push((alias.clone(), "overrides".into(), write::Cell::List(ov)));
             }
         }
@@ -439,8 +439,8 @@ impl Ctx {
         let mut cols = Vec::new();
         for (alias, o, n) in &self.pairs {
             let (a, b) = (&old[*o], &new[*n]);
-            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(a.grade.clone())));
-            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(b.grade.clone())));
+            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(a.grade.to_string())));
+            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(b.grade.to_string())));
             cols.push((alias.clone(), "old_score".into(), write::Cell::Text(a.score.clone())));
             cols.push((alias.clone(), "new_score".into(), write::Cell::Text(b.score.clone())));
             let mut changes = Vec::new();
@@ -482,7 +482,7 @@ fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Assessment>, Strin
             let earlier = &results[*from_step];
             let field = &plan.inputs[*input_idx as usize];
             let raw = match what.as_str() {
-                "grade" => serde_json::Value::String(earlier.grade.clone()),
+                "grade" => serde_json::Value::String(earlier.grade.to_string()),
                 "score" => serde_json::Value::String(earlier.score.clone()),
                 name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
             };
@@ -490,13 +490,14 @@ fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Assessment>, Strin
                 .map_err(|m| format!("{}.{}: from `{what}` of an earlier step: {m}", step.alias, field.name))?;
             firm.inputs[*input_idx as usize] = Some(v);
         }
-        let res = step.rules.evaluate(&firm, side.as_of).map_err(|e| {
-            if step.alias.is_empty() {
-                e.to_string()
-            } else {
-                format!("{}: {e}", step.alias)
-            }
-        })?;
+        let res =
+            step.rules.evaluate_with(&firm, side.as_of, crate::EvalOptions { next_grade: false }).map_err(|e| {
+                if step.alias.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{}: {e}", step.alias)
+                }
+            })?;
         results.push(res);
     }
     Ok(results)

@@ -75,7 +75,7 @@ pub(crate) fn header_text(file: &str, raw: &[u8], col: usize) -> Result<String, 
 }
 
 fn label_matches(f: &Field, h: &str) -> bool {
-    f.label.zh == h || f.label.en.as_deref() == Some(h)
+    &*f.label.zh == h || f.label.en.as_deref() == Some(h)
 }
 
 fn check_key_and_dups(file: &str, headers: &[String], key: &str) -> Result<usize, BatchError> {

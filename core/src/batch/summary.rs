@@ -227,7 +227,7 @@ impl Summary {
                         .zip(&acc.grades[side][s])
                         .map(|(g, n)| GradeCount {
                             id: g.id.to_string(),
-                            label: g.label.zh.clone(),
+                            label: g.label.zh.to_string(),
                             color: g.color.as_deref().map(str::to_string),
                             count: *n,
                         })
@@ -237,7 +237,7 @@ impl Summary {
                         .iter()
                         .zip(&acc.items[side][s])
                         .filter(|(_, n)| **n > 0)
-                        .map(|(it, n)| ItemCount { id: it.id.to_string(), label: it.label.zh.clone(), count: *n })
+                        .map(|(it, n)| ItemCount { id: it.id.to_string(), label: it.label.zh.to_string(), count: *n })
                         .collect();
                     items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
                     StepSummary {

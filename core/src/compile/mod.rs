@@ -86,8 +86,8 @@ pub(crate) struct Compiled {
 
 fn label_of(t: &Text) -> Label {
     match t {
-        Text::Plain(s) => Label { zh: s.clone(), en: None },
-        Text::Translated { zh, en } => Label { zh: zh.clone(), en: en.clone() },
+        Text::Plain(s) => Label { zh: Arc::from(s.as_str()), en: None },
+        Text::Translated { zh, en } => Label { zh: Arc::from(zh.as_str()), en: en.as_deref().map(Arc::from) },
     }
 }
 
@@ -316,6 +316,11 @@ impl<'a> Compiler<'a> {
                 Derived { name: self.derived_src[i].0.clone(), node, input_deps }
             })
             .collect();
+        let ruleset_ref = crate::assessment::RulesetRef {
+            id: Arc::from(meta.id.as_str()),
+            version: Arc::from(meta.version.as_str()),
+            hash: Arc::from(meta.hash.as_str()),
+        };
         Some(Plan {
             meta,
             enums: std::mem::take(&mut self.enums),
@@ -330,6 +335,7 @@ impl<'a> Compiler<'a> {
             score_groups,
             score,
             higher_is_better: bands::higher_is_better(&grades),
+            ruleset_ref,
             grades,
             overrides,
         })
@@ -464,7 +470,11 @@ impl<'a> Compiler<'a> {
         let mut field = Field {
             name: Arc::from(name.get_ref().as_str()),
             vtype,
-            label: i.label.as_ref().map(label_of).unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+            label: i
+                .label
+                .as_ref()
+                .map(label_of)
+                .unwrap_or_else(|| Label { zh: Arc::from(name.get_ref().as_str()), en: None }),
             help: i.help.as_ref().map(label_of),
             group,
             min,
@@ -573,7 +583,11 @@ impl<'a> Compiler<'a> {
         self.list_deps.push(BTreeSet::new());
         self.lists.push(ListDef {
             name: Arc::from(name.get_ref().as_str()),
-            label: l.label.as_ref().map(label_of).unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+            label: l
+                .label
+                .as_ref()
+                .map(label_of)
+                .unwrap_or_else(|| Label { zh: Arc::from(name.get_ref().as_str()), en: None }),
             help: l.help.as_ref().map(label_of),
             group,
             max_records: l.max_records.as_ref().map_or(DEFAULT_MAX_RECORDS, |m| *m.get_ref()),
@@ -918,7 +932,7 @@ impl<'a> Compiler<'a> {
                     .label
                     .as_ref()
                     .map(label_of)
-                    .unwrap_or_else(|| Label { zh: name.get_ref().clone(), en: None }),
+                    .unwrap_or_else(|| Label { zh: Arc::from(name.get_ref().as_str()), en: None }),
                 min,
                 max,
             });

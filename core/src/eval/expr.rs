@@ -103,18 +103,19 @@ impl Env<'_> {
             Node::And(a, b) => Ok(Value::Bool(boolean(self.eval(a, f)?)? && boolean(self.eval(b, f)?)?)),
             Node::Or(a, b) => Ok(Value::Bool(boolean(self.eval(a, f)?)? || boolean(self.eval(b, f)?)?)),
             Node::Arith(op, a, b) => self.arith(*op, self.eval(a, f)?, self.eval(b, f)?),
-            Node::Cmp(op, a, b) => {
-                let (x, y) = (self.eval(a, f)?, self.eval(b, f)?);
-                let res = match op {
-                    CmpOp::Eq => x == y,
-                    CmpOp::Ne => x != y,
-                    CmpOp::Lt => compare(&x, &y)?.is_lt(),
-                    CmpOp::Le => compare(&x, &y)?.is_le(),
-                    CmpOp::Gt => compare(&x, &y)?.is_gt(),
-                    CmpOp::Ge => compare(&x, &y)?.is_ge(),
-                };
-                Ok(Value::Bool(res))
-            }
+            Node::Cmp(op, a, b) => self.with(a, f, |x| {
+                self.with(b, f, |y| {
+                    let res = match op {
+                        CmpOp::Eq => x == y,
+                        CmpOp::Ne => x != y,
+                        CmpOp::Lt => compare(x, y)?.is_lt(),
+                        CmpOp::Le => compare(x, y)?.is_le(),
+                        CmpOp::Gt => compare(x, y)?.is_gt(),
+                        CmpOp::Ge => compare(x, y)?.is_ge(),
+                    };
+                    Ok(Value::Bool(res))
+                })
+            }),
             Node::If(branches, otherwise) => {
                 for (c, t) in branches {
                     if boolean(self.eval(c, f)?)? {
@@ -123,18 +124,16 @@ impl Env<'_> {
                 }
                 self.eval(otherwise, f)
             }
-            Node::InSet(a, set) => {
-                let x = self.eval(a, f)?;
+            Node::InSet(a, set) => self.with(a, f, |x| {
                 for el in set {
-                    if self.eval(el, f)? == x {
+                    if self.with(el, f, |y| Ok(x == y))? {
                         return Ok(Value::Bool(true));
                     }
                 }
                 Ok(Value::Bool(false))
-            }
+            }),
             Node::InTable(a, t) => {
-                let x = self.eval(a, f)?;
-                Ok(Value::Bool(self.plan.tables[*t as usize].rows.contains_key(&x)))
+                self.with(a, f, |x| Ok(Value::Bool(self.plan.tables[*t as usize].rows.contains_key(x))))
             }
             Node::Within(d, dur) => {
                 let d = date(self.eval(d, f)?)?;
@@ -219,11 +218,10 @@ impl Env<'_> {
             }
             Node::Lookup(t, key, col) => {
                 let table = &self.plan.tables[*t as usize];
-                let k = self.eval(key, f)?;
-                match table.rows.get(&k) {
+                self.with(key, f, |k| match table.rows.get(k) {
                     Some(row) => Ok(row[*col as usize].clone()),
                     None => Err(ExprError(format!("table `{}` has no entry `{k}`", table.name))),
-                }
+                })
             }
             Node::Builtin(b, args) => self.builtin(*b, args, f),
             Node::Call(func, args) => {
@@ -235,6 +233,37 @@ impl Env<'_> {
                 self.eval(&def.body, Frame { records: None, params: &params })
             }
             Node::Fail(msg) => Err(ExprError(msg.to_string())),
+        }
+    }
+
+    /// Calls `k` with the value of `node`, borrowing the values of names and
+    /// constants instead of cloning them: comparisons of text and enum
+    /// values then touch no reference counts, which threads would contend on.
+    fn with<T>(
+        &self,
+        node: &Node,
+        f: Frame<'_>,
+        k: impl FnOnce(&Value) -> Result<T, ExprError>,
+    ) -> Result<T, ExprError> {
+        match node {
+            Node::Const(v) => k(v),
+            Node::Input(i) => match &self.inputs[*i as usize] {
+                Some(v) => k(v),
+                None => Err(ExprError(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))),
+            },
+            Node::Derived(i) => match &self.derived[*i as usize] {
+                Some(v) => k(v),
+                None => Err(ExprError(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
+            },
+            Node::Field { up, slot } => {
+                let mut r = f.records.ok_or_else(|| ExprError("no record in scope".into()))?;
+                for _ in 0..*up {
+                    r = r.outer.ok_or_else(|| ExprError("no record in scope".into()))?;
+                }
+                k(r.rec.get(*slot as usize).ok_or_else(|| ExprError("record value not available".into()))?)
+            }
+            Node::Param(i) => k(&f.params[*i as usize]),
+            other => k(&self.eval(other, f)?),
         }
     }
 

@@ -9,12 +9,13 @@ mod expr;
 mod next_grade;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
-use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, RulesetRef};
+use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
 use crate::plan::{Missing, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
@@ -91,7 +92,7 @@ pub(crate) fn evaluate(
     let mut skipped = Vec::new();
     for item in &plan.items {
         if blocked(&item.input_deps) {
-            skipped.push(item.id.to_string());
+            skipped.push(item.id.clone());
             continue;
         }
         let ctx = || format!("item `{}`", item.id);
@@ -120,13 +121,13 @@ pub(crate) fn evaluate(
         }
         contributions.push(Contribution { group: item.group, points });
         fired.push(FiredItem {
-            id: item.id.to_string(),
-            group: item.group.map(|g| plan.score_groups[g as usize].id.to_string()),
+            id: item.id.clone(),
+            group: item.group.map(|g| plan.score_groups[g as usize].id.clone()),
             points: points.normalize().to_string(),
             raw_points: raw.normalize().to_string(),
             label: item.label.zh.clone(),
             label_en: item.label.en.clone(),
-            cite: item.cite.as_deref().map(str::to_string),
+            cite: item.cite.clone(),
             advice: item.advice.as_ref().map(|a| a.zh.clone()),
             advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
         });
@@ -134,19 +135,22 @@ pub(crate) fn evaluate(
     let mut missing = Vec::new();
     for (i, treatment) in &firm.missing {
         let input = &plan.inputs[*i as usize];
-        missing.push(MissingInput { input: input.name.to_string(), treatment: *treatment });
+        missing.push(MissingInput { input: input.name.clone(), treatment: *treatment });
         if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &input.missing) {
             contributions.push(Contribution { group: None, points: *p });
             fired.push(FiredItem {
-                id: format!("missing.{}", input.name),
+                id: Arc::from(format!("missing.{}", input.name)),
                 group: None,
                 points: p.normalize().to_string(),
                 raw_points: p.normalize().to_string(),
-                label: format!("未填写：{}", input.label.zh),
-                label_en: Some(format!("not answered: {}", input.label.en.as_deref().unwrap_or(&input.name))),
+                label: Arc::from(format!("未填写：{}", input.label.zh)),
+                label_en: Some(Arc::from(format!(
+                    "not answered: {}",
+                    input.label.en.as_deref().unwrap_or(&input.name)
+                ))),
                 cite: None,
-                advice: Some("补充填写该项".into()),
-                advice_en: Some("answer this question".into()),
+                advice: Some(Arc::from("补充填写该项")),
+                advice_en: Some(Arc::from("answer this question")),
             });
         }
     }
@@ -188,22 +192,18 @@ pub(crate) fn evaluate(
 
     let mut values = IndexMap::new();
     for (d, v) in plan.derived.iter().zip(&derived) {
-        values.insert(d.name.to_string(), v.as_ref().map_or(serde_json::Value::Null, Value::to_json));
+        values.insert(d.name.clone(), v.as_ref().map_or(serde_json::Value::Null, Value::to_json));
     }
     let g = &plan.grades[grade];
     Ok(Assessment {
-        ruleset: RulesetRef {
-            id: plan.meta.id.clone(),
-            version: plan.meta.version.clone(),
-            hash: plan.meta.hash.clone(),
-        },
-        as_of: as_of.format("%Y-%m-%d").to_string(),
+        ruleset: plan.ruleset_ref.clone(),
+        as_of: as_of.to_string(),
         score: score.normalize().to_string(),
-        band_grade: plan.grades[band].id.to_string(),
-        grade: g.id.to_string(),
+        band_grade: plan.grades[band].id.clone(),
+        grade: g.id.clone(),
         grade_label: g.label.zh.clone(),
         grade_label_en: g.label.en.clone(),
-        grade_color: g.color.as_deref().map(str::to_string),
+        grade_color: g.color.clone(),
         items: fired,
         overrides,
         values,
@@ -360,13 +360,13 @@ pub(crate) fn apply_overrides(plan: &Plan, band: usize, applied: &[usize]) -> (u
             }
         };
         out.push(AppliedOverride {
-            id: o.id.to_string(),
-            action: action.into(),
-            from: plan.grades[before].id.to_string(),
-            to: plan.grades[grade].id.to_string(),
+            id: o.id.clone(),
+            action,
+            from: plan.grades[before].id.clone(),
+            to: plan.grades[grade].id.clone(),
             reason: o.reason.zh.clone(),
             reason_en: o.reason.en.clone(),
-            cite: o.cite.as_deref().map(str::to_string),
+            cite: o.cite.clone(),
         });
     }
     (grade, out)

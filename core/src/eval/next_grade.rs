@@ -29,7 +29,7 @@ pub(crate) fn plan_next(
         return None;
     }
     let target = grade - 1;
-    let target_id = plan.grades[target].id.to_string();
+    let target_id = plan.grades[target].id.clone();
     let candidates: Vec<usize> = (0..contributions.len())
         .filter(|&i| {
             let p = contributions[i].points;
@@ -60,7 +60,7 @@ pub(crate) fn plan_next(
                 };
                 g > target
             })
-            .map(|&o| plan.overrides[o].id.to_string())
+            .map(|&o| plan.overrides[o].id.clone())
             .collect();
         return Some(NextGrade { grade: target_id, needs: None, blocked_by, exact: true });
     }

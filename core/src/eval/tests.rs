@@ -113,7 +113,7 @@ proptest! {
         }
         let res = r.assess_json(&input, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
         let plan = &*r.plan;
-        let grade = plan.grades.iter().position(|g| *g.id == res.grade).unwrap();
+        let grade = plan.grades.iter().position(|g| g.id == res.grade).unwrap();
         let Some(next) = res.next_grade else {
             prop_assert_eq!(grade, 0);
             return Ok(());

@@ -142,7 +142,7 @@ pub fn app() -> Html {
         Some(Outcome::Assessed(a)) => Some(a.clone()),
         _ => None,
     };
-    let hash = assessed.as_ref().map(|a| a.ruleset.hash.clone());
+    let hash = assessed.as_ref().map(|a| a.ruleset.hash.to_string());
     // At phone width the result is below a long form: a bar keeps the grade in view.
     let mini = assessed.map(|a| {
         let color = a.grade_color.clone().unwrap_or_else(|| "#6e7781".into());

@@ -47,7 +47,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
     let item_label = |id: &str| {
         a.items
             .iter()
-            .find(|i| i.id == id)
+            .find(|i| &*i.id == id)
             .map_or_else(|| id.to_string(), |i| lang.pick(&i.label, i.label_en.as_deref()).to_string())
     };
     html! {
@@ -63,7 +63,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             <h3>{ i18n::OVERRIDES.get(lang) }</h3>
             <ul class="overrides">
             { for a.overrides.iter().map(|o| html! {
-                <li data-override-id={o.id.clone()}>
+                <li data-override-id={o.id.to_string()}>
                     <strong>{ format!("{} → {}", grade_label(lang, schema, &o.from), grade_label(lang, schema, &o.to)) }</strong>
                     { " " }{ lang.pick(&o.reason, o.reason_en.as_deref()).to_string() }
                     if let Some(c) = &o.cite { <div class="cite"><span class="k">{ i18n::CITE.get(lang) }</span>{ " " }{ c.clone() }</div> }
@@ -80,7 +80,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
                 let negative = i.points.starts_with('-');
                 let advice = i.advice.as_ref().map(|ad| lang.pick(ad, i.advice_en.as_deref()).to_string());
                 html! {
-                    <li data-item-id={i.id.clone()} data-points={i.points.clone()}>
+                    <li data-item-id={i.id.to_string()} data-points={i.points.clone()}>
                         <span class={classes!("pts", if negative { "minus" } else { "plus" })}
                             aria-label={format!("{} {}", i18n::POINTS.get(lang), i.points)}>
                             { if negative { i.points.clone() } else { format!("+{}", i.points) } }
@@ -101,7 +101,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
                 <>
                 if let Some(needs) = &n.needs {
                     <p>{ format!("{} {}{}", i18n::NEXT_NEEDS.get(lang), grade_label(lang, schema, &n.grade), lang.pick("：", Some(":"))) }</p>
-                    <ul>{ for needs.iter().map(|id| html! { <li data-needs-id={id.clone()}>{ item_label(id) }</li> }) }</ul>
+                    <ul>{ for needs.iter().map(|id| html! { <li data-needs-id={id.to_string()}>{ item_label(id) }</li> }) }</ul>
                 } else {
                     <p>{ i18n::NEXT_NONE.get(lang) }</p>
                 }
@@ -109,7 +109,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
                     <p>{ i18n::NEXT_BLOCKED.get(lang) }</p>
                     <ul>{ for n.blocked_by.iter().map(|id| {
                         let reason = a.overrides.iter().find(|o| &o.id == id)
-                            .map_or_else(|| id.clone(), |o| lang.pick(&o.reason, o.reason_en.as_deref()).to_string());
+                            .map_or_else(|| id.to_string(), |o| lang.pick(&o.reason, o.reason_en.as_deref()).to_string());
                         html! { <li>{ reason }</li> }
                     }) }</ul>
                 }
@@ -130,7 +130,7 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
     let (grade, score, body) = match p.evaluation.as_deref() {
         None => (None, None, html! { <p class="empty">{ i18n::NOTHING_PICKED.get(lang) }</p> }),
         Some(Evaluation { outcome: Outcome::Assessed(a), millis }) => {
-            (Some(a.grade.clone()), Some(a.score.clone()), assessed(lang, schema, a, *millis))
+            (Some(a.grade.to_string()), Some(a.score.clone()), assessed(lang, schema, a, *millis))
         }
         Some(Evaluation { outcome: Outcome::InputErrors(errors), .. }) => {
             let label_of = |path: &str| -> String {
