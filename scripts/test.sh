@@ -19,9 +19,15 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test (native)"
 cargo test --workspace
 
+step "the plan agrees with a hand-written hazchem scorecard (bench check)"
+cargo test -q -p safegrade --bench plan
+
 step "rule sets: safegrade check and safegrade test"
 cargo run -q -p safegrade -- check rules/
 cargo run -q -p safegrade -- test rules/
+
+step "the main job on the bundled sample (scripts/demo.sh)"
+bash scripts/demo.sh
 
 step "the library builds for wasm32 without default features"
 cargo build -p safegrade --no-default-features --target wasm32-unknown-unknown

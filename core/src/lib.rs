@@ -84,7 +84,7 @@ pub use eval::{EvalError, EvalOptions};
 pub use input::{Firm, InputError, MissingTreatment};
 pub use load::{join_path, load, load_str, Loaded, SourceLoader, MAX_RULE_FILE_BYTES};
 pub use plan::{Label, Meta};
-pub use rules::{AssessError, CompiledRules, CompiledScheme, Rules, SchemeAssessment, SchemeMeta, SchemeRef};
+pub use rules::{AssessError, CompiledRules, CompiledScheme, Rules, SchemeAssessment, SchemeMeta, SchemeRef, Scored};
 pub use schema::{FieldSchema, GradeSchema, GroupSchema, ListSchema, OptionSchema, Schema};
 pub use syntax::expr::{MAX_DEPTH, MAX_LEN};
 pub use testing::{run_tests, TestOutcome, DEFAULT_TEST_AS_OF};

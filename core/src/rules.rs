@@ -58,6 +58,12 @@ impl CompiledRules {
         eval::evaluate(&self.plan, firm, as_of, EvalOptions::default())
     }
 
+    /// Evaluates one firm to its score, grade, fired items and derived values,
+    /// without building the report for people: the fast path for batch runs.
+    pub fn score(&self, firm: &Firm, as_of: NaiveDate) -> Result<Scored<'_>, EvalError> {
+        Ok(Scored { plan: &self.plan, outcome: eval::run(&self.plan, firm, as_of)? })
+    }
+
     /// Evaluates one firm, choosing what to compute beyond score and grade.
     pub fn evaluate_with(&self, firm: &Firm, as_of: NaiveDate, options: EvalOptions) -> Result<Assessment, EvalError> {
         eval::evaluate(&self.plan, firm, as_of, options)
@@ -77,6 +83,45 @@ impl CompiledRules {
     /// Grade ids, best first.
     pub fn grade_ids(&self) -> Vec<&str> {
         self.plan.grades.iter().map(|g| &*g.id).collect()
+    }
+}
+
+/// A firm's score and grade in the rule set's own terms (see [`CompiledRules::score`]).
+#[derive(Clone, Debug)]
+pub struct Scored<'r> {
+    plan: &'r Plan,
+    outcome: eval::Outcome,
+}
+
+impl<'r> Scored<'r> {
+    /// The score.
+    pub fn score(&self) -> rust_decimal::Decimal {
+        self.outcome.score
+    }
+
+    /// The final grade's id.
+    pub fn grade(&self) -> &'r str {
+        &self.plan.grades[self.outcome.grade].id
+    }
+
+    /// The id of the grade whose band holds the score, before overrides.
+    pub fn band_grade(&self) -> &'r str {
+        &self.plan.grades[self.outcome.band].id
+    }
+
+    /// The items that fired (rule set items only), with their points after caps.
+    pub fn fired(&self) -> impl Iterator<Item = (&'r str, rust_decimal::Decimal)> + '_ {
+        let plan = self.plan;
+        self.outcome.fired.iter().filter_map(move |f| match f.source {
+            eval::Source::Item(i) => Some((&*plan.items[i as usize].id, f.points)),
+            eval::Source::Penalty(_) => None,
+        })
+    }
+
+    /// A derived value by name; `None` when it is not applicable or unknown.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        let i = self.plan.derived.iter().position(|d| &*d.name == name)?;
+        self.outcome.derived[i].as_ref()
     }
 }
 

@@ -42,7 +42,7 @@ impl fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Num(n) => write!(f, "{}", n.normalize()),
             Value::Text(t) => f.write_str(t),
-            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::Date(d) => write!(f, "{d}"),
             Value::Duration(d) => write!(f, "{} months {} days", d.months, d.days),
         }
     }

@@ -1,5 +1,6 @@
 //! Integration tests for safegrade. Modules:
 //!
+//! - `adversarial`: hostile batch inputs (GBK, CRLF, huge fields, a million records, formulas) fail clearly.
 //! - `check`: the checker on rule files with known problems (tests/data/check).
 //! - `docs`: the worked example in docs/RULES.md is a real, passing rule file.
 //! - `eval`: evaluation goldens: rule file + firm JSON → result JSON (tests/data/eval).
@@ -8,6 +9,7 @@
 //! - `shipped_rules`: every file under rules/ checks clean and passes its own cases.
 //! - `support`: helpers.
 
+mod adversarial;
 mod check;
 mod docs;
 mod eval;

@@ -4,12 +4,11 @@
 //! Everything here depends on one firm's rows only, so the result is the
 //! same whatever thread or chunk it runs in.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::assessment::Assessment;
+use crate::eval::{self, Outcome, Source};
 use crate::input::{self, Firm};
 use crate::value::Value;
 
@@ -21,8 +20,6 @@ use super::{write, BatchConfig, FirmRow, Job, OutputFormat, Reject, RejectReason
 pub(crate) struct Side {
     pub(crate) steps: Vec<Step>,
     pub(crate) as_of: NaiveDate,
-    /// Per step: item id → index, for counting fired items.
-    item_idx: Vec<HashMap<Arc<str>, u32>>,
     /// Per step, per list of its plan: the list source that fills it.
     step_lists: Vec<Vec<Option<usize>>>,
 }
@@ -98,15 +95,11 @@ impl Ctx {
         let sides: Vec<Side> = sides
             .into_iter()
             .map(|(steps, as_of)| {
-                let item_idx = steps
-                    .iter()
-                    .map(|s| s.rules.plan.items.iter().enumerate().map(|(i, it)| (it.id.clone(), i as u32)).collect())
-                    .collect();
                 let step_lists = steps
                     .iter()
                     .map(|s| s.rules.plan.lists.iter().map(|l| lists.iter().position(|x| *x.name == *l.name)).collect())
                     .collect();
-                Side { steps, as_of, item_idx, step_lists }
+                Side { steps, as_of, step_lists }
             })
             .collect();
         let mut values = Vec::new();
@@ -219,7 +212,7 @@ impl Ctx {
         if !errors.is_empty() {
             return self.reject_firm(row, errors, done);
         }
-        let mut results: Vec<Vec<Assessment>> = Vec::with_capacity(self.sides.len());
+        let mut results: Vec<Vec<Outcome>> = Vec::with_capacity(self.sides.len());
         for (side, side_firms) in self.sides.iter().zip(firms) {
             match evaluate_side(side, side_firms) {
                 Ok(r) => results.push(r),
@@ -234,23 +227,25 @@ impl Ctx {
             .sides
             .iter()
             .zip(&results)
-            .map(|(side, res)| {
-                side.steps
-                    .iter()
-                    .zip(res)
-                    .map(|(st, a)| st.rules.plan.grades.iter().position(|g| g.id == a.grade).unwrap_or(0) as u16)
-                    .collect()
-            })
+            .map(|(side, res)| side.steps.iter().zip(res).map(|(_, a)| a.grade as u16).collect())
             .collect();
         let fired = self
             .sides
             .iter()
             .zip(&results)
             .map(|(side, res)| {
-                side.item_idx
+                side.steps
                     .iter()
                     .zip(res)
-                    .map(|(idx, a)| a.items.iter().filter_map(|it| idx.get(&*it.id).copied()).collect())
+                    .map(|(_, a)| {
+                        a.fired
+                            .iter()
+                            .filter_map(|f| match f.source {
+                                Source::Item(i) => Some(i),
+                                Source::Penalty(_) => None,
+                            })
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -389,7 +384,7 @@ impl Ctx {
         done
     }
 
-    fn format_row(&self, row: &FirmRow, results: &[Vec<Assessment>], out: &mut Vec<u8>) {
+    fn format_row(&self, row: &FirmRow, results: &[Vec<Outcome>], out: &mut Vec<u8>) {
         let carried: Vec<(&str, &str)> =
             self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), cell(&row.record, c))).collect();
         let key_name = &self.firm.headers[self.firm.key_col];
@@ -397,7 +392,10 @@ impl Ctx {
             let cols = self.score_columns(&results[0]);
             write::row(out, self.format, key_name, &row.key, &carried, &cols);
         } else {
-            let moved = self.pairs.iter().any(|(_, o, n)| results[0][*o].grade != results[1][*n].grade);
+            let moved = self.pairs.iter().any(|(_, o, n)| {
+                let (old, new) = (&self.sides[0].steps[*o], &self.sides[1].steps[*n]);
+                old.rules.plan.grades[results[0][*o].grade].id != new.rules.plan.grades[results[1][*n].grade].id
+            });
             if moved {
                 let cols = self.compare_columns(&results[0], &results[1]);
                 write::row(out, self.format, key_name, &row.key, &carried, &cols);
@@ -406,60 +404,61 @@ impl Ctx {
     }
 
     /// (step alias, column, value) for a scored firm.
-    fn score_columns(&self, res: &[Assessment]) -> Vec<(String, String, write::Cell)> {
+    fn score_columns(&self, res: &[Outcome]) -> Vec<(String, String, write::Cell)> {
         let mut cols = Vec::new();
         for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
             let alias = &step.alias;
-            cols.push((alias.clone(), "score".into(), write::Cell::Text(a.score.clone())));
-            cols.push((alias.clone(), "grade".into(), write::Cell::Text(a.grade.to_string())));
-            let at_best = a.grade == step.rules.plan.grades[0].id;
+            let plan = &step.rules.plan;
+            cols.push((alias.clone(), "score".into(), write::Cell::Text(a.score.normalize().to_string())));
+            cols.push((alias.clone(), "grade".into(), write::Cell::Text(plan.grades[a.grade].id.to_string())));
+            let at_best = a.grade == 0;
             for name in &self.values[s] {
                 let v = if self.blank_at_best[s] && at_best {
                     String::new()
                 } else {
-                    match a.values.get(name.as_str()) {
-                        Some(serde_json::Value::String(t)) => t.clone(),
-                        Some(serde_json::Value::Bool(b)) => b.to_string(),
-                        _ => String::new(),
-                    }
+                    value_of(plan, a, name).map(|v| v.to_string()).unwrap_or_default()
                 };
                 cols.push((alias.clone(), name.clone(), write::Cell::Text(v)));
             }
             if self.explain {
-                let items = a.items.iter().map(|it| (it.id.to_string(), it.points.clone())).collect();
+                let items = fired_points(plan, a);
                 cols.push((alias.clone(), "items".into(), write::Cell::Items(items)));
-                let ov = a.overrides.iter().map(|o| o.id.to_string()).collect();
+                let ov = a.applied.iter().map(|&o| plan.overrides[o].id.to_string()).collect();
                 cols.push((alias.clone(), "overrides".into(), write::Cell::List(ov)));
             }
         }
         cols
     }
 
-    fn compare_columns(&self, old: &[Assessment], new: &[Assessment]) -> Vec<(String, String, write::Cell)> {
+    fn compare_columns(&self, old: &[Outcome], new: &[Outcome]) -> Vec<(String, String, write::Cell)> {
         let mut cols = Vec::new();
         for (alias, o, n) in &self.pairs {
             let (a, b) = (&old[*o], &new[*n]);
-            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(a.grade.to_string())));
-            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(b.grade.to_string())));
-            cols.push((alias.clone(), "old_score".into(), write::Cell::Text(a.score.clone())));
-            cols.push((alias.clone(), "new_score".into(), write::Cell::Text(b.score.clone())));
+            let (pa, pb) = (&self.sides[0].steps[*o].rules.plan, &self.sides[1].steps[*n].rules.plan);
+            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(pa.grades[a.grade].id.to_string())));
+            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(pb.grades[b.grade].id.to_string())));
+            cols.push((alias.clone(), "old_score".into(), write::Cell::Text(a.score.normalize().to_string())));
+            cols.push((alias.clone(), "new_score".into(), write::Cell::Text(b.score.normalize().to_string())));
+            let (items_a, items_b) = (fired_points(pa, a), fired_points(pb, b));
             let mut changes = Vec::new();
-            for it in &a.items {
-                let now = b.items.iter().find(|x| x.id == it.id).map(|x| x.points.as_str());
-                if now != Some(it.points.as_str()) {
-                    changes.push(format!("{}: {} → {}", it.id, it.points, now.unwrap_or("—")));
+            for (id, points) in &items_a {
+                let now = items_b.iter().find(|(x, _)| x == id).map(|(_, p)| p.as_str());
+                if now != Some(points.as_str()) {
+                    changes.push(format!("{id}: {points} → {}", now.unwrap_or("—")));
                 }
             }
-            for it in b.items.iter().filter(|x| !a.items.iter().any(|y| y.id == x.id)) {
-                changes.push(format!("{}: — → {}", it.id, it.points));
+            for (id, points) in items_b.iter().filter(|(x, _)| !items_a.iter().any(|(y, _)| y == x)) {
+                changes.push(format!("{id}: — → {points}"));
             }
-            for ov in &a.overrides {
-                if !b.overrides.iter().any(|x| x.id == ov.id) {
-                    changes.push(format!("override {}: applied → —", ov.id));
+            let ov_a: Vec<&str> = a.applied.iter().map(|&i| &*pa.overrides[i].id).collect();
+            let ov_b: Vec<&str> = b.applied.iter().map(|&i| &*pb.overrides[i].id).collect();
+            for ov in &ov_a {
+                if !ov_b.contains(ov) {
+                    changes.push(format!("override {ov}: applied → —"));
                 }
             }
-            for ov in b.overrides.iter().filter(|x| !a.overrides.iter().any(|y| y.id == x.id)) {
-                changes.push(format!("override {}: — → applied", ov.id));
+            for ov in ov_b.iter().filter(|x| !ov_a.contains(x)) {
+                changes.push(format!("override {ov}: — → applied"));
             }
             cols.push((alias.clone(), "changes".into(), write::Cell::List(changes)));
         }
@@ -474,31 +473,51 @@ fn push_unique(errors: &mut Vec<CellError>, e: CellError) {
 }
 
 /// Evaluates the steps in order, filling `from` inputs with earlier results.
-fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Assessment>, String> {
-    let mut results: Vec<Assessment> = Vec::with_capacity(side.steps.len());
+fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Outcome>, String> {
+    let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
     for (step, mut firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
         for (input_idx, from_step, what) in &step.fills {
             let earlier = &results[*from_step];
+            let earlier_plan = &side.steps[*from_step].rules.plan;
             let field = &plan.inputs[*input_idx as usize];
             let raw = match what.as_str() {
-                "grade" => serde_json::Value::String(earlier.grade.to_string()),
-                "score" => serde_json::Value::String(earlier.score.clone()),
-                name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
+                "grade" => serde_json::Value::String(earlier_plan.grades[earlier.grade].id.to_string()),
+                "score" => serde_json::Value::String(earlier.score.normalize().to_string()),
+                name => value_of(earlier_plan, earlier, name).map_or(serde_json::Value::Null, Value::to_json),
             };
             let v = input::value_from_json(&raw, field, &plan.enums)
                 .map_err(|m| format!("{}.{}: from `{what}` of an earlier step: {m}", step.alias, field.name))?;
             firm.inputs[*input_idx as usize] = Some(v);
         }
-        let res =
-            step.rules.evaluate_with(&firm, side.as_of, crate::EvalOptions { next_grade: false }).map_err(|e| {
-                if step.alias.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{}: {e}", step.alias)
-                }
-            })?;
+        let res = eval::run(plan, &firm, side.as_of).map_err(|e| {
+            if step.alias.is_empty() {
+                e.to_string()
+            } else {
+                format!("{}: {e}", step.alias)
+            }
+        })?;
         results.push(res);
     }
     Ok(results)
+}
+
+/// A derived value of an outcome, by name.
+fn value_of<'o>(plan: &crate::plan::Plan, o: &'o Outcome, name: &str) -> Option<&'o Value> {
+    let i = plan.derived.iter().position(|d| &*d.name == name)?;
+    o.derived[i].as_ref()
+}
+
+/// The fired items of an outcome as (id, points) texts.
+fn fired_points(plan: &crate::plan::Plan, o: &Outcome) -> Vec<(String, String)> {
+    o.fired
+        .iter()
+        .map(|f| {
+            let id = match f.source {
+                Source::Item(i) => plan.items[i as usize].id.to_string(),
+                Source::Penalty(i) => format!("missing.{}", plan.inputs[i as usize].name),
+            };
+            (id, f.points.normalize().to_string())
+        })
+        .collect()
 }

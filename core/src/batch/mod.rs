@@ -17,8 +17,18 @@
 //!
 //! Fatal problems (an unreadable file, a header that does not fit the
 //! rules, a file that is not UTF-8, an unsorted file under
-//! [`BatchConfig::sorted`]) stop the run with a [`BatchError`] naming the
-//! file and line.
+//! [`BatchConfig::sorted`], a field or row over its limit) stop the run
+//! with a [`BatchError`] naming the file and line.
+//!
+//! # Limits
+//!
+//! A field may hold at most [`BatchConfig::max_field_bytes`] (1 MiB by
+//! default) and a row at most [`BatchConfig::max_row_bytes`] (16 MiB); the
+//! row limit is enforced as the bytes arrive, so an unclosed quote or a
+//! 100 MB field costs at most that much memory before the run stops. A firm
+//! with more records in a list than the list's `max_records` is rejected
+//! (`too_many_records`) with all its list rows, and rows beyond the limit
+//! are never parsed or held, only their line numbers.
 //!
 //! # Determinism
 //!
@@ -112,10 +122,22 @@ pub struct BatchConfig {
     pub chunk_size: usize,
     /// Worker threads (0: one per core). Ignored without the `parallel` feature.
     pub threads: usize,
+    /// The longest field accepted, in bytes; a longer one is a fatal error.
+    pub max_field_bytes: usize,
+    /// The longest row accepted, in bytes (quotes and separators included);
+    /// checked as the bytes are read, so memory stays bounded.
+    pub max_row_bytes: usize,
 }
 
+/// The default [`BatchConfig::max_field_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// The default [`BatchConfig::max_row_bytes`]: 16 MiB.
+pub const DEFAULT_MAX_ROW_BYTES: usize = 16 << 20;
+
 impl BatchConfig {
-    /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every core.
+    /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every
+    /// core, fields up to 1 MiB and rows up to 16 MiB.
     pub fn new(as_of: NaiveDate) -> BatchConfig {
         BatchConfig {
             as_of,
@@ -128,6 +150,8 @@ impl BatchConfig {
             sorted: false,
             chunk_size: 4096,
             threads: 0,
+            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+            max_row_bytes: DEFAULT_MAX_ROW_BYTES,
         }
     }
 }
@@ -272,6 +296,10 @@ pub(crate) struct FirmRow {
 pub(crate) struct Job {
     pub(crate) pre: Vec<Reject>,
     pub(crate) firm: Option<Result<FirmRow, Reject>>,
+    /// A firm rejected for too many list records: per list source, the
+    /// lines of its rows, rejected with it (kept as lines only, so a
+    /// million records cost 8 bytes each).
+    pub(crate) overflow: Vec<(usize, Vec<u64>)>,
 }
 
 /// Scores every firm; see the module documentation.
@@ -320,6 +348,10 @@ struct Feeder {
     /// Rows read from each list loaded into `stores`.
     store_rows: Vec<u64>,
     n_lists: usize,
+    /// Per list source: the most records one firm may have (the smallest
+    /// `max_records` of the steps declaring the list), and the list's name.
+    caps: Vec<usize>,
+    list_names: Vec<String>,
     seen: HashSet<Box<str>>,
     last_key: Option<Box<str>>,
     chunk_size: usize,
@@ -338,7 +370,7 @@ impl Feeder {
                 self.stores.push((store, rows.file.clone()));
                 self.store_rows.push(rows.rows_read);
             }
-            jobs.push(Job { pre, firm: None });
+            jobs.push(Job { pre, firm: None, overflow: Vec::new() });
         }
         if self.finished {
             return Ok(jobs);
@@ -356,21 +388,21 @@ impl Feeder {
                     store.finish(list, &file, &key_name, &mut pre);
                 }
                 if !pre.is_empty() {
-                    jobs.push(Job { pre, firm: None });
+                    jobs.push(Job { pre, firm: None, overflow: Vec::new() });
                 }
                 break;
             };
             let line = match next {
                 Ok(line) => line,
                 Err(r) => {
-                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
                     continue;
                 }
             };
             let key = match read::key_of(&rec, self.key_col, self.uscc, &self.firms.file, line, &self.key_name) {
                 Ok(k) => k,
                 Err(r) => {
-                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
                     continue;
                 }
             };
@@ -399,19 +431,38 @@ impl Feeder {
                     RejectReason::DuplicateKey,
                     format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
                 );
-                jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)) });
+                jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
                 continue;
             }
             let mut pre = Vec::new();
             let mut lists = vec![Vec::new(); self.n_lists];
+            let mut overflow = vec![Vec::new(); self.n_lists];
             for s in &mut self.streams {
-                s.take(&key, &mut lists[s.list], &mut pre)?;
+                let l = s.list;
+                s.take(&key, self.caps[l], &mut lists[l], &mut overflow[l], &mut pre)?;
             }
             for (i, (store, _)) in self.stores.iter_mut().enumerate() {
-                store.take(&key, &mut lists[i]);
+                store.take(&key, self.caps[i], &mut lists[i], &mut overflow[i]);
+            }
+            if let Some(l) = overflow.iter().position(|o| !o.is_empty()) {
+                let n = lists[l].len() + overflow[l].len();
+                let message = format!(
+                    "{n} `{}` records, more than the limit of {} for this list",
+                    self.list_names[l], self.caps[l]
+                );
+                let r = Reject::new(&self.firms.file, line, "", &key, RejectReason::TooManyRecords, message);
+                let overflow = lists
+                    .into_iter()
+                    .zip(overflow)
+                    .enumerate()
+                    .filter(|(_, (rows, more))| !rows.is_empty() || !more.is_empty())
+                    .map(|(l, (rows, more))| (l, rows.iter().map(|r| r.line).chain(more).collect()))
+                    .collect();
+                jobs.push(Job { pre, firm: Some(Err(r)), overflow });
+                continue;
             }
             let record = std::mem::take(&mut rec);
-            jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })) });
+            jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })), overflow: Vec::new() });
         }
         Ok(jobs)
     }
@@ -431,7 +482,8 @@ fn run(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, BatchError> {
     let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-    let (firm_rows, headers) = Rows::open(firms)?;
+    let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes };
+    let (firm_rows, headers) = Rows::open(firms, limits)?;
     let firm_layout = layout::firm_layout(&firm_rows.file, headers, &cfg.key, &cfg.carry, &steps)?;
     for b in &cfg.breakdown {
         if !cfg.carry.contains(b) {
@@ -448,7 +500,7 @@ fn run(
         if list_layouts.iter().any(|l: &layout::ListLayout| l.name == ls.list) {
             return Err(BatchError::new(&ls.source.file, None, format!("list `{}` is given twice", ls.list)));
         }
-        let (rows, headers) = Rows::open(ls.source)?;
+        let (rows, headers) = Rows::open(ls.source, limits)?;
         let file = rows.file.to_string();
         list_layouts.push(layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?);
         list_rows.push(rows);
@@ -482,6 +534,20 @@ fn run(
         to_load: Vec::new(),
         store_rows: Vec::new(),
         n_lists,
+        caps: ctx
+            .lists
+            .iter()
+            .map(|l| {
+                steps
+                    .iter()
+                    .flatten()
+                    .flat_map(|st| st.rules.plan.lists.iter().filter(|d| *d.name == *l.name))
+                    .map(|d| d.max_records as usize)
+                    .min()
+                    .unwrap_or(usize::MAX)
+            })
+            .collect(),
+        list_names: ctx.lists.iter().map(|l| l.name.clone()).collect(),
         seen: HashSet::new(),
         last_key: None,
         chunk_size: cfg.chunk_size.max(1),
@@ -496,6 +562,7 @@ fn run(
         }
     }
 
+    let list_files: Vec<Arc<str>> = ctx.lists.iter().map(|l| Arc::from(l.file.as_str())).collect();
     let pool = Pool::new(cfg.threads);
     let mut sink = |jobs: Vec<Job>, summary: &mut Summary| -> Result<(), BatchError> {
         let done = pool.map(&ctx, &jobs);
@@ -513,6 +580,28 @@ fn run(
             for r in &d.rejects {
                 write::reject_row(&mut rbuf, r);
                 summary.count_reject(r);
+            }
+            if let Some(Err(firm)) = &job.firm {
+                for (l, lines) in &job.overflow {
+                    let message = format!("its firm (line {} of {}) is rejected", firm.line, firm.file);
+                    for &line in lines {
+                        let r = Reject::new(
+                            &list_files[*l],
+                            line,
+                            "",
+                            &firm.key,
+                            RejectReason::FirmRejected,
+                            message.clone(),
+                        )
+                        .in_list(*l);
+                        write::reject_row(&mut rbuf, &r);
+                        summary.count_reject(&r);
+                        if rbuf.len() >= 1 << 20 {
+                            rejects.write_all(&rbuf).map_err(|e| write_err("rejects", e))?;
+                            rbuf.clear();
+                        }
+                    }
+                }
             }
             buf.extend_from_slice(&d.out);
             summary.count_done(&ctx, d);

@@ -7,6 +7,13 @@
 //! (`ListStream`): memory stays flat. Otherwise every list record is kept,
 //! compactly encoded, in a map from key to records (`ListStore`) until its
 //! firm comes by; what is left at the end has no firm.
+//!
+//! Limits are enforced here: a field over the field limit is a fatal error
+//! naming the line and column, and the source is read through [`Capped`],
+//! which stops a row that grows past the row limit before the csv reader
+//! has buffered more than that (an unclosed quote, a 100 MB field). A
+//! firm's list rows beyond the list's `max_records` are kept as line
+//! numbers only.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -25,42 +32,84 @@ pub(crate) struct ListRow {
     pub(crate) record: ByteRecord,
 }
 
+/// The size limits of one file's rows, in bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) field: usize,
+    pub(crate) row: usize,
+}
+
+/// The csv reader's buffer.
+const BUFFER: usize = 1 << 16;
+
+/// A source that refuses to deliver more than the row limit (plus one
+/// buffer) between two rows; [`Rows`] resets it after every row.
+pub(crate) struct Capped {
+    inner: Box<dyn Read + Send>,
+    since_row: usize,
+    max: usize,
+}
+
+/// The message inside the I/O error [`Capped`] returns.
+const ROW_TOO_LONG: &str = "safegrade: row over the limit";
+
+impl Read for Capped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_row > self.max {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, ROW_TOO_LONG));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_row += n;
+        Ok(n)
+    }
+}
+
 /// A CSV file being read row by row.
 pub(crate) struct Rows {
     pub(crate) file: Arc<str>,
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<Capped>,
     pub(crate) n_cols: usize,
     pub(crate) rows_read: u64,
+    limits: Limits,
 }
 
 impl Rows {
     /// Opens a source and reads its header.
-    pub(crate) fn open(src: Source) -> Result<(Rows, Vec<String>), BatchError> {
+    pub(crate) fn open(src: Source, limits: Limits) -> Result<(Rows, Vec<String>), BatchError> {
         let file: Arc<str> = Arc::from(src.file.as_str());
+        let capped = Capped { inner: src.reader, since_row: 0, max: limits.row.saturating_add(BUFFER) };
+        // `\n` is the only terminator, and a `\r` before it is stripped in
+        // `read_row`: the csv crate's own CRLF handling numbers every line
+        // after a CRLF one too low.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .buffer_capacity(1 << 16)
-            .from_reader(src.reader);
+            .terminator(csv::Terminator::Any(b'\n'))
+            .buffer_capacity(BUFFER)
+            .from_reader(capped);
         let mut rec = ByteRecord::new();
-        let got = reader.read_byte_record(&mut rec).map_err(|e| io_error(&file, &e))?;
+        let got = read_row(&mut reader, &mut rec).map_err(|e| read_error(&file, &reader, &e, limits))?;
         if !got {
             return Err(BatchError::new(&file, None, "the file is empty: expected a header line".into()));
         }
+        reader.get_mut().since_row = 0;
+        check_fields(&file, &rec, 1, limits)?;
         let headers =
             rec.iter().enumerate().map(|(i, h)| super::layout::header_text(&file, h, i)).collect::<Result<_, _>>()?;
-        Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0 }, headers))
+        Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits }, headers))
     }
 
     /// The next data row: `Ok(None)` at the end; a row whose field count is
     /// wrong comes back as a reject.
     pub(crate) fn next(&mut self, rec: &mut ByteRecord) -> Result<Option<Result<u64, Reject>>, BatchError> {
-        let got = self.reader.read_byte_record(rec).map_err(|e| io_error(&self.file, &e))?;
+        let got = read_row(&mut self.reader, rec).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
         if !got {
             return Ok(None);
         }
+        self.reader.get_mut().since_row = 0;
         self.rows_read += 1;
         let line = rec.position().map_or(0, |p| p.line());
+        check_fields(&self.file, rec, line, self.limits)?;
         if let Err(e) = std::str::from_utf8(rec.as_slice()) {
             let bad = e.valid_up_to();
             let col = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > bad)).unwrap_or(0);
@@ -83,8 +132,71 @@ impl Rows {
     }
 }
 
-fn io_error(file: &str, e: &csv::Error) -> BatchError {
+/// Reads the next row that is not blank, without the `\r` of a CRLF line end.
+fn read_row(reader: &mut csv::Reader<Capped>, rec: &mut ByteRecord) -> Result<bool, csv::Error> {
+    loop {
+        if !reader.read_byte_record(rec)? {
+            return Ok(false);
+        }
+        let n = rec.len();
+        if let Some(last) = rec.get(n.wrapping_sub(1)).filter(|f| f.ends_with(b"\r")) {
+            let field = last[..last.len() - 1].to_vec();
+            rec.truncate(n - 1);
+            rec.push_field(&field);
+            if n == 1 && field.is_empty() {
+                // A blank CRLF line, which a LF file would not have as a row.
+                continue;
+            }
+        }
+        return Ok(true);
+    }
+}
+
+fn read_error(file: &str, reader: &csv::Reader<Capped>, e: &csv::Error, limits: Limits) -> BatchError {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        if io.kind() == std::io::ErrorKind::InvalidData && io.to_string() == ROW_TOO_LONG {
+            // The row that would not end starts where the last good one ended.
+            return BatchError::new(
+                file,
+                Some(reader.position().line()),
+                format!(
+                    "the row starting here is longer than {}, the row limit: an unclosed quote, line ends that are a lone CR, or a field far over the {} field limit?",
+                    size(limits.row),
+                    size(limits.field)
+                ),
+            );
+        }
+    }
     BatchError::new(file, e.position().map(|p| p.line()), format!("cannot read: {e}"))
+}
+
+/// A field over the field limit is fatal.
+fn check_fields(file: &str, rec: &ByteRecord, line: u64, limits: Limits) -> Result<(), BatchError> {
+    match rec.iter().position(|f| f.len() > limits.field) {
+        None => Ok(()),
+        Some(col) => Err(BatchError::new(
+            file,
+            Some(line),
+            format!(
+                "column {} holds {} bytes; a field may hold at most {} ({} bytes)",
+                col + 1,
+                rec[col].len(),
+                size(limits.field),
+                limits.field
+            ),
+        )),
+    }
+}
+
+/// `1 MiB`, `16 MiB`, or bytes.
+fn size(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// The text of a cell already checked to be UTF-8.
@@ -176,11 +288,14 @@ impl ListStream {
         Ok(())
     }
 
-    /// Takes the rows for `key`; rows with smaller keys have no firm.
+    /// Takes the rows for `key`, at most `cap` of them into `out` and the
+    /// lines of the rest into `overflow`; rows with smaller keys have no firm.
     pub(crate) fn take(
         &mut self,
         key: &str,
+        cap: usize,
         out: &mut Vec<ListRow>,
+        overflow: &mut Vec<u64>,
         rejects: &mut Vec<Reject>,
     ) -> Result<(), BatchError> {
         loop {
@@ -188,7 +303,14 @@ impl ListStream {
             let Some((k, _)) = &self.peeked else { return Ok(()) };
             match (**k).cmp(key) {
                 std::cmp::Ordering::Greater => return Ok(()),
-                std::cmp::Ordering::Equal => out.push(self.peeked.take().map(|(_, r)| r).expect("peeked")),
+                std::cmp::Ordering::Equal => {
+                    let row = self.peeked.take().map(|(_, r)| r).expect("peeked");
+                    if out.len() < cap {
+                        out.push(row);
+                    } else {
+                        overflow.push(row.line);
+                    }
+                }
                 std::cmp::Ordering::Less => {
                     let (k, row) = self.peeked.take().expect("peeked");
                     rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &k));
@@ -260,10 +382,11 @@ impl ListStore {
         Ok(store)
     }
 
-    /// Takes the records of `key`.
-    pub(crate) fn take(&mut self, key: &str, out: &mut Vec<ListRow>) {
+    /// Takes the records of `key`: at most `cap` into `out`, the lines of
+    /// the rest into `overflow`.
+    pub(crate) fn take(&mut self, key: &str, cap: usize, out: &mut Vec<ListRow>, overflow: &mut Vec<u64>) {
         if let Some(buf) = self.groups.remove(key) {
-            decode(&buf, out);
+            decode(&buf, cap, out, overflow);
         }
     }
 
@@ -271,16 +394,17 @@ impl ListStore {
     pub(crate) fn finish(self, list: usize, file: &Arc<str>, key_name: &str, rejects: &mut Vec<Reject>) {
         let mut left: Vec<(u64, Box<str>)> = Vec::new();
         for (key, buf) in self.groups {
-            let mut rows = Vec::new();
-            decode(&buf, &mut rows);
-            left.extend(rows.into_iter().map(|r| (r.line, key.clone())));
+            let mut lines = Vec::new();
+            decode(&buf, 0, &mut Vec::new(), &mut lines);
+            left.extend(lines.into_iter().map(|line| (line, key.clone())));
         }
         left.sort_unstable();
         rejects.extend(left.into_iter().map(|(line, key)| no_firm(file, list, line, key_name, &key)));
     }
 }
 
-fn decode(mut buf: &[u8], out: &mut Vec<ListRow>) {
+/// Decodes records into `out` until it holds `cap`; of the rest, only the lines.
+fn decode(mut buf: &[u8], cap: usize, out: &mut Vec<ListRow>, overflow: &mut Vec<u64>) {
     fn take<'a>(buf: &mut &'a [u8], n: usize) -> &'a [u8] {
         let (head, tail) = buf.split_at(n.min(buf.len()));
         *buf = tail;
@@ -292,6 +416,14 @@ fn decode(mut buf: &[u8], out: &mut Vec<ListRow>) {
     while buf.len() >= 12 {
         let line = take(&mut buf, 8).try_into().map_or(0, u64::from_le_bytes);
         let n = u32_of(take(&mut buf, 4));
+        if out.len() >= cap {
+            for _ in 0..n {
+                let len = u32_of(take(&mut buf, 4));
+                take(&mut buf, len);
+            }
+            overflow.push(line);
+            continue;
+        }
         let mut record = ByteRecord::with_capacity(64, n);
         for _ in 0..n {
             let len = u32_of(take(&mut buf, 4));

@@ -24,3 +24,28 @@ fn keys_are_checked_and_normalised() {
     assert!(key_of(&rec, 2, true, &file, 2, "uscc").unwrap_err().message.contains("empty"));
     assert_eq!(&*key_of(&rec, 1, false, &file, 2, "id").unwrap(), "91110108MA00000071");
 }
+
+#[test]
+fn formulas_are_neutralised_and_numbers_kept() {
+    // (cell, as written)
+    let cases = [
+        ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+        ("+cmd", "'+cmd"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "\"'\rx\""),
+        ("-1", "-1"),
+        ("-12.5", "-12.5"),
+        ("+3", "+3"),
+        ("-", "'-"),
+        ("-.5", "'-.5"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ];
+    for (cell, want) in cases {
+        let mut buf = Vec::new();
+        csv_field(&mut buf, cell);
+        assert_eq!(String::from_utf8(buf).unwrap(), format!("{want},"), "cell {cell:?}");
+    }
+}

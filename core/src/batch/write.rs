@@ -3,6 +3,17 @@
 //!
 //! A row is built in a buffer by the thread that scored the firm; the writer
 //! only copies buffers, in input order.
+//!
+//! # Formula injection
+//!
+//! Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` (and, in
+//! some, a tab or carriage return) as a formula, so a firm name such as
+//! `=HYPERLINK(…)` carried from the input could act when the results are
+//! opened in Excel. Every CSV cell written here (results, header and
+//! rejects) that starts with one of those six characters is prefixed with
+//! `'`, as OWASP recommends, **unless the whole cell is a plain decimal
+//! number** (an optional sign, digits, an optional `.` and digits): scores
+//! such as `-1` or `-12.5` stay numbers. JSON lines are written as they are.
 
 use serde_json::{Map, Value as Json};
 
@@ -17,8 +28,29 @@ pub(crate) enum Cell {
     List(Vec<String>),
 }
 
-/// Appends one CSV field and its separator.
+/// Whether a spreadsheet could take the cell for a formula; see the module
+/// documentation.
+pub(crate) fn is_formula_like(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s)
+}
+
+/// An optional sign, digits, and an optional `.` followed by digits.
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    let all_digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    all_digits(int) && all_digits(frac)
+}
+
+/// Appends one CSV field and its separator, neutralising formulas.
 pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
+    let neutral;
+    let s = if is_formula_like(s) {
+        neutral = format!("'{s}");
+        neutral.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         buf.push(b'"');
         buf.extend_from_slice(s.replace('"', "\"\"").as_bytes());

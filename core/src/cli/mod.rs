@@ -5,13 +5,16 @@
 //! exit code 2 with its message on stderr. Files are read here, never in the
 //! library.
 
+mod atomic;
 mod check;
 mod eval;
 mod files;
 mod gen;
+mod manifest;
 mod report;
 mod score;
 mod test;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -79,6 +82,12 @@ enum Command {
         #[command(flatten)]
         batch: score::BatchArgs,
     },
+    /// Re-score a `score` run from its manifest and report any difference.
+    /// Exit 0 when identical, 1 when anything differs, 2 on an error.
+    Verify {
+        /// The manifest (`<out>.manifest.json`).
+        manifest: String,
+    },
     /// Write a synthetic data set (firms and list files) for demos and benchmarks.
     Gen {
         /// Number of firms.
@@ -118,6 +127,7 @@ pub(crate) fn main() -> ExitCode {
             score::run(mode, &batch)
         }
         Command::Gen { firms, seed, as_of, out } => gen::run(firms, seed, &as_of, &out),
+        Command::Verify { manifest } => verify::run(&manifest),
     };
     match res {
         Ok(code) => code,

@@ -2,10 +2,15 @@
 //! every core, with a rejects file, a summary on stderr and an optional
 //! HTML report.
 //!
+//! Every file a run writes is staged in a temporary file and renamed into
+//! place only when the run has succeeded (`atomic.rs`), the manifest last;
+//! `score` writes an audit manifest beside its results (`manifest.rs`).
+//!
 //! Exit codes: 0 when every row was used, 3 when some rows were rejected, 2
 //! on a fatal error (rules that do not check, an unreadable file, a header
 //! that does not fit).
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -15,8 +20,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summary};
 
+use super::atomic::{stage_bytes, Ready, Staged};
 use super::eval::as_of_date;
 use super::files::read_rule_file;
+use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
 /// The flags `score` and `compare` share.
 #[derive(clap::Args, Debug)]
@@ -65,18 +72,52 @@ pub(crate) struct BatchArgs {
     /// Write the summary as JSON here.
     #[arg(long)]
     pub(crate) summary: Option<String>,
+    /// `score` only: where to write the audit manifest; defaults to
+    /// `<out>.manifest.json` beside the results (none for `--out -`).
+    #[arg(long)]
+    pub(crate) manifest: Option<String>,
 }
 
 /// What to run.
+#[derive(Clone, Copy)]
 pub(crate) enum Mode<'a> {
     Score { rules: &'a str, explain: bool },
     Compare { old: &'a str, new: &'a str, new_as_of: Option<&'a str> },
 }
 
-fn load_rules(path: &str) -> Result<safegrade::Rules> {
-    let loaded = safegrade::load(path, &read_rule_file);
+/// What a run does with its manifest.
+pub(crate) enum Audit {
+    /// Write the manifest beside the output (or at `--manifest`); print the summary.
+    Write,
+    /// `verify`: build the manifest with paths relative to `base`, but write
+    /// neither it nor the summary.
+    Rebuild { base: PathBuf },
+}
+
+/// What a run gave.
+pub(crate) struct Outcome {
+    pub(crate) exit: ExitCode,
+    /// The manifest of a `score` run with a file output.
+    pub(crate) manifest: Option<Manifest>,
+}
+
+/// Loaded rules and every rule file read, with its hash.
+fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
+    let read: RefCell<Vec<FileHash>> = RefCell::new(Vec::new());
+    let loader = |p: &str| {
+        let res = read_rule_file(p);
+        if let Ok(text) = &res {
+            let mut files = read.borrow_mut();
+            if !files.iter().any(|f| f.path == p) {
+                let sha256 = manifest::hash_bytes(text.as_bytes());
+                files.push(FileHash { path: p.to_string(), sha256, bytes: text.len() as u64 });
+            }
+        }
+        res
+    };
+    let loaded = safegrade::load(path, &loader);
     match loaded.rules {
-        Some(r) => Ok(r),
+        Some(r) => Ok((r, read.into_inner())),
         None => {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
                 eprint!("{}", loaded.sources.render(d));
@@ -86,21 +127,20 @@ fn load_rules(path: &str) -> Result<safegrade::Rules> {
     }
 }
 
-fn open(path: &str) -> Result<Source> {
+/// Opens an input; its bytes are hashed as they are read.
+fn open(path: &str) -> Result<(Source, HashHandle)> {
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
-    Ok(Source::new(path, f))
-}
-
-fn create(path: &Path) -> Result<Box<dyn Write>> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    }
-    let f = File::create(path).with_context(|| format!("cannot create `{}`", path.display()))?;
-    Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
+    let (reader, handle) = HashingReader::new(f);
+    Ok((Source::new(path, reader), handle))
 }
 
 pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
+    Ok(execute(mode, args, &Audit::Write)?.exit)
+}
+
+pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result<Outcome> {
     let started = Instant::now();
+    let quiet = matches!(audit, Audit::Rebuild { .. });
     let as_of = as_of_date(args.as_of.as_deref())?;
     let format = if args.out.ends_with(".jsonl") || args.out.ends_with(".ndjson") {
         OutputFormat::JsonLines
@@ -110,44 +150,75 @@ pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
         bail!("--out `{}`: name a .csv or .jsonl file (or `-` for CSV on stdout)", args.out);
     };
     let explain = matches!(mode, Mode::Score { explain: true, .. });
+    let rules_path = match mode {
+        Mode::Score { rules, .. } => Some(rules),
+        Mode::Compare { .. } => None,
+    };
     let by = if args.by.is_empty() {
         args.carry.iter().filter(|c| matches!(c.as_str(), "sector" | "region")).cloned().collect()
     } else {
         args.by.clone()
     };
+    let manifest_path = match (&mode, &args.manifest) {
+        (Mode::Compare { .. }, Some(_)) => bail!("--manifest: only `score` writes a manifest"),
+        (_, Some(_)) if args.out == "-" => bail!("--manifest needs the results in a file: give --out FILE"),
+        (Mode::Score { .. }, Some(p)) => Some(PathBuf::from(p)),
+        (Mode::Score { .. }, None) if args.out != "-" => Some(manifest::default_path(Path::new(&args.out))),
+        _ => None,
+    };
     let cfg = BatchConfig {
         as_of,
         key: args.key.clone(),
         carry: args.carry.clone(),
-        breakdown: by,
+        breakdown: by.clone(),
         explain,
         format,
         bom: args.bom,
         sorted: args.sorted,
         chunk_size: args.chunk_size.max(1),
         threads: args.threads,
+        ..BatchConfig::new(as_of)
     };
-    let firms = open(&args.firms)?;
+    let (firms, firms_hash) = open(&args.firms)?;
     let mut lists = Vec::new();
+    let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
     for l in &args.lists {
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        lists.push(ListSource { list: name.to_string(), source: open(path)? });
+        let (source, hash) = open(path)?;
+        lists.push(ListSource { list: name.to_string(), source });
+        inputs.push((Some(name.to_string()), path.to_string(), hash));
     }
     let rejects_path = match &args.rejects {
         Some(p) => PathBuf::from(p),
         None if args.out == "-" => PathBuf::from("rejects.csv"),
         None => Path::new(&args.out).with_file_name("rejects.csv"),
     };
-    let mut out: Box<dyn Write> = if args.out == "-" {
-        Box::new(BufWriter::new(std::io::stdout().lock()))
-    } else {
-        create(Path::new(&args.out))?
+    // The rules first: rules that do not check create no files.
+    let (rules, title) = match mode {
+        Mode::Score { rules, .. } => {
+            let (r, files) = load_rules(rules)?;
+            ((r, None, files), format!("safegrade score: {rules}"))
+        }
+        Mode::Compare { old, new, new_as_of } => {
+            let ((o, _), (n, _)) = (load_rules(old)?, load_rules(new)?);
+            let new_as_of = match new_as_of {
+                Some(d) => as_of_date(Some(d))?,
+                None => as_of,
+            };
+            ((o, Some((n, new_as_of)), Vec::new()), format!("safegrade compare: {old} → {new}"))
+        }
     };
-    let mut rejects = create(&rejects_path)?;
+    let (rules, against, rule_files) = rules;
+    let mut out: Output = if args.out == "-" {
+        Output::Stdout(BufWriter::new(std::io::stdout()))
+    } else {
+        Output::File(Staged::create(Path::new(&args.out))?)
+    };
+    let mut rejects = Staged::create(&rejects_path)?;
 
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {human_pos} firms  {per_sec}  {elapsed}")
@@ -160,46 +231,146 @@ pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
             b.set_position(n);
         }
     };
-    let (summary, title) = match mode {
-        Mode::Score { rules, .. } => {
-            let r = load_rules(rules)?;
-            (
-                batch::score(&r, &cfg, firms, lists, &mut out, &mut rejects, &mut progress),
-                format!("safegrade score: {rules}"),
-            )
-        }
-        Mode::Compare { old, new, new_as_of } => {
-            let (o, n) = (load_rules(old)?, load_rules(new)?);
-            let new_as_of = match new_as_of {
-                Some(d) => as_of_date(Some(d))?,
-                None => as_of,
-            };
-            let res = batch::compare(&o, &n, new_as_of, &cfg, firms, lists, &mut out, &mut rejects, &mut progress);
-            (res, format!("safegrade compare: {old} → {new}"))
+    let summary = match &against {
+        None => batch::score(&rules, &cfg, firms, lists, &mut out, &mut rejects, &mut progress),
+        Some((new, new_as_of)) => {
+            batch::compare(&rules, new, *new_as_of, &cfg, firms, lists, &mut out, &mut rejects, &mut progress)
         }
     };
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
     let summary = summary.map_err(|e| anyhow::anyhow!("{e}"))?;
-    drop(out);
-    drop(rejects);
-    let elapsed = started.elapsed().as_secs_f64();
-    print_summary(&summary, elapsed, &args.out, &rejects_path);
-    if let Some(p) = &args.summary {
-        let mut w = create(Path::new(p))?;
-        serde_json::to_writer_pretty(&mut w, &summary)?;
-        w.flush()?;
-    }
-    if let Some(p) = &args.report {
-        let html = super::report::render(&title, &cfg, &summary, elapsed);
-        std::fs::write(p, html).with_context(|| format!("cannot write `{p}`"))?;
-        eprintln!("report: {p}");
-    }
     if !summary.balanced() {
         bail!("internal error: the accounting does not balance; please report this with the input files");
     }
-    Ok(if summary.rejected() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    let elapsed = started.elapsed().as_secs_f64();
+    // Everything is staged; nothing is in place yet.
+    let out_ready = match out {
+        Output::Stdout(mut w) => {
+            w.flush().context("cannot write to stdout")?;
+            None
+        }
+        Output::File(s) => Some(s.finish()?),
+    };
+    let rejects_ready = rejects.finish()?;
+    let mut staged: Vec<Ready> = Vec::new();
+    if let Some(p) = &args.summary {
+        let mut json = serde_json::to_vec_pretty(&summary)?;
+        json.push(b'\n');
+        staged.push(stage_bytes(Path::new(p), &json)?);
+    }
+    if let Some(p) = &args.report {
+        let html = super::report::render(&title, &cfg, &summary, elapsed);
+        staged.push(stage_bytes(Path::new(p), html.as_bytes())?);
+    }
+    let manifest = match (&out_ready, &manifest_path) {
+        (Some(out_ready), Some(mpath)) => {
+            let base = match audit {
+                Audit::Write => manifest::dir_of(mpath),
+                Audit::Rebuild { base } => base.clone(),
+            };
+            let rel = |p: &str| manifest::relative(Path::new(p), &base);
+            let options = manifest::Options {
+                rules: rel(rules_path.unwrap_or_default()),
+                firms: rel(&args.firms),
+                lists: inputs
+                    .iter()
+                    .filter_map(|(l, p, _)| l.as_ref().map(|l| manifest::ListOption { list: l.clone(), file: rel(p) }))
+                    .collect(),
+                key: args.key.clone(),
+                carry: args.carry.clone(),
+                by,
+                explain,
+                bom: args.bom,
+                sorted: args.sorted,
+                out: rel(&args.out),
+                rejects: rel(&rejects_path.to_string_lossy()),
+            };
+            let files = rule_files.iter().map(|f| FileHash { path: rel(&f.path), ..f.clone() }).collect();
+            let as_of = as_of.format("%Y-%m-%d").to_string();
+            let m = Manifest {
+                manifest: manifest::FORMAT,
+                tool: manifest::Tool { name: "safegrade".into(), version: env!("CARGO_PKG_VERSION").into() },
+                command: Manifest::command_of(&as_of, &options),
+                as_of,
+                options,
+                rules: manifest::RulesRecord::of(&rules, files),
+                inputs: inputs
+                    .iter()
+                    .map(|(list, p, h)| {
+                        let (sha256, bytes) = h.digest();
+                        InputFile { list: list.clone(), path: rel(p), sha256, bytes }
+                    })
+                    .collect(),
+                counts: manifest::Counts::of(&summary),
+                outputs: manifest::Outputs {
+                    results: FileHash {
+                        path: rel(&args.out),
+                        sha256: out_ready.sha256.clone(),
+                        bytes: out_ready.bytes,
+                    },
+                    rejects: FileHash {
+                        path: rel(&rejects_path.to_string_lossy()),
+                        sha256: rejects_ready.sha256.clone(),
+                        bytes: rejects_ready.bytes,
+                    },
+                },
+            };
+            if let Audit::Write = audit {
+                staged.push(stage_bytes(mpath, &m.to_bytes()?)?);
+            }
+            Some(m)
+        }
+        _ => None,
+    };
+    // A manifest left from an earlier run would describe files about to be
+    // replaced: it goes first, and the new one is renamed into place last.
+    if let (Audit::Write, Some(mpath)) = (audit, &manifest_path) {
+        if mpath.exists() {
+            std::fs::remove_file(mpath).with_context(|| format!("cannot replace `{}`", mpath.display()))?;
+        }
+    }
+    if let Some(r) = out_ready {
+        r.commit()?;
+    }
+    rejects_ready.commit()?;
+    for r in staged {
+        r.commit()?;
+    }
+    if !quiet {
+        print_summary(&summary, elapsed, &args.out, &rejects_path);
+        if let Some(p) = &args.report {
+            eprintln!("report: {p}");
+        }
+        if let (Some(p), Some(_)) = (&manifest_path, &manifest) {
+            eprintln!("manifest: {}", p.display());
+        }
+    }
+    let exit = if summary.rejected() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS };
+    Ok(Outcome { exit, manifest })
+}
+
+/// The results: a staged file, or stdout.
+enum Output {
+    File(Staged),
+    Stdout(BufWriter<std::io::Stdout>),
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::File(f) => f.write(buf),
+            Output::Stdout(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::File(f) => f.flush(),
+            Output::Stdout(w) => w.flush(),
+        }
+    }
 }
 
 fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {

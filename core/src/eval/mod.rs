@@ -56,20 +56,60 @@ impl Default for EvalOptions {
     }
 }
 
-/// Evaluates one firm.
+/// Where a fired item comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An item of the rule set, by index.
+    Item(u32),
+    /// The penalty for a missing answer to an input, by index.
+    Penalty(u32),
+}
+
+/// One fired item in plan terms.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fired {
+    pub(crate) source: Source,
+    pub(crate) points: Decimal,
+    pub(crate) raw: Decimal,
+}
+
+/// What an evaluation found, in plan terms: indices and decimals, no texts.
+/// Reports for people (`Assessment`) are built from it on demand, so batch
+/// runs that need only score and grade pay for nothing else.
+#[derive(Clone, Debug)]
+pub(crate) struct Outcome {
+    pub(crate) score: Decimal,
+    pub(crate) band: usize,
+    pub(crate) grade: usize,
+    pub(crate) fired: Vec<Fired>,
+    /// Overrides whose condition held, in file order.
+    pub(crate) applied: Vec<usize>,
+    pub(crate) derived: Vec<Option<Value>>,
+    pub(crate) skipped: Vec<u32>,
+    base: Decimal,
+    contributions: Vec<Contribution>,
+}
+
+/// Evaluates one firm and reports it for people.
 pub(crate) fn evaluate(
     plan: &Plan,
     firm: &Firm,
     as_of: NaiveDate,
     options: EvalOptions,
 ) -> Result<Assessment, EvalError> {
+    let outcome = run(plan, firm, as_of)?;
+    Ok(report(plan, firm, as_of, &outcome, options))
+}
+
+/// Evaluates one firm: derived values, items, score, band, overrides.
+pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome, EvalError> {
     let unavailable: Vec<u32> = firm
         .missing
         .iter()
         .filter(|(_, t)| matches!(t, MissingTreatment::NotApplicable | MissingTreatment::Penalty))
         .map(|(i, _)| *i)
         .collect();
-    let blocked = |deps: &[u32]| deps.iter().any(|d| unavailable.contains(d));
+    let blocked = |deps: &[u32]| !unavailable.is_empty() && deps.iter().any(|d| unavailable.contains(d));
 
     let lists = record_values(plan, firm, as_of, &blocked)?;
     let mut derived: Vec<Option<Value>> = vec![None; plan.derived.len()];
@@ -90,9 +130,9 @@ pub(crate) fn evaluate(
     let mut fired = Vec::new();
     let mut contributions = Vec::new();
     let mut skipped = Vec::new();
-    for item in &plan.items {
+    for (idx, item) in plan.items.iter().enumerate() {
         if blocked(&item.input_deps) {
-            skipped.push(item.id.clone());
+            skipped.push(idx as u32);
             continue;
         }
         let ctx = || format!("item `{}`", item.id);
@@ -120,38 +160,12 @@ pub(crate) fn evaluate(
             points = mode.apply(points, places);
         }
         contributions.push(Contribution { group: item.group, points });
-        fired.push(FiredItem {
-            id: item.id.clone(),
-            group: item.group.map(|g| plan.score_groups[g as usize].id.clone()),
-            points: points.normalize().to_string(),
-            raw_points: raw.normalize().to_string(),
-            label: item.label.zh.clone(),
-            label_en: item.label.en.clone(),
-            cite: item.cite.clone(),
-            advice: item.advice.as_ref().map(|a| a.zh.clone()),
-            advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
-        });
+        fired.push(Fired { source: Source::Item(idx as u32), points, raw });
     }
-    let mut missing = Vec::new();
     for (i, treatment) in &firm.missing {
-        let input = &plan.inputs[*i as usize];
-        missing.push(MissingInput { input: input.name.clone(), treatment: *treatment });
-        if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &input.missing) {
+        if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &plan.inputs[*i as usize].missing) {
             contributions.push(Contribution { group: None, points: *p });
-            fired.push(FiredItem {
-                id: Arc::from(format!("missing.{}", input.name)),
-                group: None,
-                points: p.normalize().to_string(),
-                raw_points: p.normalize().to_string(),
-                label: Arc::from(format!("未填写：{}", input.label.zh)),
-                label_en: Some(Arc::from(format!(
-                    "not answered: {}",
-                    input.label.en.as_deref().unwrap_or(&input.name)
-                ))),
-                cite: None,
-                advice: Some(Arc::from("补充填写该项")),
-                advice_en: Some(Arc::from("answer this question")),
-            });
+            fired.push(Fired { source: Source::Penalty(*i), points: *p, raw: *p });
         }
     }
 
@@ -169,8 +183,7 @@ pub(crate) fn evaluate(
         .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
     let band = band_of(plan, score)?;
 
-    // Overrides: the conditions are evaluated once; their effect is replayed by next_grade.
-    let mut applied_ids = Vec::new();
+    let mut applied = Vec::new();
     for (idx, o) in plan.overrides.iter().enumerate() {
         if blocked(&o.input_deps) {
             continue;
@@ -180,37 +193,85 @@ pub(crate) fn evaluate(
             _ => false,
         };
         if holds {
-            applied_ids.push(idx);
+            applied.push(idx);
         }
     }
-    let (grade, overrides) = apply_overrides(plan, band, &applied_ids);
+    let grade = grade_after_overrides(plan, band, &applied);
+    Ok(Outcome { score, band, grade, fired, applied, derived, skipped, base, contributions })
+}
+
+/// The report for people: texts, values as JSON, missing inputs, the next-grade plan.
+pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, options: EvalOptions) -> Assessment {
+    let items: Vec<FiredItem> = o
+        .fired
+        .iter()
+        .map(|f| match f.source {
+            Source::Item(idx) => {
+                let item = &plan.items[idx as usize];
+                FiredItem {
+                    id: item.id.clone(),
+                    group: item.group.map(|g| plan.score_groups[g as usize].id.clone()),
+                    points: f.points.normalize().to_string(),
+                    raw_points: f.raw.normalize().to_string(),
+                    label: item.label.zh.clone(),
+                    label_en: item.label.en.clone(),
+                    cite: item.cite.clone(),
+                    advice: item.advice.as_ref().map(|a| a.zh.clone()),
+                    advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
+                }
+            }
+            Source::Penalty(i) => {
+                let input = &plan.inputs[i as usize];
+                let p = f.points.normalize().to_string();
+                FiredItem {
+                    id: Arc::from(format!("missing.{}", input.name)),
+                    group: None,
+                    points: p.clone(),
+                    raw_points: p,
+                    label: Arc::from(format!("未填写：{}", input.label.zh)),
+                    label_en: Some(Arc::from(format!(
+                        "not answered: {}",
+                        input.label.en.as_deref().unwrap_or(&input.name)
+                    ))),
+                    cite: None,
+                    advice: Some(Arc::from("补充填写该项")),
+                    advice_en: Some(Arc::from("answer this question")),
+                }
+            }
+        })
+        .collect();
+    let missing = firm
+        .missing
+        .iter()
+        .map(|(i, treatment)| MissingInput { input: plan.inputs[*i as usize].name.clone(), treatment: *treatment })
+        .collect();
+    let (_, overrides) = apply_overrides(plan, o.band, &o.applied);
     let next_grade = if options.next_grade {
-        next_grade::plan_next(plan, base, &contributions, &fired, grade, &applied_ids)
+        next_grade::plan_next(plan, o.base, &o.contributions, &items, o.grade, &o.applied)
     } else {
         None
     };
-
-    let mut values = IndexMap::new();
-    for (d, v) in plan.derived.iter().zip(&derived) {
+    let mut values = IndexMap::with_capacity(plan.derived.len());
+    for (d, v) in plan.derived.iter().zip(&o.derived) {
         values.insert(d.name.clone(), v.as_ref().map_or(serde_json::Value::Null, Value::to_json));
     }
-    let g = &plan.grades[grade];
-    Ok(Assessment {
+    let g = &plan.grades[o.grade];
+    Assessment {
         ruleset: plan.ruleset_ref.clone(),
         as_of: as_of.to_string(),
-        score: score.normalize().to_string(),
-        band_grade: plan.grades[band].id.clone(),
+        score: o.score.normalize().to_string(),
+        band_grade: plan.grades[o.band].id.clone(),
         grade: g.id.clone(),
         grade_label: g.label.zh.clone(),
         grade_label_en: g.label.en.clone(),
         grade_color: g.color.clone(),
-        items: fired,
+        items,
         overrides,
         values,
         missing,
-        skipped,
+        skipped: o.skipped.iter().map(|&i| plan.items[i as usize].id.clone()).collect(),
         next_grade,
-    })
+    }
 }
 
 /// One list's records, borrowed from the firm or extended with derived values.

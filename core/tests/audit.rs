@@ -1,0 +1,180 @@
+//! The audit guarantees of `safegrade score` (issue 6), through the binary:
+//! the manifest written beside the results, `safegrade verify` finding a
+//! changed input or output, crash-safe writing (a failed run leaves the
+//! previous results whole and no temporary files), and byte-identical
+//! output from a second run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
+}
+
+/// A fresh directory holding a copy of the golden sample's input files.
+fn workdir(name: &str) -> PathBuf {
+    let dir = root().join("target/audit-tests").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a work directory");
+    for f in ["firms.csv", "accidents.csv", "penalties.csv", "hidden_dangers.csv"] {
+        std::fs::copy(root().join("tests/data/batch/golden").join(f), dir.join(f)).expect("copied");
+    }
+    dir
+}
+
+/// Runs the binary in `dir`: (exit code, stdout, stderr).
+fn safegrade(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_safegrade")).args(args).current_dir(dir).output().expect("runs");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+fn score(dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let rules = root().join("rules/schemes/hazchem.toml");
+    let mut args = vec![
+        "score",
+        "--rules",
+        rules.to_str().expect("a UTF-8 path"),
+        "--firms",
+        "firms.csv",
+        "--list",
+        "accidents=accidents.csv",
+        "--list",
+        "penalties=penalties.csv",
+        "--list",
+        "hidden_dangers=hidden_dangers.csv",
+        "--as-of",
+        "2026-06-30",
+        "--carry",
+        "name,sector,region",
+        "--explain",
+    ];
+    args.extend_from_slice(extra);
+    safegrade(dir, &args)
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Files in `dir` whose names mark them as temporaries.
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("listable")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp."))
+        .collect()
+}
+
+#[test]
+fn score_writes_a_manifest_and_verify_finds_it_identical() {
+    let dir = workdir("identical");
+    let (code, _, err) = score(&dir, &["--out", "out/results.csv", "--summary", "out/summary.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("manifest: out/results.csv.manifest.json"), "{err}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("out/results.csv.manifest.json"))).expect("a JSON manifest");
+    assert_eq!(m["as_of"], "2026-06-30");
+    assert_eq!(m["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(m["options"]["firms"], "../firms.csv", "paths are relative to the manifest");
+    assert_eq!(m["options"]["out"], "results.csv");
+    assert_eq!(m["inputs"].as_array().map(Vec::len), Some(4));
+    assert_eq!(m["counts"]["firms"]["rows"], 50);
+    assert_eq!(m["rules"]["kind"], "scheme");
+    assert_eq!(m["rules"]["steps"].as_array().map(Vec::len), Some(4));
+    let n_rule_files = m["rules"]["files"].as_array().map_or(0, Vec::len);
+    assert!(n_rule_files >= 5, "the scheme and every step's file: {n_rule_files}");
+    assert_eq!(m["command"][1], "score");
+    assert!(temporaries(&dir.join("out")).is_empty());
+
+    let (code, out, err) = safegrade(&dir, &["verify", "out/results.csv.manifest.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("identical"), "{out}");
+}
+
+#[test]
+fn verify_detects_a_changed_input() {
+    let dir = workdir("changed-input");
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    // One accident more for the first firm that has none.
+    let mut acc = String::from_utf8(read(&dir.join("accidents.csv"))).expect("UTF-8");
+    let firms = String::from_utf8(read(&dir.join("firms.csv"))).expect("UTF-8");
+    let key = firms.lines().nth(1).and_then(|l| l.split(',').next()).expect("a key");
+    acc.push_str(&format!("{key},2026-03-01,3,0,500,否,否,否,是\n"));
+    std::fs::write(dir.join("accidents.csv"), acc).expect("written");
+
+    let (code, out, err) = safegrade(&dir, &["verify", "results.csv.manifest.json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("list file (accidents) `accidents.csv` changed: sha256"), "{out}");
+    assert!(
+        out.contains("counts differ: list `accidents` rows 14 = 14 attached + 0 rejected recorded, 15 = 15 + 0 now"),
+        "{out}"
+    );
+    assert!(
+        out.contains("results: a fresh run differs from the recorded `results.csv`; first difference at line 2"),
+        "{out}"
+    );
+}
+
+#[test]
+fn verify_detects_a_changed_output() {
+    let dir = workdir("changed-output");
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let text = String::from_utf8(read(&dir.join("results.csv"))).expect("UTF-8");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[3] = lines[3].replacen(",blue,", ",red,", 1);
+    std::fs::write(dir.join("results.csv"), lines.join("\n") + "\n").expect("written");
+
+    let (code, out, err) = safegrade(&dir, &["verify", "results.csv.manifest.json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("results `results.csv` was changed after the run"), "{out}");
+    assert!(out.contains("first difference at line 4"), "{out}");
+    assert!(!out.contains("fresh run differs"), "the re-score itself agrees with the record: {out}");
+}
+
+#[test]
+fn verify_of_a_missing_manifest_is_an_error() {
+    let dir = workdir("no-manifest");
+    let (code, _, err) = safegrade(&dir, &["verify", "nothing.manifest.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot read `nothing.manifest.json`"), "{err}");
+}
+
+#[test]
+fn a_second_run_gives_byte_identical_files() {
+    let dir = workdir("twice");
+    let files = ["results.csv", "rejects.csv", "summary.json", "results.csv.manifest.json"];
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--summary", "summary.json", "--threads", "1"]);
+    assert_eq!(code, 0, "{err}");
+    let first: Vec<Vec<u8>> = files.iter().map(|f| read(&dir.join(f))).collect();
+    let (code, _, err) =
+        score(&dir, &["--out", "results.csv", "--summary", "summary.json", "--threads", "2", "--chunk-size", "7"]);
+    assert_eq!(code, 0, "{err}");
+    for (f, before) in files.iter().zip(&first) {
+        assert!(read(&dir.join(f)) == *before, "{f} differs between two runs");
+    }
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_results_whole() {
+    let dir = workdir("crash");
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--report", "report.html"]);
+    assert_eq!(code, 0, "{err}");
+    let before: Vec<Vec<u8>> =
+        ["results.csv", "rejects.csv", "results.csv.manifest.json"].iter().map(|f| read(&dir.join(f))).collect();
+    // A GBK line near the end of the firm file stops the run after many
+    // results have been written.
+    let mut firms = read(&dir.join("firms.csv"));
+    firms.extend_from_slice(b"91110108MA00000070,\xCB\xD5\xD6\xDD,x,y\n");
+    std::fs::write(dir.join("firms.csv"), firms).expect("written");
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--report", "report.html", "--chunk-size", "8"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("firms.csv:52: not UTF-8"), "{err}");
+    let after: Vec<Vec<u8>> =
+        ["results.csv", "rejects.csv", "results.csv.manifest.json"].iter().map(|f| read(&dir.join(f))).collect();
+    assert!(after == before, "the earlier run's files were touched");
+    assert!(temporaries(&dir).is_empty(), "temporaries left: {:?}", temporaries(&dir));
+}
