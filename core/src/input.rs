@@ -40,7 +40,8 @@ pub struct Firm {
     /// One slot per declared input; `None` when missing with no default.
     pub(crate) inputs: Vec<Option<Value>>,
     /// One entry per declared list: its records, each with one slot per field.
-    pub(crate) lists: Vec<Vec<Box<[Value]>>>,
+    /// Shared, so the steps of a scheme read one copy.
+    pub(crate) lists: Vec<Arc<[Box<[Value]>]>>,
     /// Inputs that were missing, with the treatment applied.
     pub(crate) missing: Vec<(u32, MissingTreatment)>,
 }
@@ -81,9 +82,9 @@ pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Resu
                 }
             }
         }
-        ValueType::Date => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            Ok(d) if t.len() == 10 => Value::Date(d),
-            _ => return Err(format!("expected a date YYYY-MM-DD, found `{}`", clip(t))),
+        ValueType::Date => match parse_date(t) {
+            Some(d) => Value::Date(d),
+            None => return Err(format!("expected a date YYYY-MM-DD, found `{}`", clip(t))),
         },
         ValueType::Text => Value::Text(Arc::from(s)),
         ValueType::Uscc => {
@@ -94,6 +95,18 @@ pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Resu
     };
     check_bounds(&v, field)?;
     Ok(v)
+}
+
+/// A calendar date written `YYYY-MM-DD` (exactly; no other form is accepted).
+pub(crate) fn parse_date(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 fn clip(s: &str) -> String {
@@ -250,7 +263,7 @@ pub(crate) fn firm_from_json(
                 errors.push(InputError::new(&*list.name, format!("expected a list, found {}", json_kind(other))))
             }
         }
-        firm.lists.push(records);
+        firm.lists.push(records.into());
     }
     if errors.is_empty() {
         Ok(firm)

@@ -8,6 +8,7 @@
 //! - `hostile`: hostile rule files and inputs never panic or hang.
 //! - `shipped_rules`: every file under rules/ checks clean and passes its own cases.
 //! - `support`: helpers.
+//! - `tidy`: house rules (a `//!` doc atop every Rust file).
 
 mod adversarial;
 mod check;
@@ -17,6 +18,7 @@ mod hostile;
 mod invariants;
 mod shipped_rules;
 mod support;
+mod tidy;
 
 /// Batch scoring: `safegrade::batch` and its sample data.
 mod batch;

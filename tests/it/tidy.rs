@@ -9,7 +9,9 @@ fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         let path = entry.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if path.is_dir() {
-            if !matches!(name.as_str(), "target" | "node_modules" | "pkg" | "dist" | "corpus" | "artifacts") && !name.starts_with('.') {
+            if !matches!(name.as_str(), "target" | "node_modules" | "pkg" | "dist" | "corpus" | "artifacts")
+                && !name.starts_with('.')
+            {
                 rust_files(&path, out);
             }
         } else if name.ends_with(".rs") {
@@ -32,7 +34,8 @@ fn every_rust_file_opens_with_a_module_doc() {
         if !first.starts_with("//!") {
             missing.push(f.strip_prefix(root()).expect("under the root").display().to_string());
         }
-        for banned in ["dbg!(", "todo!(", "unimplemented!("] {
+        // Spelled in pieces so this file does not match itself.
+        for banned in [concat!("dbg", "!("), concat!("todo", "!("), concat!("unimplemented", "!(")] {
             assert!(!text.contains(banned), "{} contains {banned}", f.display());
         }
     }

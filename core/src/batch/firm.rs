@@ -175,7 +175,7 @@ impl Ctx {
     fn score_row(&self, row: &FirmRow) -> Done {
         let mut done = Done::default();
         // The list rows, parsed once for every step.
-        let mut parsed: Vec<Vec<Box<[Value]>>> = Vec::with_capacity(row.lists.len());
+        let mut parsed: Vec<Arc<[Box<[Value]>]>> = Vec::with_capacity(row.lists.len());
         let mut bad_list = None;
         for (l, rows) in row.lists.iter().enumerate() {
             let mut recs = Vec::with_capacity(rows.len());
@@ -190,7 +190,7 @@ impl Ctx {
                     }
                 }
             }
-            parsed.push(recs);
+            parsed.push(recs.into());
         }
         if let Some((l, line)) = bad_list {
             let lay = &self.lists[l];
@@ -296,7 +296,7 @@ impl Ctx {
         s: usize,
         step: &Step,
         row: &FirmRow,
-        parsed: &[Vec<Box<[Value]>>],
+        parsed: &[Arc<[Box<[Value]>]>],
         errors: &mut Vec<CellError>,
     ) -> Firm {
         let plan = &step.rules.plan;
@@ -329,7 +329,7 @@ impl Ctx {
             firm.inputs.push(v);
         }
         for (def, src) in plan.lists.iter().zip(&self.sides[si].step_lists[s]) {
-            let recs = src.map(|l| parsed[l].clone()).unwrap_or_default();
+            let recs: Arc<[Box<[Value]>]> = src.map_or_else(|| Arc::from(Vec::new()), |l| Arc::clone(&parsed[l]));
             if recs.len() > def.max_records as usize {
                 let message = format!(
                     "{} `{}` records, more than the limit of {} for this list",

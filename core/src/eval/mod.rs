@@ -284,7 +284,7 @@ fn record_values<'a>(
     as_of: NaiveDate,
     blocked: &dyn Fn(&[u32]) -> bool,
 ) -> Result<Vec<RecordsOf<'a>>, EvalError> {
-    let mut lists: Vec<RecordsOf<'a>> = firm.lists.iter().map(|l| Cow::Borrowed(l.as_slice())).collect();
+    let mut lists: Vec<RecordsOf<'a>> = firm.lists.iter().map(|l| Cow::Borrowed(&l[..])).collect();
     for (l, def) in plan.lists.iter().enumerate() {
         if def.derived.is_empty() || blocked(&def.input_deps) {
             continue;
