@@ -404,13 +404,13 @@ impl Ctx {
     }
 
     /// (step alias, column, value) for a scored firm.
-    fn score_columns(&self, res: &[Outcome]) -> Vec<(String, String, write::Cell)> {
+    fn score_columns<'s>(&'s self, res: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell)> {
         let mut cols = Vec::new();
         for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
             let alias = &step.alias;
             let plan = &step.rules.plan;
-            cols.push((alias.clone(), "score".into(), write::Cell::Text(a.score.normalize().to_string())));
-            cols.push((alias.clone(), "grade".into(), write::Cell::Text(plan.grades[a.grade].id.to_string())));
+            cols.push((alias.as_str(), "score", write::Cell::Text(a.score.normalize().to_string())));
+            cols.push((alias.as_str(), "grade", write::Cell::Text(plan.grades[a.grade].id.to_string())));
             let at_best = a.grade == 0;
             for name in &self.values[s] {
                 let v = if self.blank_at_best[s] && at_best {
@@ -418,27 +418,27 @@ impl Ctx {
                 } else {
                     value_of(plan, a, name).map(|v| v.to_string()).unwrap_or_default()
                 };
-                cols.push((alias.clone(), name.clone(), write::Cell::Text(v)));
+                cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));
             }
             if self.explain {
                 let items = fired_points(plan, a);
-                cols.push((alias.clone(), "items".into(), write::Cell::Items(items)));
+                cols.push((alias.as_str(), "items", write::Cell::Items(items)));
                 let ov = a.applied.iter().map(|&o| plan.overrides[o].id.to_string()).collect();
-                cols.push((alias.clone(), "overrides".into(), write::Cell::List(ov)));
+                cols.push((alias.as_str(), "overrides", write::Cell::List(ov)));
             }
         }
         cols
     }
 
-    fn compare_columns(&self, old: &[Outcome], new: &[Outcome]) -> Vec<(String, String, write::Cell)> {
+    fn compare_columns<'s>(&'s self, old: &[Outcome], new: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell)> {
         let mut cols = Vec::new();
         for (alias, o, n) in &self.pairs {
             let (a, b) = (&old[*o], &new[*n]);
             let (pa, pb) = (&self.sides[0].steps[*o].rules.plan, &self.sides[1].steps[*n].rules.plan);
-            cols.push((alias.clone(), "old_grade".into(), write::Cell::Text(pa.grades[a.grade].id.to_string())));
-            cols.push((alias.clone(), "new_grade".into(), write::Cell::Text(pb.grades[b.grade].id.to_string())));
-            cols.push((alias.clone(), "old_score".into(), write::Cell::Text(a.score.normalize().to_string())));
-            cols.push((alias.clone(), "new_score".into(), write::Cell::Text(b.score.normalize().to_string())));
+            cols.push((alias.as_str(), "old_grade", write::Cell::Text(pa.grades[a.grade].id.to_string())));
+            cols.push((alias.as_str(), "new_grade", write::Cell::Text(pb.grades[b.grade].id.to_string())));
+            cols.push((alias.as_str(), "old_score", write::Cell::Text(a.score.normalize().to_string())));
+            cols.push((alias.as_str(), "new_score", write::Cell::Text(b.score.normalize().to_string())));
             let (items_a, items_b) = (fired_points(pa, a), fired_points(pb, b));
             let mut changes = Vec::new();
             for (id, points) in &items_a {
@@ -460,7 +460,7 @@ impl Ctx {
             for ov in ov_b.iter().filter(|x| !ov_a.contains(x)) {
                 changes.push(format!("override {ov}: — → applied"));
             }
-            cols.push((alias.clone(), "changes".into(), write::Cell::List(changes)));
+            cols.push((alias.as_str(), "changes", write::Cell::List(changes)));
         }
         cols
     }

@@ -76,7 +76,7 @@ pub(crate) fn row(
     key_name: &str,
     key: &str,
     carried: &[(&str, &str)],
-    cols: &[(String, String, Cell)],
+    cols: &[(&str, &str, Cell)],
 ) {
     match format {
         OutputFormat::Csv => {
@@ -111,10 +111,11 @@ pub(crate) fn row(
                     Cell::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
                 };
                 if alias.is_empty() {
-                    obj.insert(name.clone(), v);
-                } else if let Json::Object(step) = obj.entry(alias.clone()).or_insert_with(|| Json::Object(Map::new()))
+                    obj.insert(name.to_string(), v);
+                } else if let Json::Object(step) =
+                    obj.entry(alias.to_string()).or_insert_with(|| Json::Object(Map::new()))
                 {
-                    step.insert(name.clone(), v);
+                    step.insert(name.to_string(), v);
                 }
             }
             // A map of strings always serialises.

@@ -5,8 +5,6 @@
 //! cannot overflow its stack (expression depth is bounded by the parser).
 //! Every failure is an [`ExprError`], never a panic.
 
-use std::borrow::Cow;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -31,15 +29,44 @@ pub(crate) struct Env<'a> {
     pub(crate) as_of: NaiveDate,
     pub(crate) inputs: &'a [Option<Value>],
     pub(crate) derived: &'a [Option<Value>],
-    /// Each list's records, with per-record derived values appended.
-    pub(crate) lists: &'a [Cow<'a, [Box<[Value]>]>],
+    /// Each list's records and their per-record derived values.
+    pub(crate) lists: &'a [ListView<'a>],
 }
 
-/// The records in scope, innermost first.
+/// One list of one firm: its records, borrowed, and the per-record derived
+/// values, `n_derived` per record, in one buffer.
+pub(crate) struct ListView<'a> {
+    pub(crate) records: &'a [Box<[Value]>],
+    pub(crate) derived: Vec<Value>,
+    pub(crate) n_derived: usize,
+}
+
+impl ListView<'_> {
+    /// Record `r`: its fields and its derived values (empty while they are
+    /// not computed, or when the list has none).
+    fn record(&self, r: usize) -> (&[Value], &[Value]) {
+        let extra = self.derived.get(r * self.n_derived..(r + 1) * self.n_derived).unwrap_or(&[]);
+        (&self.records[r], extra)
+    }
+}
+
+/// The records in scope, innermost first. A record's slots are its fields
+/// (`rec`) followed by its per-record derived values (`extra`).
 #[derive(Clone, Copy)]
 pub(crate) struct Records<'r> {
     pub(crate) rec: &'r [Value],
+    pub(crate) extra: &'r [Value],
     pub(crate) outer: Option<&'r Records<'r>>,
+}
+
+impl Records<'_> {
+    fn slot(&self, slot: u32) -> Option<&Value> {
+        let slot = slot as usize;
+        match self.rec.get(slot) {
+            Some(v) => Some(v),
+            None => self.extra.get(slot - self.rec.len()),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -94,7 +121,7 @@ impl Env<'_> {
                 for _ in 0..*up {
                     r = r.outer.ok_or_else(|| ExprError("no record in scope".into()))?;
                 }
-                r.rec.get(*slot as usize).cloned().ok_or_else(|| ExprError("record value not available".into()))
+                r.slot(*slot).cloned().ok_or_else(|| ExprError("record value not available".into()))
             }
             Node::Param(i) => Ok(f.params[*i as usize].clone()),
             Node::AsOf => Ok(Value::Date(self.as_of)),
@@ -158,12 +185,13 @@ impl Env<'_> {
                 }))
             }
             Node::Agg(agg) => {
-                let records = &self.lists[agg.list as usize];
+                let list = &self.lists[agg.list as usize];
                 let mut count = 0u64;
                 let mut acc: Option<Value> = None;
                 let mut sum = Decimal::ZERO;
-                for rec in records.iter() {
-                    let scope = Records { rec, outer: f.records };
+                for r in 0..list.records.len() {
+                    let (rec, extra) = list.record(r);
+                    let scope = Records { rec, extra, outer: f.records };
                     let inner = Frame { records: Some(&scope), params: f.params };
                     if let Some(filter) = &agg.filter {
                         if !boolean(self.eval(filter, inner)?)? {
@@ -260,7 +288,7 @@ impl Env<'_> {
                 for _ in 0..*up {
                     r = r.outer.ok_or_else(|| ExprError("no record in scope".into()))?;
                 }
-                k(r.rec.get(*slot as usize).ok_or_else(|| ExprError("record value not available".into()))?)
+                k(r.slot(*slot).ok_or_else(|| ExprError("record value not available".into()))?)
             }
             Node::Param(i) => k(&f.params[*i as usize]),
             other => k(&self.eval(other, f)?),

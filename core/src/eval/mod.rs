@@ -8,7 +8,6 @@
 mod expr;
 mod next_grade;
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -19,7 +18,7 @@ use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
 use crate::plan::{Missing, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
-use expr::{Env, Frame, Records};
+use expr::{Env, Frame, ListView, Records};
 
 /// Why a firm could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -274,37 +273,38 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
     }
 }
 
-/// One list's records, borrowed from the firm or extended with derived values.
-type RecordsOf<'a> = Cow<'a, [Box<[Value]>]>;
-
-/// Computes every list's per-record derived values.
+/// Computes every list's per-record derived values: one buffer per list,
+/// the firm's records themselves are only borrowed.
 fn record_values<'a>(
     plan: &'a Plan,
     firm: &'a Firm,
     as_of: NaiveDate,
     blocked: &dyn Fn(&[u32]) -> bool,
-) -> Result<Vec<RecordsOf<'a>>, EvalError> {
-    let mut lists: Vec<RecordsOf<'a>> = firm.lists.iter().map(|l| Cow::Borrowed(&l[..])).collect();
+) -> Result<Vec<ListView<'a>>, EvalError> {
+    let mut lists: Vec<ListView<'a>> =
+        firm.lists.iter().map(|l| ListView { records: &l[..], derived: Vec::new(), n_derived: 0 }).collect();
     for (l, def) in plan.lists.iter().enumerate() {
         if def.derived.is_empty() || blocked(&def.input_deps) {
             continue;
         }
-        let mut out = Vec::with_capacity(firm.lists[l].len());
-        for (r, rec) in firm.lists[l].iter().enumerate() {
-            let mut full: Vec<Value> = Vec::with_capacity(rec.len() + def.derived.len());
-            full.extend(rec.iter().cloned());
-            full.extend(std::iter::repeat_n(Value::Bool(false), def.derived.len()));
+        let nd = def.derived.len();
+        let records = &firm.lists[l][..];
+        let mut out = Vec::with_capacity(records.len() * nd);
+        let mut cur: Vec<Value> = Vec::with_capacity(nd);
+        for (r, rec) in records.iter().enumerate() {
+            cur.clear();
+            cur.resize(nd, Value::Bool(false));
             for &i in &def.derived_eval_order {
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists };
-                let scope = Records { rec: &full, outer: None };
+                let scope = Records { rec, extra: &cur, outer: None };
                 let v = env
                     .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
                     .map_err(|e| err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e))?;
-                full[rec.len() + i as usize] = v;
+                cur[i as usize] = v;
             }
-            out.push(full.into_boxed_slice());
+            out.append(&mut cur);
         }
-        lists[l] = Cow::Owned(out);
+        lists[l] = ListView { records, derived: out, n_derived: nd };
     }
     Ok(lists)
 }
