@@ -22,7 +22,7 @@ pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
                     eprintln!();
                 }
                 let status = if n_errors > 0 { "FAILED" } else { "ok" };
-                println!("{path}: {status} ({})", counts(n_errors, n_warnings));
+                outln!("{path}: {status} ({})", counts(n_errors, n_warnings))?;
             }
             Format::Json => {
                 let diagnostics: Vec<serde_json::Value> =
@@ -32,7 +32,7 @@ pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
         }
     }
     if format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "files": json_files }))?);
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "files": json_files }))?)?;
     }
     Ok(if any_error { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -31,7 +31,7 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
         .with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
     match rules.assess_json(&json, as_of) {
         Ok(res) => {
-            println!("{}", serde_json::to_string_pretty(&res)?);
+            outln!("{}", serde_json::to_string_pretty(&res)?)?;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

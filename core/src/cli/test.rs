@@ -14,7 +14,7 @@ pub(crate) fn run(paths: &[String]) -> Result<ExitCode> {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
                 eprint!("{}", loaded.sources.render(d));
             }
-            println!("{path}: FAILED to check");
+            outln!("{path}: FAILED to check")?;
             broken += 1;
             continue;
         };
@@ -25,19 +25,19 @@ pub(crate) fn run(paths: &[String]) -> Result<ExitCode> {
         for outcome in safegrade::run_tests(rules, &locate) {
             if outcome.passed() {
                 passed += 1;
-                println!("ok     {}  {}", outcome.location, outcome.name);
+                outln!("ok     {}  {}", outcome.location, outcome.name)?;
             } else {
                 failed += 1;
-                println!("FAIL   {}  {}", outcome.location, outcome.name);
+                outln!("FAIL   {}  {}", outcome.location, outcome.name)?;
                 for f in &outcome.failures {
-                    println!("         {f}");
+                    outln!("         {f}")?;
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed")?;
     if broken > 0 {
-        println!("{broken} rule files did not check");
+        outln!("{broken} rule files did not check")?;
     }
     Ok(if failed > 0 || broken > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

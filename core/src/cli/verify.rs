@@ -54,7 +54,7 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     }
     if missing {
         diffs.push("an input is missing: not re-scored".into());
-        return Ok(report(path, &diffs));
+        return report(path, &diffs);
     }
 
     let tmp = TempDir::new()?;
@@ -148,20 +148,20 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
             diffs.push(format!("{what}: a fresh run differs from the recorded `{}`{where_}", rec.path));
         }
     }
-    Ok(report(path, &diffs))
+    report(path, &diffs)
 }
 
 /// Prints the verdict; exit 0 or 1.
-fn report(path: &str, diffs: &[String]) -> ExitCode {
+fn report(path: &str, diffs: &[String]) -> Result<ExitCode> {
     if diffs.is_empty() {
-        println!("{path}: identical: inputs, rules, counts and outputs match the record");
-        return ExitCode::SUCCESS;
+        outln!("{path}: identical: inputs, rules, counts and outputs match the record")?;
+        return Ok(ExitCode::SUCCESS);
     }
-    println!("{path}: {} difference{}", diffs.len(), if diffs.len() == 1 { "" } else { "s" });
+    outln!("{path}: {} difference{}", diffs.len(), if diffs.len() == 1 { "" } else { "s" })?;
     for d in diffs {
-        println!("  {d}");
+        outln!("  {d}")?;
     }
-    ExitCode::from(1)
+    Ok(ExitCode::from(1))
 }
 
 /// Whether the file exists; a changed hash is a difference.
