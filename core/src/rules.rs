@@ -207,7 +207,6 @@ impl CompiledScheme {
                 }
             }
         }
-        let mut results: IndexMap<String, Assessment> = IndexMap::new();
         let mut firms: Vec<Option<Firm>> = Vec::new();
         // Read every step's inputs first, so all input errors are reported together.
         for step in self.steps.iter() {
@@ -227,30 +226,31 @@ impl CompiledScheme {
         if !errors.is_empty() {
             return Err(AssessError::Input { errors });
         }
+        let mut outcomes: Vec<eval::Outcome> = Vec::with_capacity(self.steps.len());
+        let mut filled: Vec<Firm> = Vec::with_capacity(self.steps.len());
         for (step, firm) in self.steps.iter().zip(firms) {
             let mut firm = firm.expect("no input errors");
-            for (input_idx, from_step, what) in &step.fills {
-                let earlier = &results[*from_step];
-                let field = &step.rules.plan.inputs[*input_idx as usize];
-                let raw = match what.as_str() {
-                    "grade" => serde_json::Value::String(earlier.grade.to_string()),
-                    "score" => serde_json::Value::String(earlier.score.clone()),
-                    name => earlier.values.get(name).cloned().unwrap_or(serde_json::Value::Null),
-                };
-                let v =
-                    input::value_from_json(&raw, field, &step.rules.plan.enums).map_err(|m| AssessError::Input {
-                        errors: vec![InputError::new(
-                            format!("{}.{}", step.alias, field.name),
-                            format!("from `{what}` of an earlier step: {m}"),
-                        )],
-                    })?;
-                firm.inputs[*input_idx as usize] = Some(v);
-            }
-            let res = step.rules.evaluate(&firm, as_of).map_err(|e| AssessError::Eval {
+            let plan = &*step.rules.plan;
+            let earlier: Vec<(&Plan, &eval::Outcome)> =
+                self.steps.iter().map(|s| &*s.rules.plan).zip(&outcomes).collect();
+            eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm).map_err(|(i, message)| {
+                let path = format!("{}.{}", step.alias, plan.inputs[i as usize].name);
+                AssessError::Input { errors: vec![InputError::new(path, message)] }
+            })?;
+            let outcome = eval::run(plan, &firm, as_of).map_err(|e| AssessError::Eval {
                 error: EvalError { context: format!("{}: {}", step.alias, e.context), message: e.message },
             })?;
-            results.insert(step.alias.clone(), res);
+            outcomes.push(outcome);
+            filled.push(firm);
         }
+        let results: IndexMap<String, Assessment> = self
+            .steps
+            .iter()
+            .zip(outcomes.iter().zip(&filled))
+            .map(|(step, (o, firm))| {
+                (step.alias.clone(), eval::report(&step.rules.plan, firm, as_of, o, EvalOptions::default()))
+            })
+            .collect();
         Ok(SchemeAssessment {
             scheme: SchemeRef {
                 id: self.meta.id.clone(),

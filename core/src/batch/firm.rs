@@ -477,19 +477,10 @@ fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Outcome>, String> 
     let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
     for (step, mut firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
-        for (input_idx, from_step, what) in &step.fills {
-            let earlier = &results[*from_step];
-            let earlier_plan = &side.steps[*from_step].rules.plan;
-            let field = &plan.inputs[*input_idx as usize];
-            let raw = match what.as_str() {
-                "grade" => serde_json::Value::String(earlier_plan.grades[earlier.grade].id.to_string()),
-                "score" => serde_json::Value::String(earlier.score.normalize().to_string()),
-                name => value_of(earlier_plan, earlier, name).map_or(serde_json::Value::Null, Value::to_json),
-            };
-            let v = input::value_from_json(&raw, field, &plan.enums)
-                .map_err(|m| format!("{}.{}: from `{what}` of an earlier step: {m}", step.alias, field.name))?;
-            firm.inputs[*input_idx as usize] = Some(v);
-        }
+        let earlier: Vec<(&crate::plan::Plan, &Outcome)> =
+            side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
+        eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm)
+            .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
         let res = eval::run(plan, &firm, side.as_of).map_err(|e| {
             if step.alias.is_empty() {
                 e.to_string()

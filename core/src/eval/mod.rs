@@ -309,6 +309,35 @@ fn record_values<'a>(
     Ok(lists)
 }
 
+/// Fills the inputs a scheme step takes from earlier steps
+/// (`from = "step.grade"`, `"step.score"`, `"step.value"`); `earlier` holds
+/// each earlier step's plan and outcome, in order. An error names the input.
+pub(crate) fn fill_from_earlier(
+    plan: &Plan,
+    fills: &[(u32, usize, String)],
+    earlier: &[(&Plan, &Outcome)],
+    firm: &mut Firm,
+) -> Result<(), (u32, String)> {
+    for (input_idx, from_step, what) in fills {
+        let (p, o) = earlier[*from_step];
+        let raw = match what.as_str() {
+            "grade" => serde_json::Value::String(p.grades[o.grade].id.to_string()),
+            "score" => serde_json::Value::String(o.score.normalize().to_string()),
+            name => p
+                .derived
+                .iter()
+                .position(|d| &*d.name == name)
+                .and_then(|i| o.derived[i].as_ref())
+                .map_or(serde_json::Value::Null, Value::to_json),
+        };
+        let field = &plan.inputs[*input_idx as usize];
+        let v = crate::input::value_from_json(&raw, field, &plan.enums)
+            .map_err(|m| (*input_idx, format!("from `{what}` of an earlier step: {m}")))?;
+        firm.inputs[*input_idx as usize] = Some(v);
+    }
+    Ok(())
+}
+
 pub(crate) fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
     let x = min.map_or(x, |m| x.max(m));
     max.map_or(x, |m| x.min(m))
