@@ -195,10 +195,15 @@ pub(crate) struct Grade {
     pub(crate) color: Option<Arc<str>>,
     pub(crate) lower: Option<Bound>,
     pub(crate) upper: Option<Bound>,
+    /// A grade reached only through overrides: it has no band.
+    pub(crate) override_only: bool,
 }
 
 impl Grade {
     pub(crate) fn contains(&self, x: Decimal) -> bool {
+        if self.override_only {
+            return false;
+        }
         let above = self.lower.is_none_or(|b| if b.inclusive { x >= b.value } else { x > b.value });
         let below = self.upper.is_none_or(|b| if b.inclusive { x <= b.value } else { x < b.value });
         above && below

@@ -25,19 +25,20 @@ fn bars(st: &StepSummary) -> String {
     let max = st.grades.iter().map(|g| g.count).max().unwrap_or(0).max(1);
     let total: u64 = st.grades.iter().map(|g| g.count).sum();
     let h = 26 * st.grades.len() + 6;
-    let mut svg = format!("<svg width=\"620\" height=\"{h}\" role=\"img\">");
+    // Grade labels can be long (中文 and English); they get a 260-pixel column.
+    let mut svg = format!("<svg width=\"740\" height=\"{h}\" role=\"img\">");
     for (i, g) in st.grades.iter().enumerate() {
         let y = 4 + 26 * i;
         let w = (g.count as f64 / max as f64 * 380.0).round();
         let pct = if total > 0 { g.count as f64 * 100.0 / total as f64 } else { 0.0 };
         let _ = write!(
             svg,
-            "<text x=\"0\" y=\"{}\" font-size=\"13\">{} {}</text><rect x=\"150\" y=\"{y}\" width=\"{w}\" height=\"20\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{} ({pct:.1}%)</text>",
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{} {}</text><rect x=\"260\" y=\"{y}\" width=\"{w}\" height=\"20\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{} ({pct:.1}%)</text>",
             y + 15,
             esc(&g.id),
             esc(&g.label),
             esc(&color(g, i)),
-            156.0 + w,
+            266.0 + w,
             y + 15,
             g.count
         );

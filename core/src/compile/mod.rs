@@ -334,7 +334,9 @@ impl<'a> Compiler<'a> {
             items,
             score_groups,
             score,
-            higher_is_better: bands::higher_is_better(&grades),
+            higher_is_better: bands::higher_is_better(
+                &grades.iter().filter(|g| !g.override_only).cloned().collect::<Vec<_>>(),
+            ),
             ruleset_ref,
             grades,
             overrides,
@@ -1061,12 +1063,21 @@ impl<'a> Compiler<'a> {
                 continue;
             }
             let (lower, upper) = bands::bounds_of(self, gg);
+            if gg.override_only && (lower.is_some() || upper.is_some()) {
+                self.error(
+                    "R0304",
+                    span,
+                    format!("grade `{}` is override-only, so it takes no band bounds", gg.id.get_ref()),
+                )
+                .help = Some("remove `min`/`above`/`max`/`below`, or `override_only`".into());
+            }
             out.push(Grade {
                 id: Arc::from(gg.id.get_ref().as_str()),
                 label: label_of(&gg.label),
                 color: gg.color.as_deref().map(Arc::from),
                 lower,
                 upper,
+                override_only: gg.override_only,
             });
             spans.push(span);
         }
@@ -1077,7 +1088,18 @@ impl<'a> Compiler<'a> {
             );
             return out;
         }
-        bands::check_coverage(self, &out, &spans, score.0.min, score.0.max);
+        // Override-only grades have no band; the others must cover the score range.
+        let banded: Vec<Grade> = out.iter().filter(|g| !g.override_only).cloned().collect();
+        let banded_spans: Vec<Span> =
+            out.iter().zip(&spans).filter(|(g, _)| !g.override_only).map(|(_, s)| *s).collect();
+        if banded.is_empty() {
+            self.diags.push(
+                Diagnostic::error("R0305", Some(spans[0]), "every grade is override-only: no grade holds a score")
+                    .with_help("give at least one grade a band"),
+            );
+            return out;
+        }
+        bands::check_coverage(self, &banded, &banded_spans, score.0.min, score.0.max);
         out
     }
 

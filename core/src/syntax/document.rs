@@ -257,6 +257,8 @@ pub(crate) struct Grade {
     #[serde(default)]
     pub(crate) below: Option<SValue>,
     #[serde(default)]
+    pub(crate) override_only: bool,
+    #[serde(default)]
     #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
 }
