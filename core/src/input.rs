@@ -73,8 +73,10 @@ pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Resu
         }
         ValueType::Enum(e) => {
             let def = &enums[*e as usize];
-            match def.options.iter().find(|(id, label)| &**id == t || &*label.zh == t || label.en.as_deref() == Some(t))
-            {
+            // An option's id wins over another option's label.
+            let by_id = def.options.iter().find(|(id, _)| &**id == t);
+            let by_label = || def.options.iter().find(|(_, label)| &*label.zh == t || label.en.as_deref() == Some(t));
+            match by_id.or_else(by_label) {
                 Some((id, _)) => Value::Text(id.clone()),
                 None => {
                     let ids: Vec<&str> = def.options.iter().map(|(id, _)| &**id).collect();
@@ -131,6 +133,14 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
     if plain.contains(['e', 'E']) {
         return Decimal::from_scientific(plain)
             .map_err(|_| format!("`{}` is out of range for a decimal number", clip(t)));
+    }
+    let digits = plain.trim_start_matches('-');
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let significant = format!("{int}{frac}");
+    let significant = significant.trim_start_matches('0');
+    let significant = if frac.is_empty() { significant } else { significant.trim_end_matches('0') };
+    if significant.len() > 28 {
+        return Err(format!("`{}` has more than 28 significant digits; it cannot be kept exact", clip(t)));
     }
     Decimal::from_str(plain).map_err(|_| {
         if plain.chars().filter(|c| c.is_ascii_digit()).count() > 28 {

@@ -339,7 +339,11 @@ fn resolve_fills(
                 _ => false,
             },
             "score" => field.vtype.ty() == Ty::Num,
-            name => src.derived.iter().any(|d| &*d.name == name),
+            name => src
+                .derived
+                .iter()
+                .find(|d| &*d.name == name)
+                .is_some_and(|d| crate::compile::types_fit(d.ty, field.vtype.ty())),
         };
         if !ok {
             diags.push(

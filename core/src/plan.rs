@@ -140,6 +140,8 @@ pub(crate) struct FunctionDef {
 pub(crate) struct Derived {
     pub(crate) name: Arc<str>,
     pub(crate) node: Node,
+    /// The value's type, for checking a scheme's `from` fills.
+    pub(crate) ty: Ty,
     /// Inputs this value depends on, directly or through other values.
     pub(crate) input_deps: Vec<u32>,
 }
@@ -262,6 +264,8 @@ pub(crate) struct Plan {
     pub(crate) groups: Vec<(Arc<str>, Label, Option<Label>)>,
     pub(crate) inputs: Vec<Field>,
     pub(crate) lists: Vec<ListDef>,
+    /// The order to compute lists' per-record values in: indices into `lists`.
+    pub(crate) list_eval_order: Vec<u32>,
     pub(crate) tables: Vec<TableDef>,
     pub(crate) functions: Vec<FunctionDef>,
     /// Firm-level derived values in file order; `Node::Derived(i)` is slot `i`.

@@ -186,6 +186,19 @@ pub(crate) fn read_scheme_tests(
     let mut out = Vec::new();
     for t in &doc.tests {
         if let Some(case) = read_case(t, file, diags) {
+            let e = &case.expect;
+            let top_level = e.grade.is_some()
+                || e.score.is_some()
+                || e.fired.is_some()
+                || e.overrides.is_some()
+                || !e.values.is_empty()
+                || e.missing.is_some();
+            if top_level {
+                diags.push(
+                    Diagnostic::error("R0401", Some(case.span), "a scheme test states its expectations per step")
+                        .with_help("write expect = { steps = { STEP = { grade = \"…\" } } }"),
+                );
+            }
             for (alias, e) in &case.expect.steps {
                 match scheme.steps.iter().find(|s| &s.alias == alias) {
                     Some(s) => check_names(e, &s.rules.plan, case.span, diags),

@@ -70,6 +70,26 @@ fn long_chains_of_function_calls_are_diagnostics() {
 }
 
 #[test]
+fn functions_stacking_deep_bodies_are_an_evaluation_error_not_a_crash() {
+    // 64 functions, each 120 operations deep and calling the next: every
+    // check-time limit holds, but expanded they nest 7,680 deep.
+    let mut fns = String::new();
+    for i in 0..64 {
+        let body = if i == 63 { "a".to_string() } else { format!("f{}(a)", i + 1) };
+        fns.push_str(&format!(
+            "[functions.f{i}]\nparams = {{ a = \"integer\" }}\nreturns = \"integer\"\nbody = \"{body}{}\"\n",
+            " + 1".repeat(120)
+        ));
+    }
+    let text = format!("{HEAD}[inputs.x]\ntype = \"integer\"\nlabel = \"x\"\n{fns}[derived]\nx2 = \"f0(x)\"\n{TAIL}")
+        .replace("base = \"x\"", "base = \"1\"");
+    let loaded = load_text(&text);
+    let Some(safegrade::Rules::Set(r)) = loaded.rules else { panic!("checks: {:?}", loaded.diagnostics) };
+    let err = r.assess_json(&json!({"x": 1}), as_of()).expect_err("too deep");
+    assert!(err.to_string().contains("nest more than"), "{err}");
+}
+
+#[test]
 fn deeply_nested_toml_is_an_error() {
     let text = format!("{HEAD}[derived]\nx = {}1{}\n{TAIL}", "[".repeat(50_000), "]".repeat(50_000));
     assert!(first_error(&text).starts_with("R0003"));
@@ -93,10 +113,11 @@ fn unknown_input_fields_are_errors() {
 #[test]
 fn numbers_beyond_the_decimal_range_are_errors() {
     let r = simple_rules("x = \"n\"");
-    for big in ["1e400", "123456789012345678901234567890123", "-1e29"] {
+    for big in ["1e400", "123456789012345678901234567890123", "-1e29", "\"1.00000000000000000000000000001\""] {
         let input: serde_json::Value = serde_json::from_str(&format!("{{\"n\": {big}}}")).expect("json");
         let err = r.assess_json(&input, as_of()).expect_err("out of range");
-        assert!(err.to_string().contains("n:") && err.to_string().contains("range"), "{big}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains("n:") && (msg.contains("range") || msg.contains("28 significant digits")), "{big}: {msg}");
     }
 }
 
@@ -128,6 +149,32 @@ fn deeply_nested_json_is_refused_by_the_parser() {
     let nested = json!({"n": [[[[1]]]]});
     let err = r.assess_json(&nested, as_of()).expect_err("wrong type");
     assert!(err.to_string().contains("n: expected decimal, found a list"), "{err}");
+}
+
+#[test]
+fn an_option_id_wins_over_another_options_label() {
+    // Option `low` is labelled "high" in English; the answer "high" is option `high`.
+    let text = format!(
+        "{HEAD}[inputs.lvl]\ntype = \"enum\"\nlabel = \"l\"\noptions = [{{ id = \"low\", label = {{ zh = \"低\", en = \"high\" }} }}, {{ id = \"high\", label = \"高\" }}]\n[derived]\nis_high = \"lvl == \\\"high\\\"\"\n{TAIL}"
+    )
+    .replace("base = \"x\"", "base = \"1\"");
+    let loaded = load_text(&text);
+    let Some(safegrade::Rules::Set(r)) = loaded.rules else { panic!("loads: {:?}", loaded.diagnostics) };
+    let res = r.assess_json(&json!({"lvl": "high"}), as_of()).expect("assessed");
+    assert_eq!(res.values["is_high"], true);
+    let res = r.assess_json(&json!({"lvl": "低"}), as_of()).expect("assessed");
+    assert_eq!(res.values["is_high"], false);
+}
+
+#[test]
+fn an_item_capped_to_zero_does_not_fire() {
+    let text = format!("{HEAD}[inputs.n]\ntype = \"decimal\"\nlabel = \"n\"\n[[items]]\nid = \"it\"\nlabel = \"it\"\npoints = \"n\"\nmax = 0\n{TAIL}")
+        .replace("base = \"x\"", "base = \"1\"");
+    let Some(safegrade::Rules::Set(r)) = load_text(&text).rules else { panic!("loads") };
+    let res = r.assess_json(&json!({"n": 5}), as_of()).expect("assessed");
+    assert!(res.items.is_empty(), "{:?}", res.items);
+    let res = r.assess_json(&json!({"n": -5}), as_of()).expect("assessed");
+    assert_eq!(res.items.len(), 1);
 }
 
 #[test]

@@ -51,6 +51,8 @@ pub(crate) struct Deps {
     pub(crate) inputs: BTreeSet<u32>,
     pub(crate) derived: BTreeSet<u32>,
     pub(crate) lists: BTreeSet<u32>,
+    /// Lists whose per-record derived values are read inside an aggregate.
+    pub(crate) derived_lists: BTreeSet<u32>,
 }
 
 const AGGREGATES: [&str; 6] = ["count", "sum", "min", "max", "any", "all"];
@@ -241,9 +243,15 @@ impl Compiler<'_> {
 
     fn lower_name(&mut self, name: &str, span: Span, scope: &mut Scope, deps: &mut Deps) -> (Node, Ty) {
         // Record fields of enclosing aggregates, innermost first.
+        let n_scopes = scope.records.len();
         for (up, &list) in scope.records.iter().rev().enumerate() {
             if let Some(res) = self.record_slot(list, name, span) {
                 let (slot, ty) = res;
+                // The base record of a per-record value is not an aggregate's.
+                let from_aggregate = !(matches!(scope.ctx, Ctx::Record(_)) && up == n_scopes - 1);
+                if from_aggregate && slot as usize >= self.lists[list as usize].fields.len() {
+                    deps.derived_lists.insert(list);
+                }
                 return (Node::Field { up: up as u16, slot }, ty);
             }
         }
@@ -490,7 +498,8 @@ impl Compiler<'_> {
                 let x = self.lower_as(&args[0], Ty::Num, scope, deps);
                 let places = match &args[1].kind {
                     ExprKind::Number(p) if p.fract().is_zero() && *p >= Decimal::ZERO && *p <= Decimal::from(28) => {
-                        p.mantissa() as u32 / 10u32.pow(p.scale())
+                        // Normalised, a whole number up to 28 has scale 0 and a small mantissa.
+                        p.normalize().mantissa() as u32
                     }
                     _ => {
                         self.err(
@@ -672,6 +681,15 @@ impl Compiler<'_> {
             "any" => AggKind::Any,
             _ => AggKind::All,
         };
+        if let Ctx::Function(_) = scope.ctx {
+            self.err(
+                "R0105",
+                span,
+                format!("a function cannot read lists; `{name}` over a list belongs in a derived value"),
+            )
+            .help = Some("pass the aggregate's result to the function as a parameter".into());
+            return fail();
+        }
         let want_args = if kind == AggKind::Count { 1 } else { 2 };
         let list = match args.first().map(|a| &a.kind) {
             Some(ExprKind::Name(n)) if self.list_index.contains_key(n.as_str()) => self.list_index[n.as_str()],

@@ -62,6 +62,8 @@ pub(crate) struct Compiler<'a> {
     list_derived_src: Vec<Vec<&'a SValue>>,
     list_derived_state: Vec<Vec<State>>,
     list_deps: Vec<BTreeSet<u32>>,
+    /// Lists aggregated inside each list's per-record values.
+    list_list_deps: Vec<BTreeSet<u32>>,
     pub(crate) list_index: IndexMap<Arc<str>, u32>,
     pub(crate) tables: Vec<TableDef>,
     pub(crate) table_index: IndexMap<Arc<str>, u32>,
@@ -115,6 +117,7 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         list_derived_src: Vec::new(),
         list_derived_state: Vec::new(),
         list_deps: Vec::new(),
+        list_list_deps: Vec::new(),
         list_index: IndexMap::new(),
         tables: Vec::new(),
         table_index: IndexMap::new(),
@@ -278,6 +281,7 @@ impl<'a> Compiler<'a> {
                 self.list_derived_type(l as u32, i);
             }
         }
+        let list_eval_order = self.order_lists();
         for i in 0..self.derived_src.len() {
             let span = Span::new(self.derived_src[i].1, self.derived_src[i].2.span());
             self.derived_type(i as u32, span);
@@ -298,6 +302,18 @@ impl<'a> Compiler<'a> {
             .collect();
         let (score, base_deps) = score;
         let score = Score { base_deps: self.transitive_inputs(&base_deps), ..score };
+        for &i in &score.base_deps {
+            let input = &self.inputs[i as usize];
+            if matches!(input.missing, Missing::NotApplicable | Missing::Penalty(_)) {
+                let span = d.score.as_ref().map_or(self.span(0..0), |sc| self.span(sc.get_ref().base.span()));
+                self.error(
+                    "R0207",
+                    span,
+                    format!("the base score depends on `{}`, which may be not applicable", input.name),
+                )
+                .help = Some("give the input a default, or keep it out of the base score".into());
+            }
+        }
         for l in 0..self.lists.len() {
             self.lists[l].input_deps = self.list_deps[l].iter().copied().collect();
         }
@@ -313,7 +329,11 @@ impl<'a> Compiler<'a> {
             .map(|(i, input_deps)| {
                 let (node, _) =
                     self.derived_nodes[i].take().unwrap_or((Node::Fail(Arc::from("not checked")), Deps::default()));
-                Derived { name: self.derived_src[i].0.clone(), node, input_deps }
+                let ty = match self.derived_state[i] {
+                    State::Done(t) => t,
+                    _ => Ty::Never,
+                };
+                Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty }
             })
             .collect();
         let ruleset_ref = crate::assessment::RulesetRef {
@@ -334,6 +354,7 @@ impl<'a> Compiler<'a> {
             items,
             score_groups,
             score,
+            list_eval_order,
             higher_is_better: bands::higher_is_better(
                 &grades.iter().filter(|g| !g.override_only).cloned().collect::<Vec<_>>(),
             ),
@@ -583,6 +604,7 @@ impl<'a> Compiler<'a> {
         self.list_derived_state.push(vec![State::Pending; derived_src.len()]);
         self.list_derived_src.push(derived_src);
         self.list_deps.push(BTreeSet::new());
+        self.list_list_deps.push(BTreeSet::new());
         self.lists.push(ListDef {
             name: Arc::from(name.get_ref().as_str()),
             label: l
@@ -645,6 +667,17 @@ impl<'a> Compiler<'a> {
                 let mut scope = Scope::new(Ctx::Record(list));
                 let res = self.lower(&e, &mut scope, &mut deps);
                 self.list_deps[list as usize].extend(deps.inputs.iter().copied());
+                self.list_list_deps[list as usize].extend(deps.lists.iter().copied());
+                if deps.derived_lists.contains(&list) {
+                    let name = self.lists[list as usize].derived[i].0.clone();
+                    let span = Span::new(self.file, src.span());
+                    self.error(
+                        "R0208",
+                        span,
+                        format!("`{name}` reads per-record values of other records of its own list"),
+                    )
+                    .help = Some("aggregate over the list's fields here, or compute the value at firm level".into());
+                }
                 res
             }
             None => (Node::Fail(Arc::from("not checked")), Ty::Never),
@@ -654,6 +687,58 @@ impl<'a> Compiler<'a> {
         self.list_derived_state[list as usize][i] = State::Done(ty);
         self.nesting -= 1;
         Some(ty)
+    }
+
+    /// The order to compute lists' per-record values in (lists they
+    /// aggregate over first), and each list's inputs, through the lists it
+    /// reads. A cycle between lists is a diagnostic.
+    fn order_lists(&mut self) -> Vec<u32> {
+        let n = self.lists.len();
+        let mut order = Vec::with_capacity(n);
+        let mut state = vec![0u8; n]; // 0 new, 1 on the path, 2 done
+        for start in 0..n {
+            let mut stack = vec![(start, false)];
+            while let Some((l, children_done)) = stack.pop() {
+                if children_done {
+                    state[l] = 2;
+                    order.push(l as u32);
+                    continue;
+                }
+                if state[l] != 0 {
+                    continue;
+                }
+                state[l] = 1;
+                stack.push((l, true));
+                let reads: Vec<u32> = self.list_list_deps[l].iter().copied().collect();
+                for m in reads {
+                    let m = m as usize;
+                    if m == l {
+                        continue;
+                    }
+                    if state[m] == 1 {
+                        let (a, b) = (self.lists[l].name.clone(), self.lists[m].name.clone());
+                        let span = self.defined.get(&a).copied().unwrap_or_default();
+                        self.error(
+                            "R0208",
+                            span,
+                            format!("the per-record values of lists `{a}` and `{b}` read each other"),
+                        )
+                        .help = Some("one of the two lists must not aggregate over the other".into());
+                    } else if state[m] == 0 {
+                        stack.push((m, false));
+                    }
+                }
+            }
+        }
+        // Inputs read by the lists a list aggregates over count for it too.
+        for &l in &order {
+            let reads: Vec<u32> = self.list_list_deps[l as usize].iter().copied().collect();
+            for m in reads {
+                let extra: Vec<u32> = self.list_deps[m as usize].iter().copied().collect();
+                self.list_deps[l as usize].extend(extra);
+            }
+        }
+        order
     }
 
     /// The type of a firm-level derived value, lowering it first if needed.
@@ -1187,6 +1272,11 @@ impl<'a> Compiler<'a> {
 
 fn c_span(v: &Option<SValue>) -> std::ops::Range<usize> {
     v.as_ref().map_or(0..0, |v| v.span())
+}
+
+/// Whether a value of type `value` can fill an input of type `input`.
+pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
+    lower::unify(value, input).is_some()
 }
 
 /// A table cell or key as a value of the column's type.

@@ -5,6 +5,8 @@
 //! cannot overflow its stack (expression depth is bounded by the parser).
 //! Every failure is an [`ExprError`], never a panic.
 
+use std::cell::Cell;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -31,7 +33,12 @@ pub(crate) struct Env<'a> {
     pub(crate) derived: &'a [Option<Value>],
     /// Each list's records and their per-record derived values.
     pub(crate) lists: &'a [ListView<'a>],
+    /// How deep the evaluation is nested right now.
+    pub(crate) depth: Cell<u32>,
 }
+
+/// Deepest nesting of evaluation, counting through function calls.
+pub(crate) const MAX_EVAL_DEPTH: u32 = 192;
 
 /// One list of one firm: its records, borrowed, and the per-record derived
 /// values, `n_derived` per record, in one buffer.
@@ -108,6 +115,22 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
 
 impl Env<'_> {
     pub(crate) fn eval(&self, node: &Node, f: Frame<'_>) -> R {
+        // Each expression is at most 256 operations deep, but functions calling
+        // functions stack those depths; this bound keeps the native and the
+        // wasm stacks safe whatever a rule file does.
+        let depth = self.depth.get();
+        if depth >= MAX_EVAL_DEPTH {
+            return Err(ExprError(format!(
+                "expressions nest more than {MAX_EVAL_DEPTH} levels deep once functions are expanded; simplify the functions"
+            )));
+        }
+        self.depth.set(depth + 1);
+        let res = self.eval_node(node, f);
+        self.depth.set(depth);
+        res
+    }
+
+    fn eval_node(&self, node: &Node, f: Frame<'_>) -> R {
         match node {
             Node::Const(v) => Ok(v.clone()),
             Node::Input(i) => self.inputs[*i as usize]
@@ -173,7 +196,7 @@ impl Env<'_> {
             Node::Duration(n, months_per_unit) => {
                 let n = num(self.eval(n, f)?)?;
                 let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
-                    .then(|| n.mantissa() / 10i128.pow(n.scale()))
+                    .then(|| n.normalize().mantissa())
                     .and_then(|k| i32::try_from(k).ok())
                     .ok_or_else(|| {
                         ExprError(format!("a duration needs a whole number up to 100000, found `{}`", n.normalize()))

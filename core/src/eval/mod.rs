@@ -8,6 +8,7 @@
 mod expr;
 mod next_grade;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -117,13 +118,13 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if blocked(&d.input_deps) {
             continue;
         }
-        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists };
+        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, depth: Cell::new(0) };
         let v = env
             .eval(&d.node, Frame { records: None, params: &[] })
             .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
         derived[i as usize] = Some(v);
     }
-    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists };
+    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, depth: Cell::new(0) };
     let top = Frame { records: None, params: &[] };
 
     let mut fired = Vec::new();
@@ -157,6 +158,9 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         let mut points = clamp(raw, item.min, item.max);
         if let Some((places, mode, RoundAt::Item)) = plan.score.round {
             points = mode.apply(points, places);
+        }
+        if item.points.is_some() && points.is_zero() {
+            continue;
         }
         contributions.push(Contribution { group: item.group, points });
         fired.push(Fired { source: Source::Item(idx as u32), points, raw });
@@ -283,7 +287,8 @@ fn record_values<'a>(
 ) -> Result<Vec<ListView<'a>>, EvalError> {
     let mut lists: Vec<ListView<'a>> =
         firm.lists.iter().map(|l| ListView { records: &l[..], derived: Vec::new(), n_derived: 0 }).collect();
-    for (l, def) in plan.lists.iter().enumerate() {
+    for &l in &plan.list_eval_order {
+        let (l, def) = (l as usize, &plan.lists[l as usize]);
         if def.derived.is_empty() || blocked(&def.input_deps) {
             continue;
         }
@@ -295,7 +300,7 @@ fn record_values<'a>(
             cur.clear();
             cur.resize(nd, Value::Bool(false));
             for &i in &def.derived_eval_order {
-                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists };
+                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, depth: Cell::new(0) };
                 let scope = Records { rec, extra: &cur, outer: None };
                 let v = env
                     .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
@@ -331,6 +336,19 @@ pub(crate) fn fill_from_earlier(
                 .map_or(serde_json::Value::Null, Value::to_json),
         };
         let field = &plan.inputs[*input_idx as usize];
+        if raw.is_null() {
+            // The earlier value was not applicable: treat the input as unanswered.
+            let mut errors = Vec::new();
+            let v = crate::input::resolve_missing(field, &field.name, *input_idx, &mut firm.missing, &mut errors);
+            if let Some(e) = errors.first() {
+                return Err((
+                    *input_idx,
+                    format!("from `{what}` of an earlier step, which has no value: {}", e.message),
+                ));
+            }
+            firm.inputs[*input_idx as usize] = v;
+            continue;
+        }
         let v = crate::input::value_from_json(&raw, field, &plan.enums)
             .map_err(|m| (*input_idx, format!("from `{what}` of an earlier step: {m}")))?;
         firm.inputs[*input_idx as usize] = Some(v);

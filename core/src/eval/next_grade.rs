@@ -71,7 +71,8 @@ pub(crate) fn plan_next(
     let current = total_score_without(plan, base, contributions, &[]).unwrap_or(base);
     let needed = needed_improvement(plan, target, current);
     let slack = match plan.score.round {
-        Some((places, _, crate::plan::RoundAt::Score)) => Decimal::new(1, places),
+        // Rounding away from zero across zero can move a score by almost two steps.
+        Some((places, _, crate::plan::RoundAt::Score)) => Decimal::new(2, places),
         _ => Decimal::ZERO,
     };
     let mut magnitudes: Vec<Decimal> = candidates.iter().map(|&i| contributions[i].points.abs()).collect();

@@ -207,7 +207,7 @@ pub(crate) fn parse_expr(src: &str, file: FileId, offset: usize) -> Result<Expr,
 /// Deepest tree a parsed expression may form: flat chains such as
 /// `a + b + c …` are parsed without recursion but still form deep trees,
 /// which the later stages walk recursively.
-const MAX_TREE_DEPTH: usize = 256;
+const MAX_TREE_DEPTH: usize = 128;
 
 fn tree_depth(root: &Expr) -> usize {
     let mut max = 0;
