@@ -14,7 +14,7 @@ use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use crate::plan::Ty;
 use crate::rules::{CompiledRules, CompiledScheme, Rules, SchemeMeta, SchemeStep};
-use crate::syntax::document::{Document, Text};
+use crate::syntax::document::Document;
 use crate::syntax::{parse_document, span_of};
 use crate::testing;
 
@@ -265,12 +265,7 @@ fn load_scheme(
         hasher.update(s.rules.plan.meta.hash.as_bytes());
     }
     let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let name = match &meta.name {
-        Text::Plain(s) => crate::plan::Label { zh: Arc::from(s.as_str()), en: None },
-        Text::Translated { zh, en } => {
-            crate::plan::Label { zh: Arc::from(zh.as_str()), en: en.as_deref().map(Arc::from) }
-        }
-    };
+    let name = crate::compile::label_of(&meta.name);
     let scheme = CompiledScheme {
         meta: Arc::new(SchemeMeta {
             id: meta.id.get_ref().clone(),

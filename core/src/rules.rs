@@ -120,8 +120,7 @@ impl<'r> Scored<'r> {
 
     /// A derived value by name; `None` when it is not applicable or unknown.
     pub fn value(&self, name: &str) -> Option<&Value> {
-        let i = self.plan.derived.iter().position(|d| &*d.name == name)?;
-        self.outcome.derived[i].as_ref()
+        self.outcome.value(self.plan, name)
     }
 }
 

@@ -416,7 +416,7 @@ impl Ctx {
                 let v = if self.blank_at_best[s] && at_best {
                     String::new()
                 } else {
-                    value_of(plan, a, name).map(|v| v.to_string()).unwrap_or_default()
+                    a.value(plan, name).map(|v| v.to_string()).unwrap_or_default()
                 };
                 cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));
             }
@@ -493,12 +493,6 @@ fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Outcome>, String> 
     Ok(results)
 }
 
-/// A derived value of an outcome, by name.
-fn value_of<'o>(plan: &crate::plan::Plan, o: &'o Outcome, name: &str) -> Option<&'o Value> {
-    let i = plan.derived.iter().position(|d| &*d.name == name)?;
-    o.derived[i].as_ref()
-}
-
 /// The fired items of an outcome as (id, points) texts.
 fn fired_points(plan: &crate::plan::Plan, o: &Outcome) -> Vec<(String, String)> {
     o.fired
@@ -506,7 +500,7 @@ fn fired_points(plan: &crate::plan::Plan, o: &Outcome) -> Vec<(String, String)> 
         .map(|f| {
             let id = match f.source {
                 Source::Item(i) => plan.items[i as usize].id.to_string(),
-                Source::Penalty(i) => format!("missing.{}", plan.inputs[i as usize].name),
+                Source::Penalty(i) => eval::penalty_item_id(&plan.inputs[i as usize].name),
             };
             (id, f.points.normalize().to_string())
         })

@@ -86,7 +86,8 @@ pub(crate) struct Compiled {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-fn label_of(t: &Text) -> Label {
+/// The label of a text as written in a rule file.
+pub(crate) fn label_of(t: &Text) -> Label {
     match t {
         Text::Plain(s) => Label { zh: Arc::from(s.as_str()), en: None },
         Text::Translated { zh, en } => Label { zh: Arc::from(zh.as_str()), en: en.as_deref().map(Arc::from) },

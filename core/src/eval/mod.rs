@@ -90,6 +90,19 @@ pub(crate) struct Outcome {
     contributions: Vec<Contribution>,
 }
 
+impl Outcome {
+    /// A derived value by name; `None` when it is not applicable or unknown.
+    pub(crate) fn value(&self, plan: &Plan, name: &str) -> Option<&Value> {
+        let i = plan.derived.iter().position(|d| &*d.name == name)?;
+        self.derived[i].as_ref()
+    }
+}
+
+/// The id under which a missing-answer penalty is reported.
+pub(crate) fn penalty_item_id(input: &str) -> String {
+    format!("missing.{input}")
+}
+
 /// Evaluates one firm and reports it for people.
 pub(crate) fn evaluate(
     plan: &Plan,
@@ -227,7 +240,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
                 let input = &plan.inputs[i as usize];
                 let p = f.points.normalize().to_string();
                 FiredItem {
-                    id: Arc::from(format!("missing.{}", input.name)),
+                    id: Arc::from(penalty_item_id(&input.name)),
                     group: None,
                     points: p.clone(),
                     raw_points: p,
@@ -328,12 +341,7 @@ pub(crate) fn fill_from_earlier(
         let raw = match what.as_str() {
             "grade" => serde_json::Value::String(p.grades[o.grade].id.to_string()),
             "score" => serde_json::Value::String(o.score.normalize().to_string()),
-            name => p
-                .derived
-                .iter()
-                .position(|d| &*d.name == name)
-                .and_then(|i| o.derived[i].as_ref())
-                .map_or(serde_json::Value::Null, Value::to_json),
+            name => o.value(p, name).map_or(serde_json::Value::Null, Value::to_json),
         };
         let field = &plan.inputs[*input_idx as usize];
         if raw.is_null() {
