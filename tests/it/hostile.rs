@@ -70,9 +70,9 @@ fn long_chains_of_function_calls_are_diagnostics() {
 }
 
 #[test]
-fn functions_stacking_deep_bodies_are_an_evaluation_error_not_a_crash() {
+fn functions_stacking_deep_bodies_are_a_check_error_not_a_crash() {
     // 64 functions, each 120 operations deep and calling the next: every
-    // check-time limit holds, but expanded they nest 7,680 deep.
+    // per-expression limit holds, but expanded they nest 7,680 deep.
     let mut fns = String::new();
     for i in 0..64 {
         let body = if i == 63 { "a".to_string() } else { format!("f{}(a)", i + 1) };
@@ -83,10 +83,18 @@ fn functions_stacking_deep_bodies_are_an_evaluation_error_not_a_crash() {
     }
     let text = format!("{HEAD}[inputs.x]\ntype = \"integer\"\nlabel = \"x\"\n{fns}[derived]\nx2 = \"f0(x)\"\n{TAIL}")
         .replace("base = \"x\"", "base = \"1\"");
-    let loaded = load_text(&text);
-    let Some(safegrade::Rules::Set(r)) = loaded.rules else { panic!("checks: {:?}", loaded.diagnostics) };
-    let err = r.assess_json(&json!({"x": 1}), as_of()).expect_err("too deep");
-    assert!(err.to_string().contains("nest more than"), "{err}");
+    let err = first_error(&text);
+    assert!(err.starts_with("R0212") && err.contains("once its functions are expanded"), "{err}");
+    // Two functions of 80 each stay within the limit and evaluate.
+    let plus = " + 1".repeat(80);
+    let two = format!(
+        "{HEAD}[inputs.x]\ntype = \"integer\"\nlabel = \"x\"\n[functions.f0]\nparams = {{ a = \"integer\" }}\nreturns = \"integer\"\nbody = \"f1(a){plus}\"\n[functions.f1]\nparams = {{ a = \"integer\" }}\nreturns = \"integer\"\nbody = \"a{plus}\"\n[derived]\nx2 = \"f0(x)\"\n{TAIL}"
+    )
+    .replace("base = \"x\"", "base = \"1\"");
+    let loaded = load_text(&two);
+    let Some(safegrade::Rules::Set(r)) = loaded.rules else { panic!("checks: {:?}", loaded.diagnostics.first()) };
+    let res = r.assess_json(&json!({"x": 1}), as_of()).expect("evaluates");
+    assert_eq!(res.values["x2"], "161");
 }
 
 #[test]

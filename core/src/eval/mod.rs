@@ -17,8 +17,9 @@ use rust_decimal::Decimal;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
-use crate::plan::{Missing, OverrideAction, Plan, RoundAt};
+use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
+pub(crate) use expr::MAX_EVAL_DEPTH;
 use expr::{Env, Frame, ListView, Records};
 
 /// Why a firm could not be evaluated.
@@ -88,6 +89,35 @@ pub(crate) struct Outcome {
     pub(crate) skipped: Vec<u32>,
     base: Decimal,
     contributions: Vec<Contribution>,
+}
+
+/// How deep evaluating `node` nests (see `expr::MAX_EVAL_DEPTH`), given the
+/// depth of each function's body; `None` while a called function's depth is
+/// not known yet.
+pub(crate) fn nesting(node: &Node, fn_depth: &[Option<usize>]) -> Option<usize> {
+    use crate::plan::Node as N;
+    let max = |nodes: &mut dyn Iterator<Item = &Node>| -> Option<usize> {
+        let mut m = 0;
+        for n in nodes {
+            m = m.max(nesting(n, fn_depth)?);
+        }
+        Some(m)
+    };
+    let inner = match node {
+        N::Const(_) | N::Input(_) | N::Derived(_) | N::Field { .. } | N::Param(_) | N::AsOf | N::Fail(_) => 0,
+        N::Neg(a) | N::Not(a) | N::InTable(a, _) | N::Duration(a, _) | N::Lookup(_, a, _) => nesting(a, fn_depth)?,
+        N::And(a, b) | N::Or(a, b) | N::Arith(_, a, b) | N::Cmp(_, a, b) | N::Within(a, b) => {
+            nesting(a, fn_depth)?.max(nesting(b, fn_depth)?)
+        }
+        N::If(branches, otherwise) => {
+            max(&mut branches.iter().flat_map(|(c, t)| [c, t]))?.max(nesting(otherwise, fn_depth)?)
+        }
+        N::InSet(a, set) => nesting(a, fn_depth)?.max(max(&mut set.iter())?),
+        N::Agg(agg) => max(&mut agg.value.iter().chain(&agg.filter).chain(&agg.default))?,
+        N::Builtin(_, args) => max(&mut args.iter())?,
+        N::Call(f, args) => max(&mut args.iter())?.max(fn_depth.get(*f as usize).copied().flatten()?),
+    };
+    Some(inner + 1)
 }
 
 impl Outcome {
