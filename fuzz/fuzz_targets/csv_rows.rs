@@ -7,19 +7,12 @@
 #![no_main]
 
 use std::io::Cursor;
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source};
 
-fn rules() -> &'static safegrade::Rules {
-    static RULES: OnceLock<safegrade::Rules> = OnceLock::new();
-    RULES.get_or_init(|| {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../");
-        let read = |p: &str| std::fs::read_to_string(format!("{root}{p}")).map_err(|e| e.to_string());
-        safegrade::load("rules/schemes/hazchem.toml", &read).rules.expect("the shipped scheme checks")
-    })
-}
+#[path = "shared.rs"]
+mod shared;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else { return };
@@ -48,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
     cfg.chunk_size = 1 + (flags as usize >> 6);
     let (mut out, mut rejects) = (Vec::new(), Vec::new());
     let firms = Source::new("firms.csv", Cursor::new(firms));
-    if let Ok(summary) = batch::score(rules(), &cfg, firms, lists, &mut out, &mut rejects, &mut |_| {}) {
+    if let Ok(summary) = batch::score(shared::hazchem(), &cfg, firms, lists, &mut out, &mut rejects, &mut |_| {}) {
         assert!(summary.balanced(), "the accounting does not balance: {summary:?}");
         assert!(std::str::from_utf8(&out).is_ok() && std::str::from_utf8(&rejects).is_ok());
     }

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use safegrade::batch::{self, BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source, Summary};
+use safegrade::batch::{BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source};
 
-use crate::support;
+use crate::support::{self, BatchRun as Run};
 
 fn hazchem() -> safegrade::Rules {
     support::load("rules/schemes/hazchem.toml").rules.expect("the shipped scheme checks")
@@ -27,26 +27,6 @@ fn cfg() -> BatchConfig {
 
 fn file(name: &str) -> Vec<u8> {
     std::fs::read(support::data("adversarial").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// A run's outputs.
-struct Run {
-    out: String,
-    rejects: String,
-    summary: Summary,
-}
-
-fn run_sources(
-    rules: &safegrade::Rules,
-    cfg: &BatchConfig,
-    firms: Source,
-    lists: Vec<ListSource>,
-) -> Result<Run, BatchError> {
-    let (mut out, mut rejects) = (Vec::new(), Vec::new());
-    let summary = batch::score(rules, cfg, firms, lists, &mut out, &mut rejects, &mut |_| {})?;
-    assert!(summary.balanced(), "the accounting does not balance: {summary:#?}");
-    let text = |b: Vec<u8>| String::from_utf8(b).expect("output is UTF-8");
-    Ok(Run { out: text(out), rejects: text(rejects), summary })
 }
 
 /// Runs named files (or bytes) through `rules`.
@@ -63,7 +43,7 @@ fn run(
             source: Source::new(*name, Cursor::new(bytes.clone())),
         })
         .collect();
-    run_sources(rules, cfg, Source::new(firms.0, Cursor::new(firms.1)), lists)
+    support::score_sources(rules, cfg, Source::new(firms.0, Cursor::new(firms.1)), lists)
 }
 
 #[track_caller]
@@ -288,7 +268,7 @@ fn a_100_mb_field_stops_at_the_row_limit() {
     c.carry = vec!["name".into()];
     let head = "uscc,name,standardization,n_explosives\n91110108MA00000070,ok,level_1,0\n91310115MA0000007H,";
     let (reader, served) = Generated::new(head, &[b'x'; 1 << 16], 1600, ",level_1,0\n");
-    let res = run_sources(&hazchem(), &c, Source::new("big.csv", reader), Vec::new());
+    let res = support::score_sources(&hazchem(), &c, Source::new("big.csv", reader), Vec::new());
     check_fatal(res, &["big.csv:3: the row starting here is longer than 16 MiB, the row limit", "1 MiB field limit"]);
     let read = served.load(Ordering::Relaxed);
     assert!(
@@ -303,12 +283,13 @@ fn a_field_over_the_field_limit_names_line_and_column() {
     c.carry = vec!["name".into()];
     let head = "uscc,name,standardization,n_explosives\n91110108MA00000070,";
     let (reader, _) = Generated::new(head, &[b'y'; 1 << 10], 2048, ",level_1,0\n");
-    let res = run_sources(&hazchem(), &c, Source::new("wide.csv", reader), Vec::new());
+    let res = support::score_sources(&hazchem(), &c, Source::new("wide.csv", reader), Vec::new());
     check_fatal(res, &["wide.csv:2: column 2 holds 2097152 bytes; a field may hold at most 1 MiB (1048576 bytes)"]);
     // The limit is configurable.
     c.max_field_bytes = 4 << 20;
     let (reader, _) = Generated::new(head, &[b'y'; 1 << 10], 2048, ",level_1,0\n");
-    let res = run_sources(&hazchem(), &c, Source::new("wide.csv", reader), Vec::new()).expect("under a 4 MiB limit");
+    let res = support::score_sources(&hazchem(), &c, Source::new("wide.csv", reader), Vec::new())
+        .expect("under a 4 MiB limit");
     assert_eq!(res.summary.firms.used, 1);
 }
 
@@ -325,8 +306,13 @@ fn a_million_records_for_one_firm_reject_it_within_bounds() {
             "91310115MA0000007H,2025-01-01,0,0,1\n",
         );
         let lists = vec![ListSource { list: "accidents".into(), source: Source::new("accidents.csv", acc) }];
-        let res = run_sources(&hazchem(), &c, Source::new("firms.csv", Cursor::new(firms.as_bytes().to_vec())), lists)
-            .expect("not fatal");
+        let res = support::score_sources(
+            &hazchem(),
+            &c,
+            Source::new("firms.csv", Cursor::new(firms.as_bytes().to_vec())),
+            lists,
+        )
+        .expect("not fatal");
         let s = &res.summary;
         assert_eq!((s.firms.rows, s.firms.used, s.firms.rejected), (2, 1, 1), "sorted: {sorted}");
         assert_eq!((s.lists[0].rows, s.lists[0].used, s.lists[0].rejected), (1_000_001, 1, 1_000_000));

@@ -10,32 +10,20 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use safegrade::batch::{self, BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source, Summary};
+use safegrade::batch::{self, BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source};
+
+use crate::support::{self, BatchRun as Run};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn rules(rel: &str) -> safegrade::Rules {
-    let path = repo().join(rel);
-    let loaded =
-        safegrade::load(path.to_str().unwrap(), &|p: &str| std::fs::read_to_string(p).map_err(|e| e.to_string()));
-    loaded.rules.unwrap_or_else(|| panic!("{rel} does not check: {:?}", loaded.diagnostics))
+    support::root()
 }
 
 fn hazchem() -> safegrade::Rules {
-    rules("rules/schemes/hazchem.toml")
+    support::load("rules/schemes/hazchem.toml").rules.expect("the shipped scheme checks")
 }
 
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()
-}
-
-/// A run's outputs.
-struct Run {
-    out: String,
-    rejects: String,
-    summary: Summary,
 }
 
 fn run_bytes(
@@ -51,18 +39,7 @@ fn run_bytes(
             source: Source::new(format!("{name}.csv"), Cursor::new(bytes.clone())),
         })
         .collect();
-    let (mut out, mut rejects) = (Vec::new(), Vec::new());
-    let summary = batch::score(
-        rules,
-        cfg,
-        Source::new("firms.csv", Cursor::new(firms)),
-        lists,
-        &mut out,
-        &mut rejects,
-        &mut |_| {},
-    )?;
-    assert!(summary.balanced(), "accounting does not balance: {summary:#?}");
-    Ok(Run { out: String::from_utf8(out).unwrap(), rejects: String::from_utf8(rejects).unwrap(), summary })
+    support::score_sources(rules, cfg, Source::new("firms.csv", Cursor::new(firms)), lists)
 }
 
 fn run(rules: &safegrade::Rules, cfg: &BatchConfig, firms: &str, lists: &[(&str, &str)]) -> Result<Run, BatchError> {
@@ -86,24 +63,6 @@ fn sample_cfg() -> BatchConfig {
     cfg
 }
 
-#[track_caller]
-fn expect_file(path: &Path, got: &str) {
-    if std::env::var_os("UPDATE_EXPECT").is_some() {
-        std::fs::write(path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(path).unwrap_or_default();
-    if want != got {
-        let diff = want.lines().zip(got.lines()).position(|(a, b)| a != b);
-        panic!(
-            "{} differs (first differing line {:?}); rerun with UPDATE_EXPECT=1 if the change is intended\n--- got ---\n{}",
-            path.display(),
-            diff.map(|d| d + 1),
-            got.lines().take(5).collect::<Vec<_>>().join("\n")
-        );
-    }
-}
-
 #[test]
 fn golden_first_50_firms_of_the_sample() {
     let dir = repo().join("tests/data/batch/golden");
@@ -112,12 +71,12 @@ fn golden_first_50_firms_of_the_sample() {
     let mut cfg = sample_cfg();
     cfg.explain = true;
     let res = run(&hazchem(), &cfg, &firms, &lists).unwrap();
-    expect_file(&dir.join("results.csv"), &res.out);
+    support::expect_file("tests/data/batch/golden/results.csv", &res.out);
     assert_eq!(res.summary.firms.used, 50);
     assert_eq!(res.summary.rejected(), 0, "{}", res.rejects);
     cfg.format = OutputFormat::JsonLines;
     let json = run(&hazchem(), &cfg, &firms, &lists).unwrap();
-    expect_file(&dir.join("results.jsonl"), &json.out);
+    support::expect_file("tests/data/batch/golden/results.jsonl", &json.out);
 }
 
 #[test]

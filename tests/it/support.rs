@@ -1,6 +1,7 @@
 //! Shared test helpers: where the data lives, loading rule files from disk,
-//! and expectation files refreshed with `UPDATE_EXPECT=1`.
+//! expectation files refreshed with `UPDATE_EXPECT=1`, and in-memory batch runs.
 
+use safegrade::batch::{self, BatchConfig, BatchError, ListSource, Source, Summary};
 use std::path::{Path, PathBuf};
 
 /// The workspace root.
@@ -49,4 +50,25 @@ pub(crate) fn expect_file(path: &str, actual: &str) {
             "\n{path} differs (run with UPDATE_EXPECT=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}\n"
         );
     }
+}
+
+/// A batch run's outputs, in memory.
+pub(crate) struct BatchRun {
+    pub(crate) out: String,
+    pub(crate) rejects: String,
+    pub(crate) summary: Summary,
+}
+
+/// Scores in memory and checks that the accounting balances.
+pub(crate) fn score_sources(
+    rules: &safegrade::Rules,
+    cfg: &BatchConfig,
+    firms: Source,
+    lists: Vec<ListSource>,
+) -> Result<BatchRun, BatchError> {
+    let (mut out, mut rejects) = (Vec::new(), Vec::new());
+    let summary = batch::score(rules, cfg, firms, lists, &mut out, &mut rejects, &mut |_| {})?;
+    assert!(summary.balanced(), "the accounting does not balance: {summary:#?}");
+    let text = |b: Vec<u8>| String::from_utf8(b).expect("output is UTF-8");
+    Ok(BatchRun { out: text(out), rejects: text(rejects), summary })
 }
