@@ -15,6 +15,10 @@ use std::time::Instant;
 
 use safegrade::batch::{self, BatchConfig, ListSource, Source};
 
+/// The allocator the `safegrade` binary uses, so the figures are the CLI's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LISTS: [&str; 3] = ["accidents", "penalties", "hidden_dangers"];
 
 fn main() {
