@@ -125,6 +125,9 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
         return Err(format!("`{}` is too long for a number", clip(t)));
     }
     let plain = t.strip_prefix('+').unwrap_or(t);
+    if let Some(n) = plain_integer(plain) {
+        return Ok(Decimal::from(n));
+    }
     let ok_chars =
         !plain.is_empty() && plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'));
     if !ok_chars {
@@ -136,10 +139,7 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
     }
     let digits = plain.trim_start_matches('-');
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let significant = format!("{int}{frac}");
-    let significant = significant.trim_start_matches('0');
-    let significant = if frac.is_empty() { significant } else { significant.trim_end_matches('0') };
-    if significant.len() > 28 {
+    if significant_digits(int, frac) > 28 {
         return Err(format!("`{}` has more than 28 significant digits; it cannot be kept exact", clip(t)));
     }
     Decimal::from_str(plain).map_err(|_| {
@@ -151,10 +151,34 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
     })
 }
 
+/// A whole number of at most 18 digits with an optional leading `-`: the
+/// common cell, read without the general parser.
+fn plain_integer(t: &str) -> Option<i64> {
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+    Some(if negative { -n } else { n })
+}
+
+/// The significant digits of `int.frac`: leading zeros do not count, nor do
+/// trailing zeros of a fraction.
+fn significant_digits(int: &str, frac: &str) -> usize {
+    let digits = || int.bytes().chain(frac.bytes());
+    let total = int.len() + frac.len();
+    let leading = digits().take_while(|&b| b == b'0').count();
+    let trailing = if frac.is_empty() { 0 } else { frac.bytes().rev().take_while(|&b| b == b'0').count() };
+    total.saturating_sub(leading + trailing)
+}
+
 fn check_bounds(v: &Value, field: &Field) -> Result<(), String> {
     match v {
         Value::Num(d) => {
-            if field.vtype == ValueType::Integer && !d.fract().is_zero() {
+            if field.vtype == ValueType::Integer && d.scale() != 0 && !d.fract().is_zero() {
                 return Err(format!("expected a whole number, found `{}`", d.normalize()));
             }
             if let Some(allowed) = &field.allowed {
@@ -197,6 +221,21 @@ pub(crate) fn value_from_json(j: &Json, field: &Field, enums: &[EnumDef]) -> Res
             Ok(Value::Bool(n.to_string() == "1"))
         }
         (other, vt) => Err(format!("expected {}, found {}", vt.name(), json_kind(other))),
+    }
+}
+
+/// Converts a value computed by another rule set to this field's type, with
+/// the same checks (options, bounds) as an answer.
+pub(crate) fn value_from_value(v: &Value, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
+    match (v, &field.vtype) {
+        (Value::Num(_), ValueType::Integer | ValueType::Decimal)
+        | (Value::Bool(_), ValueType::Bool)
+        | (Value::Date(_), ValueType::Date) => {
+            check_bounds(v, field)?;
+            Ok(v.clone())
+        }
+        (Value::Text(t), _) => value_from_text(t, field, enums),
+        (other, _) => value_from_json(&other.to_json(), field, enums),
     }
 }
 
@@ -366,5 +405,30 @@ pub(crate) fn toml_to_json(v: &toml::Value) -> Json {
         toml::Value::Datetime(d) => Json::String(d.to_string()),
         toml::Value::Array(a) => Json::Array(a.iter().map(toml_to_json).collect()),
         toml::Value::Table(t) => Json::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The whole-number shortcut reads what the general parser reads.
+        #[test]
+        fn plain_integers_parse_as_decimals(t in "[-+]?[0-9]{1,20}") {
+            let general = Decimal::from_str(t.strip_prefix('+').unwrap_or(&t)).ok();
+            let fast = parse_decimal(&t).ok();
+            prop_assert_eq!(fast, general);
+        }
+
+        /// Counting significant digits agrees with trimming the zeros off the digit string.
+        #[test]
+        fn significant_digits_ignore_padding(int in "[0-9]{0,12}", frac in "[0-9]{0,12}") {
+            let joined = format!("{int}{frac}");
+            let trimmed = joined.trim_start_matches('0');
+            let trimmed = if frac.is_empty() { trimmed } else { trimmed.trim_end_matches('0') };
+            prop_assert_eq!(significant_digits(&int, &frac), trimmed.len());
+        }
     }
 }

@@ -135,8 +135,16 @@ impl Compiler<'_> {
                     DurationUnit::Days => 0,
                 };
                 if let Node::Const(Value::Num(k)) = &n {
-                    if !k.fract().is_zero() || k.abs() > Decimal::from(100_000) {
-                        self.err("R0102", e.span, format!("a duration needs a whole number up to 100000, found `{k}`"));
+                    match crate::eval::duration_of(*k, months) {
+                        // A constant duration is computed once, here.
+                        Ok(d) => return (Node::Const(Value::Duration(d)), Ty::Duration),
+                        Err(_) => {
+                            self.err(
+                                "R0102",
+                                e.span,
+                                format!("a duration needs a whole number up to 100000, found `{k}`"),
+                            );
+                        }
                     }
                 }
                 (Node::Duration(Box::new(n), months), Ty::Duration)

@@ -2,8 +2,10 @@
 //!
 //! Evaluation is a walk over the node tree. It cannot loop (there are no
 //! loops, functions are not recursive, aggregates visit each record once) and
-//! cannot overflow its stack (expression depth is bounded by the parser).
-//! Every failure is an [`ExprError`], never a panic.
+//! cannot overflow its stack: the checker proves that no expression nests
+//! deeper than [`MAX_EVAL_DEPTH`] with its functions expanded (R0212), and
+//! plans come only from the checker. Every failure is an [`ExprError`],
+//! never a panic.
 
 use std::cell::Cell;
 
@@ -13,13 +15,20 @@ use rust_decimal::Decimal;
 use crate::plan::{AggKind, ArithOp, Builtin, CmpOp, Node, Plan};
 use crate::value::{self, ArithError, Duration, Value};
 
-/// Why an expression has no value.
+/// Why an expression has no value. A boxed text keeps results small:
+/// `Result<bool, ExprError>` fits in two registers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExprError(pub(crate) String);
+pub(crate) struct ExprError(pub(crate) Box<str>);
+
+impl ExprError {
+    pub(crate) fn new(message: impl Into<Box<str>>) -> ExprError {
+        ExprError(message.into())
+    }
+}
 
 impl From<ArithError> for ExprError {
     fn from(e: ArithError) -> ExprError {
-        ExprError(e.to_string())
+        ExprError::new(e.to_string())
     }
 }
 
@@ -33,11 +42,55 @@ pub(crate) struct Env<'a> {
     pub(crate) derived: &'a [Option<Value>],
     /// Each list's records and their per-record derived values.
     pub(crate) lists: &'a [ListView<'a>],
-    /// How deep the evaluation is nested right now.
-    pub(crate) depth: Cell<u32>,
+    /// The first days of `within` windows, once computed.
+    pub(crate) windows: &'a Windows,
 }
 
-/// Deepest nesting of evaluation, counting through function calls.
+/// The first day of each `within` window ending on the as-of date, computed
+/// once per evaluation: `date within 3 years` is asked of every record.
+#[derive(Default)]
+pub(crate) struct Windows {
+    slots: [Cell<Option<(Duration, NaiveDate)>>; 4],
+}
+
+impl Windows {
+    fn start(&self, as_of: NaiveDate, dur: Duration) -> Result<NaiveDate, ExprError> {
+        for slot in &self.slots {
+            match slot.get() {
+                Some((d, start)) if d == dur => return Ok(start),
+                Some(_) => {}
+                None => {
+                    let start = value::shift_date(as_of, dur, -1)?;
+                    slot.set(Some((dur, start)));
+                    return Ok(start);
+                }
+            }
+        }
+        Ok(value::shift_date(as_of, dur, -1)?)
+    }
+}
+
+/// `n` units of `months_per_unit` months (0: days) as a duration.
+pub(crate) fn duration_of(n: Decimal, months_per_unit: u32) -> Result<Duration, ExprError> {
+    let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
+        .then(|| n.normalize().mantissa())
+        .and_then(|k| i32::try_from(k).ok())
+        .ok_or_else(|| {
+            ExprError::new(format!("a duration needs a whole number up to 100000, found `{}`", n.normalize()))
+        })?;
+    Ok(if months_per_unit == 0 {
+        Duration { months: 0, days: k }
+    } else {
+        Duration { months: k * months_per_unit as i32, days: 0 }
+    })
+}
+
+/// Most function calls have few arguments: they are kept on the stack.
+const STACK_PARAMS: usize = 6;
+
+/// Deepest nesting of evaluation, counting through function calls; the
+/// checker rejects rule files that could go deeper, which keeps the native
+/// and the wasm stacks safe whatever a rule file does.
 pub(crate) const MAX_EVAL_DEPTH: u32 = 192;
 
 /// One list of one firm: its records, borrowed, and the per-record derived
@@ -85,21 +138,62 @@ pub(crate) struct Frame<'r> {
 fn num(v: Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(n),
-        other => Err(ExprError(format!("expected a number, found `{other}`"))),
+        other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
     }
 }
 
 fn boolean(v: Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(b),
-        other => Err(ExprError(format!("expected true or false, found `{other}`"))),
+        other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
     }
 }
 
 fn date(v: Value) -> Result<NaiveDate, ExprError> {
     match v {
         Value::Date(d) => Ok(d),
-        other => Err(ExprError(format!("expected a date, found `{other}`"))),
+        other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
+    }
+}
+
+fn bool_ref(v: &Value) -> Result<bool, ExprError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
+    }
+}
+
+fn num_ref(v: &Value) -> Result<Decimal, ExprError> {
+    match v {
+        Value::Num(n) => Ok(*n),
+        other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
+    }
+}
+
+fn date_ref(v: &Value) -> Result<NaiveDate, ExprError> {
+    match v {
+        Value::Date(d) => Ok(*d),
+        other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
+    }
+}
+
+fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
+    match op {
+        CmpOp::Eq => ord.is_eq(),
+        CmpOp::Ne => ord.is_ne(),
+        CmpOp::Lt => ord.is_lt(),
+        CmpOp::Le => ord.is_le(),
+        CmpOp::Gt => ord.is_gt(),
+        CmpOp::Ge => ord.is_ge(),
+    }
+}
+
+fn num_op(op: ArithOp, x: Decimal, y: Decimal) -> Result<Decimal, ArithError> {
+    match op {
+        ArithOp::Add => value::add(x, y),
+        ArithOp::Sub => value::sub(x, y),
+        ArithOp::Mul => value::mul(x, y),
+        ArithOp::Div => value::div(x, y),
     }
 }
 
@@ -109,66 +203,37 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
         (Value::Date(x), Value::Date(y)) => Ok(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Ok(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
-        _ => Err(ExprError(format!("cannot compare `{a}` with `{b}`"))),
+        _ => Err(ExprError::new(format!("cannot compare `{a}` with `{b}`"))),
     }
 }
 
 impl Env<'_> {
     pub(crate) fn eval(&self, node: &Node, f: Frame<'_>) -> R {
-        // Each expression is at most 256 operations deep, but functions calling
-        // functions stack those depths; this bound keeps the native and the
-        // wasm stacks safe whatever a rule file does.
-        let depth = self.depth.get();
-        if depth >= MAX_EVAL_DEPTH {
-            return Err(ExprError(format!(
-                "expressions nest more than {MAX_EVAL_DEPTH} levels deep once functions are expanded; simplify the functions"
-            )));
-        }
-        self.depth.set(depth + 1);
-        let res = self.eval_node(node, f);
-        self.depth.set(depth);
-        res
-    }
-
-    fn eval_node(&self, node: &Node, f: Frame<'_>) -> R {
         match node {
             Node::Const(v) => Ok(v.clone()),
-            Node::Input(i) => self.inputs[*i as usize]
-                .clone()
-                .ok_or_else(|| ExprError(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))),
+            Node::Input(i) => self.inputs[*i as usize].clone().ok_or_else(|| {
+                ExprError::new(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))
+            }),
             Node::Derived(i) => self.derived[*i as usize]
                 .clone()
-                .ok_or_else(|| ExprError(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
+                .ok_or_else(|| ExprError::new(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
             Node::Field { up, slot } => {
-                let mut r = f.records.ok_or_else(|| ExprError("no record in scope".into()))?;
+                let mut r = f.records.ok_or_else(|| ExprError::new("no record in scope"))?;
                 for _ in 0..*up {
-                    r = r.outer.ok_or_else(|| ExprError("no record in scope".into()))?;
+                    r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
                 }
-                r.slot(*slot).cloned().ok_or_else(|| ExprError("record value not available".into()))
+                r.slot(*slot).cloned().ok_or_else(|| ExprError::new("record value not available"))
             }
             Node::Param(i) => Ok(f.params[*i as usize].clone()),
             Node::AsOf => Ok(Value::Date(self.as_of)),
-            Node::Neg(a) => Ok(Value::Num(-num(self.eval(a, f)?)?)),
-            Node::Not(a) => Ok(Value::Bool(!boolean(self.eval(a, f)?)?)),
-            Node::And(a, b) => Ok(Value::Bool(boolean(self.eval(a, f)?)? && boolean(self.eval(b, f)?)?)),
-            Node::Or(a, b) => Ok(Value::Bool(boolean(self.eval(a, f)?)? || boolean(self.eval(b, f)?)?)),
+            Node::Neg(a) => Ok(Value::Num(-self.eval_num(a, f)?)),
+            Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Cmp(..) | Node::Within(..) => {
+                Ok(Value::Bool(self.eval_bool(node, f)?))
+            }
             Node::Arith(op, a, b) => self.arith(*op, self.eval(a, f)?, self.eval(b, f)?),
-            Node::Cmp(op, a, b) => self.with(a, f, |x| {
-                self.with(b, f, |y| {
-                    let res = match op {
-                        CmpOp::Eq => x == y,
-                        CmpOp::Ne => x != y,
-                        CmpOp::Lt => compare(x, y)?.is_lt(),
-                        CmpOp::Le => compare(x, y)?.is_le(),
-                        CmpOp::Gt => compare(x, y)?.is_gt(),
-                        CmpOp::Ge => compare(x, y)?.is_ge(),
-                    };
-                    Ok(Value::Bool(res))
-                })
-            }),
             Node::If(branches, otherwise) => {
                 for (c, t) in branches {
-                    if boolean(self.eval(c, f)?)? {
+                    if self.eval_bool(c, f)? {
                         return self.eval(t, f);
                     }
                 }
@@ -185,27 +250,8 @@ impl Env<'_> {
             Node::InTable(a, t) => {
                 self.with(a, f, |x| Ok(Value::Bool(self.plan.tables[*t as usize].rows.contains_key(x))))
             }
-            Node::Within(d, dur) => {
-                let d = date(self.eval(d, f)?)?;
-                let Value::Duration(dur) = self.eval(dur, f)? else {
-                    return Err(ExprError("expected a duration".into()));
-                };
-                let from = value::shift_date(self.as_of, dur, -1)?;
-                Ok(Value::Bool(from <= d && d <= self.as_of))
-            }
             Node::Duration(n, months_per_unit) => {
-                let n = num(self.eval(n, f)?)?;
-                let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
-                    .then(|| n.normalize().mantissa())
-                    .and_then(|k| i32::try_from(k).ok())
-                    .ok_or_else(|| {
-                        ExprError(format!("a duration needs a whole number up to 100000, found `{}`", n.normalize()))
-                    })?;
-                Ok(Value::Duration(if *months_per_unit == 0 {
-                    Duration { months: 0, days: k }
-                } else {
-                    Duration { months: k * *months_per_unit as i32, days: 0 }
-                }))
+                Ok(Value::Duration(duration_of(self.eval_num(n, f)?, *months_per_unit)?))
             }
             Node::Agg(agg) => {
                 let list = &self.lists[agg.list as usize];
@@ -217,23 +263,23 @@ impl Env<'_> {
                     let scope = Records { rec, extra, outer: f.records };
                     let inner = Frame { records: Some(&scope), params: f.params };
                     if let Some(filter) = &agg.filter {
-                        if !boolean(self.eval(filter, inner)?)? {
+                        if !self.eval_bool(filter, inner)? {
                             continue;
                         }
                     }
                     match agg.kind {
                         AggKind::Count => count += 1,
                         AggKind::Sum => {
-                            let v = num(self.eval(agg.value.as_ref().ok_or_else(missing_arg)?, inner)?)?;
+                            let v = self.eval_num(agg.value.as_ref().ok_or_else(missing_arg)?, inner)?;
                             sum = value::add(sum, v)?;
                         }
                         AggKind::Any => {
-                            if boolean(self.eval(agg.value.as_ref().ok_or_else(missing_arg)?, inner)?)? {
+                            if self.eval_bool(agg.value.as_ref().ok_or_else(missing_arg)?, inner)? {
                                 return Ok(Value::Bool(true));
                             }
                         }
                         AggKind::All => {
-                            if !boolean(self.eval(agg.value.as_ref().ok_or_else(missing_arg)?, inner)?)? {
+                            if !self.eval_bool(agg.value.as_ref().ok_or_else(missing_arg)?, inner)? {
                                 return Ok(Value::Bool(false));
                             }
                         }
@@ -271,19 +317,76 @@ impl Env<'_> {
                 let table = &self.plan.tables[*t as usize];
                 self.with(key, f, |k| match table.rows.get(k) {
                     Some(row) => Ok(row[*col as usize].clone()),
-                    None => Err(ExprError(format!("table `{}` has no entry `{k}`", table.name))),
+                    None => Err(ExprError::new(format!("table `{}` has no entry `{k}`", table.name))),
                 })
             }
             Node::Builtin(b, args) => self.builtin(*b, args, f),
             Node::Call(func, args) => {
-                let mut params = Vec::with_capacity(args.len());
-                for a in args {
-                    params.push(self.eval(a, f)?);
+                let body = &self.plan.functions[*func as usize].body;
+                if args.len() <= STACK_PARAMS {
+                    let mut params = [const { Value::Bool(false) }; STACK_PARAMS];
+                    for (p, a) in params.iter_mut().zip(args) {
+                        *p = self.eval(a, f)?;
+                    }
+                    self.eval(body, Frame { records: None, params: &params[..args.len()] })
+                } else {
+                    let params = args.iter().map(|a| self.eval(a, f)).collect::<Result<Vec<_>, _>>()?;
+                    self.eval(body, Frame { records: None, params: &params })
                 }
-                let def = &self.plan.functions[*func as usize];
-                self.eval(&def.body, Frame { records: None, params: &params })
             }
-            Node::Fail(msg) => Err(ExprError(msg.to_string())),
+            Node::Fail(msg) => Err(ExprError::new(&**msg)),
+        }
+    }
+
+    /// Evaluates a condition. Conditions, comparisons and `within` are
+    /// computed here without building a `Value`; other nodes go through `eval`.
+    pub(crate) fn eval_bool(&self, node: &Node, f: Frame<'_>) -> Result<bool, ExprError> {
+        match node {
+            Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
+                self.with(node, f, bool_ref)
+            }
+            Node::Not(a) => Ok(!self.eval_bool(a, f)?),
+            Node::And(a, b) => Ok(self.eval_bool(a, f)? && self.eval_bool(b, f)?),
+            Node::Or(a, b) => Ok(self.eval_bool(a, f)? || self.eval_bool(b, f)?),
+            Node::Cmp(op, a, b) => {
+                // A number against a constant number: the common form of a threshold.
+                if let Node::Const(Value::Num(y)) = &**b {
+                    return Ok(holds(*op, self.eval_num(a, f)?.cmp(y)));
+                }
+                self.with(a, f, |x| {
+                    self.with(b, f, |y| match op {
+                        CmpOp::Eq => Ok(x == y),
+                        CmpOp::Ne => Ok(x != y),
+                        _ => Ok(holds(*op, compare(x, y)?)),
+                    })
+                })
+            }
+            Node::Within(d, dur) => {
+                let d = self.with(d, f, date_ref)?;
+                let from = match &**dur {
+                    Node::Const(Value::Duration(k)) => self.windows.start(self.as_of, *k)?,
+                    other => match self.eval(other, f)? {
+                        Value::Duration(k) => value::shift_date(self.as_of, k, -1)?,
+                        _ => return Err(ExprError::new("expected a duration")),
+                    },
+                };
+                Ok(from <= d && d <= self.as_of)
+            }
+            other => boolean(self.eval(other, f)?),
+        }
+    }
+
+    /// Evaluates a number: names, constants and arithmetic on numbers are
+    /// computed here without building a `Value`.
+    pub(crate) fn eval_num(&self, node: &Node, f: Frame<'_>) -> Result<Decimal, ExprError> {
+        match node {
+            Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
+                self.with(node, f, num_ref)
+            }
+            Node::Neg(a) => Ok(-self.eval_num(a, f)?),
+            // A number-valued `+ - * /` has numbers on both sides (dates give dates).
+            Node::Arith(op, a, b) => Ok(num_op(*op, self.eval_num(a, f)?, self.eval_num(b, f)?)?),
+            other => num(self.eval(other, f)?),
         }
     }
 
@@ -300,18 +403,18 @@ impl Env<'_> {
             Node::Const(v) => k(v),
             Node::Input(i) => match &self.inputs[*i as usize] {
                 Some(v) => k(v),
-                None => Err(ExprError(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))),
+                None => Err(ExprError::new(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))),
             },
             Node::Derived(i) => match &self.derived[*i as usize] {
                 Some(v) => k(v),
-                None => Err(ExprError(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
+                None => Err(ExprError::new(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
             },
             Node::Field { up, slot } => {
-                let mut r = f.records.ok_or_else(|| ExprError("no record in scope".into()))?;
+                let mut r = f.records.ok_or_else(|| ExprError::new("no record in scope"))?;
                 for _ in 0..*up {
-                    r = r.outer.ok_or_else(|| ExprError("no record in scope".into()))?;
+                    r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
                 }
-                k(r.slot(*slot).ok_or_else(|| ExprError("record value not available".into()))?)
+                k(r.slot(*slot).ok_or_else(|| ExprError::new("record value not available"))?)
             }
             Node::Param(i) => k(&f.params[*i as usize]),
             other => k(&self.eval(other, f)?),
@@ -328,7 +431,7 @@ impl Env<'_> {
                 Ok(Value::Date(value::shift_date(d, k, 1)?))
             }
             (ArithOp::Sub, Value::Date(d), Value::Duration(k)) => Ok(Value::Date(value::shift_date(d, k, -1)?)),
-            (_, a, b) => Err(ExprError(format!("cannot combine `{a}` and `{b}`"))),
+            (_, a, b) => Err(ExprError::new(format!("cannot combine `{a}` and `{b}`"))),
         }
     }
 
@@ -364,12 +467,12 @@ impl Env<'_> {
             }
             Builtin::UsccValid => match arg(0)? {
                 Value::Text(t) => Ok(Value::Bool(crate::uscc::validate(&t).is_ok())),
-                other => Err(ExprError(format!("expected text, found `{other}`"))),
+                other => Err(ExprError::new(format!("expected text, found `{other}`"))),
             },
         }
     }
 }
 
 fn missing_arg() -> ExprError {
-    ExprError("aggregate is missing its expression".into())
+    ExprError::new("aggregate is missing its expression")
 }

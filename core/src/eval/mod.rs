@@ -8,7 +8,6 @@
 mod expr;
 mod next_grade;
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -19,8 +18,8 @@ use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
 use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
-pub(crate) use expr::MAX_EVAL_DEPTH;
-use expr::{Env, Frame, ListView, Records};
+pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
+use expr::{Env, Frame, ListView, Records, Windows};
 
 /// Why a firm could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -33,7 +32,7 @@ pub struct EvalError {
 }
 
 fn err(context: String, e: expr::ExprError) -> EvalError {
-    EvalError { context, message: e.0 }
+    EvalError { context, message: e.0.into() }
 }
 
 /// A fired item's contribution, as the score computation needs it.
@@ -154,24 +153,25 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         .collect();
     let blocked = |deps: &[u32]| !unavailable.is_empty() && deps.iter().any(|d| unavailable.contains(d));
 
-    let lists = record_values(plan, firm, as_of, &blocked)?;
+    let windows = Windows::default();
+    let lists = record_values(plan, firm, as_of, &windows, &blocked)?;
     let mut derived: Vec<Option<Value>> = vec![None; plan.derived.len()];
     for &i in &plan.derived_eval_order {
         let d = &plan.derived[i as usize];
         if blocked(&d.input_deps) {
             continue;
         }
-        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, depth: Cell::new(0) };
+        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
         let v = env
             .eval(&d.node, Frame { records: None, params: &[] })
             .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
         derived[i as usize] = Some(v);
     }
-    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, depth: Cell::new(0) };
+    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
     let top = Frame { records: None, params: &[] };
 
-    let mut fired = Vec::new();
-    let mut contributions = Vec::new();
+    let mut fired = Vec::with_capacity(plan.items.len());
+    let mut contributions = Vec::with_capacity(plan.items.len());
     let mut skipped = Vec::new();
     for (idx, item) in plan.items.iter().enumerate() {
         if blocked(&item.input_deps) {
@@ -180,20 +180,13 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         }
         let ctx = || format!("item `{}`", item.id);
         if let Some(w) = &item.when {
-            let holds = match env.eval(w, top).map_err(|e| err(ctx(), e))? {
-                Value::Bool(b) => b,
-                other => return Err(err(ctx(), expr::ExprError(format!("condition gave `{other}`")))),
-            };
-            if !holds {
+            if !env.eval_bool(w, top).map_err(|e| err(ctx(), e))? {
                 continue;
             }
         }
         let raw = match &item.points {
             None => Decimal::ZERO,
-            Some(p) => match env.eval(p, top).map_err(|e| err(ctx(), e))? {
-                Value::Num(n) => n,
-                other => return Err(err(ctx(), expr::ExprError(format!("points gave `{other}`")))),
-            },
+            Some(p) => env.eval_num(p, top).map_err(|e| err(ctx(), e))?,
         };
         if item.points.is_some() && raw.is_zero() {
             continue;
@@ -221,10 +214,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             message: "the base score depends on an input that is not applicable".into(),
         });
     }
-    let base = match env.eval(&plan.score.base, top).map_err(|e| err("score base".into(), e))? {
-        Value::Num(n) => n,
-        other => return Err(err("score base".into(), expr::ExprError(format!("gave `{other}`")))),
-    };
+    let base = env.eval_num(&plan.score.base, top).map_err(|e| err("score base".into(), e))?;
     let score = total_score(plan, base, &contributions)
         .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
     let band = band_of(plan, score)?;
@@ -234,11 +224,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if blocked(&o.input_deps) {
             continue;
         }
-        let holds = match env.eval(&o.when, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
-            Value::Bool(b) => b,
-            _ => false,
-        };
-        if holds {
+        if env.eval_bool(&o.when, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
             applied.push(idx);
         }
     }
@@ -326,6 +312,7 @@ fn record_values<'a>(
     plan: &'a Plan,
     firm: &'a Firm,
     as_of: NaiveDate,
+    windows: &Windows,
     blocked: &dyn Fn(&[u32]) -> bool,
 ) -> Result<Vec<ListView<'a>>, EvalError> {
     let mut lists: Vec<ListView<'a>> =
@@ -343,7 +330,7 @@ fn record_values<'a>(
             cur.clear();
             cur.resize(nd, Value::Bool(false));
             for &i in &def.derived_eval_order {
-                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, depth: Cell::new(0) };
+                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows: &windows };
                 let scope = Records { rec, extra: &cur, outer: None };
                 let v = env
                     .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
@@ -368,13 +355,13 @@ pub(crate) fn fill_from_earlier(
 ) -> Result<(), (u32, String)> {
     for (input_idx, from_step, what) in fills {
         let (p, o) = earlier[*from_step];
-        let raw = match what.as_str() {
-            "grade" => serde_json::Value::String(p.grades[o.grade].id.to_string()),
-            "score" => serde_json::Value::String(o.score.normalize().to_string()),
-            name => o.value(p, name).map_or(serde_json::Value::Null, Value::to_json),
+        let earlier_value = match what.as_str() {
+            "grade" => Some(Value::Text(p.grades[o.grade].id.clone())),
+            "score" => Some(Value::Num(o.score)),
+            name => o.value(p, name).cloned(),
         };
         let field = &plan.inputs[*input_idx as usize];
-        if raw.is_null() {
+        let Some(earlier_value) = earlier_value else {
             // The earlier value was not applicable: treat the input as unanswered.
             let mut errors = Vec::new();
             let v = crate::input::resolve_missing(field, &field.name, *input_idx, &mut firm.missing, &mut errors);
@@ -386,8 +373,8 @@ pub(crate) fn fill_from_earlier(
             }
             firm.inputs[*input_idx as usize] = v;
             continue;
-        }
-        let v = crate::input::value_from_json(&raw, field, &plan.enums)
+        };
+        let v = crate::input::value_from_value(&earlier_value, field, &plan.enums)
             .map_err(|m| (*input_idx, format!("from `{what}` of an earlier step: {m}")))?;
         firm.inputs[*input_idx as usize] = Some(v);
     }
@@ -436,6 +423,12 @@ pub(crate) fn total_score_without(
         }
     }
     for (g, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
+        // A group with nothing in it adds nothing, unless its cap excludes 0.
+        let zero_fits = g.min.is_none_or(|m| m.is_sign_negative() || m.is_zero())
+            && g.max.is_none_or(|m| m.is_sign_positive() || m.is_zero());
+        if sum.is_zero() && zero_fits {
+            continue;
+        }
         total = value::add(total, clamp(*sum, g.min, g.max))?;
     }
     if let Some((places, mode, RoundAt::Score)) = plan.score.round {
