@@ -330,7 +330,7 @@ fn record_values<'a>(
             cur.clear();
             cur.resize(nd, Value::Bool(false));
             for &i in &def.derived_eval_order {
-                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows: &windows };
+                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows };
                 let scope = Records { rec, extra: &cur, outer: None };
                 let v = env
                     .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
