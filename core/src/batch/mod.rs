@@ -37,8 +37,9 @@
 //! runs in parallel, and its result depends on that firm's rows alone. So
 //! the output is byte-identical whatever [`BatchConfig::threads`] and
 //! [`BatchConfig::chunk_size`]. With the `parallel` feature a reader thread
-//! feeds chunks to a rayon pool; without it (the wasm build) everything
-//! runs on the caller's thread.
+//! feeds chunks to a rayon pool, and the caller's thread writes each scored
+//! chunk while the pool scores the next; without it (the wasm build)
+//! everything runs on the caller's thread.
 
 mod firm;
 mod layout;
@@ -564,8 +565,7 @@ fn run(
 
     let list_files: Vec<Arc<str>> = ctx.lists.iter().map(|l| Arc::from(l.file.as_str())).collect();
     let pool = Pool::new(cfg.threads);
-    let mut sink = |jobs: Vec<Job>, summary: &mut Summary| -> Result<(), BatchError> {
-        let done = pool.map(&ctx, &jobs);
+    let mut sink = |jobs: Vec<Job>, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
         let mut buf = Vec::new();
         let mut rbuf = Vec::new();
         let mut n_firms = 0;
@@ -613,7 +613,7 @@ fn run(
         Ok(())
     };
 
-    let list_read = drive(&mut feeder, &mut summary, &mut sink)?;
+    let list_read = drive(&mut feeder, &pool, &ctx, &mut summary, &mut sink)?;
     for (i, n) in list_read.into_iter().enumerate() {
         summary.lists[i].rows = n;
     }
@@ -623,12 +623,20 @@ fn run(
     Ok(summary)
 }
 
-/// Takes each chunk of jobs, in order: scores, writes and counts them.
-type Sink<'a> = dyn FnMut(Vec<Job>, &mut Summary) -> Result<(), BatchError> + 'a;
+/// Takes each scored chunk of jobs, in order: writes and counts them.
+type Sink<'a> = dyn FnMut(Vec<Job>, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
-/// Feeds chunks to `sink` until the feeder is done; returns the list rows read.
+/// Scores the feeder's chunks on the pool and hands them to `sink`, in
+/// order, until the feeder is done; returns the list rows read. The pool
+/// scores chunk n + 1 while this thread writes chunk n.
 #[cfg(feature = "parallel")]
-fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Result<Vec<u64>, BatchError> {
+fn drive(
+    feeder: &mut Feeder,
+    pool: &Pool,
+    ctx: &Ctx,
+    summary: &mut Summary,
+    sink: &mut Sink<'_>,
+) -> Result<Vec<u64>, BatchError> {
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Job>, BatchError>>(2);
         let reader = scope.spawn(move || {
@@ -642,22 +650,31 @@ fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Res
             (feeder.list_rows_read(), feeder.stores_read())
         });
         let mut res = Ok(());
+        let mut scored: Option<(Vec<Job>, Vec<firm::Done>)> = None;
         for chunk in rx.iter() {
-            match chunk {
+            let jobs = match chunk {
                 Ok(jobs) if jobs.is_empty() => break,
-                Ok(jobs) => {
-                    if let Err(e) = sink(jobs, summary) {
-                        res = Err(e);
-                        break;
-                    }
-                }
+                Ok(jobs) => jobs,
                 Err(e) => {
                     res = Err(e);
                     break;
                 }
+            };
+            let previous = scored.take();
+            let (done, written) = pool.map_while(ctx, &jobs, || match previous {
+                Some((jobs, done)) => sink(jobs, done, summary),
+                None => Ok(()),
+            });
+            if let Err(e) = written {
+                res = Err(e);
+                break;
             }
+            scored = Some((jobs, done));
         }
         drop(rx);
+        if let (Ok(()), Some((jobs, done))) = (&res, scored) {
+            res = sink(jobs, done, summary);
+        }
         let (streams, stores) = reader.join().unwrap_or_default();
         res.map(|()| if streams.is_empty() { stores } else { streams })
     })
@@ -665,13 +682,20 @@ fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Res
 
 /// Feeds chunks to `sink` until the feeder is done; returns the list rows read.
 #[cfg(not(feature = "parallel"))]
-fn drive(feeder: &mut Feeder, summary: &mut Summary, sink: &mut Sink<'_>) -> Result<Vec<u64>, BatchError> {
+fn drive(
+    feeder: &mut Feeder,
+    pool: &Pool,
+    ctx: &Ctx,
+    summary: &mut Summary,
+    sink: &mut Sink<'_>,
+) -> Result<Vec<u64>, BatchError> {
     loop {
         let jobs = feeder.next_chunk()?;
         if jobs.is_empty() {
             break;
         }
-        sink(jobs, summary)?;
+        let done = pool.map(ctx, &jobs);
+        sink(jobs, done, summary)?;
     }
     let streams = feeder.list_rows_read();
     Ok(if streams.is_empty() { feeder.stores_read() } else { streams })
@@ -694,13 +718,23 @@ impl Pool {
         Pool((threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten())
     }
 
-    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
+    /// Scores `jobs` on the pool while this thread runs `meanwhile`.
+    fn map_while<T>(&self, ctx: &Ctx, jobs: &[Job], meanwhile: impl FnOnce() -> T) -> (Vec<firm::Done>, T) {
         use rayon::prelude::*;
-        let work = || jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
-        match &self.0 {
-            Some(pool) => pool.install(work),
-            None => work(),
-        }
+        let mut done = Vec::new();
+        let slot = &mut done;
+        let mut score = move || *slot = jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
+        let out = match &self.0 {
+            Some(pool) => pool.in_place_scope(|s| {
+                s.spawn(move |_| score());
+                meanwhile()
+            }),
+            None => rayon::in_place_scope(|s| {
+                s.spawn(move |_| score());
+                meanwhile()
+            }),
+        };
+        (done, out)
     }
 }
 
