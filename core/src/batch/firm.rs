@@ -260,7 +260,7 @@ impl Ctx {
         let plan = &lay.plan;
         let def = &plan.lists[lay.list_idx];
         let mut errors = Vec::new();
-        let mut rec = Vec::with_capacity(def.fields.len() + def.derived.len());
+        let mut rec = Vec::with_capacity(def.fields.len());
         for (field, col) in def.fields.iter().zip(&lay.fields) {
             let text = col.map(|c| cell(&r.record, c)).filter(|t| !t.trim().is_empty());
             let v = match text {

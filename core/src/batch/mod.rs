@@ -462,7 +462,8 @@ impl Feeder {
                 jobs.push(Job { pre, firm: Some(Err(r)), overflow });
                 continue;
             }
-            let record = std::mem::take(&mut rec);
+            let shape = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
+            let record = std::mem::replace(&mut rec, shape);
             jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })), overflow: Vec::new() });
         }
         Ok(jobs)
@@ -565,9 +566,11 @@ fn run(
 
     let list_files: Vec<Arc<str>> = ctx.lists.iter().map(|l| Arc::from(l.file.as_str())).collect();
     let pool = Pool::new(cfg.threads);
+    // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
+    let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
     let mut sink = |jobs: Vec<Job>, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
-        let mut buf = Vec::new();
-        let mut rbuf = Vec::new();
+        buf.clear();
+        rbuf.clear();
         let mut n_firms = 0;
         for (job, d) in jobs.iter().zip(done) {
             for r in &job.pre {

@@ -239,12 +239,14 @@ pub(crate) struct ListStream {
     /// The next row with a good key, read ahead.
     peeked: Option<(Box<str>, ListRow)>,
     last_key: Option<Box<str>>,
+    /// Bytes and fields of the last row read.
+    row_shape: (usize, usize),
     done: bool,
 }
 
 impl ListStream {
     pub(crate) fn new(list: usize, rows: Rows, key_col: usize, key_name: String, uscc: bool) -> ListStream {
-        ListStream { list, rows, key_col, key_name, uscc, peeked: None, last_key: None, done: false }
+        ListStream { list, rows, key_col, key_name, uscc, peeked: None, last_key: None, row_shape: (0, 0), done: false }
     }
 
     pub(crate) fn rows_read(&self) -> u64 {
@@ -254,7 +256,8 @@ impl ListStream {
     /// Fills `peeked`, sending rows with bad keys to `rejects`.
     fn fill(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         while self.peeked.is_none() && !self.done {
-            let mut rec = ByteRecord::new();
+            // Sized like the last row, so reading it does not grow the buffers.
+            let mut rec = ByteRecord::with_capacity(self.row_shape.0, self.row_shape.1);
             let line = match self.rows.next(&mut rec)? {
                 None => {
                     self.done = true;
@@ -280,7 +283,10 @@ impl ListStream {
                             ));
                         }
                     }
-                    self.last_key = Some(key.clone());
+                    if self.last_key.as_deref() != Some(&*key) {
+                        self.last_key = Some(key.clone());
+                    }
+                    self.row_shape = (rec.as_slice().len(), rec.len());
                     self.peeked = Some((key, ListRow { line, record: rec }));
                 }
             }
