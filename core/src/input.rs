@@ -165,13 +165,13 @@ fn plain_integer(t: &str) -> Option<i64> {
     Some(if negative { -n } else { n })
 }
 
-/// The significant digits of `int.frac`: leading zeros do not count, nor do
-/// trailing zeros of a fraction.
+/// The significant digits of `int.frac`: leading zeros do not count, nor,
+/// when there is a fraction, do trailing zeros.
 fn significant_digits(int: &str, frac: &str) -> usize {
     let digits = || int.bytes().chain(frac.bytes());
     let total = int.len() + frac.len();
     let leading = digits().take_while(|&b| b == b'0').count();
-    let trailing = if frac.is_empty() { 0 } else { frac.bytes().rev().take_while(|&b| b == b'0').count() };
+    let trailing = if frac.is_empty() { 0 } else { digits().rev().take_while(|&b| b == b'0').count() };
     total.saturating_sub(leading + trailing)
 }
 

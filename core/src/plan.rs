@@ -206,8 +206,9 @@ impl Grade {
         if self.override_only {
             return false;
         }
-        let above = self.lower.is_none_or(|b| if b.inclusive { x >= b.value } else { x > b.value });
-        let below = self.upper.is_none_or(|b| if b.inclusive { x <= b.value } else { x < b.value });
+        let cmp = |b: &Bound| crate::value::cmp_num(&x, &b.value);
+        let above = self.lower.is_none_or(|b| if b.inclusive { cmp(&b).is_ge() } else { cmp(&b).is_gt() });
+        let below = self.upper.is_none_or(|b| if b.inclusive { cmp(&b).is_le() } else { cmp(&b).is_lt() });
         above && below
     }
 }

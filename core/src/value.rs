@@ -76,18 +76,37 @@ impl fmt::Display for ArithError {
     }
 }
 
+#[inline]
 pub(crate) fn add(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
     a.checked_add(b).ok_or(ArithError::Overflow)
 }
 
+#[inline]
 pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
     a.checked_sub(b).ok_or(ArithError::Overflow)
 }
 
+#[inline]
 pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    // Per-count items (`-2 * n`) mostly meet a count of 0.
+    if a.is_zero() || b.is_zero() {
+        return Ok(Decimal::ZERO);
+    }
     a.checked_mul(b).ok_or(ArithError::Overflow)
 }
 
+/// Orders two numbers; numbers of the same scale (whole numbers, say) are
+/// compared by their mantissas without rescaling.
+#[inline]
+pub(crate) fn cmp_num(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(b)
+    }
+}
+
+#[inline]
 pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
     if b.is_zero() {
         return Err(ArithError::DivisionByZero);

@@ -135,6 +135,7 @@ pub(crate) struct Frame<'r> {
     pub(crate) params: &'r [Value],
 }
 
+#[inline]
 fn num(v: Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(n),
@@ -142,6 +143,7 @@ fn num(v: Value) -> Result<Decimal, ExprError> {
     }
 }
 
+#[inline]
 fn boolean(v: Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(b),
@@ -156,6 +158,7 @@ fn date(v: Value) -> Result<NaiveDate, ExprError> {
     }
 }
 
+#[inline]
 fn bool_ref(v: &Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(*b),
@@ -163,6 +166,7 @@ fn bool_ref(v: &Value) -> Result<bool, ExprError> {
     }
 }
 
+#[inline]
 fn num_ref(v: &Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(*n),
@@ -170,6 +174,7 @@ fn num_ref(v: &Value) -> Result<Decimal, ExprError> {
     }
 }
 
+#[inline]
 fn date_ref(v: &Value) -> Result<NaiveDate, ExprError> {
     match v {
         Value::Date(d) => Ok(*d),
@@ -177,6 +182,7 @@ fn date_ref(v: &Value) -> Result<NaiveDate, ExprError> {
     }
 }
 
+#[inline]
 fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
     match op {
         CmpOp::Eq => ord.is_eq(),
@@ -188,6 +194,7 @@ fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
     }
 }
 
+#[inline]
 fn num_op(op: ArithOp, x: Decimal, y: Decimal) -> Result<Decimal, ArithError> {
     match op {
         ArithOp::Add => value::add(x, y),
@@ -199,7 +206,7 @@ fn num_op(op: ArithOp, x: Decimal, y: Decimal) -> Result<Decimal, ArithError> {
 
 fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
     match (a, b) {
-        (Value::Num(x), Value::Num(y)) => Ok(x.cmp(y)),
+        (Value::Num(x), Value::Num(y)) => Ok(value::cmp_num(x, y)),
         (Value::Date(x), Value::Date(y)) => Ok(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Ok(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
@@ -351,7 +358,7 @@ impl Env<'_> {
             Node::Cmp(op, a, b) => {
                 // A number against a constant number: the common form of a threshold.
                 if let Node::Const(Value::Num(y)) = &**b {
-                    return Ok(holds(*op, self.eval_num(a, f)?.cmp(y)));
+                    return Ok(holds(*op, value::cmp_num(&self.eval_num(a, f)?, y)));
                 }
                 self.with(a, f, |x| {
                     self.with(b, f, |y| match op {

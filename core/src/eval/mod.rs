@@ -381,9 +381,10 @@ pub(crate) fn fill_from_earlier(
     Ok(())
 }
 
+#[inline]
 pub(crate) fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> Decimal {
-    let x = min.map_or(x, |m| x.max(m));
-    max.map_or(x, |m| x.min(m))
+    let x = min.map_or(x, |m| if value::cmp_num(&x, &m).is_lt() { m } else { x });
+    max.map_or(x, |m| if value::cmp_num(&x, &m).is_gt() { m } else { x })
 }
 
 /// base + items (each group's sum capped), rounded if declared, clamped.
