@@ -4,6 +4,7 @@
 //! Everything here depends on one firm's rows only, so the result is the
 //! same whatever thread or chunk it runs in.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -54,8 +55,8 @@ pub(crate) struct Done {
 pub(crate) struct Scored {
     /// Per side, per step: the grade index.
     pub(crate) grades: Vec<Vec<u16>>,
-    /// Per side, per step: the indices of the items that fired.
-    pub(crate) fired: Vec<Vec<Vec<u32>>>,
+    /// (side, step, item index) of every item that fired.
+    pub(crate) fired: Vec<(u8, u32, u32)>,
     /// The breakdown columns' values.
     pub(crate) by: Vec<Box<str>>,
     /// Per list source: the records attached.
@@ -229,26 +230,16 @@ impl Ctx {
             .zip(&results)
             .map(|(side, res)| side.steps.iter().zip(res).map(|(_, a)| a.grade as u16).collect())
             .collect();
-        let fired = self
-            .sides
-            .iter()
-            .zip(&results)
-            .map(|(side, res)| {
-                side.steps
-                    .iter()
-                    .zip(res)
-                    .map(|(_, a)| {
-                        a.fired
-                            .iter()
-                            .filter_map(|f| match f.source {
-                                Source::Item(i) => Some(i),
-                                Source::Penalty(_) => None,
-                            })
-                            .collect()
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut fired = Vec::new();
+        for (side, res) in results.iter().enumerate() {
+            for (step, a) in res.iter().enumerate() {
+                let items = a.fired.iter().filter_map(|f| match f.source {
+                    Source::Item(i) => Some((side as u8, step as u32, i)),
+                    Source::Penalty(_) => None,
+                });
+                fired.extend(items);
+            }
+        }
         let by = self.breakdown.iter().map(|&c| Box::from(cell(&row.record, c).trim())).collect();
         let attached = row.lists.iter().map(|l| l.len() as u32).collect();
         done.scored = Some(Scored { grades, fired, by, attached });
@@ -404,19 +395,18 @@ impl Ctx {
     }
 
     /// (step alias, column, value) for a scored firm.
-    fn score_columns<'s>(&'s self, res: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell)> {
+    fn score_columns<'s>(&'s self, res: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell<'s>)> {
         let mut cols = Vec::new();
         for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
             let alias = &step.alias;
             let plan = &step.rules.plan;
-            cols.push((alias.as_str(), "score", write::Cell::Text(a.score.normalize().to_string())));
-            cols.push((alias.as_str(), "grade", write::Cell::Text(plan.grades[a.grade].id.to_string())));
+            cols.push((alias.as_str(), "score", write::Cell::Text(a.score.normalize().to_string().into())));
+            cols.push((alias.as_str(), "grade", write::Cell::Text(Cow::Borrowed(&plan.grades[a.grade].id))));
             let at_best = a.grade == 0;
             for name in &self.values[s] {
-                let v = if self.blank_at_best[s] && at_best {
-                    String::new()
-                } else {
-                    a.value(plan, name).map(|v| v.to_string()).unwrap_or_default()
+                let v = match a.value(plan, name) {
+                    Some(v) if !(self.blank_at_best[s] && at_best) => Cow::Owned(v.to_string()),
+                    _ => Cow::Borrowed(""),
                 };
                 cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));
             }
@@ -430,15 +420,15 @@ impl Ctx {
         cols
     }
 
-    fn compare_columns<'s>(&'s self, old: &[Outcome], new: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell)> {
+    fn compare_columns<'s>(&'s self, old: &[Outcome], new: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell<'s>)> {
         let mut cols = Vec::new();
         for (alias, o, n) in &self.pairs {
             let (a, b) = (&old[*o], &new[*n]);
             let (pa, pb) = (&self.sides[0].steps[*o].rules.plan, &self.sides[1].steps[*n].rules.plan);
-            cols.push((alias.as_str(), "old_grade", write::Cell::Text(pa.grades[a.grade].id.to_string())));
-            cols.push((alias.as_str(), "new_grade", write::Cell::Text(pb.grades[b.grade].id.to_string())));
-            cols.push((alias.as_str(), "old_score", write::Cell::Text(a.score.normalize().to_string())));
-            cols.push((alias.as_str(), "new_score", write::Cell::Text(b.score.normalize().to_string())));
+            cols.push((alias.as_str(), "old_grade", write::Cell::Text(Cow::Borrowed(&pa.grades[a.grade].id))));
+            cols.push((alias.as_str(), "new_grade", write::Cell::Text(Cow::Borrowed(&pb.grades[b.grade].id))));
+            cols.push((alias.as_str(), "old_score", write::Cell::Text(a.score.normalize().to_string().into())));
+            cols.push((alias.as_str(), "new_score", write::Cell::Text(b.score.normalize().to_string().into())));
             let (items_a, items_b) = (fired_points(pa, a), fired_points(pb, b));
             let mut changes = Vec::new();
             for (id, points) in &items_a {

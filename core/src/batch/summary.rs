@@ -189,12 +189,8 @@ impl Summary {
                 self.acc.grades[side][step][*g as usize] += 1;
             }
         }
-        for (side, steps) in s.fired.iter().enumerate() {
-            for (step, items) in steps.iter().enumerate() {
-                for i in items {
-                    self.acc.items[side][step][*i as usize] += 1;
-                }
-            }
+        for &(side, step, i) in &s.fired {
+            self.acc.items[usize::from(side)][step as usize][i as usize] += 1;
         }
         for (p, (_, o, n)) in ctx.pairs.iter().enumerate() {
             let (a, b) = (s.grades[0][*o] as usize, s.grades[1][*n] as usize);

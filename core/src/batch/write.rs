@@ -15,13 +15,15 @@
 //! number** (an optional sign, digits, an optional `.` and digits): scores
 //! such as `-1` or `-12.5` stay numbers. JSON lines are written as they are.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value as Json};
 
 use super::{OutputFormat, Reject};
 
-/// One output value.
-pub(crate) enum Cell {
-    Text(String),
+/// One output value; texts from the plan are borrowed.
+pub(crate) enum Cell<'a> {
+    Text(Cow<'a, str>),
     /// (item id, points): `id:points; …` in CSV, objects in JSON.
     Items(Vec<(String, String)>),
     /// `a; b` in CSV, an array in JSON.
@@ -76,7 +78,7 @@ pub(crate) fn row(
     key_name: &str,
     key: &str,
     carried: &[(&str, &str)],
-    cols: &[(&str, &str, Cell)],
+    cols: &[(&str, &str, Cell<'_>)],
 ) {
     match format {
         OutputFormat::Csv => {
@@ -104,7 +106,7 @@ pub(crate) fn row(
             }
             for (alias, name, c) in cols {
                 let v = match c {
-                    Cell::Text(t) => Json::String(t.clone()),
+                    Cell::Text(t) => Json::String(t.to_string()),
                     Cell::Items(items) => {
                         Json::Array(items.iter().map(|(id, p)| serde_json::json!({ "id": id, "points": p })).collect())
                     }
