@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
-use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt};
+use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
@@ -132,6 +132,32 @@ pub(crate) fn penalty_item_id(input: &str) -> String {
     format!("missing.{input}")
 }
 
+/// An item's raw points found from its shape, without the interpreter.
+enum Shaped {
+    NotFired,
+    Points(Decimal),
+    /// Not a shaped item, or an answer the shape does not expect.
+    Interpret,
+}
+
+/// Scores a flag or per-unit item straight from its input; the same result
+/// as interpreting its `when` and `points`.
+fn shaped_points(shape: ItemShape, inputs: &[Option<Value>]) -> Result<Shaped, value::ArithError> {
+    let answer = |i: u32| inputs.get(i as usize).and_then(Option::as_ref);
+    Ok(match shape {
+        ItemShape::Flag { input, raw } => match answer(input) {
+            Some(Value::Bool(true)) => Shaped::Points(raw),
+            Some(Value::Bool(false)) => Shaped::NotFired,
+            _ => Shaped::Interpret,
+        },
+        ItemShape::PerUnit { input, factor } => match answer(input) {
+            Some(Value::Num(n)) => Shaped::Points(value::mul(factor, *n)?),
+            _ => Shaped::Interpret,
+        },
+        ItemShape::General => Shaped::Interpret,
+    })
+}
+
 /// Evaluates one firm and reports it for people.
 pub(crate) fn evaluate(
     plan: &Plan,
@@ -179,14 +205,20 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             continue;
         }
         let ctx = || format!("item `{}`", item.id);
-        if let Some(w) = &item.when {
-            if !env.eval_bool(w, top).map_err(|e| err(ctx(), e))? {
-                continue;
+        let raw = match shaped_points(item.shape, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
+            Shaped::NotFired => continue,
+            Shaped::Points(raw) => raw,
+            Shaped::Interpret => {
+                if let Some(w) = &item.when {
+                    if !env.eval_bool(w, top).map_err(|e| err(ctx(), e))? {
+                        continue;
+                    }
+                }
+                match &item.points {
+                    None => Decimal::ZERO,
+                    Some(p) => env.eval_num(p, top).map_err(|e| err(ctx(), e))?,
+                }
             }
-        }
-        let raw = match &item.points {
-            None => Decimal::ZERO,
-            Some(p) => env.eval_num(p, top).map_err(|e| err(ctx(), e))?,
         };
         if item.points.is_some() && raw.is_zero() {
             continue;
