@@ -270,7 +270,7 @@ pub struct Meta {
 }
 
 /// A checked rule set, ready to evaluate.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub(crate) meta: Meta,
     pub(crate) enums: Vec<EnumDef>,

@@ -1,5 +1,6 @@
 //! Tests for evaluation internals: the next-grade plan is a smallest set,
-//! checked against brute force over every subset of fired items.
+//! checked against brute force over every subset of fired items; shaped
+//! items score exactly as the interpreter scores them.
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -148,5 +149,113 @@ proptest! {
             (None, None) => {}
             (got, want) => prop_assert!(false, "needs {:?}, brute force {:?}", got, want),
         }
+    }
+}
+
+/// Flag and per-unit items with caps, item rounding, a group cap, an input
+/// that may be left unanswered, and one item of each kind the shapes leave
+/// to the interpreter.
+const SHAPED: &str = r#"
+[ruleset]
+id = "shapes"
+name = "shapes"
+version = "1"
+
+[inputs.f1]
+type = "bool"
+[inputs.f2]
+type = "bool"
+missing = "not_applicable"
+[inputs.n1]
+type = "integer"
+[inputs.n2]
+type = "decimal"
+missing = { default = 0 }
+
+[score_groups.g]
+min = -7
+max = 1
+
+[[items]]
+id = "flag"
+label = "flag"
+when = "f1"
+points = "-2.25"
+[[items]]
+id = "flag_capped"
+group = "g"
+label = "flag capped"
+when = "f2"
+points = "-9"
+min = -6
+[[items]]
+id = "per_unit"
+group = "g"
+label = "per unit"
+points = "-1.5 * n1"
+min = -5
+max = 3
+[[items]]
+id = "unit_per"
+label = "unit per"
+points = "n2 * 0.35"
+[[items]]
+id = "interpreted"
+label = "interpreted"
+when = "n1 > 2"
+points = "-1 * n2"
+
+[score]
+base = "100"
+round = { places = 0, mode = "half_up", at = "item" }
+
+[[grades]]
+id = "a"
+label = "a"
+min = 100
+[[grades]]
+id = "b"
+label = "b"
+below = 100
+"#;
+
+proptest! {
+    #[test]
+    fn shaped_items_score_as_interpreted(
+        f1 in any::<bool>(),
+        f2 in prop::option::of(any::<bool>()),
+        n1 in -9i64..9,
+        n2 in prop::option::of(-400i64..400),
+    ) {
+        let no_files = |p: &str| Err(format!("no file {p}"));
+        let Some(Rules::Set(r)) = crate::load_str("shapes.toml", SHAPED, &no_files).rules else {
+            panic!("the test rules check");
+        };
+        let shaped = &*r.plan;
+        let shapes: Vec<_> = shaped.items.iter().map(|i| i.shape).collect();
+        let flag = matches!(shapes[0], crate::plan::ItemShape::Flag { .. });
+        let per_unit = matches!(shapes[3], crate::plan::ItemShape::PerUnit { .. });
+        prop_assert!(flag && per_unit, "shapes: {:?}", shapes);
+        prop_assert_eq!(shapes[4], crate::plan::ItemShape::General);
+        let mut interpreted = shaped.clone();
+        for item in &mut interpreted.items {
+            item.shape = crate::plan::ItemShape::General;
+        }
+        let mut input = serde_json::json!({ "f1": f1, "n1": n1 });
+        if let Some(f2) = f2 {
+            input["f2"] = serde_json::json!(f2);
+        }
+        if let Some(n2) = n2 {
+            input["n2"] = serde_json::json!(format!("{}.{:02}", n2 / 100, (n2 % 100).abs()));
+        }
+        let firm = r.firm_from_json(&input).unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let a = super::run(shaped, &firm, as_of).unwrap();
+        let b = super::run(&interpreted, &firm, as_of).unwrap();
+        prop_assert_eq!(a.score, b.score);
+        prop_assert_eq!(a.grade, b.grade);
+        let fired = |o: &super::Outcome| o.fired.iter().map(|f| (f.source, f.points, f.raw)).collect::<Vec<_>>();
+        prop_assert_eq!(fired(&a), fired(&b));
+        prop_assert_eq!(a.skipped, b.skipped);
     }
 }
