@@ -215,7 +215,7 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
 }
 
 impl Env<'_> {
-    pub(crate) fn eval(&self, node: &Node, f: Frame<'_>) -> R {
+    pub(crate) fn eval(&self, node: &Node, f: &Frame<'_>) -> R {
         match node {
             Node::Const(v) => Ok(v.clone()),
             Node::Input(i) => self.inputs[*i as usize].clone().ok_or_else(|| {
@@ -268,7 +268,7 @@ impl Env<'_> {
                 for r in 0..list.records.len() {
                     let (rec, extra) = list.record(r);
                     let scope = Records { rec, extra, outer: f.records };
-                    let inner = Frame { records: Some(&scope), params: f.params };
+                    let inner = &Frame { records: Some(&scope), params: f.params };
                     if let Some(filter) = &agg.filter {
                         if !self.eval_bool(filter, inner)? {
                             continue;
@@ -335,10 +335,10 @@ impl Env<'_> {
                     for (p, a) in params.iter_mut().zip(args) {
                         *p = self.eval(a, f)?;
                     }
-                    self.eval(body, Frame { records: None, params: &params[..args.len()] })
+                    self.eval(body, &Frame { records: None, params: &params[..args.len()] })
                 } else {
                     let params = args.iter().map(|a| self.eval(a, f)).collect::<Result<Vec<_>, _>>()?;
-                    self.eval(body, Frame { records: None, params: &params })
+                    self.eval(body, &Frame { records: None, params: &params })
                 }
             }
             Node::Fail(msg) => Err(ExprError::new(&**msg)),
@@ -347,7 +347,7 @@ impl Env<'_> {
 
     /// Evaluates a condition. Conditions, comparisons and `within` are
     /// computed here without building a `Value`; other nodes go through `eval`.
-    pub(crate) fn eval_bool(&self, node: &Node, f: Frame<'_>) -> Result<bool, ExprError> {
+    pub(crate) fn eval_bool(&self, node: &Node, f: &Frame<'_>) -> Result<bool, ExprError> {
         match node {
             Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
                 self.with(node, f, bool_ref)
@@ -385,7 +385,7 @@ impl Env<'_> {
 
     /// Evaluates a number: names, constants and arithmetic on numbers are
     /// computed here without building a `Value`.
-    pub(crate) fn eval_num(&self, node: &Node, f: Frame<'_>) -> Result<Decimal, ExprError> {
+    pub(crate) fn eval_num(&self, node: &Node, f: &Frame<'_>) -> Result<Decimal, ExprError> {
         match node {
             Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
                 self.with(node, f, num_ref)
@@ -403,7 +403,7 @@ impl Env<'_> {
     fn with<T>(
         &self,
         node: &Node,
-        f: Frame<'_>,
+        f: &Frame<'_>,
         k: impl FnOnce(&Value) -> Result<T, ExprError>,
     ) -> Result<T, ExprError> {
         match node {
@@ -442,7 +442,7 @@ impl Env<'_> {
         }
     }
 
-    fn builtin(&self, b: Builtin, args: &[Node], f: Frame<'_>) -> R {
+    fn builtin(&self, b: Builtin, args: &[Node], f: &Frame<'_>) -> R {
         let arg = |i: usize| -> R { self.eval(&args[i], f) };
         match b {
             Builtin::Min | Builtin::Max => {

@@ -189,12 +189,12 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         }
         let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
         let v = env
-            .eval(&d.node, Frame { records: None, params: &[] })
+            .eval(&d.node, &Frame { records: None, params: &[] })
             .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
         derived[i as usize] = Some(v);
     }
     let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
-    let top = Frame { records: None, params: &[] };
+    let top = &Frame { records: None, params: &[] };
 
     let mut fired = Vec::with_capacity(plan.items.len());
     let mut contributions = Vec::with_capacity(plan.items.len());
@@ -365,7 +365,7 @@ fn record_values<'a>(
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows };
                 let scope = Records { rec, extra: &cur, outer: None };
                 let v = env
-                    .eval(&def.derived[i as usize].1, Frame { records: Some(&scope), params: &[] })
+                    .eval(&def.derived[i as usize].1, &Frame { records: Some(&scope), params: &[] })
                     .map_err(|e| err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e))?;
                 cur[i as usize] = v;
             }
