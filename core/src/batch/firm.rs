@@ -240,7 +240,7 @@ impl Ctx {
                 fired.extend(items);
             }
         }
-        let by = self.breakdown.iter().map(|&c| Box::from(cell(&row.record, c).trim())).collect();
+        let by = self.breakdown.iter().map(|&c| Box::from(input::trim(cell(&row.record, c)))).collect();
         let attached = row.lists.iter().map(|l| l.len() as u32).collect();
         done.scored = Some(Scored { grades, fired, by, attached });
         done
@@ -253,7 +253,7 @@ impl Ctx {
         let mut errors = Vec::new();
         let mut rec = Vec::with_capacity(def.fields.len());
         for (field, col) in def.fields.iter().zip(&lay.fields) {
-            let text = col.map(|c| cell(&r.record, c)).filter(|t| !t.trim().is_empty());
+            let text = col.map(|c| cell(&r.record, c)).filter(|t| !input::trim(t).is_empty());
             let v = match text {
                 Some(t) => match input::value_from_text(t, field, &plan.enums) {
                     Ok(v) => Some(v),
@@ -298,7 +298,7 @@ impl Ctx {
                 firm.inputs.push(Some(Value::Bool(false)));
                 continue;
             }
-            let text = col.map(|c| cell(&row.record, c)).filter(|t| !t.trim().is_empty());
+            let text = col.map(|c| cell(&row.record, c)).filter(|t| !input::trim(t).is_empty());
             let v = match text {
                 Some(t) => match input::value_from_text(t, field, &plan.enums) {
                     Ok(v) => Some(v),

@@ -213,7 +213,7 @@ pub(crate) fn key_of(
     line: u64,
     column: &str,
 ) -> Result<Box<str>, Reject> {
-    let raw = cell(rec, col).trim();
+    let raw = crate::input::trim(cell(rec, col));
     let bad = |why: String| Reject::new(file, line, column, raw, RejectReason::BadKey, why);
     if raw.is_empty() {
         return Err(bad("the key is empty".into()));

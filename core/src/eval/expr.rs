@@ -237,7 +237,13 @@ impl Env<'_> {
             Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Cmp(..) | Node::Within(..) => {
                 Ok(Value::Bool(self.eval_bool(node, f)?))
             }
-            Node::Arith(op, a, b) => self.arith(*op, self.eval(a, f)?, self.eval(b, f)?),
+            // `as_of - 1 year`, asked of every record: the window's first day.
+            Node::Arith(op, a, b) => match (op, &**a, &**b) {
+                (ArithOp::Sub, Node::AsOf, Node::Const(Value::Duration(k))) => {
+                    Ok(Value::Date(self.windows.start(self.as_of, *k)?))
+                }
+                _ => self.arith(*op, self.eval(a, f)?, self.eval(b, f)?),
+            },
             Node::If(branches, otherwise) => {
                 for (c, t) in branches {
                     if self.eval_bool(c, f)? {
