@@ -9,8 +9,20 @@
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
+/// Each byte's value in the character set; 31 for bytes not in it.
+const VALUES: [u8; 256] = {
+    let mut table = [31u8; 256];
+    let mut i = 0;
+    while i < CHARSET.len() {
+        table[CHARSET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 fn value_of(c: u8) -> Option<u32> {
-    CHARSET.iter().position(|&x| x == c).map(|p| p as u32)
+    let v = VALUES[usize::from(c)];
+    (v < 31).then_some(u32::from(v))
 }
 
 /// The check character for the first 17 characters of a code.
@@ -67,6 +79,13 @@ mod tests {
         assert!(validate("91310115MA0000007I").unwrap_err().contains("not allowed"));
         assert!(validate("9131011").unwrap_err().contains("7 characters"));
         assert!(validate("91A10115MA0000007H").unwrap_err().contains("region"));
+    }
+
+    #[test]
+    fn the_value_table_is_the_character_set() {
+        for c in 0..=255u8 {
+            assert_eq!(value_of(c), CHARSET.iter().position(|&x| x == c).map(|p| p as u32), "byte {c}");
+        }
     }
 
     #[test]
