@@ -287,7 +287,7 @@ impl Reject {
 pub(crate) struct FirmRow {
     pub(crate) line: u64,
     pub(crate) key: Box<str>,
-    pub(crate) record: ByteRecord,
+    pub(crate) record: csv::StringRecord,
     /// Per list source, the rows with this key.
     pub(crate) lists: Vec<Vec<ListRow>>,
 }
@@ -376,9 +376,9 @@ impl Feeder {
         if self.finished {
             return Ok(jobs);
         }
-        let mut rec = ByteRecord::new();
+        let mut buf = ByteRecord::new();
         while jobs.len() < self.chunk_size {
-            let Some(next) = self.firms.next(&mut rec)? else {
+            let Some(next) = self.firms.next(&mut buf)? else {
                 self.finished = true;
                 let mut pre = Vec::new();
                 for s in &mut self.streams {
@@ -393,8 +393,8 @@ impl Feeder {
                 }
                 break;
             };
-            let line = match next {
-                Ok(line) => line,
+            let (line, rec) = match next {
+                Ok(row) => row,
                 Err(r) => {
                     jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
                     continue;
@@ -462,8 +462,7 @@ impl Feeder {
                 jobs.push(Job { pre, firm: Some(Err(r)), overflow });
                 continue;
             }
-            let shape = ByteRecord::with_capacity(rec.as_slice().len(), rec.len());
-            let record = std::mem::replace(&mut rec, shape);
+            let record = rec;
             jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })), overflow: Vec::new() });
         }
         Ok(jobs)

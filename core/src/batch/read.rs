@@ -2,7 +2,8 @@
 //! their firm.
 //!
 //! Rows are read as bytes and checked to be UTF-8 once, here, so a GBK
-//! export fails at its first bad line with the file, line and column.
+//! export fails at its first bad line with the file, line and column; from
+//! then on a row is a `StringRecord` whose cells are read without checks.
 //! Sorted list files are merged with the firm file as both stream by
 //! (`ListStream`): memory stays flat. Otherwise every list record is kept,
 //! compactly encoded, in a map from key to records (`ListStore`) until its
@@ -19,17 +20,20 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
-use csv::ByteRecord;
+use csv::{ByteRecord, StringRecord};
 
 use super::{BatchError, Reject, RejectReason, Source};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
+/// A data row read: its line and cells, or why it is rejected.
+pub(crate) type DataRow = Result<(u64, StringRecord), Reject>;
+
 /// One row of a list file, waiting for its firm.
 #[derive(Clone, Debug)]
 pub(crate) struct ListRow {
     pub(crate) line: u64,
-    pub(crate) record: ByteRecord,
+    pub(crate) record: StringRecord,
 }
 
 /// The size limits of one file's rows, in bytes.
@@ -99,27 +103,33 @@ impl Rows {
         Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits }, headers))
     }
 
-    /// The next data row: `Ok(None)` at the end; a row whose field count is
-    /// wrong comes back as a reject.
-    pub(crate) fn next(&mut self, rec: &mut ByteRecord) -> Result<Option<Result<u64, Reject>>, BatchError> {
-        let got = read_row(&mut self.reader, rec).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
+    /// The next data row and its line: `Ok(None)` at the end; a row whose
+    /// field count is wrong comes back as a reject. `buf` is the buffer read
+    /// into; it is left sized like the row, for the next one.
+    pub(crate) fn next(&mut self, buf: &mut ByteRecord) -> Result<Option<DataRow>, BatchError> {
+        let got = read_row(&mut self.reader, buf).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
         if !got {
             return Ok(None);
         }
         self.reader.get_mut().since_row = 0;
         self.rows_read += 1;
-        let line = rec.position().map_or(0, |p| p.line());
-        check_fields(&self.file, rec, line, self.limits)?;
-        if let Err(e) = std::str::from_utf8(rec.as_slice()) {
-            let bad = e.valid_up_to();
-            let col = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > bad)).unwrap_or(0);
-            let byte = rec.as_slice().get(bad).copied().unwrap_or(0);
-            return Err(BatchError::new(
-                &self.file,
-                Some(line),
-                format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
-            ));
-        }
+        let line = buf.position().map_or(0, |p| p.line());
+        check_fields(&self.file, buf, line, self.limits)?;
+        let sized = ByteRecord::with_capacity(buf.as_slice().len(), buf.len());
+        let rec = match StringRecord::from_byte_record(std::mem::replace(buf, sized)) {
+            Ok(rec) => rec,
+            Err(e) => {
+                let rec = e.into_byte_record();
+                let bad = std::str::from_utf8(rec.as_slice()).err().map_or(0, |e| e.valid_up_to());
+                let col = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > bad)).unwrap_or(0);
+                let byte = rec.as_slice().get(bad).copied().unwrap_or(0);
+                return Err(BatchError::new(
+                    &self.file,
+                    Some(line),
+                    format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
+                ));
+            }
+        };
         if rec.len() != self.n_cols {
             let reason = if rec.len() < self.n_cols {
                 format!("has {} fields, the header has {}: a truncated or misaligned row", rec.len(), self.n_cols)
@@ -128,7 +138,7 @@ impl Rows {
             };
             return Ok(Some(Err(Reject::new(&self.file, line, "", "", RejectReason::FieldCount, reason))));
         }
-        Ok(Some(Ok(line)))
+        Ok(Some(Ok((line, rec))))
     }
 }
 
@@ -199,14 +209,14 @@ fn size(n: usize) -> String {
     }
 }
 
-/// The text of a cell already checked to be UTF-8.
-pub(crate) fn cell(rec: &ByteRecord, col: usize) -> &str {
-    std::str::from_utf8(rec.get(col).unwrap_or_default()).unwrap_or_default()
+/// The text of a cell; empty when the row has no such column.
+pub(crate) fn cell(rec: &StringRecord, col: usize) -> &str {
+    rec.get(col).unwrap_or_default()
 }
 
 /// Reads and normalises a row's key; a bad key is a reject.
 pub(crate) fn key_of(
-    rec: &ByteRecord,
+    rec: &StringRecord,
     col: usize,
     uscc: bool,
     file: &Arc<str>,
@@ -239,14 +249,24 @@ pub(crate) struct ListStream {
     /// The next row with a good key, read ahead.
     peeked: Option<(Box<str>, ListRow)>,
     last_key: Option<Box<str>>,
-    /// Bytes and fields of the last row read.
-    row_shape: (usize, usize),
+    /// The buffer rows are read into.
+    buf: ByteRecord,
     done: bool,
 }
 
 impl ListStream {
     pub(crate) fn new(list: usize, rows: Rows, key_col: usize, key_name: String, uscc: bool) -> ListStream {
-        ListStream { list, rows, key_col, key_name, uscc, peeked: None, last_key: None, row_shape: (0, 0), done: false }
+        ListStream {
+            list,
+            rows,
+            key_col,
+            key_name,
+            uscc,
+            peeked: None,
+            last_key: None,
+            buf: ByteRecord::new(),
+            done: false,
+        }
     }
 
     pub(crate) fn rows_read(&self) -> u64 {
@@ -256,9 +276,7 @@ impl ListStream {
     /// Fills `peeked`, sending rows with bad keys to `rejects`.
     fn fill(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         while self.peeked.is_none() && !self.done {
-            // Sized like the last row, so reading it does not grow the buffers.
-            let mut rec = ByteRecord::with_capacity(self.row_shape.0, self.row_shape.1);
-            let line = match self.rows.next(&mut rec)? {
+            let (line, rec) = match self.rows.next(&mut self.buf)? {
                 None => {
                     self.done = true;
                     break;
@@ -267,7 +285,7 @@ impl ListStream {
                     rejects.push(r.in_list(self.list));
                     continue;
                 }
-                Some(Ok(line)) => line,
+                Some(Ok(row)) => row,
             };
             match key_of(&rec, self.key_col, self.uscc, &self.rows.file, line, &self.key_name) {
                 Err(r) => rejects.push(r.in_list(self.list)),
@@ -286,7 +304,6 @@ impl ListStream {
                     if self.last_key.as_deref() != Some(&*key) {
                         self.last_key = Some(key.clone());
                     }
-                    self.row_shape = (rec.as_slice().len(), rec.len());
                     self.peeked = Some((key, ListRow { line, record: rec }));
                 }
             }
@@ -360,10 +377,10 @@ impl ListStore {
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
         let mut store = ListStore::default();
-        let mut rec = ByteRecord::new();
-        while let Some(next) = rows.next(&mut rec)? {
-            let line = match next {
-                Ok(line) => line,
+        let mut read_buf = ByteRecord::new();
+        while let Some(next) = rows.next(&mut read_buf)? {
+            let (line, rec) = match next {
+                Ok(row) => row,
                 Err(r) => {
                     rejects.push(r.in_list(list));
                     continue;
@@ -377,7 +394,7 @@ impl ListStore {
                     buf.extend_from_slice(&(rec.len() as u32).to_le_bytes());
                     for f in rec.iter() {
                         buf.extend_from_slice(&(f.len() as u32).to_le_bytes());
-                        buf.extend_from_slice(f);
+                        buf.extend_from_slice(f.as_bytes());
                     }
                 }
             }
@@ -435,6 +452,7 @@ fn decode(mut buf: &[u8], cap: usize, out: &mut Vec<ListRow>, overflow: &mut Vec
             let len = u32_of(take(&mut buf, 4));
             record.push_field(take(&mut buf, len));
         }
-        out.push(ListRow { line, record });
+        // The bytes were text when stored: nothing is replaced.
+        out.push(ListRow { line, record: StringRecord::from_byte_record_lossy(record) });
     }
 }

@@ -16,7 +16,7 @@ fn csv_fields_are_quoted_only_when_needed() {
 #[test]
 fn keys_are_checked_and_normalised() {
     let file: std::sync::Arc<str> = std::sync::Arc::from("f.csv");
-    let rec = csv::ByteRecord::from(vec![" 91110108ma00000070 ", "91110108MA00000071", ""]);
+    let rec = csv::StringRecord::from(vec![" 91110108ma00000070 ", "91110108MA00000071", ""]);
     assert_eq!(cell(&rec, 0), " 91110108ma00000070 ");
     assert_eq!(&*key_of(&rec, 0, true, &file, 2, "uscc").unwrap(), "91110108MA00000070");
     let bad = key_of(&rec, 1, true, &file, 2, "uscc").unwrap_err();
