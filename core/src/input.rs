@@ -251,15 +251,13 @@ pub(crate) fn value_from_json(j: &Json, field: &Field, enums: &[EnumDef]) -> Res
 }
 
 /// Converts a value computed by another rule set to this field's type, with
-/// the same checks (options, bounds) as an answer.
+/// the same checks as an answer: texts (grades, enum ids) are read as
+/// answers are, yes/no values pass as they are, and numbers and dates go
+/// through their text, so a number beyond 28 significant digits or a date
+/// outside the years 0–9999 is refused here as it would be in a file.
 pub(crate) fn value_from_value(v: &Value, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
     match (v, &field.vtype) {
-        (Value::Num(_), ValueType::Integer | ValueType::Decimal)
-        | (Value::Bool(_), ValueType::Bool)
-        | (Value::Date(_), ValueType::Date) => {
-            check_bounds(v, field)?;
-            Ok(v.clone())
-        }
+        (Value::Bool(_), ValueType::Bool) => Ok(v.clone()),
         (Value::Text(t), _) => value_from_text(t, field, enums),
         (other, _) => value_from_json(&other.to_json(), field, enums),
     }

@@ -326,3 +326,38 @@ fn a_million_records_for_one_firm_reject_it_within_bounds() {
         assert!(res.rejects.lines().last().unwrap().starts_with("accidents.csv,1000001,,91110108MA00000070,"));
     }
 }
+
+#[test]
+fn a_character_split_by_a_comma_is_not_utf8_in_the_cell_where_it_starts() {
+    // 中 is E4 B8 AD; here its last byte is cut off into the next cell.
+    let firms = b"firm_id,name,note\nF1,x\xe4\xb8,\xadnote\n".to_vec();
+    let mut cfg = cfg();
+    cfg.key = "firm_id".into();
+    cfg.carry = vec!["name".into(), "note".into()];
+    check_fatal(run(&hazchem(), &cfg, ("split.csv", firms), &[]), &["split.csv:2: not UTF-8 (byte 0xE4 in column 2)"]);
+}
+
+#[test]
+fn rows_read_before_a_fatal_error_are_written() {
+    // Six chunks of five good rows, then a row that is not UTF-8.
+    let mut firms = b"firm_id,name\n".to_vec();
+    for i in 0..30 {
+        firms.extend_from_slice(format!("F{i:02},a\n").as_bytes());
+    }
+    firms.extend_from_slice(b"F30,\xff\nF31,a\n");
+    let mut cfg = cfg();
+    cfg.key = "firm_id".into();
+    cfg.carry = vec!["name".into()];
+    cfg.chunk_size = 5;
+    for threads in [1, 2] {
+        cfg.threads = threads;
+        let (mut out, mut rejects) = (Vec::new(), Vec::new());
+        let firms = Source::new("firms.csv", Cursor::new(firms.clone()));
+        let res = safegrade::batch::score(&hazchem(), &cfg, firms, Vec::new(), &mut out, &mut rejects, &mut |_| {});
+        assert!(res.expect_err("the bad row is fatal").to_string().contains("firms.csv:32: not UTF-8"));
+        let out = String::from_utf8(out).expect("UTF-8 output");
+        let keys: Vec<&str> = out.lines().skip(1).map(|l| l.split(',').next().unwrap_or("")).collect();
+        let want: Vec<String> = (0..30).map(|i| format!("F{i:02}")).collect();
+        assert_eq!(keys, want, "{threads} threads");
+    }
+}

@@ -229,3 +229,35 @@ proptest! {
         let _ = r.assess_json(&json!({"n": n, "recs": [{"v": v}]}), as_of());
     }
 }
+
+/// A scheme step fed a value that a file could not hold: a number with more
+/// than 28 significant digits, a date beyond the year 9999.
+#[test]
+fn scheme_fills_refuse_what_a_file_would_refuse() {
+    let step_a = format!(
+        "{HEAD}[inputs.n]\ntype = \"decimal\"\nlabel = \"n\"\n[derived]\nthird = \"n / 3\"\nfar = \"as_of + 8000 years\"\n{TAIL}"
+    )
+    .replace("base = \"x\"", "base = \"1\"");
+    let step_b = |input: &str, from: &str| {
+        format!("{HEAD}[inputs.t]\ntype = \"{input}\"\nlabel = \"t\"\nfrom = \"a.{from}\"\n{TAIL}")
+            .replace("id = \"h\"", "id = \"b\"")
+            .replace("base = \"x\"", "base = \"1\"")
+    };
+    for (input, from, want) in
+        [("decimal", "third", "more than 28 significant digits"), ("date", "far", "expected a date YYYY-MM-DD")]
+    {
+        let scheme = "[scheme]\nid = \"s\"\nname = \"s\"\nversion = \"1\"\n\
+                      [[steps]]\nas = \"a\"\nrules = \"a.toml\"\n[[steps]]\nas = \"b\"\nrules = \"b.toml\"\n";
+        let b = step_b(input, from);
+        let files = |p: &str| match p {
+            "a.toml" => Ok(step_a.clone()),
+            "b.toml" => Ok(b.clone()),
+            other => Err(format!("no file {other}")),
+        };
+        let loaded = safegrade::load_str("s.toml", scheme, &files);
+        let Some(safegrade::Rules::Scheme(s)) = loaded.rules else { panic!("checks: {:?}", loaded.diagnostics) };
+        let err = s.assess_json(&json!({"n": 10}), as_of()).expect_err("the fill is refused");
+        let msg = format!("{err:?}");
+        assert!(msg.contains(want), "{input} from {from}: {msg}");
+    }
+}

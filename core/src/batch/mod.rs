@@ -658,6 +658,14 @@ fn drive(
                 Ok(jobs) if jobs.is_empty() => break,
                 Ok(jobs) => jobs,
                 Err(e) => {
+                    // What was read before the error is written, as it would
+                    // be without the pipeline.
+                    if let Some((jobs, done)) = scored.take() {
+                        if let Err(w) = sink(jobs, done, summary) {
+                            res = Err(w);
+                            break;
+                        }
+                    }
                     res = Err(e);
                     break;
                 }

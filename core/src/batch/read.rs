@@ -119,10 +119,10 @@ impl Rows {
         let rec = match StringRecord::from_byte_record(std::mem::replace(buf, sized)) {
             Ok(rec) => rec,
             Err(e) => {
-                let rec = e.into_byte_record();
-                let bad = std::str::from_utf8(rec.as_slice()).err().map_or(0, |e| e.valid_up_to());
-                let col = (0..rec.len()).find(|&i| rec.range(i).is_some_and(|r| r.end > bad)).unwrap_or(0);
-                let byte = rec.as_slice().get(bad).copied().unwrap_or(0);
+                // Each cell is checked on its own: a character split by a
+                // comma is an error too, in the cell where it starts.
+                let (col, at) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
+                let byte = e.into_byte_record().get(col).and_then(|f| f.get(at).copied()).unwrap_or(0);
                 return Err(BatchError::new(
                     &self.file,
                     Some(line),
