@@ -37,8 +37,8 @@
 //! runs in parallel, and its result depends on that firm's rows alone. So
 //! the output is byte-identical whatever [`BatchConfig::threads`] and
 //! [`BatchConfig::chunk_size`]. With the `parallel` feature a reader thread
-//! feeds chunks to a rayon pool, and the caller's thread writes each scored
-//! chunk while the pool scores the next; without it (the wasm build)
+//! feeds chunks to a rayon pool and the caller's thread writes the scored
+//! chunks, in order, all three at once; without it (the wasm build)
 //! everything runs on the caller's thread.
 
 mod firm;
@@ -628,9 +628,16 @@ fn run(
 /// Takes each scored chunk of jobs, in order: writes and counts them.
 type Sink<'a> = dyn FnMut(Vec<Job>, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
+/// A scored chunk: the jobs and what each gave.
+type ScoredChunk = (Vec<Job>, Vec<firm::Done>);
+
 /// Scores the feeder's chunks on the pool and hands them to `sink`, in
-/// order, until the feeder is done; returns the list rows read. The pool
-/// scores chunk n + 1 while this thread writes chunk n.
+/// order, until the feeder is done; returns the list rows read.
+///
+/// Three stages run at once, joined by channels of two chunks: a reader
+/// thread reads and joins, a scorer thread hands each chunk to the pool,
+/// and this thread writes. Chunks keep their order through both channels;
+/// an error ends the run after the chunks read before it are written.
 #[cfg(feature = "parallel")]
 fn drive(
     feeder: &mut Feeder,
@@ -639,52 +646,45 @@ fn drive(
     summary: &mut Summary,
     sink: &mut Sink<'_>,
 ) -> Result<Vec<u64>, BatchError> {
+    use std::sync::mpsc::sync_channel;
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Job>, BatchError>>(2);
+        let (to_scorer, from_reader) = sync_channel::<Result<Vec<Job>, BatchError>>(2);
+        let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
         let reader = scope.spawn(move || {
             loop {
                 let chunk = feeder.next_chunk();
                 let stop = chunk.as_ref().map_or(true, Vec::is_empty);
-                if tx.send(chunk).is_err() || stop {
+                if to_scorer.send(chunk).is_err() || stop {
                     break;
                 }
             }
             (feeder.list_rows_read(), feeder.stores_read())
         });
-        let mut res = Ok(());
-        let mut scored: Option<(Vec<Job>, Vec<firm::Done>)> = None;
-        for chunk in rx.iter() {
-            let jobs = match chunk {
-                Ok(jobs) if jobs.is_empty() => break,
-                Ok(jobs) => jobs,
-                Err(e) => {
-                    // What was read before the error is written, as it would
-                    // be without the pipeline.
-                    if let Some((jobs, done)) = scored.take() {
-                        if let Err(w) = sink(jobs, done, summary) {
-                            res = Err(w);
-                            break;
-                        }
+        scope.spawn(move || {
+            for chunk in from_reader {
+                let scored = match chunk {
+                    Ok(jobs) if jobs.is_empty() => break,
+                    Ok(jobs) => {
+                        let done = pool.map(ctx, &jobs);
+                        Ok((jobs, done))
                     }
-                    res = Err(e);
+                    Err(e) => Err(e),
+                };
+                let stop = scored.is_err();
+                if to_writer.send(scored).is_err() || stop {
                     break;
                 }
-            };
-            let previous = scored.take();
-            let (done, written) = pool.map_while(ctx, &jobs, || match previous {
-                Some((jobs, done)) => sink(jobs, done, summary),
-                None => Ok(()),
-            });
-            if let Err(e) = written {
+            }
+        });
+        let mut res = Ok(());
+        for scored in &from_scorer {
+            if let Err(e) = scored.and_then(|(jobs, done)| sink(jobs, done, summary)) {
                 res = Err(e);
                 break;
             }
-            scored = Some((jobs, done));
         }
-        drop(rx);
-        if let (Ok(()), Some((jobs, done))) = (&res, scored) {
-            res = sink(jobs, done, summary);
-        }
+        // Dropping the receiver stops the scorer, which stops the reader.
+        drop(from_scorer);
         let (streams, stores) = reader.join().unwrap_or_default();
         res.map(|()| if streams.is_empty() { stores } else { streams })
     })
@@ -728,23 +728,13 @@ impl Pool {
         Pool((threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten())
     }
 
-    /// Scores `jobs` on the pool while this thread runs `meanwhile`.
-    fn map_while<T>(&self, ctx: &Ctx, jobs: &[Job], meanwhile: impl FnOnce() -> T) -> (Vec<firm::Done>, T) {
+    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
         use rayon::prelude::*;
-        let mut done = Vec::new();
-        let slot = &mut done;
-        let mut score = move || *slot = jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
-        let out = match &self.0 {
-            Some(pool) => pool.in_place_scope(|s| {
-                s.spawn(move |_| score());
-                meanwhile()
-            }),
-            None => rayon::in_place_scope(|s| {
-                s.spawn(move |_| score());
-                meanwhile()
-            }),
-        };
-        (done, out)
+        let work = || jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
+        match &self.0 {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
     }
 }
 
