@@ -629,6 +629,7 @@ fn run(
 type Sink<'a> = dyn FnMut(Vec<Job>, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
 /// A scored chunk: the jobs and what each gave.
+#[cfg(feature = "parallel")]
 type ScoredChunk = (Vec<Job>, Vec<firm::Done>);
 
 /// Scores the feeder's chunks on the pool and hands them to `sink`, in
