@@ -1,7 +1,9 @@
 //! Unit tests for the batch internals; the behaviour is tested end to end in
 //! `tests/it/batch.rs`.
 
-use super::read::{cell, key_of};
+use proptest::prelude::*;
+
+use super::read::{cell, key_of, put_varint, take_varint};
 use super::write::csv_field;
 
 #[test]
@@ -47,5 +49,20 @@ fn formulas_are_neutralised_and_numbers_kept() {
         let mut buf = Vec::new();
         csv_field(&mut buf, cell);
         assert_eq!(String::from_utf8(buf).unwrap(), format!("{want},"), "cell {cell:?}");
+    }
+}
+
+proptest! {
+    /// Numbers written as varints read back, in order, to the last byte.
+    #[test]
+    fn varints_read_back(ns in prop::collection::vec(any::<u64>(), 0..20)) {
+        let mut buf = Vec::new();
+        for &n in &ns {
+            put_varint(&mut buf, n);
+        }
+        let mut rest = &buf[..];
+        let back: Vec<u64> = ns.iter().map(|_| take_varint(&mut rest)).collect();
+        prop_assert_eq!(back, ns);
+        prop_assert!(rest.is_empty());
     }
 }
