@@ -59,7 +59,38 @@ pub enum MissingTreatment {
 }
 
 /// Parses one value given as text (a CSV cell, a JSON string).
+///
+/// The two commonest cells, a yes/no answer and a whole number that needs
+/// no check beyond its bounds, are read here, small enough to inline into a
+/// batch's per-cell loop; everything else, and every error, is read by
+/// `parse_text`, which gives the same value or error for them.
+#[inline]
 pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
+    match field.vtype {
+        ValueType::Bool => {
+            if let Some(b) = parse_bool(trim(s)) {
+                return Ok(Value::Bool(b));
+            }
+        }
+        ValueType::Integer | ValueType::Decimal if field.allowed.is_none() => {
+            if let Some(n) = plain_integer(trim(s)) {
+                let d = Decimal::from(n);
+                let cmp = crate::value::cmp_num;
+                let above_min = field.min.is_none_or(|m| !cmp(&d, &m).is_lt());
+                let below_max = field.max.is_none_or(|m| !cmp(&d, &m).is_gt());
+                if above_min && below_max {
+                    return Ok(Value::Num(d));
+                }
+            }
+        }
+        _ => {}
+    }
+    parse_text(s, field, enums)
+}
+
+/// [`value_from_text`] for every kind of value, with its error messages.
+#[inline(never)]
+fn parse_text(s: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
     let t = trim(s);
     let v = match &field.vtype {
         ValueType::Bool => match parse_bool(t) {
@@ -450,6 +481,33 @@ mod tests {
         #[test]
         fn trim_agrees_with_str_trim(s in "[ \t\n\u{3000}\u{a0}\u{85}\u{1680}\u{2000}\u{205f}é]{0,2}[a-z是否 \u{3000}\u{2028}\u{202f}]{0,4}[ \t\r\u{3000}\u{202f}\u{2029}\u{a0}\u{e9}]{0,2}") {
             prop_assert_eq!(trim(&s), s.trim());
+        }
+
+        /// The inlined common cases read what the general reader reads, errors included.
+        #[test]
+        fn common_cells_read_as_the_general_reader_reads_them(
+            t in "[ \u{3000}]?(是|否|true|no|Y|x|-?[0-9]{1,3}|0\\.5|1e2|)[ ]?",
+            integer in any::<bool>(),
+            min in prop::option::of(-5i64..5),
+            max in prop::option::of(0i64..200),
+            allowed in any::<bool>(),
+        ) {
+            for vtype in [ValueType::Bool, if integer { ValueType::Integer } else { ValueType::Decimal }] {
+                let field = Field {
+                    name: "x".into(),
+                    vtype,
+                    label: Default::default(),
+                    help: None,
+                    group: None,
+                    min: min.map(Decimal::from),
+                    max: max.map(Decimal::from),
+                    allowed: allowed.then(|| vec![Decimal::ZERO, Decimal::from(7)]),
+                    max_len: None,
+                    missing: crate::plan::Missing::Required,
+                    from: None,
+                };
+                prop_assert_eq!(value_from_text(&t, &field, &[]), parse_text(&t, &field, &[]));
+            }
         }
 
         /// Counting significant digits agrees with trimming the zeros off the digit string.
