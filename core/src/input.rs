@@ -60,9 +60,9 @@ pub enum MissingTreatment {
 
 /// Parses one value given as text (a CSV cell, a JSON string).
 ///
-/// The two commonest cells, a yes/no answer and a whole number that needs
-/// no check beyond its bounds, are read here, small enough to inline into a
-/// batch's per-cell loop; everything else, and every error, is read by
+/// The commonest cells, a yes/no answer, a whole number that needs no check
+/// beyond its bounds and a date, are read here, small enough to inline into
+/// a batch's per-cell loop; everything else, and every error, is read by
 /// `parse_text`, which gives the same value or error for them.
 #[inline]
 pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, String> {
@@ -81,6 +81,11 @@ pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Resu
                 if above_min && below_max {
                     return Ok(Value::Num(d));
                 }
+            }
+        }
+        ValueType::Date => {
+            if let Some(d) = parse_date(trim(s)) {
+                return Ok(Value::Date(d));
             }
         }
         _ => {}
@@ -486,13 +491,13 @@ mod tests {
         /// The inlined common cases read what the general reader reads, errors included.
         #[test]
         fn common_cells_read_as_the_general_reader_reads_them(
-            t in "[ \u{3000}]?(是|否|true|no|Y|x|-?[0-9]{1,3}|0\\.5|1e2|)[ ]?",
+            t in "[ \u{3000}]?(是|否|true|no|Y|x|-?[0-9]{1,3}|0\\.5|1e2|20[0-9]{2}-[01][0-9]-[0-3][0-9]|2024-2-29|)[ ]?",
             integer in any::<bool>(),
             min in prop::option::of(-5i64..5),
             max in prop::option::of(0i64..200),
             allowed in any::<bool>(),
         ) {
-            for vtype in [ValueType::Bool, if integer { ValueType::Integer } else { ValueType::Decimal }] {
+            for vtype in [ValueType::Bool, ValueType::Date, if integer { ValueType::Integer } else { ValueType::Decimal }] {
                 let field = Field {
                     name: "x".into(),
                     vtype,
