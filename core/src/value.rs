@@ -88,10 +88,6 @@ pub(crate) fn sub(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
 
 #[inline]
 pub(crate) fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
-    // Per-count items (`-2 * n`) mostly meet a count of 0.
-    if a.is_zero() || b.is_zero() {
-        return Ok(Decimal::ZERO);
-    }
     a.checked_mul(b).ok_or(ArithError::Overflow)
 }
 

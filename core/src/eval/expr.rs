@@ -136,30 +136,7 @@ pub(crate) struct Frame<'r> {
 }
 
 #[inline]
-fn num(v: Value) -> Result<Decimal, ExprError> {
-    match v {
-        Value::Num(n) => Ok(n),
-        other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
-    }
-}
-
-#[inline]
-fn boolean(v: Value) -> Result<bool, ExprError> {
-    match v {
-        Value::Bool(b) => Ok(b),
-        other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
-    }
-}
-
-fn date(v: Value) -> Result<NaiveDate, ExprError> {
-    match v {
-        Value::Date(d) => Ok(d),
-        other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
-    }
-}
-
-#[inline]
-fn bool_ref(v: &Value) -> Result<bool, ExprError> {
+fn boolean(v: &Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(*b),
         other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
@@ -167,7 +144,7 @@ fn bool_ref(v: &Value) -> Result<bool, ExprError> {
 }
 
 #[inline]
-fn num_ref(v: &Value) -> Result<Decimal, ExprError> {
+fn num(v: &Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(*n),
         other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
@@ -175,7 +152,7 @@ fn num_ref(v: &Value) -> Result<Decimal, ExprError> {
 }
 
 #[inline]
-fn date_ref(v: &Value) -> Result<NaiveDate, ExprError> {
+fn date(v: &Value) -> Result<NaiveDate, ExprError> {
     match v {
         Value::Date(d) => Ok(*d),
         other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
@@ -356,7 +333,7 @@ impl Env<'_> {
     pub(crate) fn eval_bool(&self, node: &Node, f: &Frame<'_>) -> Result<bool, ExprError> {
         match node {
             Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
-                self.with(node, f, bool_ref)
+                self.with(node, f, boolean)
             }
             Node::Not(a) => Ok(!self.eval_bool(a, f)?),
             Node::And(a, b) => Ok(self.eval_bool(a, f)? && self.eval_bool(b, f)?),
@@ -375,7 +352,7 @@ impl Env<'_> {
                 })
             }
             Node::Within(d, dur) => {
-                let d = self.with(d, f, date_ref)?;
+                let d = self.with(d, f, date)?;
                 let from = match &**dur {
                     Node::Const(Value::Duration(k)) => self.windows.start(self.as_of, *k)?,
                     other => match self.eval(other, f)? {
@@ -385,7 +362,7 @@ impl Env<'_> {
                 };
                 Ok(from <= d && d <= self.as_of)
             }
-            other => boolean(self.eval(other, f)?),
+            other => boolean(&self.eval(other, f)?),
         }
     }
 
@@ -394,12 +371,12 @@ impl Env<'_> {
     pub(crate) fn eval_num(&self, node: &Node, f: &Frame<'_>) -> Result<Decimal, ExprError> {
         match node {
             Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
-                self.with(node, f, num_ref)
+                self.with(node, f, num)
             }
             Node::Neg(a) => Ok(-self.eval_num(a, f)?),
             // A number-valued `+ - * /` has numbers on both sides (dates give dates).
             Node::Arith(op, a, b) => Ok(num_op(*op, self.eval_num(a, f)?, self.eval_num(b, f)?)?),
-            other => num(self.eval(other, f)?),
+            other => num(&self.eval(other, f)?),
         }
     }
 
@@ -462,20 +439,20 @@ impl Env<'_> {
                 }
                 Ok(best)
             }
-            Builtin::Abs => Ok(Value::Num(num(arg(0)?)?.abs())),
-            Builtin::Floor => Ok(Value::Num(num(arg(0)?)?.floor())),
-            Builtin::Ceil => Ok(Value::Num(num(arg(0)?)?.ceil())),
-            Builtin::Round(places, mode) => Ok(Value::Num(mode.apply(num(arg(0)?)?, places))),
+            Builtin::Abs => Ok(Value::Num(num(&arg(0)?)?.abs())),
+            Builtin::Floor => Ok(Value::Num(num(&arg(0)?)?.floor())),
+            Builtin::Ceil => Ok(Value::Num(num(&arg(0)?)?.ceil())),
+            Builtin::Round(places, mode) => Ok(Value::Num(mode.apply(num(&arg(0)?)?, places))),
             Builtin::YearsBetween => {
-                let (a, b) = (date(arg(0)?)?, date(arg(1)?)?);
+                let (a, b) = (date(&arg(0)?)?, date(&arg(1)?)?);
                 Ok(Value::Num(Decimal::from(value::months_between(a, b) / 12)))
             }
             Builtin::MonthsBetween => {
-                let (a, b) = (date(arg(0)?)?, date(arg(1)?)?);
+                let (a, b) = (date(&arg(0)?)?, date(&arg(1)?)?);
                 Ok(Value::Num(Decimal::from(value::months_between(a, b))))
             }
             Builtin::DaysBetween => {
-                let (a, b) = (date(arg(0)?)?, date(arg(1)?)?);
+                let (a, b) = (date(&arg(0)?)?, date(&arg(1)?)?);
                 Ok(Value::Num(Decimal::from((b - a).num_days())))
             }
             Builtin::UsccValid => match arg(0)? {
