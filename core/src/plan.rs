@@ -178,6 +178,8 @@ pub(crate) struct ScoreGroup {
     pub(crate) label: Label,
     pub(crate) min: Option<Decimal>,
     pub(crate) max: Option<Decimal>,
+    /// Whether 0 lies within the cap, so a group with nothing in it adds nothing.
+    pub(crate) admits_zero: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1089,6 +1089,7 @@ impl<'a> Compiler<'a> {
                     .as_ref()
                     .map(label_of)
                     .unwrap_or_else(|| Label { zh: Arc::from(name.get_ref().as_str()), en: None }),
+                admits_zero: min.is_none_or(|m| m <= Decimal::ZERO) && max.is_none_or(|m| m >= Decimal::ZERO),
                 min,
                 max,
             });

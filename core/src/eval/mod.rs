@@ -456,10 +456,7 @@ pub(crate) fn total_score_without(
         }
     }
     for (g, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
-        // A group with nothing in it adds nothing, unless its cap excludes 0.
-        let zero_fits = g.min.is_none_or(|m| m.is_sign_negative() || m.is_zero())
-            && g.max.is_none_or(|m| m.is_sign_positive() || m.is_zero());
-        if sum.is_zero() && zero_fits {
+        if sum.is_zero() && g.admits_zero {
             continue;
         }
         total = value::add(total, clamp(*sum, g.min, g.max))?;
