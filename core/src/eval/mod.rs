@@ -69,6 +69,8 @@ pub(crate) enum Source {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Fired {
     pub(crate) source: Source,
+    /// The score group its points count in.
+    pub(crate) group: Option<u32>,
     pub(crate) points: Decimal,
     pub(crate) raw: Decimal,
 }
@@ -87,7 +89,6 @@ pub(crate) struct Outcome {
     pub(crate) derived: Vec<Option<Value>>,
     pub(crate) skipped: Vec<u32>,
     base: Decimal,
-    contributions: Vec<Contribution>,
 }
 
 /// How deep evaluating `node` nests (see `expr::MAX_EVAL_DEPTH`), given the
@@ -151,6 +152,8 @@ fn shaped_points(shape: ItemShape, inputs: &[Option<Value>]) -> Result<Shaped, v
             _ => Shaped::Interpret,
         },
         ItemShape::PerUnit { input, factor } => match answer(input) {
+            // Zero units score nothing: the item does not fire.
+            Some(Value::Num(n)) if n.is_zero() => Shaped::NotFired,
             Some(Value::Num(n)) => Shaped::Points(value::mul(factor, *n)?),
             _ => Shaped::Interpret,
         },
@@ -197,7 +200,6 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     let top = &Frame { records: None, params: &[] };
 
     let mut fired = Vec::with_capacity(plan.items.len());
-    let mut contributions = Vec::with_capacity(plan.items.len());
     let mut skipped = Vec::new();
     for (idx, item) in plan.items.iter().enumerate() {
         if blocked(&item.input_deps) {
@@ -230,13 +232,11 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if item.points.is_some() && points.is_zero() {
             continue;
         }
-        contributions.push(Contribution { group: item.group, points });
-        fired.push(Fired { source: Source::Item(idx as u32), points, raw });
+        fired.push(Fired { source: Source::Item(idx as u32), group: item.group, points, raw });
     }
     for (i, treatment) in &firm.missing {
         if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &plan.inputs[*i as usize].missing) {
-            contributions.push(Contribution { group: None, points: *p });
-            fired.push(Fired { source: Source::Penalty(*i), points: *p, raw: *p });
+            fired.push(Fired { source: Source::Penalty(*i), group: None, points: *p, raw: *p });
         }
     }
 
@@ -247,7 +247,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         });
     }
     let base = env.eval_num(&plan.score.base, top).map_err(|e| err("score base".into(), e))?;
-    let score = total_score(plan, base, &contributions)
+    let score = total_of(plan, base, fired.iter().map(|f| (f.group, f.points)))
         .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
     let band = band_of(plan, score)?;
 
@@ -261,7 +261,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         }
     }
     let grade = grade_after_overrides(plan, band, &applied);
-    Ok(Outcome { score, band, grade, fired, applied, derived, skipped, base, contributions })
+    Ok(Outcome { score, band, grade, fired, applied, derived, skipped, base })
 }
 
 /// The report for people: texts, values as JSON, missing inputs, the next-grade plan.
@@ -311,7 +311,9 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
         .collect();
     let (_, overrides) = apply_overrides(plan, o.band, &o.applied);
     let next_grade = if options.next_grade {
-        next_grade::plan_next(plan, o.base, &o.contributions, &items, o.grade, &o.applied)
+        let contributions: Vec<Contribution> =
+            o.fired.iter().map(|f| Contribution { group: f.group, points: f.points }).collect();
+        next_grade::plan_next(plan, o.base, &contributions, &items, o.grade, &o.applied)
     } else {
         None
     };
@@ -419,23 +421,25 @@ pub(crate) fn clamp(x: Decimal, min: Option<Decimal>, max: Option<Decimal>) -> D
     max.map_or(x, |m| if value::cmp_num(&x, &m).is_gt() { m } else { x })
 }
 
-/// base + items (each group's sum capped), rounded if declared, clamped.
-pub(crate) fn total_score(
-    plan: &Plan,
-    base: Decimal,
-    contributions: &[Contribution],
-) -> Result<Decimal, value::ArithError> {
-    total_score_without(plan, base, contributions, &[])
-}
-
 /// The score with the contributions at the indices in `removed` left out.
-/// Allocation-free for plans with up to 32 score groups, which is every
-/// realistic form; the next-grade search calls this many times.
+/// The next-grade search calls this many times.
 pub(crate) fn total_score_without(
     plan: &Plan,
     base: Decimal,
     contributions: &[Contribution],
     removed: &[usize],
+) -> Result<Decimal, value::ArithError> {
+    let kept = contributions.iter().enumerate().filter(|(i, _)| !removed.contains(i));
+    total_of(plan, base, kept.map(|(_, c)| (c.group, c.points)))
+}
+
+/// base + points (each group's sum capped), rounded if declared, clamped;
+/// `points` are (score group, points) in the order they fired. Allocation-free
+/// for plans with up to 32 score groups, which is every realistic form.
+pub(crate) fn total_of(
+    plan: &Plan,
+    base: Decimal,
+    points: impl Iterator<Item = (Option<u32>, Decimal)>,
 ) -> Result<Decimal, value::ArithError> {
     let mut small = [Decimal::ZERO; 32];
     let mut large = Vec::new();
@@ -446,13 +450,10 @@ pub(crate) fn total_score_without(
         &mut large
     };
     let mut total = base;
-    for (i, c) in contributions.iter().enumerate() {
-        if removed.contains(&i) {
-            continue;
-        }
-        match c.group {
-            Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], c.points)?,
-            None => total = value::add(total, c.points)?,
+    for (group, p) in points {
+        match group {
+            Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], p)?,
+            None => total = value::add(total, p)?,
         }
     }
     for (g, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
