@@ -134,6 +134,8 @@ pub(crate) struct TableDef {
 pub(crate) struct FunctionDef {
     pub(crate) name: Arc<str>,
     pub(crate) body: Node,
+    /// The declared type of what it returns.
+    pub(crate) returns: Ty,
 }
 
 #[derive(Clone, Debug)]
@@ -297,6 +299,8 @@ pub(crate) struct Plan {
     pub(crate) overrides: Vec<Override>,
     /// The rule set as results name it, built once.
     pub(crate) ruleset_ref: crate::assessment::RulesetRef,
+    /// Its expressions compiled to closures (see `eval::kernel`).
+    pub(crate) kernels: crate::eval::Kernels,
 }
 
 /// An operation on numbers (and dates, for `+` and `-`).

@@ -18,6 +18,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
+use crate::eval::Kernels;
 use crate::input::{toml_to_json, value_from_json};
 use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
@@ -132,7 +133,12 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
     };
     let plan = c.run(unit);
     let has_errors = c.diags.iter().any(Diagnostic::is_error);
-    Compiled { plan: if has_errors { None } else { plan }, diagnostics: c.diags }
+    // Only a plan that checks is compiled: its depth is proven (R0212).
+    let plan = plan.filter(|_| !has_errors).map(|mut plan| {
+        plan.kernels = Kernels::compile(&plan);
+        plan
+    });
+    Compiled { plan, diagnostics: c.diags }
 }
 
 impl<'a> Compiler<'a> {
@@ -370,6 +376,7 @@ impl<'a> Compiler<'a> {
             ruleset_ref,
             grades,
             overrides,
+            kernels: Kernels::default(),
         })
     }
 
@@ -930,7 +937,7 @@ impl<'a> Compiler<'a> {
                 }
                 None => Node::Fail(Arc::from("not checked")),
             };
-            out.push(FunctionDef { name: Arc::from(name.get_ref().as_str()), body });
+            out.push(FunctionDef { name: Arc::from(name.get_ref().as_str()), body, returns: ret });
             let _ = (file, name);
         }
         // Functions must not call themselves, directly or through others.

@@ -54,7 +54,7 @@ pub(crate) struct Windows {
 }
 
 impl Windows {
-    fn start(&self, as_of: NaiveDate, dur: Duration) -> Result<NaiveDate, ExprError> {
+    pub(super) fn start(&self, as_of: NaiveDate, dur: Duration) -> Result<NaiveDate, ExprError> {
         for slot in &self.slots {
             match slot.get() {
                 Some((d, start)) if d == dur => return Ok(start),
@@ -86,7 +86,7 @@ pub(crate) fn duration_of(n: Decimal, months_per_unit: u32) -> Result<Duration, 
 }
 
 /// Most function calls have few arguments: they are kept on the stack.
-const STACK_PARAMS: usize = 6;
+pub(super) const STACK_PARAMS: usize = 6;
 
 /// Deepest nesting of evaluation, counting through function calls; the
 /// checker rejects rule files that could go deeper, which keeps the native
@@ -104,7 +104,7 @@ pub(crate) struct ListView<'a> {
 impl ListView<'_> {
     /// Record `r`: its fields and its derived values (empty while they are
     /// not computed, or when the list has none).
-    fn record(&self, r: usize) -> (&[Value], &[Value]) {
+    pub(super) fn record(&self, r: usize) -> (&[Value], &[Value]) {
         let extra = self.derived.get(r * self.n_derived..(r + 1) * self.n_derived).unwrap_or(&[]);
         (&self.records[r], extra)
     }
@@ -135,8 +135,20 @@ pub(crate) struct Frame<'r> {
     pub(crate) params: &'r [Value],
 }
 
+impl<'r> Frame<'r> {
+    /// A field or per-record value of the record `up` levels out.
+    #[inline]
+    pub(super) fn field(&self, up: u16, slot: u32) -> Result<&'r Value, ExprError> {
+        let mut r = self.records.ok_or_else(|| ExprError::new("no record in scope"))?;
+        for _ in 0..up {
+            r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
+        }
+        r.slot(slot).ok_or_else(|| ExprError::new("record value not available"))
+    }
+}
+
 #[inline]
-fn boolean(v: &Value) -> Result<bool, ExprError> {
+pub(super) fn boolean(v: &Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(*b),
         other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
@@ -144,7 +156,7 @@ fn boolean(v: &Value) -> Result<bool, ExprError> {
 }
 
 #[inline]
-fn num(v: &Value) -> Result<Decimal, ExprError> {
+pub(super) fn num(v: &Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(*n),
         other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
@@ -152,7 +164,7 @@ fn num(v: &Value) -> Result<Decimal, ExprError> {
 }
 
 #[inline]
-fn date(v: &Value) -> Result<NaiveDate, ExprError> {
+pub(super) fn date(v: &Value) -> Result<NaiveDate, ExprError> {
     match v {
         Value::Date(d) => Ok(*d),
         other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
@@ -160,7 +172,7 @@ fn date(v: &Value) -> Result<NaiveDate, ExprError> {
 }
 
 #[inline]
-fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
+pub(super) fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
     match op {
         CmpOp::Eq => ord.is_eq(),
         CmpOp::Ne => ord.is_ne(),
@@ -172,7 +184,7 @@ fn holds(op: CmpOp, ord: std::cmp::Ordering) -> bool {
 }
 
 #[inline]
-fn num_op(op: ArithOp, x: Decimal, y: Decimal) -> Result<Decimal, ArithError> {
+pub(super) fn num_op(op: ArithOp, x: Decimal, y: Decimal) -> Result<Decimal, ArithError> {
     match op {
         ArithOp::Add => value::add(x, y),
         ArithOp::Sub => value::sub(x, y),
@@ -191,23 +203,29 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
     }
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    /// An input's answer.
+    #[inline]
+    pub(super) fn input(&self, i: u32) -> Result<&'a Value, ExprError> {
+        self.inputs[i as usize]
+            .as_ref()
+            .ok_or_else(|| ExprError::new(format!("input `{}` is not available", self.plan.inputs[i as usize].name)))
+    }
+
+    /// A firm-level derived value.
+    #[inline]
+    pub(super) fn derived_value(&self, i: u32) -> Result<&'a Value, ExprError> {
+        self.derived[i as usize]
+            .as_ref()
+            .ok_or_else(|| ExprError::new(format!("`{}` is not available", self.plan.derived[i as usize].name)))
+    }
+
     pub(crate) fn eval(&self, node: &Node, f: &Frame<'_>) -> R {
         match node {
             Node::Const(v) => Ok(v.clone()),
-            Node::Input(i) => self.inputs[*i as usize].clone().ok_or_else(|| {
-                ExprError::new(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))
-            }),
-            Node::Derived(i) => self.derived[*i as usize]
-                .clone()
-                .ok_or_else(|| ExprError::new(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
-            Node::Field { up, slot } => {
-                let mut r = f.records.ok_or_else(|| ExprError::new("no record in scope"))?;
-                for _ in 0..*up {
-                    r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
-                }
-                r.slot(*slot).cloned().ok_or_else(|| ExprError::new("record value not available"))
-            }
+            Node::Input(i) => self.input(*i).cloned(),
+            Node::Derived(i) => self.derived_value(*i).cloned(),
+            Node::Field { up, slot } => f.field(*up, *slot).cloned(),
             Node::Param(i) => Ok(f.params[*i as usize].clone()),
             Node::AsOf => Ok(Value::Date(self.as_of)),
             Node::Neg(a) => Ok(Value::Num(-self.eval_num(a, f)?)),
@@ -383,7 +401,7 @@ impl Env<'_> {
     /// Calls `k` with the value of `node`, borrowing the values of names and
     /// constants instead of cloning them: comparisons of text and enum
     /// values then touch no reference counts, which threads would contend on.
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         node: &Node,
         f: &Frame<'_>,
@@ -391,21 +409,9 @@ impl Env<'_> {
     ) -> Result<T, ExprError> {
         match node {
             Node::Const(v) => k(v),
-            Node::Input(i) => match &self.inputs[*i as usize] {
-                Some(v) => k(v),
-                None => Err(ExprError::new(format!("input `{}` is not available", self.plan.inputs[*i as usize].name))),
-            },
-            Node::Derived(i) => match &self.derived[*i as usize] {
-                Some(v) => k(v),
-                None => Err(ExprError::new(format!("`{}` is not available", self.plan.derived[*i as usize].name))),
-            },
-            Node::Field { up, slot } => {
-                let mut r = f.records.ok_or_else(|| ExprError::new("no record in scope"))?;
-                for _ in 0..*up {
-                    r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
-                }
-                k(r.slot(*slot).ok_or_else(|| ExprError::new("record value not available"))?)
-            }
+            Node::Input(i) => k(self.input(*i)?),
+            Node::Derived(i) => k(self.derived_value(*i)?),
+            Node::Field { up, slot } => k(f.field(*up, *slot)?),
             Node::Param(i) => k(&f.params[*i as usize]),
             other => k(&self.eval(other, f)?),
         }

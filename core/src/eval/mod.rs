@@ -6,6 +6,7 @@
 //! inputs always give the same result, on every platform and thread.
 
 mod expr;
+mod kernel;
 mod next_grade;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
+pub(crate) use kernel::Kernels;
 
 /// Why a firm could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -191,8 +193,8 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             continue;
         }
         let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
-        let v = env
-            .eval(&d.node, &Frame { records: None, params: &[] })
+        let v = plan.kernels.derived[i as usize]
+            .run(&env, &Frame { records: None, params: &[] })
             .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
         derived[i as usize] = Some(v);
     }
@@ -211,14 +213,14 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             Shaped::NotFired => continue,
             Shaped::Points(raw) => raw,
             Shaped::Interpret => {
-                if let Some(w) = &item.when {
-                    if !env.eval_bool(w, top).map_err(|e| err(ctx(), e))? {
+                if let Some(w) = &plan.kernels.item_when[idx] {
+                    if !w.run(&env, top).map_err(|e| err(ctx(), e))? {
                         continue;
                     }
                 }
-                match &item.points {
+                match &plan.kernels.item_points[idx] {
                     None => Decimal::ZERO,
-                    Some(p) => env.eval_num(p, top).map_err(|e| err(ctx(), e))?,
+                    Some(p) => p.run(&env, top).map_err(|e| err(ctx(), e))?,
                 }
             }
         };
@@ -246,7 +248,11 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             message: "the base score depends on an input that is not applicable".into(),
         });
     }
-    let base = env.eval_num(&plan.score.base, top).map_err(|e| err("score base".into(), e))?;
+    let base = match &plan.kernels.base {
+        Some(k) => k.run(&env, top),
+        None => env.eval_num(&plan.score.base, top),
+    }
+    .map_err(|e| err("score base".into(), e))?;
     let score = total_of(plan, base, fired.iter().map(|f| (f.group, f.points)))
         .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
     let band = band_of(plan, score)?;
@@ -256,7 +262,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if blocked(&o.input_deps) {
             continue;
         }
-        if env.eval_bool(&o.when, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
+        if plan.kernels.overrides[idx].run(&env, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
             applied.push(idx);
         }
     }
@@ -358,20 +364,22 @@ fn record_values<'a>(
         }
         let nd = def.derived.len();
         let records = &firm.lists[l][..];
-        let mut out = Vec::with_capacity(records.len() * nd);
-        let mut cur: Vec<Value> = Vec::with_capacity(nd);
+        if records.is_empty() {
+            continue;
+        }
+        // Each record's values are computed in place at the end of `out`;
+        // a value sees those of its record computed before it.
+        let mut out = vec![Value::Bool(false); records.len() * nd];
         for (r, rec) in records.iter().enumerate() {
-            cur.clear();
-            cur.resize(nd, Value::Bool(false));
+            let at = r * nd;
             for &i in &def.derived_eval_order {
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows };
-                let scope = Records { rec, extra: &cur, outer: None };
-                let v = env
-                    .eval(&def.derived[i as usize].1, &Frame { records: Some(&scope), params: &[] })
+                let scope = Records { rec, extra: &out[at..at + nd], outer: None };
+                let v = plan.kernels.record_derived[l][i as usize]
+                    .run(&env, &Frame { records: Some(&scope), params: &[] })
                     .map_err(|e| err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e))?;
-                cur[i as usize] = v;
+                out[at + i as usize] = v;
             }
-            out.append(&mut cur);
         }
         lists[l] = ListView { records, derived: out, n_derived: nd };
     }

@@ -1,0 +1,379 @@
+//! Expressions compiled to closures, once, when the rules are checked.
+//!
+//! The interpreter (`expr`) walks a node tree and matches on every node it
+//! meets; a kernel is a tree of small closures that already know what they
+//! compute: `deaths >= 30` becomes one closure that fetches a parameter and
+//! compares its number with a constant. Kernels are typed (a condition gives
+//! a `bool`, a number a `Decimal`) and cover the forms scorecards are made
+//! of: names, constants, `not`/`and`/`or`, comparisons with a constant,
+//! `within` a constant window, arithmetic, `if` chains, `min`/`max`,
+//! function calls and `count`/`sum` over a list. Every other node is handed
+//! to the interpreter, so a kernel computes exactly what the interpreter
+//! computes, errors included; `tests::kernels_agree_with_the_interpreter`
+//! holds them to that.
+//!
+//! A kernel nests as deep as its node tree, so the checker's depth bound
+//! (R0212) bounds kernels too.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
+use crate::plan::{AggKind, Builtin, CmpOp, Node, Plan, Ty, ValueType};
+use crate::value::{self, Value};
+
+type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
+
+/// One compiled expression giving a `T`.
+pub(crate) struct Kernel<T>(Arc<KernelFn<T>>);
+
+impl<T> Clone for Kernel<T> {
+    fn clone(&self) -> Self {
+        Kernel(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Kernel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Kernel")
+    }
+}
+
+impl<T> Kernel<T> {
+    #[inline]
+    pub(crate) fn run(&self, env: &Env<'_>, frame: &Frame<'_>) -> Result<T, ExprError> {
+        (self.0)(env, frame)
+    }
+}
+
+fn kernel<T>(f: impl Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync + 'static) -> Kernel<T> {
+    Kernel(Arc::new(f))
+}
+
+/// The kernels of one plan, indexed like the plan's own lists.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Kernels {
+    /// Firm-level derived values, by index in `Plan::derived`.
+    pub(crate) derived: Vec<Kernel<Value>>,
+    /// Per-record derived values: by list, then by index in `ListDef::derived`.
+    pub(crate) record_derived: Vec<Vec<Kernel<Value>>>,
+    /// Items' conditions and points, by item.
+    pub(crate) item_when: Vec<Option<Kernel<bool>>>,
+    pub(crate) item_points: Vec<Option<Kernel<Decimal>>>,
+    /// The base score (a plan always has one once compiled).
+    pub(crate) base: Option<Kernel<Decimal>>,
+    /// Overrides' conditions, by override.
+    pub(crate) overrides: Vec<Kernel<bool>>,
+}
+
+impl Kernels {
+    /// Compiles every expression of `plan`.
+    pub(crate) fn compile(plan: &Plan) -> Kernels {
+        Kernels::build(plan, &Compiler::new(plan, false))
+    }
+
+    /// Kernels that hand every expression to the interpreter: the reference
+    /// the compiled kernels are tested against.
+    #[cfg(test)]
+    pub(crate) fn interpreted(plan: &Plan) -> Kernels {
+        Kernels::build(plan, &Compiler::new(plan, true))
+    }
+
+    fn build(plan: &Plan, c: &Compiler<'_>) -> Kernels {
+        Kernels {
+            derived: plan.derived.iter().map(|d| c.value(&d.node)).collect(),
+            record_derived: plan.lists.iter().map(|l| l.derived.iter().map(|(_, n)| c.value(n)).collect()).collect(),
+            item_when: plan.items.iter().map(|i| i.when.as_ref().map(|n| c.bool(n))).collect(),
+            item_points: plan.items.iter().map(|i| i.points.as_ref().map(|n| c.num(n))).collect(),
+            base: Some(c.num(&plan.score.base)),
+            overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
+        }
+    }
+}
+
+struct Compiler<'p> {
+    plan: &'p Plan,
+    /// Compile nothing: every kernel calls the interpreter.
+    interpret_only: bool,
+    /// Each function's body, compiled once and shared by its calls (a
+    /// function calling another twice must not double the work each level).
+    bodies: RefCell<Vec<Option<Kernel<Decimal>>>>,
+}
+
+impl<'p> Compiler<'p> {
+    fn new(plan: &'p Plan, interpret_only: bool) -> Compiler<'p> {
+        Compiler { plan, interpret_only, bodies: RefCell::new(vec![None; plan.functions.len()]) }
+    }
+
+    /// The number kernel of function `f`'s body.
+    fn body(&self, f: u32) -> Kernel<Decimal> {
+        if let Some(k) = &self.bodies.borrow()[f as usize] {
+            return k.clone();
+        }
+        let k = self.num(&self.plan.functions[f as usize].body);
+        self.bodies.borrow_mut()[f as usize] = Some(k.clone());
+        k
+    }
+
+    /// A condition.
+    fn bool(&self, node: &Node) -> Kernel<bool> {
+        if self.interpret_only {
+            return interpret_bool(node);
+        }
+        match node {
+            Node::Const(v) => {
+                let b = boolean(v);
+                kernel(move |_, _| b.clone())
+            }
+            &Node::Input(i) => kernel(move |e, _| boolean(e.input(i)?)),
+            &Node::Derived(i) => kernel(move |e, _| boolean(e.derived_value(i)?)),
+            &Node::Field { up, slot } => kernel(move |_, f| boolean(f.field(up, slot)?)),
+            Node::Not(a) => {
+                let a = self.bool(a);
+                kernel(move |e, f| Ok(!a.run(e, f)?))
+            }
+            Node::And(a, b) => {
+                let (a, b) = (self.bool(a), self.bool(b));
+                kernel(move |e, f| Ok(a.run(e, f)? && b.run(e, f)?))
+            }
+            Node::Or(a, b) => {
+                let (a, b) = (self.bool(a), self.bool(b));
+                kernel(move |e, f| Ok(a.run(e, f)? || b.run(e, f)?))
+            }
+            Node::Cmp(op, a, b) => match &**b {
+                // A number against a constant: a threshold. Names are read in place.
+                Node::Const(Value::Num(y)) => {
+                    let (op, y) = (*op, Threshold::new(*y));
+                    match **a {
+                        Node::Input(i) => kernel(move |e, _| Ok(holds(op, y.cmp(num(e.input(i)?)?)))),
+                        Node::Derived(i) => kernel(move |e, _| Ok(holds(op, y.cmp(num(e.derived_value(i)?)?)))),
+                        Node::Field { up, slot } => kernel(move |_, f| Ok(holds(op, y.cmp(num(f.field(up, slot)?)?)))),
+                        Node::Param(i) => kernel(move |_, f| Ok(holds(op, y.cmp(num(&f.params[i as usize])?)))),
+                        _ => {
+                            let a = self.num(a);
+                            kernel(move |e, f| Ok(holds(op, y.cmp(a.run(e, f)?))))
+                        }
+                    }
+                }
+                // A name against a constant (an enum option, a text): equality.
+                Node::Const(y) if matches!(op, CmpOp::Eq | CmpOp::Ne) && is_name(a) => {
+                    let (equal, y, a) = (*op == CmpOp::Eq, y.clone(), (**a).clone());
+                    kernel(move |e, f| e.with(&a, f, |x| Ok((*x == y) == equal)))
+                }
+                _ => interpret_bool(node),
+            },
+            Node::Within(d, window) => match &**window {
+                Node::Const(Value::Duration(k)) => {
+                    let (k, d) = (*k, (**d).clone());
+                    kernel(move |e, f| {
+                        let d = e.with(&d, f, date)?;
+                        let from = e.windows.start(e.as_of, k)?;
+                        Ok(from <= d && d <= e.as_of)
+                    })
+                }
+                _ => interpret_bool(node),
+            },
+            _ => interpret_bool(node),
+        }
+    }
+
+    /// A number.
+    fn num(&self, node: &Node) -> Kernel<Decimal> {
+        if self.interpret_only {
+            return interpret_num(node);
+        }
+        match node {
+            Node::Const(v) => {
+                let n = num(v);
+                kernel(move |_, _| n.clone())
+            }
+            &Node::Input(i) => kernel(move |e, _| num(e.input(i)?)),
+            &Node::Derived(i) => kernel(move |e, _| num(e.derived_value(i)?)),
+            &Node::Field { up, slot } => kernel(move |_, f| num(f.field(up, slot)?)),
+            &Node::Param(i) => kernel(move |_, f| num(&f.params[i as usize])),
+            Node::Neg(a) => {
+                let a = self.num(a);
+                kernel(move |e, f| Ok(-a.run(e, f)?))
+            }
+            Node::Arith(op, a, b) => {
+                let (op, a, b) = (*op, self.num(a), self.num(b));
+                kernel(move |e, f| Ok(num_op(op, a.run(e, f)?, b.run(e, f)?)?))
+            }
+            Node::If(branches, otherwise) if self.is_num(node) => {
+                let branches: Vec<_> = branches.iter().map(|(c, t)| (self.bool(c), self.num(t))).collect();
+                let otherwise = self.num(otherwise);
+                kernel(move |e, f| {
+                    for (c, t) in &branches {
+                        if c.run(e, f)? {
+                            return t.run(e, f);
+                        }
+                    }
+                    otherwise.run(e, f)
+                })
+            }
+            Node::Builtin(b @ (Builtin::Min | Builtin::Max), args) if !args.is_empty() && self.is_num(node) => {
+                let want = if *b == Builtin::Min { std::cmp::Ordering::Less } else { std::cmp::Ordering::Greater };
+                let args: Vec<_> = args.iter().map(|a| self.num(a)).collect();
+                kernel(move |e, f| {
+                    let mut best = args[0].run(e, f)?;
+                    for a in &args[1..] {
+                        let v = a.run(e, f)?;
+                        if value::cmp_num(&v, &best) == want {
+                            best = v;
+                        }
+                    }
+                    Ok(best)
+                })
+            }
+            Node::Call(func, args) if args.len() <= STACK_PARAMS && self.is_num(node) => {
+                let body = self.body(*func);
+                let args: Vec<_> = args.iter().map(|a| self.value(a)).collect();
+                kernel(move |e, f| {
+                    let mut params = [const { Value::Bool(false) }; STACK_PARAMS];
+                    for (p, a) in params.iter_mut().zip(&args) {
+                        *p = a.run(e, f)?;
+                    }
+                    body.run(e, &Frame { records: None, params: &params[..args.len()] })
+                })
+            }
+            Node::Agg(agg) if agg.kind == AggKind::Count || (agg.kind == AggKind::Sum && agg.value.is_some()) => {
+                let list = agg.list as usize;
+                let filter = agg.filter.as_ref().map(|n| self.bool(n));
+                let summand = agg.value.as_ref().filter(|_| agg.kind == AggKind::Sum).map(|n| self.num(n));
+                kernel(move |e, f| {
+                    let list = &e.lists[list];
+                    let (mut count, mut sum) = (0u64, Decimal::ZERO);
+                    for r in 0..list.records.len() {
+                        let (rec, extra) = list.record(r);
+                        let scope = Records { rec, extra, outer: f.records };
+                        let inner = &Frame { records: Some(&scope), params: f.params };
+                        if let Some(filter) = &filter {
+                            if !filter.run(e, inner)? {
+                                continue;
+                            }
+                        }
+                        match &summand {
+                            None => count += 1,
+                            Some(v) => sum = value::add(sum, v.run(e, inner)?)?,
+                        }
+                    }
+                    Ok(if summand.is_none() { Decimal::from(count) } else { sum })
+                })
+            }
+            _ => interpret_num(node),
+        }
+    }
+
+    /// A value of any type.
+    fn value(&self, node: &Node) -> Kernel<Value> {
+        if self.interpret_only {
+            return interpret_value(node);
+        }
+        match node {
+            Node::Const(v) => {
+                let v = v.clone();
+                kernel(move |_, _| Ok(v.clone()))
+            }
+            &Node::Input(i) => kernel(move |e, _| e.input(i).cloned()),
+            &Node::Derived(i) => kernel(move |e, _| e.derived_value(i).cloned()),
+            &Node::Field { up, slot } => kernel(move |_, f| f.field(up, slot).cloned()),
+            &Node::Param(i) => kernel(move |_, f| Ok(f.params[i as usize].clone())),
+            Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Cmp(..) | Node::Within(..) => {
+                let b = self.bool(node);
+                kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
+            }
+            _ if self.is_num(node) => {
+                let n = self.num(node);
+                kernel(move |e, f| Ok(Value::Num(n.run(e, f)?)))
+            }
+            _ => interpret_value(node),
+        }
+    }
+
+    /// Whether `node` is a number whatever the firm: then its number kernel
+    /// and the interpreter's value agree.
+    fn is_num(&self, node: &Node) -> bool {
+        let plan = self.plan;
+        match node {
+            Node::Const(v) => matches!(v, Value::Num(_)),
+            Node::Input(i) => {
+                plan.inputs.get(*i as usize).is_some_and(|f| matches!(f.vtype, ValueType::Integer | ValueType::Decimal))
+            }
+            Node::Derived(i) => plan.derived.get(*i as usize).is_some_and(|d| d.ty == Ty::Num),
+            Node::Neg(_) => true,
+            Node::Arith(_, a, b) => self.is_num(a) && self.is_num(b),
+            Node::If(branches, otherwise) => self.is_num(otherwise) && branches.iter().all(|(_, t)| self.is_num(t)),
+            Node::Builtin(Builtin::Min | Builtin::Max, args) => args.iter().all(|a| self.is_num(a)),
+            Node::Call(func, _) => plan.functions.get(*func as usize).is_some_and(|d| d.returns == Ty::Num),
+            Node::Agg(agg) => matches!(agg.kind, AggKind::Count | AggKind::Sum),
+            _ => false,
+        }
+    }
+}
+
+/// A constant a number is compared with, kept with its mantissa so that a
+/// number of another scale (`12.50` against `10`) is compared as integers.
+#[derive(Clone, Copy)]
+struct Threshold {
+    value: Decimal,
+    mantissa: i128,
+}
+
+impl Threshold {
+    fn new(value: Decimal) -> Threshold {
+        Threshold { value, mantissa: value.mantissa() }
+    }
+
+    /// How `x` compares with the threshold; the same as `value::cmp_num`.
+    #[inline]
+    fn cmp(&self, x: Decimal) -> std::cmp::Ordering {
+        let (sx, sy) = (x.scale(), self.value.scale());
+        let scaled = if sx == sy {
+            Some((x.mantissa(), self.mantissa))
+        } else if sx > sy {
+            POW10.get((sx - sy) as usize).and_then(|p| self.mantissa.checked_mul(*p)).map(|y| (x.mantissa(), y))
+        } else {
+            POW10.get((sy - sx) as usize).and_then(|p| x.mantissa().checked_mul(*p)).map(|x| (x, self.mantissa))
+        };
+        match scaled {
+            Some((x, y)) => x.cmp(&y),
+            None => x.cmp(&self.value),
+        }
+    }
+}
+
+/// 10⁰ to 10²⁸: every scale difference two numbers can have.
+const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// A name (or constant) whose value `Env::with` borrows.
+fn is_name(node: &Node) -> bool {
+    matches!(node, Node::Const(_) | Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_))
+}
+
+fn interpret_bool(node: &Node) -> Kernel<bool> {
+    let node = node.clone();
+    kernel(move |e, f| e.eval_bool(&node, f))
+}
+
+fn interpret_num(node: &Node) -> Kernel<Decimal> {
+    let node = node.clone();
+    kernel(move |e, f| e.eval_num(&node, f))
+}
+
+fn interpret_value(node: &Node) -> Kernel<Value> {
+    let node = node.clone();
+    kernel(move |e, f| e.eval(&node, f))
+}
+
+#[cfg(test)]
+mod tests;
