@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
-use crate::plan::{AggKind, Builtin, CmpOp, Node, Plan, Ty, ValueType};
+use crate::plan::{AggKind, Builtin, CmpOp, ItemShape, Node, Plan, Ty, ValueType};
 use crate::value::{self, Value};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
@@ -59,9 +59,8 @@ pub(crate) struct Kernels {
     pub(crate) derived: Vec<Kernel<Value>>,
     /// Per-record derived values: by list, then by index in `ListDef::derived`.
     pub(crate) record_derived: Vec<Vec<Kernel<Value>>>,
-    /// Items' conditions and points, by item.
-    pub(crate) item_when: Vec<Option<Kernel<bool>>>,
-    pub(crate) item_points: Vec<Option<Kernel<Decimal>>>,
+    /// Items, in file order.
+    pub(crate) items: Vec<ItemKernel>,
     /// The base score (a plan always has one once compiled).
     pub(crate) base: Option<Kernel<Decimal>>,
     /// Overrides' conditions, by override.
@@ -85,12 +84,34 @@ impl Kernels {
         Kernels {
             derived: plan.derived.iter().map(|d| c.value(&d.node)).collect(),
             record_derived: plan.lists.iter().map(|l| l.derived.iter().map(|(_, n)| c.value(n)).collect()).collect(),
-            item_when: plan.items.iter().map(|i| i.when.as_ref().map(|n| c.bool(n))).collect(),
-            item_points: plan.items.iter().map(|i| i.points.as_ref().map(|n| c.num(n))).collect(),
+            items: plan
+                .items
+                .iter()
+                .map(|i| ItemKernel {
+                    shape: i.shape,
+                    when: i.when.as_ref().map(|n| c.bool(n)),
+                    points: i.points.as_ref().map(|n| c.num(n)),
+                    group: i.group,
+                    min: i.min,
+                    max: i.max,
+                })
+                .collect(),
             base: Some(c.num(&plan.score.base)),
             overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
         }
     }
+}
+
+/// What scoring an item needs, kept together: the scoring loop reads
+/// nothing else of the item unless it is skipped or fails.
+#[derive(Clone, Debug)]
+pub(crate) struct ItemKernel {
+    pub(crate) shape: ItemShape,
+    pub(crate) when: Option<Kernel<bool>>,
+    pub(crate) points: Option<Kernel<Decimal>>,
+    pub(crate) group: Option<u32>,
+    pub(crate) min: Option<Decimal>,
+    pub(crate) max: Option<Decimal>,
 }
 
 struct Compiler<'p> {

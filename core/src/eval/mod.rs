@@ -203,22 +203,22 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
 
     let mut fired = Vec::with_capacity(plan.items.len());
     let mut skipped = Vec::new();
-    for (idx, item) in plan.items.iter().enumerate() {
-        if blocked(&item.input_deps) {
+    for (idx, item) in plan.kernels.items.iter().enumerate() {
+        if !unavailable.is_empty() && blocked(&plan.items[idx].input_deps) {
             skipped.push(idx as u32);
             continue;
         }
-        let ctx = || format!("item `{}`", item.id);
+        let ctx = || format!("item `{}`", plan.items[idx].id);
         let raw = match shaped_points(item.shape, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
             Shaped::NotFired => continue,
             Shaped::Points(raw) => raw,
             Shaped::Interpret => {
-                if let Some(w) = &plan.kernels.item_when[idx] {
+                if let Some(w) = &item.when {
                     if !w.run(&env, top).map_err(|e| err(ctx(), e))? {
                         continue;
                     }
                 }
-                match &plan.kernels.item_points[idx] {
+                match &item.points {
                     None => Decimal::ZERO,
                     Some(p) => p.run(&env, top).map_err(|e| err(ctx(), e))?,
                 }
