@@ -60,14 +60,34 @@ impl Windows {
                 Some((d, start)) if d == dur => return Ok(start),
                 Some(_) => {}
                 None => {
-                    let start = value::shift_date(as_of, dur, -1)?;
+                    let start = window_start(as_of, dur)?;
                     slot.set(Some((dur, start)));
                     return Ok(start);
                 }
             }
         }
-        Ok(value::shift_date(as_of, dur, -1)?)
+        window_start(as_of, dur)
     }
+}
+
+thread_local! {
+    /// Window starts this thread computed last: a batch asks the same few
+    /// windows, ending on the same as-of date, of every firm.
+    static RECENT_WINDOWS: Cell<[Option<(NaiveDate, Duration, NaiveDate)>; 4]> = const { Cell::new([None; 4]) };
+}
+
+/// The first day of the window of length `dur` ending on `as_of`.
+fn window_start(as_of: NaiveDate, dur: Duration) -> Result<NaiveDate, ExprError> {
+    let recent = RECENT_WINDOWS.get();
+    if let Some((_, _, start)) = recent.iter().flatten().find(|(a, d, _)| *a == as_of && *d == dur) {
+        return Ok(*start);
+    }
+    let start = value::shift_date(as_of, dur, -1)?;
+    let mut updated = [None; 4];
+    updated[0] = Some((as_of, dur, start));
+    updated[1..].copy_from_slice(&recent[..3]);
+    RECENT_WINDOWS.set(updated);
+    Ok(start)
 }
 
 /// `n` units of `months_per_unit` months (0: days) as a duration.
