@@ -87,13 +87,22 @@ impl Kernels {
             items: plan
                 .items
                 .iter()
-                .map(|i| ItemKernel {
-                    shape: i.shape,
-                    when: i.when.as_ref().map(|n| c.bool(n)),
-                    points: i.points.as_ref().map(|n| c.num(n)),
-                    group: i.group,
-                    min: i.min,
-                    max: i.max,
+                .map(|i| {
+                    let mut k = ItemKernel {
+                        shape: i.shape,
+                        when: i.when.as_ref().map(|n| c.bool(n)),
+                        points: i.points.as_ref().map(|n| c.num(n)),
+                        group: i.group,
+                        min: i.min,
+                        max: i.max,
+                        flag_points: Decimal::ZERO,
+                    };
+                    if let ItemShape::Flag { raw, .. } = i.shape {
+                        if !raw.is_zero() {
+                            k.flag_points = super::item_points(plan, &k, raw);
+                        }
+                    }
+                    k
                 })
                 .collect(),
             base: Some(c.num(&plan.score.base)),
@@ -112,6 +121,9 @@ pub(crate) struct ItemKernel {
     pub(crate) group: Option<u32>,
     pub(crate) min: Option<Decimal>,
     pub(crate) max: Option<Decimal>,
+    /// For a flag: its points when it holds, after caps and rounding (zero:
+    /// it never fires).
+    pub(crate) flag_points: Decimal,
 }
 
 struct Compiler<'p> {

@@ -21,6 +21,7 @@ use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
+use kernel::ItemKernel;
 pub(crate) use kernel::Kernels;
 
 /// Why a firm could not be evaluated.
@@ -139,17 +140,19 @@ pub(crate) fn penalty_item_id(input: &str) -> String {
 enum Shaped {
     NotFired,
     Points(Decimal),
+    /// Points known when the rules were checked (a flag): raw, and after caps and rounding.
+    Known(Decimal, Decimal),
     /// Not a shaped item, or an answer the shape does not expect.
     Interpret,
 }
 
 /// Scores a flag or per-unit item straight from its input; the same result
 /// as interpreting its `when` and `points`.
-fn shaped_points(shape: ItemShape, inputs: &[Option<Value>]) -> Result<Shaped, value::ArithError> {
+fn shaped_points(item: &ItemKernel, inputs: &[Option<Value>]) -> Result<Shaped, value::ArithError> {
     let answer = |i: u32| inputs.get(i as usize).and_then(Option::as_ref);
-    Ok(match shape {
+    Ok(match item.shape {
         ItemShape::Flag { input, raw } => match answer(input) {
-            Some(Value::Bool(true)) => Shaped::Points(raw),
+            Some(Value::Bool(true)) => Shaped::Known(raw, item.flag_points),
             Some(Value::Bool(false)) => Shaped::NotFired,
             _ => Shaped::Interpret,
         },
@@ -201,7 +204,9 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
     let top = &Frame { records: None, params: &[] };
 
-    let mut fired = Vec::with_capacity(plan.items.len());
+    // Few items fire: room for eight keeps the vector small (the allocator's
+    // fast path) and rarely grown.
+    let mut fired = Vec::with_capacity(plan.items.len().min(8));
     let mut skipped = Vec::new();
     for (idx, item) in plan.kernels.items.iter().enumerate() {
         if !unavailable.is_empty() && blocked(&plan.items[idx].input_deps) {
@@ -209,8 +214,14 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             continue;
         }
         let ctx = || format!("item `{}`", plan.items[idx].id);
-        let raw = match shaped_points(item.shape, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
+        let raw = match shaped_points(item, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
             Shaped::NotFired => continue,
+            Shaped::Known(raw, points) => {
+                if !points.is_zero() {
+                    fired.push(Fired { source: Source::Item(idx as u32), group: item.group, points, raw });
+                }
+                continue;
+            }
             Shaped::Points(raw) => raw,
             Shaped::Interpret => {
                 if let Some(w) = &item.when {
@@ -227,10 +238,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if item.points.is_some() && raw.is_zero() {
             continue;
         }
-        let mut points = clamp(raw, item.min, item.max);
-        if let Some((places, mode, RoundAt::Item)) = plan.score.round {
-            points = mode.apply(points, places);
-        }
+        let points = item_points(plan, item, raw);
         if item.points.is_some() && points.is_zero() {
             continue;
         }
@@ -421,6 +429,17 @@ pub(crate) fn fill_from_earlier(
         firm.inputs[*input_idx as usize] = Some(v);
     }
     Ok(())
+}
+
+/// An item's points from its raw points: its caps, then rounding when the
+/// rule set rounds each item.
+#[inline]
+pub(crate) fn item_points(plan: &Plan, item: &ItemKernel, raw: Decimal) -> Decimal {
+    let points = clamp(raw, item.min, item.max);
+    match plan.score.round {
+        Some((places, mode, RoundAt::Item)) => mode.apply(points, places),
+        _ => points,
+    }
 }
 
 #[inline]

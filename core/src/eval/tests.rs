@@ -241,6 +241,8 @@ proptest! {
         for item in &mut interpreted.items {
             item.shape = crate::plan::ItemShape::General;
         }
+        interpreted.kernels = super::Kernels::compile(&interpreted);
+        prop_assert!(interpreted.kernels.items.iter().all(|k| k.shape == crate::plan::ItemShape::General));
         let mut input = serde_json::json!({ "f1": f1, "n1": n1 });
         if let Some(f2) = f2 {
             input["f2"] = serde_json::json!(f2);
