@@ -21,7 +21,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
-use crate::plan::{AggKind, Builtin, CmpOp, ItemShape, Node, Plan, Ty, ValueType};
+use crate::plan::{Agg, AggKind, Builtin, CmpOp, ItemShape, Node, Plan, Ty, ValueType};
 use crate::value::{self, Value};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
@@ -260,41 +260,8 @@ impl<'p> Compiler<'p> {
                     Ok(best)
                 })
             }
-            Node::Call(func, args) if args.len() <= STACK_PARAMS && self.is_num(node) => {
-                let body = self.body(*func);
-                let args: Vec<_> = args.iter().map(|a| self.value(a)).collect();
-                kernel(move |e, f| {
-                    let mut params = [const { Value::Bool(false) }; STACK_PARAMS];
-                    for (p, a) in params.iter_mut().zip(&args) {
-                        *p = a.run(e, f)?;
-                    }
-                    body.run(e, &Frame { records: None, params: &params[..args.len()] })
-                })
-            }
-            Node::Agg(agg) if agg.kind == AggKind::Count || (agg.kind == AggKind::Sum && agg.value.is_some()) => {
-                let list = agg.list as usize;
-                let filter = agg.filter.as_ref().map(|n| self.bool(n));
-                let summand = agg.value.as_ref().filter(|_| agg.kind == AggKind::Sum).map(|n| self.num(n));
-                kernel(move |e, f| {
-                    let list = &e.lists[list];
-                    let (mut count, mut sum) = (0u64, Decimal::ZERO);
-                    for r in 0..list.records.len() {
-                        let (rec, extra) = list.record(r);
-                        let scope = Records { rec, extra, outer: f.records };
-                        let inner = &Frame { records: Some(&scope), params: f.params };
-                        if let Some(filter) = &filter {
-                            if !filter.run(e, inner)? {
-                                continue;
-                            }
-                        }
-                        match &summand {
-                            None => count += 1,
-                            Some(v) => sum = value::add(sum, v.run(e, inner)?)?,
-                        }
-                    }
-                    Ok(if summand.is_none() { Decimal::from(count) } else { sum })
-                })
-            }
+            Node::Call(func, args) if args.len() <= STACK_PARAMS && self.is_num(node) => self.call(*func, args, |n| n),
+            Node::Agg(agg) if countable(agg) => self.aggregate(agg, |n| n),
             _ => interpret_num(node),
         }
     }
@@ -317,12 +284,61 @@ impl<'p> Compiler<'p> {
                 let b = self.bool(node);
                 kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
             }
+            // Calls and aggregates build the value themselves: one closure less.
+            Node::Call(func, args) if args.len() <= STACK_PARAMS && self.is_num(node) => {
+                self.call(*func, args, Value::Num)
+            }
+            Node::Agg(agg) if countable(agg) => self.aggregate(agg, Value::Num),
             _ if self.is_num(node) => {
                 let n = self.num(node);
                 kernel(move |e, f| Ok(Value::Num(n.run(e, f)?)))
             }
             _ => interpret_value(node),
         }
+    }
+
+    /// A call of a function returning a number, its result made a `T` by `wrap`.
+    fn call<T: 'static>(
+        &self,
+        func: u32,
+        args: &[Node],
+        wrap: impl Fn(Decimal) -> T + Send + Sync + 'static,
+    ) -> Kernel<T> {
+        let body = self.body(func);
+        let args: Vec<_> = args.iter().map(|a| self.value(a)).collect();
+        kernel(move |e, f| {
+            let mut params = [const { Value::Bool(false) }; STACK_PARAMS];
+            for (p, a) in params.iter_mut().zip(&args) {
+                *p = a.run(e, f)?;
+            }
+            Ok(wrap(body.run(e, &Frame { records: None, params: &params[..args.len()] })?))
+        })
+    }
+
+    /// `count(list [where c])` or `sum(list, x [where c])`, made a `T` by `wrap`.
+    fn aggregate<T: 'static>(&self, agg: &Agg, wrap: impl Fn(Decimal) -> T + Send + Sync + 'static) -> Kernel<T> {
+        let list = agg.list as usize;
+        let filter = agg.filter.as_ref().map(|n| self.bool(n));
+        let summand = agg.value.as_ref().filter(|_| agg.kind == AggKind::Sum).map(|n| self.num(n));
+        kernel(move |e, f| {
+            let list = &e.lists[list];
+            let (mut count, mut sum) = (0u64, Decimal::ZERO);
+            for r in 0..list.records.len() {
+                let (rec, extra) = list.record(r);
+                let scope = Records { rec, extra, outer: f.records };
+                let inner = &Frame { records: Some(&scope), params: f.params };
+                if let Some(filter) = &filter {
+                    if !filter.run(e, inner)? {
+                        continue;
+                    }
+                }
+                match &summand {
+                    None => count += 1,
+                    Some(v) => sum = value::add(sum, v.run(e, inner)?)?,
+                }
+            }
+            Ok(wrap(if summand.is_none() { Decimal::from(count) } else { sum }))
+        })
     }
 
     /// Whether `node` is a number whatever the firm: then its number kernel
@@ -387,6 +403,11 @@ const POW10: [i128; 29] = {
     }
     t
 };
+
+/// A `count`, or a `sum` with its expression: what `Compiler::aggregate` compiles.
+fn countable(agg: &Agg) -> bool {
+    agg.kind == AggKind::Count || (agg.kind == AggKind::Sum && agg.value.is_some())
+}
 
 /// A name (or constant) whose value `Env::with` borrows.
 fn is_name(node: &Node) -> bool {

@@ -188,20 +188,34 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     let blocked = |deps: &[u32]| !unavailable.is_empty() && deps.iter().any(|d| unavailable.contains(d));
 
     let windows = Windows::default();
-    let lists = record_values(plan, firm, as_of, &windows, &blocked)?;
+    // The lists' views: on the stack for the usual handful of lists.
+    let empty = || ListView { records: &[], derived: Vec::new(), n_derived: 0 };
+    let mut inline: [ListView<'_>; INLINE_LISTS] = std::array::from_fn(|_| empty());
+    let mut heap = Vec::new();
+    let lists: &mut [ListView<'_>] = if firm.lists.len() <= INLINE_LISTS {
+        &mut inline[..firm.lists.len()]
+    } else {
+        heap.resize_with(firm.lists.len(), empty);
+        &mut heap
+    };
+    for (view, records) in lists.iter_mut().zip(&firm.lists) {
+        view.records = records;
+    }
+    record_values(plan, firm, as_of, &windows, &blocked, lists)?;
+    let lists = &*lists;
     let mut derived: Vec<Option<Value>> = vec![None; plan.derived.len()];
     for &i in &plan.derived_eval_order {
         let d = &plan.derived[i as usize];
         if blocked(&d.input_deps) {
             continue;
         }
-        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
+        let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
         let v = plan.kernels.derived[i as usize]
             .run(&env, &Frame { records: None, params: &[] })
             .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
         derived[i as usize] = Some(v);
     }
-    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists: &lists, windows: &windows };
+    let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
     let top = &Frame { records: None, params: &[] };
 
     // Few items fire: room for eight keeps the vector small (the allocator's
@@ -354,17 +368,19 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
     }
 }
 
-/// Computes every list's per-record derived values: one buffer per list,
-/// the firm's records themselves are only borrowed.
+/// Lists a firm's views are kept on the stack for.
+const INLINE_LISTS: usize = 4;
+
+/// Computes every list's per-record derived values into its view: one
+/// buffer per list; the firm's records themselves are only borrowed.
 fn record_values<'a>(
     plan: &'a Plan,
     firm: &'a Firm,
     as_of: NaiveDate,
     windows: &Windows,
     blocked: &dyn Fn(&[u32]) -> bool,
-) -> Result<Vec<ListView<'a>>, EvalError> {
-    let mut lists: Vec<ListView<'a>> =
-        firm.lists.iter().map(|l| ListView { records: &l[..], derived: Vec::new(), n_derived: 0 }).collect();
+    lists: &mut [ListView<'a>],
+) -> Result<(), EvalError> {
     for &l in &plan.list_eval_order {
         let (l, def) = (l as usize, &plan.lists[l as usize]);
         if def.derived.is_empty() || blocked(&def.input_deps) {
@@ -375,13 +391,13 @@ fn record_values<'a>(
         if records.is_empty() {
             continue;
         }
-        // Each record's values are computed in place at the end of `out`;
-        // a value sees those of its record computed before it.
+        // Each record's values are computed in place in `out`; a value sees
+        // those of its record computed before it.
         let mut out = vec![Value::Bool(false); records.len() * nd];
         for (r, rec) in records.iter().enumerate() {
             let at = r * nd;
             for &i in &def.derived_eval_order {
-                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &lists, windows };
+                let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &*lists, windows };
                 let scope = Records { rec, extra: &out[at..at + nd], outer: None };
                 let v = plan.kernels.record_derived[l][i as usize]
                     .run(&env, &Frame { records: Some(&scope), params: &[] })
@@ -389,9 +405,10 @@ fn record_values<'a>(
                 out[at + i as usize] = v;
             }
         }
-        lists[l] = ListView { records, derived: out, n_derived: nd };
+        lists[l].derived = out;
+        lists[l].n_derived = nd;
     }
-    Ok(lists)
+    Ok(())
 }
 
 /// Fills the inputs a scheme step takes from earlier steps
