@@ -65,6 +65,9 @@ pub(crate) struct Kernels {
     pub(crate) base: Option<Kernel<Decimal>>,
     /// Overrides' conditions, by override.
     pub(crate) overrides: Vec<Kernel<bool>>,
+    /// The score groups (of the first 32) whose cap excludes zero: they add
+    /// to the score even when no item in them fired.
+    pub(crate) groups_excluding_zero: u32,
 }
 
 impl Kernels {
@@ -107,6 +110,9 @@ impl Kernels {
                 .collect(),
             base: Some(c.num(&plan.score.base)),
             overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
+            groups_excluding_zero: (plan.score_groups.iter().take(32).enumerate())
+                .filter(|(_, g)| !g.admits_zero)
+                .fold(0, |mask, (i, _)| mask | 1 << i),
         }
     }
 }

@@ -479,7 +479,9 @@ pub(crate) fn total_score_without(
 
 /// base + points (each group's sum capped), rounded if declared, clamped;
 /// `points` are (score group, points) in the order they fired. Allocation-free
-/// for plans with up to 32 score groups, which is every realistic form.
+/// for plans with up to 32 score groups, which is every realistic form; for
+/// those only the groups that received points, or whose cap excludes zero,
+/// are visited.
 pub(crate) fn total_of(
     plan: &Plan,
     base: Decimal,
@@ -487,24 +489,42 @@ pub(crate) fn total_of(
 ) -> Result<Decimal, value::ArithError> {
     let mut small = [Decimal::ZERO; 32];
     let mut large = Vec::new();
-    let group_sums: &mut [Decimal] = if plan.score_groups.len() <= small.len() {
+    let inline = plan.score_groups.len() <= small.len();
+    let group_sums: &mut [Decimal] = if inline {
         &mut small[..plan.score_groups.len()]
     } else {
         large.resize(plan.score_groups.len(), Decimal::ZERO);
         &mut large
     };
     let mut total = base;
+    let mut touched = 0u32;
     for (group, p) in points {
         match group {
-            Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], p)?,
+            Some(g) => {
+                group_sums[g as usize] = value::add(group_sums[g as usize], p)?;
+                touched |= 1u32.checked_shl(g).unwrap_or(0);
+            }
             None => total = value::add(total, p)?,
         }
     }
-    for (g, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
-        if sum.is_zero() && g.admits_zero {
-            continue;
+    let add_group = |g: usize, total: &mut Decimal| -> Result<(), value::ArithError> {
+        let (group, sum) = (&plan.score_groups[g], group_sums[g]);
+        if !(sum.is_zero() && group.admits_zero) {
+            *total = value::add(*total, clamp(sum, group.min, group.max))?;
         }
-        total = value::add(total, clamp(*sum, g.min, g.max))?;
+        Ok(())
+    };
+    if inline {
+        // Groups in index order, as below, skipping those that add nothing.
+        let mut visit = touched | plan.kernels.groups_excluding_zero;
+        while visit != 0 {
+            add_group(visit.trailing_zeros() as usize, &mut total)?;
+            visit &= visit - 1;
+        }
+    } else {
+        for g in 0..plan.score_groups.len() {
+            add_group(g, &mut total)?;
+        }
     }
     if let Some((places, mode, RoundAt::Score)) = plan.score.round {
         total = mode.apply(total, places);

@@ -261,3 +261,104 @@ proptest! {
         prop_assert_eq!(a.skipped, b.skipped);
     }
 }
+
+/// Three capped groups, one whose cap leaves out zero (it adds 1 even when
+/// nothing in it fires), items in each and one in none.
+const GROUPS: &str = r#"
+[ruleset]
+id = "groups"
+name = "groups"
+version = "1"
+
+[inputs.a]
+type = "decimal"
+[inputs.b]
+type = "decimal"
+[inputs.c]
+type = "decimal"
+[inputs.d]
+type = "decimal"
+
+[score_groups.g0]
+min = -5
+max = 0
+[score_groups.g1]
+min = 1
+max = 3
+[score_groups.g2]
+min = -2
+max = 2
+
+[[items]]
+id = "a"
+group = "g0"
+label = "a"
+points = "a"
+[[items]]
+id = "b"
+group = "g1"
+label = "b"
+points = "b"
+[[items]]
+id = "c"
+group = "g2"
+label = "c"
+points = "c"
+[[items]]
+id = "c2"
+group = "g0"
+label = "c2"
+points = "c / 2"
+[[items]]
+id = "d"
+label = "d"
+points = "d"
+
+[score]
+base = "50"
+
+[[grades]]
+id = "a"
+label = "a"
+min = 50
+[[grades]]
+id = "b"
+label = "b"
+below = 50
+"#;
+
+proptest! {
+    /// The score visits only the groups that can add something; it equals
+    /// the plain sum over every group.
+    #[test]
+    fn group_caps_sum_as_written(a in -900i64..900, b in -900i64..900, c in -900i64..900, d in -900i64..900) {
+        let no_files = |p: &str| Err(format!("no file {p}"));
+        let Some(Rules::Set(r)) = crate::load_str("groups.toml", GROUPS, &no_files).rules else {
+            panic!("the test rules check");
+        };
+        let plan = &*r.plan;
+        prop_assert_eq!(plan.kernels.groups_excluding_zero, 0b010);
+        let dec = |x: i64| rust_decimal::Decimal::new(x, 2);
+        let input = serde_json::json!({
+            "a": dec(a).to_string(), "b": dec(b).to_string(), "c": dec(c).to_string(), "d": dec(d).to_string()
+        });
+        let firm = r.firm_from_json(&input).unwrap();
+        let o = super::run(plan, &firm, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        // Written out: each group's fired points summed, capped, zero sums
+        // of groups that admit zero left out.
+        let mut sums = [rust_decimal::Decimal::ZERO; 3];
+        let mut total = rust_decimal::Decimal::from(50);
+        for f in &o.fired {
+            match f.group {
+                Some(g) => sums[g as usize] += f.points,
+                None => total += f.points,
+            }
+        }
+        for (g, sum) in plan.score_groups.iter().zip(sums) {
+            if !(sum.is_zero() && g.admits_zero) {
+                total += super::clamp(sum, g.min, g.max);
+            }
+        }
+        prop_assert_eq!(o.score, total);
+    }
+}
