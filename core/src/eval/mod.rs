@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
-use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt};
+use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
@@ -507,29 +507,33 @@ pub(crate) fn total_of(
             None => total = value::add(total, p)?,
         }
     }
-    let add_group = |g: usize, total: &mut Decimal| -> Result<(), value::ArithError> {
-        let (group, sum) = (&plan.score_groups[g], group_sums[g]);
-        if !(sum.is_zero() && group.admits_zero) {
-            *total = value::add(*total, clamp(sum, group.min, group.max))?;
-        }
-        Ok(())
-    };
     if inline {
         // Groups in index order, as below, skipping those that add nothing.
         let mut visit = touched | plan.kernels.groups_excluding_zero;
         while visit != 0 {
-            add_group(visit.trailing_zeros() as usize, &mut total)?;
+            let g = visit.trailing_zeros() as usize;
+            total = add_group(total, &plan.score_groups[g], group_sums[g])?;
             visit &= visit - 1;
         }
     } else {
-        for g in 0..plan.score_groups.len() {
-            add_group(g, &mut total)?;
+        for (group, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
+            total = add_group(total, group, *sum)?;
         }
     }
     if let Some((places, mode, RoundAt::Score)) = plan.score.round {
         total = mode.apply(total, places);
     }
     Ok(clamp(total, plan.score.min, plan.score.max))
+}
+
+/// `total` plus a group's capped sum; a group that received nothing adds
+/// nothing when its cap admits zero.
+#[inline(always)]
+fn add_group(total: Decimal, group: &ScoreGroup, sum: Decimal) -> Result<Decimal, value::ArithError> {
+    if sum.is_zero() && group.admits_zero {
+        return Ok(total);
+    }
+    value::add(total, clamp(sum, group.min, group.max))
 }
 
 pub(crate) fn band_of(plan: &Plan, score: Decimal) -> Result<usize, EvalError> {
