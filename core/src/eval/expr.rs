@@ -157,7 +157,7 @@ pub(crate) struct Frame<'r> {
 
 impl<'r> Frame<'r> {
     /// A field or per-record value of the record `up` levels out.
-    #[inline]
+    #[inline(always)]
     pub(super) fn field(&self, up: u16, slot: u32) -> Result<&'r Value, ExprError> {
         let mut r = self.records.ok_or_else(|| ExprError::new("no record in scope"))?;
         for _ in 0..up {

@@ -18,6 +18,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
@@ -205,12 +206,19 @@ impl<'p> Compiler<'p> {
             },
             Node::Within(d, window) => match &**window {
                 Node::Const(Value::Duration(k)) => {
-                    let (k, d) = (*k, (**d).clone());
-                    kernel(move |e, f| {
-                        let d = e.with(&d, f, date)?;
+                    let k = *k;
+                    let within = move |e: &Env<'_>, d: NaiveDate| -> Result<bool, ExprError> {
                         let from = e.windows.start(e.as_of, k)?;
                         Ok(from <= d && d <= e.as_of)
-                    })
+                    };
+                    match **d {
+                        // A record's date, the usual case, read in place.
+                        Node::Field { up, slot } => kernel(move |e, f| within(e, date(f.field(up, slot)?)?)),
+                        _ => {
+                            let d = (**d).clone();
+                            kernel(move |e, f| within(e, e.with(&d, f, date)?))
+                        }
+                    }
                 }
                 _ => interpret_bool(node),
             },
