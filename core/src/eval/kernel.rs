@@ -6,11 +6,13 @@
 //! compares its number with a constant. Kernels are typed (a condition gives
 //! a `bool`, a number a `Decimal`) and cover the forms scorecards are made
 //! of: names, constants, `not`/`and`/`or`, comparisons with a constant,
-//! `within` a constant window, arithmetic, `if` chains, `min`/`max`,
-//! function calls and `count`/`sum` over a list. Every other node is handed
-//! to the interpreter, so a kernel computes exactly what the interpreter
-//! computes, errors included; `tests::kernels_agree_with_the_interpreter`
-//! holds them to that.
+//! `within` a constant window, arithmetic, and, where every part is known
+//! to be a number (inputs, derived values, constants, calls and counts, not
+//! parameters or record fields), `if` chains, `min`/`max`, calls of
+//! functions with up to six parameters and `count`/`sum` over a list. Every
+//! other node is handed to the interpreter, so a kernel computes exactly
+//! what the interpreter computes, errors and their order included;
+//! `tests.rs` holds them to that.
 //!
 //! A kernel nests as deep as its node tree, so the checker's depth bound
 //! (R0212) bounds kernels too.
@@ -53,8 +55,10 @@ fn kernel<T>(f: impl Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + S
     Kernel(Arc::new(f))
 }
 
-/// The kernels of one plan, indexed like the plan's own lists.
-#[derive(Clone, Debug, Default)]
+/// The kernels of one plan, indexed like the plan's own lists. Every plan
+/// that checks is compiled (`compile::compile_ruleset`); until then a plan
+/// holds `Kernels::default()`, which must not be evaluated.
+#[derive(Clone, Debug)]
 pub(crate) struct Kernels {
     /// Firm-level derived values, by index in `Plan::derived`.
     pub(crate) derived: Vec<Kernel<Value>>,
@@ -62,8 +66,8 @@ pub(crate) struct Kernels {
     pub(crate) record_derived: Vec<Vec<Kernel<Value>>>,
     /// Items, in file order.
     pub(crate) items: Vec<ItemKernel>,
-    /// The base score (a plan always has one once compiled).
-    pub(crate) base: Option<Kernel<Decimal>>,
+    /// The base score.
+    pub(crate) base: Kernel<Decimal>,
     /// Overrides' conditions, by override.
     pub(crate) overrides: Vec<Kernel<bool>>,
     /// The score groups (of the first 32) whose cap excludes zero: they add
@@ -71,17 +75,30 @@ pub(crate) struct Kernels {
     pub(crate) groups_excluding_zero: u32,
 }
 
+impl Default for Kernels {
+    fn default() -> Kernels {
+        Kernels {
+            derived: Vec::new(),
+            record_derived: Vec::new(),
+            items: Vec::new(),
+            base: kernel(|_, _| Err(ExprError::new("the rules were not compiled"))),
+            overrides: Vec::new(),
+            groups_excluding_zero: 0,
+        }
+    }
+}
+
 impl Kernels {
     /// Compiles every expression of `plan`.
     pub(crate) fn compile(plan: &Plan) -> Kernels {
-        Kernels::build(plan, &Compiler::new(plan, false))
+        Kernels::build(plan, &Compiler::new(plan))
     }
 
     /// Kernels that hand every expression to the interpreter: the reference
     /// the compiled kernels are tested against.
     #[cfg(test)]
     pub(crate) fn interpreted(plan: &Plan) -> Kernels {
-        Kernels::build(plan, &Compiler::new(plan, true))
+        Kernels::build(plan, &Compiler { interpret_only: true, ..Compiler::new(plan) })
     }
 
     fn build(plan: &Plan, c: &Compiler<'_>) -> Kernels {
@@ -109,7 +126,7 @@ impl Kernels {
                     k
                 })
                 .collect(),
-            base: Some(c.num(&plan.score.base)),
+            base: c.num(&plan.score.base),
             overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
             groups_excluding_zero: (plan.score_groups.iter().take(32).enumerate())
                 .filter(|(_, g)| !g.admits_zero)
@@ -135,7 +152,8 @@ pub(crate) struct ItemKernel {
 
 struct Compiler<'p> {
     plan: &'p Plan,
-    /// Compile nothing: every kernel calls the interpreter.
+    /// Compile nothing: every kernel calls the interpreter (the tests' reference).
+    #[cfg(test)]
     interpret_only: bool,
     /// Each function's body, compiled once and shared by its calls (a
     /// function calling another twice must not double the work each level).
@@ -143,23 +161,46 @@ struct Compiler<'p> {
 }
 
 impl<'p> Compiler<'p> {
-    fn new(plan: &'p Plan, interpret_only: bool) -> Compiler<'p> {
-        Compiler { plan, interpret_only, bodies: RefCell::new(vec![None; plan.functions.len()]) }
+    fn new(plan: &'p Plan) -> Compiler<'p> {
+        Compiler {
+            plan,
+            #[cfg(test)]
+            interpret_only: false,
+            bodies: RefCell::new(vec![None; plan.functions.len()]),
+        }
     }
 
-    /// The number kernel of function `f`'s body.
+    /// Whether every kernel is to call the interpreter.
+    fn interpreting(&self) -> bool {
+        #[cfg(test)]
+        return self.interpret_only;
+        #[cfg(not(test))]
+        false
+    }
+
+    /// The number kernel of function `f`'s body. The interpreter evaluates a
+    /// body as a value and then takes its number, which differs from a
+    /// number kernel only where a part is not a number (`b + error("…")`
+    /// reports the error, not that `b` is no number): such bodies are left
+    /// to the interpreter.
     fn body(&self, f: u32) -> Kernel<Decimal> {
         if let Some(k) = &self.bodies.borrow()[f as usize] {
             return k.clone();
         }
-        let k = self.num(&self.plan.functions[f as usize].body);
+        let body = &self.plan.functions[f as usize].body;
+        let k = if self.is_num(body) {
+            self.num(body)
+        } else {
+            let body = body.clone();
+            kernel(move |e, f| num(&e.eval(&body, f)?))
+        };
         self.bodies.borrow_mut()[f as usize] = Some(k.clone());
         k
     }
 
     /// A condition.
     fn bool(&self, node: &Node) -> Kernel<bool> {
-        if self.interpret_only {
+        if self.interpreting() {
             return interpret_bool(node);
         }
         match node {
@@ -228,7 +269,7 @@ impl<'p> Compiler<'p> {
 
     /// A number.
     fn num(&self, node: &Node) -> Kernel<Decimal> {
-        if self.interpret_only {
+        if self.interpreting() {
             return interpret_num(node);
         }
         match node {
@@ -282,7 +323,7 @@ impl<'p> Compiler<'p> {
 
     /// A value of any type.
     fn value(&self, node: &Node) -> Kernel<Value> {
-        if self.interpret_only {
+        if self.interpreting() {
             return interpret_value(node);
         }
         match node {

@@ -270,11 +270,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             message: "the base score depends on an input that is not applicable".into(),
         });
     }
-    let base = match &plan.kernels.base {
-        Some(k) => k.run(&env, top),
-        None => env.eval_num(&plan.score.base, top),
-    }
-    .map_err(|e| err("score base".into(), e))?;
+    let base = plan.kernels.base.run(&env, top).map_err(|e| err("score base".into(), e))?;
     let score = total_of(plan, base, fired.iter().map(|f| (f.group, f.points)))
         .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
     let band = band_of(plan, score)?;

@@ -215,3 +215,46 @@ proptest! {
         prop_assert_eq!(Threshold::new(y).cmp(x), x.cmp(&y));
     }
 }
+
+/// A function body whose left side is no number and whose right side fails:
+/// the interpreter evaluates the body as a value, so the failure is what is
+/// reported, in a derived value, an item's points and a threshold alike.
+#[test]
+fn a_failing_function_body_reports_its_own_error() {
+    let text = r#"
+[ruleset]
+id = "f1"
+name = "f1"
+version = "1"
+[inputs.flag]
+type = "bool"
+[functions.f]
+params = { b = "bool" }
+returns = "decimal"
+body = "b + error(\"boom\")"
+[derived]
+d = "f(flag)"
+[[items]]
+id = "i"
+label = "i"
+when = "f(flag) > 3"
+points = "f(flag)"
+[score]
+base = "100"
+[[grades]]
+id = "a"
+label = "a"
+min = 50
+[[grades]]
+id = "b"
+label = "b"
+below = 50
+"#;
+    let rules = load("f1.toml", text);
+    let reference = interpreted(&rules.plan);
+    let firm = rules.firm_from_json(&serde_json::json!({ "flag": true })).unwrap();
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let (a, b) = both_ways(&rules.plan, &reference, &firm, as_of);
+    assert_eq!(a, b);
+    assert!(a.contains("boom"), "{a}");
+}
