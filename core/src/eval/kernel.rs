@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
-use crate::plan::{Agg, AggKind, Builtin, CmpOp, ItemShape, Node, Plan, Ty, ValueType};
+use crate::plan::{Agg, AggKind, Builtin, CmpOp, ItemShape, Missing, Node, Plan, Ty, ValueType};
 use crate::value::{self, Value};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
@@ -73,6 +73,9 @@ pub(crate) struct Kernels {
     /// The score groups (of the first 32) whose cap excludes zero: they add
     /// to the score even when no item in them fired.
     pub(crate) groups_excluding_zero: u32,
+    /// Whether some input is declared `not_applicable` or with a penalty, so
+    /// that a firm may be left without its answer.
+    pub(crate) has_unanswerable_inputs: bool,
 }
 
 impl Default for Kernels {
@@ -84,6 +87,7 @@ impl Default for Kernels {
             base: kernel(|_, _| Err(ExprError::new("the rules were not compiled"))),
             overrides: Vec::new(),
             groups_excluding_zero: 0,
+            has_unanswerable_inputs: false,
         }
     }
 }
@@ -131,6 +135,8 @@ impl Kernels {
             groups_excluding_zero: (plan.score_groups.iter().take(32).enumerate())
                 .filter(|(_, g)| !g.admits_zero)
                 .fold(0, |mask, (i, _)| mask | 1 << i),
+            has_unanswerable_inputs: (plan.inputs.iter())
+                .any(|f| matches!(f.missing, Missing::NotApplicable | Missing::Penalty(_))),
         }
     }
 }

@@ -179,12 +179,17 @@ pub(crate) fn evaluate(
 
 /// Evaluates one firm: derived values, items, score, band, overrides.
 pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome, EvalError> {
-    let unavailable: Vec<u32> = firm
-        .missing
-        .iter()
-        .filter(|(_, t)| matches!(t, MissingTreatment::NotApplicable | MissingTreatment::Penalty))
-        .map(|(i, _)| *i)
-        .collect();
+    // Only inputs declared `not_applicable` or with a penalty leave a firm
+    // without an answer; in rule sets with none, the firm's missing list
+    // holds defaults only and need not be read.
+    let unanswerable = plan.kernels.has_unanswerable_inputs;
+    let unavailable: Vec<u32> = match unanswerable {
+        false => Vec::new(),
+        true => (firm.missing.iter())
+            .filter(|(_, t)| matches!(t, MissingTreatment::NotApplicable | MissingTreatment::Penalty))
+            .map(|(i, _)| *i)
+            .collect(),
+    };
     let blocked = |deps: &[u32]| !unavailable.is_empty() && deps.iter().any(|d| unavailable.contains(d));
 
     let windows = Windows::default();
@@ -258,7 +263,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         }
         fired.push(Fired { source: Source::Item(idx as u32), group: item.group, points, raw });
     }
-    for (i, treatment) in &firm.missing {
+    for (i, treatment) in firm.missing.iter().filter(|_| unanswerable) {
         if let (MissingTreatment::Penalty, Missing::Penalty(p)) = (treatment, &plan.inputs[*i as usize].missing) {
             fired.push(Fired { source: Source::Penalty(*i), group: None, points: *p, raw: *p });
         }
