@@ -228,6 +228,8 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     let mut fired = Vec::with_capacity(plan.items.len().min(8));
     let mut skipped = Vec::new();
     for (idx, item) in plan.kernels.items.iter().enumerate() {
+        // Checked first so that the item's declaration (far larger than its
+        // kernel record) is read only when some input is unavailable.
         if !unavailable.is_empty() && blocked(&plan.items[idx].input_deps) {
             skipped.push(idx as u32);
             continue;
