@@ -94,12 +94,17 @@ ceiling = "c"
 reason = "veto"
 "#;
 
-fn rules() -> CompiledRules {
+/// A test rule file, checked.
+fn checked(name: &str, text: &str) -> CompiledRules {
     let no_files = |p: &str| Err(format!("no file {p}"));
-    match crate::load_str("next.toml", RULES, &no_files).rules {
+    match crate::load_str(name, text, &no_files).rules {
         Some(Rules::Set(r)) => r,
-        _ => panic!("the test rules check"),
+        _ => panic!("the test rules {name} check"),
     }
+}
+
+fn rules() -> CompiledRules {
+    checked("next.toml", RULES)
 }
 
 proptest! {
@@ -227,10 +232,7 @@ proptest! {
         n1 in -9i64..9,
         n2 in prop::option::of(-400i64..400),
     ) {
-        let no_files = |p: &str| Err(format!("no file {p}"));
-        let Some(Rules::Set(r)) = crate::load_str("shapes.toml", SHAPED, &no_files).rules else {
-            panic!("the test rules check");
-        };
+        let r = checked("shapes.toml", SHAPED);
         let shaped = &*r.plan;
         let shapes: Vec<_> = shaped.items.iter().map(|i| i.shape).collect();
         let flag = matches!(shapes[0], crate::plan::ItemShape::Flag { .. });
@@ -332,10 +334,7 @@ proptest! {
     /// the plain sum over every group.
     #[test]
     fn group_caps_sum_as_written(a in -900i64..900, b in -900i64..900, c in -900i64..900, d in -900i64..900) {
-        let no_files = |p: &str| Err(format!("no file {p}"));
-        let Some(Rules::Set(r)) = crate::load_str("groups.toml", GROUPS, &no_files).rules else {
-            panic!("the test rules check");
-        };
+        let r = checked("groups.toml", GROUPS);
         let plan = &*r.plan;
         prop_assert_eq!(plan.kernels.groups_excluding_zero, 0b010);
         let dec = |x: i64| rust_decimal::Decimal::new(x, 2);
