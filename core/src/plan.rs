@@ -160,18 +160,6 @@ pub(crate) struct Item {
     pub(crate) cite: Option<Arc<str>>,
     pub(crate) advice: Option<Label>,
     pub(crate) input_deps: Vec<u32>,
-    pub(crate) shape: ItemShape,
-}
-
-/// How an item is scored (see `compile::shape`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum ItemShape {
-    /// `when` is a yes/no input, `points` a constant `raw`.
-    Flag { input: u32, raw: Decimal },
-    /// No `when`; `points` is a constant `factor` times a number input.
-    PerUnit { input: u32, factor: Decimal },
-    /// Anything else: the interpreter evaluates `when` and `points`.
-    General,
 }
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,6 @@
 
 mod bands;
 mod lower;
-mod shape;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -302,14 +301,8 @@ impl<'a> Compiler<'a> {
         self.lint_unused_inputs(d);
 
         // Dependencies are resolved while every derived node is still here.
-        let items: Vec<Item> = items
-            .into_iter()
-            .map(|(item, deps)| Item {
-                input_deps: self.transitive_inputs(&deps),
-                shape: shape::item_shape(item.when.as_ref(), item.points.as_ref(), &self.inputs),
-                ..item
-            })
-            .collect();
+        let items: Vec<Item> =
+            items.into_iter().map(|(item, deps)| Item { input_deps: self.transitive_inputs(&deps), ..item }).collect();
         let overrides: Vec<Override> = overrides
             .into_iter()
             .map(|(o, deps)| Override { input_deps: self.transitive_inputs(&deps), ..o })
@@ -1157,7 +1150,6 @@ impl<'a> Compiler<'a> {
                     cite: it.cite.as_deref().map(Arc::from),
                     advice: it.advice.as_ref().map(label_of),
                     input_deps: Vec::new(),
-                    shape: crate::plan::ItemShape::General,
                 },
                 deps,
             ));

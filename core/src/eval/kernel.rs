@@ -24,7 +24,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
-use crate::plan::{Agg, AggKind, Builtin, CmpOp, ItemShape, Missing, Node, Plan, Ty, ValueType};
+use super::shape::{item_shape, ItemShape};
+use crate::plan::{Agg, AggKind, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
 use crate::value::{self, Value};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
@@ -98,8 +99,8 @@ impl Kernels {
         Kernels::build(plan, &Compiler::new(plan))
     }
 
-    /// Kernels that hand every expression to the interpreter: the reference
-    /// the compiled kernels are tested against.
+    /// Kernels that hand every expression, and every item, to the
+    /// interpreter: the reference the compiled kernels are tested against.
     #[cfg(test)]
     pub(crate) fn interpreted(plan: &Plan) -> Kernels {
         Kernels::build(plan, &Compiler { interpret_only: true, ..Compiler::new(plan) })
@@ -113,8 +114,12 @@ impl Kernels {
                 .items
                 .iter()
                 .map(|i| {
+                    let shape = match c.interpreting() {
+                        true => ItemShape::General,
+                        false => item_shape(i.when.as_ref(), i.points.as_ref(), &plan.inputs),
+                    };
                     let mut k = ItemKernel {
-                        shape: i.shape,
+                        shape,
                         when: i.when.as_ref().map(|n| c.bool(n)),
                         points: i.points.as_ref().map(|n| c.num(n)),
                         group: i.group,
@@ -122,7 +127,7 @@ impl Kernels {
                         max: i.max,
                         flag_points: Decimal::ZERO,
                     };
-                    if let ItemShape::Flag { raw, .. } = i.shape {
+                    if let ItemShape::Flag { raw, .. } = shape {
                         if !raw.is_zero() {
                             k.flag_points = super::item_points(plan, &k, raw);
                         }

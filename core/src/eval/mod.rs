@@ -8,6 +8,7 @@
 mod expr;
 mod kernel;
 mod next_grade;
+mod shape;
 
 use std::sync::Arc;
 
@@ -17,12 +18,13 @@ use rust_decimal::Decimal;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment};
-use crate::plan::{ItemShape, Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
+use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
 use kernel::ItemKernel;
 pub(crate) use kernel::Kernels;
+use shape::ItemShape;
 
 /// Why a firm could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]

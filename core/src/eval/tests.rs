@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use super::shape::ItemShape;
 use super::{band_of, grade_after_overrides, total_score_without};
 use crate::rules::{CompiledRules, Rules};
 
@@ -234,17 +235,14 @@ proptest! {
     ) {
         let r = checked("shapes.toml", SHAPED);
         let shaped = &*r.plan;
-        let shapes: Vec<_> = shaped.items.iter().map(|i| i.shape).collect();
-        let flag = matches!(shapes[0], crate::plan::ItemShape::Flag { .. });
-        let per_unit = matches!(shapes[3], crate::plan::ItemShape::PerUnit { .. });
+        let shapes: Vec<_> = shaped.kernels.items.iter().map(|k| k.shape).collect();
+        let flag = matches!(shapes[0], ItemShape::Flag { .. });
+        let per_unit = matches!(shapes[3], ItemShape::PerUnit { .. });
         prop_assert!(flag && per_unit, "shapes: {:?}", shapes);
-        prop_assert_eq!(shapes[4], crate::plan::ItemShape::General);
+        prop_assert_eq!(shapes[4], ItemShape::General);
         let mut interpreted = shaped.clone();
-        for item in &mut interpreted.items {
-            item.shape = crate::plan::ItemShape::General;
-        }
-        interpreted.kernels = super::Kernels::compile(&interpreted);
-        prop_assert!(interpreted.kernels.items.iter().all(|k| k.shape == crate::plan::ItemShape::General));
+        interpreted.kernels = super::Kernels::interpreted(&interpreted);
+        prop_assert!(interpreted.kernels.items.iter().all(|k| k.shape == ItemShape::General));
         let mut input = serde_json::json!({ "f1": f1, "n1": n1 });
         if let Some(f2) = f2 {
             input["f2"] = serde_json::json!(f2);

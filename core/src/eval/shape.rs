@@ -4,8 +4,21 @@
 //! scored without the expression interpreter; every other item, and every
 //! answer these shapes do not expect, goes through it.
 
-use crate::plan::{ArithOp, Field, ItemShape, Node, ValueType};
+use rust_decimal::Decimal;
+
+use crate::plan::{ArithOp, Field, Node, ValueType};
 use crate::value::Value;
+
+/// How an item is scored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ItemShape {
+    /// `when` is a yes/no input, `points` a constant `raw`.
+    Flag { input: u32, raw: Decimal },
+    /// No `when`; `points` is a constant `factor` times a number input.
+    PerUnit { input: u32, factor: Decimal },
+    /// Anything else: the interpreter evaluates `when` and `points`.
+    General,
+}
 
 /// The shape of an item with condition `when` and points `points`.
 pub(crate) fn item_shape(when: Option<&Node>, points: Option<&Node>, inputs: &[Field]) -> ItemShape {
@@ -29,7 +42,6 @@ pub(crate) fn item_shape(when: Option<&Node>, points: Option<&Node>, inputs: &[F
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
 
     fn field(vtype: ValueType) -> Field {
         Field {
