@@ -13,10 +13,14 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
+use smallvec::SmallVec;
 
 use crate::plan::{EnumDef, Field, Missing, Plan, ValueType};
 use crate::uscc;
 use crate::value::Value;
+
+/// Lists a firm keeps inline, without a separate allocation.
+pub(crate) const INLINE_LISTS: usize = 4;
 
 /// A problem with one value of a firm's data.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -40,8 +44,10 @@ pub struct Firm {
     /// One slot per declared input; `None` when missing with no default.
     pub(crate) inputs: Vec<Option<Value>>,
     /// One entry per declared list: its records, each with one slot per field.
-    /// Shared, so the steps of a scheme read one copy.
-    pub(crate) lists: Vec<Arc<[Box<[Value]>]>>,
+    /// Shared, so the steps of a scheme read one copy. Kept in the firm
+    /// itself for the usual handful of lists, which saves evaluation a
+    /// memory access (a cache miss when scoring many prepared firms).
+    pub(crate) lists: SmallVec<[Arc<[Box<[Value]>]>; INLINE_LISTS]>,
     /// Inputs that were missing, with the treatment applied.
     pub(crate) missing: Vec<(u32, MissingTreatment)>,
 }
@@ -333,7 +339,7 @@ pub(crate) fn firm_from_json(
             errors.push(InputError::new(key.clone(), format!("unknown field{hint}")));
         }
     }
-    let mut firm = Firm { inputs: Vec::with_capacity(plan.inputs.len()), lists: Vec::new(), missing: Vec::new() };
+    let mut firm = Firm { inputs: Vec::with_capacity(plan.inputs.len()), lists: SmallVec::new(), missing: Vec::new() };
     for (i, field) in plan.inputs.iter().enumerate() {
         if let Some((_, v)) = filled.iter().find(|(k, _)| *k as usize == i) {
             firm.inputs.push(Some(v.clone()));

@@ -292,7 +292,11 @@ impl Ctx {
     ) -> Firm {
         let plan = &step.rules.plan;
         let cols = &self.firm.inputs[si][s];
-        let mut firm = Firm { inputs: Vec::with_capacity(plan.inputs.len()), lists: Vec::new(), missing: Vec::new() };
+        let mut firm = Firm {
+            inputs: Vec::with_capacity(plan.inputs.len()),
+            lists: smallvec::SmallVec::new(),
+            missing: Vec::new(),
+        };
         for (i, (field, col)) in plan.inputs.iter().zip(cols).enumerate() {
             if step.fills.iter().any(|(k, _, _)| *k as usize == i) {
                 firm.inputs.push(Some(Value::Bool(false)));

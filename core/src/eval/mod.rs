@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
-use crate::input::{Firm, MissingTreatment};
+use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
 use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
@@ -372,9 +372,6 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
         next_grade,
     }
 }
-
-/// Lists a firm's views are kept on the stack for.
-const INLINE_LISTS: usize = 4;
 
 /// Computes every list's per-record derived values into its view: one
 /// buffer per list; the firm's records themselves are only borrowed.
