@@ -47,10 +47,14 @@ pub struct Firm {
     /// Shared, so the steps of a scheme read one copy. Kept in the firm
     /// itself for the usual handful of lists, which saves evaluation a
     /// memory access (a cache miss when scoring many prepared firms).
-    pub(crate) lists: SmallVec<[Arc<[Box<[Value]>]>; INLINE_LISTS]>,
+    pub(crate) lists: SmallVec<[RecordList; INLINE_LISTS]>,
     /// Inputs that were missing, with the treatment applied.
     pub(crate) missing: Vec<(u32, MissingTreatment)>,
 }
+
+/// One list's records, each with one slot per declared field; shared, so the
+/// steps of a scheme read one copy.
+pub(crate) type RecordList = Arc<[Box<[Value]>]>;
 
 /// What was done about a missing input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

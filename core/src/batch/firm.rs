@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::eval::{self, Outcome, Source};
-use crate::input::{self, Firm};
+use crate::input::{self, Firm, RecordList};
 use crate::value::Value;
 
 use super::layout::{FirmLayout, ListLayout, Step};
@@ -176,7 +176,7 @@ impl Ctx {
     fn score_row(&self, row: &FirmRow) -> Done {
         let mut done = Done::default();
         // The list rows, parsed once for every step.
-        let mut parsed: Vec<Arc<[Box<[Value]>]>> = Vec::with_capacity(row.lists.len());
+        let mut parsed: Vec<RecordList> = Vec::with_capacity(row.lists.len());
         let mut bad_list = None;
         for (l, rows) in row.lists.iter().enumerate() {
             let mut recs = Vec::with_capacity(rows.len());
@@ -287,7 +287,7 @@ impl Ctx {
         s: usize,
         step: &Step,
         row: &FirmRow,
-        parsed: &[Arc<[Box<[Value]>]>],
+        parsed: &[RecordList],
         errors: &mut Vec<CellError>,
     ) -> Firm {
         let plan = &step.rules.plan;
@@ -324,7 +324,7 @@ impl Ctx {
             firm.inputs.push(v);
         }
         for (def, src) in plan.lists.iter().zip(&self.sides[si].step_lists[s]) {
-            let recs: Arc<[Box<[Value]>]> = src.map_or_else(|| Arc::from(Vec::new()), |l| Arc::clone(&parsed[l]));
+            let recs: RecordList = src.map_or_else(|| Arc::from(Vec::new()), |l| Arc::clone(&parsed[l]));
             if recs.len() > def.max_records as usize {
                 let message = format!(
                     "{} `{}` records, more than the limit of {} for this list",
