@@ -102,6 +102,17 @@ pub(crate) fn cmp_num(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
     }
 }
 
+/// 10⁰ to 10²⁸: every scale difference two numbers can have.
+pub(crate) const POW10: [i128; 29] = {
+    let mut t = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 #[inline]
 pub(crate) fn div(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
     if b.is_zero() {

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
 use super::shape::{item_shape, ItemShape};
 use crate::plan::{Agg, AggKind, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
-use crate::value::{self, Value};
+use crate::value::{self, Value, POW10};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
 
@@ -458,17 +458,6 @@ impl Threshold {
         }
     }
 }
-
-/// 10⁰ to 10²⁸: every scale difference two numbers can have.
-const POW10: [i128; 29] = {
-    let mut t = [1i128; 29];
-    let mut i = 1;
-    while i < 29 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
 
 /// A `count`, or a `sum` with its expression: what `Compiler::aggregate` compiles.
 fn countable(agg: &Agg) -> bool {

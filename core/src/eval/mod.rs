@@ -6,6 +6,7 @@
 //! inputs always give the same result, on every platform and thread.
 
 mod expr;
+mod fixed;
 mod kernel;
 mod next_grade;
 mod shape;
@@ -22,6 +23,7 @@ use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
+use fixed::Fixed;
 use kernel::ItemKernel;
 pub(crate) use kernel::Kernels;
 use shape::ItemShape;
@@ -480,52 +482,84 @@ pub(crate) fn total_score_without(
 }
 
 /// base + points (each group's sum capped), rounded if declared, clamped;
-/// `points` are (score group, points) in the order they fired. Allocation-free
-/// for plans with up to 32 score groups, which is every realistic form; for
-/// those only the groups that received points, or whose cap excludes zero,
-/// are visited.
+/// `points` are (score group, points) in the order they fired.
 pub(crate) fn total_of(
     plan: &Plan,
     base: Decimal,
-    points: impl Iterator<Item = (Option<u32>, Decimal)>,
+    points: impl Iterator<Item = (Option<u32>, Decimal)> + Clone,
 ) -> Result<Decimal, value::ArithError> {
-    let mut small = [Decimal::ZERO; 32];
-    let mut large = Vec::new();
-    let inline = plan.score_groups.len() <= small.len();
-    let group_sums: &mut [Decimal] = if inline {
-        &mut small[..plan.score_groups.len()]
-    } else {
-        large.resize(plan.score_groups.len(), Decimal::ZERO);
-        &mut large
+    let mut total = match summed_in_integers(plan, base, points.clone()) {
+        Some(total) => total,
+        None => summed(plan, base, points)?,
     };
-    let mut total = base;
-    let mut touched = 0u32;
-    for (group, p) in points {
-        match group {
-            Some(g) => {
-                group_sums[g as usize] = value::add(group_sums[g as usize], p)?;
-                touched |= 1u32.checked_shl(g).unwrap_or(0);
-            }
-            None => total = value::add(total, p)?,
-        }
-    }
-    if inline {
-        // Groups in index order, as below, skipping those that add nothing.
-        let mut visit = touched | plan.kernels.groups_excluding_zero;
-        while visit != 0 {
-            let g = visit.trailing_zeros() as usize;
-            total = add_group(total, &plan.score_groups[g], group_sums[g])?;
-            visit &= visit - 1;
-        }
-    } else {
-        for (group, sum) in plan.score_groups.iter().zip(group_sums.iter()) {
-            total = add_group(total, group, *sum)?;
-        }
-    }
     if let Some((places, mode, RoundAt::Score)) = plan.score.round {
         total = mode.apply(total, places);
     }
     Ok(clamp(total, plan.score.min, plan.score.max))
+}
+
+/// What [`summed`] gives, computed in integers (see `fixed`) for plans with
+/// up to 32 score groups, which is every realistic form; `None` for larger
+/// plans and where integers would not give `rust_decimal`'s result. Only the
+/// groups that received points, or whose cap excludes zero, are visited.
+#[inline]
+fn summed_in_integers(
+    plan: &Plan,
+    base: Decimal,
+    points: impl Iterator<Item = (Option<u32>, Decimal)>,
+) -> Option<Decimal> {
+    let mut sums = [Fixed::ZERO; 32];
+    if plan.score_groups.len() > sums.len() {
+        return None;
+    }
+    let mut total = Fixed::of(base)?;
+    let mut touched = 0u32;
+    for (group, p) in points {
+        let p = Fixed::of(p)?;
+        match group {
+            Some(g) => {
+                sums[g as usize] = sums[g as usize].add(p)?;
+                touched |= 1 << g;
+            }
+            None => total = total.add(p)?,
+        }
+    }
+    // Groups in index order, as `summed` visits them, skipping those that add nothing.
+    let mut visit = touched | plan.kernels.groups_excluding_zero;
+    while visit != 0 {
+        let g = visit.trailing_zeros() as usize;
+        let (group, sum) = (&plan.score_groups[g], sums[g]);
+        if !(sum.is_zero() && group.admits_zero) {
+            // A cap that is not a `Fixed` (a negative zero) is left to `summed`.
+            let cap = |c: Option<Decimal>| match c {
+                None => Some(None),
+                Some(d) => Fixed::of(d).map(Some),
+            };
+            total = total.add(sum.clamp(cap(group.min)?, cap(group.max)?)?)?;
+        }
+        visit &= visit - 1;
+    }
+    Some(total.to_decimal())
+}
+
+/// base + points (each group's sum capped), with `Decimal` additions.
+fn summed(
+    plan: &Plan,
+    base: Decimal,
+    points: impl Iterator<Item = (Option<u32>, Decimal)>,
+) -> Result<Decimal, value::ArithError> {
+    let mut group_sums = vec![Decimal::ZERO; plan.score_groups.len()];
+    let mut total = base;
+    for (group, p) in points {
+        match group {
+            Some(g) => group_sums[g as usize] = value::add(group_sums[g as usize], p)?,
+            None => total = value::add(total, p)?,
+        }
+    }
+    for (group, sum) in plan.score_groups.iter().zip(group_sums) {
+        total = add_group(total, group, sum)?;
+    }
+    Ok(total)
 }
 
 /// `total` plus a group's capped sum; a group that received nothing adds
