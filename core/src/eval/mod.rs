@@ -16,6 +16,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
@@ -90,10 +91,12 @@ pub(crate) struct Outcome {
     pub(crate) score: Decimal,
     pub(crate) band: usize,
     pub(crate) grade: usize,
-    pub(crate) fired: Vec<Fired>,
+    /// In the outcome itself for up to eight items: few items fire.
+    pub(crate) fired: SmallVec<[Fired; 8]>,
     /// Overrides whose condition held, in file order.
     pub(crate) applied: Vec<usize>,
-    pub(crate) derived: Vec<Option<Value>>,
+    /// In the outcome itself for the usual handful of derived values.
+    pub(crate) derived: SmallVec<[Option<Value>; 8]>,
     pub(crate) skipped: Vec<u32>,
     base: Decimal,
 }
@@ -212,7 +215,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     }
     record_values(plan, firm, as_of, &windows, &blocked, lists)?;
     let lists = &*lists;
-    let mut derived: Vec<Option<Value>> = vec![None; plan.derived.len()];
+    let mut derived: SmallVec<[Option<Value>; 8]> = smallvec::smallvec![None; plan.derived.len()];
     for &i in &plan.derived_eval_order {
         let d = &plan.derived[i as usize];
         if blocked(&d.input_deps) {
@@ -227,9 +230,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
     let top = &Frame { records: None, params: &[] };
 
-    // Few items fire: room for eight keeps the vector small (the allocator's
-    // fast path) and rarely grown.
-    let mut fired = Vec::with_capacity(plan.items.len().min(8));
+    let mut fired: SmallVec<[Fired; 8]> = SmallVec::new();
     let mut skipped = Vec::new();
     for (idx, item) in plan.kernels.items.iter().enumerate() {
         // Checked first so that the item's declaration (far larger than its
