@@ -301,6 +301,9 @@ impl<'p> Compiler<'p> {
                 kernel(move |e, f| Ok(num_op(op, a.run(e, f)?, b.run(e, f)?)?))
             }
             Node::If(branches, otherwise) if self.is_num(node) => {
+                if let Some(steps) = steps(branches, otherwise) {
+                    return steps;
+                }
                 let branches: Vec<_> = branches.iter().map(|(c, t)| (self.bool(c), self.num(t))).collect();
                 let otherwise = self.num(otherwise);
                 kernel(move |e, f| {
@@ -456,6 +459,50 @@ impl Threshold {
             Some((x, y)) => x.cmp(&y),
             None => x.cmp(&self.value),
         }
+    }
+}
+
+/// `if x >= a then p elif x > b then q … else r`: one number name compared
+/// with a constant in every branch, and constant results. This is the form
+/// of severity levels and score bands; the kernel reads the name once and
+/// walks the thresholds, where the general `if` calls a kernel per branch.
+/// The same result and error: the name's value cannot change between
+/// branches, and reading it is what fails first.
+fn steps(branches: &[(Node, Node)], otherwise: &Node) -> Option<Kernel<Decimal>> {
+    let &Node::Const(Value::Num(otherwise)) = otherwise else { return None };
+    let mut name: Option<&Node> = None;
+    let mut steps = Vec::with_capacity(branches.len());
+    for (condition, then) in branches {
+        let (Node::Cmp(op, x, y), &Node::Const(Value::Num(result))) = (condition, then) else { return None };
+        let Node::Const(Value::Num(y)) = &**y else { return None };
+        if !name.is_none_or(|n| same_name(n, x)) {
+            return None;
+        }
+        name = Some(x);
+        steps.push((*op, Threshold::new(*y), result));
+    }
+    let steps: Box<[(CmpOp, Threshold, Decimal)]> = steps.into();
+    let walk = move |x: Decimal| {
+        let step = steps.iter().find(|(op, y, _)| holds(*op, y.cmp(x)));
+        step.map_or(otherwise, |(_, _, result)| *result)
+    };
+    Some(match *name? {
+        Node::Input(i) => kernel(move |e, _| Ok(walk(num(e.input(i)?)?))),
+        Node::Derived(i) => kernel(move |e, _| Ok(walk(num(e.derived_value(i)?)?))),
+        Node::Field { up, slot } => kernel(move |_, f| Ok(walk(num(f.field(up, slot)?)?))),
+        Node::Param(i) => kernel(move |_, f| Ok(walk(num(&f.params[i as usize])?))),
+        _ => return None,
+    })
+}
+
+/// Whether two nodes name the same input, derived value, field or parameter.
+fn same_name(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Input(x), Node::Input(y)) | (Node::Derived(x), Node::Derived(y)) | (Node::Param(x), Node::Param(y)) => {
+            x == y
+        }
+        (Node::Field { up: u, slot: s }, Node::Field { up: v, slot: t }) => u == v && s == t,
+        _ => false,
     }
 }
 

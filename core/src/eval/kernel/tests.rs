@@ -57,7 +57,8 @@ fn shipped_rule_sets_agree_on_their_cases() {
 
 /// Every form the kernels compile, and errors: a missing input read by a
 /// derived value, division by zero, an enum against text, thresholds of
-/// another scale, windows, nested and capped aggregates.
+/// another scale, windows, nested and capped aggregates, `if` chains of
+/// thresholds on one input, derived value, field or parameter.
 const KERNEL_RULES: &str = r#"
 [ruleset]
 id = "kernels"
@@ -95,6 +96,7 @@ missing = { default = false }
 [lists.events.derived]
 grade = "band(size, hurt)"
 heavy = "grade >= 2 or open"
+big = "if size >= 50 then 2 elif size >= 5.25 then 1 else 0"
 
 [functions.band]
 params = { size = "decimal", hurt = "integer" }
@@ -110,6 +112,9 @@ long_ago = "since within 2 years"
 per_n = "x / n"
 doubled = "if level == \"high\" then x * 2 elif level != \"low\" then x + 1 else -x"
 nested = "count(events where count(events where size > 5) >= 2)"
+tier = "if x >= 50 then 3 elif x > 5.5 then 2 elif x == 0 then 0 elif x != -1 then 1 else -1"
+busy = "if recent >= 2 then 1.5 elif recent < 1 then 0 else 1"
+n_big = "count(events where big >= 1)"
 
 [[items]]
 id = "heavy"
