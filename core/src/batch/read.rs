@@ -105,7 +105,7 @@ impl Rows {
 
     /// The next data row and its line: `Ok(None)` at the end; a row whose
     /// field count is wrong comes back as a reject. `buf` is the buffer read
-    /// into; it is left sized like the row, for the next one.
+    /// into; it is left sized like the row with room to spare, for the next one.
     pub(crate) fn next(&mut self, buf: &mut ByteRecord) -> Result<Option<DataRow>, BatchError> {
         let got = read_row(&mut self.reader, buf).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
         if !got {
@@ -115,7 +115,9 @@ impl Rows {
         self.rows_read += 1;
         let line = buf.position().map_or(0, |p| p.line());
         check_fields(&self.file, buf, line, self.limits)?;
-        let sized = ByteRecord::with_capacity(buf.as_slice().len(), buf.len());
+        // With room to spare: the parser doubles a buffer it fills, and a
+        // row as long as the last would fill one sized exactly.
+        let sized = ByteRecord::with_capacity(buf.as_slice().len() + buf.as_slice().len() / 2 + 16, buf.len() + 1);
         let rec = match StringRecord::from_byte_record(std::mem::replace(buf, sized)) {
             Ok(rec) => rec,
             Err(e) => {
