@@ -335,7 +335,7 @@ pub(crate) enum Builtin {
 }
 
 /// A checked expression. Names are slots; the node tree mirrors the syntax.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Node {
     Const(Value),
     Input(u32),
@@ -367,7 +367,7 @@ pub(crate) enum Node {
     Fail(Arc<str>),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Agg {
     pub(crate) kind: AggKind,
     pub(crate) list: u32,

@@ -475,7 +475,7 @@ fn steps(branches: &[(Node, Node)], otherwise: &Node) -> Option<Kernel<Decimal>>
     for (condition, then) in branches {
         let (Node::Cmp(op, x, y), &Node::Const(Value::Num(result))) = (condition, then) else { return None };
         let Node::Const(Value::Num(y)) = &**y else { return None };
-        if !name.is_none_or(|n| same_name(n, x)) {
+        if name.is_some_and(|n| n != &**x) {
             return None;
         }
         name = Some(x);
@@ -493,17 +493,6 @@ fn steps(branches: &[(Node, Node)], otherwise: &Node) -> Option<Kernel<Decimal>>
         Node::Param(i) => kernel(move |_, f| Ok(walk(num(&f.params[i as usize])?))),
         _ => return None,
     })
-}
-
-/// Whether two nodes name the same input, derived value, field or parameter.
-fn same_name(a: &Node, b: &Node) -> bool {
-    match (a, b) {
-        (Node::Input(x), Node::Input(y)) | (Node::Derived(x), Node::Derived(y)) | (Node::Param(x), Node::Param(y)) => {
-            x == y
-        }
-        (Node::Field { up: u, slot: s }, Node::Field { up: v, slot: t }) => u == v && s == t,
-        _ => false,
-    }
 }
 
 /// A `count`, or a `sum` with its expression: what `Compiler::aggregate` compiles.
