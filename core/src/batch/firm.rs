@@ -14,7 +14,7 @@ use crate::input::{self, Firm, RecordList};
 use crate::value::Value;
 
 use super::layout::{FirmLayout, ListLayout, Step};
-use super::read::{cell, ListRow};
+use super::read::{Packed, RowAt};
 use super::{write, BatchConfig, FirmRow, Job, OutputFormat, Reject, RejectReason};
 
 /// One side of a run: the steps and the as-of date (a compare run has two).
@@ -165,27 +165,29 @@ impl Ctx {
     }
 
     /// Does one job.
-    pub(crate) fn run(&self, job: &Job) -> Done {
+    pub(crate) fn run(&self, job: &Job, rows: &Packed) -> Done {
         match &job.firm {
             None => Done::default(),
             Some(Err(r)) => Done { rejects: vec![r.clone()], ..Done::default() },
-            Some(Ok(row)) => self.score_row(row),
+            Some(Ok(row)) => self.score_row(row, rows),
         }
     }
 
-    fn score_row(&self, row: &FirmRow) -> Done {
+    fn score_row(&self, row: &FirmRow, rows: &Packed) -> Done {
         let mut done = Done::default();
+        let key = rows.text(row.key);
         // The list rows, parsed once for every step.
         let mut parsed: Vec<RecordList> = Vec::with_capacity(row.lists.len());
         let mut bad_list = None;
-        for (l, rows) in row.lists.iter().enumerate() {
-            let mut recs = Vec::with_capacity(rows.len());
-            for r in rows {
-                match self.list_record(l, r) {
+        for (l, range) in row.lists.iter().enumerate() {
+            let list_rows = rows.list_rows(range);
+            let mut recs = Vec::with_capacity(list_rows.len());
+            for &r in list_rows {
+                match self.list_record(l, r, rows) {
                     Ok(rec) => recs.push(rec),
                     Err(errs) => {
                         let lay = &self.lists[l];
-                        let rej = self.reject_of(&lay.file, r.line, &lay.headers, &row.key, errs).in_list(l);
+                        let rej = self.reject_of(&lay.file, r.line, &lay.headers, key, errs).in_list(l);
                         bad_list.get_or_insert((l, r.line));
                         done.rejects.push(rej);
                     }
@@ -197,7 +199,7 @@ impl Ctx {
             let lay = &self.lists[l];
             let message = format!("its `{}` row at {} line {line} is rejected", lay.name, lay.file);
             let err = CellError { col: None, reason: RejectReason::BadListRecord, message };
-            return self.reject_firm(row, vec![err], done);
+            return self.reject_firm(row, rows, vec![err], done);
         }
         // Every step's inputs, on every side; all problems reported together.
         let mut errors: Vec<CellError> = Vec::new();
@@ -205,13 +207,13 @@ impl Ctx {
         for (si, side) in self.sides.iter().enumerate() {
             let mut per_step = Vec::with_capacity(side.steps.len());
             for (s, step) in side.steps.iter().enumerate() {
-                let firm = self.step_firm(si, s, step, row, &parsed, &mut errors);
+                let firm = self.step_firm(si, s, step, row.row, rows, &parsed, &mut errors);
                 per_step.push(firm);
             }
             firms.push(per_step);
         }
         if !errors.is_empty() {
-            return self.reject_firm(row, errors, done);
+            return self.reject_firm(row, rows, errors, done);
         }
         let mut results: Vec<Vec<Outcome>> = Vec::with_capacity(self.sides.len());
         for (side, side_firms) in self.sides.iter().zip(firms) {
@@ -219,11 +221,11 @@ impl Ctx {
                 Ok(r) => results.push(r),
                 Err(message) => {
                     let err = CellError { col: None, reason: RejectReason::EvalError, message };
-                    return self.reject_firm(row, vec![err], done);
+                    return self.reject_firm(row, rows, vec![err], done);
                 }
             }
         }
-        self.format_row(row, &results, &mut done.out);
+        self.format_row(row, rows, &results, &mut done.out);
         let grades = self
             .sides
             .iter()
@@ -240,20 +242,20 @@ impl Ctx {
                 fired.extend(items);
             }
         }
-        let by = self.breakdown.iter().map(|&c| Box::from(input::trim(cell(&row.record, c)))).collect();
+        let by = self.breakdown.iter().map(|&c| Box::from(input::trim(rows.cell(row.row, c)))).collect();
         let attached = row.lists.iter().map(|l| l.len() as u32).collect();
         done.scored = Some(Scored { grades, fired, by, attached });
         done
     }
 
-    fn list_record(&self, l: usize, r: &ListRow) -> Result<Box<[Value]>, Vec<CellError>> {
+    fn list_record(&self, l: usize, r: RowAt, rows: &Packed) -> Result<Box<[Value]>, Vec<CellError>> {
         let lay = &self.lists[l];
         let plan = &lay.plan;
         let def = &plan.lists[lay.list_idx];
         let mut errors = Vec::new();
         let mut rec = Vec::with_capacity(def.fields.len());
         for (field, col) in def.fields.iter().zip(&lay.fields) {
-            let text = col.map(|c| cell(&r.record, c)).filter(|t| !input::trim(t).is_empty());
+            let text = col.map(|c| rows.cell(r, c)).filter(|t| !input::trim(t).is_empty());
             let v = match text {
                 Some(t) => match input::value_from_text(t, field, &plan.enums) {
                     Ok(v) => Some(v),
@@ -281,12 +283,14 @@ impl Ctx {
         }
     }
 
+    #[allow(clippy::too_many_arguments)] // The step, the firm row in its chunk, what goes in and out.
     fn step_firm(
         &self,
         si: usize,
         s: usize,
         step: &Step,
-        row: &FirmRow,
+        row: RowAt,
+        rows: &Packed,
         parsed: &[RecordList],
         errors: &mut Vec<CellError>,
     ) -> Firm {
@@ -302,7 +306,7 @@ impl Ctx {
                 firm.inputs.push(Some(Value::Bool(false)));
                 continue;
             }
-            let text = col.map(|c| cell(&row.record, c)).filter(|t| !input::trim(t).is_empty());
+            let text = col.map(|c| rows.cell(row, c)).filter(|t| !input::trim(t).is_empty());
             let v = match text {
                 Some(t) => match input::value_from_text(t, field, &plan.enums) {
                     Ok(v) => Some(v),
@@ -363,29 +367,30 @@ impl Ctx {
     }
 
     /// Rejects the firm row, and every good list row it had with it.
-    fn reject_firm(&self, row: &FirmRow, errs: Vec<CellError>, mut done: Done) -> Done {
-        let r = self.reject_of(&self.firm.file, row.line, &self.firm.headers, &row.key, errs);
+    fn reject_firm(&self, row: &FirmRow, rows: &Packed, errs: Vec<CellError>, mut done: Done) -> Done {
+        let key = rows.text(row.key);
+        let r = self.reject_of(&self.firm.file, row.row.line, &self.firm.headers, key, errs);
         let already: Vec<(usize, u64)> = done.rejects.iter().filter_map(|r| r.list.map(|l| (l, r.line))).collect();
         done.rejects.insert(0, r);
-        for (l, rows) in row.lists.iter().enumerate() {
+        for (l, range) in row.lists.iter().enumerate() {
             let lay = &self.lists[l];
-            for lr in rows.iter().filter(|lr| !already.contains(&(l, lr.line))) {
-                let message = format!("its firm (line {} of {}) is rejected", row.line, self.firm.file);
+            for lr in rows.list_rows(range).iter().filter(|lr| !already.contains(&(l, lr.line))) {
+                let message = format!("its firm (line {} of {}) is rejected", row.row.line, self.firm.file);
                 let file: Arc<str> = Arc::from(lay.file.as_str());
-                done.rejects
-                    .push(Reject::new(&file, lr.line, "", &row.key, RejectReason::FirmRejected, message).in_list(l));
+                done.rejects.push(Reject::new(&file, lr.line, "", key, RejectReason::FirmRejected, message).in_list(l));
             }
         }
         done
     }
 
-    fn format_row(&self, row: &FirmRow, results: &[Vec<Outcome>], out: &mut Vec<u8>) {
+    fn format_row(&self, row: &FirmRow, rows: &Packed, results: &[Vec<Outcome>], out: &mut Vec<u8>) {
+        let key = rows.text(row.key);
         let carried: Vec<(&str, &str)> =
-            self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), cell(&row.record, c))).collect();
+            self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), rows.cell(row.row, c))).collect();
         let key_name = &self.firm.headers[self.firm.key_col];
         if self.pairs.is_empty() {
             let cols = self.score_columns(&results[0]);
-            write::row(out, self.format, key_name, &row.key, &carried, &cols);
+            write::row(out, self.format, key_name, key, &carried, &cols);
         } else {
             let moved = self.pairs.iter().any(|(_, o, n)| {
                 let (old, new) = (&self.sides[0].steps[*o], &self.sides[1].steps[*n]);
@@ -393,7 +398,7 @@ impl Ctx {
             });
             if moved {
                 let cols = self.compare_columns(&results[0], &results[1]);
-                write::row(out, self.format, key_name, &row.key, &carried, &cols);
+                write::row(out, self.format, key_name, key, &carried, &cols);
             }
         }
     }

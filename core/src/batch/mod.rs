@@ -52,15 +52,19 @@ mod tests;
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
+use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use csv::ByteRecord;
+use smallvec::SmallVec;
+
+use crate::input::INLINE_LISTS;
 
 use crate::rules::Rules;
 use firm::Ctx;
 use layout::Step;
-use read::{ListRow, ListStore, ListStream, Rows};
+use read::{ListStore, ListStream, Packed, RowAt, Rows};
 
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
 
@@ -283,13 +287,21 @@ impl Reject {
     }
 }
 
-/// A firm row, its key checked, with its list rows.
+/// A firm row, its key checked, with its list rows; all in its chunk's
+/// [`Packed`] rows.
 pub(crate) struct FirmRow {
-    pub(crate) line: u64,
-    pub(crate) key: Box<str>,
-    pub(crate) record: csv::StringRecord,
-    /// Per list source, the rows with this key.
-    pub(crate) lists: Vec<Vec<ListRow>>,
+    pub(crate) row: RowAt,
+    /// The normalised key: a cell of its own.
+    pub(crate) key: usize,
+    /// Per list source, the range of the chunk's list rows with this key.
+    pub(crate) lists: SmallVec<[Range<usize>; INLINE_LISTS]>,
+}
+
+/// A chunk of jobs, in input order, and the rows they read.
+#[derive(Default)]
+pub(crate) struct Chunk {
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) rows: Packed,
 }
 
 /// One unit of work, in input order: list rows rejected on the way, then a
@@ -354,15 +366,21 @@ struct Feeder {
     caps: Vec<usize>,
     list_names: Vec<String>,
     seen: HashSet<Box<str>>,
-    last_key: Option<Box<str>>,
+    /// The largest firm key so far (empty before the first).
+    last_key: String,
+    /// The buffer rows are read into.
+    buf: ByteRecord,
+    /// Per list source, the lines of a firm's rows over the list's limit.
+    overflow: Vec<Vec<u64>>,
     chunk_size: usize,
     finished: bool,
 }
 
 impl Feeder {
     /// The next chunk of jobs; empty at the end.
-    fn next_chunk(&mut self) -> Result<Vec<Job>, BatchError> {
-        let mut jobs = Vec::with_capacity(self.chunk_size);
+    fn next_chunk(&mut self) -> Result<Chunk, BatchError> {
+        let mut chunk = Chunk { jobs: Vec::with_capacity(self.chunk_size), rows: Packed::default() };
+        let jobs = &mut chunk.jobs;
         if !self.to_load.is_empty() {
             let mut pre = Vec::new();
             for (mut rows, key_col) in std::mem::take(&mut self.to_load) {
@@ -374,11 +392,10 @@ impl Feeder {
             jobs.push(Job { pre, firm: None, overflow: Vec::new() });
         }
         if self.finished {
-            return Ok(jobs);
+            return Ok(chunk);
         }
-        let mut buf = ByteRecord::new();
         while jobs.len() < self.chunk_size {
-            let Some(next) = self.firms.next(&mut buf)? else {
+            let Some(next) = self.firms.next(&mut self.buf)? else {
                 self.finished = true;
                 let mut pre = Vec::new();
                 for s in &mut self.streams {
@@ -393,79 +410,84 @@ impl Feeder {
                 }
                 break;
             };
-            let (line, rec) = match next {
-                Ok(row) => row,
-                Err(r) => {
-                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
-                    continue;
-                }
+            let job = match next {
+                Ok(line) => self.join(line, &mut chunk.rows)?,
+                Err(r) => Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() },
             };
-            let key = match read::key_of(&rec, self.key_col, self.uscc, &self.firms.file, line, &self.key_name) {
-                Ok(k) => k,
-                Err(r) => {
-                    jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
-                    continue;
-                }
-            };
-            let duplicate = if self.sorted {
-                if let Some(last) = &self.last_key {
-                    if key < *last {
-                        return Err(BatchError::new(
-                            &self.firms.file,
-                            Some(line),
-                            format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"),
-                        ));
-                    }
-                }
-                let dup = self.last_key.as_deref() == Some(&*key);
-                self.last_key = Some(key.clone());
-                dup
-            } else {
-                !self.seen.insert(key.clone())
-            };
-            if duplicate {
-                let r = Reject::new(
-                    &self.firms.file,
-                    line,
-                    &self.key_name,
-                    &key,
-                    RejectReason::DuplicateKey,
-                    format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
-                );
-                jobs.push(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
-                continue;
-            }
-            let mut pre = Vec::new();
-            let mut lists = vec![Vec::new(); self.n_lists];
-            let mut overflow = vec![Vec::new(); self.n_lists];
-            for s in &mut self.streams {
-                let l = s.list;
-                s.take(&key, self.caps[l], &mut lists[l], &mut overflow[l], &mut pre)?;
-            }
-            for (i, (store, _)) in self.stores.iter_mut().enumerate() {
-                store.take(&key, self.caps[i], &mut lists[i], &mut overflow[i]);
-            }
-            if let Some(l) = overflow.iter().position(|o| !o.is_empty()) {
-                let n = lists[l].len() + overflow[l].len();
-                let message = format!(
-                    "{n} `{}` records, more than the limit of {} for this list",
-                    self.list_names[l], self.caps[l]
-                );
-                let r = Reject::new(&self.firms.file, line, "", &key, RejectReason::TooManyRecords, message);
-                let overflow = lists
-                    .into_iter()
-                    .zip(overflow)
-                    .enumerate()
-                    .filter(|(_, (rows, more))| !rows.is_empty() || !more.is_empty())
-                    .map(|(l, (rows, more))| (l, rows.iter().map(|r| r.line).chain(more).collect()))
-                    .collect();
-                jobs.push(Job { pre, firm: Some(Err(r)), overflow });
-                continue;
-            }
-            let record = rec;
-            jobs.push(Job { pre, firm: Some(Ok(FirmRow { line, key, record, lists })), overflow: Vec::new() });
+            jobs.push(job);
         }
-        Ok(jobs)
+        Ok(chunk)
+    }
+
+    /// Checks the key of the firm row in `buf` (read from `line`) and joins
+    /// its list rows; copies what is scored into `rows`.
+    fn join(&mut self, line: u64, rows: &mut Packed) -> Result<Job, BatchError> {
+        let reject = |r| Ok(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
+        let cell = read::text_cell(&self.buf, self.key_col);
+        let key = match read::key_of(cell, self.uscc, &self.firms.file, line, &self.key_name) {
+            Ok(k) => k,
+            Err(r) => return reject(r),
+        };
+        let duplicate = if self.sorted {
+            if *key < *self.last_key {
+                return Err(BatchError::new(
+                    &self.firms.file,
+                    Some(line),
+                    format!(
+                        "key `{key}` comes after `{}`: the file is not sorted by key; sort it, or leave out --sorted",
+                        self.last_key
+                    ),
+                ));
+            }
+            let dup = *self.last_key == *key;
+            self.last_key.clear();
+            self.last_key.push_str(&key);
+            dup
+        } else {
+            !self.seen.insert(Box::from(&*key))
+        };
+        if duplicate {
+            let r = Reject::new(
+                &self.firms.file,
+                line,
+                &self.key_name,
+                &key,
+                RejectReason::DuplicateKey,
+                format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
+            );
+            return reject(r);
+        }
+        let mut pre = Vec::new();
+        let mut lists: SmallVec<[Range<usize>; INLINE_LISTS]> = SmallVec::new();
+        self.overflow.resize_with(self.n_lists, Vec::new);
+        let at = |rows: &Packed| rows.list_rows.len();
+        for s in &mut self.streams {
+            let (l, start) = (s.list, at(rows));
+            s.take(&key, self.caps[l], rows, &mut self.overflow[l], &mut pre)?;
+            lists.push(start..at(rows));
+        }
+        for (l, (store, _)) in self.stores.iter_mut().enumerate() {
+            let start = at(rows);
+            store.take(&key, self.caps[l], rows, &mut self.overflow[l]);
+            lists.push(start..at(rows));
+        }
+        if let Some(l) = self.overflow.iter().position(|o| !o.is_empty()) {
+            let n = lists[l].len() + self.overflow[l].len();
+            let message =
+                format!("{n} `{}` records, more than the limit of {} for this list", self.list_names[l], self.caps[l]);
+            let r = Reject::new(&self.firms.file, line, "", &key, RejectReason::TooManyRecords, message);
+            let overflow = lists
+                .iter()
+                .zip(std::mem::take(&mut self.overflow))
+                .enumerate()
+                .filter(|(_, (taken, more))| !taken.is_empty() || !more.is_empty())
+                .map(|(l, (taken, more))| (l, rows.list_rows(taken).iter().map(|r| r.line).chain(more).collect()))
+                .collect();
+            return Ok(Job { pre, firm: Some(Err(r)), overflow });
+        }
+        let key = rows.push_text(&key);
+        let row = rows.push_row(line, &self.buf);
+        Ok(Job { pre, firm: Some(Ok(FirmRow { row, key, lists })), overflow: Vec::new() })
     }
 
     fn list_rows_read(&self) -> Vec<u64> {
@@ -550,7 +572,9 @@ fn run(
             .collect(),
         list_names: ctx.lists.iter().map(|l| l.name.clone()).collect(),
         seen: HashSet::new(),
-        last_key: None,
+        last_key: String::new(),
+        buf: ByteRecord::new(),
+        overflow: Vec::new(),
         chunk_size: cfg.chunk_size.max(1),
         finished: false,
     };
@@ -567,11 +591,11 @@ fn run(
     let pool = Pool::new(cfg.threads);
     // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
     let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
-    let mut sink = |jobs: Vec<Job>, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
+    let mut sink = |chunk: Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
         buf.clear();
         rbuf.clear();
         let mut n_firms = 0;
-        for (job, d) in jobs.iter().zip(done) {
+        for (job, d) in chunk.jobs.iter().zip(done) {
             for r in &job.pre {
                 write::reject_row(&mut rbuf, r);
                 summary.count_reject(r);
@@ -626,11 +650,11 @@ fn run(
 }
 
 /// Takes each scored chunk of jobs, in order: writes and counts them.
-type Sink<'a> = dyn FnMut(Vec<Job>, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
+type Sink<'a> = dyn FnMut(Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
 /// A scored chunk: the jobs and what each gave.
 #[cfg(feature = "parallel")]
-type ScoredChunk = (Vec<Job>, Vec<firm::Done>);
+type ScoredChunk = (Chunk, Vec<firm::Done>);
 
 /// Scores the feeder's chunks on the pool and hands them to `sink`, in
 /// order, until the feeder is done; returns the list rows read.
@@ -649,12 +673,12 @@ fn drive(
 ) -> Result<Vec<u64>, BatchError> {
     use std::sync::mpsc::sync_channel;
     std::thread::scope(|scope| {
-        let (to_scorer, from_reader) = sync_channel::<Result<Vec<Job>, BatchError>>(2);
+        let (to_scorer, from_reader) = sync_channel::<Result<Chunk, BatchError>>(2);
         let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
         let reader = scope.spawn(move || {
             loop {
                 let chunk = feeder.next_chunk();
-                let stop = chunk.as_ref().map_or(true, Vec::is_empty);
+                let stop = chunk.as_ref().map_or(true, |c| c.jobs.is_empty());
                 if to_scorer.send(chunk).is_err() || stop {
                     break;
                 }
@@ -664,10 +688,10 @@ fn drive(
         scope.spawn(move || {
             for chunk in from_reader {
                 let scored = match chunk {
-                    Ok(jobs) if jobs.is_empty() => break,
-                    Ok(jobs) => {
-                        let done = pool.map(ctx, &jobs);
-                        Ok((jobs, done))
+                    Ok(chunk) if chunk.jobs.is_empty() => break,
+                    Ok(chunk) => {
+                        let done = pool.map(ctx, &chunk);
+                        Ok((chunk, done))
                     }
                     Err(e) => Err(e),
                 };
@@ -679,7 +703,7 @@ fn drive(
         });
         let mut res = Ok(());
         for scored in &from_scorer {
-            if let Err(e) = scored.and_then(|(jobs, done)| sink(jobs, done, summary)) {
+            if let Err(e) = scored.and_then(|(chunk, done)| sink(chunk, done, summary)) {
                 res = Err(e);
                 break;
             }
@@ -701,12 +725,12 @@ fn drive(
     sink: &mut Sink<'_>,
 ) -> Result<Vec<u64>, BatchError> {
     loop {
-        let jobs = feeder.next_chunk()?;
-        if jobs.is_empty() {
+        let chunk = feeder.next_chunk()?;
+        if chunk.jobs.is_empty() {
             break;
         }
-        let done = pool.map(ctx, &jobs);
-        sink(jobs, done, summary)?;
+        let done = pool.map(ctx, &chunk);
+        sink(chunk, done, summary)?;
     }
     let streams = feeder.list_rows_read();
     Ok(if streams.is_empty() { feeder.stores_read() } else { streams })
@@ -729,9 +753,9 @@ impl Pool {
         Pool((threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten())
     }
 
-    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
+    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {
         use rayon::prelude::*;
-        let work = || jobs.par_iter().with_min_len(16).map(|j| ctx.run(j)).collect();
+        let work = || chunk.jobs.par_iter().with_min_len(16).map(|j| ctx.run(j, &chunk.rows)).collect();
         match &self.0 {
             Some(pool) => pool.install(work),
             None => work(),
@@ -749,7 +773,7 @@ impl Pool {
         Pool
     }
 
-    fn map(&self, ctx: &Ctx, jobs: &[Job]) -> Vec<firm::Done> {
-        jobs.iter().map(|j| ctx.run(j)).collect()
+    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {
+        chunk.jobs.iter().map(|j| ctx.run(j, &chunk.rows)).collect()
     }
 }

@@ -1,9 +1,12 @@
 //! Reading CSV rows: headers, keys, and the two ways list records reach
 //! their firm.
 //!
-//! Rows are read as bytes and checked to be UTF-8 once, here, so a GBK
-//! export fails at its first bad line with the file, line and column; from
-//! then on a row is a `StringRecord` whose cells are read without checks.
+//! Rows are read as bytes into one reused buffer and checked to be UTF-8
+//! once, here, so a GBK export fails at its first bad line with the file,
+//! line and column. A row that goes on to be scored is copied into its
+//! chunk's [`Packed`] rows: the text of every cell of the chunk in one
+//! buffer, so reading allocates nothing per row and the workers read
+//! memory laid out in order.
 //! Sorted list files are merged with the firm file as both stream by
 //! (`ListStream`): memory stays flat. Otherwise every list record is kept,
 //! compactly encoded, in a map from key to records (`ListStore`) until its
@@ -16,24 +19,87 @@
 //! firm's list rows beyond the list's `max_records` are kept as line
 //! numbers only.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
+use std::ops::Range;
 use std::sync::Arc;
 
-use csv::{ByteRecord, StringRecord};
+use csv::ByteRecord;
 
 use super::{BatchError, Reject, RejectReason, Source};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
-/// A data row read: its line and cells, or why it is rejected.
-pub(crate) type DataRow = Result<(u64, StringRecord), Reject>;
+/// A data row read: its line (the cells are in the buffer it was read
+/// into), or why it is rejected.
+pub(crate) type DataRow = Result<u64, Reject>;
 
-/// One row of a list file, waiting for its firm.
-#[derive(Clone, Debug)]
-pub(crate) struct ListRow {
+/// A row kept in a [`Packed`]: its line and which of the cells are its.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowAt {
     pub(crate) line: u64,
-    pub(crate) record: StringRecord,
+    first: usize,
+    len: usize,
+}
+
+/// The rows of one chunk, packed: the text of every cell in one buffer,
+/// where each cell ends, and the list rows joined to the chunk's firms.
+#[derive(Debug)]
+pub(crate) struct Packed {
+    text: String,
+    /// `ends[i]..ends[i + 1]` is cell `i`; starts with 0.
+    ends: Vec<usize>,
+    /// The list rows of the chunk's firms; a firm holds a range per list.
+    pub(crate) list_rows: Vec<RowAt>,
+}
+
+impl Default for Packed {
+    fn default() -> Packed {
+        Packed { text: String::new(), ends: vec![0], list_rows: Vec::new() }
+    }
+}
+
+impl Packed {
+    /// Copies a row read by [`Rows::next`] (so UTF-8, cell by cell).
+    pub(crate) fn push_row(&mut self, line: u64, rec: &ByteRecord) -> RowAt {
+        let first = self.ends.len() - 1;
+        // Every cell is UTF-8, so their concatenation is.
+        self.text.push_str(std::str::from_utf8(rec.as_slice()).unwrap_or_default());
+        let start = self.text.len() - rec.as_slice().len();
+        let mut end = start;
+        self.ends.extend(rec.iter().map(|f| {
+            end += f.len();
+            end
+        }));
+        RowAt { line, first, len: rec.len() }
+    }
+
+    /// Adds one cell that belongs to no row (a normalised key); returns its index.
+    pub(crate) fn push_text(&mut self, text: &str) -> usize {
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        self.ends.len() - 2
+    }
+
+    /// The text of cell `i`, as returned by [`Packed::push_text`].
+    pub(crate) fn text(&self, i: usize) -> &str {
+        &self.text[self.ends[i]..self.ends[i + 1]]
+    }
+
+    /// The text of a row's cell; empty when the row has no such column.
+    pub(crate) fn cell(&self, row: RowAt, col: usize) -> &str {
+        if col < row.len {
+            self.text(row.first + col)
+        } else {
+            ""
+        }
+    }
+
+    /// The list rows in `range`.
+    pub(crate) fn list_rows(&self, range: &Range<usize>) -> &[RowAt] {
+        &self.list_rows[range.clone()]
+    }
 }
 
 /// The size limits of one file's rows, in bytes.
@@ -103,9 +169,9 @@ impl Rows {
         Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits }, headers))
     }
 
-    /// The next data row and its line: `Ok(None)` at the end; a row whose
-    /// field count is wrong comes back as a reject. `buf` is the buffer read
-    /// into; it is left sized like the row with room to spare, for the next one.
+    /// Reads the next data row into `buf` and returns its line: `Ok(None)`
+    /// at the end; a row whose field count is wrong comes back as a reject.
+    /// Every cell of a row returned is UTF-8.
     pub(crate) fn next(&mut self, buf: &mut ByteRecord) -> Result<Option<DataRow>, BatchError> {
         let got = read_row(&mut self.reader, buf).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
         if !got {
@@ -115,32 +181,29 @@ impl Rows {
         self.rows_read += 1;
         let line = buf.position().map_or(0, |p| p.line());
         check_fields(&self.file, buf, line, self.limits)?;
-        // With room to spare: the parser doubles a buffer it fills, and a
-        // row as long as the last would fill one sized exactly.
-        let sized = ByteRecord::with_capacity(buf.as_slice().len() + buf.as_slice().len() / 2 + 16, buf.len() + 1);
-        let rec = match StringRecord::from_byte_record(std::mem::replace(buf, sized)) {
-            Ok(rec) => rec,
-            Err(e) => {
-                // Each cell is checked on its own: a character split by a
-                // comma is an error too, in the cell where it starts.
-                let (col, at) = (e.utf8_error().field(), e.utf8_error().valid_up_to());
-                let byte = e.into_byte_record().get(col).and_then(|f| f.get(at).copied()).unwrap_or(0);
-                return Err(BatchError::new(
-                    &self.file,
-                    Some(line),
-                    format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
-                ));
+        if !buf.as_slice().is_ascii() {
+            // Each cell is checked on its own: a character split by a
+            // comma is an error too, in the cell where it starts.
+            for (col, f) in buf.iter().enumerate() {
+                if let Err(e) = std::str::from_utf8(f) {
+                    let byte = f[e.valid_up_to()];
+                    return Err(BatchError::new(
+                        &self.file,
+                        Some(line),
+                        format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
+                    ));
+                }
             }
-        };
-        if rec.len() != self.n_cols {
-            let reason = if rec.len() < self.n_cols {
-                format!("has {} fields, the header has {}: a truncated or misaligned row", rec.len(), self.n_cols)
+        }
+        if buf.len() != self.n_cols {
+            let reason = if buf.len() < self.n_cols {
+                format!("has {} fields, the header has {}: a truncated or misaligned row", buf.len(), self.n_cols)
             } else {
-                format!("has {} fields, the header has {}: an unquoted comma?", rec.len(), self.n_cols)
+                format!("has {} fields, the header has {}: an unquoted comma?", buf.len(), self.n_cols)
             };
             return Ok(Some(Err(Reject::new(&self.file, line, "", "", RejectReason::FieldCount, reason))));
         }
-        Ok(Some(Ok((line, rec))))
+        Ok(Some(Ok(line)))
     }
 }
 
@@ -211,21 +274,21 @@ fn size(n: usize) -> String {
     }
 }
 
-/// The text of a cell; empty when the row has no such column.
-pub(crate) fn cell(rec: &StringRecord, col: usize) -> &str {
-    rec.get(col).unwrap_or_default()
+/// The text of a cell of a row read by [`Rows::next`] (so UTF-8); empty
+/// when the row has no such column.
+pub(crate) fn text_cell(rec: &ByteRecord, col: usize) -> &str {
+    rec.get(col).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default()
 }
 
-/// Reads and normalises a row's key; a bad key is a reject.
-pub(crate) fn key_of(
-    rec: &StringRecord,
-    col: usize,
+/// Reads and normalises a row's key from its cell; a bad key is a reject.
+pub(crate) fn key_of<'a>(
+    cell: &'a str,
     uscc: bool,
     file: &Arc<str>,
     line: u64,
     column: &str,
-) -> Result<Box<str>, Reject> {
-    let raw = crate::input::trim(cell(rec, col));
+) -> Result<Cow<'a, str>, Reject> {
+    let raw = crate::input::trim(cell);
     let bad = |why: String| Reject::new(file, line, column, raw, RejectReason::BadKey, why);
     if raw.is_empty() {
         return Err(bad("the key is empty".into()));
@@ -234,11 +297,15 @@ pub(crate) fn key_of(
         if raw.chars().count() > 64 {
             return Err(bad("the key is longer than 64 characters".into()));
         }
-        return Ok(Box::from(raw));
+        return Ok(Cow::Borrowed(raw));
     }
-    let code = raw.to_ascii_uppercase();
+    let code = if raw.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(raw.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(raw)
+    };
     crate::uscc::validate(&code).map_err(|e| bad(format!("`{raw}` is not a valid 统一社会信用代码: {e}")))?;
-    Ok(code.into_boxed_str())
+    Ok(code)
 }
 
 /// A sorted list file, read in step with the sorted firm file.
@@ -248,11 +315,14 @@ pub(crate) struct ListStream {
     key_col: usize,
     key_name: String,
     uscc: bool,
-    /// The next row with a good key, read ahead.
-    peeked: Option<(Box<str>, ListRow)>,
-    last_key: Option<Box<str>>,
-    /// The buffer rows are read into.
+    /// The buffer rows are read into; holds the peeked row.
     buf: ByteRecord,
+    /// The line and key of the row in `buf`, read ahead: the next row with
+    /// a good key.
+    peeked: Option<u64>,
+    peeked_key: String,
+    /// The largest key so far (empty before the first).
+    last_key: String,
     done: bool,
 }
 
@@ -264,9 +334,10 @@ impl ListStream {
             key_col,
             key_name,
             uscc,
-            peeked: None,
-            last_key: None,
             buf: ByteRecord::new(),
+            peeked: None,
+            peeked_key: String::new(),
+            last_key: String::new(),
             done: false,
         }
     }
@@ -278,7 +349,7 @@ impl ListStream {
     /// Fills `peeked`, sending rows with bad keys to `rejects`.
     fn fill(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         while self.peeked.is_none() && !self.done {
-            let (line, rec) = match self.rows.next(&mut self.buf)? {
+            let line = match self.rows.next(&mut self.buf)? {
                 None => {
                     self.done = true;
                     break;
@@ -287,58 +358,64 @@ impl ListStream {
                     rejects.push(r.in_list(self.list));
                     continue;
                 }
-                Some(Ok(row)) => row,
+                Some(Ok(line)) => line,
             };
-            match key_of(&rec, self.key_col, self.uscc, &self.rows.file, line, &self.key_name) {
+            let cell = text_cell(&self.buf, self.key_col);
+            match key_of(cell, self.uscc, &self.rows.file, line, &self.key_name) {
                 Err(r) => rejects.push(r.in_list(self.list)),
                 Ok(key) => {
-                    if let Some(last) = &self.last_key {
-                        if key < *last {
-                            return Err(BatchError::new(
-                                &self.rows.file,
-                                Some(line),
-                                format!(
-                                    "key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"
-                                ),
-                            ));
-                        }
+                    if *key < *self.last_key {
+                        return Err(BatchError::new(
+                            &self.rows.file,
+                            Some(line),
+                            format!(
+                                "key `{key}` comes after `{}`: the file is not sorted by key; sort it, or leave out --sorted",
+                                self.last_key
+                            ),
+                        ));
                     }
-                    if self.last_key.as_deref() != Some(&*key) {
-                        self.last_key = Some(key.clone());
+                    if *key != *self.last_key {
+                        self.last_key.clear();
+                        self.last_key.push_str(&key);
                     }
-                    self.peeked = Some((key, ListRow { line, record: rec }));
+                    self.peeked_key.clear();
+                    self.peeked_key.push_str(&key);
+                    self.peeked = Some(line);
                 }
             }
         }
         Ok(())
     }
 
-    /// Takes the rows for `key`, at most `cap` of them into `out` and the
-    /// lines of the rest into `overflow`; rows with smaller keys have no firm.
+    /// Takes the rows for `key`, at most `cap` of them into `packed`'s list
+    /// rows and the lines of the rest into `overflow`; rows with smaller
+    /// keys have no firm.
     pub(crate) fn take(
         &mut self,
         key: &str,
         cap: usize,
-        out: &mut Vec<ListRow>,
+        packed: &mut Packed,
         overflow: &mut Vec<u64>,
         rejects: &mut Vec<Reject>,
     ) -> Result<(), BatchError> {
+        let start = packed.list_rows.len();
         loop {
             self.fill(rejects)?;
-            let Some((k, _)) = &self.peeked else { return Ok(()) };
-            match (**k).cmp(key) {
+            let Some(line) = self.peeked else { return Ok(()) };
+            match (*self.peeked_key).cmp(key) {
                 std::cmp::Ordering::Greater => return Ok(()),
                 std::cmp::Ordering::Equal => {
-                    let row = self.peeked.take().map(|(_, r)| r).expect("peeked");
-                    if out.len() < cap {
-                        out.push(row);
+                    self.peeked = None;
+                    if packed.list_rows.len() - start < cap {
+                        let row = packed.push_row(line, &self.buf);
+                        packed.list_rows.push(row);
                     } else {
-                        overflow.push(row.line);
+                        overflow.push(line);
                     }
                 }
                 std::cmp::Ordering::Less => {
-                    let (k, row) = self.peeked.take().expect("peeked");
-                    rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &k));
+                    self.peeked = None;
+                    rejects.push(no_firm(&self.rows.file, self.list, line, &self.key_name, &self.peeked_key));
                 }
             }
         }
@@ -348,8 +425,8 @@ impl ListStream {
     pub(crate) fn finish(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         loop {
             self.fill(rejects)?;
-            let Some((k, row)) = self.peeked.take() else { return Ok(()) };
-            rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &k));
+            let Some(line) = self.peeked.take() else { return Ok(()) };
+            rejects.push(no_firm(&self.rows.file, self.list, line, &self.key_name, &self.peeked_key));
         }
     }
 }
@@ -382,28 +459,28 @@ impl ListStore {
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
         let mut store = ListStore { groups: HashMap::new(), key_col };
-        let mut read_buf = ByteRecord::new();
+        let mut rec = ByteRecord::new();
         let mut encoded = Vec::new();
-        while let Some(next) = rows.next(&mut read_buf)? {
-            let (line, rec) = match next {
-                Ok(row) => row,
+        while let Some(next) = rows.next(&mut rec)? {
+            let line = match next {
+                Ok(line) => line,
                 Err(r) => {
                     rejects.push(r.in_list(list));
                     continue;
                 }
             };
-            match key_of(&rec, key_col, uscc, &rows.file, line, key_name) {
+            match key_of(text_cell(&rec, key_col), uscc, &rows.file, line, key_name) {
                 Err(r) => rejects.push(r.in_list(list)),
                 Ok(key) => {
                     encoded.clear();
                     put_varint(&mut encoded, line);
                     put_varint(&mut encoded, rec.len() as u64);
                     for (i, f) in rec.iter().enumerate() {
-                        let f = if i == key_col && f == &*key { "" } else { f };
+                        let f = if i == key_col && f == key.as_bytes() { b"" } else { f };
                         put_varint(&mut encoded, f.len() as u64);
-                        encoded.extend_from_slice(f.as_bytes());
+                        encoded.extend_from_slice(f);
                     }
-                    let buf = store.groups.entry(key).or_default();
+                    let buf = store.groups.entry(Box::from(&*key)).or_default();
                     buf.reserve_exact(encoded.len());
                     buf.extend_from_slice(&encoded);
                 }
@@ -412,11 +489,11 @@ impl ListStore {
         Ok(store)
     }
 
-    /// Takes the records of `key`: at most `cap` into `out`, the lines of
-    /// the rest into `overflow`.
-    pub(crate) fn take(&mut self, key: &str, cap: usize, out: &mut Vec<ListRow>, overflow: &mut Vec<u64>) {
+    /// Takes the records of `key`: at most `cap` into `packed`'s list
+    /// rows, the lines of the rest into `overflow`.
+    pub(crate) fn take(&mut self, key: &str, cap: usize, packed: &mut Packed, overflow: &mut Vec<u64>) {
         if let Some(buf) = self.groups.remove(key) {
-            decode(&buf, (self.key_col, key), cap, out, overflow);
+            decode(&buf, (self.key_col, key), cap, Some(packed), overflow);
         }
     }
 
@@ -425,7 +502,7 @@ impl ListStore {
         let mut left: Vec<(u64, Box<str>)> = Vec::new();
         for (key, buf) in self.groups {
             let mut lines = Vec::new();
-            decode(&buf, (self.key_col, &key), 0, &mut Vec::new(), &mut lines);
+            decode(&buf, (self.key_col, &key), 0, None, &mut lines);
             left.extend(lines.into_iter().map(|line| (line, key.clone())));
         }
         left.sort_unstable();
@@ -456,34 +533,39 @@ pub(crate) fn take_varint(buf: &mut &[u8]) -> u64 {
     n
 }
 
-/// Decodes records into `out` until it holds `cap`; of the rest, only the
-/// lines. `key` is the key column and the key, for the cells stored empty.
-fn decode(mut buf: &[u8], key: (usize, &str), cap: usize, out: &mut Vec<ListRow>, overflow: &mut Vec<u64>) {
+/// Decodes records into `packed`'s list rows until `cap` are there; of
+/// the rest (all, without `packed`), only the lines. `key` is the key
+/// column and the key, for the cells stored empty.
+fn decode(mut buf: &[u8], key: (usize, &str), cap: usize, mut packed: Option<&mut Packed>, overflow: &mut Vec<u64>) {
     fn take<'a>(buf: &mut &'a [u8], n: u64) -> &'a [u8] {
         let (head, tail) = buf.split_at(usize::try_from(n).unwrap_or(usize::MAX).min(buf.len()));
         *buf = tail;
         head
     }
+    let mut taken = 0;
     while !buf.is_empty() {
         let line = take_varint(&mut buf);
         let n = take_varint(&mut buf);
-        if out.len() >= cap {
+        let into = packed.as_deref_mut().filter(|_| taken < cap);
+        let Some(packed) = into else {
             for _ in 0..n {
                 let len = take_varint(&mut buf);
                 take(&mut buf, len);
             }
             overflow.push(line);
             continue;
-        }
-        let mut record = ByteRecord::with_capacity(64, usize::try_from(n).unwrap_or(0));
+        };
+        let first = packed.ends.len() - 1;
         for i in 0..n {
             let len = take_varint(&mut buf);
-            match take(&mut buf, len) {
-                b"" if i == key.0 as u64 => record.push_field(key.1.as_bytes()),
-                cell => record.push_field(cell),
-            }
+            // The bytes were UTF-8 cells when stored.
+            match std::str::from_utf8(take(&mut buf, len)).unwrap_or_default() {
+                "" if i == key.0 as u64 => packed.push_text(key.1),
+                cell => packed.push_text(cell),
+            };
         }
-        // The bytes were text when stored: nothing is replaced.
-        out.push(ListRow { line, record: StringRecord::from_byte_record_lossy(record) });
+        let row = RowAt { line, first, len: usize::try_from(n).unwrap_or(0) };
+        packed.list_rows.push(row);
+        taken += 1;
     }
 }

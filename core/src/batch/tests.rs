@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::read::{cell, key_of, put_varint, take_varint};
+use super::read::{key_of, put_varint, take_varint, Packed};
 use super::write::csv_field;
 
 #[test]
@@ -18,13 +18,26 @@ fn csv_fields_are_quoted_only_when_needed() {
 #[test]
 fn keys_are_checked_and_normalised() {
     let file: std::sync::Arc<str> = std::sync::Arc::from("f.csv");
-    let rec = csv::StringRecord::from(vec![" 91110108ma00000070 ", "91110108MA00000071", ""]);
-    assert_eq!(cell(&rec, 0), " 91110108ma00000070 ");
-    assert_eq!(&*key_of(&rec, 0, true, &file, 2, "uscc").unwrap(), "91110108MA00000070");
-    let bad = key_of(&rec, 1, true, &file, 2, "uscc").unwrap_err();
+    let key = |cell, uscc| key_of(cell, uscc, &file, 2, "uscc");
+    assert_eq!(&*key(" 91110108ma00000070 ", true).unwrap(), "91110108MA00000070");
+    let bad = key("91110108MA00000071", true).unwrap_err();
     assert!(bad.message.contains("expected `0`"), "{}", bad.message);
-    assert!(key_of(&rec, 2, true, &file, 2, "uscc").unwrap_err().message.contains("empty"));
-    assert_eq!(&*key_of(&rec, 1, false, &file, 2, "id").unwrap(), "91110108MA00000071");
+    assert!(key("", true).unwrap_err().message.contains("empty"));
+    assert_eq!(&*key("91110108MA00000071", false).unwrap(), "91110108MA00000071");
+    assert_eq!(&*key(" id 7 ", false).unwrap(), "id 7");
+}
+
+#[test]
+fn packed_rows_give_back_their_cells() {
+    let mut packed = Packed::default();
+    let a = packed.push_row(2, &csv::ByteRecord::from(vec!["x", "", "企业"]));
+    let key = packed.push_text("K1");
+    let b = packed.push_row(5, &csv::ByteRecord::from(vec!["", "yz"]));
+    assert_eq!((a.line, b.line), (2, 5));
+    let cells = |row| (0..4).map(|c| packed.cell(row, c)).collect::<Vec<_>>();
+    assert_eq!(cells(a), ["x", "", "企业", ""]);
+    assert_eq!(cells(b), ["", "yz", "", ""]);
+    assert_eq!(packed.text(key), "K1");
 }
 
 #[test]
