@@ -56,7 +56,6 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use csv::ByteRecord;
 use smallvec::SmallVec;
 
 use crate::input::INLINE_LISTS;
@@ -304,6 +303,14 @@ pub(crate) struct Chunk {
     pub(crate) rows: Packed,
 }
 
+impl Chunk {
+    /// Empties it, keeping its buffers.
+    fn clear(&mut self) {
+        self.jobs.clear();
+        self.rows.clear();
+    }
+}
+
 /// One unit of work, in input order: list rows rejected on the way, then a
 /// firm row (or its rejection).
 pub(crate) struct Job {
@@ -368,8 +375,8 @@ struct Feeder {
     seen: HashSet<Box<str>>,
     /// The largest firm key so far (empty before the first).
     last_key: String,
-    /// The buffer rows are read into.
-    buf: ByteRecord,
+    /// The key of the firm row being joined.
+    key: String,
     /// Per list source, the lines of a firm's rows over the list's limit.
     overflow: Vec<Vec<u64>>,
     chunk_size: usize,
@@ -377,9 +384,10 @@ struct Feeder {
 }
 
 impl Feeder {
-    /// The next chunk of jobs; empty at the end.
-    fn next_chunk(&mut self) -> Result<Chunk, BatchError> {
-        let mut chunk = Chunk { jobs: Vec::with_capacity(self.chunk_size), rows: Packed::default() };
+    /// The next chunk of jobs, read into `chunk` (an empty one, perhaps
+    /// with its buffers from an earlier chunk); no jobs at the end.
+    fn next_chunk(&mut self, mut chunk: Chunk) -> Result<Chunk, BatchError> {
+        chunk.jobs.reserve(self.chunk_size);
         let jobs = &mut chunk.jobs;
         if !self.to_load.is_empty() {
             let mut pre = Vec::new();
@@ -395,7 +403,7 @@ impl Feeder {
             return Ok(chunk);
         }
         while jobs.len() < self.chunk_size {
-            let Some(next) = self.firms.next(&mut self.buf)? else {
+            let Some(next) = self.firms.next(&mut chunk.rows)? else {
                 self.finished = true;
                 let mut pre = Vec::new();
                 for s in &mut self.streams {
@@ -411,7 +419,7 @@ impl Feeder {
                 break;
             };
             let job = match next {
-                Ok(line) => self.join(line, &mut chunk.rows)?,
+                Ok(row) => self.join(row, &mut chunk.rows)?,
                 Err(r) => Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() },
             };
             jobs.push(job);
@@ -419,15 +427,20 @@ impl Feeder {
         Ok(chunk)
     }
 
-    /// Checks the key of the firm row in `buf` (read from `line`) and joins
-    /// its list rows; copies what is scored into `rows`.
-    fn join(&mut self, line: u64, rows: &mut Packed) -> Result<Job, BatchError> {
+    /// Checks the key of the firm row just read into `rows` and joins its
+    /// list rows into `rows` too.
+    fn join(&mut self, row: RowAt, rows: &mut Packed) -> Result<Job, BatchError> {
         let reject = |r| Ok(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
-        let cell = read::text_cell(&self.buf, self.key_col);
-        let key = match read::key_of(cell, self.uscc, &self.firms.file, line, &self.key_name) {
-            Ok(k) => k,
+        let line = row.line;
+        let cell = rows.cell(row, self.key_col);
+        match read::key_of(cell, self.uscc, &self.firms.file, line, &self.key_name) {
+            Ok(k) => {
+                self.key.clear();
+                self.key.push_str(&k);
+            }
             Err(r) => return reject(r),
         };
+        let key = &*self.key;
         let duplicate = if self.sorted {
             if *key < *self.last_key {
                 return Err(BatchError::new(
@@ -441,17 +454,17 @@ impl Feeder {
             }
             let dup = *self.last_key == *key;
             self.last_key.clear();
-            self.last_key.push_str(&key);
+            self.last_key.push_str(key);
             dup
         } else {
-            !self.seen.insert(Box::from(&*key))
+            !self.seen.insert(Box::from(key))
         };
         if duplicate {
             let r = Reject::new(
                 &self.firms.file,
                 line,
                 &self.key_name,
-                &key,
+                key,
                 RejectReason::DuplicateKey,
                 format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
             );
@@ -463,19 +476,19 @@ impl Feeder {
         let at = |rows: &Packed| rows.list_rows.len();
         for s in &mut self.streams {
             let (l, start) = (s.list, at(rows));
-            s.take(&key, self.caps[l], rows, &mut self.overflow[l], &mut pre)?;
+            s.take(key, self.caps[l], rows, &mut self.overflow[l], &mut pre)?;
             lists.push(start..at(rows));
         }
         for (l, (store, _)) in self.stores.iter_mut().enumerate() {
             let start = at(rows);
-            store.take(&key, self.caps[l], rows, &mut self.overflow[l]);
+            store.take(key, self.caps[l], rows, &mut self.overflow[l]);
             lists.push(start..at(rows));
         }
         if let Some(l) = self.overflow.iter().position(|o| !o.is_empty()) {
             let n = lists[l].len() + self.overflow[l].len();
             let message =
                 format!("{n} `{}` records, more than the limit of {} for this list", self.list_names[l], self.caps[l]);
-            let r = Reject::new(&self.firms.file, line, "", &key, RejectReason::TooManyRecords, message);
+            let r = Reject::new(&self.firms.file, line, "", key, RejectReason::TooManyRecords, message);
             let overflow = lists
                 .iter()
                 .zip(std::mem::take(&mut self.overflow))
@@ -485,8 +498,7 @@ impl Feeder {
                 .collect();
             return Ok(Job { pre, firm: Some(Err(r)), overflow });
         }
-        let key = rows.push_text(&key);
-        let row = rows.push_row(line, &self.buf);
+        let key = rows.push_text(key);
         Ok(Job { pre, firm: Some(Ok(FirmRow { row, key, lists })), overflow: Vec::new() })
     }
 
@@ -573,7 +585,7 @@ fn run(
         list_names: ctx.lists.iter().map(|l| l.name.clone()).collect(),
         seen: HashSet::new(),
         last_key: String::new(),
-        buf: ByteRecord::new(),
+        key: String::new(),
         overflow: Vec::new(),
         chunk_size: cfg.chunk_size.max(1),
         finished: false,
@@ -591,7 +603,7 @@ fn run(
     let pool = Pool::new(cfg.threads);
     // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
     let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
-    let mut sink = |chunk: Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
+    let mut sink = |chunk: &Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
         buf.clear();
         rbuf.clear();
         let mut n_firms = 0;
@@ -650,7 +662,7 @@ fn run(
 }
 
 /// Takes each scored chunk of jobs, in order: writes and counts them.
-type Sink<'a> = dyn FnMut(Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
+type Sink<'a> = dyn FnMut(&Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
 /// A scored chunk: the jobs and what each gave.
 #[cfg(feature = "parallel")]
@@ -663,6 +675,8 @@ type ScoredChunk = (Chunk, Vec<firm::Done>);
 /// thread reads and joins, a scorer thread hands each chunk to the pool,
 /// and this thread writes. Chunks keep their order through both channels;
 /// an error ends the run after the chunks read before it are written.
+/// Written chunks go back to the reader, emptied, to be read into again:
+/// their megabytes of buffers are not freed and faulted in anew.
 #[cfg(feature = "parallel")]
 fn drive(
     feeder: &mut Feeder,
@@ -675,9 +689,10 @@ fn drive(
     std::thread::scope(|scope| {
         let (to_scorer, from_reader) = sync_channel::<Result<Chunk, BatchError>>(2);
         let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
+        let (to_reader, from_writer) = sync_channel::<Chunk>(4);
         let reader = scope.spawn(move || {
             loop {
-                let chunk = feeder.next_chunk();
+                let chunk = feeder.next_chunk(from_writer.try_recv().unwrap_or_default());
                 let stop = chunk.as_ref().map_or(true, |c| c.jobs.is_empty());
                 if to_scorer.send(chunk).is_err() || stop {
                     break;
@@ -703,9 +718,16 @@ fn drive(
         });
         let mut res = Ok(());
         for scored in &from_scorer {
-            if let Err(e) = scored.and_then(|(chunk, done)| sink(chunk, done, summary)) {
-                res = Err(e);
-                break;
+            match scored.and_then(|(chunk, done)| sink(&chunk, done, summary).map(|()| chunk)) {
+                Ok(mut chunk) => {
+                    chunk.clear();
+                    // The reader may have stopped, or have enough.
+                    let _ = to_reader.try_send(chunk);
+                }
+                Err(e) => {
+                    res = Err(e);
+                    break;
+                }
             }
         }
         // Dropping the receiver stops the scorer, which stops the reader.
@@ -724,13 +746,15 @@ fn drive(
     summary: &mut Summary,
     sink: &mut Sink<'_>,
 ) -> Result<Vec<u64>, BatchError> {
+    let mut chunk = Chunk::default();
     loop {
-        let chunk = feeder.next_chunk()?;
+        chunk = feeder.next_chunk(chunk)?;
         if chunk.jobs.is_empty() {
             break;
         }
         let done = pool.map(ctx, &chunk);
-        sink(chunk, done, summary)?;
+        sink(&chunk, done, summary)?;
+        chunk.clear();
     }
     let streams = feeder.list_rows_read();
     Ok(if streams.is_empty() { feeder.stores_read() } else { streams })

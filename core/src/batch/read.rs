@@ -31,9 +31,8 @@ use super::{BatchError, Reject, RejectReason, Source};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
-/// A data row read: its line (the cells are in the buffer it was read
-/// into), or why it is rejected.
-pub(crate) type DataRow = Result<u64, Reject>;
+/// A data row read, or why it is rejected.
+pub(crate) type DataRow = Result<RowAt, Reject>;
 
 /// A row kept in a [`Packed`]: its line and which of the cells are its.
 #[derive(Clone, Copy, Debug)]
@@ -61,18 +60,64 @@ impl Default for Packed {
 }
 
 impl Packed {
-    /// Copies a row read by [`Rows::next`] (so UTF-8, cell by cell).
-    pub(crate) fn push_row(&mut self, line: u64, rec: &ByteRecord) -> RowAt {
+    /// Copies a row whose cells must each be UTF-8; else gives the first
+    /// cell that is not (its column from 0, and the first bad byte) and
+    /// copies nothing.
+    pub(crate) fn push_record(&mut self, line: u64, rec: &ByteRecord) -> Result<RowAt, (usize, u8)> {
         let first = self.ends.len() - 1;
-        // Every cell is UTF-8, so their concatenation is.
-        self.text.push_str(std::str::from_utf8(rec.as_slice()).unwrap_or_default());
-        let start = self.text.len() - rec.as_slice().len();
-        let mut end = start;
-        self.ends.extend(rec.iter().map(|f| {
-            end += f.len();
-            end
-        }));
-        RowAt { line, first, len: rec.len() }
+        let row = RowAt { line, first, len: rec.len() };
+        // The common case at once: the row is UTF-8 and no cell ends inside a character.
+        if let Ok(text) = std::str::from_utf8(rec.as_slice()) {
+            let mut end = 0;
+            if rec.iter().all(|f| {
+                end += f.len();
+                text.is_char_boundary(end)
+            }) {
+                let start = self.text.len();
+                self.text.push_str(text);
+                let mut end = start;
+                self.ends.extend(rec.iter().map(|f| {
+                    end += f.len();
+                    end
+                }));
+                return Ok(row);
+            }
+        }
+        // Cell by cell, to find the first that is not UTF-8 on its own.
+        for (col, f) in rec.iter().enumerate() {
+            match std::str::from_utf8(f) {
+                Ok(text) => {
+                    self.push_text(text);
+                }
+                Err(e) => {
+                    self.truncate(first);
+                    return Err((col, f[e.valid_up_to()]));
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    /// Copies a row of another `Packed`.
+    pub(crate) fn push_copy(&mut self, from: &Packed, row: RowAt) -> RowAt {
+        let first = self.ends.len() - 1;
+        let (start, end) = (from.ends[row.first], from.ends[row.first + row.len]);
+        let base = self.text.len();
+        self.text.push_str(&from.text[start..end]);
+        self.ends.extend(from.ends[row.first + 1..=row.first + row.len].iter().map(|e| e - start + base));
+        RowAt { line: row.line, first, len: row.len }
+    }
+
+    /// Drops the cells from `first` on.
+    fn truncate(&mut self, first: usize) {
+        self.text.truncate(self.ends[first]);
+        self.ends.truncate(first + 1);
+    }
+
+    /// Empties it, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.truncate(0);
+        self.list_rows.clear();
     }
 
     /// Adds one cell that belongs to no row (a normalised key); returns its index.
@@ -141,6 +186,8 @@ pub(crate) struct Rows {
     pub(crate) n_cols: usize,
     pub(crate) rows_read: u64,
     limits: Limits,
+    /// The buffer the csv parser reads a row into.
+    buf: ByteRecord,
 }
 
 impl Rows {
@@ -166,13 +213,15 @@ impl Rows {
         check_fields(&file, &rec, 1, limits)?;
         let headers =
             rec.iter().enumerate().map(|(i, h)| super::layout::header_text(&file, h, i)).collect::<Result<_, _>>()?;
-        Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits }, headers))
+        Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new() }, headers))
     }
 
-    /// Reads the next data row into `buf` and returns its line: `Ok(None)`
-    /// at the end; a row whose field count is wrong comes back as a reject.
-    /// Every cell of a row returned is UTF-8.
-    pub(crate) fn next(&mut self, buf: &mut ByteRecord) -> Result<Option<DataRow>, BatchError> {
+    /// Reads the next data row into `into`: `Ok(None)` at the end; a row
+    /// whose field count is wrong comes back as a reject (and is not kept).
+    /// Every cell must be UTF-8 on its own: a character split by a comma
+    /// is an error too, in the cell where it starts.
+    pub(crate) fn next(&mut self, into: &mut Packed) -> Result<Option<DataRow>, BatchError> {
+        let buf = &mut self.buf;
         let got = read_row(&mut self.reader, buf).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
         if !got {
             return Ok(None);
@@ -181,21 +230,15 @@ impl Rows {
         self.rows_read += 1;
         let line = buf.position().map_or(0, |p| p.line());
         check_fields(&self.file, buf, line, self.limits)?;
-        if !buf.as_slice().is_ascii() {
-            // Each cell is checked on its own: a character split by a
-            // comma is an error too, in the cell where it starts.
-            for (col, f) in buf.iter().enumerate() {
-                if let Err(e) = std::str::from_utf8(f) {
-                    let byte = f[e.valid_up_to()];
-                    return Err(BatchError::new(
-                        &self.file,
-                        Some(line),
-                        format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
-                    ));
-                }
-            }
-        }
+        let row = into.push_record(line, buf).map_err(|(col, byte)| {
+            BatchError::new(
+                &self.file,
+                Some(line),
+                format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
+            )
+        })?;
         if buf.len() != self.n_cols {
+            into.truncate(row.first);
             let reason = if buf.len() < self.n_cols {
                 format!("has {} fields, the header has {}: a truncated or misaligned row", buf.len(), self.n_cols)
             } else {
@@ -203,7 +246,7 @@ impl Rows {
             };
             return Ok(Some(Err(Reject::new(&self.file, line, "", "", RejectReason::FieldCount, reason))));
         }
-        Ok(Some(Ok(line)))
+        Ok(Some(Ok(row)))
     }
 }
 
@@ -274,12 +317,6 @@ fn size(n: usize) -> String {
     }
 }
 
-/// The text of a cell of a row read by [`Rows::next`] (so UTF-8); empty
-/// when the row has no such column.
-pub(crate) fn text_cell(rec: &ByteRecord, col: usize) -> &str {
-    rec.get(col).and_then(|f| std::str::from_utf8(f).ok()).unwrap_or_default()
-}
-
 /// Reads and normalises a row's key from its cell; a bad key is a reject.
 pub(crate) fn key_of<'a>(
     cell: &'a str,
@@ -315,11 +352,9 @@ pub(crate) struct ListStream {
     key_col: usize,
     key_name: String,
     uscc: bool,
-    /// The buffer rows are read into; holds the peeked row.
-    buf: ByteRecord,
-    /// The line and key of the row in `buf`, read ahead: the next row with
-    /// a good key.
-    peeked: Option<u64>,
+    /// The row read ahead, the next with a good key, and its key.
+    ahead: Packed,
+    peeked: Option<RowAt>,
     peeked_key: String,
     /// The largest key so far (empty before the first).
     last_key: String,
@@ -334,7 +369,7 @@ impl ListStream {
             key_col,
             key_name,
             uscc,
-            buf: ByteRecord::new(),
+            ahead: Packed::default(),
             peeked: None,
             peeked_key: String::new(),
             last_key: String::new(),
@@ -349,7 +384,8 @@ impl ListStream {
     /// Fills `peeked`, sending rows with bad keys to `rejects`.
     fn fill(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         while self.peeked.is_none() && !self.done {
-            let line = match self.rows.next(&mut self.buf)? {
+            self.ahead.clear();
+            let row = match self.rows.next(&mut self.ahead)? {
                 None => {
                     self.done = true;
                     break;
@@ -358,10 +394,10 @@ impl ListStream {
                     rejects.push(r.in_list(self.list));
                     continue;
                 }
-                Some(Ok(line)) => line,
+                Some(Ok(row)) => row,
             };
-            let cell = text_cell(&self.buf, self.key_col);
-            match key_of(cell, self.uscc, &self.rows.file, line, &self.key_name) {
+            let line = row.line;
+            match key_of(self.ahead.cell(row, self.key_col), self.uscc, &self.rows.file, line, &self.key_name) {
                 Err(r) => rejects.push(r.in_list(self.list)),
                 Ok(key) => {
                     if *key < *self.last_key {
@@ -380,7 +416,7 @@ impl ListStream {
                     }
                     self.peeked_key.clear();
                     self.peeked_key.push_str(&key);
-                    self.peeked = Some(line);
+                    self.peeked = Some(row);
                 }
             }
         }
@@ -401,21 +437,21 @@ impl ListStream {
         let start = packed.list_rows.len();
         loop {
             self.fill(rejects)?;
-            let Some(line) = self.peeked else { return Ok(()) };
+            let Some(row) = self.peeked else { return Ok(()) };
             match (*self.peeked_key).cmp(key) {
                 std::cmp::Ordering::Greater => return Ok(()),
                 std::cmp::Ordering::Equal => {
                     self.peeked = None;
                     if packed.list_rows.len() - start < cap {
-                        let row = packed.push_row(line, &self.buf);
+                        let row = packed.push_copy(&self.ahead, row);
                         packed.list_rows.push(row);
                     } else {
-                        overflow.push(line);
+                        overflow.push(row.line);
                     }
                 }
                 std::cmp::Ordering::Less => {
                     self.peeked = None;
-                    rejects.push(no_firm(&self.rows.file, self.list, line, &self.key_name, &self.peeked_key));
+                    rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.peeked_key));
                 }
             }
         }
@@ -425,8 +461,8 @@ impl ListStream {
     pub(crate) fn finish(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         loop {
             self.fill(rejects)?;
-            let Some(line) = self.peeked.take() else { return Ok(()) };
-            rejects.push(no_firm(&self.rows.file, self.list, line, &self.key_name, &self.peeked_key));
+            let Some(row) = self.peeked.take() else { return Ok(()) };
+            rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.peeked_key));
         }
     }
 }
@@ -459,26 +495,29 @@ impl ListStore {
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
         let mut store = ListStore { groups: HashMap::new(), key_col };
-        let mut rec = ByteRecord::new();
+        let mut read = Packed::default();
         let mut encoded = Vec::new();
-        while let Some(next) = rows.next(&mut rec)? {
-            let line = match next {
-                Ok(line) => line,
-                Err(r) => {
+        loop {
+            read.clear();
+            let row = match rows.next(&mut read)? {
+                None => break,
+                Some(Ok(row)) => row,
+                Some(Err(r)) => {
                     rejects.push(r.in_list(list));
                     continue;
                 }
             };
-            match key_of(text_cell(&rec, key_col), uscc, &rows.file, line, key_name) {
+            match key_of(read.cell(row, key_col), uscc, &rows.file, row.line, key_name) {
                 Err(r) => rejects.push(r.in_list(list)),
                 Ok(key) => {
                     encoded.clear();
-                    put_varint(&mut encoded, line);
-                    put_varint(&mut encoded, rec.len() as u64);
-                    for (i, f) in rec.iter().enumerate() {
-                        let f = if i == key_col && f == key.as_bytes() { b"" } else { f };
+                    put_varint(&mut encoded, row.line);
+                    put_varint(&mut encoded, row.len as u64);
+                    for i in 0..row.len {
+                        let f = read.cell(row, i);
+                        let f = if i == key_col && f == key { "" } else { f };
                         put_varint(&mut encoded, f.len() as u64);
-                        encoded.extend_from_slice(f);
+                        encoded.extend_from_slice(f.as_bytes());
                     }
                     let buf = store.groups.entry(Box::from(&*key)).or_default();
                     buf.reserve_exact(encoded.len());

@@ -30,14 +30,26 @@ fn keys_are_checked_and_normalised() {
 #[test]
 fn packed_rows_give_back_their_cells() {
     let mut packed = Packed::default();
-    let a = packed.push_row(2, &csv::ByteRecord::from(vec!["x", "", "企业"]));
+    let rec = |cells: &[&[u8]]| csv::ByteRecord::from(cells.to_vec());
+    let a = packed.push_record(2, &rec(&[b"x", b"", "企业".as_bytes()])).unwrap();
     let key = packed.push_text("K1");
-    let b = packed.push_row(5, &csv::ByteRecord::from(vec!["", "yz"]));
+    // 企 split by a comma: UTF-8 as a whole, not cell by cell.
+    let split = "企".as_bytes();
+    assert_eq!(packed.push_record(3, &rec(&[b"ok", &split[..1], &split[1..]])).unwrap_err(), (1, split[0]));
+    assert_eq!(packed.push_record(4, &rec(&[b"ok", b"\xff"])).unwrap_err(), (1, 0xff));
+    let b = packed.push_record(5, &rec(&[b"", b"yz"])).unwrap();
     assert_eq!((a.line, b.line), (2, 5));
-    let cells = |row| (0..4).map(|c| packed.cell(row, c)).collect::<Vec<_>>();
-    assert_eq!(cells(a), ["x", "", "企业", ""]);
-    assert_eq!(cells(b), ["", "yz", "", ""]);
+    let mut copy = Packed::default();
+    copy.push_text("first");
+    let c = copy.push_copy(&packed, b);
+    let cells = |p: &Packed, row| (0..4).map(|c| p.cell(row, c).to_string()).collect::<Vec<_>>();
+    assert_eq!(cells(&packed, a), ["x", "", "企业", ""]);
+    assert_eq!(cells(&packed, b), ["", "yz", "", ""]);
+    assert_eq!(cells(&copy, c), ["", "yz", "", ""]);
     assert_eq!(packed.text(key), "K1");
+    packed.clear();
+    let d = packed.push_record(9, &rec(&[b"again"])).unwrap();
+    assert_eq!(cells(&packed, d), ["again", "", "", ""]);
 }
 
 #[test]
