@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use smallvec::SmallVec;
 
 use crate::eval::{self, Outcome, Source};
-use crate::input::{self, Firm, RecordList};
+use crate::input::{self, Firm, RecordList, INLINE_LISTS};
 use crate::value::Value;
 
 use super::layout::{FirmLayout, ListLayout, Step};
@@ -54,13 +55,13 @@ pub(crate) struct Done {
 /// A scored firm, for the summary.
 pub(crate) struct Scored {
     /// Per side, per step: the grade index.
-    pub(crate) grades: Vec<Vec<u16>>,
+    pub(crate) grades: SmallVec<[SmallVec<[u16; 8]>; 2]>,
     /// (side, step, item index) of every item that fired.
     pub(crate) fired: Vec<(u8, u32, u32)>,
     /// The breakdown columns' values.
     pub(crate) by: Vec<Box<str>>,
     /// Per list source: the records attached.
-    pub(crate) attached: Vec<u32>,
+    pub(crate) attached: SmallVec<[u32; INLINE_LISTS]>,
 }
 
 /// A problem with one cell.
@@ -81,6 +82,9 @@ pub(crate) fn pairs(old: &[Step], new: &[Step]) -> Vec<(String, usize, usize)> {
         .filter_map(|(i, o)| new.iter().position(|n| n.alias == o.alias).map(|j| (o.alias.clone(), i, j)))
         .collect()
 }
+
+/// The bytes first set aside for a firm's output row.
+const OUT_ROW_BYTES: usize = 256;
 
 /// Blacklist steps write their dates and trigger by default.
 const BLACKLIST_VALUES: [&str; 4] = ["listed_since", "listed_until", "removal_possible_from", "trigger_clause"];
@@ -174,7 +178,8 @@ impl Ctx {
     }
 
     fn score_row(&self, row: &FirmRow, rows: &Packed) -> Done {
-        let mut done = Done::default();
+        // Room for a usual row: the buffer is not grown a few bytes at a time.
+        let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
         let key = rows.text(row.key);
         // The list rows, parsed once for every step.
         let mut parsed: Vec<RecordList> = Vec::with_capacity(row.lists.len());
@@ -296,36 +301,33 @@ impl Ctx {
     ) -> Firm {
         let plan = &step.rules.plan;
         let cols = &self.firm.inputs[si][s];
-        let mut firm = Firm {
-            inputs: Vec::with_capacity(plan.inputs.len()),
-            lists: smallvec::SmallVec::new(),
-            missing: Vec::new(),
-        };
-        for (i, (field, col)) in plan.inputs.iter().zip(cols).enumerate() {
+        // Sized first and filled in place: each value is written where it
+        // stays, not built aside and copied (a copy that would wait on the
+        // value's pieces just stored).
+        let mut firm =
+            Firm { inputs: vec![None; plan.inputs.len()], lists: smallvec::SmallVec::new(), missing: Vec::new() };
+        for (i, ((field, col), slot)) in plan.inputs.iter().zip(cols).zip(&mut firm.inputs).enumerate() {
             if step.fills.iter().any(|(k, _, _)| *k as usize == i) {
-                firm.inputs.push(Some(Value::Bool(false)));
+                *slot = Some(Value::Bool(false));
                 continue;
             }
             let text = col.map(|c| rows.cell(row, c)).filter(|t| !input::trim(t).is_empty());
-            let v = match text {
+            match text {
                 Some(t) => match input::value_from_text(t, field, &plan.enums) {
-                    Ok(v) => Some(v),
+                    Ok(v) => *slot = Some(v),
                     Err(message) => {
                         push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });
-                        None
                     }
                 },
                 None => {
                     let mut errs = Vec::new();
-                    let v = input::resolve_missing(field, &field.name, i as u32, &mut firm.missing, &mut errs);
+                    *slot = input::resolve_missing(field, &field.name, i as u32, &mut firm.missing, &mut errs);
                     if !errs.is_empty() {
                         let message = "required, but missing".to_string();
                         push_unique(errors, CellError { col: *col, reason: RejectReason::MissingRequired, message });
                     }
-                    v
                 }
-            };
-            firm.inputs.push(v);
+            }
         }
         for (def, src) in plan.lists.iter().zip(&self.sides[si].step_lists[s]) {
             let recs: RecordList = src.map_or_else(|| Arc::from(Vec::new()), |l| Arc::clone(&parsed[l]));
@@ -409,7 +411,7 @@ impl Ctx {
         for (s, (step, a)) in self.sides[0].steps.iter().zip(res).enumerate() {
             let alias = &step.alias;
             let plan = &step.rules.plan;
-            cols.push((alias.as_str(), "score", write::Cell::Text(a.score.normalize().to_string().into())));
+            cols.push((alias.as_str(), "score", write::Cell::Num(a.score)));
             cols.push((alias.as_str(), "grade", write::Cell::Text(Cow::Borrowed(&plan.grades[a.grade].id))));
             let at_best = a.grade == 0;
             for name in &self.values[s] {
@@ -436,8 +438,8 @@ impl Ctx {
             let (pa, pb) = (&self.sides[0].steps[*o].rules.plan, &self.sides[1].steps[*n].rules.plan);
             cols.push((alias.as_str(), "old_grade", write::Cell::Text(Cow::Borrowed(&pa.grades[a.grade].id))));
             cols.push((alias.as_str(), "new_grade", write::Cell::Text(Cow::Borrowed(&pb.grades[b.grade].id))));
-            cols.push((alias.as_str(), "old_score", write::Cell::Text(a.score.normalize().to_string().into())));
-            cols.push((alias.as_str(), "new_score", write::Cell::Text(b.score.normalize().to_string().into())));
+            cols.push((alias.as_str(), "old_score", write::Cell::Num(a.score)));
+            cols.push((alias.as_str(), "new_score", write::Cell::Num(b.score)));
             let (items_a, items_b) = (fired_points(pa, a), fired_points(pb, b));
             let mut changes = Vec::new();
             for (id, points) in &items_a {
@@ -476,10 +478,12 @@ fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Outcome>, String> 
     let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
     for (step, mut firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
-        let earlier: Vec<(&crate::plan::Plan, &Outcome)> =
-            side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
-        eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm)
-            .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
+        if !step.fills.is_empty() {
+            let earlier: Vec<(&crate::plan::Plan, &Outcome)> =
+                side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
+            eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm)
+                .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
+        }
         let res = eval::run(plan, &firm, side.as_of).map_err(|e| {
             if step.alias.is_empty() {
                 e.to_string()

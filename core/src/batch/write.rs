@@ -16,7 +16,9 @@
 //! such as `-1` or `-12.5` stay numbers. JSON lines are written as they are.
 
 use std::borrow::Cow;
+use std::io::Write;
 
+use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
 use super::{OutputFormat, Reject};
@@ -24,6 +26,8 @@ use super::{OutputFormat, Reject};
 /// One output value; texts from the plan are borrowed.
 pub(crate) enum Cell<'a> {
     Text(Cow<'a, str>),
+    /// A number, written without trailing zeros (`85`, `72.5`).
+    Num(Decimal),
     /// (item id, points): `id:points; …` in CSV, objects in JSON.
     Items(Vec<(String, String)>),
     /// `a; b` in CSV, an array in JSON.
@@ -89,6 +93,10 @@ pub(crate) fn row(
             for (_, _, c) in cols {
                 match c {
                     Cell::Text(t) => csv_field(out, t),
+                    Cell::Num(n) => {
+                        // Digits, `.` and `-` only: never quoted, never formula-like.
+                        let _ = write!(out, "{},", n.normalize());
+                    }
                     Cell::Items(items) => {
                         let s: Vec<String> = items.iter().map(|(id, p)| format!("{id}:{p}")).collect();
                         csv_field(out, &s.join("; "));
@@ -107,6 +115,7 @@ pub(crate) fn row(
             for (alias, name, c) in cols {
                 let v = match c {
                     Cell::Text(t) => Json::String(t.to_string()),
+                    Cell::Num(n) => Json::String(n.normalize().to_string()),
                     Cell::Items(items) => {
                         Json::Array(items.iter().map(|(id, p)| serde_json::json!({ "id": id, "points": p })).collect())
                     }
