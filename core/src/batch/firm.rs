@@ -260,9 +260,10 @@ impl Ctx {
         let mut errors = Vec::new();
         let mut rec = Vec::with_capacity(def.fields.len());
         for (field, col) in def.fields.iter().zip(&lay.fields) {
-            let text = col.map(|c| rows.cell(r, c)).filter(|t| !input::trim(t).is_empty());
-            let v = match text {
-                Some(t) => match input::value_from_text(t, field, &plan.enums) {
+            let cell = col.map_or("", |c| rows.cell(r, c));
+            let t = input::trim(cell);
+            let v = match (!t.is_empty()).then_some(t) {
+                Some(t) => match input::value_from_cell(cell, t, field, &plan.enums) {
                     Ok(v) => Some(v),
                     Err(message) => {
                         errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
@@ -311,9 +312,10 @@ impl Ctx {
                 *slot = Some(Value::Bool(false));
                 continue;
             }
-            let text = col.map(|c| rows.cell(row, c)).filter(|t| !input::trim(t).is_empty());
-            match text {
-                Some(t) => match input::value_from_text(t, field, &plan.enums) {
+            let cell = col.map_or("", |c| rows.cell(row, c));
+            let t = input::trim(cell);
+            match (!t.is_empty()).then_some(t) {
+                Some(t) => match input::value_from_cell(cell, t, field, &plan.enums) {
                     Ok(v) => *slot = Some(v),
                     Err(message) => {
                         push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });

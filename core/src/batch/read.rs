@@ -68,20 +68,19 @@ impl Packed {
         let row = RowAt { line, first, len: rec.len() };
         // The common case at once: the row is UTF-8 and no cell ends inside a character.
         if let Ok(text) = std::str::from_utf8(rec.as_slice()) {
-            let mut end = 0;
-            if rec.iter().all(|f| {
+            let start = self.text.len();
+            self.text.push_str(text);
+            let mut end = start;
+            let mut on_boundaries = true;
+            self.ends.extend(rec.iter().map(|f| {
                 end += f.len();
-                text.is_char_boundary(end)
-            }) {
-                let start = self.text.len();
-                self.text.push_str(text);
-                let mut end = start;
-                self.ends.extend(rec.iter().map(|f| {
-                    end += f.len();
-                    end
-                }));
+                on_boundaries &= self.text.is_char_boundary(end);
+                end
+            }));
+            if on_boundaries {
                 return Ok(row);
             }
+            self.truncate(first);
         }
         // Cell by cell, to find the first that is not UTF-8 on its own.
         for (col, f) in rec.iter().enumerate() {
@@ -290,6 +289,10 @@ fn read_error(file: &str, reader: &csv::Reader<Capped>, e: &csv::Error, limits: 
 
 /// A field over the field limit is fatal.
 fn check_fields(file: &str, rec: &ByteRecord, line: u64, limits: Limits) -> Result<(), BatchError> {
+    if rec.as_slice().len() <= limits.field {
+        // No field can be longer than the row.
+        return Ok(());
+    }
     match rec.iter().position(|f| f.len() > limits.field) {
         None => Ok(()),
         Some(col) => Err(BatchError::new(

@@ -6,7 +6,9 @@
 //! compares its number with a constant. Kernels are typed (a condition gives
 //! a `bool`, a number a `Decimal`) and cover the forms scorecards are made
 //! of: names, constants, `not`/`and`/`or`, comparisons with a constant,
-//! `within` a constant window, arithmetic, and, where every part is known
+//! comparisons of dates (names, `as_of`, constant dates, each moved by a
+//! constant duration), a name `in` a set of constants, `any`/`all` over a
+//! list, `within` a constant window, arithmetic, and, where every part is known
 //! to be a number (inputs, derived values, constants, calls and counts, not
 //! parameters or record fields), `if` chains, `min`/`max`, calls of
 //! functions with up to six parameters and `count`/`sum` over a list. Every
@@ -25,8 +27,8 @@ use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
 use super::shape::{item_shape, ItemShape};
-use crate::plan::{Agg, AggKind, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
-use crate::value::{self, Value, POW10};
+use crate::plan::{Agg, AggKind, ArithOp, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
+use crate::value::{self, Duration, Value, POW10};
 
 type KernelFn<T> = dyn Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + Sync;
 
@@ -254,8 +256,40 @@ impl<'p> Compiler<'p> {
                     let (equal, y, a) = (*op == CmpOp::Eq, y.clone(), (**a).clone());
                     kernel(move |e, f| e.with(&a, f, |x| Ok((*x == y) == equal)))
                 }
-                _ => interpret_bool(node),
+                // Two dates (`found <= as_of`, `date >= accident_date - 12 months`):
+                // compared as dates; anything else, an error included, is
+                // left to the interpreter, which gives its own result.
+                _ => match (DateSide::of(a), DateSide::of(b)) {
+                    (Some(x), Some(y)) => {
+                        let (op, node) = (*op, node.clone());
+                        kernel(move |e, f| match (x.get(e, f), y.get(e, f)) {
+                            (Some(x), Some(y)) => Ok(holds(op, x.cmp(&y))),
+                            _ => e.eval_bool(&node, f),
+                        })
+                    }
+                    _ => interpret_bool(node),
+                },
             },
+            // `any(list, c)`, `all(list, c)`.
+            Node::Agg(agg) if any_or_all(agg) => match &agg.value {
+                Some(test) => self.any_or_all(agg, test),
+                None => interpret_bool(node),
+            },
+            // A name in a set of constants (`grade in ["red", "orange"]`).
+            Node::InSet(a, set) if is_name(a) => {
+                let consts: Vec<Value> = set
+                    .iter()
+                    .filter_map(|el| match el {
+                        Node::Const(v) => Some(v.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                if consts.len() < set.len() {
+                    return interpret_bool(node);
+                }
+                let a = (**a).clone();
+                kernel(move |e, f| e.with(&a, f, |x| Ok(consts.iter().any(|y| x == y))))
+            }
             Node::Within(d, window) => match &**window {
                 Node::Const(Value::Duration(k)) => {
                     let k = *k;
@@ -353,6 +387,10 @@ impl<'p> Compiler<'p> {
                 let b = self.bool(node);
                 kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
             }
+            Node::Agg(agg) if any_or_all(agg) => {
+                let b = self.bool(node);
+                kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
+            }
             // Calls and aggregates build the value themselves: one closure less.
             Node::Call(func, args) if args.len() <= STACK_PARAMS && self.is_num(node) => {
                 self.call(*func, args, Value::Num)
@@ -381,6 +419,26 @@ impl<'p> Compiler<'p> {
                 *p = a.run(e, f)?;
             }
             Ok(wrap(body.run(e, &Frame { records: None, params: &params[..args.len()] })?))
+        })
+    }
+
+    /// `any(list, test)`: whether a record passes `test`; `all(…)`: whether
+    /// every one does. The first record that decides it ends the walk, as
+    /// in the interpreter.
+    fn any_or_all(&self, agg: &Agg, test: &Node) -> Kernel<bool> {
+        let (list, any) = (agg.list as usize, agg.kind == AggKind::Any);
+        let test = self.bool(test);
+        kernel(move |e, f| {
+            let list = &e.lists[list];
+            for r in 0..list.records.len() {
+                let (rec, extra) = list.record(r);
+                let scope = Records { rec, extra, outer: f.records };
+                let inner = &Frame { records: Some(&scope), params: f.params };
+                if test.run(e, inner)? == any {
+                    return Ok(any);
+                }
+            }
+            Ok(!any)
         })
     }
 
@@ -498,6 +556,61 @@ fn steps(branches: &[(Node, Node)], otherwise: &Node) -> Option<Kernel<Decimal>>
 /// A `count`, or a `sum` with its expression: what `Compiler::aggregate` compiles.
 fn countable(agg: &Agg) -> bool {
     agg.kind == AggKind::Count || (agg.kind == AggKind::Sum && agg.value.is_some())
+}
+
+/// `any` or `all` (which take no `where`; the interpreter has them otherwise).
+fn any_or_all(agg: &Agg) -> bool {
+    matches!(agg.kind, AggKind::Any | AggKind::All) && agg.filter.is_none()
+}
+
+/// One side of a comparison that may be a date: a name, a constant date,
+/// `as_of`, or one of those moved by a constant duration. Each is computed
+/// as the interpreter computes it (`as_of - k` is the window's first day).
+#[derive(Clone)]
+enum DateSide {
+    Name(Node),
+    Fixed(NaiveDate),
+    AsOf,
+    WindowStart(Duration),
+    Shifted(Box<DateSide>, Duration, i32),
+}
+
+impl DateSide {
+    fn of(node: &Node) -> Option<DateSide> {
+        match node {
+            Node::Const(Value::Date(d)) => Some(DateSide::Fixed(*d)),
+            Node::Input(_) | Node::Derived(_) | Node::Field { .. } | Node::Param(_) => {
+                Some(DateSide::Name(node.clone()))
+            }
+            Node::AsOf => Some(DateSide::AsOf),
+            Node::Arith(op @ (ArithOp::Add | ArithOp::Sub), a, b) => {
+                let Node::Const(Value::Duration(k)) = **b else { return None };
+                match (op, &**a) {
+                    (ArithOp::Sub, Node::AsOf) => Some(DateSide::WindowStart(k)),
+                    (ArithOp::Sub, _) => Some(DateSide::Shifted(Box::new(DateSide::of(a)?), k, -1)),
+                    _ => Some(DateSide::Shifted(Box::new(DateSide::of(a)?), k, 1)),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The date; `None` when it is not one or cannot be computed.
+    fn get(&self, e: &Env<'_>, f: &Frame<'_>) -> Option<NaiveDate> {
+        match self {
+            DateSide::Name(n) => e
+                .with(n, f, |v| match v {
+                    Value::Date(d) => Ok(Some(*d)),
+                    _ => Ok(None),
+                })
+                .ok()
+                .flatten(),
+            DateSide::Fixed(d) => Some(*d),
+            DateSide::AsOf => Some(e.as_of),
+            DateSide::WindowStart(k) => e.windows.start(e.as_of, *k).ok(),
+            DateSide::Shifted(x, k, sign) => value::shift_date(x.get(e, f)?, *k, *sign).ok(),
+        }
+    }
 }
 
 /// A name (or constant) whose value `Env::with` borrows.
