@@ -355,11 +355,11 @@ pub(crate) struct ListStream {
     key_col: usize,
     key_name: String,
     uscc: bool,
-    /// The row read ahead, the next with a good key, and its key.
+    /// The row read ahead, the next with a good key, if there is one.
     ahead: Packed,
     peeked: Option<RowAt>,
-    peeked_key: String,
-    /// The largest key so far (empty before the first).
+    /// The key of the last row with a good key (the peeked row's, when
+    /// there is one; empty before the first): the largest so far.
     last_key: String,
     done: bool,
 }
@@ -374,7 +374,6 @@ impl ListStream {
             uscc,
             ahead: Packed::default(),
             peeked: None,
-            peeked_key: String::new(),
             last_key: String::new(),
             done: false,
         }
@@ -400,7 +399,13 @@ impl ListStream {
                 Some(Ok(row)) => row,
             };
             let line = row.line;
-            match key_of(self.ahead.cell(row, self.key_col), self.uscc, &self.rows.file, line, &self.key_name) {
+            let cell = self.ahead.cell(row, self.key_col);
+            if !self.last_key.is_empty() && crate::input::trim(cell) == self.last_key {
+                // The key of the row before, checked then: the usual case, a firm's next record.
+                self.peeked = Some(row);
+                continue;
+            }
+            match key_of(cell, self.uscc, &self.rows.file, line, &self.key_name) {
                 Err(r) => rejects.push(r.in_list(self.list)),
                 Ok(key) => {
                     if *key < *self.last_key {
@@ -417,8 +422,6 @@ impl ListStream {
                         self.last_key.clear();
                         self.last_key.push_str(&key);
                     }
-                    self.peeked_key.clear();
-                    self.peeked_key.push_str(&key);
                     self.peeked = Some(row);
                 }
             }
@@ -441,7 +444,7 @@ impl ListStream {
         loop {
             self.fill(rejects)?;
             let Some(row) = self.peeked else { return Ok(()) };
-            match (*self.peeked_key).cmp(key) {
+            match (*self.last_key).cmp(key) {
                 std::cmp::Ordering::Greater => return Ok(()),
                 std::cmp::Ordering::Equal => {
                     self.peeked = None;
@@ -454,7 +457,7 @@ impl ListStream {
                 }
                 std::cmp::Ordering::Less => {
                     self.peeked = None;
-                    rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.peeked_key));
+                    rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key));
                 }
             }
         }
@@ -465,7 +468,7 @@ impl ListStream {
         loop {
             self.fill(rejects)?;
             let Some(row) = self.peeked.take() else { return Ok(()) };
-            rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.peeked_key));
+            rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key));
         }
     }
 }
