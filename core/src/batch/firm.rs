@@ -33,8 +33,9 @@ pub(crate) struct Ctx {
     pub(crate) lists: Vec<ListLayout>,
     pub(crate) explain: bool,
     pub(crate) format: OutputFormat,
-    /// Per step of side 0: derived values written as columns.
-    pub(crate) values: Vec<Vec<String>>,
+    /// Per step of side 0: derived values written as columns, with their
+    /// index in the plan's derived values.
+    pub(crate) values: Vec<Vec<(String, usize)>>,
     /// Per step of side 0: blank those values at the step's best grade (a
     /// blacklist's dates mean nothing for a firm not listed).
     pub(crate) blank_at_best: Vec<bool>,
@@ -115,8 +116,7 @@ impl Ctx {
             let names = if blacklist {
                 BLACKLIST_VALUES
                     .iter()
-                    .filter(|n| plan.derived.iter().any(|d| &*d.name == **n))
-                    .map(|n| n.to_string())
+                    .filter_map(|n| plan.derived.iter().position(|d| &*d.name == *n).map(|i| (n.to_string(), i)))
                     .collect()
             } else {
                 Vec::new()
@@ -148,7 +148,7 @@ impl Ctx {
                 let p = Self::prefix(&step.alias);
                 cols.push(format!("{p}score"));
                 cols.push(format!("{p}grade"));
-                cols.extend(self.values[s].iter().map(|v| format!("{p}{v}")));
+                cols.extend(self.values[s].iter().map(|(v, _)| format!("{p}{v}")));
                 if self.explain {
                     cols.push(format!("{p}items"));
                     cols.push(format!("{p}overrides"));
@@ -416,8 +416,8 @@ impl Ctx {
             cols.push((alias.as_str(), "score", write::Cell::Num(a.score)));
             cols.push((alias.as_str(), "grade", write::Cell::Text(Cow::Borrowed(&plan.grades[a.grade].id))));
             let at_best = a.grade == 0;
-            for name in &self.values[s] {
-                let v = match a.value(plan, name) {
+            for (name, i) in &self.values[s] {
+                let v = match &a.derived[*i] {
                     Some(v) if !(self.blank_at_best[s] && at_best) => Cow::Owned(v.to_string()),
                     _ => Cow::Borrowed(""),
                 };
