@@ -1,12 +1,13 @@
 //! Reading CSV rows: headers, keys, and the two ways list records reach
 //! their firm.
 //!
-//! Rows are read as bytes into one reused buffer and checked to be UTF-8
-//! once, here, so a GBK export fails at its first bad line with the file,
-//! line and column. A row that goes on to be scored is copied into its
-//! chunk's [`Packed`] rows: the text of every cell of the chunk in one
-//! buffer, so reading allocates nothing per row and the workers read
-//! memory laid out in order.
+//! Rows are parsed into one reused buffer and checked to be UTF-8 once, as
+//! they are copied into a [`Packed`] (the text of every cell of a chunk in
+//! one buffer), so a GBK export fails at its first bad line with the file,
+//! line and column. Firm rows go straight into their chunk's `Packed`; a
+//! sorted list's row waits in a one-row `Packed` until its firm comes and
+//! is copied then. Reading allocates nothing per row, and the workers read
+//! a chunk's rows laid out in order.
 //! Sorted list files are merged with the firm file as both stream by
 //! (`ListStream`): memory stays flat. Otherwise every list record is kept,
 //! compactly encoded, in a map from key to records (`ListStore`) until its
