@@ -162,13 +162,17 @@ fn parse_bool(t: &str) -> Option<bool> {
 }
 
 /// `s` without surrounding white space (Unicode's, so a full-width space
-/// goes too). Most cells have none: they are returned after a look at the
-/// first byte of their first and last characters, since every white-space
-/// character starts with one of a few bytes.
+/// goes too). Most cells have none: they are returned after a look at their
+/// first and last bytes (printable ASCII at both ends: nothing to trim), or
+/// else at the first byte of their first and last characters, since every
+/// white-space character starts with one of a few bytes.
 pub(crate) fn trim(s: &str) -> &str {
-    let may_be_space = |lead: u8| matches!(lead, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1..=0xE3);
     let bytes = s.as_bytes();
-    let Some(&first) = bytes.first() else { return s };
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else { return s };
+    if (0x21..0x7F).contains(&first) && (0x21..0x7F).contains(&last) {
+        return s;
+    }
+    let may_be_space = |lead: u8| matches!(lead, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1..=0xE3);
     let last_lead = bytes.iter().rev().take(4).find(|&&b| b & 0xC0 != 0x80).copied().unwrap_or(first);
     if may_be_space(first) || may_be_space(last_lead) {
         s.trim()
