@@ -664,6 +664,11 @@ fn run(
 /// Takes each scored chunk of jobs, in order: writes and counts them.
 type Sink<'a> = dyn FnMut(&Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
 
+/// The most buffer space a written chunk may hold to be given back to the
+/// reader (a chunk of 4,096 usual firms holds about 6 MB).
+#[cfg(feature = "parallel")]
+const RECYCLED_CHUNK_BYTES: usize = 64 << 20;
+
 /// A scored chunk: the jobs and what each gave.
 #[cfg(feature = "parallel")]
 type ScoredChunk = (Chunk, Vec<firm::Done>);
@@ -721,8 +726,12 @@ fn drive(
             match scored.and_then(|(chunk, done)| sink(&chunk, done, summary).map(|()| chunk)) {
                 Ok(mut chunk) => {
                     chunk.clear();
-                    // The reader may have stopped, or have enough.
-                    let _ = to_reader.try_send(chunk);
+                    // A chunk of unusually long rows is freed, not kept for
+                    // the rest of the run; the reader may also have stopped,
+                    // or have enough.
+                    if chunk.rows.capacity() <= RECYCLED_CHUNK_BYTES {
+                        let _ = to_reader.try_send(chunk);
+                    }
                 }
                 Err(e) => {
                     res = Err(e);

@@ -8,6 +8,7 @@
 //! sorted list's row waits in a one-row `Packed` until its firm comes and
 //! is copied then. Reading allocates nothing per row, and the workers read
 //! a chunk's rows laid out in order.
+//!
 //! Sorted list files are merged with the firm file as both stream by
 //! (`ListStream`): memory stays flat. Otherwise every list record is kept,
 //! compactly encoded, in a map from key to records (`ListStore`) until its
@@ -112,6 +113,13 @@ impl Packed {
     fn truncate(&mut self, first: usize) {
         self.text.truncate(self.ends[first]);
         self.ends.truncate(first + 1);
+    }
+
+    /// The bytes its buffers hold.
+    pub(crate) fn capacity(&self) -> usize {
+        self.text.capacity()
+            + self.ends.capacity() * std::mem::size_of::<usize>()
+            + self.list_rows.capacity() * std::mem::size_of::<RowAt>()
     }
 
     /// Empties it, keeping its buffers.
@@ -402,7 +410,9 @@ impl ListStream {
             let line = row.line;
             let cell = self.ahead.cell(row, self.key_col);
             if !self.last_key.is_empty() && crate::input::trim(cell) == self.last_key {
-                // The key of the row before, checked then: the usual case, a firm's next record.
+                // The key of the row before, checked then: the usual case, a
+                // firm's next record. (Sound while `key_of` gives a key it
+                // has normalised back unchanged: trimmed, upper case.)
                 self.peeked = Some(row);
                 continue;
             }

@@ -159,6 +159,11 @@ label = "dates"
 when = "(any_open or not all_small) and recent_open + fixed >= 1 and not moved and not mid_or_high"
 points = "-2"
 [[items]]
+id = "far"
+label = "far"
+when = "x > 1000000 and any(events, date + 100000 years + 100000 years + 70000 years > as_of)"
+points = "-1"
+[[items]]
 id = "nested"
 label = "nested"
 when = "nested > recent"
