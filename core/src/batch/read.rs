@@ -116,6 +116,7 @@ impl Packed {
     }
 
     /// The bytes its buffers hold.
+    #[cfg(feature = "parallel")]
     pub(crate) fn capacity(&self) -> usize {
         self.text.capacity()
             + self.ends.capacity() * std::mem::size_of::<usize>()
