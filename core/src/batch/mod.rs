@@ -443,14 +443,7 @@ impl Feeder {
         let key = &*self.key;
         let duplicate = if self.sorted {
             if *key < *self.last_key {
-                return Err(BatchError::new(
-                    &self.firms.file,
-                    Some(line),
-                    format!(
-                        "key `{key}` comes after `{}`: the file is not sorted by key; sort it, or leave out --sorted",
-                        self.last_key
-                    ),
-                ));
+                return Err(read::out_of_order(&self.firms.file, line, key, &self.last_key));
             }
             let dup = *self.last_key == *key;
             self.last_key.clear();

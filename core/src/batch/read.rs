@@ -421,14 +421,7 @@ impl ListStream {
                 Err(r) => rejects.push(r.in_list(self.list)),
                 Ok(key) => {
                     if *key < *self.last_key {
-                        return Err(BatchError::new(
-                            &self.rows.file,
-                            Some(line),
-                            format!(
-                                "key `{key}` comes after `{}`: the file is not sorted by key; sort it, or leave out --sorted",
-                                self.last_key
-                            ),
-                        ));
+                        return Err(out_of_order(&self.rows.file, line, &key, &self.last_key));
                     }
                     if *key != *self.last_key {
                         self.last_key.clear();
@@ -483,6 +476,15 @@ impl ListStream {
             rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key));
         }
     }
+}
+
+/// The fatal error for a key smaller than the one before, under `--sorted`.
+pub(crate) fn out_of_order(file: &str, line: u64, key: &str, last: &str) -> BatchError {
+    BatchError::new(
+        file,
+        Some(line),
+        format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"),
+    )
 }
 
 fn no_firm(file: &Arc<str>, list: usize, line: u64, key_name: &str, key: &str) -> Reject {
