@@ -59,7 +59,6 @@ use chrono::NaiveDate;
 use smallvec::SmallVec;
 
 use crate::input::INLINE_LISTS;
-
 use crate::rules::Rules;
 use firm::Ctx;
 use layout::Step;
