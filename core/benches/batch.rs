@@ -41,19 +41,25 @@ fn main() {
         std::iter::once(dir.join("firms.csv")).chain(LISTS.iter().map(|l| dir.join(format!("{l}.csv")))).collect();
     let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
 
-    // 1. The csv crate alone: every record of every file, as bytes.
-    let t = Instant::now();
+    // 1. The csv crate alone: every record of every file, as bytes. The
+    // faster of two passes: the first may read the files from disk, where
+    // the end-to-end run after it finds them in the page cache.
     let mut rows = 0u64;
-    let mut rec = csv::ByteRecord::new();
-    for f in &files {
-        let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(File::open(f).expect("open"));
-        while r.read_byte_record(&mut rec).expect("read") {
-            rows += 1;
+    let mut csv_s = f64::INFINITY;
+    for _ in 0..2 {
+        let t = Instant::now();
+        rows = 0;
+        let mut rec = csv::ByteRecord::new();
+        for f in &files {
+            let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(File::open(f).expect("open"));
+            while r.read_byte_record(&mut rec).expect("read") {
+                rows += 1;
+            }
         }
+        csv_s = csv_s.min(t.elapsed().as_secs_f64());
     }
-    let csv_s = t.elapsed().as_secs_f64();
     println!("input: {n_firms} firms, {} list records, {:.0} MB", rows - n_firms, bytes as f64 / 1e6);
-    println!("csv crate alone (1 thread): {csv_s:.2} s ({:.0} MB/s)", bytes as f64 / 1e6 / csv_s);
+    println!("csv crate alone (1 thread, faster of 2 passes): {csv_s:.2} s ({:.0} MB/s)", bytes as f64 / 1e6 / csv_s);
 
     // 2. End to end, sorted streaming join, `threads` workers.
     let loaded = safegrade::load(root.join("rules/schemes/hazchem.toml").to_str().expect("utf-8 path"), &|p: &str| {
