@@ -383,11 +383,7 @@ impl<'p> Compiler<'p> {
             &Node::Derived(i) => kernel(move |e, _| e.derived_value(i).cloned()),
             &Node::Field { up, slot } => kernel(move |_, f| f.field(up, slot).cloned()),
             &Node::Param(i) => kernel(move |_, f| Ok(f.params[i as usize].clone())),
-            Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Cmp(..) | Node::Within(..) => {
-                let b = self.bool(node);
-                kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
-            }
-            Node::Agg(agg) if any_or_all(agg) => {
+            _ if is_condition(node) => {
                 let b = self.bool(node);
                 kernel(move |e, f| Ok(Value::Bool(b.run(e, f)?)))
             }
@@ -610,6 +606,15 @@ impl DateSide {
             DateSide::WindowStart(k) => e.windows.start(e.as_of, *k).ok(),
             DateSide::Shifted(x, k, sign) => value::shift_date(x.get(e, f)?, *k, *sign).ok(),
         }
+    }
+}
+
+/// A node whose value is a condition's, computed by [`Compiler::bool`].
+fn is_condition(node: &Node) -> bool {
+    match node {
+        Node::Not(_) | Node::And(..) | Node::Or(..) | Node::Cmp(..) | Node::Within(..) | Node::InSet(..) => true,
+        Node::Agg(agg) => any_or_all(agg),
+        _ => false,
     }
 }
 
