@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use crate::plan::Ty;
-use crate::rules::{CompiledRules, CompiledScheme, Rules, SchemeMeta, SchemeStep};
+use crate::rules::{CompiledRules, CompiledScheme, Origin, Rules, SchemeMeta, SchemeStep};
 use crate::syntax::document::Document;
 use crate::syntax::{parse_document, span_of};
 use crate::testing;
@@ -73,7 +73,13 @@ pub fn join_path(base: &str, rel: &str) -> String {
 pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
-    let rules = load_any(path, loader, &mut sources, &mut diagnostics);
+    let mut rules = load_any(path, loader, &mut sources, &mut diagnostics);
+    let origin = Arc::new(Origin { path: path.to_string(), files: sources.files().collect() });
+    match &mut rules {
+        Some(Rules::Set(r)) => r.origin = Some(origin),
+        Some(Rules::Scheme(s)) => s.origin = Some(origin),
+        None => {}
+    }
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Loaded { rules: if has_errors { None } else { rules }, diagnostics, sources }
 }
@@ -148,7 +154,7 @@ fn load_ruleset(
     diags.extend(compiled.diagnostics);
     let plan = compiled.plan?;
     let tests = testing::read_tests(doc, file, &plan, diags);
-    Some(CompiledRules { plan: Arc::new(plan), tests: tests.into() })
+    Some(CompiledRules { plan: Arc::new(plan), tests: tests.into(), origin: None })
 }
 
 #[allow(clippy::too_many_arguments)] // Recursive helper threading the loader's state.
@@ -275,6 +281,7 @@ fn load_scheme(
         }),
         steps: steps.into(),
         tests: Arc::from(Vec::new()),
+        origin: None,
     };
     let tests = testing::read_scheme_tests(doc, file, &scheme, diags);
     Some(CompiledScheme { tests: tests.into(), ..scheme })

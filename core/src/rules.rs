@@ -2,7 +2,10 @@
 //! [`CompiledScheme`] (rule sets chained), and their evaluation entry points.
 //!
 //! Both are immutable, cheap to clone (an `Arc` inside) and `Send + Sync`, so
-//! a batch run compiles once and evaluates on every thread.
+//! any thread can evaluate with them. Clones share their texts (enum options,
+//! grade ids) and so those texts' reference counts; a thread that evaluates
+//! many firms does better with a copy of its own, [`Rules::compiled_again`]
+//! (a batch run gives one to each worker thread).
 
 use std::sync::Arc;
 
@@ -22,6 +25,16 @@ use crate::value::Value;
 pub struct CompiledRules {
     pub(crate) plan: Arc<Plan>,
     pub(crate) tests: Arc<[TestCase]>,
+    /// The texts it was loaded from (none for a scheme's step: the scheme has them).
+    pub(crate) origin: Option<Arc<Origin>>,
+}
+
+/// The texts a rule file was compiled from: its own and every file it read.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    pub(crate) path: String,
+    /// (name as loaded, text).
+    pub(crate) files: Vec<(String, String)>,
 }
 
 /// Why a firm could not be assessed.
@@ -139,6 +152,8 @@ pub struct CompiledScheme {
     pub(crate) meta: Arc<SchemeMeta>,
     pub(crate) steps: Arc<[SchemeStep]>,
     pub(crate) tests: Arc<[TestCase]>,
+    /// The texts it was loaded from.
+    pub(crate) origin: Option<Arc<Origin>>,
 }
 
 /// Scheme metadata.
@@ -272,6 +287,28 @@ pub enum Rules {
 }
 
 impl Rules {
+    /// The same rules compiled again from the texts they were loaded from:
+    /// every result is the same, and no memory is shared with `self`.
+    ///
+    /// Clones share texts, and every enum answer or grade handed from one
+    /// step to the next counts a reference to one of them; threads scoring
+    /// many firms with one set of rules all write those same counts, and
+    /// wait on one another's caches. Give each such thread its own copy.
+    pub fn compiled_again(&self) -> Rules {
+        let origin = match self {
+            Rules::Set(r) => &r.origin,
+            Rules::Scheme(s) => &s.origin,
+        };
+        let Some(origin) = origin else { return self.clone() };
+        let from_origin = |p: &str| {
+            let found = origin.files.iter().find(|(name, _)| name == p);
+            found.map(|(_, text)| text.clone()).ok_or_else(|| format!("`{p}` was not read the first time"))
+        };
+        // The same texts compile to the same rules; should that ever fail,
+        // the shared rules still give the same results.
+        crate::load::load(&origin.path, &from_origin).rules.unwrap_or_else(|| self.clone())
+    }
+
     /// Evaluates one firm given as JSON and returns the result as JSON.
     pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<serde_json::Value, AssessError> {
         Ok(match self {
