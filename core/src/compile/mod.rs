@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
-use crate::eval::Kernels;
+use crate::eval::{Kernels, OutcomeTable};
 use crate::input::{toml_to_json, value_from_json};
 use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
@@ -135,6 +135,7 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
     // Only a plan that checks is compiled: its depth is proven (R0212).
     let plan = plan.filter(|_| !has_errors).map(|mut plan| {
         plan.kernels = Kernels::compile(&plan);
+        plan.kernels.table = OutcomeTable::build(&plan);
         plan
     });
     Compiled { plan, diagnostics: c.diags }

@@ -27,6 +27,7 @@ use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
 use super::shape::{item_shape, ItemShape};
+use super::table::OutcomeTable;
 use crate::plan::{Agg, AggKind, ArithOp, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
 use crate::value::{self, Duration, Value, POW10};
 
@@ -79,6 +80,9 @@ pub(crate) struct Kernels {
     /// Whether some input is declared `not_applicable` or with a penalty, so
     /// that a firm may be left without its answer.
     pub(crate) has_unanswerable_inputs: bool,
+    /// Every outcome, for rule sets whose answers have few combinations and
+    /// that do not read `as_of` (see `eval::table`); set after compiling.
+    pub(crate) table: Option<Arc<OutcomeTable>>,
 }
 
 impl Default for Kernels {
@@ -91,6 +95,7 @@ impl Default for Kernels {
             overrides: Vec::new(),
             groups_excluding_zero: 0,
             has_unanswerable_inputs: false,
+            table: None,
         }
     }
 }
@@ -144,6 +149,7 @@ impl Kernels {
                 .fold(0, |mask, (i, _)| mask | 1 << i),
             has_unanswerable_inputs: (plan.inputs.iter())
                 .any(|f| matches!(f.missing, Missing::NotApplicable | Missing::Penalty(_))),
+            table: None,
         }
     }
 }

@@ -10,6 +10,7 @@ mod fixed;
 mod kernel;
 mod next_grade;
 mod shape;
+mod table;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ use fixed::Fixed;
 use kernel::ItemKernel;
 pub(crate) use kernel::Kernels;
 use shape::ItemShape;
+pub(crate) use table::OutcomeTable;
 
 /// Why a firm could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -186,6 +188,9 @@ pub(crate) fn evaluate(
 
 /// Evaluates one firm: derived values, items, score, band, overrides.
 pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome, EvalError> {
+    if let Some(known) = plan.kernels.table.as_ref().and_then(|t| t.get(&firm.inputs)) {
+        return known.clone();
+    }
     // Only inputs declared `not_applicable` or with a penalty leave a firm
     // without an answer; in rule sets with none, the firm's missing list
     // holds defaults only and need not be read.
