@@ -43,6 +43,9 @@ pub(crate) struct Ctx {
     pub(crate) breakdown: Vec<usize>,
     /// Compare runs: (alias, old step, new step) pairs.
     pub(crate) pairs: Vec<(String, usize, usize)>,
+    /// An empty list, shared by every firm without records in a list (an
+    /// `Arc` of no records is still an allocation).
+    no_records: RecordList,
 }
 
 /// What one job gave.
@@ -125,7 +128,18 @@ impl Ctx {
             blank_at_best.push(blacklist);
         }
         let breakdown = cfg.breakdown.iter().filter_map(|b| firm.headers.iter().position(|h| h == b)).collect();
-        Ctx { sides, firm, lists, explain: cfg.explain, format: cfg.format, values, blank_at_best, breakdown, pairs }
+        Ctx {
+            sides,
+            firm,
+            lists,
+            explain: cfg.explain,
+            format: cfg.format,
+            values,
+            blank_at_best,
+            breakdown,
+            pairs,
+            no_records: Arc::from(Vec::new()),
+        }
     }
 
     fn prefix(alias: &str) -> String {
@@ -182,7 +196,7 @@ impl Ctx {
         let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
         let key = rows.text(row.key);
         // The list rows, parsed once for every step.
-        let mut parsed: Vec<RecordList> = Vec::with_capacity(row.lists.len());
+        let mut parsed: SmallVec<[RecordList; INLINE_LISTS]> = SmallVec::with_capacity(row.lists.len());
         let mut bad_list = None;
         for (l, range) in row.lists.iter().enumerate() {
             let list_rows = rows.list_rows(range);
@@ -198,7 +212,7 @@ impl Ctx {
                     }
                 }
             }
-            parsed.push(recs.into());
+            parsed.push(if recs.is_empty() { self.no_records.clone() } else { recs.into() });
         }
         if let Some((l, line)) = bad_list {
             let lay = &self.lists[l];
@@ -208,9 +222,10 @@ impl Ctx {
         }
         // Every step's inputs, on every side; all problems reported together.
         let mut errors: Vec<CellError> = Vec::new();
-        let mut firms: Vec<Vec<Firm>> = Vec::with_capacity(self.sides.len());
+        // On the stack for up to two sides (a `compare`) of four steps each.
+        let mut firms: SmallVec<[SmallVec<[Firm; 4]>; 2]> = SmallVec::with_capacity(self.sides.len());
         for (si, side) in self.sides.iter().enumerate() {
-            let mut per_step = Vec::with_capacity(side.steps.len());
+            let mut per_step = SmallVec::with_capacity(side.steps.len());
             for (s, step) in side.steps.iter().enumerate() {
                 let firm = self.step_firm(si, s, step, row.row, rows, &parsed, &mut errors);
                 per_step.push(firm);
@@ -220,7 +235,7 @@ impl Ctx {
         if !errors.is_empty() {
             return self.reject_firm(row, rows, errors, done);
         }
-        let mut results: Vec<Vec<Outcome>> = Vec::with_capacity(self.sides.len());
+        let mut results: SmallVec<[Vec<Outcome>; 2]> = SmallVec::with_capacity(self.sides.len());
         for (side, side_firms) in self.sides.iter().zip(firms) {
             match evaluate_side(side, side_firms) {
                 Ok(r) => results.push(r),
@@ -332,7 +347,7 @@ impl Ctx {
             }
         }
         for (def, src) in plan.lists.iter().zip(&self.sides[si].step_lists[s]) {
-            let recs: RecordList = src.map_or_else(|| Arc::from(Vec::new()), |l| Arc::clone(&parsed[l]));
+            let recs: RecordList = src.map_or_else(|| self.no_records.clone(), |l| Arc::clone(&parsed[l]));
             if recs.len() > def.max_records as usize {
                 let message = format!(
                     "{} `{}` records, more than the limit of {} for this list",
@@ -476,12 +491,12 @@ fn push_unique(errors: &mut Vec<CellError>, e: CellError) {
 }
 
 /// Evaluates the steps in order, filling `from` inputs with earlier results.
-fn evaluate_side(side: &Side, firms: Vec<Firm>) -> Result<Vec<Outcome>, String> {
+fn evaluate_side(side: &Side, firms: impl IntoIterator<Item = Firm>) -> Result<Vec<Outcome>, String> {
     let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
     for (step, mut firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
         if !step.fills.is_empty() {
-            let earlier: Vec<(&crate::plan::Plan, &Outcome)> =
+            let earlier: SmallVec<[(&crate::plan::Plan, &Outcome); 4]> =
                 side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
             eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm)
                 .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
