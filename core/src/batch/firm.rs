@@ -277,25 +277,22 @@ impl Ctx {
         for (field, col) in def.fields.iter().zip(&lay.fields) {
             let cell = col.map_or("", |c| rows.cell(r, c));
             let t = input::trim(cell);
-            let v = match (!t.is_empty()).then_some(t) {
-                Some(t) => match input::value_from_cell(cell, t, field, &plan.enums) {
-                    Ok(v) => Some(v),
-                    Err(message) => {
-                        errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
-                        None
-                    }
-                },
-                None => {
-                    let mut errs = Vec::new();
-                    let v = input::record_missing(field, &field.name, &mut errs);
-                    if v.is_none() {
+            // Written in place (see `input::read_cell`).
+            rec.push(Value::Bool(false));
+            let slot = rec.last_mut().expect("just pushed");
+            if !t.is_empty() {
+                if let Err(message) = input::read_cell(cell, t, field, &plan.enums, slot) {
+                    errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
+                }
+            } else {
+                match input::record_missing(field, &field.name, &mut Vec::new()) {
+                    Some(v) => *slot = v,
+                    None => {
                         let message = "required, but missing".to_string();
                         errors.push(CellError { col: *col, reason: RejectReason::MissingRequired, message });
                     }
-                    v
                 }
-            };
-            rec.push(v.unwrap_or(Value::Bool(false)));
+            }
         }
         if errors.is_empty() {
             Ok(rec.into_boxed_slice())
@@ -330,12 +327,13 @@ impl Ctx {
             let cell = col.map_or("", |c| rows.cell(row, c));
             let t = input::trim(cell);
             match (!t.is_empty()).then_some(t) {
-                Some(t) => match input::value_from_cell(cell, t, field, &plan.enums) {
-                    Ok(v) => *slot = Some(v),
-                    Err(message) => {
+                Some(t) => {
+                    let value = slot.insert(Value::Bool(false));
+                    if let Err(message) = input::read_cell(cell, t, field, &plan.enums, value) {
+                        *slot = None;
                         push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });
                     }
-                },
+                }
                 None => {
                     let mut errs = Vec::new();
                     *slot = input::resolve_missing(field, &field.name, i as u32, &mut firm.missing, &mut errs);
