@@ -13,10 +13,11 @@ use sha2::{Digest, Sha256};
 use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use crate::plan::Ty;
-use crate::rules::{CompiledRules, CompiledScheme, Origin, Rules, SchemeMeta, SchemeStep};
+use crate::rules::{CompiledRules, CompiledScheme, Fill, FillFrom, Origin, Rules, SchemeMeta, SchemeStep};
 use crate::syntax::document::Document;
 use crate::syntax::{parse_document, span_of};
 use crate::testing;
+use crate::value::Value;
 
 /// Reads rule files by path.
 pub trait SourceLoader {
@@ -293,7 +294,7 @@ fn resolve_fills(
     earlier: &[SchemeStep],
     at: Option<Span>,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<(u32, usize, String)> {
+) -> Vec<Fill> {
     let mut fills = Vec::new();
     for (i, field) in rules.plan.inputs.iter().enumerate() {
         let Some(from) = &field.from else { continue };
@@ -318,7 +319,12 @@ fn resolve_fills(
             continue;
         };
         let src = &earlier[idx].rules.plan;
-        let ok = match what {
+        let plan = &rules.plan;
+        let from_grade = || {
+            let value_of = |id: &Arc<str>| crate::input::value_from_value(&Value::Text(id.clone()), field, &plan.enums);
+            Some(FillFrom::Grade(src.grades.iter().map(|g| value_of(&g.id)).collect()))
+        };
+        let resolved = match what {
             "grade" => match field.vtype.ty() {
                 Ty::Enum(e) => {
                     let opts = &rules.plan.enums[e as usize].options;
@@ -335,19 +341,17 @@ fn resolve_fills(
                             ),
                         ));
                     }
-                    true
+                    from_grade()
                 }
-                Ty::Text => true,
-                _ => false,
+                Ty::Text => from_grade(),
+                _ => None,
             },
-            "score" => field.vtype.ty() == Ty::Num,
-            name => src
-                .derived
-                .iter()
-                .find(|d| &*d.name == name)
-                .is_some_and(|d| crate::compile::types_fit(d.ty, field.vtype.ty())),
+            "score" => (field.vtype.ty() == Ty::Num).then_some(FillFrom::Score),
+            name => (src.derived.iter())
+                .position(|d| &*d.name == name && crate::compile::types_fit(d.ty, field.vtype.ty()))
+                .map(FillFrom::Derived),
         };
-        if !ok {
+        let Some(from) = resolved else {
             diags.push(
                 Diagnostic::error("R0206", at, format!("step `{alias}`: input `{}` cannot take `{from}`", field.name))
                     .with_help(
@@ -355,8 +359,8 @@ fn resolve_fills(
                     ),
             );
             continue;
-        }
-        fills.push((i as u32, idx, what.to_string()));
+        };
+        fills.push(Fill { input: i as u32, step: idx, what: what.to_string(), from });
     }
     fills
 }

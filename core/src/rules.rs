@@ -142,8 +142,34 @@ impl<'r> Scored<'r> {
 pub(crate) struct SchemeStep {
     pub(crate) alias: String,
     pub(crate) rules: CompiledRules,
-    /// (input index, earlier step index, what: "grade", "score" or a derived value name).
-    pub(crate) fills: Vec<(u32, usize, String)>,
+    /// Its inputs that earlier steps' results fill.
+    pub(crate) fills: Vec<Fill>,
+}
+
+/// An input of a scheme step filled from an earlier step's result
+/// (`from = "step.what"`), resolved when the scheme is loaded.
+#[derive(Clone, Debug)]
+pub(crate) struct Fill {
+    /// The input, by index in the step's plan.
+    pub(crate) input: u32,
+    /// The earlier step, by index in the scheme.
+    pub(crate) step: usize,
+    /// What is taken, as written after the dot: `grade`, `score` or a derived value's name.
+    pub(crate) what: String,
+    pub(crate) from: FillFrom,
+}
+
+/// Which result of the earlier step fills the input.
+#[derive(Clone, Debug)]
+pub(crate) enum FillFrom {
+    /// The grade. The input's value for each of the earlier step's grades
+    /// (or why that grade is not a value of the input) is read once, when
+    /// the scheme is loaded, not for every firm.
+    Grade(Vec<Result<Value, String>>),
+    /// The score.
+    Score,
+    /// A derived value, by index in the earlier step's plan.
+    Derived(usize),
 }
 
 /// A checked scheme: rule sets evaluated in order, later ones reading earlier results.
@@ -224,7 +250,7 @@ impl CompiledScheme {
         let mut firms: Vec<Option<Firm>> = Vec::new();
         // Read every step's inputs first, so all input errors are reported together.
         for step in self.steps.iter() {
-            let placeholder: Vec<(u32, Value)> = step.fills.iter().map(|(i, _, _)| (*i, Value::Bool(false))).collect();
+            let placeholder: Vec<(u32, Value)> = step.fills.iter().map(|f| (f.input, Value::Bool(false))).collect();
             match input::firm_from_json(&step.rules.plan, json, &placeholder, false) {
                 Ok(f) => firms.push(Some(f)),
                 Err(errs) => {

@@ -20,7 +20,7 @@ pub(crate) struct Step {
     pub(crate) alias: String,
     pub(crate) rules: CompiledRules,
     /// (input index, earlier step index, `grade`, `score` or a derived value name).
-    pub(crate) fills: Vec<(u32, usize, String)>,
+    pub(crate) fills: Vec<crate::rules::Fill>,
 }
 
 /// The steps of a rule file: one for a rule set, one per step for a scheme.

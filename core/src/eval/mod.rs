@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
 use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
 use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
+use crate::rules::{Fill, FillFrom};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
@@ -426,34 +427,39 @@ fn record_values<'a>(
 /// each earlier step's plan and outcome, in order. An error names the input.
 pub(crate) fn fill_from_earlier(
     plan: &Plan,
-    fills: &[(u32, usize, String)],
+    fills: &[Fill],
     earlier: &[(&Plan, &Outcome)],
     firm: &mut Firm,
 ) -> Result<(), (u32, String)> {
-    for (input_idx, from_step, what) in fills {
-        let (p, o) = earlier[*from_step];
-        let earlier_value = match what.as_str() {
-            "grade" => Some(Value::Text(p.grades[o.grade].id.clone())),
-            "score" => Some(Value::Num(o.score)),
-            name => o.value(p, name).cloned(),
+    for fill in fills {
+        let (p, o) = earlier[fill.step];
+        let (input, what) = (fill.input, &fill.what);
+        let earlier_value = match &fill.from {
+            FillFrom::Grade(values) => match values.get(o.grade) {
+                Some(Ok(v)) => {
+                    firm.inputs[input as usize] = Some(v.clone());
+                    continue;
+                }
+                Some(Err(m)) => return Err((input, format!("from `{what}` of an earlier step: {m}"))),
+                None => Some(Value::Text(p.grades[o.grade].id.clone())),
+            },
+            FillFrom::Score => Some(Value::Num(o.score)),
+            FillFrom::Derived(i) => o.derived.get(*i).cloned().flatten(),
         };
-        let field = &plan.inputs[*input_idx as usize];
+        let field = &plan.inputs[input as usize];
         let Some(earlier_value) = earlier_value else {
             // The earlier value was not applicable: treat the input as unanswered.
             let mut errors = Vec::new();
-            let v = crate::input::resolve_missing(field, &field.name, *input_idx, &mut firm.missing, &mut errors);
+            let v = crate::input::resolve_missing(field, &field.name, input, &mut firm.missing, &mut errors);
             if let Some(e) = errors.first() {
-                return Err((
-                    *input_idx,
-                    format!("from `{what}` of an earlier step, which has no value: {}", e.message),
-                ));
+                return Err((input, format!("from `{what}` of an earlier step, which has no value: {}", e.message)));
             }
-            firm.inputs[*input_idx as usize] = v;
+            firm.inputs[input as usize] = v;
             continue;
         };
         let v = crate::input::value_from_value(&earlier_value, field, &plan.enums)
-            .map_err(|m| (*input_idx, format!("from `{what}` of an earlier step: {m}")))?;
-        firm.inputs[*input_idx as usize] = Some(v);
+            .map_err(|m| (input, format!("from `{what}` of an earlier step: {m}")))?;
+        firm.inputs[input as usize] = Some(v);
     }
     Ok(())
 }
