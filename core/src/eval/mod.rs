@@ -11,6 +11,8 @@ mod kernel;
 mod next_grade;
 mod shape;
 mod table;
+#[cfg(test)]
+mod test_rules;
 
 use std::sync::Arc;
 

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use super::shape::ItemShape;
 use super::{band_of, grade_after_overrides, total_score_without};
-use crate::rules::{CompiledRules, Rules};
+use crate::eval::test_rules::checked;
+use crate::rules::CompiledRules;
 
 /// Six items with points taken from inputs, two of them in a capped group,
 /// rounding at the score, and an override that can block.
@@ -94,15 +95,6 @@ when = "veto"
 ceiling = "c"
 reason = "veto"
 "#;
-
-/// A test rule file, checked.
-fn checked(name: &str, text: &str) -> CompiledRules {
-    let no_files = |p: &str| Err(format!("no file {p}"));
-    match crate::load_str(name, text, &no_files).rules {
-        Some(Rules::Set(r)) => r,
-        _ => panic!("the test rules {name} check"),
-    }
-}
 
 fn rules() -> CompiledRules {
     checked("next.toml", RULES)

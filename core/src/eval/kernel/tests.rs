@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::{Kernels, Threshold};
+use crate::eval::test_rules::checked;
 use crate::plan::Plan;
-use crate::rules::{CompiledRules, Rules};
 
 /// The same plan with every expression left to the interpreter.
 fn interpreted(plan: &Plan) -> Plan {
@@ -24,15 +24,6 @@ fn both_ways(plan: &Plan, reference: &Plan, firm: &crate::Firm, as_of: NaiveDate
     (compiled, interpreted)
 }
 
-fn load(name: &str, text: &str) -> CompiledRules {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/");
-    let read = |p: &str| std::fs::read_to_string(format!("{root}{p}")).map_err(|e| e.to_string());
-    match crate::load_str(name, text, &read).rules {
-        Some(Rules::Set(r)) => r,
-        other => panic!("{name} does not check as a rule set: {:?}", other.is_some()),
-    }
-}
-
 #[test]
 fn shipped_rule_sets_agree_on_their_cases() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
@@ -43,7 +34,7 @@ fn shipped_rule_sets_agree_on_their_cases() {
             continue;
         }
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        let rules = load(&name, &std::fs::read_to_string(&path).unwrap());
+        let rules = checked(&name, &std::fs::read_to_string(&path).unwrap());
         let reference = interpreted(&rules.plan);
         for case in rules.tests.iter() {
             let Ok(firm) = rules.firm_from_json(&case.input) else { continue };
@@ -215,7 +206,7 @@ proptest! {
         since in prop::option::of(0i64..1200),
         events in prop::collection::vec(event(), 0..6),
     ) {
-        let rules = load("kernels.toml", KERNEL_RULES);
+        let rules = checked("kernels.toml", KERNEL_RULES);
         let reference = interpreted(&rules.plan);
         let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         let mut input = serde_json::json!({ "events": events });
@@ -271,7 +262,7 @@ id = "b"
 label = "b"
 below = 50
 "#;
-    let rules = load("f1.toml", text);
+    let rules = checked("f1.toml", text);
     let reference = interpreted(&rules.plan);
     let firm = rules.firm_from_json(&serde_json::json!({ "flag": true })).unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();

@@ -9,9 +9,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
+use crate::eval::test_rules::checked;
 use crate::input::Firm;
 use crate::plan::Plan;
-use crate::rules::{CompiledRules, Rules};
+use crate::rules::CompiledRules;
 use crate::value::Value;
 
 /// A yes/no answer, an enum, allowed decimals of several scales and a small
@@ -78,16 +79,6 @@ when = "flag and colour == \"red\""
 force = "b"
 reason = "red flag"
 "#;
-
-/// A rule file, checked; files it includes are read from `rules/`.
-fn checked(name: &str, text: &str) -> CompiledRules {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/");
-    let read = |p: &str| std::fs::read_to_string(format!("{root}{p}")).map_err(|e| e.to_string());
-    match crate::load_str(name, text, &read).rules {
-        Some(Rules::Set(r)) => r,
-        _ => panic!("{name} checks"),
-    }
-}
 
 fn shipped(name: &str) -> CompiledRules {
     let text = std::fs::read_to_string(format!("{}/../rules/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
