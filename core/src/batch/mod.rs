@@ -537,6 +537,23 @@ fn run(
     let uscc = cfg.key == "uscc";
     let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
     let mut summary = Summary::start(&ctx);
+    // Each worker thread scores with its own copy of the rules, built
+    // before anything is written, so that no error leaves a bare header.
+    let worker_ctx = || {
+        let sides: Vec<(Vec<Step>, NaiveDate)> =
+            rules.iter().map(|(r, as_of)| (layout::steps_of(&r.compiled_again()), *as_of)).collect();
+        let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
+        let firm = &ctx.firm;
+        let firm_layout = layout::firm_layout(&firm.file, headers_read[0].clone(), &cfg.key, &cfg.carry, &steps)?;
+        let list_layouts = ctx
+            .lists
+            .iter()
+            .zip(&headers_read[1..])
+            .map(|(l, headers)| layout::list_layout(&l.name, &l.file, headers.clone(), &cfg.key, &steps))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Ctx::new(sides, cfg, firm_layout, list_layouts))
+    };
+    let pool = Pool::new(cfg.threads, worker_ctx)?;
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
     let mut header = Vec::new();
     if cfg.bom && cfg.format == OutputFormat::Csv {
@@ -594,22 +611,6 @@ fn run(
     }
 
     let list_files: Vec<Arc<str>> = ctx.lists.iter().map(|l| Arc::from(l.file.as_str())).collect();
-    // Each worker thread scores with its own copy of the rules.
-    let worker_ctx = || {
-        let sides: Vec<(Vec<Step>, NaiveDate)> =
-            rules.iter().map(|(r, as_of)| (layout::steps_of(&r.compiled_again()), *as_of)).collect();
-        let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-        let firm = &ctx.firm;
-        let firm_layout = layout::firm_layout(&firm.file, headers_read[0].clone(), &cfg.key, &cfg.carry, &steps)?;
-        let list_layouts = ctx
-            .lists
-            .iter()
-            .zip(&headers_read[1..])
-            .map(|(l, headers)| layout::list_layout(&l.name, &l.file, headers.clone(), &cfg.key, &steps))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Ctx::new(sides, cfg, firm_layout, list_layouts))
-    };
-    let pool = Pool::new(cfg.threads, worker_ctx)?;
     // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
     let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
     let mut sink = |chunk: &Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
