@@ -236,7 +236,7 @@ impl Ctx {
             return self.reject_firm(row, rows, errors, done);
         }
         let mut results: SmallVec<[Vec<Outcome>; 2]> = SmallVec::with_capacity(self.sides.len());
-        for (side, side_firms) in self.sides.iter().zip(firms) {
+        for (side, side_firms) in self.sides.iter().zip(&mut firms) {
             match evaluate_side(side, side_firms) {
                 Ok(r) => results.push(r),
                 Err(message) => {
@@ -489,24 +489,22 @@ fn push_unique(errors: &mut Vec<CellError>, e: CellError) {
 }
 
 /// Evaluates the steps in order, filling `from` inputs with earlier results.
-fn evaluate_side(side: &Side, firms: impl IntoIterator<Item = Firm>) -> Result<Vec<Outcome>, String> {
+fn evaluate_side(side: &Side, firms: &mut [Firm]) -> Result<Vec<Outcome>, String> {
     let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
-    for (step, mut firm) in side.steps.iter().zip(firms) {
+    for (step, firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
         if !step.fills.is_empty() {
             let earlier: SmallVec<[(&crate::plan::Plan, &Outcome); 4]> =
                 side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
-            eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm)
+            eval::fill_from_earlier(plan, &step.fills, &earlier, firm)
                 .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
         }
-        let res = eval::run(plan, &firm, side.as_of).map_err(|e| {
-            if step.alias.is_empty() {
-                e.to_string()
-            } else {
-                format!("{}: {e}", step.alias)
-            }
-        })?;
-        results.push(res);
+        // Matched, not mapped: an outcome is large, and each move copies it.
+        match eval::run(plan, firm, side.as_of) {
+            Ok(outcome) => results.push(outcome),
+            Err(e) if step.alias.is_empty() => return Err(e.to_string()),
+            Err(e) => return Err(format!("{}: {e}", step.alias)),
+        }
     }
     Ok(results)
 }
