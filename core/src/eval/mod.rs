@@ -230,10 +230,11 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             continue;
         }
         let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
-        let v = plan.kernels.derived[i as usize]
-            .run(&env, &Frame { records: None, params: &[] })
-            .map_err(|e| err(format!("derived value `{}`", d.name), e))?;
-        derived[i as usize] = Some(v);
+        // Matched, not mapped: the value goes to its slot in one move.
+        match plan.kernels.derived[i as usize].run(&env, &Frame { records: None, params: &[] }) {
+            Ok(v) => derived[i as usize] = Some(v),
+            Err(e) => return Err(err(format!("derived value `{}`", d.name), e)),
+        }
     }
     let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
     let top = &Frame { records: None, params: &[] };
@@ -412,10 +413,12 @@ fn record_values<'a>(
             for &i in &def.derived_eval_order {
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &*lists, windows };
                 let scope = Records { rec, extra: &out[at..at + nd], outer: None };
-                let v = plan.kernels.record_derived[l][i as usize]
+                match plan.kernels.record_derived[l][i as usize]
                     .run(&env, &Frame { records: Some(&scope), params: &[] })
-                    .map_err(|e| err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e))?;
-                out[at + i as usize] = v;
+                {
+                    Ok(v) => out[at + i as usize] = v,
+                    Err(e) => return Err(err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e)),
+                }
             }
         }
         lists[l].derived = out;
