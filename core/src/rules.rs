@@ -271,9 +271,7 @@ impl CompiledScheme {
         for (step, firm) in self.steps.iter().zip(firms) {
             let mut firm = firm.expect("no input errors");
             let plan = &*step.rules.plan;
-            let earlier: Vec<(&Plan, &eval::Outcome)> =
-                self.steps.iter().map(|s| &*s.rules.plan).zip(&outcomes).collect();
-            eval::fill_from_earlier(plan, &step.fills, &earlier, &mut firm).map_err(|(i, message)| {
+            eval::fill_from_earlier(plan, &step.fills, &outcomes, &mut firm).map_err(|(i, message)| {
                 let path = format!("{}.{}", step.alias, plan.inputs[i as usize].name);
                 AssessError::Input { errors: vec![InputError::new(path, message)] }
             })?;

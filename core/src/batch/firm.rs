@@ -494,9 +494,7 @@ fn evaluate_side(side: &Side, firms: &mut [Firm]) -> Result<Vec<Outcome>, String
     for (step, firm) in side.steps.iter().zip(firms) {
         let plan = &step.rules.plan;
         if !step.fills.is_empty() {
-            let earlier: SmallVec<[(&crate::plan::Plan, &Outcome); 4]> =
-                side.steps.iter().map(|s| &*s.rules.plan).zip(&results).collect();
-            eval::fill_from_earlier(plan, &step.fills, &earlier, firm)
+            eval::fill_from_earlier(plan, &step.fills, &results, firm)
                 .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
         }
         // Matched, not mapped: an outcome is large, and each move copies it.

@@ -429,24 +429,24 @@ fn record_values<'a>(
 
 /// Fills the inputs a scheme step takes from earlier steps
 /// (`from = "step.grade"`, `"step.score"`, `"step.value"`); `earlier` holds
-/// each earlier step's plan and outcome, in order. An error names the input.
+/// each earlier step's outcome, in order. An error names the input.
 pub(crate) fn fill_from_earlier(
     plan: &Plan,
     fills: &[Fill],
-    earlier: &[(&Plan, &Outcome)],
+    earlier: &[Outcome],
     firm: &mut Firm,
 ) -> Result<(), (u32, String)> {
     for fill in fills {
-        let (p, o) = earlier[fill.step];
+        let o = &earlier[fill.step];
         let (input, what) = (fill.input, &fill.what);
         let earlier_value = match &fill.from {
-            FillFrom::Grade(values) => match values.get(o.grade) {
-                Some(Ok(v)) => {
+            // One value per grade of the earlier plan, and `o.grade` is one of them.
+            FillFrom::Grade(values) => match &values[o.grade] {
+                Ok(v) => {
                     firm.inputs[input as usize] = Some(v.clone());
                     continue;
                 }
-                Some(Err(m)) => return Err((input, format!("from `{what}` of an earlier step: {m}"))),
-                None => Some(Value::Text(p.grades[o.grade].id.clone())),
+                Err(m) => return Err((input, format!("from `{what}` of an earlier step: {m}"))),
             },
             FillFrom::Score => Some(Value::Num(o.score)),
             FillFrom::Derived(i) => o.derived.get(*i).cloned().flatten(),
