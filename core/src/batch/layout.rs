@@ -19,7 +19,7 @@ pub(crate) struct Step {
     /// The scheme alias; empty for a single rule set.
     pub(crate) alias: String,
     pub(crate) rules: CompiledRules,
-    /// (input index, earlier step index, `grade`, `score` or a derived value name).
+    /// Its inputs that earlier steps' results fill.
     pub(crate) fills: Vec<crate::rules::Fill>,
 }
 
