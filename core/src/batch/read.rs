@@ -22,12 +22,14 @@
 //! numbers only.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use csv::ByteRecord;
+use smallvec::SmallVec;
 
 use super::{BatchError, Reject, RejectReason, Source};
 
@@ -491,16 +493,29 @@ fn no_firm(file: &Arc<str>, list: usize, line: u64, key_name: &str, key: &str) -
     Reject::new(file, line, key_name, key, RejectReason::NoFirm, format!("no firm has the key `{key}`")).in_list(list)
 }
 
-/// Every list's records, grouped by key in memory.
+/// A map keyed by firm key. Short keys (a USCC's 18 characters) are held
+/// inline and hashed with foldhash (seeded per run): with a million
+/// shuffled keys, SipHash and a separate allocation per key to compare
+/// against were two cache misses per lookup.
+pub(crate) type KeyMap<V> = HashMap<CompactString, V, foldhash::fast::RandomState>;
+
+/// A set of firm keys, like [`KeyMap`].
+pub(crate) type KeySet = HashSet<CompactString, foldhash::fast::RandomState>;
+
+/// Every record of one list file, grouped by key in memory.
 ///
-/// A key's records are one byte buffer: per record the line, the field
-/// count and each field's length, as LEB128 varints (one to three bytes
-/// each, mostly one), and each field's bytes; the key cell, when it is
-/// written as the key, is stored as empty (a key is never empty) and
-/// restored from the map. Buffers grow by what is added, not by doubling.
-/// At a million firms and 5.1 million records this holds about 670 MB.
+/// Records are appended in file order to an [`Arena`], each starting with
+/// the address of the record before it with the same key (plus one; 0 for
+/// a key's first), and the map holds each key's latest record: adding a
+/// record touches only the map's entry and the arena's end, and nothing
+/// is moved or reallocated as a key gains records. A record is then its
+/// line, its field count and each field's length as LEB128 varints (one
+/// to three bytes each, mostly one), and each field's bytes; the key cell,
+/// when it is written as the key, is stored as empty (a key is never
+/// empty) and restored from the map.
 pub(crate) struct ListStore {
-    groups: HashMap<Box<str>, Vec<u8>>,
+    latest: KeyMap<u64>,
+    arena: Arena,
     key_col: usize,
 }
 
@@ -514,9 +529,11 @@ impl ListStore {
         uscc: bool,
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
-        let mut store = ListStore { groups: HashMap::new(), key_col };
+        let mut store = ListStore { latest: KeyMap::default(), arena: Arena::default(), key_col };
         let mut read = Packed::default();
         let mut encoded = Vec::new();
+        // The key of the last row with a good key; empty before the first.
+        let mut last_key = String::new();
         loop {
             read.clear();
             let row = match rows.next(&mut read)? {
@@ -527,23 +544,36 @@ impl ListStore {
                     continue;
                 }
             };
-            match key_of(read.cell(row, key_col), uscc, &rows.file, row.line, key_name) {
-                Err(r) => rejects.push(r.in_list(list)),
-                Ok(key) => {
-                    encoded.clear();
-                    put_varint(&mut encoded, row.line);
-                    put_varint(&mut encoded, row.len as u64);
-                    for i in 0..row.len {
-                        let f = read.cell(row, i);
-                        let f = if i == key_col && f == key { "" } else { f };
-                        put_varint(&mut encoded, f.len() as u64);
-                        encoded.extend_from_slice(f.as_bytes());
+            let cell = read.cell(row, key_col);
+            // A firm's records often follow each other: the key of the row
+            // before was checked then (sound while `key_of` gives back a
+            // key it has normalised unchanged: trimmed, upper case).
+            if last_key.is_empty() || crate::input::trim(cell) != last_key {
+                match key_of(cell, uscc, &rows.file, row.line, key_name) {
+                    Err(r) => {
+                        rejects.push(r.in_list(list));
+                        last_key.clear();
+                        continue;
                     }
-                    let buf = store.groups.entry(Box::from(&*key)).or_default();
-                    buf.reserve_exact(encoded.len());
-                    buf.extend_from_slice(&encoded);
+                    Ok(key) => {
+                        let key = key.into_owned();
+                        last_key = key;
+                    }
                 }
             }
+            let key = last_key.as_str();
+            let latest = store.latest.entry(CompactString::from(key)).or_insert(NO_RECORD);
+            encoded.clear();
+            put_varint(&mut encoded, if *latest == NO_RECORD { 0 } else { *latest + 1 });
+            put_varint(&mut encoded, row.line);
+            put_varint(&mut encoded, row.len as u64);
+            for i in 0..row.len {
+                let f = read.cell(row, i);
+                let f = if i == key_col && f == key { "" } else { f };
+                put_varint(&mut encoded, f.len() as u64);
+                encoded.extend_from_slice(f.as_bytes());
+            }
+            *latest = store.arena.push(&encoded);
         }
         Ok(store)
     }
@@ -551,21 +581,76 @@ impl ListStore {
     /// Takes the records of `key`: at most `cap` into `packed`'s list
     /// rows, the lines of the rest into `overflow`.
     pub(crate) fn take(&mut self, key: &str, cap: usize, packed: &mut Packed, overflow: &mut Vec<u64>) {
-        if let Some(buf) = self.groups.remove(key) {
-            decode(&buf, (self.key_col, key), cap, Some(packed), overflow);
+        let Some(latest) = self.latest.remove(key) else { return };
+        let chain = self.chain(latest);
+        for (i, &at) in chain.iter().rev().enumerate() {
+            let into = (i < cap).then_some(&mut *packed);
+            decode(self.arena.at(at), (self.key_col, key), into, overflow);
+        }
+    }
+
+    /// The addresses of a key's records from its latest, newest first.
+    fn chain(&self, latest: u64) -> SmallVec<[u64; 8]> {
+        let mut chain = SmallVec::new();
+        let mut at = latest;
+        loop {
+            chain.push(at);
+            match take_varint(&mut self.arena.at(at)) {
+                0 => return chain,
+                prev => at = prev - 1,
+            }
         }
     }
 
     /// Every record left: they have no firm. Sorted by line.
     pub(crate) fn finish(self, list: usize, file: &Arc<str>, key_name: &str, rejects: &mut Vec<Reject>) {
-        let mut left: Vec<(u64, Box<str>)> = Vec::new();
-        for (key, buf) in self.groups {
+        let mut left: Vec<(u64, &str)> = Vec::new();
+        for (key, &latest) in &self.latest {
             let mut lines = Vec::new();
-            decode(&buf, (self.key_col, &key), 0, None, &mut lines);
-            left.extend(lines.into_iter().map(|line| (line, key.clone())));
+            for at in self.chain(latest) {
+                decode(self.arena.at(at), (self.key_col, key), None, &mut lines);
+            }
+            left.extend(lines.into_iter().map(|line| (line, key.as_str())));
         }
         left.sort_unstable();
-        rejects.extend(left.into_iter().map(|(line, key)| no_firm(file, list, line, key_name, &key)));
+        rejects.extend(left.into_iter().map(|(line, key)| no_firm(file, list, line, key_name, key)));
+    }
+}
+
+/// The map value of a key with no record yet (never an address: an
+/// arena would need 2^42 blocks).
+const NO_RECORD: u64 = u64::MAX;
+
+/// Bytes kept in blocks that never move, so growing costs no copy and no
+/// page is touched twice. An address is `block << BLOCK_BITS | offset`.
+#[derive(Default)]
+pub(super) struct Arena {
+    blocks: Vec<Vec<u8>>,
+}
+
+/// A block holds 4 MiB; a longer record gets a block of its own.
+const BLOCK_BITS: u32 = 22;
+
+impl Arena {
+    /// Appends `bytes` and returns their address.
+    pub(super) fn push(&mut self, bytes: &[u8]) -> u64 {
+        let fits =
+            self.blocks.last().is_some_and(|b| b.capacity() - b.len() >= bytes.len() && b.len() < 1 << BLOCK_BITS);
+        if !fits {
+            self.blocks.push(Vec::with_capacity(bytes.len().max(1 << BLOCK_BITS)));
+        }
+        let n = self.blocks.len() - 1;
+        let block = &mut self.blocks[n];
+        let offset = block.len();
+        block.extend_from_slice(bytes);
+        (n as u64) << BLOCK_BITS | offset as u64
+    }
+
+    /// The bytes from `at` to the end of its block.
+    pub(super) fn at(&self, at: u64) -> &[u8] {
+        let block = usize::try_from(at >> BLOCK_BITS).ok().and_then(|b| self.blocks.get(b));
+        let offset = (at & ((1 << BLOCK_BITS) - 1)) as usize;
+        block.and_then(|b| b.get(offset..)).unwrap_or_default()
     }
 }
 
@@ -592,39 +677,30 @@ pub(crate) fn take_varint(buf: &mut &[u8]) -> u64 {
     n
 }
 
-/// Decodes records into `packed`'s list rows until `cap` are there; of
-/// the rest (all, without `packed`), only the lines. `key` is the key
-/// column and the key, for the cells stored empty.
-fn decode(mut buf: &[u8], key: (usize, &str), cap: usize, mut packed: Option<&mut Packed>, overflow: &mut Vec<u64>) {
+/// Decodes one record written by [`ListStore::load`] into `packed`'s list
+/// rows, or with no `packed` only its line into `lines`. `key` is the key
+/// column and the key, for the cell stored empty.
+fn decode(mut buf: &[u8], key: (usize, &str), packed: Option<&mut Packed>, lines: &mut Vec<u64>) {
     fn take<'a>(buf: &mut &'a [u8], n: u64) -> &'a [u8] {
         let (head, tail) = buf.split_at(usize::try_from(n).unwrap_or(usize::MAX).min(buf.len()));
         *buf = tail;
         head
     }
-    let mut taken = 0;
-    while !buf.is_empty() {
-        let line = take_varint(&mut buf);
-        let n = take_varint(&mut buf);
-        let into = packed.as_deref_mut().filter(|_| taken < cap);
-        let Some(packed) = into else {
-            for _ in 0..n {
-                let len = take_varint(&mut buf);
-                take(&mut buf, len);
-            }
-            overflow.push(line);
-            continue;
+    let _previous = take_varint(&mut buf);
+    let line = take_varint(&mut buf);
+    let Some(packed) = packed else {
+        lines.push(line);
+        return;
+    };
+    let n = take_varint(&mut buf);
+    let first = packed.ends.len() - 1;
+    for i in 0..n {
+        let len = take_varint(&mut buf);
+        // The bytes were UTF-8 cells when stored.
+        match std::str::from_utf8(take(&mut buf, len)).unwrap_or_default() {
+            "" if i == key.0 as u64 => packed.push_text(key.1),
+            cell => packed.push_text(cell),
         };
-        let first = packed.ends.len() - 1;
-        for i in 0..n {
-            let len = take_varint(&mut buf);
-            // The bytes were UTF-8 cells when stored.
-            match std::str::from_utf8(take(&mut buf, len)).unwrap_or_default() {
-                "" if i == key.0 as u64 => packed.push_text(key.1),
-                cell => packed.push_text(cell),
-            };
-        }
-        let row = RowAt { line, first, len: usize::try_from(n).unwrap_or(0) };
-        packed.list_rows.push(row);
-        taken += 1;
     }
+    packed.list_rows.push(RowAt { line, first, len: usize::try_from(n).unwrap_or(0) });
 }

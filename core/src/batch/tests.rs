@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 
-use super::read::{key_of, put_varint, take_varint, Packed};
+use super::read::{key_of, put_varint, take_varint, Arena, Limits, ListStore, Packed, Rows};
 use super::write::csv_field;
+use super::Source;
 
 #[test]
 fn csv_fields_are_quoted_only_when_needed() {
@@ -75,6 +76,48 @@ fn formulas_are_neutralised_and_numbers_kept() {
         csv_field(&mut buf, cell);
         assert_eq!(String::from_utf8(buf).unwrap(), format!("{want},"), "cell {cell:?}");
     }
+}
+
+#[test]
+fn a_list_store_gives_each_key_its_records_in_file_order() {
+    // Lines 2 to 8; line 5 has no key.
+    let csv = "uscc,n\nK2,1\nK1,2\nK2,3\n,4\nK1,5\nK2,6\nK3,7\n";
+    let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
+    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20 }).unwrap();
+    let mut rejects = Vec::new();
+    let mut store = ListStore::load(0, &mut rows, 0, "uscc", false, &mut rejects).unwrap();
+    assert_eq!(rejects.iter().map(|r| r.line).collect::<Vec<_>>(), [5]);
+    let mut taken = |key: &str, cap: usize| {
+        let (mut packed, mut overflow) = (Packed::default(), Vec::new());
+        store.take(key, cap, &mut packed, &mut overflow);
+        let rows: Vec<(u64, String, String)> = packed
+            .list_rows
+            .iter()
+            .map(|&r| (r.line, packed.cell(r, 0).to_string(), packed.cell(r, 1).to_string()))
+            .collect();
+        (rows, overflow)
+    };
+    let k2 = |line: u64, n: &str| (line, "K2".to_string(), n.to_string());
+    assert_eq!(taken("K2", 2), (vec![k2(2, "1"), k2(4, "3")], vec![7]));
+    assert_eq!(taken("K2", 2), (vec![], vec![]), "taken once");
+    assert_eq!(taken("K1", 9).0.iter().map(|r| r.0).collect::<Vec<_>>(), [3, 6]);
+    assert_eq!(taken("K9", 9), (vec![], vec![]));
+    let mut left = Vec::new();
+    store.finish(0, &std::sync::Arc::from("l.csv"), "uscc", &mut left);
+    assert_eq!(left.iter().map(|r| (r.line, r.key.as_str())).collect::<Vec<_>>(), [(8, "K3")]);
+}
+
+#[test]
+fn arena_bytes_stay_where_they_were_put() {
+    let mut arena = Arena::default();
+    // Two 3 MiB pieces do not share a 4 MiB block; a 5 MiB one gets its own.
+    let pieces: Vec<Vec<u8>> =
+        [3 << 20, 3 << 20, 5 << 20, 10, 0, 7].iter().enumerate().map(|(i, &n)| vec![i as u8 + 1; n]).collect();
+    let at: Vec<u64> = pieces.iter().map(|p| arena.push(p)).collect();
+    for (p, &a) in pieces.iter().zip(&at) {
+        assert!(arena.at(a).starts_with(p));
+    }
+    assert!(arena.at(u64::MAX).is_empty(), "an address past the end reads nothing");
 }
 
 proptest! {
