@@ -99,6 +99,28 @@ fn the_bundled_sample_scores_completely() {
     assert!(sectors.rows.len() >= 6);
 }
 
+#[test]
+fn a_carried_input_column_is_scored_too() {
+    let (firms, lists) = read_dir_lists(&repo().join("tests/data/sample"));
+    let lists: Vec<(&str, &str)> = lists.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let plain = run(&hazchem(), &sample_cfg(), &firms, &lists).unwrap();
+    let mut cfg = sample_cfg();
+    cfg.carry.extend(["n_hazard_processes".to_string(), "standardization".to_string()]);
+    let carried = run(&hazchem(), &cfg, &firms, &lists).unwrap();
+    let grades = |r: &Run| r.summary.steps.iter().map(|s| format!("{:?}", s.grades)).collect::<Vec<_>>();
+    assert_eq!(grades(&carried), grades(&plain));
+    let header = carried.out.lines().next().unwrap();
+    assert!(header.starts_with("uscc,name,sector,region,n_hazard_processes,standardization,"), "{header}");
+    // The key column, or a column twice, cannot be carried.
+    for carry in [["uscc", "name"], ["name", "name"]] {
+        let mut cfg = sample_cfg();
+        cfg.carry = carry.iter().map(|c| c.to_string()).collect();
+        cfg.breakdown.clear();
+        let Err(err) = run(&hazchem(), &cfg, &firms, &lists) else { panic!("{carry:?} was carried") };
+        assert!(err.to_string().contains("--carry"), "{err}");
+    }
+}
+
 const HEAD: &str = "uscc,standardization,n_explosives";
 const ACC_HEAD: &str = "uscc,date,deaths,serious_injuries,direct_loss_wan";
 const GOOD: [&str; 3] = ["91110108MA00000070", "91310115MA0000007H", "91440300MA00000077"];

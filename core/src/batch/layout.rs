@@ -108,6 +108,10 @@ pub(crate) fn firm_layout(
     let mut carry_cols = Vec::new();
     for c in carry {
         match headers.iter().position(|h| h == c) {
+            Some(i) if i == key_col => {
+                return Err(fatal(file, 1, format!("--carry `{c}`: the key column is written first in any case")))
+            }
+            Some(i) if carry_cols.contains(&i) => return Err(fatal(file, 1, format!("--carry names `{c}` twice"))),
             Some(i) => carry_cols.push(i),
             None => {
                 return Err(fatal(file, 1, format!("no column `{c}` to carry; the header has: {}", headers.join(", "))))
@@ -118,11 +122,14 @@ pub(crate) fn firm_layout(
     let asked = || sides.iter().flatten().flat_map(|s| s.rules.plan.inputs.iter().filter(|f| f.from.is_none()));
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (col, h) in headers.iter().enumerate() {
-        if col == key_col || carry_cols.contains(&col) {
+        if col == key_col {
             continue;
         }
         let name = match asked().find(|f| &*f.name == h) {
             Some(f) => &*f.name,
+            // A carried column that is no input is only carried; one that
+            // is an input is scored as well.
+            None if carry_cols.contains(&col) && !asked().any(|f| label_matches(f, h)) => continue,
             None => {
                 let mut names: Vec<&str> = asked().filter(|f| label_matches(f, h)).map(|f| &*f.name).collect();
                 names.sort_unstable();

@@ -507,7 +507,12 @@ type Loaded = (ListStore, Arc<str>, u64, Vec<Reject>);
 /// thread of its own when `apart` (the native build), which on two cores
 /// takes the time of the largest file instead of the sum. An error in one
 /// list is reported after the lists before it, as when loaded in turn.
-fn load_stores(to_load: Vec<(Rows, usize)>, key_name: &str, uscc: bool, apart: bool) -> Vec<Result<Loaded, BatchError>> {
+fn load_stores(
+    to_load: Vec<(Rows, usize)>,
+    key_name: &str,
+    uscc: bool,
+    apart: bool,
+) -> Vec<Result<Loaded, BatchError>> {
     let load = |list: usize, (mut rows, key_col): (Rows, usize)| {
         let mut rejects = Vec::new();
         let store = ListStore::load(list, &mut rows, key_col, key_name, uscc, &mut rejects)?;
