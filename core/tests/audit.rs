@@ -178,3 +178,24 @@ fn a_failed_run_leaves_the_previous_results_whole() {
     assert!(after == before, "the earlier run's files were touched");
     assert!(temporaries(&dir).is_empty(), "temporaries left: {:?}", temporaries(&dir));
 }
+
+#[test]
+fn an_output_on_an_input_or_on_another_output_is_refused() {
+    let dir = workdir("clash");
+    let firms = read(&dir.join("firms.csv"));
+    for (extra, says) in [
+        (&["--out", "firms.csv"][..], "--out `firms.csv` is the --firms file"),
+        (
+            &["--out", "r.csv", "--manifest", "./accidents.csv"][..],
+            "the manifest `./accidents.csv` is the --list accidents file",
+        ),
+        (&["--out", "r.csv", "--report", "r.csv"][..], "--report `r.csv` and --out `r.csv` are the same file"),
+        (&["--out", "r.csv", "--rejects", "r.csv"][..], "--rejects `r.csv` and --out `r.csv` are the same file"),
+    ] {
+        let (code, _, err) = score(&dir, extra);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    assert!(read(&dir.join("firms.csv")) == firms, "the firm file was touched");
+    assert!(!dir.join("r.csv").exists() && temporaries(&dir).is_empty());
+}

@@ -16,6 +16,7 @@ macro_rules! outln {
 }
 
 mod check;
+mod clash;
 mod eval;
 mod files;
 mod gen;

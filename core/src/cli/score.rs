@@ -211,6 +211,23 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         }
     };
     let (rules, against, rule_files) = rules;
+    let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(&args.firms))];
+    read.extend(inputs[1..].iter().map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(p))));
+    match mode {
+        Mode::Score { .. } => read.extend(rule_files.iter().map(|f| ("rule".into(), Path::new(&f.path)))),
+        Mode::Compare { old, new, .. } => {
+            read.extend([("--rules".into(), Path::new(old)), ("--against".into(), Path::new(new))]);
+        }
+    }
+    let mut written: Vec<(&str, &Path)> = Vec::new();
+    if args.out != "-" {
+        written.push(("--out", Path::new(&args.out)));
+    }
+    written.push(("--rejects", &rejects_path));
+    written.extend(args.report.as_deref().map(|p| ("--report", Path::new(p))));
+    written.extend(args.summary.as_deref().map(|p| ("--summary", Path::new(p))));
+    written.extend(manifest_path.as_deref().map(|p| ("the manifest", p)));
+    super::clash::check(&read, &written)?;
     let mut out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
     } else {
