@@ -89,6 +89,7 @@ fn the_bundled_sample_scores_completely() {
     let list_rows: u64 = s.lists.iter().map(|l| l.rows).sum();
     assert!(list_rows > 4000, "{list_rows} list rows");
     assert!(s.lists.iter().all(|l| l.used == l.rows));
+    assert!(s.lists_not_given.is_empty(), "{:?}", s.lists_not_given);
     assert_eq!(res.out.lines().count(), 1001);
     // Every step's grades add up to the firms scored, and the mix is not degenerate.
     for st in &s.steps {
@@ -97,6 +98,15 @@ fn the_bundled_sample_scores_completely() {
     }
     let sectors = s.breakdown.iter().find(|b| b.column == "sector").unwrap();
     assert!(sectors.rows.len() >= 6);
+}
+
+#[test]
+fn lists_the_rules_read_but_no_file_gives_are_named() {
+    let (firms, lists) = read_dir_lists(&repo().join("tests/data/batch/golden"));
+    let accidents: Vec<(&str, &str)> =
+        lists.iter().filter(|(n, _)| *n == "accidents").map(|(n, s)| (*n, s.as_str())).collect();
+    let res = run(&hazchem(), &sample_cfg(), &firms, &accidents).unwrap();
+    assert_eq!(res.summary.lists_not_given, ["penalties", "hidden_dangers"]);
 }
 
 #[test]

@@ -30,6 +30,9 @@ pub struct Summary {
     pub rejects: BTreeMap<String, u64>,
     /// Grade counts by carried column.
     pub breakdown: Vec<Breakdown>,
+    /// Lists the rules read that no file was given for: every firm was
+    /// scored as having no such records.
+    pub lists_not_given: Vec<String>,
     #[serde(skip)]
     acc: Acc,
 }
@@ -161,6 +164,16 @@ impl Summary {
             migrations: Vec::new(),
             rejects: BTreeMap::new(),
             breakdown: Vec::new(),
+            lists_not_given: {
+                let mut names: Vec<String> = Vec::new();
+                let declared = ctx.sides.iter().flat_map(|s| &s.steps).flat_map(|st| &st.rules.plan.lists);
+                for d in declared {
+                    if !ctx.lists.iter().any(|l| *l.name == *d.name) && !names.iter().any(|n| *n == *d.name) {
+                        names.push(d.name.to_string());
+                    }
+                }
+                names
+            },
             acc: Acc {
                 grades: zeros(&|p| p.grades.len()),
                 items: zeros(&|p| p.items.len()),

@@ -391,6 +391,9 @@ impl Write for Output {
 }
 
 fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
+    for l in &s.lists_not_given {
+        eprintln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
+    }
     let f = &s.firms;
     eprintln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
     for l in &s.lists {
