@@ -12,7 +12,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 cargo build -q --release -p safegrade
 mkdir -p out
-exec ./target/release/safegrade score \
+exec "${CARGO_TARGET_DIR:-target}/release/safegrade" score \
   --rules rules/schemes/hazchem.toml \
   --firms tests/data/sample/firms.csv \
   --list accidents=tests/data/sample/accidents.csv \

@@ -71,6 +71,11 @@ fn check_unreadable_file() {
 }
 
 #[test]
+fn check_a_folder_without_rule_files() {
+    check("check_empty_folder", &["check", "tests/data/batch/golden"], None);
+}
+
+#[test]
 fn test_runs_embedded_cases() {
     check("test_lec", &["test", "rules/lec.toml"], None);
 }

@@ -22,6 +22,9 @@ pub(crate) fn expand(paths: &[String]) -> Result<Vec<String>> {
         if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found).with_context(|| format!("cannot list `{p}`"))?;
+            if found.is_empty() {
+                anyhow::bail!("`{p}` holds no rule files (*.toml)");
+            }
             found.sort();
             out.extend(found);
         } else {

@@ -100,7 +100,11 @@ th:first-child,td:first-child{{text-align:left}}h2{{border-bottom:1px solid #d0d
         let _ = write!(h, "<tr><td>{} ({})<td>{}<td>{}<td>{}", esc(&f.file), esc(&what), f.rows, f.used, f.rejected);
     }
     for l in &s.lists_not_given {
-        let _ = write!(h, "<tr><td>list {} 未提供: no file given; every firm scored with no records<td>–<td>–<td>–", esc(l));
+        let _ = write!(
+            h,
+            "<tr><td>list {} 未提供: no file given; every firm scored with no records<td>–<td>–<td>–",
+            esc(l)
+        );
     }
     h.push_str("</table>");
     if !s.rejects.is_empty() {

@@ -60,7 +60,7 @@ pub(crate) struct BatchArgs {
     /// stream, in memory that does not grow with the number of firms.
     #[arg(long)]
     pub(crate) sorted: bool,
-    /// Worker threads; 0 is one per core.
+    /// Worker threads; 0 is one per core, and at most 4 per core.
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
     /// Firms per unit of parallel work.
@@ -166,6 +166,13 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         (Mode::Score { .. }, None) if args.out != "-" => Some(manifest::default_path(Path::new(&args.out))),
         _ => None,
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if args.threads > 4 * cores {
+        bail!(
+            "--threads {}: more than 4 per core (this machine has {cores}), which only costs memory; 0 is one per core",
+            args.threads
+        );
+    }
     let cfg = BatchConfig {
         as_of,
         key: args.key.clone(),
