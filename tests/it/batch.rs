@@ -260,6 +260,16 @@ fn reject_duplicate_key() {
         &[],
         &[("firms.csv", 4, "uscc", RejectReason::DuplicateKey)],
     );
+    // The message names the first row's line, sorted or not.
+    let rows = [firm(GOOD[0], "level_1", "0"), firm(GOOD[0], "level_2", "0"), firm(GOOD[0], "level_3", "0")];
+    let firms = format!("{HEAD}\n{}\n", rows.join("\n"));
+    for sorted in [false, true] {
+        let cfg = BatchConfig { sorted, ..BatchConfig::new(as_of()) };
+        let res = run(&hazchem(), &cfg, &firms, &[]).unwrap();
+        let said: Vec<&str> = res.rejects.lines().skip(1).collect();
+        assert_eq!(said.len(), 2, "{}", res.rejects);
+        assert!(said.iter().all(|r| r.contains("is on line 2 already")), "{}", res.rejects);
+    }
 }
 
 #[test]
@@ -279,6 +289,23 @@ fn reject_field_count_of_a_truncated_file() {
         &[format!("{},2025-01-01,0", GOOD[0])],
         &[("accidents.csv", 2, "", RejectReason::FieldCount), ("firms.csv", 3, "", RejectReason::FieldCount)],
     );
+}
+
+#[test]
+fn an_unclosed_quote_names_the_lines_it_ran_over() {
+    // Line 3 opens a quote that is never closed: lines 4 and 5 are inside it.
+    let firms = format!(
+        "{HEAD}\n{}\n{},\"level_1,0\n{}\n{}\n",
+        firm(GOOD[0], "level_1", "0"),
+        GOOD[1],
+        firm(GOOD[2], "level_1", "0"),
+        firm(GOOD[0], "level_2", "1")
+    );
+    let res = run(&hazchem(), &BatchConfig::new(as_of()), &firms, &[]).unwrap();
+    assert_eq!((res.summary.firms.rows, res.summary.firms.used), (2, 1));
+    let reject = res.rejects.lines().nth(1).unwrap();
+    assert!(reject.starts_with(&format!("firms.csv,3,,{},", GOOD[1])), "{reject}");
+    assert!(reject.contains("runs from here to line 5, an unclosed quote?"), "{reject}");
 }
 
 #[test]
@@ -343,6 +370,8 @@ fn fatal_errors_name_file_and_line() {
     check_fatal(&gbk, &[], &cfg, "firms.csv:3: not UTF-8 (byte 0xBC in column 2); a GBK/GB18030 export?");
     check_fatal(b"\xBC\xB6,uscc\n", &[], &cfg, "firms.csv:1: the header is not UTF-8");
     check_fatal(b"", &[], &cfg, "firms.csv: the file is empty");
+    let cr_only = format!("{HEAD}\r{},level_1,0\r", GOOD[0]).into_bytes();
+    check_fatal(&cr_only, &[], &cfg, "firms.csv:1: the line ends are a lone CR");
     check_fatal(
         b"uscc,standardisation\n",
         &[],

@@ -50,6 +50,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
+use std::collections::hash_map::Entry;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::sync::Arc;
@@ -370,9 +371,12 @@ struct Feeder {
     /// `max_records` of the steps declaring the list), and the list's name.
     caps: Vec<usize>,
     list_names: Vec<String>,
-    seen: read::KeySet,
-    /// The largest firm key so far (empty before the first).
+    /// Grouped mode: each firm key read, and the line of its first row.
+    seen: read::KeyMap<u64>,
+    /// The largest firm key so far (empty before the first), and the line
+    /// of its first row.
     last_key: String,
+    last_key_line: u64,
     /// The key of the firm row being joined.
     key: String,
     /// Per list source, the lines of a firm's rows over the list's limit.
@@ -440,25 +444,36 @@ impl Feeder {
             Err(r) => return reject(r),
         };
         let key = &*self.key;
-        let duplicate = if self.sorted {
+        // The line of the first row with this key, if this is not it.
+        let first = if self.sorted {
             if *key < *self.last_key {
                 return Err(read::out_of_order(&self.firms.file, line, key, &self.last_key));
             }
-            let dup = *self.last_key == *key;
-            self.last_key.clear();
-            self.last_key.push_str(key);
-            dup
+            if *self.last_key == *key {
+                Some(self.last_key_line)
+            } else {
+                self.last_key.clear();
+                self.last_key.push_str(key);
+                self.last_key_line = line;
+                None
+            }
         } else {
-            !self.seen.insert(compact_str::CompactString::from(key))
+            match self.seen.entry(compact_str::CompactString::from(key)) {
+                Entry::Occupied(first) => Some(*first.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    None
+                }
+            }
         };
-        if duplicate {
+        if let Some(first) = first {
             let r = Reject::new(
                 &self.firms.file,
                 line,
                 &self.key_name,
                 key,
                 RejectReason::DuplicateKey,
-                format!("the key `{key}` is on an earlier row; that row is scored, this one is not"),
+                format!("the key `{key}` is on line {first} already; only the first row with a key is scored"),
             );
             return reject(r);
         }
@@ -542,10 +557,11 @@ fn run(
     let sides: Vec<(Vec<Step>, NaiveDate)> = rules.iter().map(|(r, as_of)| (layout::steps_of(r), *as_of)).collect();
     let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
     let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes };
-    let (firm_rows, headers) = Rows::open(firms, limits)?;
+    let (mut firm_rows, headers) = Rows::open(firms, limits)?;
     // Kept to lay out each worker's own copy of the rules the same way.
     let mut headers_read = vec![headers.clone()];
     let firm_layout = layout::firm_layout(&firm_rows.file, headers, &cfg.key, &cfg.carry, &steps)?;
+    firm_rows.key_col = Some(firm_layout.key_col);
     for b in &cfg.breakdown {
         if !cfg.carry.contains(b) {
             return Err(BatchError::new(
@@ -561,10 +577,12 @@ fn run(
         if list_layouts.iter().any(|l: &layout::ListLayout| l.name == ls.list) {
             return Err(BatchError::new(&ls.source.file, None, format!("list `{}` is given twice", ls.list)));
         }
-        let (rows, headers) = Rows::open(ls.source, limits)?;
+        let (mut rows, headers) = Rows::open(ls.source, limits)?;
         let file = rows.file.to_string();
         headers_read.push(headers.clone());
-        list_layouts.push(layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?);
+        let layout = layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?;
+        rows.key_col = Some(layout.key_col);
+        list_layouts.push(layout);
         list_rows.push(rows);
     }
     let uscc = cfg.key == "uscc";
@@ -628,8 +646,9 @@ fn run(
             })
             .collect(),
         list_names: ctx.lists.iter().map(|l| l.name.clone()).collect(),
-        seen: read::KeySet::default(),
+        seen: read::KeyMap::default(),
         last_key: String::new(),
+        last_key_line: 0,
         key: String::new(),
         overflow: Vec::new(),
         chunk_size: cfg.chunk_size.max(1),

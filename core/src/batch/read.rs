@@ -22,7 +22,7 @@
 //! numbers only.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
@@ -199,6 +199,9 @@ pub(crate) struct Rows {
     limits: Limits,
     /// The buffer the csv parser reads a row into.
     buf: ByteRecord,
+    /// The key column, once the header is mapped: a row rejected for its
+    /// field count still names its key when it has that column.
+    pub(crate) key_col: Option<usize>,
 }
 
 impl Rows {
@@ -222,9 +225,18 @@ impl Rows {
         }
         reader.get_mut().since_row = 0;
         check_fields(&file, &rec, 1, limits)?;
+        if rec.iter().any(|h| h.contains(&b'\r')) {
+            return Err(BatchError::new(
+                &file,
+                Some(1),
+                "the line ends are a lone CR (an old Mac export): save the file with LF or CRLF line ends".into(),
+            ));
+        }
         let headers =
             rec.iter().enumerate().map(|(i, h)| super::layout::header_text(&file, h, i)).collect::<Result<_, _>>()?;
-        Ok((Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new() }, headers))
+        let rows =
+            Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new(), key_col: None };
+        Ok((rows, headers))
     }
 
     /// Reads the next data row into `into`: `Ok(None)` at the end; a row
@@ -249,13 +261,23 @@ impl Rows {
             )
         })?;
         if buf.len() != self.n_cols {
+            let key = self.key_col.map_or("", |c| crate::input::trim(into.cell(row, c))).to_string();
             into.truncate(row.first);
-            let reason = if buf.len() < self.n_cols {
+            // The line the next row starts on: more than one line on, a
+            // quoted field ran over line ends.
+            let last = self.reader.position().line().saturating_sub(1).max(line);
+            let reason = if last > line {
+                format!(
+                    "has {} fields, the header has {}: a quoted field runs from here to line {last}, an unclosed quote?",
+                    buf.len(),
+                    self.n_cols
+                )
+            } else if buf.len() < self.n_cols {
                 format!("has {} fields, the header has {}: a truncated or misaligned row", buf.len(), self.n_cols)
             } else {
                 format!("has {} fields, the header has {}: an unquoted comma?", buf.len(), self.n_cols)
             };
-            return Ok(Some(Err(Reject::new(&self.file, line, "", "", RejectReason::FieldCount, reason))));
+            return Ok(Some(Err(Reject::new(&self.file, line, "", &key, RejectReason::FieldCount, reason))));
         }
         Ok(Some(Ok(row)))
     }
@@ -498,9 +520,6 @@ fn no_firm(file: &Arc<str>, list: usize, line: u64, key_name: &str, key: &str) -
 /// shuffled keys, SipHash and a separate allocation per key to compare
 /// against were two cache misses per lookup.
 pub(crate) type KeyMap<V> = HashMap<CompactString, V, foldhash::fast::RandomState>;
-
-/// A set of firm keys, like [`KeyMap`].
-pub(crate) type KeySet = HashSet<CompactString, foldhash::fast::RandomState>;
 
 /// Every record of one list file, grouped by key in memory.
 ///
