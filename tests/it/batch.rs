@@ -90,6 +90,7 @@ fn the_bundled_sample_scores_completely() {
     assert!(list_rows > 4000, "{list_rows} list rows");
     assert!(s.lists.iter().all(|l| l.used == l.rows));
     assert!(s.lists_not_given.is_empty(), "{:?}", s.lists_not_given);
+    assert!(s.could_stream, "`safegrade gen` writes every file in key order");
     assert_eq!(res.out.lines().count(), 1001);
     // Every step's grades add up to the firms scored, and the mix is not degenerate.
     for st in &s.steps {
@@ -107,6 +108,26 @@ fn lists_the_rules_read_but_no_file_gives_are_named() {
         lists.iter().filter(|(n, _)| *n == "accidents").map(|(n, s)| (*n, s.as_str())).collect();
     let res = run(&hazchem(), &sample_cfg(), &firms, &accidents).unwrap();
     assert_eq!(res.summary.lists_not_given, ["penalties", "hidden_dangers"]);
+}
+
+#[test]
+fn a_grouped_run_says_whether_its_files_were_in_key_order() {
+    let (firms, lists) = read_dir_lists(&repo().join("tests/data/batch/golden"));
+    let lists: Vec<(&str, &str)> = lists.iter().map(|(n, s)| (*n, s.as_str())).collect();
+    let mut rows: Vec<&str> = firms.lines().collect();
+    assert!(run(&hazchem(), &sample_cfg(), &firms, &lists).unwrap().summary.could_stream);
+    rows[1..].reverse();
+    let reversed = rows.join("\n") + "\n";
+    assert!(!run(&hazchem(), &sample_cfg(), &reversed, &lists).unwrap().summary.could_stream);
+    let acc = lists.iter().find(|(n, _)| *n == "accidents").unwrap().1;
+    let mut acc_rows: Vec<&str> = acc.lines().collect();
+    acc_rows[1..].reverse();
+    let acc_reversed = acc_rows.join("\n") + "\n";
+    let other: Vec<(&str, &str)> =
+        lists.iter().map(|&(n, s)| if n == "accidents" { (n, acc_reversed.as_str()) } else { (n, s) }).collect();
+    assert!(!run(&hazchem(), &sample_cfg(), &firms, &other).unwrap().summary.could_stream);
+    let sorted = BatchConfig { sorted: true, ..sample_cfg() };
+    assert!(!run(&hazchem(), &sorted, &firms, &lists).unwrap().summary.could_stream, "only said of grouped runs");
 }
 
 #[test]

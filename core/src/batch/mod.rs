@@ -374,9 +374,12 @@ struct Feeder {
     /// Grouped mode: each firm key read, and the line of its first row.
     seen: read::KeyMap<u64>,
     /// The largest firm key so far (empty before the first), and the line
-    /// of its first row.
+    /// of its first row (sorted mode).
     last_key: String,
     last_key_line: u64,
+    /// Grouped mode: whether the firm rows and every list's rows so far
+    /// came in key order, so that `--sorted` could have streamed them.
+    in_key_order: bool,
     /// The key of the firm row being joined.
     key: String,
     /// Per list source, the lines of a firm's rows over the list's limit.
@@ -397,6 +400,7 @@ impl Feeder {
             for loaded in load_stores(to_load, &self.key_name, self.uscc, self.load_apart) {
                 let (store, file, rows_read, rejects) = loaded?;
                 pre.extend(rejects);
+                self.in_key_order &= store.in_key_order;
                 self.stores.push((store, file));
                 self.store_rows.push(rows_read);
             }
@@ -458,6 +462,12 @@ impl Feeder {
                 None
             }
         } else {
+            if *key < *self.last_key {
+                self.in_key_order = false;
+            } else {
+                self.last_key.clear();
+                self.last_key.push_str(key);
+            }
             match self.seen.entry(compact_str::CompactString::from(key)) {
                 Entry::Occupied(first) => Some(*first.get()),
                 Entry::Vacant(slot) => {
@@ -649,6 +659,7 @@ fn run(
         seen: read::KeyMap::default(),
         last_key: String::new(),
         last_key_line: 0,
+        in_key_order: !cfg.sorted,
         key: String::new(),
         overflow: Vec::new(),
         chunk_size: cfg.chunk_size.max(1),
@@ -715,6 +726,7 @@ fn run(
     };
 
     let list_read = drive(&mut feeder, &pool, &ctx, &mut summary, &mut sink)?;
+    summary.could_stream = feeder.in_key_order;
     for (i, n) in list_read.into_iter().enumerate() {
         summary.lists[i].rows = n;
     }

@@ -536,6 +536,8 @@ pub(crate) struct ListStore {
     latest: KeyMap<u64>,
     arena: Arena,
     key_col: usize,
+    /// Whether the good keys came in ascending order, as `--sorted` needs.
+    pub(crate) in_key_order: bool,
 }
 
 impl ListStore {
@@ -548,7 +550,7 @@ impl ListStore {
         uscc: bool,
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
-        let mut store = ListStore { latest: KeyMap::default(), arena: Arena::default(), key_col };
+        let mut store = ListStore { latest: KeyMap::default(), arena: Arena::default(), key_col, in_key_order: true };
         let mut read = Packed::default();
         let mut encoded = Vec::new();
         // The key of the last row with a good key; empty before the first.
@@ -575,8 +577,8 @@ impl ListStore {
                         continue;
                     }
                     Ok(key) => {
-                        let key = key.into_owned();
-                        last_key = key;
+                        store.in_key_order &= *key >= *last_key;
+                        last_key = key.into_owned();
                     }
                 }
             }

@@ -33,6 +33,9 @@ pub struct Summary {
     /// Lists the rules read that no file was given for: every firm was
     /// scored as having no such records.
     pub lists_not_given: Vec<String>,
+    /// A run without `sorted` whose firm file and list files were all in
+    /// key order: with `sorted` they would have streamed in flat memory.
+    pub could_stream: bool,
     #[serde(skip)]
     acc: Acc,
 }
@@ -174,6 +177,7 @@ impl Summary {
                 }
                 names
             },
+            could_stream: false,
             acc: Acc {
                 grades: zeros(&|p| p.grades.len()),
                 items: zeros(&|p| p.items.len()),

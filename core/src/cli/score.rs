@@ -401,6 +401,9 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     for l in &s.lists_not_given {
         eprintln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
     }
+    if s.could_stream && s.firms.rows >= 100_000 {
+        eprintln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+    }
     let f = &s.firms;
     eprintln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
     for l in &s.lists {
