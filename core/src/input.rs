@@ -133,7 +133,7 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
             None => return Err(format!("expected 是/否 or true/false, found `{}`", clip(t))),
         },
         ValueType::Integer | ValueType::Decimal => {
-            let d = parse_decimal(t)?;
+            let d = parse_decimal(t, field.vtype == ValueType::Integer)?;
             Value::Num(d)
         }
         ValueType::Enum(e) => {
@@ -216,7 +216,12 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn parse_decimal(t: &str) -> Result<Decimal, String> {
+/// A number written out in digits, or for a decimal (`whole` false) also
+/// with an exponent (`1.5e3`). A whole number is never read from an
+/// exponent: `1e2` in a count of people or accidents is far likelier a
+/// spreadsheet's rewriting of another figure than a hundred. `12.0` is read
+/// (as 12, scale kept) and `check_bounds` refuses a fraction that is not zero.
+fn parse_decimal(t: &str, whole: bool) -> Result<Decimal, String> {
     if t.len() > 64 {
         return Err(format!("`{}` is too long for a number", clip(t)));
     }
@@ -230,6 +235,9 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
         return Err(format!("expected a number, found `{}`", clip(t)));
     }
     if plain.contains(['e', 'E']) {
+        if whole {
+            return Err(format!("expected a whole number like 12, found `{}` (exponents are not read)", clip(t)));
+        }
         return Decimal::from_scientific(plain)
             .map_err(|_| format!("`{}` is out of range for a decimal number", clip(t)));
     }
@@ -674,12 +682,76 @@ mod tests {
         assert!(parse_firm_json(&deep).is_ok());
     }
 
+    fn number_field(vtype: ValueType) -> Field {
+        Field {
+            name: "n".into(),
+            vtype,
+            label: Default::default(),
+            help: None,
+            group: None,
+            min: None,
+            max: None,
+            allowed: None,
+            max_len: None,
+            missing: crate::plan::Missing::Required,
+            from: None,
+        }
+    }
+
+    #[test]
+    fn whole_numbers_are_never_read_from_an_exponent() {
+        let int = number_field(ValueType::Integer);
+        let dec = number_field(ValueType::Decimal);
+        for t in ["1e2", "1E2", "+1e2", "-1e0", "1.2e1", " 1e2 ", "1e", "1e400"] {
+            let expected = format!("expected a whole number like 12, found `{}` (exponents are not read)", t.trim());
+            assert_eq!(value_from_text(t, &int, &[]), Err(expected.clone()), "{t}");
+            // JSON numbers keep their text (`arbitrary_precision`), so `1e2` is refused there too.
+            // (serde_json writes the exponent's sign: `1e+2`.)
+            if let Ok(j) = serde_json::from_str::<Json>(t) {
+                let err = value_from_json(&j, &int, &[]).unwrap_err();
+                assert!(err.starts_with("expected a whole number like 12, found `") && err.contains('e'), "{t}: {err}");
+            }
+        }
+        assert_eq!(value_from_text("1e2", &dec, &[]), Ok(Value::Num(Decimal::from(100))));
+        assert_eq!(
+            value_from_json(&serde_json::from_str("1.5e1").unwrap(), &dec, &[]),
+            Ok(Value::Num("15".parse().unwrap()))
+        );
+        // A zero fraction is a whole number, as before; another fraction is not.
+        assert_eq!(value_from_text("12.0", &int, &[]), Ok(Value::Num("12.0".parse().unwrap())));
+        assert_eq!(
+            value_from_json(&serde_json::from_str("12.0").unwrap(), &int, &[]),
+            Ok(Value::Num("12.0".parse().unwrap()))
+        );
+        assert_eq!(value_from_text("12.5", &int, &[]), Err("expected a whole number, found `12.5`".into()));
+        assert_eq!(value_from_text("abc", &int, &[]), Err("expected a number, found `abc`".into()));
+    }
+
     proptest! {
+        /// A whole-number field reads a number as a decimal field does when it
+        /// has no exponent and no fraction but zeros, and refuses it otherwise.
+        #[test]
+        fn whole_number_fields_read_decimals_without_exponents_or_fractions(
+            t in "[-+]?[0-9]{1,3}(\\.[0-9]{0,2})?([eE][-+]?[0-9]{0,2})?",
+        ) {
+            let int = value_from_text(&t, &number_field(ValueType::Integer), &[]);
+            let dec = value_from_text(&t, &number_field(ValueType::Decimal), &[]);
+            if t.contains(['e', 'E']) {
+                prop_assert!(int.as_ref().is_err_and(|m| m.starts_with("expected a whole number like 12")), "{t}: {int:?}");
+            } else {
+                match &dec {
+                    Ok(Value::Num(d)) if d.fract().is_zero() => prop_assert_eq!(&int, &dec),
+                    _ => prop_assert!(int.is_err(), "{t}: {int:?}"),
+                }
+            }
+        }
+
         /// The whole-number shortcut reads what the general parser reads.
         #[test]
         fn plain_integers_parse_as_decimals(t in "[-+]?[0-9]{1,20}") {
             let general = Decimal::from_str(t.strip_prefix('+').unwrap_or(&t)).ok();
-            let fast = parse_decimal(&t).ok();
+            let fast = parse_decimal(&t, false).ok();
+            prop_assert_eq!(parse_decimal(&t, true).ok(), general);
             prop_assert_eq!(fast, general);
         }
 
@@ -692,7 +764,7 @@ mod tests {
         /// The inlined common cases read what the general reader reads, errors included.
         #[test]
         fn common_cells_read_as_the_general_reader_reads_them(
-            t in "[ \u{3000}]?(是|否|true|no|Y|x|-?[0-9]{1,3}|0\\.5|1e2|20[0-9]{2}-[01][0-9]-[0-3][0-9]|2024-2-29|)[ ]?",
+            t in "[ \u{3000}]?(是|否|true|no|Y|x|[-+]?[0-9]{1,3}(\\.0{0,2})?|0\\.5|[-+]?[0-9]{1,2}(\\.[0-9])?[eE][-+]?[0-9]{0,2}|e|E2|20[0-9]{2}-[01][0-9]-[0-3][0-9]|2024-2-29|)[ ]?",
             integer in any::<bool>(),
             min in prop::option::of(-5i64..5),
             max in prop::option::of(0i64..200),
