@@ -133,7 +133,7 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
             None => return Err(format!("expected 是/否 or true/false, found `{}`", clip(t))),
         },
         ValueType::Integer | ValueType::Decimal => {
-            let d = parse_decimal(t)?;
+            let d = parse_decimal(t, field.vtype == ValueType::Integer)?;
             Value::Num(d)
         }
         ValueType::Enum(e) => {
@@ -216,7 +216,12 @@ fn clip(s: &str) -> String {
     }
 }
 
-fn parse_decimal(t: &str) -> Result<Decimal, String> {
+/// A number written out in digits, or for a decimal (`whole` false) also
+/// with an exponent (`1.5e3`). A whole number is never read from an
+/// exponent: `1e2` in a count of people or accidents is far likelier a
+/// spreadsheet's rewriting of another figure than a hundred. `12.0` is read
+/// (as 12, scale kept) and `check_bounds` refuses a fraction that is not zero.
+fn parse_decimal(t: &str, whole: bool) -> Result<Decimal, String> {
     if t.len() > 64 {
         return Err(format!("`{}` is too long for a number", clip(t)));
     }
@@ -230,6 +235,9 @@ fn parse_decimal(t: &str) -> Result<Decimal, String> {
         return Err(format!("expected a number, found `{}`", clip(t)));
     }
     if plain.contains(['e', 'E']) {
+        if whole {
+            return Err(format!("expected a whole number like 12, found `{}` (exponents are not read)", clip(t)));
+        }
         return Decimal::from_scientific(plain)
             .map_err(|_| format!("`{}` is out of range for a decimal number", clip(t)));
     }
@@ -341,6 +349,138 @@ fn json_kind(j: &Json) -> &'static str {
         Json::String(_) => "text",
         Json::Array(_) => "a list",
         Json::Object(_) => "an object",
+    }
+}
+
+/// Why a firm's JSON text was refused by [`parse_firm_json`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JsonTextError {
+    /// The text is not JSON; serde_json's message, with its line and column.
+    #[error("{0}")]
+    Syntax(String),
+    /// An object names the same key twice, which would keep only one of the
+    /// two values without a word.
+    #[error("{path}: duplicate key `{key}` at line {line} column {column}; each key may appear once in an object")]
+    DuplicateKey {
+        /// The object: `(firm)` for the firm itself, else `list[index]` (index from 0).
+        path: String,
+        /// The key, clipped to 40 characters.
+        key: String,
+        /// Line of the second occurrence (1-based).
+        line: usize,
+        /// Column of the closing quote of the second occurrence (1-based, as serde_json counts).
+        column: usize,
+    },
+}
+
+/// Parses a firm's data (or any JSON text) for [`crate::CompiledRules::assess_json`],
+/// refusing an object that names a key twice, at any depth.
+///
+/// `serde_json` keeps the last value of a repeated key silently, so
+/// `{"deaths": 1, "deaths": 0}` would be read as no deaths.
+pub fn parse_firm_json(text: &str) -> Result<Json, JsonTextError> {
+    let json: Json = serde_json::from_str(text).map_err(|e| JsonTextError::Syntax(e.to_string()))?;
+    // A second pass that only looks at the keys: the value above is built by
+    // serde_json itself, numbers kept exact (`arbitrary_precision`).
+    let found = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Err(e) = serde::de::DeserializeSeed::deserialize(UniqueKeys { at: JsonPath::Root, found: &found }, &mut de) {
+        return Err(match found.take() {
+            Some((path, key)) => JsonTextError::DuplicateKey { path, key, line: e.line(), column: e.column() },
+            None => JsonTextError::Syntax(e.to_string()),
+        });
+    }
+    Ok(json)
+}
+
+/// Where a value lies in the JSON text, formatted only when it is reported.
+#[derive(Clone, Copy)]
+enum JsonPath<'a> {
+    Root,
+    Key(&'a JsonPath<'a>, &'a str),
+    Index(&'a JsonPath<'a>, usize),
+}
+
+impl std::fmt::Display for JsonPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonPath::Root => Ok(()),
+            JsonPath::Key(JsonPath::Root, k) => f.write_str(k),
+            JsonPath::Key(p, k) => write!(f, "{p}.{k}"),
+            JsonPath::Index(p, i) => write!(f, "{p}[{i}]"),
+        }
+    }
+}
+
+/// Walks a JSON value, failing at the first object that repeats a key and
+/// recording which object and key in `found`. serde_json bounds the depth.
+struct UniqueKeys<'a> {
+    at: JsonPath<'a>,
+    found: &'a std::cell::RefCell<Option<(String, String)>>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while seq.next_element_seed(UniqueKeys { at: JsonPath::Index(&self.at, i), found: self.found })?.is_some() {
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// A number (kept exact by `arbitrary_precision`) arrives here too, as a
+    /// map of one private key: one key cannot repeat.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                let path = self.at.to_string();
+                let path = if path.is_empty() { "(firm)".to_string() } else { path };
+                *self.found.borrow_mut() = Some((path, clip(&key)));
+                return Err(serde::de::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(UniqueKeys { at: JsonPath::Key(&self.at, &key), found: self.found })?;
+            seen.insert(key);
+        }
+        Ok(())
     }
 }
 
@@ -507,12 +647,111 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn a_repeated_key_is_named_with_its_object_and_position() {
+        let err = parse_firm_json("{\"x\": 1, \"x\": 2}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "(firm): duplicate key `x` at line 1 column 12; each key may appear once in an object"
+        );
+        let text = "{\"accidents\": [\n  {\"deaths\": 1},\n  {\"deaths\": 1, \"deaths\": 0}\n]}";
+        let err = parse_firm_json(text).unwrap_err();
+        assert_eq!(
+            err,
+            JsonTextError::DuplicateKey { path: "accidents[1]".into(), key: "deaths".into(), line: 3, column: 24 }
+        );
+        // Escapes are read before keys are compared.
+        let err = parse_firm_json(r#"{"a": {"k": 1, "\u006b": 2}}"#).unwrap_err();
+        assert!(
+            matches!(err, JsonTextError::DuplicateKey { ref path, ref key, .. } if path == "a" && key == "k"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn firm_json_text_keeps_numbers_exact_and_refuses_what_serde_json_refuses() {
+        let text = r#"{"x": 0.1000000000000000000000000001, "y": 1e2, "z": [1, {"x": null}], "w": {"x": "x"}}"#;
+        assert_eq!(parse_firm_json(text).unwrap(), serde_json::from_str::<Json>(text).unwrap());
+        assert_eq!(parse_firm_json(text).unwrap()["x"].to_string(), "0.1000000000000000000000000001");
+        let err = parse_firm_json("{\"x\": ").unwrap_err();
+        assert_eq!(err, JsonTextError::Syntax("EOF while parsing a value at line 1 column 6".into()));
+        // Nesting beyond serde_json's limit is an error, not a stack overflow.
+        let deep = "[".repeat(100_000);
+        assert!(matches!(parse_firm_json(&deep), Err(JsonTextError::Syntax(_))));
+        let deep = format!("{}1{}", "[".repeat(127), "]".repeat(127));
+        assert!(parse_firm_json(&deep).is_ok());
+    }
+
+    fn number_field(vtype: ValueType) -> Field {
+        Field {
+            name: "n".into(),
+            vtype,
+            label: Default::default(),
+            help: None,
+            group: None,
+            min: None,
+            max: None,
+            allowed: None,
+            max_len: None,
+            missing: crate::plan::Missing::Required,
+            from: None,
+        }
+    }
+
+    #[test]
+    fn whole_numbers_are_never_read_from_an_exponent() {
+        let int = number_field(ValueType::Integer);
+        let dec = number_field(ValueType::Decimal);
+        for t in ["1e2", "1E2", "+1e2", "-1e0", "1.2e1", " 1e2 ", "1e", "1e400"] {
+            let expected = format!("expected a whole number like 12, found `{}` (exponents are not read)", t.trim());
+            assert_eq!(value_from_text(t, &int, &[]), Err(expected.clone()), "{t}");
+            // JSON numbers keep their text (`arbitrary_precision`), so `1e2` is refused there too.
+            // (serde_json writes the exponent's sign: `1e+2`.)
+            if let Ok(j) = serde_json::from_str::<Json>(t) {
+                let err = value_from_json(&j, &int, &[]).unwrap_err();
+                assert!(err.starts_with("expected a whole number like 12, found `") && err.contains('e'), "{t}: {err}");
+            }
+        }
+        assert_eq!(value_from_text("1e2", &dec, &[]), Ok(Value::Num(Decimal::from(100))));
+        assert_eq!(
+            value_from_json(&serde_json::from_str("1.5e1").unwrap(), &dec, &[]),
+            Ok(Value::Num("15".parse().unwrap()))
+        );
+        // A zero fraction is a whole number, as before; another fraction is not.
+        assert_eq!(value_from_text("12.0", &int, &[]), Ok(Value::Num("12.0".parse().unwrap())));
+        assert_eq!(
+            value_from_json(&serde_json::from_str("12.0").unwrap(), &int, &[]),
+            Ok(Value::Num("12.0".parse().unwrap()))
+        );
+        assert_eq!(value_from_text("12.5", &int, &[]), Err("expected a whole number, found `12.5`".into()));
+        assert_eq!(value_from_text("abc", &int, &[]), Err("expected a number, found `abc`".into()));
+    }
+
     proptest! {
+        /// A whole-number field reads a number as a decimal field does when it
+        /// has no exponent and no fraction but zeros, and refuses it otherwise.
+        #[test]
+        fn whole_number_fields_read_decimals_without_exponents_or_fractions(
+            t in "[-+]?[0-9]{1,3}(\\.[0-9]{0,2})?([eE][-+]?[0-9]{0,2})?",
+        ) {
+            let int = value_from_text(&t, &number_field(ValueType::Integer), &[]);
+            let dec = value_from_text(&t, &number_field(ValueType::Decimal), &[]);
+            if t.contains(['e', 'E']) {
+                prop_assert!(int.as_ref().is_err_and(|m| m.starts_with("expected a whole number like 12")), "{t}: {int:?}");
+            } else {
+                match &dec {
+                    Ok(Value::Num(d)) if d.fract().is_zero() => prop_assert_eq!(&int, &dec),
+                    _ => prop_assert!(int.is_err(), "{t}: {int:?}"),
+                }
+            }
+        }
+
         /// The whole-number shortcut reads what the general parser reads.
         #[test]
         fn plain_integers_parse_as_decimals(t in "[-+]?[0-9]{1,20}") {
             let general = Decimal::from_str(t.strip_prefix('+').unwrap_or(&t)).ok();
-            let fast = parse_decimal(&t).ok();
+            let fast = parse_decimal(&t, false).ok();
+            prop_assert_eq!(parse_decimal(&t, true).ok(), general);
             prop_assert_eq!(fast, general);
         }
 
@@ -525,7 +764,7 @@ mod tests {
         /// The inlined common cases read what the general reader reads, errors included.
         #[test]
         fn common_cells_read_as_the_general_reader_reads_them(
-            t in "[ \u{3000}]?(是|否|true|no|Y|x|-?[0-9]{1,3}|0\\.5|1e2|20[0-9]{2}-[01][0-9]-[0-3][0-9]|2024-2-29|)[ ]?",
+            t in "[ \u{3000}]?(是|否|true|no|Y|x|[-+]?[0-9]{1,3}(\\.0{0,2})?|0\\.5|[-+]?[0-9]{1,2}(\\.[0-9])?[eE][-+]?[0-9]{0,2}|e|E2|20[0-9]{2}-[01][0-9]-[0-3][0-9]|2024-2-29|)[ ]?",
             integer in any::<bool>(),
             min in prop::option::of(-5i64..5),
             max in prop::option::of(0i64..200),
@@ -548,6 +787,32 @@ mod tests {
                 let mut general = Value::Bool(false);
                 let general = parse_text(&t, trim(&t), &field, &[], &mut general).map(|()| general);
                 prop_assert_eq!(value_from_text(&t, &field, &[]), general);
+            }
+        }
+
+        /// Objects whose keys are unique read as serde_json reads them; an
+        /// object repeating a key, at the top or in a record, is refused naming it.
+        #[test]
+        fn repeated_keys_are_refused_and_others_read_as_serde_json_reads_them(
+            keys in prop::collection::vec("[ab\u{00e9}]{1,2}", 0..5),
+            nested in any::<bool>(),
+        ) {
+            let fields: Vec<String> = keys.iter().enumerate().map(|(i, k)| format!("\"{k}\": {i}.50")).collect();
+            let object = format!("{{{}}}", fields.join(", "));
+            let text = if nested { format!("{{\"l\": [{{}}, {object}], \"n\": 1e2}}") } else { object };
+            let unique = keys.iter().collect::<std::collections::HashSet<_>>().len() == keys.len();
+            match parse_firm_json(&text) {
+                Ok(json) => {
+                    prop_assert!(unique, "{text}");
+                    prop_assert_eq!(json, serde_json::from_str::<Json>(&text).unwrap());
+                }
+                Err(JsonTextError::DuplicateKey { path, key, line, .. }) => {
+                    prop_assert!(!unique, "{text}");
+                    prop_assert_eq!(path, if nested { "l[1]" } else { "(firm)" });
+                    prop_assert!(keys.contains(&key));
+                    prop_assert_eq!(line, 1);
+                }
+                Err(e) => prop_assert!(false, "{text}: {e}"),
             }
         }
 

@@ -15,7 +15,9 @@
 //!   several. Both are `Send + Sync` and cheap to clone.
 //! - [`CompiledRules::assess_json`] reads a firm and evaluates it to an
 //!   [`Assessment`]: score, grade, items, overrides, derived values and the
-//!   next-grade plan.
+//!   next-grade plan. [`parse_firm_json`] reads that data from JSON text,
+//!   refusing an object that gives a key twice (serde_json would keep the
+//!   last value silently).
 //!
 //! The library does no I/O: the caller supplies rule texts and firm data.
 //!
@@ -81,7 +83,7 @@ pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextG
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN};
 pub use diagnostic::{Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::{EvalError, EvalOptions};
-pub use input::{Firm, InputError, MissingTreatment};
+pub use input::{parse_firm_json, Firm, InputError, JsonTextError, MissingTreatment};
 pub use load::{join_path, load, load_str, Loaded, SourceLoader, MAX_RULE_FILE_BYTES};
 pub use plan::{Label, Meta};
 pub use rules::{AssessError, CompiledRules, CompiledScheme, Rules, SchemeAssessment, SchemeMeta, SchemeRef, Scored};

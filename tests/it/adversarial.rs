@@ -321,7 +321,7 @@ fn a_million_records_for_one_firm_reject_it_within_bounds() {
         let first = res.rejects.lines().nth(1).expect("a reject");
         assert_eq!(
             first,
-            "firms.csv,2,,91110108MA00000070,\"1000000 `accidents` records, more than the limit of 100000 for this list\",too_many_records"
+            "firms.csv,2,,91110108MA00000070,\"1000000 `accidents` records, more than the limit of 2000 for this list\",too_many_records"
         );
         assert!(res.rejects.lines().last().unwrap().starts_with("accidents.csv,1000001,,91110108MA00000070,"));
     }

@@ -84,12 +84,77 @@ pub fn evaluate_json(rules_text: &str, input_json: &str, as_of: &str, includes: 
     let Ok(as_of) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
         return json!({ "type": "failure", "stage": "as_of", "message": format!("`{as_of}` is not a date YYYY-MM-DD") });
     };
-    let input: Value = match serde_json::from_str(input_json) {
+    // Refuses a key given twice in one object, which plain parsing would
+    // resolve silently to its last value.
+    let input: Value = match safegrade::parse_firm_json(input_json) {
         Ok(v) => v,
-        Err(e) => return json!({ "type": "failure", "stage": "input", "message": format!("input is not JSON: {e}") }),
+        Err(safegrade::JsonTextError::Syntax(e)) => {
+            return json!({ "type": "failure", "stage": "input", "message": format!("input is not JSON: {e}") })
+        }
+        Err(e) => return json!({ "type": "failure", "stage": "input", "message": format!("input: {e}") }),
     };
     match rules.assess_json(&input, as_of) {
         Ok(result) => json!({ "type": "success", "result": result }),
         Err(e) => json!({ "type": "failure", "stage": "evaluate", "error": e }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = r#"
+[ruleset]
+id = "t"
+name = "t"
+version = "1"
+
+[inputs.x]
+type = "integer"
+label = "x"
+
+[lists.l]
+label = "l"
+
+[lists.l.fields.n]
+type = "integer"
+label = "n"
+
+[[items]]
+id = "x"
+label = "x"
+points = "x + sum(l, n)"
+
+[score]
+base = "0"
+
+[[grades]]
+id = "g"
+label = "g"
+min = 0
+
+[[grades]]
+id = "b"
+label = "b"
+below = 0
+"#;
+
+    #[test]
+    fn a_key_given_twice_is_an_input_failure_naming_it() {
+        let eval = |input: &str| evaluate_json(RULES, input, "2026-11-29", &Includes::new());
+        assert_eq!(eval(r#"{"x": 1, "l": [{"n": 2}]}"#)["result"]["score"], "3");
+        let res = eval(r#"{"x": 1, "x": 2}"#);
+        assert_eq!(res["stage"], "input", "{res}");
+        assert_eq!(
+            res["message"],
+            "input: (firm): duplicate key `x` at line 1 column 12; each key may appear once in an object"
+        );
+        let res = eval("{\"x\": 1,\n \"l\": [{\"n\": 2, \"n\": 5}]}");
+        assert_eq!(res["stage"], "input", "{res}");
+        assert!(
+            res["message"].as_str().unwrap().starts_with("input: l[0]: duplicate key `n` at line 2 column"),
+            "{res}"
+        );
+        assert_eq!(eval("{")["message"], "input is not JSON: EOF while parsing an object at line 1 column 1");
     }
 }
