@@ -128,6 +128,12 @@ fn eval_bad_json_and_bad_date() {
         Some("{\"l\": 6,"),
     );
     check("eval_bad_date", &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-02-30"], Some("{}"));
+    check(
+        "eval_duplicate_key",
+        &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-11-29"],
+        Some("{\"l\": 6,\n \"l\": 1}"),
+    );
+    check("eval_short_year", &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "26-11-29"], Some("{}"));
 }
 
 #[test]

@@ -12,6 +12,12 @@ pub(crate) fn as_of_date(s: Option<&str>) -> Result<NaiveDate> {
     match s {
         None => Ok(chrono::Local::now().date_naive()),
         Some(s) => {
+            // Exactly YYYY-MM-DD: chrono alone reads `26-11-29` as the year 26.
+            let shaped = s.len() == 10
+                && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+            if !shaped {
+                anyhow::bail!("--as-of `{s}` is not a date YYYY-MM-DD");
+            }
             NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--as-of `{s}` is not a date YYYY-MM-DD"))
         }
     }
@@ -27,7 +33,7 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
         bail!("`{rules_path}` does not check; run `safegrade check {rules_path}`");
     };
     let text = read_input(input_path)?;
-    let json: serde_json::Value = serde_json::from_str(&text)
+    let json = safegrade::parse_firm_json(&text)
         .with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
     match rules.assess_json(&json, as_of) {
         Ok(res) => {

@@ -21,7 +21,7 @@ use crate::state::{Action, State};
 /// Reads a saved answer file: `{ruleset: {path}, as_of, answers}` as
 /// written by "save", or a bare firm object (the CLI's `--input` format).
 fn import(text: &str, lang: Lang) -> Action {
-    let parsed: Result<Json, String> = serde_json::from_str(text).map_err(|e| e.to_string());
+    let parsed: Result<Json, String> = safegrade::parse_firm_json(text).map_err(|e| e.to_string());
     match parsed {
         Ok(Json::Object(obj)) => {
             if let Some(Json::Object(answers)) = obj.get("answers") {
