@@ -257,8 +257,12 @@ impl Compiler<'_> {
                 let (slot, ty) = res;
                 // The base record of a per-record value is not an aggregate's.
                 let from_aggregate = !(matches!(scope.ctx, Ctx::Record(_)) && up == n_scopes - 1);
-                if from_aggregate && slot as usize >= self.lists[list as usize].fields.len() {
-                    deps.derived_lists.insert(list);
+                let n_fields = self.lists[list as usize].fields.len();
+                if let Some(i) = (slot as usize).checked_sub(n_fields) {
+                    if from_aggregate {
+                        deps.derived_lists.insert(list);
+                    }
+                    deps.inputs.extend(self.list_derived_inputs[list as usize][i].iter().copied());
                 }
                 return (Node::Field { up: up as u16, slot }, ty);
             }

@@ -62,7 +62,9 @@ pub(crate) struct Compiler<'a> {
     lists: Vec<ListDef>,
     list_derived_src: Vec<Vec<&'a SValue>>,
     list_derived_state: Vec<Vec<State>>,
-    list_deps: Vec<BTreeSet<u32>>,
+    /// Inputs each per-record value reads: itself, through the per-record
+    /// values it uses and inside the aggregates it holds.
+    pub(crate) list_derived_inputs: Vec<Vec<BTreeSet<u32>>>,
     /// Lists aggregated inside each list's per-record values.
     list_list_deps: Vec<BTreeSet<u32>>,
     pub(crate) list_index: IndexMap<Arc<str>, u32>,
@@ -118,7 +120,7 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         lists: Vec::new(),
         list_derived_src: Vec::new(),
         list_derived_state: Vec::new(),
-        list_deps: Vec::new(),
+        list_derived_inputs: Vec::new(),
         list_list_deps: Vec::new(),
         list_index: IndexMap::new(),
         tables: Vec::new(),
@@ -323,7 +325,8 @@ impl<'a> Compiler<'a> {
             }
         }
         for l in 0..self.lists.len() {
-            self.lists[l].input_deps = self.list_deps[l].iter().copied().collect();
+            self.lists[l].derived_input_deps =
+                self.list_derived_inputs[l].iter().map(|deps| deps.iter().copied().collect()).collect();
         }
         let derived_deps: Vec<Vec<u32>> = (0..self.derived_src.len())
             .map(|i| {
@@ -612,8 +615,8 @@ impl<'a> Compiler<'a> {
         let idx = self.lists.len() as u32;
         self.list_index.insert(Arc::from(name.get_ref().as_str()), idx);
         self.list_derived_state.push(vec![State::Pending; derived_src.len()]);
+        self.list_derived_inputs.push(vec![BTreeSet::new(); derived_src.len()]);
         self.list_derived_src.push(derived_src);
-        self.list_deps.push(BTreeSet::new());
         self.list_list_deps.push(BTreeSet::new());
         self.lists.push(ListDef {
             name: Arc::from(name.get_ref().as_str()),
@@ -628,7 +631,7 @@ impl<'a> Compiler<'a> {
             fields,
             derived: derived_names,
             derived_eval_order: Vec::new(),
-            input_deps: Vec::new(),
+            derived_input_deps: Vec::new(),
         });
     }
 
@@ -676,7 +679,7 @@ impl<'a> Compiler<'a> {
                 let mut deps = Deps::default();
                 let mut scope = Scope::new(Ctx::Record(list));
                 let res = self.lower(&e, &mut scope, &mut deps);
-                self.list_deps[list as usize].extend(deps.inputs.iter().copied());
+                self.list_derived_inputs[list as usize][i].extend(deps.inputs.iter().copied());
                 self.list_list_deps[list as usize].extend(deps.lists.iter().copied());
                 if deps.derived_lists.contains(&list) {
                     let name = self.lists[list as usize].derived[i].0.clone();
@@ -700,8 +703,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The order to compute lists' per-record values in (lists they
-    /// aggregate over first), and each list's inputs, through the lists it
-    /// reads. A cycle between lists is a diagnostic.
+    /// aggregate over first). A cycle between lists is a diagnostic.
     fn order_lists(&mut self) -> Vec<u32> {
         let n = self.lists.len();
         let mut order = Vec::with_capacity(n);
@@ -738,14 +740,6 @@ impl<'a> Compiler<'a> {
                         stack.push((m, false));
                     }
                 }
-            }
-        }
-        // Inputs read by the lists a list aggregates over count for it too.
-        for &l in &order {
-            let reads: Vec<u32> = self.list_list_deps[l as usize].iter().copied().collect();
-            for m in reads {
-                let extra: Vec<u32> = self.list_deps[m as usize].iter().copied().collect();
-                self.list_deps[l as usize].extend(extra);
             }
         }
         order
@@ -797,9 +791,6 @@ impl<'a> Compiler<'a> {
         let mut out: BTreeSet<u32> = deps.inputs.clone();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<u32> = deps.derived.iter().copied().collect();
-        for l in &deps.lists {
-            out.extend(self.list_deps[*l as usize].iter().copied());
-        }
         while let Some(d) = stack.pop() {
             if !seen.insert(d) {
                 continue;
@@ -808,9 +799,6 @@ impl<'a> Compiler<'a> {
             if let Some((_, dd)) = &self.derived_nodes[d as usize] {
                 out.extend(dd.inputs.iter().copied());
                 stack.extend(dd.derived.iter().copied());
-                for l in &dd.lists {
-                    out.extend(self.list_deps[*l as usize].iter().copied());
-                }
             }
         }
         out.into_iter().collect()
