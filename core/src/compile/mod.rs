@@ -8,6 +8,7 @@
 
 mod bands;
 mod lower;
+mod whole;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::syntax::expr::{parse_expr, Expr};
 use crate::syntax::string_content_offset;
 use crate::value::{RoundMode, Value};
 use lower::{Ctx, Deps, Scope};
+use whole::Reads;
 
 /// Default limit on records in one list of one firm.
 pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
@@ -74,6 +76,11 @@ pub(crate) struct Compiler<'a> {
     pub(crate) function_params: Vec<Vec<(Arc<str>, Ty)>>,
     pub(crate) function_returns: Vec<Ty>,
     pub(crate) function_calls: Vec<(u32, u32)>,
+    /// For each function, which parameters and whether the result are declared `integer`.
+    pub(crate) function_whole: Vec<(Vec<bool>, bool)>,
+    /// Whether each derived value, and each list's per-record value, is a whole number.
+    derived_whole: Vec<bool>,
+    list_derived_whole: Vec<Vec<bool>>,
     defined: HashMap<Arc<str>, Span>,
     /// How many derived values are being lowered inside each other right now.
     nesting: usize,
@@ -129,6 +136,9 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         function_params: Vec::new(),
         function_returns: Vec::new(),
         function_calls: Vec::new(),
+        function_whole: Vec::new(),
+        derived_whole: Vec::new(),
+        list_derived_whole: Vec::new(),
         defined: HashMap::new(),
         nesting: 0,
     };
@@ -283,6 +293,7 @@ impl<'a> Compiler<'a> {
                 self.derived_src.push((n, self.file, v));
                 self.derived_state.push(State::Pending);
                 self.derived_nodes.push(None);
+                self.derived_whole.push(true);
             }
         }
         let functions = self.lower_functions(unit);
@@ -616,6 +627,7 @@ impl<'a> Compiler<'a> {
         self.list_index.insert(Arc::from(name.get_ref().as_str()), idx);
         self.list_derived_state.push(vec![State::Pending; derived_src.len()]);
         self.list_derived_inputs.push(vec![BTreeSet::new(); derived_src.len()]);
+        self.list_derived_whole.push(vec![true; derived_src.len()]);
         self.list_derived_src.push(derived_src);
         self.list_list_deps.push(BTreeSet::new());
         self.lists.push(ListDef {
@@ -695,6 +707,7 @@ impl<'a> Compiler<'a> {
             }
             None => (Node::Fail(Arc::from("not checked")), Ty::Never),
         };
+        self.list_derived_whole[list as usize][i] = self.is_whole(&node, &Reads { records: &[list], function: None });
         self.lists[list as usize].derived[i].1 = node;
         self.lists[list as usize].derived_eval_order.push(i as u32);
         self.list_derived_state[list as usize][i] = State::Done(ty);
@@ -780,6 +793,7 @@ impl<'a> Compiler<'a> {
         if matches!(ty, Ty::List(_) | Ty::Table(_)) {
             self.error("R0101", Span::new(file, src.span()), "a derived value cannot be a whole list or table");
         }
+        self.derived_whole[i as usize] = self.is_whole(&node, &Reads { records: &[], function: None });
         self.derived_nodes[i as usize] = Some((node, deps));
         self.derived_eval_order.push(i);
         self.derived_state[i as usize] = State::Done(ty);
@@ -886,11 +900,14 @@ impl<'a> Compiler<'a> {
     fn declare_function(&mut self, name: &SString, f: &toml::Spanned<doc::Function>, file: FileId) {
         let fd = f.get_ref();
         let mut params = Vec::new();
+        let mut whole_params = Vec::new();
         for (p, ty) in &fd.params {
             let t = self.scalar_ty(ty, file).unwrap_or(Ty::Never);
             params.push((Arc::from(p.get_ref().as_str()), t));
+            whole_params.push(ty.get_ref() == "integer");
         }
         let ret = self.scalar_ty(&fd.returns, file).unwrap_or(Ty::Never);
+        self.function_whole.push((whole_params, fd.returns.get_ref() == "integer"));
         self.function_index.insert(Arc::from(name.get_ref().as_str()), self.function_params.len() as u32);
         self.function_params.push(params);
         self.function_returns.push(ret);
@@ -919,8 +936,19 @@ impl<'a> Compiler<'a> {
                 }
                 None => Node::Fail(Arc::from("not checked")),
             };
+            if self.function_whole[idx as usize].1
+                && !self.is_whole(&body, &Reads { records: &[], function: Some(idx) })
+            {
+                self.error(
+                    "R0101",
+                    Span::new(file, f.get_ref().body.span()),
+                    format!("function `{}` returns an integer, but its body may give a fraction", name.get_ref()),
+                )
+                .help = Some(
+                    "round the result with round(…, 0, \"mode\"), floor(…) or ceil(…), or return a decimal".into(),
+                );
+            }
             out.push(FunctionDef { name: Arc::from(name.get_ref().as_str()), body, returns: ret });
-            let _ = (file, name);
         }
         // Functions must not call themselves, directly or through others.
         let n = out.len();
