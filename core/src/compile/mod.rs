@@ -416,14 +416,26 @@ impl<'a> Compiler<'a> {
             hasher.update(self.sources.text(*f).as_bytes());
         }
         let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if let (Some(from), Some(to)) = (&m.effective_from, &m.effective_to) {
+            let day = |d: &toml::value::Datetime| d.date.map(|d| (d.year, d.month, d.day));
+            if let (Some(a), Some(b)) = (day(from.get_ref()), day(to.get_ref())) {
+                if a > b {
+                    self.error(
+                        "R0205",
+                        self.span(from.span()),
+                        format!("`effective_from` {} is after `effective_to` {}", from.get_ref(), to.get_ref()),
+                    );
+                }
+            }
+        }
         Some(Meta {
             id: id.clone(),
             name: label_of(&m.name),
             version: m.version.get_ref().clone(),
             kind,
             hash,
-            effective_from: m.effective_from.map(|d| d.to_string()),
-            effective_to: m.effective_to.map(|d| d.to_string()),
+            effective_from: m.effective_from.as_ref().map(|d| d.get_ref().to_string()),
+            effective_to: m.effective_to.as_ref().map(|d| d.get_ref().to_string()),
             sources: m.sources.clone(),
             notes: m.notes.clone(),
         })
@@ -1069,8 +1081,11 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The bounds of an item's or a score group's points (declared at `span`):
+    /// `min` and `max`, narrowed by `cap`; a lower bound above the upper one is an error.
     fn cap_bounds(
         &mut self,
+        span: Span,
         cap: &Option<SValue>,
         min: &Option<SValue>,
         max: &Option<SValue>,
@@ -1086,6 +1101,11 @@ impl<'a> Compiler<'a> {
                 hi = Some(hi.map_or(c.abs(), |h| h.min(c.abs())));
             }
         }
+        if let (Some(a), Some(b)) = (lo, hi) {
+            if a > b {
+                self.error("R0205", span, format!("`min` {a} is above `max` {b}"));
+            }
+        }
         (lo, hi)
     }
 
@@ -1093,12 +1113,7 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for (name, g) in &d.score_groups {
             let gg = g.get_ref();
-            let (min, max) = self.cap_bounds(&gg.cap, &gg.min, &gg.max);
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    self.error("R0205", self.span(g.span()), format!("`min` {a} is above `max` {b}"));
-                }
-            }
+            let (min, max) = self.cap_bounds(self.span(g.span()), &gg.cap, &gg.min, &gg.max);
             out.push(ScoreGroup {
                 id: Arc::from(name.get_ref().as_str()),
                 label: gg
@@ -1120,6 +1135,10 @@ impl<'a> Compiler<'a> {
         for item in &d.items {
             let it = item.get_ref();
             let id_span = self.span(it.id.span());
+            if !name_ok(it.id.get_ref()) {
+                self.error("R0202", id_span, format!("`{}` is not a valid item id", it.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if let Some(prev) = ids.insert(it.id.get_ref().clone(), id_span) {
                 let loc = self.sources.locate(prev);
                 self.error("R0201", id_span, format!("item id `{}` is used twice", it.id.get_ref())).help =
@@ -1154,7 +1173,7 @@ impl<'a> Compiler<'a> {
                         .with_help("its condition is always false or its points are always zero"),
                 );
             }
-            let (min, max) = self.cap_bounds(&it.cap, &it.min, &it.max);
+            let (min, max) = self.cap_bounds(self.span(item.span()), &it.cap, &it.min, &it.max);
             out.push((
                 Item {
                     id: Arc::from(it.id.get_ref().as_str()),
