@@ -58,6 +58,11 @@ pub(super) fn check_coverage(
     min: Option<Decimal>,
     max: Option<Decimal>,
 ) {
+    // A score range that is itself empty is reported with [score] (R0205), not per band.
+    let (clamp_min, clamp_max) = match (min, max) {
+        (Some(a), Some(b)) if a > b => (None, None),
+        range => range,
+    };
     let mut order: Vec<usize> = Vec::new();
     for (i, (g, span)) in grades.iter().zip(spans).enumerate() {
         if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
@@ -67,13 +72,13 @@ pub(super) fn check_coverage(
             }
         }
         // The score is clamped to [min, max]: a band beyond either holds no score.
-        let above = match (g.lower, max) {
+        let above = match (g.lower, clamp_max) {
             (Some(lo), Some(m)) => {
                 (lo.value > m || (lo.value == m && !lo.inclusive)).then_some(("above the highest", m))
             }
             _ => None,
         };
-        let below = match (g.upper, min) {
+        let below = match (g.upper, clamp_min) {
             (Some(hi), Some(m)) => {
                 (hi.value < m || (hi.value == m && !hi.inclusive)).then_some(("below the lowest", m))
             }
