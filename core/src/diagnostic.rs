@@ -32,7 +32,7 @@ impl Span {
 }
 
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The rule file cannot be used.
@@ -42,7 +42,7 @@ pub enum Severity {
 }
 
 /// One problem found in a rule file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// Stable code, documented in `docs/RULES.md`.
     pub code: &'static str,
@@ -111,6 +111,12 @@ impl SourceMap {
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         self.files.push(SourceFile { name: name.into(), text, line_starts });
         self.files.len() - 1
+    }
+
+    /// The file added as `name` with this text, if there is one: a file
+    /// read again (an include shared by scheme steps) keeps its id.
+    pub(crate) fn find(&self, name: &str, text: &str) -> Option<FileId> {
+        self.files.iter().position(|f| f.name == name && f.text == text)
     }
 
     /// The text of a file.

@@ -75,6 +75,9 @@ pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
     let mut rules = load_any(path, loader, &mut sources, &mut diagnostics);
+    // A file shared by scheme steps is checked with each; its problems are reported once.
+    let mut seen = std::collections::HashSet::new();
+    diagnostics.retain(|d| seen.insert(d.clone()));
     let origin = Arc::new(Origin { path: path.to_string(), files: sources.files().collect() });
     match &mut rules {
         Some(Rules::Set(r)) => r.origin = Some(origin),
@@ -115,7 +118,10 @@ fn read(
         ));
         return None;
     }
-    let file = sources.add(path, text);
+    let file = match sources.find(path, &text) {
+        Some(file) => file,
+        None => sources.add(path, text),
+    };
     match parse_document(sources.text(file), file) {
         Ok(doc) => Some((file, doc)),
         Err(d) => {
@@ -230,6 +236,8 @@ fn load_scheme(
         return None;
     }
     let mut steps: Vec<SchemeStep> = Vec::new();
+    // Steps that did not load: later steps' `from` naming them are not reported again.
+    let mut failed_steps: Vec<String> = Vec::new();
     let mut failed = false;
     for s in &doc.steps {
         let st = s.get_ref();
@@ -242,6 +250,7 @@ fn load_scheme(
         }
         let target = join_path(path, st.rules.get_ref());
         let Some((f, d)) = read(&target, loader, sources, diags, Some(span_of(&st.rules, file))) else {
+            failed_steps.push(alias);
             failed = true;
             continue;
         };
@@ -251,14 +260,16 @@ fn load_scheme(
                 Some(span_of(&st.rules, file)),
                 "a scheme step must be a rule set, not a scheme",
             ));
+            failed_steps.push(alias);
             failed = true;
             continue;
         }
         let Some(rules) = load_ruleset(&target, f, &d, loader, sources, diags) else {
+            failed_steps.push(alias);
             failed = true;
             continue;
         };
-        let fills = resolve_fills(&alias, &rules, &steps, at, diags);
+        let fills = resolve_fills(&alias, &rules, &steps, &failed_steps, at, diags);
         check_shared_inputs(&alias, &rules, &steps, at, diags);
         steps.push(SchemeStep { alias, rules, fills });
     }
@@ -292,6 +303,7 @@ fn resolve_fills(
     alias: &str,
     rules: &CompiledRules,
     earlier: &[SchemeStep],
+    failed: &[String],
     at: Option<Span>,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Fill> {
@@ -299,6 +311,9 @@ fn resolve_fills(
     for (i, field) in rules.plan.inputs.iter().enumerate() {
         let Some(from) = &field.from else { continue };
         let Some((step, what)) = from.split_once('.') else { continue };
+        if failed.iter().any(|f| f == step) {
+            continue;
+        }
         let Some(idx) = earlier.iter().position(|s| s.alias == step) else {
             let hint = did_you_mean(step, earlier.iter().map(|s| s.alias.as_str()));
             diags.push(

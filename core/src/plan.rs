@@ -118,8 +118,10 @@ pub(crate) struct ListDef {
     pub(crate) derived: Vec<(Arc<str>, Node)>,
     /// The order to compute them in, dependencies first.
     pub(crate) derived_eval_order: Vec<u32>,
-    /// Inputs the per-record derived values read (for not-applicable skipping).
-    pub(crate) input_deps: Vec<u32>,
+    /// The inputs each per-record derived value reads, directly, through
+    /// other per-record values or inside its aggregates (for not-applicable
+    /// skipping).
+    pub(crate) derived_input_deps: Vec<Vec<u32>>,
 }
 
 #[derive(Clone, Debug)]

@@ -191,7 +191,7 @@ pub struct SchemeMeta {
     pub name: crate::plan::Label,
     /// Scheme version.
     pub version: String,
-    /// sha256 of the scheme file text.
+    /// sha256 of the scheme file text, then of each step's hash (see `SchemeRef::hash`).
     pub hash: String,
 }
 
@@ -213,7 +213,8 @@ pub struct SchemeRef {
     pub id: String,
     /// Scheme version.
     pub version: String,
-    /// sha256 of the scheme file text.
+    /// sha256 (hex) of the scheme file text followed, for each step in
+    /// order, by a zero byte and the step's rule set hash in hex.
     pub hash: String,
 }
 

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
 use crate::assessment::Assessment;
-use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
 use crate::input::toml_to_json;
 use crate::plan::Plan;
 use crate::rules::{AssessError, CompiledRules, CompiledScheme, Rules};
@@ -135,6 +135,48 @@ fn check_names(e: &Expect, plan: &Plan, span: Span, diags: &mut Vec<Diagnostic>)
             unknown("derived value", v);
         }
     }
+    for m in e.missing.iter().flatten() {
+        if !plan.inputs.iter().any(|x| *x.name == **m) {
+            unknown("missing input", m);
+        }
+    }
+}
+
+/// Reports what a case's input gives that no rule set reads: a key that is
+/// neither an input nor a list, or a record field no such list has. A case
+/// that expects an error may give a wrong answer on purpose, and is left alone.
+fn check_input(case: &TestCase, plans: &[&Plan], diags: &mut Vec<Diagnostic>) {
+    let Some(answers) = case.input.as_object().filter(|_| case.expect.error.is_none()) else { return };
+    let mut reported = BTreeSet::new();
+    for (key, value) in answers {
+        let lists: Vec<&crate::plan::ListDef> =
+            plans.iter().flat_map(|p| &p.lists).filter(|l| *l.name == **key).collect();
+        if lists.is_empty() && !plans.iter().any(|p| p.inputs.iter().any(|i| *i.name == **key)) {
+            let names =
+                plans.iter().flat_map(|p| p.inputs.iter().map(|i| &*i.name).chain(p.lists.iter().map(|l| &*l.name)));
+            let d = Diagnostic::error(
+                "R0401",
+                Some(case.span),
+                format!("the test's input gives `{key}`, which is neither an input nor a list"),
+            );
+            diags.push(match did_you_mean(key, names) {
+                Some(h) => d.with_help(format!("did you mean `{h}`?")),
+                None => d,
+            });
+            continue;
+        }
+        let fields = value.as_array().into_iter().flatten().filter_map(|r| r.as_object()).flat_map(|r| r.keys());
+        for field in fields {
+            let known = lists.iter().any(|l| l.fields.iter().any(|f| *f.name == **field));
+            if !known && reported.insert((key, field)) {
+                diags.push(Diagnostic::error(
+                    "R0401",
+                    Some(case.span),
+                    format!("the test's input gives `{field}` in records of `{key}`, which is not a field of the list"),
+                ));
+            }
+        }
+    }
 }
 
 fn read_case(
@@ -171,6 +213,7 @@ pub(crate) fn read_tests(doc: &Document, file: FileId, plan: &Plan, diags: &mut 
                 diags.push(Diagnostic::error("R0401", Some(case.span), "`steps` expectations belong in scheme tests"));
             }
             check_names(&case.expect, plan, case.span, diags);
+            check_input(&case, &[plan], diags);
             out.push(case);
         }
     }
@@ -209,6 +252,8 @@ pub(crate) fn read_scheme_tests(
                     )),
                 }
             }
+            let plans: Vec<&Plan> = scheme.steps.iter().map(|s| &*s.rules.plan).collect();
+            check_input(&case, &plans, diags);
             out.push(case);
         }
     }

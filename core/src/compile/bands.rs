@@ -49,7 +49,8 @@ fn show_upper(b: Option<Bound>) -> String {
     }
 }
 
-/// Reports gaps, overlaps, empty bands, uncovered ends and bad order.
+/// Reports gaps, overlaps, empty bands (also bands beyond the score's
+/// `min` or `max`), uncovered ends and bad order.
 pub(super) fn check_coverage(
     c: &mut Compiler<'_>,
     grades: &[Grade],
@@ -57,6 +58,11 @@ pub(super) fn check_coverage(
     min: Option<Decimal>,
     max: Option<Decimal>,
 ) {
+    // A score range that is itself empty is reported with [score] (R0205), not per band.
+    let (clamp_min, clamp_max) = match (min, max) {
+        (Some(a), Some(b)) if a > b => (None, None),
+        range => range,
+    };
     let mut order: Vec<usize> = Vec::new();
     for (i, (g, span)) in grades.iter().zip(spans).enumerate() {
         if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
@@ -64,6 +70,30 @@ pub(super) fn check_coverage(
                 c.diags.push(Diagnostic::error("R0304", Some(*span), format!("grade `{}` contains no score", g.id)));
                 continue;
             }
+        }
+        // The score is clamped to [min, max]: a band beyond either holds no score.
+        let above = match (g.lower, clamp_max) {
+            (Some(lo), Some(m)) => {
+                (lo.value > m || (lo.value == m && !lo.inclusive)).then_some(("above the highest", m))
+            }
+            _ => None,
+        };
+        let below = match (g.upper, clamp_min) {
+            (Some(hi), Some(m)) => {
+                (hi.value < m || (hi.value == m && !hi.inclusive)).then_some(("below the lowest", m))
+            }
+            _ => None,
+        };
+        if let Some((side, m)) = above.or(below) {
+            c.diags.push(
+                Diagnostic::error(
+                    "R0304",
+                    Some(*span),
+                    format!("grade `{}` contains no score: its band lies {side} score {}", g.id, m.normalize()),
+                )
+                .with_help("the score is clamped to [score] min and max; move the band inside them or remove it"),
+            );
+            continue;
         }
         order.push(i);
     }

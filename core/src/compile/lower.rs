@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::whole::Reads;
 use super::Compiler;
 use crate::diagnostic::{did_you_mean, Diagnostic, Span};
 use crate::plan::{AggKind, ArithOp, Builtin, CmpOp, Node, Ty};
@@ -257,8 +258,12 @@ impl Compiler<'_> {
                 let (slot, ty) = res;
                 // The base record of a per-record value is not an aggregate's.
                 let from_aggregate = !(matches!(scope.ctx, Ctx::Record(_)) && up == n_scopes - 1);
-                if from_aggregate && slot as usize >= self.lists[list as usize].fields.len() {
-                    deps.derived_lists.insert(list);
+                let n_fields = self.lists[list as usize].fields.len();
+                if let Some(i) = (slot as usize).checked_sub(n_fields) {
+                    if from_aggregate {
+                        deps.derived_lists.insert(list);
+                    }
+                    deps.inputs.extend(self.list_derived_inputs[list as usize][i].iter().copied());
                 }
                 return (Node::Field { up: up as u16, slot }, ty);
             }
@@ -664,8 +669,23 @@ impl Compiler<'_> {
             self.function_calls.push((caller, f));
         }
         let mut nodes = Vec::new();
-        for (a, (_, ty)) in args.iter().zip(&params) {
-            nodes.push(self.lower_as(a, *ty, scope, deps));
+        for (k, (a, (param, ty))) in args.iter().zip(&params).enumerate() {
+            let node = self.lower_as(a, *ty, scope, deps);
+            let function = match scope.ctx {
+                Ctx::Function(g) => Some(g),
+                _ => None,
+            };
+            if self.function_whole[f as usize].0[k]
+                && !self.is_whole(&node, &Reads { records: &scope.records, function })
+            {
+                self.err(
+                    "R0101",
+                    a.span,
+                    format!("`{name}` takes an integer for `{param}`, but this may have a fraction"),
+                )
+                .help = Some("round it with round(…, 0, \"mode\"), floor(…) or ceil(…)".into());
+            }
+            nodes.push(node);
         }
         (Node::Call(f, nodes), self.function_returns[f as usize])
     }

@@ -8,6 +8,7 @@
 
 mod bands;
 mod lower;
+mod whole;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::syntax::expr::{parse_expr, Expr};
 use crate::syntax::string_content_offset;
 use crate::value::{RoundMode, Value};
 use lower::{Ctx, Deps, Scope};
+use whole::Reads;
 
 /// Default limit on records in one list of one firm.
 pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
@@ -62,7 +64,9 @@ pub(crate) struct Compiler<'a> {
     lists: Vec<ListDef>,
     list_derived_src: Vec<Vec<&'a SValue>>,
     list_derived_state: Vec<Vec<State>>,
-    list_deps: Vec<BTreeSet<u32>>,
+    /// Inputs each per-record value reads: itself, through the per-record
+    /// values it uses and inside the aggregates it holds.
+    pub(crate) list_derived_inputs: Vec<Vec<BTreeSet<u32>>>,
     /// Lists aggregated inside each list's per-record values.
     list_list_deps: Vec<BTreeSet<u32>>,
     pub(crate) list_index: IndexMap<Arc<str>, u32>,
@@ -72,6 +76,11 @@ pub(crate) struct Compiler<'a> {
     pub(crate) function_params: Vec<Vec<(Arc<str>, Ty)>>,
     pub(crate) function_returns: Vec<Ty>,
     pub(crate) function_calls: Vec<(u32, u32)>,
+    /// For each function, which parameters and whether the result are declared `integer`.
+    pub(crate) function_whole: Vec<(Vec<bool>, bool)>,
+    /// Whether each derived value, and each list's per-record value, is a whole number.
+    derived_whole: Vec<bool>,
+    list_derived_whole: Vec<Vec<bool>>,
     defined: HashMap<Arc<str>, Span>,
     /// How many derived values are being lowered inside each other right now.
     nesting: usize,
@@ -118,7 +127,7 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         lists: Vec::new(),
         list_derived_src: Vec::new(),
         list_derived_state: Vec::new(),
-        list_deps: Vec::new(),
+        list_derived_inputs: Vec::new(),
         list_list_deps: Vec::new(),
         list_index: IndexMap::new(),
         tables: Vec::new(),
@@ -127,6 +136,9 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         function_params: Vec::new(),
         function_returns: Vec::new(),
         function_calls: Vec::new(),
+        function_whole: Vec::new(),
+        derived_whole: Vec::new(),
+        list_derived_whole: Vec::new(),
         defined: HashMap::new(),
         nesting: 0,
     };
@@ -281,6 +293,7 @@ impl<'a> Compiler<'a> {
                 self.derived_src.push((n, self.file, v));
                 self.derived_state.push(State::Pending);
                 self.derived_nodes.push(None);
+                self.derived_whole.push(true);
             }
         }
         let functions = self.lower_functions(unit);
@@ -323,7 +336,8 @@ impl<'a> Compiler<'a> {
             }
         }
         for l in 0..self.lists.len() {
-            self.lists[l].input_deps = self.list_deps[l].iter().copied().collect();
+            self.lists[l].derived_input_deps =
+                self.list_derived_inputs[l].iter().map(|deps| deps.iter().copied().collect()).collect();
         }
         let derived_deps: Vec<Vec<u32>> = (0..self.derived_src.len())
             .map(|i| {
@@ -402,14 +416,26 @@ impl<'a> Compiler<'a> {
             hasher.update(self.sources.text(*f).as_bytes());
         }
         let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if let (Some(from), Some(to)) = (&m.effective_from, &m.effective_to) {
+            let day = |d: &toml::value::Datetime| d.date.map(|d| (d.year, d.month, d.day));
+            if let (Some(a), Some(b)) = (day(from.get_ref()), day(to.get_ref())) {
+                if a > b {
+                    self.error(
+                        "R0205",
+                        self.span(from.span()),
+                        format!("`effective_from` {} is after `effective_to` {}", from.get_ref(), to.get_ref()),
+                    );
+                }
+            }
+        }
         Some(Meta {
             id: id.clone(),
             name: label_of(&m.name),
             version: m.version.get_ref().clone(),
             kind,
             hash,
-            effective_from: m.effective_from.map(|d| d.to_string()),
-            effective_to: m.effective_to.map(|d| d.to_string()),
+            effective_from: m.effective_from.as_ref().map(|d| d.get_ref().to_string()),
+            effective_to: m.effective_to.as_ref().map(|d| d.get_ref().to_string()),
             sources: m.sources.clone(),
             notes: m.notes.clone(),
         })
@@ -612,8 +638,9 @@ impl<'a> Compiler<'a> {
         let idx = self.lists.len() as u32;
         self.list_index.insert(Arc::from(name.get_ref().as_str()), idx);
         self.list_derived_state.push(vec![State::Pending; derived_src.len()]);
+        self.list_derived_inputs.push(vec![BTreeSet::new(); derived_src.len()]);
+        self.list_derived_whole.push(vec![true; derived_src.len()]);
         self.list_derived_src.push(derived_src);
-        self.list_deps.push(BTreeSet::new());
         self.list_list_deps.push(BTreeSet::new());
         self.lists.push(ListDef {
             name: Arc::from(name.get_ref().as_str()),
@@ -628,7 +655,7 @@ impl<'a> Compiler<'a> {
             fields,
             derived: derived_names,
             derived_eval_order: Vec::new(),
-            input_deps: Vec::new(),
+            derived_input_deps: Vec::new(),
         });
     }
 
@@ -676,7 +703,7 @@ impl<'a> Compiler<'a> {
                 let mut deps = Deps::default();
                 let mut scope = Scope::new(Ctx::Record(list));
                 let res = self.lower(&e, &mut scope, &mut deps);
-                self.list_deps[list as usize].extend(deps.inputs.iter().copied());
+                self.list_derived_inputs[list as usize][i].extend(deps.inputs.iter().copied());
                 self.list_list_deps[list as usize].extend(deps.lists.iter().copied());
                 if deps.derived_lists.contains(&list) {
                     let name = self.lists[list as usize].derived[i].0.clone();
@@ -692,6 +719,7 @@ impl<'a> Compiler<'a> {
             }
             None => (Node::Fail(Arc::from("not checked")), Ty::Never),
         };
+        self.list_derived_whole[list as usize][i] = self.is_whole(&node, &Reads { records: &[list], function: None });
         self.lists[list as usize].derived[i].1 = node;
         self.lists[list as usize].derived_eval_order.push(i as u32);
         self.list_derived_state[list as usize][i] = State::Done(ty);
@@ -700,8 +728,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// The order to compute lists' per-record values in (lists they
-    /// aggregate over first), and each list's inputs, through the lists it
-    /// reads. A cycle between lists is a diagnostic.
+    /// aggregate over first). A cycle between lists is a diagnostic.
     fn order_lists(&mut self) -> Vec<u32> {
         let n = self.lists.len();
         let mut order = Vec::with_capacity(n);
@@ -738,14 +765,6 @@ impl<'a> Compiler<'a> {
                         stack.push((m, false));
                     }
                 }
-            }
-        }
-        // Inputs read by the lists a list aggregates over count for it too.
-        for &l in &order {
-            let reads: Vec<u32> = self.list_list_deps[l as usize].iter().copied().collect();
-            for m in reads {
-                let extra: Vec<u32> = self.list_deps[m as usize].iter().copied().collect();
-                self.list_deps[l as usize].extend(extra);
             }
         }
         order
@@ -786,6 +805,7 @@ impl<'a> Compiler<'a> {
         if matches!(ty, Ty::List(_) | Ty::Table(_)) {
             self.error("R0101", Span::new(file, src.span()), "a derived value cannot be a whole list or table");
         }
+        self.derived_whole[i as usize] = self.is_whole(&node, &Reads { records: &[], function: None });
         self.derived_nodes[i as usize] = Some((node, deps));
         self.derived_eval_order.push(i);
         self.derived_state[i as usize] = State::Done(ty);
@@ -797,9 +817,6 @@ impl<'a> Compiler<'a> {
         let mut out: BTreeSet<u32> = deps.inputs.clone();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<u32> = deps.derived.iter().copied().collect();
-        for l in &deps.lists {
-            out.extend(self.list_deps[*l as usize].iter().copied());
-        }
         while let Some(d) = stack.pop() {
             if !seen.insert(d) {
                 continue;
@@ -808,9 +825,6 @@ impl<'a> Compiler<'a> {
             if let Some((_, dd)) = &self.derived_nodes[d as usize] {
                 out.extend(dd.inputs.iter().copied());
                 stack.extend(dd.derived.iter().copied());
-                for l in &dd.lists {
-                    out.extend(self.list_deps[*l as usize].iter().copied());
-                }
             }
         }
         out.into_iter().collect()
@@ -898,11 +912,14 @@ impl<'a> Compiler<'a> {
     fn declare_function(&mut self, name: &SString, f: &toml::Spanned<doc::Function>, file: FileId) {
         let fd = f.get_ref();
         let mut params = Vec::new();
+        let mut whole_params = Vec::new();
         for (p, ty) in &fd.params {
             let t = self.scalar_ty(ty, file).unwrap_or(Ty::Never);
             params.push((Arc::from(p.get_ref().as_str()), t));
+            whole_params.push(ty.get_ref() == "integer");
         }
         let ret = self.scalar_ty(&fd.returns, file).unwrap_or(Ty::Never);
+        self.function_whole.push((whole_params, fd.returns.get_ref() == "integer"));
         self.function_index.insert(Arc::from(name.get_ref().as_str()), self.function_params.len() as u32);
         self.function_params.push(params);
         self.function_returns.push(ret);
@@ -931,8 +948,19 @@ impl<'a> Compiler<'a> {
                 }
                 None => Node::Fail(Arc::from("not checked")),
             };
+            if self.function_whole[idx as usize].1
+                && !self.is_whole(&body, &Reads { records: &[], function: Some(idx) })
+            {
+                self.error(
+                    "R0101",
+                    Span::new(file, f.get_ref().body.span()),
+                    format!("function `{}` returns an integer, but its body may give a fraction", name.get_ref()),
+                )
+                .help = Some(
+                    "round the result with round(…, 0, \"mode\"), floor(…) or ceil(…), or return a decimal".into(),
+                );
+            }
             out.push(FunctionDef { name: Arc::from(name.get_ref().as_str()), body, returns: ret });
-            let _ = (file, name);
         }
         // Functions must not call themselves, directly or through others.
         let n = out.len();
@@ -1053,8 +1081,11 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// The bounds of an item's or a score group's points (declared at `span`):
+    /// `min` and `max`, narrowed by `cap`; a lower bound above the upper one is an error.
     fn cap_bounds(
         &mut self,
+        span: Span,
         cap: &Option<SValue>,
         min: &Option<SValue>,
         max: &Option<SValue>,
@@ -1070,6 +1101,11 @@ impl<'a> Compiler<'a> {
                 hi = Some(hi.map_or(c.abs(), |h| h.min(c.abs())));
             }
         }
+        if let (Some(a), Some(b)) = (lo, hi) {
+            if a > b {
+                self.error("R0205", span, format!("`min` {a} is above `max` {b}"));
+            }
+        }
         (lo, hi)
     }
 
@@ -1077,12 +1113,7 @@ impl<'a> Compiler<'a> {
         let mut out = Vec::new();
         for (name, g) in &d.score_groups {
             let gg = g.get_ref();
-            let (min, max) = self.cap_bounds(&gg.cap, &gg.min, &gg.max);
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    self.error("R0205", self.span(g.span()), format!("`min` {a} is above `max` {b}"));
-                }
-            }
+            let (min, max) = self.cap_bounds(self.span(g.span()), &gg.cap, &gg.min, &gg.max);
             out.push(ScoreGroup {
                 id: Arc::from(name.get_ref().as_str()),
                 label: gg
@@ -1104,6 +1135,10 @@ impl<'a> Compiler<'a> {
         for item in &d.items {
             let it = item.get_ref();
             let id_span = self.span(it.id.span());
+            if !name_ok(it.id.get_ref()) {
+                self.error("R0202", id_span, format!("`{}` is not a valid item id", it.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if let Some(prev) = ids.insert(it.id.get_ref().clone(), id_span) {
                 let loc = self.sources.locate(prev);
                 self.error("R0201", id_span, format!("item id `{}` is used twice", it.id.get_ref())).help =
@@ -1138,7 +1173,7 @@ impl<'a> Compiler<'a> {
                         .with_help("its condition is always false or its points are always zero"),
                 );
             }
-            let (min, max) = self.cap_bounds(&it.cap, &it.min, &it.max);
+            let (min, max) = self.cap_bounds(self.span(item.span()), &it.cap, &it.min, &it.max);
             out.push((
                 Item {
                     id: Arc::from(it.id.get_ref().as_str()),

@@ -397,20 +397,24 @@ fn record_values<'a>(
 ) -> Result<(), EvalError> {
     for &l in &plan.list_eval_order {
         let (l, def) = (l as usize, &plan.lists[l as usize]);
-        if def.derived.is_empty() || blocked(&def.input_deps) {
+        let records = &firm.lists[l][..];
+        if def.derived.is_empty() || records.is_empty() {
+            continue;
+        }
+        // A value reading an input that is not applicable is left out; so is
+        // everything reading it, which reads that input too.
+        let order: SmallVec<[u32; 8]> =
+            def.derived_eval_order.iter().copied().filter(|&i| !blocked(&def.derived_input_deps[i as usize])).collect();
+        if order.is_empty() {
             continue;
         }
         let nd = def.derived.len();
-        let records = &firm.lists[l][..];
-        if records.is_empty() {
-            continue;
-        }
         // Each record's values are computed in place in `out`; a value sees
         // those of its record computed before it.
         let mut out = vec![Value::Bool(false); records.len() * nd];
         for (r, rec) in records.iter().enumerate() {
             let at = r * nd;
-            for &i in &def.derived_eval_order {
+            for &i in &order {
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &*lists, windows };
                 let scope = Records { rec, extra: &out[at..at + nd], outer: None };
                 match plan.kernels.record_derived[l][i as usize]

@@ -68,9 +68,9 @@ pub(crate) struct Meta {
     #[serde(default)]
     pub(crate) kind: Option<SString>,
     #[serde(default)]
-    pub(crate) effective_from: Option<toml::value::Datetime>,
+    pub(crate) effective_from: Option<toml::Spanned<toml::value::Datetime>>,
     #[serde(default)]
-    pub(crate) effective_to: Option<toml::value::Datetime>,
+    pub(crate) effective_to: Option<toml::Spanned<toml::value::Datetime>>,
     #[serde(default)]
     pub(crate) sources: Vec<String>,
     #[serde(default)]
