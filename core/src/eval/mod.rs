@@ -403,8 +403,14 @@ fn record_values<'a>(
         }
         // A value reading an input that is not applicable is left out; so is
         // everything reading it, which reads that input too.
-        let order: SmallVec<[u32; 8]> =
-            def.derived_eval_order.iter().copied().filter(|&i| !blocked(&def.derived_input_deps[i as usize])).collect();
+        let all = &def.derived_eval_order[..];
+        let kept: SmallVec<[u32; 8]>;
+        let order = if all.iter().any(|&i| blocked(&def.derived_input_deps[i as usize])) {
+            kept = all.iter().copied().filter(|&i| !blocked(&def.derived_input_deps[i as usize])).collect();
+            &kept[..]
+        } else {
+            all
+        };
         if order.is_empty() {
             continue;
         }
@@ -414,7 +420,7 @@ fn record_values<'a>(
         let mut out = vec![Value::Bool(false); records.len() * nd];
         for (r, rec) in records.iter().enumerate() {
             let at = r * nd;
-            for &i in &order {
+            for &i in order {
                 let env = Env { plan, as_of, inputs: &firm.inputs, derived: &[], lists: &*lists, windows };
                 let scope = Records { rec, extra: &out[at..at + nd], outer: None };
                 match plan.kernels.record_derived[l][i as usize]
