@@ -682,26 +682,10 @@ mod tests {
         assert!(parse_firm_json(&deep).is_ok());
     }
 
-    fn number_field(vtype: ValueType) -> Field {
-        Field {
-            name: "n".into(),
-            vtype,
-            label: Default::default(),
-            help: None,
-            group: None,
-            min: None,
-            max: None,
-            allowed: None,
-            max_len: None,
-            missing: crate::plan::Missing::Required,
-            from: None,
-        }
-    }
-
     #[test]
     fn whole_numbers_are_never_read_from_an_exponent() {
-        let int = number_field(ValueType::Integer);
-        let dec = number_field(ValueType::Decimal);
+        let int = Field::plain("n", ValueType::Integer);
+        let dec = Field::plain("n", ValueType::Decimal);
         for t in ["1e2", "1E2", "+1e2", "-1e0", "1.2e1", " 1e2 ", "1e", "1e400"] {
             let expected = format!("expected a whole number like 12, found `{}` (exponents are not read)", t.trim());
             assert_eq!(value_from_text(t, &int, &[]), Err(expected.clone()), "{t}");
@@ -734,8 +718,8 @@ mod tests {
         fn whole_number_fields_read_decimals_without_exponents_or_fractions(
             t in "[-+]?[0-9]{1,3}(\\.[0-9]{0,2})?([eE][-+]?[0-9]{0,2})?",
         ) {
-            let int = value_from_text(&t, &number_field(ValueType::Integer), &[]);
-            let dec = value_from_text(&t, &number_field(ValueType::Decimal), &[]);
+            let int = value_from_text(&t, &Field::plain("n", ValueType::Integer), &[]);
+            let dec = value_from_text(&t, &Field::plain("n", ValueType::Decimal), &[]);
             if t.contains(['e', 'E']) {
                 prop_assert!(int.as_ref().is_err_and(|m| m.starts_with("expected a whole number like 12")), "{t}: {int:?}");
             } else {

@@ -106,6 +106,26 @@ pub(crate) struct Field {
     pub(crate) from: Option<Arc<str>>,
 }
 
+#[cfg(test)]
+impl Field {
+    /// A required field of the type with no bounds, label or help: for tests.
+    pub(crate) fn plain(name: &str, vtype: ValueType) -> Field {
+        Field {
+            name: name.into(),
+            vtype,
+            label: Label::default(),
+            help: None,
+            group: None,
+            min: None,
+            max: None,
+            allowed: None,
+            max_len: None,
+            missing: Missing::Required,
+            from: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct ListDef {
     pub(crate) name: Arc<str>,

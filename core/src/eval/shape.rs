@@ -43,25 +43,13 @@ pub(crate) fn item_shape(when: Option<&Node>, points: Option<&Node>, inputs: &[F
 mod tests {
     use super::*;
 
-    fn field(vtype: ValueType) -> Field {
-        Field {
-            name: "x".into(),
-            vtype,
-            label: Default::default(),
-            help: None,
-            group: None,
-            min: None,
-            max: None,
-            allowed: None,
-            max_len: None,
-            missing: crate::plan::Missing::Required,
-            from: None,
-        }
-    }
-
     #[test]
     fn recognises_flags_and_counts_and_nothing_else() {
-        let inputs = [field(ValueType::Bool), field(ValueType::Integer), field(ValueType::Date)];
+        let inputs = [
+            Field::plain("x", ValueType::Bool),
+            Field::plain("x", ValueType::Integer),
+            Field::plain("x", ValueType::Date),
+        ];
         let five = Node::Const(Value::Num(Decimal::from(-5)));
         let flag = item_shape(Some(&Node::Input(0)), Some(&five), &inputs);
         assert!(matches!(flag, ItemShape::Flag { input: 0, raw } if raw == Decimal::from(-5)));
