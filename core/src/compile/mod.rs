@@ -1249,6 +1249,10 @@ impl<'a> Compiler<'a> {
         for g in &d.grades {
             let gg = g.get_ref();
             let span = self.span(gg.id.span());
+            if !name_ok(gg.id.get_ref()) {
+                self.error("R0202", span, format!("`{}` is not a valid grade id", gg.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if out.iter().any(|x| *x.id == **gg.id.get_ref()) {
                 self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
                 continue;
@@ -1314,6 +1318,10 @@ impl<'a> Compiler<'a> {
         for o in &d.overrides {
             let oo = o.get_ref();
             let span = self.span(oo.id.span());
+            if !name_ok(oo.id.get_ref()) {
+                self.error("R0202", span, format!("`{}` is not a valid override id", oo.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if !ids.insert(oo.id.get_ref().clone()) {
                 self.error("R0201", span, format!("override id `{}` is used twice", oo.id.get_ref()));
             }
