@@ -510,12 +510,36 @@ impl<'a> Compiler<'a> {
                 self.error("R0204", self.span(list.span()), "`allowed` only goes with integer and decimal inputs");
                 return None;
             }
-            let vals: Vec<Decimal> = list.get_ref().iter().filter_map(|v| self.decimal(v, self.file)).collect();
+            let mut vals = Vec::new();
+            for v in list.get_ref() {
+                let Some(d) = self.decimal(v, self.file) else { continue };
+                let span = self.span(v.span());
+                if vtype == ValueType::Integer && !d.fract().is_zero() {
+                    self.error(
+                        "R0205",
+                        span,
+                        format!("`allowed` value {d} is not a whole number, but `{}` is an integer", name.get_ref()),
+                    )
+                    .help = Some("declare the input `decimal`, or list whole numbers only".into());
+                } else if let Some(m) = min.filter(|m| d < *m) {
+                    self.error("R0205", span, format!("`allowed` value {d} is below `min` {m}")).help =
+                        Some("no answer could take it: remove it, or lower `min`".into());
+                } else if let Some(m) = max.filter(|m| d > *m) {
+                    self.error("R0205", span, format!("`allowed` value {d} is above `max` {m}")).help =
+                        Some("no answer could take it: remove it, or raise `max`".into());
+                }
+                vals.push(d);
+            }
             if vals.is_empty() {
                 self.error("R0205", self.span(list.span()), "`allowed` lists no values");
             }
             Some(vals)
         });
+        if let Some(m) = &i.max_len {
+            if vtype != ValueType::Text {
+                self.error("R0204", self.span(m.span()), "`max_len` only goes with text inputs");
+            }
+        }
         let group = i.group.as_ref().and_then(|g| {
             if groups.iter().any(|x| **x == **g.get_ref()) {
                 Some(Arc::from(g.get_ref().as_str()))
