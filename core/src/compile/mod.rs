@@ -879,48 +879,57 @@ impl<'a> Compiler<'a> {
                 Ty::Never
             }
         };
-        let columns: Vec<(Arc<str>, Ty)> = t
+        let key_whole = t.key.get_ref() == "integer";
+        // Each column's name, type and whether it is declared `integer`.
+        let declared: Vec<(Arc<str>, Ty, bool)> = t
             .columns
             .iter()
-            .filter_map(|(c, ty)| Some((Arc::from(c.get_ref().as_str()), self.scalar_ty(ty, file)?)))
+            .filter_map(|(c, ty)| {
+                Some((Arc::from(c.get_ref().as_str()), self.scalar_ty(ty, file)?, ty.get_ref() == "integer"))
+            })
             .collect();
-        if columns.is_empty() {
+        if declared.is_empty() {
             self.error("R0209", Span::new(file, table.span()), format!("table `{}` has no columns", name.get_ref()));
         }
         let mut rows: HashMap<Value, Arc<[Value]>> = HashMap::new();
         for row in &t.rows {
             let rspan = Span::new(file, row.span());
             let r = row.get_ref();
-            let keys: Vec<&toml::Value> = match r.get("key") {
-                Some(toml::Value::Array(a)) => a.iter().collect(),
-                Some(k) => vec![k],
-                None => {
-                    self.error("R0209", rspan, "this row has no `key`");
-                    continue;
-                }
+            let Some(key_cell) = r.get("key") else {
+                self.error("R0209", rspan, "this row has no `key`");
+                continue;
+            };
+            let keys: Vec<&toml::Value> = match key_cell.get_ref() {
+                toml::Value::Array(a) => a.iter().collect(),
+                k => vec![k],
             };
             for k in r.keys() {
-                if k != "key" && !columns.iter().any(|(c, _)| &**c == k) {
+                if k != "key" && !declared.iter().any(|(c, _, _)| &**c == k) {
                     self.error("R0209", rspan, format!("this row has `{k}`, which is not a column of the table"));
                 }
             }
             let mut cells = Vec::new();
-            for (c, ty) in &columns {
-                match r.get(&**c).map(|v| cell_value(v, *ty)) {
-                    Some(Ok(v)) => cells.push(v),
-                    Some(Err(e)) => self.error("R0209", rspan, format!("column `{c}`: {e}")).help = None,
-                    None => self.error("R0209", rspan, format!("this row has no value for column `{c}`")).help = None,
+            for (c, ty, whole) in &declared {
+                let Some(cell) = r.get(&**c) else {
+                    self.error("R0209", rspan, format!("this row has no value for column `{c}`"));
+                    continue;
+                };
+                match cell_value(cell.get_ref(), *ty, *whole) {
+                    Ok(v) => cells.push(v),
+                    Err(e) => {
+                        self.error("R0209", Span::new(file, cell.span()), format!("column `{c}`: {e}"));
+                    }
                 }
             }
-            if cells.len() != columns.len() {
+            if cells.len() != declared.len() {
                 continue;
             }
             let cells: Arc<[Value]> = cells.into();
             for k in keys {
-                let key = match cell_value(k, key_ty) {
+                let key = match cell_value(k, key_ty, key_whole) {
                     Ok(v) => v,
                     Err(e) => {
-                        self.error("R0209", rspan, format!("key: {e}"));
+                        self.error("R0209", Span::new(file, key_cell.span()), format!("key: {e}"));
                         continue;
                     }
                 };
@@ -929,6 +938,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let columns = declared.into_iter().map(|(c, ty, _)| (c, ty)).collect();
         self.table_index.insert(Arc::from(name.get_ref().as_str()), self.tables.len() as u32);
         self.tables.push(TableDef { name: Arc::from(name.get_ref().as_str()), key_ty, columns, rows });
     }
@@ -1417,16 +1427,23 @@ pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
     lower::unify(value, input).is_some()
 }
 
-/// A table cell or key as a value of the column's type.
-fn cell_value(v: &toml::Value, ty: Ty) -> Result<Value, String> {
+/// A table cell or key as a value of the column's type; `whole` when the
+/// column is declared `integer`, so a number with a fraction is refused.
+fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
+    let num = match (ty, v) {
+        (Ty::Num, toml::Value::Integer(i)) => Some(Ok(Decimal::from(*i))),
+        (Ty::Num, toml::Value::Float(f)) => Some(f.to_string().parse().map_err(|_| format!("`{f}` is not a number"))),
+        (Ty::Num, toml::Value::String(s)) => Some(s.trim().parse().map_err(|_| format!("`{s}` is not a number"))),
+        _ => None,
+    };
+    if let Some(n) = num {
+        let n: Decimal = n?;
+        if whole && !n.fract().is_zero() {
+            return Err(format!("`{n}` is not a whole number, but it is declared `integer`"));
+        }
+        return Ok(Value::Num(n));
+    }
     match (ty, v) {
-        (Ty::Num, toml::Value::Integer(i)) => Ok(Value::Num(Decimal::from(*i))),
-        (Ty::Num, toml::Value::Float(f)) => {
-            f.to_string().parse().map(Value::Num).map_err(|_| format!("`{f}` is not a number"))
-        }
-        (Ty::Num, toml::Value::String(s)) => {
-            s.trim().parse().map(Value::Num).map_err(|_| format!("`{s}` is not a number"))
-        }
         (Ty::Text, toml::Value::String(s)) => Ok(Value::Text(Arc::from(s.as_str()))),
         (Ty::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (Ty::Date, toml::Value::Datetime(d)) => chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d")
