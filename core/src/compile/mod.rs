@@ -322,7 +322,8 @@ impl<'a> Compiler<'a> {
             .map(|(o, deps)| Override { input_deps: self.transitive_inputs(&deps), ..o })
             .collect();
         let (score, base_deps) = score;
-        let score = Score { base_deps: self.transitive_inputs(&base_deps), ..score };
+        let whole = self.score_is_whole(&score, &items, &score_groups);
+        let score = Score { base_deps: self.transitive_inputs(&base_deps), whole, ..score };
         for &i in &score.base_deps {
             let input = &self.inputs[i as usize];
             if matches!(input.missing, Missing::NotApplicable | Missing::Penalty(_)) {
@@ -355,7 +356,7 @@ impl<'a> Compiler<'a> {
                     State::Done(t) => t,
                     _ => Ty::Never,
                 };
-                Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty }
+                Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty, whole: self.derived_whole[i] }
             })
             .collect();
         self.check_eval_depth(d, &functions, &derived, &items, &overrides, &score);
@@ -1274,7 +1275,25 @@ impl<'a> Compiler<'a> {
             }
             Some((places.min(28), mode?, at?))
         });
-        Some((Score { base, base_deps: Vec::new(), min, max, round }, deps))
+        Some((Score { base, base_deps: Vec::new(), min, max, round, whole: false }, deps))
+    }
+
+    /// Whether every score is whole: rounded to 0 places, or made of whole
+    /// numbers (base, items' points, penalties), clamped to whole bounds.
+    fn score_is_whole(&self, score: &Score, items: &[Item], groups: &[ScoreGroup]) -> bool {
+        let whole = |b: Option<Decimal>| b.is_none_or(|d| d.fract().is_zero());
+        let rounded = |at: RoundAt| matches!(score.round, Some((0, _, a)) if a == at);
+        let top = Reads { records: &[], function: None };
+        let summed = || {
+            self.is_whole(&score.base, &top)
+                && items.iter().all(|it| {
+                    rounded(RoundAt::Item)
+                        || (it.points.as_ref().is_none_or(|p| self.is_whole(p, &top)) && whole(it.min) && whole(it.max))
+                })
+                && groups.iter().all(|g| whole(g.min) && whole(g.max))
+                && self.inputs.iter().all(|f| !matches!(f.missing, Missing::Penalty(p) if !p.fract().is_zero()))
+        };
+        whole(score.min) && whole(score.max) && (rounded(RoundAt::Score) || summed())
     }
 
     fn grades(&mut self, d: &Document, score: &(Score, Deps)) -> Vec<Grade> {
