@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
-use crate::plan::Ty;
+use crate::plan::{Ty, ValueType};
 use crate::rules::{CompiledRules, CompiledScheme, Fill, FillFrom, Origin, Rules, SchemeMeta, SchemeStep};
 use crate::syntax::document::Document;
 use crate::syntax::{parse_document, span_of};
@@ -269,7 +269,7 @@ fn load_scheme(
             failed = true;
             continue;
         };
-        let fills = resolve_fills(&alias, &rules, &steps, &failed_steps, at, diags);
+        let fills = resolve_fills(&alias, (&rules, &d, f), &steps, &failed_steps, at, diags);
         check_shared_inputs(&alias, &rules, &steps, at, diags);
         steps.push(SchemeStep { alias, rules, fills });
     }
@@ -299,9 +299,10 @@ fn load_scheme(
     Some(CompiledScheme { tests: tests.into(), ..scheme })
 }
 
+/// Resolves the `from` inputs of step `alias`, whose rules were compiled from `doc` in `file`.
 fn resolve_fills(
     alias: &str,
-    rules: &CompiledRules,
+    (rules, doc, file): (&CompiledRules, &Document, FileId),
     earlier: &[SchemeStep],
     failed: &[String],
     at: Option<Span>,
@@ -375,6 +376,35 @@ fn resolve_fills(
             );
             continue;
         };
+        let whole = match from {
+            FillFrom::Score => src.score.whole,
+            FillFrom::Derived(d) => src.derived[d].whole,
+            FillFrom::Grade(_) => true,
+        };
+        if field.vtype == ValueType::Integer && !whole {
+            let from_span = doc.inputs.iter().find(|(n, _)| n.get_ref().as_str() == &*field.name);
+            let from_span = from_span.and_then(|(_, input)| input.get_ref().from.as_ref()).map(|f| span_of(f, file));
+            let help = if what == "score" {
+                format!("round the score of `{step}` to 0 places, or declare `{}` decimal", field.name)
+            } else {
+                format!(
+                    "round `{what}` with round(…, 0, \"mode\"), floor(…) or ceil(…), or declare `{}` decimal",
+                    field.name
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    "R0206",
+                    from_span,
+                    format!(
+                        "step `{alias}`: input `{}` is an integer, but `{step}.{what}` may have a fraction",
+                        field.name
+                    ),
+                )
+                .with_help(help),
+            );
+            continue;
+        }
         fills.push(Fill { input: i as u32, step: idx, what: what.to_string(), from });
     }
     fills

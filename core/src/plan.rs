@@ -166,6 +166,8 @@ pub(crate) struct Derived {
     pub(crate) node: Node,
     /// The value's type, for checking a scheme's `from` fills.
     pub(crate) ty: Ty,
+    /// Whether a number value is always whole, so it can fill an `integer` input.
+    pub(crate) whole: bool,
     /// Inputs this value depends on, directly or through other values.
     pub(crate) input_deps: Vec<u32>,
 }
@@ -207,6 +209,8 @@ pub(crate) struct Score {
     pub(crate) min: Option<Decimal>,
     pub(crate) max: Option<Decimal>,
     pub(crate) round: Option<(u32, RoundMode, RoundAt)>,
+    /// Whether the score is always whole, so it can fill an `integer` input.
+    pub(crate) whole: bool,
 }
 
 /// One bound of a grade band.

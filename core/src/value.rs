@@ -69,7 +69,9 @@ pub(crate) enum ArithError {
 impl fmt::Display for ArithError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ArithError::Overflow => "number out of range (more than 28 significant digits)",
+            ArithError::Overflow => {
+                "number out of range (beyond ±79,228,162,514,264,337,593,543,950,335, the largest magnitude a number can have)"
+            }
             ArithError::DivisionByZero => "division by zero",
             ArithError::DateOutOfRange => "date out of range",
         })
@@ -213,6 +215,16 @@ mod tests {
         assert_eq!(div(Decimal::ONE, Decimal::ZERO), Err(ArithError::DivisionByZero));
         let far = shift_date(date("2024-01-01"), Duration { months: i32::MAX, days: 0 }, 1);
         assert_eq!(far, Err(ArithError::DateOutOfRange));
+    }
+
+    #[test]
+    fn overflow_message_names_the_largest_magnitude() {
+        let message = ArithError::Overflow.to_string();
+        let (_, bound) = message.split_once('±').expect("the message names the bound");
+        let digits: String =
+            bound.chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+        assert_eq!(digits, Decimal::MAX.to_string(), "{message}");
+        assert!(!message.contains("significant"), "{message}");
     }
 
     #[test]

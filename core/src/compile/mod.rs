@@ -322,7 +322,8 @@ impl<'a> Compiler<'a> {
             .map(|(o, deps)| Override { input_deps: self.transitive_inputs(&deps), ..o })
             .collect();
         let (score, base_deps) = score;
-        let score = Score { base_deps: self.transitive_inputs(&base_deps), ..score };
+        let whole = self.score_is_whole(&score, &items, &score_groups);
+        let score = Score { base_deps: self.transitive_inputs(&base_deps), whole, ..score };
         for &i in &score.base_deps {
             let input = &self.inputs[i as usize];
             if matches!(input.missing, Missing::NotApplicable | Missing::Penalty(_)) {
@@ -355,7 +356,7 @@ impl<'a> Compiler<'a> {
                     State::Done(t) => t,
                     _ => Ty::Never,
                 };
-                Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty }
+                Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty, whole: self.derived_whole[i] }
             })
             .collect();
         self.check_eval_depth(d, &functions, &derived, &items, &overrides, &score);
@@ -510,12 +511,36 @@ impl<'a> Compiler<'a> {
                 self.error("R0204", self.span(list.span()), "`allowed` only goes with integer and decimal inputs");
                 return None;
             }
-            let vals: Vec<Decimal> = list.get_ref().iter().filter_map(|v| self.decimal(v, self.file)).collect();
+            let mut vals = Vec::new();
+            for v in list.get_ref() {
+                let Some(d) = self.decimal(v, self.file) else { continue };
+                let span = self.span(v.span());
+                if vtype == ValueType::Integer && !d.fract().is_zero() {
+                    self.error(
+                        "R0205",
+                        span,
+                        format!("`allowed` value {d} is not a whole number, but `{}` is an integer", name.get_ref()),
+                    )
+                    .help = Some("declare the input `decimal`, or list whole numbers only".into());
+                } else if let Some(m) = min.filter(|m| d < *m) {
+                    self.error("R0205", span, format!("`allowed` value {d} is below `min` {m}")).help =
+                        Some("no answer could take it: remove it, or lower `min`".into());
+                } else if let Some(m) = max.filter(|m| d > *m) {
+                    self.error("R0205", span, format!("`allowed` value {d} is above `max` {m}")).help =
+                        Some("no answer could take it: remove it, or raise `max`".into());
+                }
+                vals.push(d);
+            }
             if vals.is_empty() {
                 self.error("R0205", self.span(list.span()), "`allowed` lists no values");
             }
             Some(vals)
         });
+        if let Some(m) = &i.max_len {
+            if vtype != ValueType::Text {
+                self.error("R0204", self.span(m.span()), "`max_len` only goes with text inputs");
+            }
+        }
         let group = i.group.as_ref().and_then(|g| {
             if groups.iter().any(|x| **x == **g.get_ref()) {
                 Some(Arc::from(g.get_ref().as_str()))
@@ -855,48 +880,57 @@ impl<'a> Compiler<'a> {
                 Ty::Never
             }
         };
-        let columns: Vec<(Arc<str>, Ty)> = t
+        let key_whole = t.key.get_ref() == "integer";
+        // Each column's name, type and whether it is declared `integer`.
+        let declared: Vec<(Arc<str>, Ty, bool)> = t
             .columns
             .iter()
-            .filter_map(|(c, ty)| Some((Arc::from(c.get_ref().as_str()), self.scalar_ty(ty, file)?)))
+            .filter_map(|(c, ty)| {
+                Some((Arc::from(c.get_ref().as_str()), self.scalar_ty(ty, file)?, ty.get_ref() == "integer"))
+            })
             .collect();
-        if columns.is_empty() {
+        if declared.is_empty() {
             self.error("R0209", Span::new(file, table.span()), format!("table `{}` has no columns", name.get_ref()));
         }
         let mut rows: HashMap<Value, Arc<[Value]>> = HashMap::new();
         for row in &t.rows {
             let rspan = Span::new(file, row.span());
             let r = row.get_ref();
-            let keys: Vec<&toml::Value> = match r.get("key") {
-                Some(toml::Value::Array(a)) => a.iter().collect(),
-                Some(k) => vec![k],
-                None => {
-                    self.error("R0209", rspan, "this row has no `key`");
-                    continue;
-                }
+            let Some(key_cell) = r.get("key") else {
+                self.error("R0209", rspan, "this row has no `key`");
+                continue;
+            };
+            let keys: Vec<&toml::Value> = match key_cell.get_ref() {
+                toml::Value::Array(a) => a.iter().collect(),
+                k => vec![k],
             };
             for k in r.keys() {
-                if k != "key" && !columns.iter().any(|(c, _)| &**c == k) {
+                if k != "key" && !declared.iter().any(|(c, _, _)| &**c == k) {
                     self.error("R0209", rspan, format!("this row has `{k}`, which is not a column of the table"));
                 }
             }
             let mut cells = Vec::new();
-            for (c, ty) in &columns {
-                match r.get(&**c).map(|v| cell_value(v, *ty)) {
-                    Some(Ok(v)) => cells.push(v),
-                    Some(Err(e)) => self.error("R0209", rspan, format!("column `{c}`: {e}")).help = None,
-                    None => self.error("R0209", rspan, format!("this row has no value for column `{c}`")).help = None,
+            for (c, ty, whole) in &declared {
+                let Some(cell) = r.get(&**c) else {
+                    self.error("R0209", rspan, format!("this row has no value for column `{c}`"));
+                    continue;
+                };
+                match cell_value(cell.get_ref(), *ty, *whole) {
+                    Ok(v) => cells.push(v),
+                    Err(e) => {
+                        self.error("R0209", Span::new(file, cell.span()), format!("column `{c}`: {e}"));
+                    }
                 }
             }
-            if cells.len() != columns.len() {
+            if cells.len() != declared.len() {
                 continue;
             }
             let cells: Arc<[Value]> = cells.into();
             for k in keys {
-                let key = match cell_value(k, key_ty) {
+                let key = match cell_value(k, key_ty, key_whole) {
                     Ok(v) => v,
                     Err(e) => {
-                        self.error("R0209", rspan, format!("key: {e}"));
+                        self.error("R0209", Span::new(file, key_cell.span()), format!("key: {e}"));
                         continue;
                     }
                 };
@@ -905,6 +939,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
+        let columns = declared.into_iter().map(|(c, ty, _)| (c, ty)).collect();
         self.table_index.insert(Arc::from(name.get_ref().as_str()), self.tables.len() as u32);
         self.tables.push(TableDef { name: Arc::from(name.get_ref().as_str()), key_ty, columns, rows });
     }
@@ -1240,7 +1275,25 @@ impl<'a> Compiler<'a> {
             }
             Some((places.min(28), mode?, at?))
         });
-        Some((Score { base, base_deps: Vec::new(), min, max, round }, deps))
+        Some((Score { base, base_deps: Vec::new(), min, max, round, whole: false }, deps))
+    }
+
+    /// Whether every score is whole: rounded to 0 places, or made of whole
+    /// numbers (base, items' points, penalties), clamped to whole bounds.
+    fn score_is_whole(&self, score: &Score, items: &[Item], groups: &[ScoreGroup]) -> bool {
+        let whole = |b: Option<Decimal>| b.is_none_or(|d| d.fract().is_zero());
+        let rounded = |at: RoundAt| matches!(score.round, Some((0, _, a)) if a == at);
+        let top = Reads { records: &[], function: None };
+        let summed = || {
+            self.is_whole(&score.base, &top)
+                && items.iter().all(|it| {
+                    rounded(RoundAt::Item)
+                        || (it.points.as_ref().is_none_or(|p| self.is_whole(p, &top)) && whole(it.min) && whole(it.max))
+                })
+                && groups.iter().all(|g| whole(g.min) && whole(g.max))
+                && self.inputs.iter().all(|f| !matches!(f.missing, Missing::Penalty(p) if !p.fract().is_zero()))
+        };
+        whole(score.min) && whole(score.max) && (rounded(RoundAt::Score) || summed())
     }
 
     fn grades(&mut self, d: &Document, score: &(Score, Deps)) -> Vec<Grade> {
@@ -1249,6 +1302,10 @@ impl<'a> Compiler<'a> {
         for g in &d.grades {
             let gg = g.get_ref();
             let span = self.span(gg.id.span());
+            if !name_ok(gg.id.get_ref()) {
+                self.error("R0202", span, format!("`{}` is not a valid grade id", gg.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if out.iter().any(|x| *x.id == **gg.id.get_ref()) {
                 self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
                 continue;
@@ -1314,6 +1371,10 @@ impl<'a> Compiler<'a> {
         for o in &d.overrides {
             let oo = o.get_ref();
             let span = self.span(oo.id.span());
+            if !name_ok(oo.id.get_ref()) {
+                self.error("R0202", span, format!("`{}` is not a valid override id", oo.id.get_ref())).help =
+                    Some("ids start with a letter and use letters, digits and `_`".into());
+            }
             if !ids.insert(oo.id.get_ref().clone()) {
                 self.error("R0201", span, format!("override id `{}` is used twice", oo.id.get_ref()));
             }
@@ -1385,16 +1446,23 @@ pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
     lower::unify(value, input).is_some()
 }
 
-/// A table cell or key as a value of the column's type.
-fn cell_value(v: &toml::Value, ty: Ty) -> Result<Value, String> {
+/// A table cell or key as a value of the column's type; `whole` when the
+/// column is declared `integer`, so a number with a fraction is refused.
+fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
+    let num = match (ty, v) {
+        (Ty::Num, toml::Value::Integer(i)) => Some(Ok(Decimal::from(*i))),
+        (Ty::Num, toml::Value::Float(f)) => Some(f.to_string().parse().map_err(|_| format!("`{f}` is not a number"))),
+        (Ty::Num, toml::Value::String(s)) => Some(s.trim().parse().map_err(|_| format!("`{s}` is not a number"))),
+        _ => None,
+    };
+    if let Some(n) = num {
+        let n: Decimal = n?;
+        if whole && !n.fract().is_zero() {
+            return Err(format!("`{n}` is not a whole number, but it is declared `integer`"));
+        }
+        return Ok(Value::Num(n));
+    }
     match (ty, v) {
-        (Ty::Num, toml::Value::Integer(i)) => Ok(Value::Num(Decimal::from(*i))),
-        (Ty::Num, toml::Value::Float(f)) => {
-            f.to_string().parse().map(Value::Num).map_err(|_| format!("`{f}` is not a number"))
-        }
-        (Ty::Num, toml::Value::String(s)) => {
-            s.trim().parse().map(Value::Num).map_err(|_| format!("`{s}` is not a number"))
-        }
         (Ty::Text, toml::Value::String(s)) => Ok(Value::Text(Arc::from(s.as_str()))),
         (Ty::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (Ty::Date, toml::Value::Datetime(d)) => chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d")

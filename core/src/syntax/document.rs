@@ -164,7 +164,8 @@ pub(crate) struct Table {
     pub(crate) key: SString,
     pub(crate) columns: IndexMap<SString, SString>,
     #[serde(default)]
-    pub(crate) rows: Vec<Spanned<toml::Table>>,
+    /// Each row's cells by column (and `key`), each with its span.
+    pub(crate) rows: Vec<Spanned<IndexMap<String, SValue>>>,
     #[serde(default)]
     #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
