@@ -197,5 +197,21 @@ fn an_output_on_an_input_or_on_another_output_is_refused() {
         assert!(err.contains(says), "{extra:?}: {err}");
     }
     assert!(read(&dir.join("firms.csv")) == firms, "the firm file was touched");
+    // A rule file that a compare's scheme includes is an input too.
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(rules.join("schemes")).expect("a folder");
+    for f in std::fs::read_dir(root().join("rules")).expect("listable").filter_map(|e| e.ok()) {
+        if f.path().is_file() {
+            std::fs::copy(f.path(), rules.join(f.file_name())).expect("copied");
+        }
+    }
+    std::fs::copy(root().join("rules/schemes/hazchem.toml"), rules.join("schemes/hazchem.toml")).expect("copied");
+    let blacklist = read(&rules.join("blacklist-2023.toml"));
+    let scheme = "rules/schemes/hazchem.toml";
+    let args = ["compare", "--rules", scheme, "--against", scheme, "--firms", "firms.csv", "--as-of", "2026-06-30"];
+    let (code, _, err) = safegrade(&dir, &[&args[..], &["--summary", "rules/blacklist-2023.toml"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is the rule file"), "{err}");
+    assert!(read(&rules.join("blacklist-2023.toml")) == blacklist, "the rule file was touched");
     assert!(!dir.join("r.csv").exists() && temporaries(&dir).is_empty());
 }

@@ -142,6 +142,15 @@ fn a_carried_input_column_is_scored_too() {
     assert_eq!(grades(&carried), grades(&plain));
     let header = carried.out.lines().next().unwrap();
     assert!(header.starts_with("uscc,name,sector,region,n_hazard_processes,standardization,"), "{header}");
+    // A carried column headed with an input's label (not its name) is only carried.
+    let label = "安全生产标准化等级";
+    let mut lines = firms.lines();
+    let head = format!("{},{label}\n", lines.next().unwrap());
+    let with_label: String = std::iter::once(head).chain(lines.map(|l| format!("{l},x\n"))).collect();
+    let mut cfg = sample_cfg();
+    cfg.carry.push(label.to_string());
+    let res = run(&hazchem(), &cfg, &with_label, &lists).unwrap();
+    assert_eq!(grades(&res), grades(&plain));
     // The key column, or a column twice, cannot be carried.
     for carry in [["uscc", "name"], ["name", "name"]] {
         let mut cfg = sample_cfg();
@@ -393,6 +402,9 @@ fn fatal_errors_name_file_and_line() {
     check_fatal(b"", &[], &cfg, "firms.csv: the file is empty");
     let cr_only = format!("{HEAD}\r{},level_1,0\r", GOOD[0]).into_bytes();
     check_fatal(&cr_only, &[], &cfg, "firms.csv:1: the line ends are a lone CR");
+    // CR CR LF (Python's csv module on Windows, without newline=''): read as CRLF.
+    let cr_cr_lf = format!("{HEAD}\r\r\n{},level_1,0\r\r\n", GOOD[0]);
+    assert_eq!(run(&hazchem(), &cfg, &cr_cr_lf, &[]).unwrap().summary.firms.used, 1);
     check_fatal(
         b"uscc,standardisation\n",
         &[],

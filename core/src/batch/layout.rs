@@ -127,9 +127,9 @@ pub(crate) fn firm_layout(
         }
         let name = match asked().find(|f| &*f.name == h) {
             Some(f) => &*f.name,
-            // A carried column that is no input is only carried; one that
-            // is an input is scored as well.
-            None if carry_cols.contains(&col) && !asked().any(|f| label_matches(f, h)) => continue,
+            // A carried column is scored as well when it is headed with an
+            // input's name; otherwise (a label too) it is only carried.
+            None if carry_cols.contains(&col) => continue,
             None => {
                 let mut names: Vec<&str> = asked().filter(|f| label_matches(f, h)).map(|f| &*f.name).collect();
                 names.sort_unstable();

@@ -225,7 +225,14 @@ impl Rows {
         }
         reader.get_mut().since_row = 0;
         check_fields(&file, &rec, 1, limits)?;
-        if rec.iter().any(|h| h.contains(&b'\r')) {
+        // A CR with more text after it: the lines end in a lone CR, and
+        // the whole file has come as this one row. (A line end of CR CR LF
+        // leaves only CRs at the end, which the header's trimming takes.)
+        let lone_cr = |h: &[u8]| {
+            let end = h.iter().rposition(|&b| b != b'\r').map_or(0, |i| i + 1);
+            h[..end].contains(&b'\r')
+        };
+        if rec.iter().any(lone_cr) {
             return Err(BatchError::new(
                 &file,
                 Some(1),
@@ -554,6 +561,7 @@ impl ListStore {
         let mut read = Packed::default();
         let mut encoded = Vec::new();
         // The key of the last row with a good key; empty before the first.
+        // A row with a bad key in between leaves it, as `ListStream` does.
         let mut last_key = String::new();
         loop {
             read.clear();
@@ -573,7 +581,6 @@ impl ListStore {
                 match key_of(cell, uscc, &rows.file, row.line, key_name) {
                     Err(r) => {
                         rejects.push(r.in_list(list));
-                        last_key.clear();
                         continue;
                     }
                     Ok(key) => {

@@ -108,6 +108,19 @@ fn a_list_store_gives_each_key_its_records_in_file_order() {
 }
 
 #[test]
+fn a_list_store_knows_whether_its_keys_came_in_order() {
+    let in_order = |csv: &str| {
+        let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
+        let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20 }).unwrap();
+        ListStore::load(0, &mut rows, 0, "uscc", false, &mut Vec::new()).unwrap().in_key_order
+    };
+    assert!(in_order("uscc,n\nK1,1\nK1,2\n,3\nK2,4\n"));
+    assert!(!in_order("uscc,n\nK2,1\nK1,2\n"));
+    // A row with a bad key between two good ones hides nothing.
+    assert!(!in_order("uscc,n\nK2,1\n,2\nK1,3\n"));
+}
+
+#[test]
 fn arena_bytes_stay_where_they_were_put() {
     let mut arena = Arena::default();
     // Two 3 MiB pieces do not share a 4 MiB block; a 5 MiB one gets its own.

@@ -209,23 +209,19 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
             ((r, None, files), format!("safegrade score: {rules}"))
         }
         Mode::Compare { old, new, new_as_of } => {
-            let ((o, _), (n, _)) = (load_rules(old)?, load_rules(new)?);
+            let ((o, mut files), (n, new_files)) = (load_rules(old)?, load_rules(new)?);
+            files.extend(new_files);
             let new_as_of = match new_as_of {
                 Some(d) => as_of_date(Some(d))?,
                 None => as_of,
             };
-            ((o, Some((n, new_as_of)), Vec::new()), format!("safegrade compare: {old} → {new}"))
+            ((o, Some((n, new_as_of)), files), format!("safegrade compare: {old} → {new}"))
         }
     };
     let (rules, against, rule_files) = rules;
     let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(&args.firms))];
     read.extend(inputs[1..].iter().map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(p))));
-    match mode {
-        Mode::Score { .. } => read.extend(rule_files.iter().map(|f| ("rule".into(), Path::new(&f.path)))),
-        Mode::Compare { old, new, .. } => {
-            read.extend([("--rules".into(), Path::new(old)), ("--against".into(), Path::new(new))]);
-        }
-    }
+    read.extend(rule_files.iter().map(|f| ("rule".into(), Path::new(&f.path))));
     let mut written: Vec<(&str, &Path)> = Vec::new();
     if args.out != "-" {
         written.push(("--out", Path::new(&args.out)));
