@@ -501,6 +501,16 @@ impl<'a> Compiler<'a> {
         };
         let min = bound(self, &i.min, "min");
         let max = bound(self, &i.max, "max");
+        for (what, v, d) in [("min", &i.min, min), ("max", &i.max, max)] {
+            if let (Some(v), Some(d)) = (v, d.filter(|d| vtype == ValueType::Integer && !d.fract().is_zero())) {
+                self.error(
+                    "R0205",
+                    self.span(v.span()),
+                    format!("`{what}` {d} is not a whole number, but `{}` is an integer", name.get_ref()),
+                )
+                .help = Some("declare the input `decimal`, or give a whole bound".into());
+            }
+        }
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
                 self.error("R0205", self.span(input.span()), format!("`min` {a} is above `max` {b}"));
