@@ -462,11 +462,14 @@ impl Feeder {
                 None
             }
         } else {
-            if *key < *self.last_key {
-                self.in_key_order = false;
-            } else {
-                self.last_key.clear();
-                self.last_key.push_str(key);
+            // Followed only while it holds: no key copied per firm after.
+            if self.in_key_order {
+                if *key < *self.last_key {
+                    self.in_key_order = false;
+                } else {
+                    self.last_key.clear();
+                    self.last_key.push_str(key);
+                }
             }
             match self.seen.entry(compact_str::CompactString::from(key)) {
                 Entry::Occupied(first) => Some(*first.get()),
