@@ -5,7 +5,8 @@
 //! output from a second run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
@@ -116,6 +117,7 @@ fn verify_detects_a_changed_input() {
         out.contains("results: a fresh run differs from the recorded `results.csv`; first difference at line 2"),
         "{out}"
     );
+    assert!(!out.contains("counts differ: firm rows"), "the firm counts are equal: {out}");
 }
 
 #[test]
@@ -214,4 +216,177 @@ fn an_output_on_an_input_or_on_another_output_is_refused() {
     assert!(err.contains("is the rule file"), "{err}");
     assert!(read(&rules.join("blacklist-2023.toml")) == blacklist, "the rule file was touched");
     assert!(!dir.join("r.csv").exists() && temporaries(&dir).is_empty());
+}
+
+/// Runs the binary in `dir` and kills it after `secs` seconds:
+/// (exit code, stdout, stderr), the code `None` when it had to be killed.
+fn safegrade_within(dir: &Path, args: &[&str], secs: u64) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let killed = loop {
+        if child.try_wait().expect("waitable").is_some() {
+            break false;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().expect("finishes");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (if killed { None } else { out.status.code() }, text(out.stdout), text(out.stderr))
+}
+
+/// The manifest in `dir` as JSON, edited by `edit` and written back.
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("results.csv.manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&read(&path)).expect("a JSON manifest");
+    edit(&mut m);
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).expect("JSON")).expect("written");
+}
+
+fn verify(dir: &Path) -> (i32, String) {
+    let (code, out, err) = safegrade(dir, &["verify", "results.csv.manifest.json"]);
+    (code, format!("{out}{err}"))
+}
+
+#[test]
+fn the_manifest_records_the_summary_and_the_report() {
+    let dir = workdir("summary-report");
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--summary", "s.json", "--report", "r.html"]);
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("results.csv.manifest.json"))).expect("a JSON manifest");
+    assert_eq!(m["outputs"]["summary"]["path"], "s.json");
+    assert_eq!(m["outputs"]["report"]["path"], "r.html");
+    assert_eq!(m["outputs"]["summary"]["bytes"].as_u64(), Some(read(&dir.join("s.json")).len() as u64));
+    let command: Vec<&str> = m["command"].as_array().expect("a list").iter().filter_map(|a| a.as_str()).collect();
+    assert!(command.windows(2).any(|w| w == ["--summary", "s.json"]), "{command:?}");
+    assert!(command.windows(2).any(|w| w == ["--report", "r.html"]), "{command:?}");
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn verify_detects_a_changed_summary_or_report() {
+    let dir = workdir("changed-summary");
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--summary", "s.json", "--report", "r.html"]);
+    assert_eq!(code, 0, "{err}");
+    let summary = String::from_utf8(read(&dir.join("s.json"))).expect("UTF-8");
+    let edited = summary.replacen("\"rows\": 50", "\"rows\": 49", 1);
+    assert_ne!(summary, edited, "the summary counts 50 firm rows");
+    std::fs::write(dir.join("s.json"), edited).expect("written");
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("summary `s.json` was changed after the run"), "{out}");
+    assert!(out.contains("first difference at line"), "{out}");
+    assert!(out.contains("1 difference"), "only the summary differs: {out}");
+
+    std::fs::write(dir.join("s.json"), summary).expect("written back");
+    let mut report = read(&dir.join("r.html"));
+    report.extend_from_slice(b"<!-- edited -->");
+    std::fs::write(dir.join("r.html"), report).expect("written");
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("report `r.html` was changed after the run"), "{out}");
+    assert!(out.contains("1 difference"), "only the report differs: {out}");
+
+    std::fs::remove_file(dir.join("r.html")).expect("removed");
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("report `r.html`: missing"), "{out}");
+}
+
+#[test]
+fn verify_checks_the_manifests_own_fields() {
+    let dir = workdir("edited-manifest");
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+
+    // The command: another as-of date than the one recorded and re-run.
+    edit_manifest(&dir, |m| {
+        let c = m["command"].as_array_mut().expect("a list");
+        let at = c.iter().position(|a| a == "--as-of").expect("--as-of") + 1;
+        c[at] = "2020-01-01".into();
+    });
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the manifest's command does not match its options: argument")
+            && out.contains("is `2020-01-01` in the command, `2026-06-30` from the options"),
+        "{out}"
+    );
+    assert!(out.contains("1 difference"), "{out}");
+
+    // The inputs: a list entry renamed, its file and hash left as they were.
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| m["inputs"][1]["list"] = "penalties".into());
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the manifest's inputs do not match its options"), "{out}");
+    assert!(out.contains("penalties=../accidents.csv") || out.contains("penalties=accidents.csv"), "{out}");
+
+    // A recorded length that the file does not have.
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| m["inputs"][0]["bytes"] = 1.into());
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("firm file `firms.csv`: 1 bytes recorded"), "{out}");
+
+    // A rule file dropped from the record.
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| {
+        m["rules"]["files"].as_array_mut().expect("a list").pop();
+    });
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("read now, not in the record"), "{out}");
+}
+
+#[test]
+fn verify_never_reads_a_special_file() {
+    let dir = workdir("special");
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| {
+        m["inputs"][1]["path"] = "/dev/zero".into();
+        m["options"]["lists"][0]["file"] = "/dev/zero".into();
+    });
+    let (code, out, err) = safegrade_within(&dir, &["verify", "results.csv.manifest.json"], 60);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("`/dev/zero` is not a regular file"), "{out}");
+    assert!(out.contains("not re-scored"), "{out}");
+
+    let (code, _, err) = safegrade_within(&dir, &["verify", "/dev/zero"], 60);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`/dev/zero` is not a regular file"), "{err}");
+}
+
+#[test]
+fn verify_from_another_folder_reproduces_rejects_that_name_their_files() {
+    let dir = workdir("rejects-elsewhere");
+    let mut firms = read(&dir.join("firms.csv"));
+    let header = String::from_utf8(firms.clone()).expect("UTF-8").lines().next().expect("a header").to_string();
+    let cells: Vec<&str> = header.split(',').map(|_| "").collect();
+    firms.extend_from_slice(format!("91110108MA00000070{}\n", cells[1..].join(",x")).as_bytes());
+    std::fs::write(dir.join("firms.csv"), firms).expect("written");
+    let (code, _, err) = score(&dir, &["--out", "out/results.csv", "--summary", "out/summary.json"]);
+    assert_eq!(code, 3, "the bad row is rejected: {err}");
+    let rejects = String::from_utf8(read(&dir.join("out/rejects.csv"))).expect("UTF-8");
+    assert!(rejects.lines().nth(1).is_some_and(|l| l.starts_with("firms.csv,52,")), "{rejects}");
+
+    let parent = dir.parent().expect("a parent");
+    let (code, out, err) = safegrade(parent, &["verify", "rejects-elsewhere/out/results.csv.manifest.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("identical"), "{out}");
 }

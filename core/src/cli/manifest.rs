@@ -21,8 +21,12 @@ use sha2::{Digest, Sha256};
 
 use super::atomic::hex;
 
-/// The manifest format; bumped when a field changes meaning.
-pub(crate) const FORMAT: u32 = 1;
+/// The manifest format; bumped when a field changes meaning or is added.
+/// Format 1 had no summary or report entries; it is still read.
+pub(crate) const FORMAT: u32 = 2;
+
+/// The largest manifest `verify` reads: a manifest lists a few dozen files.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// Everything recorded about one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +72,12 @@ pub(crate) struct Options {
     pub(crate) sorted: bool,
     pub(crate) out: String,
     pub(crate) rejects: String,
+    /// `--summary`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) summary: Option<String>,
+    /// `--report`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) report: Option<String>,
 }
 
 /// One `--list NAME=FILE`.
@@ -119,6 +129,10 @@ pub(crate) struct FileHash {
 pub(crate) struct InputFile {
     pub(crate) list: Option<String>,
     pub(crate) path: String,
+    /// The file's name in the rejects and the summary: its path as given
+    /// on the command line (format 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) shown_as: Option<String>,
     pub(crate) sha256: String,
     pub(crate) bytes: u64,
 }
@@ -148,6 +162,14 @@ pub(crate) struct RowCount {
 pub(crate) struct Outputs {
     pub(crate) results: FileHash,
     pub(crate) rejects: FileHash,
+    /// The summary JSON, when `--summary` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) summary: Option<FileHash>,
+    /// The HTML report, when `--report` was given. It shows the run's
+    /// duration, so a re-run never reproduces it byte for byte: `verify`
+    /// checks only that it was not changed after the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) report: Option<FileHash>,
 }
 
 impl Counts {
@@ -246,9 +268,11 @@ impl HashHandle {
     }
 }
 
-/// The SHA-256 and length of a file's bytes.
+/// The SHA-256 and length of a regular file's bytes. Anything else (a
+/// device such as `/dev/zero`, a pipe, a directory) is refused unread, so
+/// a manifest naming one cannot make `verify` read forever.
 pub(crate) fn hash_file(path: &Path) -> Result<(String, u64)> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let mut f = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     let mut n_bytes = 0u64;
@@ -261,6 +285,17 @@ pub(crate) fn hash_file(path: &Path) -> Result<(String, u64)> {
         n_bytes += n as u64;
     }
     Ok((hex(&hasher.finalize()), n_bytes))
+}
+
+/// Opens `path` for reading when it is a regular file (symbolic links
+/// followed).
+fn open_regular(path: &Path) -> Result<std::fs::File> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let meta = f.metadata().with_context(|| format!("cannot read `{}`", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("`{}` is not a regular file", path.display());
+    }
+    Ok(f)
 }
 
 /// SHA-256 of bytes in memory.
@@ -339,15 +374,28 @@ impl Manifest {
             }
         }
         c.extend(["--out".into(), o.out.clone(), "--rejects".into(), o.rejects.clone()]);
+        for (path, flag) in [(&o.summary, "--summary"), (&o.report, "--report")] {
+            if let Some(p) = path {
+                c.extend([flag.into(), p.clone()]);
+            }
+        }
         c
     }
 
-    /// Reads a manifest file.
+    /// Reads a manifest file of at most [`MAX_MANIFEST_BYTES`].
     pub(crate) fn read(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let mut text = String::new();
+        open_regular(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?
+            .take(MAX_MANIFEST_BYTES + 1)
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        if text.len() as u64 > MAX_MANIFEST_BYTES {
+            anyhow::bail!("`{}` is larger than a manifest can be ({MAX_MANIFEST_BYTES} bytes)", path.display());
+        }
         let m: Manifest =
             serde_json::from_str(&text).with_context(|| format!("`{}` is not a safegrade manifest", path.display()))?;
-        if m.manifest != FORMAT {
+        if !(1..=FORMAT).contains(&m.manifest) {
             anyhow::bail!(
                 "`{}`: manifest format {} is not supported (this tool reads {FORMAT})",
                 path.display(),

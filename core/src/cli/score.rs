@@ -90,8 +90,9 @@ pub(crate) enum Audit {
     /// Write the manifest beside the output (or at `--manifest`); print the summary.
     Write,
     /// `verify`: build the manifest with paths relative to `base`, but write
-    /// neither it nor the summary.
-    Rebuild { base: PathBuf },
+    /// neither it nor the summary. `shown_as` names the inputs (firm file
+    /// first) in the rejects and the summary as the recorded run named them.
+    Rebuild { base: PathBuf, shown_as: Vec<String> },
 }
 
 /// What a run gave.
@@ -127,11 +128,12 @@ fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
     }
 }
 
-/// Opens an input; its bytes are hashed as they are read.
-fn open(path: &str) -> Result<(Source, HashHandle)> {
+/// Opens an input, named `shown_as` in the rejects and the summary; its
+/// bytes are hashed as they are read.
+fn open(path: &str, shown_as: &str) -> Result<(Source, HashHandle)> {
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
     let (reader, handle) = HashingReader::new(f);
-    Ok((Source::new(path, reader), handle))
+    Ok((Source::new(shown_as, reader), handle))
 }
 
 pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
@@ -186,14 +188,18 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         threads: args.threads,
         ..BatchConfig::new(as_of)
     };
-    let (firms, firms_hash) = open(&args.firms)?;
+    let shown_as = |i: usize, path: &str| match audit {
+        Audit::Rebuild { shown_as, .. } => shown_as.get(i).cloned().unwrap_or_else(|| path.to_string()),
+        Audit::Write => path.to_string(),
+    };
+    let (firms, firms_hash) = open(&args.firms, &shown_as(0, &args.firms))?;
     let mut lists = Vec::new();
     let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
     for l in &args.lists {
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        let (source, hash) = open(path)?;
+        let (source, hash) = open(path, &shown_as(lists.len() + 1, path))?;
         lists.push(ListSource { list: name.to_string(), source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
     }
@@ -275,20 +281,29 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     };
     let rejects_ready = rejects.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
-    if let Some(p) = &args.summary {
-        let mut json = serde_json::to_vec_pretty(&summary)?;
-        json.push(b'\n');
-        staged.push(stage_bytes(Path::new(p), &json)?);
-    }
-    if let Some(p) = &args.report {
-        let html = super::report::render(&title, &cfg, &summary, elapsed);
-        staged.push(stage_bytes(Path::new(p), html.as_bytes())?);
-    }
+    let mut hashed = |p: &str, bytes: &[u8]| -> Result<FileHash> {
+        let ready = stage_bytes(Path::new(p), bytes)?;
+        let hash = FileHash { path: p.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
+        staged.push(ready);
+        Ok(hash)
+    };
+    let summary_file = match &args.summary {
+        Some(p) => {
+            let mut json = serde_json::to_vec_pretty(&summary)?;
+            json.push(b'\n');
+            Some(hashed(p, &json)?)
+        }
+        None => None,
+    };
+    let report_file = match &args.report {
+        Some(p) => Some(hashed(p, super::report::render(&title, &cfg, &summary, elapsed).as_bytes())?),
+        None => None,
+    };
     let manifest = match (&out_ready, &manifest_path) {
         (Some(out_ready), Some(mpath)) => {
             let base = match audit {
                 Audit::Write => manifest::dir_of(mpath),
-                Audit::Rebuild { base } => base.clone(),
+                Audit::Rebuild { base, .. } => base.clone(),
             };
             let rel = |p: &str| manifest::relative(Path::new(p), &base);
             let options = manifest::Options {
@@ -306,6 +321,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                 sorted: args.sorted,
                 out: rel(&args.out),
                 rejects: rel(&rejects_path.to_string_lossy()),
+                summary: args.summary.as_deref().map(rel),
+                report: args.report.as_deref().map(rel),
             };
             let files = rule_files.iter().map(|f| FileHash { path: rel(&f.path), ..f.clone() }).collect();
             let as_of = as_of.format("%Y-%m-%d").to_string();
@@ -318,9 +335,10 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                 rules: manifest::RulesRecord::of(&rules, files),
                 inputs: inputs
                     .iter()
-                    .map(|(list, p, h)| {
+                    .enumerate()
+                    .map(|(i, (list, p, h))| {
                         let (sha256, bytes) = h.digest();
-                        InputFile { list: list.clone(), path: rel(p), sha256, bytes }
+                        InputFile { list: list.clone(), path: rel(p), shown_as: Some(shown_as(i, p)), sha256, bytes }
                     })
                     .collect(),
                 counts: manifest::Counts::of(&summary),
@@ -335,6 +353,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                         sha256: rejects_ready.sha256.clone(),
                         bytes: rejects_ready.bytes,
                     },
+                    summary: summary_file.map(|f| FileHash { path: rel(&f.path), ..f }),
+                    report: report_file.map(|f| FileHash { path: rel(&f.path), ..f }),
                 },
             };
             if let Audit::Write = audit {
