@@ -367,7 +367,7 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str) -> Result<Exi
     for w in [&mut firms, &mut accidents, &mut penalties, &mut dangers] {
         w.flush()?;
     }
-    eprintln!(
+    errln!(
         "{out}: {} firms, {n_acc} accidents, {n_pen} penalties, {n_hd} hidden dangers ({} list records)",
         keys.len(),
         n_acc + n_pen + n_hd

@@ -4,8 +4,12 @@
 //! `main` only maps a fatal error (an unreadable file, a bad flag value) to
 //! exit code 2 with its message on stderr. Files are read here, never in the
 //! library.
+//!
+//! Nothing here prints with `println!` or `eprintln!`, which panic when the
+//! reader of stdout or stderr has gone: `outln!` hands the error back and
+//! `errln!` drops the message.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
-mod atomic;
 /// `println!` that returns an error instead of panicking when stdout is
 /// closed early (`safegrade test rules/ | head`); `main` treats that as success.
 macro_rules! outln {
@@ -14,6 +18,26 @@ macro_rules! outln {
         writeln!(std::io::stdout(), $($arg)*)
     }};
 }
+
+/// `eprintln!` that never panics: when stderr is closed early
+/// (`safegrade score … 2>&1 >/dev/null | head -1`) the message is lost, and
+/// the run goes on to its own exit code.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics; see [`errln!`].
+macro_rules! errprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+mod atomic;
 
 mod check;
 mod clash;
@@ -150,7 +174,7 @@ pub(crate) fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -120,7 +120,7 @@ fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
         Some(r) => Ok((r, read.into_inner())),
         None => {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", loaded.sources.render(d));
+                errprint!("{}", loaded.sources.render(d));
             }
             bail!("`{path}` does not check; run `safegrade check {path}`")
         }
@@ -361,10 +361,10 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     if !quiet {
         print_summary(&summary, elapsed, &args.out, &rejects_path);
         if let Some(p) = &args.report {
-            eprintln!("report: {p}");
+            errln!("report: {p}");
         }
         if let (Some(p), Some(_)) = (&manifest_path, &manifest) {
-            eprintln!("manifest: {}", p.display());
+            errln!("manifest: {}", p.display());
         }
     }
     let exit = if summary.rejected() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS };
@@ -395,15 +395,15 @@ impl Write for Output {
 
 fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     for l in &s.lists_not_given {
-        eprintln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
+        errln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
     }
     if s.could_stream && s.firms.rows >= 100_000 {
-        eprintln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+        errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
     }
     let f = &s.firms;
-    eprintln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
+    errln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
     for l in &s.lists {
-        eprintln!(
+        errln!(
             "{} ({}): {} rows = {} attached + {} rejected",
             l.file,
             l.list.as_deref().unwrap_or(""),
@@ -414,13 +414,13 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     }
     if !s.rejects.is_empty() {
         let parts: Vec<String> = s.rejects.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("rejected rows by reason: {}", parts.join(", "));
+        errln!("rejected rows by reason: {}", parts.join(", "));
     }
     let show = |label: &str, steps: &[batch::StepSummary]| {
         for st in steps {
             let counts: Vec<String> = st.grades.iter().map(|g| format!("{} {}", g.id, g.count)).collect();
             let name = if st.alias.is_empty() { st.ruleset.clone() } else { format!("{} ({})", st.alias, st.ruleset) };
-            eprintln!("{label}{name}: {}", counts.join(", "));
+            errln!("{label}{name}: {}", counts.join(", "));
         }
     };
     if s.new_steps.is_empty() {
@@ -430,21 +430,21 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
         show("new ", &s.new_steps);
         for m in &s.migrations {
             let name = if m.alias.is_empty() { "grade" } else { m.alias.as_str() };
-            eprintln!("{name}: {} of {} firms change grade", m.moved, f.used);
-            eprintln!("  {:>12} → {}", "", m.to.join(" "));
+            errln!("{name}: {} of {} firms change grade", m.moved, f.used);
+            errln!("  {:>12} → {}", "", m.to.join(" "));
             for (from, row) in m.from.iter().zip(&m.counts) {
                 let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
-                eprintln!("  {from:>12}   {}", cells.join(""));
+                errln!("  {from:>12}   {}", cells.join(""));
             }
         }
     }
     let rows_in = f.rows + s.lists.iter().map(|l| l.rows).sum::<u64>();
-    eprintln!(
+    errln!(
         "{:.2} s, {:.0} firms/s, {:.0} rows/s (firm and list rows)",
         elapsed,
         f.rows as f64 / elapsed.max(1e-9),
         rows_in as f64 / elapsed.max(1e-9)
     );
     let out = if out == "-" { "stdout" } else { out };
-    eprintln!("results: {out}; rejects: {}", rejects.display());
+    errln!("results: {out}; rejects: {}", rejects.display());
 }
