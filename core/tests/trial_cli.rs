@@ -5,12 +5,15 @@
 //! a signal. In every case the outputs of an earlier run stay whole and no
 //! temporary file is left behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a test waits for the binary to reach a state or to exit.
 const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The outputs of a run with `--out out/results.csv`.
+const OUTPUTS: [&str; 3] = ["out/results.csv", "out/rejects.csv", "out/results.csv.manifest.json"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
@@ -54,6 +57,43 @@ fn score_args(firms: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// Runs the binary in `dir`: (exit code, stdout, stderr).
+fn safegrade<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_safegrade")).args(args).current_dir(dir).output().expect("runs");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The bytes of each file, to compare before and after.
+fn snapshot(dir: &Path, files: &[&str]) -> Vec<Vec<u8>> {
+    files.iter().map(|f| read(&dir.join(f))).collect()
+}
+
+/// Files under `dir`, at any depth, whose names mark them as temporaries
+/// or backups of a run.
+fn leftovers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).expect("listable").filter_map(|e| e.ok()) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            found.extend(leftovers(&e.path()));
+        } else if name.contains(".tmp.") || name.contains(".old.") {
+            found.push(e.path().display().to_string());
+        }
+    }
+    found
+}
+
+/// A first, good run whose outputs later runs must leave whole.
+fn first_run(dir: &Path, extra: &[&str]) {
+    let (code, _, err) = safegrade(dir, &score_args("firms.csv", &[&["--out", "out/results.csv"], extra].concat()));
+    assert_eq!(code, 0, "{err}");
+}
+
 /// Waits, for a bounded time, for the child to exit.
 fn wait_for_exit(child: &mut Child) -> ExitStatus {
     let start = Instant::now();
@@ -67,6 +107,50 @@ fn wait_for_exit(child: &mut Child) -> ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn numeric_flags_out_of_range_are_refused_before_anything_is_written() {
+    let dir = workdir("flags");
+    first_run(&dir, &[]);
+    let before = snapshot(&dir, &OUTPUTS);
+    for chunk in ["0", "65537", "1099511627776", "100000000000000000"] {
+        let args = score_args("firms.csv", &["--out", "out/results.csv", "--chunk-size", chunk]);
+        let (code, _, err) = safegrade(&dir, &args);
+        assert_eq!(code, 2, "--chunk-size {chunk}: {err}");
+        assert!(err.contains("--chunk-size") && err.contains("1..=65536"), "--chunk-size {chunk}: {err}");
+        assert!(snapshot(&dir, &OUTPUTS) == before, "--chunk-size {chunk}: the earlier outputs were touched");
+    }
+    let rules = root().join("rules/schemes/hazchem.toml");
+    let compare = [
+        "compare",
+        "--rules",
+        rules.to_str().expect("a UTF-8 path"),
+        "--firms",
+        "firms.csv",
+        "--as-of",
+        "2026-06-30",
+        "--out",
+        "out/moves.csv",
+        "--chunk-size",
+        "100000000000000000",
+    ];
+    let (code, _, err) = safegrade(&dir, &compare);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--chunk-size"), "{err}");
+    assert!(!dir.join("out/moves.csv").exists());
+    let (code, _, err) =
+        safegrade(&dir, &score_args("firms.csv", &["--out", "out/results.csv", "--threads", "100000"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--threads 100000"), "{err}");
+    for firms in ["0", "10000001", "100000000000000000"] {
+        let (code, _, err) = safegrade(&dir, &["gen", "--firms", firms, "--out", "district"]);
+        assert_eq!(code, 2, "gen --firms {firms}: {err}");
+        assert!(err.contains("--firms") && err.contains("1..=10000000"), "gen --firms {firms}: {err}");
+        assert!(!dir.join("district").exists(), "gen --firms {firms} created its folder");
+    }
+    assert!(snapshot(&dir, &OUTPUTS) == before, "the earlier outputs were touched");
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 }
 
 #[test]
@@ -93,4 +177,27 @@ fn a_closed_stderr_neither_panics_nor_changes_the_exit_code() {
             assert_eq!(status.code(), Some(want), "{args:?}");
         }
     }
+}
+
+#[test]
+fn gen_refuses_a_folder_that_holds_files_unless_forced() {
+    let dir = workdir("gen");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "5", "--out", "district"]);
+    assert_eq!(code, 0, "{err}");
+    let files = ["district/firms.csv", "district/accidents.csv"];
+    let before = snapshot(&dir, &files);
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "7", "--seed", "2", "--out", "district"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out `district` is not empty") && err.contains("--force"), "{err}");
+    assert!(snapshot(&dir, &files) == before, "gen overwrote the data files");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "7", "--seed", "2", "--out", "district", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(String::from_utf8(read(&dir.join("district/firms.csv"))).expect("UTF-8").lines().count(), 8);
+    // An empty folder is fine; a file is not a folder.
+    std::fs::create_dir_all(dir.join("empty")).expect("a folder");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "3", "--out", "empty"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "3", "--out", "firms.csv"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out `firms.csv` is not a folder"), "{err}");
 }

@@ -63,9 +63,9 @@ pub(crate) struct BatchArgs {
     /// Worker threads; 0 is one per core, and at most 4 per core.
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
-    /// Firms per unit of parallel work.
-    #[arg(long, default_value_t = 4096)]
-    pub(crate) chunk_size: usize,
+    /// Firms per unit of parallel work (1 to 65,536).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=batch::MAX_CHUNK_SIZE as i64))]
+    pub(crate) chunk_size: u32,
     /// Write a self-contained HTML report here.
     #[arg(long)]
     pub(crate) report: Option<String>,
@@ -182,7 +182,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         format,
         bom: args.bom,
         sorted: args.sorted,
-        chunk_size: args.chunk_size.max(1),
+        chunk_size: args.chunk_size as usize,
         threads: args.threads,
         ..BatchConfig::new(as_of)
     };
