@@ -5,6 +5,8 @@
 //! a signal. In every case the outputs of an earlier run stay whole and no
 //! temporary file is left behind.
 
+use std::fs::File;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -109,6 +111,43 @@ fn wait_for_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
+/// A named pipe in `dir` to feed the firm file through, so that a run can
+/// be held mid-file for as long as a test needs.
+fn fifo(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    let status = Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+    path
+}
+
+/// Starts a `score` run reading its firms from the pipe `firms.fifo`, and
+/// writes the header and the first rows of the golden firm file into it;
+/// the run then waits for the rest. Returns the child, the open pipe and
+/// the rest of the rows.
+fn held_run(dir: &Path, extra: &[&str]) -> (Child, File, Vec<u8>) {
+    fifo(dir, "firms.fifo");
+    let stderr = File::create(dir.join("stderr.txt")).expect("a stderr file");
+    let child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+        .args(score_args("firms.fifo", &[&["--out", "out/results.csv", "--chunk-size", "4"], extra].concat()))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("the binary runs");
+    // Opening blocks until the run opens the pipe to read it.
+    let mut pipe = File::options().write(true).open(dir.join("firms.fifo")).expect("the pipe opens");
+    let firms = read(&dir.join("firms.csv"));
+    let split = firms.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(10).map_or(firms.len(), |(i, _)| i + 1);
+    pipe.write_all(&firms[..split]).expect("the first rows are read");
+    pipe.flush().expect("flushed");
+    (child, pipe, firms[split..].to_vec())
+}
+
+fn stderr_of(dir: &Path) -> String {
+    String::from_utf8_lossy(&read(&dir.join("stderr.txt"))).into_owned()
+}
+
 #[test]
 fn numeric_flags_out_of_range_are_refused_before_anything_is_written() {
     let dir = workdir("flags");
@@ -150,6 +189,55 @@ fn numeric_flags_out_of_range_are_refused_before_anything_is_written() {
         assert!(!dir.join("district").exists(), "gen --firms {firms} created its folder");
     }
     assert!(snapshot(&dir, &OUTPUTS) == before, "the earlier outputs were touched");
+    assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+}
+
+#[test]
+fn an_output_path_that_is_a_folder_is_refused_before_the_run() {
+    let dir = workdir("folder-output");
+    first_run(&dir, &["--summary", "out/summary.json", "--report", "out/report.html"]);
+    let files = [&OUTPUTS[..], &["out/summary.json", "out/report.html"]].concat();
+    let before = snapshot(&dir, &files);
+    std::fs::create_dir_all(dir.join("out/taken.csv")).expect("a folder");
+    for (option, more) in [
+        ("--report", &["--report", "out/taken.csv"][..]),
+        ("--summary", &["--summary", "out/taken.csv"]),
+        ("--rejects", &["--rejects", "out/taken.csv"]),
+        ("the manifest", &["--manifest", "out/taken.csv"]),
+    ] {
+        let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &[&["--out", "out/results.csv"], more].concat()));
+        assert_eq!(code, 2, "{option}: {err}");
+        assert!(err.contains(&format!("{option} `out/taken.csv` is a folder")), "{option}: {err}");
+        assert!(snapshot(&dir, &files) == before, "{option}: the earlier outputs were touched");
+        assert!(leftovers(&dir).is_empty(), "{option}: {:?}", leftovers(&dir));
+    }
+    let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &["--out", "out/taken.csv"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out `out/taken.csv` is a folder"), "{err}");
+    // A folder that is a file.
+    let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &["--out", "firms.csv/results.csv"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out `firms.csv/results.csv`: `firms.csv` is not a folder"), "{err}");
+    assert!(snapshot(&dir, &files) == before, "the earlier outputs were touched");
+}
+
+#[test]
+fn an_output_path_that_became_a_folder_during_the_run_replaces_nothing() {
+    let dir = workdir("late-folder");
+    first_run(&dir, &["--summary", "out/summary.json"]);
+    let files = [&OUTPUTS[..], &["out/summary.json"]].concat();
+    let before = snapshot(&dir, &files);
+    let (mut child, mut pipe, rest) = held_run(&dir, &["--summary", "out/summary.json", "--report", "out/late.html"]);
+    // The run is under way: the report's path is free when it starts, and
+    // a folder when it ends.
+    std::fs::create_dir_all(dir.join("out/late.html")).expect("a folder");
+    pipe.write_all(&rest).expect("the rest is read");
+    drop(pipe);
+    let status = wait_for_exit(&mut child);
+    let err = stderr_of(&dir);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--report `out/late.html` is a folder"), "{err}");
+    assert!(snapshot(&dir, &files) == before, "the earlier outputs were touched: {err}");
     assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
 }
 

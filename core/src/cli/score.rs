@@ -2,9 +2,11 @@
 //! every core, with a rejects file, a summary on stderr and an optional
 //! HTML report.
 //!
-//! Every file a run writes is staged in a temporary file and renamed into
-//! place only when the run has succeeded (`atomic.rs`), the manifest last;
-//! `score` writes an audit manifest beside its results (`manifest.rs`).
+//! Every file a run writes is staged in a temporary file before the run
+//! starts (so a path that cannot take a file stops it before any work) and
+//! renamed into place, all of them or none, only when the run has
+//! succeeded (`atomic.rs`), the manifest last; `score` writes an audit
+//! manifest beside its results (`manifest.rs`).
 //!
 //! Exit codes: 0 when every row was used, 3 when some rows were rejected, 2
 //! on a fatal error (rules that do not check, an unreadable file, a header
@@ -20,7 +22,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summary};
 
-use super::atomic::{stage_bytes, Ready, Staged};
+use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
 use super::files::read_rule_file;
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
@@ -231,12 +233,21 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     written.extend(args.summary.as_deref().map(|p| ("--summary", Path::new(p))));
     written.extend(manifest_path.as_deref().map(|p| ("the manifest", p)));
     super::clash::check(&read, &written)?;
+    // Every output is staged before the run: a path that cannot take a file
+    // stops it before any work.
     let mut out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
     } else {
-        Output::File(Staged::create(Path::new(&args.out))?)
+        Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
-    let mut rejects = Staged::create(&rejects_path)?;
+    let mut rejects = Staged::create("--rejects", &rejects_path)?;
+    let stage = |what: &str, path: Option<&Path>| path.map(|p| Staged::create(what, p)).transpose();
+    let summary_file = stage("--summary", args.summary.as_deref().map(Path::new))?;
+    let report_file = stage("--report", args.report.as_deref().map(Path::new))?;
+    let manifest_file = match audit {
+        Audit::Write => stage("the manifest", manifest_path.as_deref())?,
+        Audit::Rebuild { .. } => None,
+    };
 
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -275,14 +286,14 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     };
     let rejects_ready = rejects.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
-    if let Some(p) = &args.summary {
+    if let Some(file) = summary_file {
         let mut json = serde_json::to_vec_pretty(&summary)?;
         json.push(b'\n');
-        staged.push(stage_bytes(Path::new(p), &json)?);
+        staged.push(file.finish_with(&json)?);
     }
-    if let Some(p) = &args.report {
+    if let Some(file) = report_file {
         let html = super::report::render(&title, &cfg, &summary, elapsed);
-        staged.push(stage_bytes(Path::new(p), html.as_bytes())?);
+        staged.push(file.finish_with(html.as_bytes())?);
     }
     let manifest = match (&out_ready, &manifest_path) {
         (Some(out_ready), Some(mpath)) => {
@@ -337,27 +348,18 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                     },
                 },
             };
-            if let Audit::Write = audit {
-                staged.push(stage_bytes(mpath, &m.to_bytes()?)?);
+            if let Some(file) = manifest_file {
+                staged.push(file.finish_with(&m.to_bytes()?)?);
             }
             Some(m)
         }
         _ => None,
     };
-    // A manifest left from an earlier run would describe files about to be
-    // replaced: it goes first, and the new one is renamed into place last.
-    if let (Audit::Write, Some(mpath)) = (audit, &manifest_path) {
-        if mpath.exists() {
-            std::fs::remove_file(mpath).with_context(|| format!("cannot replace `{}`", mpath.display()))?;
-        }
-    }
-    if let Some(r) = out_ready {
-        r.commit()?;
-    }
-    rejects_ready.commit()?;
-    for r in staged {
-        r.commit()?;
-    }
+    // All or none, the manifest last: until it is renamed, the manifest of
+    // an earlier run stays in place, and it never describes a mixed set
+    // unless the process dies between two renames.
+    let outputs = out_ready.into_iter().chain([rejects_ready]).chain(staged).collect();
+    super::atomic::commit_all(outputs)?;
     if !quiet {
         print_summary(&summary, elapsed, &args.out, &rejects_path);
         if let Some(p) = &args.report {
