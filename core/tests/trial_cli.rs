@@ -289,3 +289,46 @@ fn gen_refuses_a_folder_that_holds_files_unless_forced() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--out `firms.csv` is not a folder"), "{err}");
 }
+
+#[test]
+fn a_nul_byte_in_a_cell_rejects_its_row_naming_the_column() {
+    let dir = workdir("nul");
+    let firms = String::from_utf8(read(&dir.join("firms.csv"))).expect("UTF-8");
+    let mut lines: Vec<String> = firms.lines().map(str::to_string).collect();
+    let set = |line: &mut String, col: usize, value: &str| {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[col] = value;
+        *line = cells.join(",");
+    };
+    // Line 2: the carried name; line 3: the input `in_scope`; line 5: the key.
+    set(&mut lines[1], 1, "苏州\0化工");
+    set(&mut lines[2], 4, "是\0");
+    let key5 = lines[4].split(',').next().expect("a key").to_string();
+    set(&mut lines[4], 0, &format!("{key5}\0"));
+    std::fs::write(dir.join("firms.csv"), lines.join("\n") + "\n").expect("written");
+    // The first accident: its `deaths`.
+    let acc = String::from_utf8(read(&dir.join("accidents.csv"))).expect("UTF-8");
+    let mut acc_lines: Vec<String> = acc.lines().map(str::to_string).collect();
+    let acc_key = acc_lines[1].split(',').next().expect("a key").to_string();
+    set(&mut acc_lines[1], 2, "1\0");
+    std::fs::write(dir.join("accidents.csv"), acc_lines.join("\n") + "\n").expect("written");
+
+    for out in ["out/results.csv", "out/results.jsonl"] {
+        let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &["--out", out]));
+        assert_eq!(code, 3, "{err}");
+        let results = read(&dir.join(out));
+        let rejects = String::from_utf8(read(&dir.join("out/rejects.csv"))).expect("UTF-8");
+        assert!(!results.contains(&0), "{out} holds a NUL byte");
+        assert!(!rejects.contains('\0'), "the rejects file holds a NUL byte: {rejects}");
+        let nul = "holds a NUL byte";
+        let says = |start: &str| rejects.lines().any(|l| l.starts_with(start) && l.contains(nul));
+        assert!(says("firms.csv,2,name,") && says("firms.csv,3,in_scope,"), "{rejects}");
+        assert!(rejects.lines().any(|l| l.starts_with("firms.csv,2,name,") && l.ends_with(",bad_value")), "{rejects}");
+        assert!(rejects.lines().any(|l| l.starts_with("firms.csv,3,in_scope,") && l.ends_with(",bad_value")));
+        assert!(rejects.contains(&format!("firms.csv,5,uscc,{key5}\\0,")), "the key is shown escaped: {rejects}");
+        assert!(
+            rejects.lines().any(|l| l.starts_with(&format!("accidents.csv,2,deaths,{acc_key},")) && l.contains(nul)),
+            "{rejects}"
+        );
+    }
+}

@@ -14,6 +14,10 @@ fn csv_fields_are_quoted_only_when_needed() {
         csv_field(&mut buf, s);
     }
     assert_eq!(String::from_utf8(buf).unwrap(), "plain,\"a,b\",\"say \"\"hi\"\"\",\"line\nbreak\",");
+    // A NUL byte is never written as one.
+    let mut buf = Vec::new();
+    csv_field(&mut buf, "a\0b,c");
+    assert_eq!(String::from_utf8(buf).unwrap(), "\"a\\0b,c\",");
 }
 
 #[test]
