@@ -111,6 +111,15 @@ fn wait_for_exit(child: &mut Child) -> ExitStatus {
     }
 }
 
+/// Waits, for a bounded time, until `ready` holds.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < PATIENCE, "waited {PATIENCE:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A named pipe in `dir` to feed the firm file through, so that a run can
 /// be held mid-file for as long as a test needs.
 fn fifo(dir: &Path, name: &str) -> PathBuf {
@@ -330,5 +339,30 @@ fn a_nul_byte_in_a_cell_rejects_its_row_naming_the_column() {
             rejects.lines().any(|l| l.starts_with(&format!("accidents.csv,2,deaths,{acc_key},")) && l.contains(nul)),
             "{rejects}"
         );
+    }
+}
+
+/// Sends `signal` (`TERM`, `INT`, `HUP`) to the process.
+fn kill(signal: &str, pid: u32) {
+    let status = Command::new("kill").args([format!("-{signal}"), pid.to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+#[test]
+fn a_run_stopped_by_a_signal_removes_its_temporaries_and_replaces_nothing() {
+    for signal in ["TERM", "INT", "HUP"] {
+        let dir = workdir(&format!("signal-{signal}"));
+        first_run(&dir, &[]);
+        let before = snapshot(&dir, &OUTPUTS);
+        let (mut child, pipe, _) = held_run(&dir, &[]);
+        // The run has staged its outputs, the manifest last, and waits for rows.
+        let staged = || leftovers(&dir.join("out")).iter().any(|f| f.contains("manifest.json.tmp."));
+        wait_until("the temporaries", staged);
+        kill(signal, child.id());
+        let status = wait_for_exit(&mut child);
+        drop(pipe);
+        assert!(!status.success() && status.code() != Some(0), "{signal}: {status:?}: {}", stderr_of(&dir));
+        assert!(leftovers(&dir).is_empty(), "{signal}: {:?}", leftovers(&dir));
+        assert!(snapshot(&dir, &OUTPUTS) == before, "{signal}: the earlier outputs were touched");
     }
 }

@@ -12,12 +12,16 @@
 //! the file system allows. An interrupted run (killed, out of disk, a fatal
 //! input error) leaves at most hidden `.NAME.tmp.PID` files beside the
 //! destinations, which no one mistakes for results; the temporaries of a
-//! run that fails with an error are removed. Written bytes are hashed on
-//! the way (SHA-256) for the run's manifest.
+//! run that fails with an error are removed, and so are those of a run
+//! stopped by SIGINT, SIGTERM or SIGHUP, which then ends by that signal.
+//! A signal that comes during the renames waits for them to be done or
+//! undone. Written bytes are hashed on the way (SHA-256) for the run's
+//! manifest.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
@@ -54,8 +58,12 @@ impl Staged {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{what} `{}`: cannot create the folder", path.display()))?;
         let tmp = temporary(path, "tmp");
+        watch_signals();
+        let mut pending = pending();
         let file =
             File::create(&tmp).with_context(|| format!("{what} `{}`: cannot write in its folder", path.display()))?;
+        pending.temporaries.push(tmp.clone());
+        drop(pending);
         Ok(Staged {
             what: what.to_string(),
             path: path.to_path_buf(),
@@ -104,7 +112,7 @@ impl Write for Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.tmp.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.tmp);
+            remove_temporary(&self.tmp);
         }
     }
 }
@@ -112,19 +120,86 @@ impl Drop for Staged {
 impl Drop for Ready {
     fn drop(&mut self) {
         if let Some(tmp) = self.tmp.take() {
-            let _ = std::fs::remove_file(tmp);
+            remove_temporary(&tmp);
         }
     }
 }
 
+/// What a signal that ends the run has to clean up, and to say.
+struct Pending {
+    /// The temporary files of the outputs being written.
+    temporaries: Vec<PathBuf>,
+    /// Whether the outputs have been renamed into place.
+    replaced: bool,
+}
+
+static PENDING: Mutex<Pending> = Mutex::new(Pending { temporaries: Vec::new(), replaced: false });
+
+/// The run's temporary files, locked: a signal waits meanwhile.
+fn pending() -> MutexGuard<'static, Pending> {
+    PENDING.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn remove_temporary(tmp: &Path) {
+    let mut pending = pending();
+    let _ = std::fs::remove_file(tmp);
+    pending.temporaries.retain(|p| p != tmp);
+}
+
+/// From the first output staged on: SIGINT, SIGTERM and SIGHUP remove the
+/// temporary files, then end the process as the signal would have (exit
+/// status 128 + the signal's number in a shell).
+#[cfg(unix)]
+fn watch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    static WATCHING: std::sync::Once = std::sync::Once::new();
+    WATCHING.call_once(|| {
+        // Without the handler a signal still ends the run; only the
+        // temporaries would stay.
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+        std::thread::spawn(move || {
+            let Some(signal) = signals.forever().next() else { return };
+            // Never released: nothing is staged or renamed any more.
+            let pending = pending();
+            for tmp in &pending.temporaries {
+                let _ = std::fs::remove_file(tmp);
+            }
+            let name = match signal {
+                SIGINT => "SIGINT",
+                SIGTERM => "SIGTERM",
+                _ => "SIGHUP",
+            };
+            if pending.replaced {
+                errln!("stopped by {name}, with the outputs of this run in place");
+            } else {
+                errln!("stopped by {name}: no output was replaced, and the temporary files are removed");
+            }
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        });
+    });
+}
+
+#[cfg(not(unix))]
+fn watch_signals() {}
+
 /// Renames every finished output into place, in order (put the manifest
 /// last), or none: every destination is checked first, and a rename that
 /// still fails puts back the files renamed before it.
-pub(crate) fn commit_all(outputs: Vec<Ready>) -> Result<()> {
-    for r in &outputs {
-        check_destination(&r.what, &r.path)?;
-    }
-    replace_all(outputs)
+pub(crate) fn commit_all(mut outputs: Vec<Ready>) -> Result<()> {
+    let res = {
+        // A signal now waits until the renames are done or undone.
+        let mut pending = pending();
+        let res = outputs
+            .iter()
+            .try_for_each(|r| check_destination(&r.what, &r.path))
+            .and_then(|()| replace_all(&mut outputs, &mut pending.temporaries));
+        pending.replaced = res.is_ok();
+        res
+    };
+    // The temporaries not renamed are removed once the lock is released.
+    drop(outputs);
+    res
 }
 
 /// What was at a destination before the renames.
@@ -138,8 +213,9 @@ enum Before {
     Unsaved,
 }
 
-/// The renames of [`commit_all`], with their undoing.
-fn replace_all(mut outputs: Vec<Ready>) -> Result<()> {
+/// The renames of [`commit_all`], with their undoing; each temporary
+/// renamed leaves the `pending` list.
+fn replace_all(outputs: &mut [Ready], pending: &mut Vec<PathBuf>) -> Result<()> {
     let before: Vec<Before> = outputs
         .iter()
         .map(|r| {
@@ -162,6 +238,7 @@ fn replace_all(mut outputs: Vec<Ready>) -> Result<()> {
             failed = Some((i, e));
             break;
         }
+        pending.retain(|p| *p != tmp);
     }
     let Some((at, e)) = failed else {
         remove_backups(&before);
@@ -257,7 +334,8 @@ mod tests {
         ];
         // As if the folder appeared between the check and the rename.
         outputs[2].path = dir.join("blocked");
-        let err = replace_all(outputs).unwrap_err();
+        let err = replace_all(&mut outputs, &mut Vec::new()).unwrap_err();
+        drop(outputs);
         let err = format!("{err:#}");
         assert!(err.contains("cannot move the finished output into place; every output is as it was"), "{err}");
         assert_eq!(std::fs::read_to_string(dir.join("old.csv")).unwrap(), "old");
