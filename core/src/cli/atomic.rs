@@ -9,11 +9,13 @@
 //! order, the manifest last; should one still fail, the files already
 //! renamed are put back from hard links (`.NAME.old.PID`) made to the old
 //! files just before, so a run replaces all its outputs or none, as far as
-//! the file system allows. An interrupted run (killed, out of disk, a fatal
-//! input error) leaves at most hidden `.NAME.tmp.PID` files beside the
-//! destinations, which no one mistakes for results; the temporaries of a
-//! run that fails with an error are removed, and so are those of a run
-//! stopped by SIGINT, SIGTERM or SIGHUP, which then ends by that signal.
+//! the file system allows. A run killed outright (SIGKILL, a power cut)
+//! leaves at most hidden `.NAME.tmp.PID` files beside the destinations
+//! (and, killed during the renames, the `.NAME.old.PID` links), which no
+//! one mistakes for results; the temporaries of a run that fails with an
+//! error (out of disk, a fatal input error, a panic) are removed, and so
+//! are those of a run stopped by SIGINT, SIGTERM or SIGHUP, which then ends
+//! by that signal.
 //! A signal that comes during the renames waits for them to be done or
 //! undone. Written bytes are hashed on the way (SHA-256) for the run's
 //! manifest.
