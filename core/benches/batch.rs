@@ -32,7 +32,7 @@ fn main() {
     if !dir.join("hidden_dangers.csv").exists() {
         let t = Instant::now();
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_safegrade"))
-            .args(["gen", "--firms", &n_firms.to_string(), "--seed", "4", "--out"])
+            .args(["gen", "--firms", &n_firms.to_string(), "--seed", "4", "--force", "--out"])
             .arg(&dir)
             .status()
             .expect("run safegrade gen");

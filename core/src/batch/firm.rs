@@ -194,6 +194,10 @@ impl Ctx {
     fn score_row(&self, row: &FirmRow, rows: &Packed) -> Done {
         // Room for a usual row: the buffer is not grown a few bytes at a time.
         let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
+        if let Some(col) = (0..self.firm.headers.len()).find(|&c| write::holds_nul(rows.cell(row.row, c))) {
+            let err = CellError { col: Some(col), reason: RejectReason::BadValue, message: write::NUL_IN_CELL.into() };
+            return self.reject_firm(row, rows, vec![err], done);
+        }
         let key = rows.text(row.key);
         // The list rows, parsed once for every step.
         let mut parsed: SmallVec<[RecordList; INLINE_LISTS]> = SmallVec::with_capacity(row.lists.len());
@@ -280,7 +284,13 @@ impl Ctx {
             // Written in place (see `input::read_cell`).
             rec.push(Value::Bool(false));
             let slot = rec.last_mut().expect("just pushed");
-            if !t.is_empty() {
+            if write::holds_nul(cell) {
+                errors.push(CellError {
+                    col: *col,
+                    reason: RejectReason::BadValue,
+                    message: write::NUL_IN_CELL.into(),
+                });
+            } else if !t.is_empty() {
                 if let Err(message) = input::read_cell(cell, t, field, &plan.enums, slot) {
                     errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
                 }

@@ -121,7 +121,9 @@ pub struct BatchConfig {
     /// them as they stream, in memory that does not grow with the number of
     /// firms. A row out of order is a fatal error.
     pub sorted: bool,
-    /// Firms per unit of parallel work.
+    /// Firms per unit of parallel work, from 1 to [`MAX_CHUNK_SIZE`]; a
+    /// value outside is taken as the nearest of the two. It changes the
+    /// memory held and the speed, never the output.
     pub chunk_size: usize,
     /// Worker threads (0: one per core). Ignored without the `parallel` feature.
     pub threads: usize,
@@ -137,6 +139,12 @@ pub const DEFAULT_MAX_FIELD_BYTES: usize = 1 << 20;
 
 /// The default [`BatchConfig::max_row_bytes`]: 16 MiB.
 pub const DEFAULT_MAX_ROW_BYTES: usize = 16 << 20;
+
+/// The largest [`BatchConfig::chunk_size`]: 65,536 firms, 16 times the
+/// default. A chunk of usual firms holds about 1.5 KB a firm, some 100 MB
+/// at this size, and the pipeline holds up to seven chunks at once (two in
+/// each channel, one each being read, scored and written): under 1 GB.
+pub const MAX_CHUNK_SIZE: usize = 65_536;
 
 impl BatchConfig {
     /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every
@@ -161,7 +169,7 @@ impl BatchConfig {
 
 /// A fatal batch error: the run cannot go on.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}: {message}", file, line.map(|l| format!(":{l}")).unwrap_or_default())]
+#[error("{}{message}", place(file, *line))]
 pub struct BatchError {
     file: String,
     line: Option<u64>,
@@ -173,7 +181,21 @@ impl BatchError {
         BatchError { file: file.to_string(), line, message }
     }
 
-    /// The file (or `output` / `rejects` for a failed write).
+    /// A bug: a thread of the pipeline panicked. It names no file.
+    fn internal(stage: &str, panic: &(dyn std::any::Any + Send)) -> BatchError {
+        let what = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        let message = format!(
+            "internal error: the {stage} thread panicked ({what}); the run is incomplete; please report this with the input files"
+        );
+        BatchError { file: String::new(), line: None, message }
+    }
+
+    /// The file (or `output` / `rejects` for a failed write; empty for an
+    /// internal error).
     pub fn file(&self) -> &str {
         &self.file
     }
@@ -186,6 +208,15 @@ impl BatchError {
     /// What is wrong.
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// `FILE:LINE: `, `FILE: `, or nothing for an error of no file.
+fn place(file: &str, line: Option<u64>) -> String {
+    match (file, line) {
+        ("", _) => String::new(),
+        (file, Some(line)) => format!("{file}:{line}: "),
+        (file, None) => format!("{file}: "),
     }
 }
 
@@ -665,7 +696,7 @@ fn run(
         in_key_order: !cfg.sorted,
         key: String::new(),
         overflow: Vec::new(),
-        chunk_size: cfg.chunk_size.max(1),
+        chunk_size: cfg.chunk_size.clamp(1, MAX_CHUNK_SIZE),
         finished: false,
     };
     for (i, rows) in list_rows.into_iter().enumerate() {
@@ -757,7 +788,9 @@ type ScoredChunk = (Chunk, Vec<firm::Done>);
 /// Three stages run at once, joined by channels of two chunks: a reader
 /// thread reads and joins, a scorer thread hands each chunk to the pool,
 /// and this thread writes. Chunks keep their order through both channels;
-/// an error ends the run after the chunks read before it are written.
+/// an error ends the run after the chunks read before it are written. A
+/// reader or scorer thread that panics (a worker's panic reaches the
+/// scorer) ends the run with an internal error, never a short success.
 /// Written chunks go back to the reader, emptied, to be read into again:
 /// their megabytes of buffers are not freed and faulted in anew.
 #[cfg(feature = "parallel")]
@@ -783,7 +816,7 @@ fn drive(
             }
             (feeder.list_rows_read(), feeder.stores_read())
         });
-        scope.spawn(move || {
+        let scorer = scope.spawn(move || {
             for chunk in from_reader {
                 let scored = match chunk {
                     Ok(chunk) if chunk.jobs.is_empty() => break,
@@ -819,7 +852,9 @@ fn drive(
         }
         // Dropping the receiver stops the scorer, which stops the reader.
         drop(from_scorer);
-        let (streams, stores) = reader.join().unwrap_or_default();
+        let scored = scorer.join().map_err(|panic| BatchError::internal("scorer", &*panic));
+        let read = reader.join().map_err(|panic| BatchError::internal("reader", &*panic));
+        let ((streams, stores), ()) = (read?, scored?);
         res.map(|()| if streams.is_empty() { stores } else { streams })
     })
 }

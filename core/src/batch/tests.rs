@@ -14,6 +14,10 @@ fn csv_fields_are_quoted_only_when_needed() {
         csv_field(&mut buf, s);
     }
     assert_eq!(String::from_utf8(buf).unwrap(), "plain,\"a,b\",\"say \"\"hi\"\"\",\"line\nbreak\",");
+    // A NUL byte is never written as one.
+    let mut buf = Vec::new();
+    csv_field(&mut buf, "a\0b,c");
+    assert_eq!(String::from_utf8(buf).unwrap(), "\"a\\0b,c\",");
 }
 
 #[test]
@@ -145,5 +149,54 @@ proptest! {
         let back: Vec<u64> = ns.iter().map(|_| take_varint(&mut rest)).collect();
         prop_assert_eq!(back, ns);
         prop_assert!(rest.is_empty());
+    }
+}
+
+/// Gives its bytes a few at a time, then panics instead of saying the end:
+/// a bug in a thread of the pipeline, played.
+struct PanicsAtTheEnd(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for PanicsAtTheEnd {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let at_most = buf.len().min(16);
+        let n = self.0.read(&mut buf[..at_most])?;
+        assert!(n > 0, "the reader broke");
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_panic_in_the_pipeline_is_a_fatal_error_not_a_short_run() {
+    let text = r#"
+[ruleset]
+id = "staff"
+name = "人数"
+version = "1"
+[inputs.staff]
+type = "integer"
+[[items]]
+id = "big"
+label = "人数多"
+when = "staff > 100"
+points = "-10"
+[score]
+base = "100"
+[[grades]]
+id = "ok"
+label = "合格"
+"#;
+    let rules = crate::load_str("staff.toml", text, &|p: &str| Err(format!("no {p}"))).rules.unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let mut firms = String::from("id,staff\n");
+    for i in 0..200 {
+        firms.push_str(&format!("F{i:03},{i}\n"));
+    }
+    for threads in [1, 2] {
+        let cfg = super::BatchConfig { key: "id".into(), chunk_size: 8, threads, ..super::BatchConfig::new(as_of) };
+        let src = Source::new("firms.csv", PanicsAtTheEnd(std::io::Cursor::new(firms.clone().into_bytes())));
+        let (mut out, mut rejects) = (Vec::new(), Vec::new());
+        let res = super::score(&rules, &cfg, src, Vec::new(), &mut out, &mut rejects, &mut |_| {});
+        let err = res.expect_err("a run whose reader panicked is not a success").to_string();
+        assert!(err.starts_with("internal error: the reader thread panicked (the reader broke)"), "{err}");
     }
 }

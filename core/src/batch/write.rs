@@ -14,6 +14,15 @@
 //! `'`, as OWASP recommends, **unless the whole cell is a plain decimal
 //! number** (an optional sign, digits, an optional `.` and digits): scores
 //! such as `-1` or `-12.5` stay numbers. JSON lines are written as they are.
+//!
+//! # NUL bytes
+//!
+//! Many CSV tools take a NUL byte for the end of the text, so an input cell
+//! holding one is refused (the row is rejected as `bad_value`, naming the
+//! column; see [`holds_nul`]) and never reaches the results. Where a NUL
+//! still comes to be written, echoed in the rejects file (a key that is
+//! not a valid 统一社会信用代码, a list row whose key has no firm), it is
+//! written as the two characters `\0`.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -48,12 +57,29 @@ fn is_plain_number(s: &str) -> bool {
     all_digits(int) && all_digits(frac)
 }
 
-/// Appends one CSV field and its separator, neutralising formulas.
+/// Why an input cell holding a NUL byte is refused.
+pub(crate) const NUL_IN_CELL: &str =
+    "holds a NUL byte (\\0), which many CSV tools take for the end of the text; remove it";
+
+/// Whether an input cell holds a NUL byte, which no output could carry faithfully.
+pub(crate) fn holds_nul(cell: &str) -> bool {
+    cell.as_bytes().contains(&0)
+}
+
+/// Appends one CSV field and its separator, neutralising formulas and
+/// writing a NUL byte as `\0`.
 pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
     let neutral;
     let s = if is_formula_like(s) {
         neutral = format!("'{s}");
         neutral.as_str()
+    } else {
+        s
+    };
+    let escaped;
+    let s = if holds_nul(s) {
+        escaped = s.replace('\0', "\\0");
+        escaped.as_str()
     } else {
         s
     };

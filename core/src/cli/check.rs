@@ -18,8 +18,8 @@ pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
         match format {
             Format::Human => {
                 for d in &loaded.diagnostics {
-                    eprint!("{}", loaded.sources.render(d));
-                    eprintln!();
+                    errprint!("{}", loaded.sources.render(d));
+                    errln!();
                 }
                 let status = if n_errors > 0 { "FAILED" } else { "ok" };
                 outln!("{path}: {status} ({})", counts(n_errors, n_warnings))?;

@@ -28,7 +28,7 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
     let loaded = safegrade::load(rules_path, &read_rule_file);
     let Some(rules) = loaded.rules else {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-            eprint!("{}", loaded.sources.render(d));
+            errprint!("{}", loaded.sources.render(d));
         }
         bail!("`{rules_path}` does not check; run `safegrade check {rules_path}`");
     };
@@ -45,10 +45,10 @@ pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Re
                 safegrade::AssessError::Input { errors } => {
                     let name = if input_path == "-" { "<stdin>" } else { input_path };
                     for err in errors {
-                        eprintln!("error: {name}: {err}");
+                        errln!("error: {name}: {err}");
                     }
                 }
-                safegrade::AssessError::Eval { error } => eprintln!("error: evaluation failed: {error}"),
+                safegrade::AssessError::Eval { error } => errln!("error: evaluation failed: {error}"),
             }
             Ok(ExitCode::from(1))
         }

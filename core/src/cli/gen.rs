@@ -7,14 +7,22 @@
 //! sector mix as in a district work-safety plan, and on average about five
 //! list records each (accidents, penalties, hidden dangers). Every file is
 //! written in ascending key order, so `score --sorted` can stream it.
+//!
+//! The output folder must be new or empty unless `--force` is given, so
+//! that `gen` never silently replaces data files already there.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use chrono::{Days, NaiveDate};
+
+/// The most firms `gen` writes: ten million, about 5 GB of files (530
+/// bytes a firm with its list records), with some 600 MB of keys held in
+/// memory while they are written.
+pub(crate) const MAX_FIRMS: u64 = 10_000_000;
 
 /// splitmix64: small, fast, and the same on every platform.
 struct Rng(u64);
@@ -191,10 +199,28 @@ fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
 
-pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str) -> Result<ExitCode> {
+/// Refuses an output folder that holds files, unless `force`: a mistyped
+/// `--out` must not replace a bureau's exports named `firms.csv`.
+fn check_out_dir(dir: &Path, out: &str, force: bool) -> Result<()> {
+    let Ok(meta) = std::fs::metadata(dir) else { return Ok(()) };
+    if !meta.is_dir() {
+        bail!("--out `{out}` is not a folder");
+    }
+    let mut entries = std::fs::read_dir(dir).with_context(|| format!("cannot read `{out}`"))?;
+    if !force && entries.next().is_some() {
+        bail!(
+            "--out `{out}` is not empty: give a new or empty folder, or --force to replace the data files in it \
+             (firms.csv, accidents.csv, penalties.csv, hidden_dangers.csv)"
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) -> Result<ExitCode> {
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
         .with_context(|| format!("--as-of `{as_of}` is not a date YYYY-MM-DD"))?;
     let dir = Path::new(out);
+    check_out_dir(dir, out, force)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{out}`"))?;
     let mut rng = Rng(seed);
     // Keys first, sorted and unique, so every file is in key order.
@@ -367,7 +393,7 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str) -> Result<Exi
     for w in [&mut firms, &mut accidents, &mut penalties, &mut dangers] {
         w.flush()?;
     }
-    eprintln!(
+    errln!(
         "{out}: {} firms, {n_acc} accidents, {n_pen} penalties, {n_hd} hidden dangers ({} list records)",
         keys.len(),
         n_acc + n_pen + n_hd

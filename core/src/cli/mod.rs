@@ -4,8 +4,12 @@
 //! `main` only maps a fatal error (an unreadable file, a bad flag value) to
 //! exit code 2 with its message on stderr. Files are read here, never in the
 //! library.
+//!
+//! Nothing here prints with `println!` or `eprintln!`, which panic when the
+//! reader of stdout or stderr has gone: `outln!` hands the error back and
+//! `errln!` drops the message.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
-mod atomic;
 /// `println!` that returns an error instead of panicking when stdout is
 /// closed early (`safegrade test rules/ | head`); `main` treats that as success.
 macro_rules! outln {
@@ -14,6 +18,26 @@ macro_rules! outln {
         writeln!(std::io::stdout(), $($arg)*)
     }};
 }
+
+/// `eprintln!` that never panics: when stderr is closed early
+/// (`safegrade score … 2>&1 >/dev/null | head -1`) the message is lost, and
+/// the run goes on to its own exit code.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics; see [`errln!`].
+macro_rules! errprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+mod atomic;
 
 mod check;
 mod clash;
@@ -100,18 +124,23 @@ enum Command {
     },
     /// Write a synthetic data set (firms and list files) for demos and benchmarks.
     Gen {
-        /// Number of firms.
-        #[arg(long)]
+        /// Number of firms (1 to 10,000,000).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=gen::MAX_FIRMS))]
         firms: u64,
-        /// Random seed: the same seed gives the same files.
+        /// Random seed, any number from 0 to 2^64 - 1: the same seed gives the same files.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// The date the data is current to (YYYY-MM-DD).
         #[arg(long, default_value = "2026-06-30")]
         as_of: String,
-        /// Output directory.
+        /// Output directory: a new or empty one, or one whose data files
+        /// may be replaced with --force.
         #[arg(long)]
         out: String,
+        /// Write into a directory that already holds files, replacing the
+        /// data files of the same names.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -126,20 +155,7 @@ pub(crate) enum Format {
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
-    let res = match cli.command {
-        Command::Check { rules, format } => check::run(&rules, format),
-        Command::Test { rules } => test::run(&rules),
-        Command::Eval { rules, input, as_of } => eval::run(&rules, &input, as_of.as_deref()),
-        Command::Score { rules, explain, batch } => score::run(score::Mode::Score { rules: &rules, explain }, &batch),
-        Command::Compare { rules, against, against_as_of, batch } => {
-            let new = against.as_deref().unwrap_or(&rules);
-            let mode = score::Mode::Compare { old: &rules, new, new_as_of: against_as_of.as_deref() };
-            score::run(mode, &batch)
-        }
-        Command::Gen { firms, seed, as_of, out } => gen::run(firms, seed, &as_of, &out),
-        Command::Verify { manifest } => verify::run(&manifest),
-    };
-    match res {
+    match guarded(move || run(cli.command)) {
         Ok(code) => code,
         // The reader went away (`| head`): not an error of ours.
         Err(e)
@@ -150,8 +166,48 @@ pub(crate) fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Check { rules, format } => check::run(&rules, format),
+        Command::Test { rules } => test::run(&rules),
+        Command::Eval { rules, input, as_of } => eval::run(&rules, &input, as_of.as_deref()),
+        Command::Score { rules, explain, batch } => score::run(score::Mode::Score { rules: &rules, explain }, &batch),
+        Command::Compare { rules, against, against_as_of, batch } => {
+            let new = against.as_deref().unwrap_or(&rules);
+            let mode = score::Mode::Compare { old: &rules, new, new_as_of: against_as_of.as_deref() };
+            score::run(mode, &batch)
+        }
+        Command::Gen { firms, seed, as_of, out, force } => gen::run(firms, seed, &as_of, &out, force),
+        Command::Verify { manifest } => verify::run(&manifest),
+    }
+}
+
+/// Runs a command; a panic, which is a bug, becomes a fatal error (exit 2)
+/// like any other, never a success. Unwinding has dropped every staged
+/// output by then, so the files of earlier runs are as they were.
+fn guarded(command: impl FnOnce() -> anyhow::Result<ExitCode> + std::panic::UnwindSafe) -> anyhow::Result<ExitCode> {
+    std::panic::catch_unwind(command).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
+        anyhow::bail!("internal error: {what}; please report this with the command and its input files")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_panic_is_a_fatal_error() {
+        let err = super::guarded(|| panic!("a bug")).unwrap_err().to_string();
+        assert_eq!(err, "internal error: a bug; please report this with the command and its input files");
+        assert!(super::guarded(|| Ok(std::process::ExitCode::SUCCESS)).is_ok());
     }
 }

@@ -2,9 +2,11 @@
 //! every core, with a rejects file, a summary on stderr and an optional
 //! HTML report.
 //!
-//! Every file a run writes is staged in a temporary file and renamed into
-//! place only when the run has succeeded (`atomic.rs`), the manifest last;
-//! `score` writes an audit manifest beside its results (`manifest.rs`).
+//! Every file a run writes is staged in a temporary file before the run
+//! starts (so a path that cannot take a file stops it before any work) and
+//! renamed into place, all of them or none, only when the run has
+//! succeeded (`atomic.rs`), the manifest last; `score` writes an audit
+//! manifest beside its results (`manifest.rs`).
 //!
 //! Exit codes: 0 when every row was used, 3 when some rows were rejected, 2
 //! on a fatal error (rules that do not check, an unreadable file, a header
@@ -20,7 +22,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summary};
 
-use super::atomic::{stage_bytes, Ready, Staged};
+use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
 use super::files::read_rule_file;
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
@@ -63,9 +65,9 @@ pub(crate) struct BatchArgs {
     /// Worker threads; 0 is one per core, and at most 4 per core.
     #[arg(long, default_value_t = 0)]
     pub(crate) threads: usize,
-    /// Firms per unit of parallel work.
-    #[arg(long, default_value_t = 4096)]
-    pub(crate) chunk_size: usize,
+    /// Firms per unit of parallel work (1 to 65,536).
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=batch::MAX_CHUNK_SIZE as i64))]
+    pub(crate) chunk_size: u32,
     /// Write a self-contained HTML report here.
     #[arg(long)]
     pub(crate) report: Option<String>,
@@ -121,7 +123,7 @@ fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
         Some(r) => Ok((r, read.into_inner())),
         None => {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", loaded.sources.render(d));
+                errprint!("{}", loaded.sources.render(d));
             }
             bail!("`{path}` does not check; run `safegrade check {path}`")
         }
@@ -184,7 +186,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         format,
         bom: args.bom,
         sorted: args.sorted,
-        chunk_size: args.chunk_size.max(1),
+        chunk_size: args.chunk_size as usize,
         threads: args.threads,
         ..BatchConfig::new(as_of)
     };
@@ -237,12 +239,21 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     written.extend(args.summary.as_deref().map(|p| ("--summary", Path::new(p))));
     written.extend(manifest_path.as_deref().map(|p| ("the manifest", p)));
     super::clash::check(&read, &written)?;
+    // Every output is staged before the run: a path that cannot take a file
+    // stops it before any work.
     let mut out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
     } else {
-        Output::File(Staged::create(Path::new(&args.out))?)
+        Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
-    let mut rejects = Staged::create(&rejects_path)?;
+    let mut rejects = Staged::create("--rejects", &rejects_path)?;
+    let stage = |what: &str, path: Option<&Path>| path.map(|p| Staged::create(what, p)).transpose();
+    let summary_file = stage("--summary", args.summary.as_deref().map(Path::new))?;
+    let report_file = stage("--report", args.report.as_deref().map(Path::new))?;
+    let manifest_file = match audit {
+        Audit::Write => stage("the manifest", manifest_path.as_deref())?,
+        Audit::Rebuild { .. } => None,
+    };
 
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -281,23 +292,25 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     };
     let rejects_ready = rejects.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
-    let mut hashed = |p: &str, bytes: &[u8]| -> Result<FileHash> {
-        let ready = stage_bytes(Path::new(p), bytes)?;
-        let hash = FileHash { path: p.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
+    let mut hashed = |path: &str, ready: Ready| {
+        let hash = FileHash { path: path.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
         staged.push(ready);
-        Ok(hash)
+        hash
     };
-    let summary_file = match &args.summary {
-        Some(p) => {
+    let summary_hash = match (summary_file, &args.summary) {
+        (Some(file), Some(p)) => {
             let mut json = serde_json::to_vec_pretty(&summary)?;
             json.push(b'\n');
-            Some(hashed(p, &json)?)
+            Some(hashed(p, file.finish_with(&json)?))
         }
-        None => None,
+        _ => None,
     };
-    let report_file = match &args.report {
-        Some(p) => Some(hashed(p, super::report::render(&title, &cfg, &summary, elapsed).as_bytes())?),
-        None => None,
+    let report_hash = match (report_file, &args.report) {
+        (Some(file), Some(p)) => {
+            let html = super::report::render(&title, &cfg, &summary, elapsed);
+            Some(hashed(p, file.finish_with(html.as_bytes())?))
+        }
+        _ => None,
     };
     let manifest = match (&out_ready, &manifest_path) {
         (Some(out_ready), Some(mpath)) => {
@@ -353,38 +366,29 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                         sha256: rejects_ready.sha256.clone(),
                         bytes: rejects_ready.bytes,
                     },
-                    summary: summary_file.map(|f| FileHash { path: rel(&f.path), ..f }),
-                    report: report_file.map(|f| FileHash { path: rel(&f.path), ..f }),
+                    summary: summary_hash.map(|f| FileHash { path: rel(&f.path), ..f }),
+                    report: report_hash.map(|f| FileHash { path: rel(&f.path), ..f }),
                 },
             };
-            if let Audit::Write = audit {
-                staged.push(stage_bytes(mpath, &m.to_bytes()?)?);
+            if let Some(file) = manifest_file {
+                staged.push(file.finish_with(&m.to_bytes()?)?);
             }
             Some(m)
         }
         _ => None,
     };
-    // A manifest left from an earlier run would describe files about to be
-    // replaced: it goes first, and the new one is renamed into place last.
-    if let (Audit::Write, Some(mpath)) = (audit, &manifest_path) {
-        if mpath.exists() {
-            std::fs::remove_file(mpath).with_context(|| format!("cannot replace `{}`", mpath.display()))?;
-        }
-    }
-    if let Some(r) = out_ready {
-        r.commit()?;
-    }
-    rejects_ready.commit()?;
-    for r in staged {
-        r.commit()?;
-    }
+    // All or none, the manifest last: until it is renamed, the manifest of
+    // an earlier run stays in place, and it never describes a mixed set
+    // unless the process dies between two renames.
+    let outputs = out_ready.into_iter().chain([rejects_ready]).chain(staged).collect();
+    super::atomic::commit_all(outputs)?;
     if !quiet {
         print_summary(&summary, elapsed, &args.out, &rejects_path);
         if let Some(p) = &args.report {
-            eprintln!("report: {p}");
+            errln!("report: {p}");
         }
         if let (Some(p), Some(_)) = (&manifest_path, &manifest) {
-            eprintln!("manifest: {}", p.display());
+            errln!("manifest: {}", p.display());
         }
     }
     let exit = if summary.rejected() > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS };
@@ -415,15 +419,15 @@ impl Write for Output {
 
 fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     for l in &s.lists_not_given {
-        eprintln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
+        errln!("warning: the rules read the list `{l}`, but no --list {l}=FILE was given: every firm was scored with no `{l}` records");
     }
     if s.could_stream && s.firms.rows >= 100_000 {
-        eprintln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+        errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
     }
     let f = &s.firms;
-    eprintln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
+    errln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);
     for l in &s.lists {
-        eprintln!(
+        errln!(
             "{} ({}): {} rows = {} attached + {} rejected",
             l.file,
             l.list.as_deref().unwrap_or(""),
@@ -434,13 +438,13 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     }
     if !s.rejects.is_empty() {
         let parts: Vec<String> = s.rejects.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        eprintln!("rejected rows by reason: {}", parts.join(", "));
+        errln!("rejected rows by reason: {}", parts.join(", "));
     }
     let show = |label: &str, steps: &[batch::StepSummary]| {
         for st in steps {
             let counts: Vec<String> = st.grades.iter().map(|g| format!("{} {}", g.id, g.count)).collect();
             let name = if st.alias.is_empty() { st.ruleset.clone() } else { format!("{} ({})", st.alias, st.ruleset) };
-            eprintln!("{label}{name}: {}", counts.join(", "));
+            errln!("{label}{name}: {}", counts.join(", "));
         }
     };
     if s.new_steps.is_empty() {
@@ -450,21 +454,21 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
         show("new ", &s.new_steps);
         for m in &s.migrations {
             let name = if m.alias.is_empty() { "grade" } else { m.alias.as_str() };
-            eprintln!("{name}: {} of {} firms change grade", m.moved, f.used);
-            eprintln!("  {:>12} → {}", "", m.to.join(" "));
+            errln!("{name}: {} of {} firms change grade", m.moved, f.used);
+            errln!("  {:>12} → {}", "", m.to.join(" "));
             for (from, row) in m.from.iter().zip(&m.counts) {
                 let cells: Vec<String> = row.iter().map(|n| format!("{n:>6}")).collect();
-                eprintln!("  {from:>12}   {}", cells.join(""));
+                errln!("  {from:>12}   {}", cells.join(""));
             }
         }
     }
     let rows_in = f.rows + s.lists.iter().map(|l| l.rows).sum::<u64>();
-    eprintln!(
+    errln!(
         "{:.2} s, {:.0} firms/s, {:.0} rows/s (firm and list rows)",
         elapsed,
         f.rows as f64 / elapsed.max(1e-9),
         rows_in as f64 / elapsed.max(1e-9)
     );
     let out = if out == "-" { "stdout" } else { out };
-    eprintln!("results: {out}; rejects: {}", rejects.display());
+    errln!("results: {out}; rejects: {}", rejects.display());
 }

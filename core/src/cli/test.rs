@@ -12,7 +12,7 @@ pub(crate) fn run(paths: &[String]) -> Result<ExitCode> {
         let loaded = safegrade::load(&path, &read_rule_file);
         let Some(rules) = &loaded.rules else {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", loaded.sources.render(d));
+                errprint!("{}", loaded.sources.render(d));
             }
             outln!("{path}: FAILED to check")?;
             broken += 1;

@@ -33,7 +33,7 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     let at = |rel: &str| base.join(rel);
     let version = env!("CARGO_PKG_VERSION");
     if old.tool.version != version {
-        eprintln!("note: the run was made with safegrade {}, this is {version}", old.tool.version);
+        errln!("note: the run was made with safegrade {}, this is {version}", old.tool.version);
     }
     let mut diffs: Vec<String> = consistency(&old);
     let mut missing = false;
