@@ -42,7 +42,7 @@ fn run(
     firms: (&str, &[u8]),
     lists: &[(&str, &str, &[u8])],
 ) -> Result<Run, BatchError> {
-    run_in_steps(rules, cfg, firms, lists, usize::MAX)
+    run_in_steps(rules, cfg, firms, lists, 1 << 16)
 }
 
 /// A reader handing out at most `step` bytes a read.
@@ -363,7 +363,7 @@ fn line_numbers_count_blank_lines() {
     let acc = format!("\n{ACC_HEAD}\n\n\n{DINGLI},2025-13-01,0,1,1,否,否,否,是\n");
     let mut c = cfg();
     c.carry = vec!["name".into()];
-    for step in [usize::MAX, 1, 2, 3] {
+    for step in [1 << 16, 1, 2, 3] {
         for sorted in [false, true] {
             c.sorted = sorted;
             let res = run_in_steps(
@@ -374,16 +374,10 @@ fn line_numbers_count_blank_lines() {
                 step,
             )
             .expect("not fatal");
-            let lines: Vec<(String, u64)> = rejects_of(&res).into_iter().map(|r| (r.0, r.1)).collect();
-            let want: Vec<(String, u64)> = [("f.csv", 9), ("f.csv", 10), ("f.csv", 13), ("a.csv", 5)]
-                .iter()
-                .map(|(f, l)| (f.to_string(), *l))
-                .collect();
-            let mut got = lines.clone();
+            let mut got: Vec<(String, u64)> = rejects_of(&res).into_iter().map(|r| (r.0, r.1)).collect();
             got.sort();
-            let mut want_sorted = want.clone();
-            want_sorted.sort();
-            assert_eq!(got, want_sorted, "{step} bytes a read, sorted {sorted}:\n{}", res.rejects);
+            let want = [("a.csv", 5), ("f.csv", 9), ("f.csv", 10), ("f.csv", 13)].map(|(f, l)| (f.to_string(), l));
+            assert_eq!(got, want, "{step} bytes a read, sorted {sorted}:\n{}", res.rejects);
         }
     }
     // A header error names the header's line.
@@ -402,7 +396,7 @@ fn an_overlong_row_names_the_line_of_its_unclosed_quote() {
     for _ in 0..1000 {
         firms.extend_from_slice(format!("91440300MA00000077,{},level_1,0\n", "x".repeat(300)).as_bytes());
     }
-    for step in [usize::MAX, 7] {
+    for step in [1 << 16, 7] {
         check_fatal(
             run_in_steps(&hazchem(), &c, ("q.csv", &firms), &[], step),
             &["q.csv:5: the row starting here is longer than 1 KiB, the row limit"],
