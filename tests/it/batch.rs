@@ -313,11 +313,16 @@ fn reject_list_row_without_firm() {
 
 #[test]
 fn reject_field_count_of_a_truncated_file() {
-    // The last line is cut off in the middle.
+    // The last line is cut off in the middle; a list row that cannot be
+    // read rejects its firm, as a bad value does.
     check_reject(
         &[firm(GOOD[0], "level_1", "0"), format!("{},level", GOOD[1])],
         &[format!("{},2025-01-01,0", GOOD[0])],
-        &[("accidents.csv", 2, "", RejectReason::FieldCount), ("firms.csv", 3, "", RejectReason::FieldCount)],
+        &[
+            ("firms.csv", 2, "", RejectReason::BadListRecord),
+            ("accidents.csv", 2, "", RejectReason::FieldCount),
+            ("firms.csv", 3, "", RejectReason::FieldCount),
+        ],
     );
 }
 

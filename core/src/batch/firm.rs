@@ -5,6 +5,7 @@
 //! same whatever thread or chunk it runs in.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -15,8 +16,8 @@ use crate::input::{self, Firm, RecordList, INLINE_LISTS};
 use crate::value::Value;
 
 use super::layout::{FirmLayout, ListLayout, Step};
-use super::read::{Packed, RowAt};
-use super::{write, BatchConfig, FirmRow, Job, OutputFormat, Reject, RejectReason};
+use super::read::{self, Packed, RowAt};
+use super::{write, BatchConfig, BatchError, FirmRow, Job, OutputFormat, Reject, RejectReason};
 
 /// One side of a run: the steps and the as-of date (a compare run has two).
 pub(crate) struct Side {
@@ -150,6 +151,69 @@ impl Ctx {
         }
     }
 
+    /// The results written after the key and the carried columns, as
+    /// (step alias, name): in CSV the column `alias_name` (`name` for a
+    /// step with no alias), in JSON lines the field `name` of the step's
+    /// object `alias` (at the top for no alias).
+    fn result_columns(&self) -> Vec<(&str, &str)> {
+        let mut cols = Vec::new();
+        if self.pairs.is_empty() {
+            for (s, step) in self.sides[0].steps.iter().enumerate() {
+                let alias = step.alias.as_str();
+                cols.push((alias, "score"));
+                cols.push((alias, "grade"));
+                cols.extend(self.values[s].iter().map(|(v, _)| (alias, v.as_str())));
+                if self.explain {
+                    cols.push((alias, "items"));
+                    cols.push((alias, "overrides"));
+                }
+            }
+        } else {
+            for (alias, _, _) in &self.pairs {
+                for c in ["old_grade", "new_grade", "old_score", "new_score", "changes"] {
+                    cols.push((alias.as_str(), c));
+                }
+            }
+        }
+        cols
+    }
+
+    /// Refuses a carried column (or the key column) named like a result: in
+    /// CSV it would stand beside a column of the same name, in JSON lines
+    /// replace a field (a step's whole results, for a step's alias) or be
+    /// replaced by it.
+    pub(crate) fn check_carried(&self) -> Result<(), BatchError> {
+        let mut written: HashMap<String, String> = HashMap::new();
+        for (alias, name) in self.result_columns() {
+            let (top, what) = match self.format {
+                OutputFormat::Csv if alias.is_empty() => (name.to_string(), format!("a column `{name}`")),
+                OutputFormat::Csv => {
+                    let column = format!("{}{name}", Self::prefix(alias));
+                    let what = format!("a column `{column}` (step `{alias}`'s `{name}`)");
+                    (column, what)
+                }
+                OutputFormat::JsonLines if alias.is_empty() => (name.to_string(), format!("a field `{name}`")),
+                OutputFormat::JsonLines => {
+                    (alias.to_string(), format!("a field `{alias}` holding the results of step `{alias}`"))
+                }
+            };
+            written.entry(top).or_insert(what);
+        }
+        let key = ("key column", "rename the column", self.firm.key_col);
+        let carried = self.firm.carry.iter().map(|&c| ("carried column", "rename the column, or do not carry it", c));
+        for (role, advice, c) in std::iter::once(key).chain(carried) {
+            let name = &self.firm.headers[c];
+            if let Some(what) = written.get(name) {
+                return Err(BatchError::new(
+                    &self.firm.file,
+                    Some(self.firm.header_line),
+                    format!("{role} `{name}`: the results have {what}; {advice}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The CSV header line (nothing for JSON lines).
     pub(crate) fn write_header(&self, buf: &mut Vec<u8>) {
         if self.format != OutputFormat::Csv {
@@ -157,25 +221,7 @@ impl Ctx {
         }
         let mut cols: Vec<String> = vec![self.firm.headers[self.firm.key_col].clone()];
         cols.extend(self.firm.carry.iter().map(|&c| self.firm.headers[c].clone()));
-        if self.pairs.is_empty() {
-            for (s, step) in self.sides[0].steps.iter().enumerate() {
-                let p = Self::prefix(&step.alias);
-                cols.push(format!("{p}score"));
-                cols.push(format!("{p}grade"));
-                cols.extend(self.values[s].iter().map(|(v, _)| format!("{p}{v}")));
-                if self.explain {
-                    cols.push(format!("{p}items"));
-                    cols.push(format!("{p}overrides"));
-                }
-            }
-        } else {
-            for (alias, _, _) in &self.pairs {
-                let p = Self::prefix(alias);
-                for c in ["old_grade", "new_grade", "old_score", "new_score", "changes"] {
-                    cols.push(format!("{p}{c}"));
-                }
-            }
-        }
+        cols.extend(self.result_columns().into_iter().map(|(alias, name)| format!("{}{name}", Self::prefix(alias))));
         for c in &cols {
             write::csv_field(buf, c);
         }
@@ -217,6 +263,11 @@ impl Ctx {
                 }
             }
             parsed.push(if recs.is_empty() { self.no_records.clone() } else { recs.into() });
+        }
+        // A row whose field count is wrong is rejected as a bad value is: with its list rows.
+        if let Some(message) = read::field_count_problem(row.row, self.firm.headers.len()) {
+            let err = CellError { col: None, reason: RejectReason::FieldCount, message };
+            return self.reject_firm(row, rows, vec![err], done);
         }
         if let Some((l, line)) = bad_list {
             let lay = &self.lists[l];
@@ -276,6 +327,9 @@ impl Ctx {
         let lay = &self.lists[l];
         let plan = &lay.plan;
         let def = &plan.lists[lay.list_idx];
+        if let Some(message) = read::field_count_problem(r, lay.headers.len()) {
+            return Err(vec![CellError { col: None, reason: RejectReason::FieldCount, message }]);
+        }
         let mut errors = Vec::new();
         let mut rec = Vec::with_capacity(def.fields.len());
         for (field, col) in def.fields.iter().zip(&lay.fields) {

@@ -5,8 +5,10 @@
 //! file's header names the list's fields. The mapping is decided once, from
 //! the header, so that rows are read by column index. Unknown, duplicate and
 //! missing required columns are fatal: every row would be wrong otherwise.
+//! Columns, inputs and fields are looked up by hash, never by scanning, so
+//! mapping a header takes time in proportion to its width.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::plan::{Field, Missing, Plan};
 use crate::rules::{CompiledRules, Rules};
@@ -35,10 +37,20 @@ pub(crate) fn steps_of(rules: &Rules) -> Vec<Step> {
     }
 }
 
+/// A file's header: the line it is on (blank lines before it counted) and
+/// its column names, cleaned.
+#[derive(Clone, Debug)]
+pub(crate) struct Header {
+    pub(crate) line: u64,
+    pub(crate) names: Vec<String>,
+}
+
 /// The firm file's columns.
 #[derive(Debug)]
 pub(crate) struct FirmLayout {
     pub(crate) file: String,
+    /// The line of the header.
+    pub(crate) header_line: u64,
     pub(crate) headers: Vec<String>,
     pub(crate) key_col: usize,
     /// Carried columns, in the order configured.
@@ -65,88 +77,122 @@ fn fatal(file: &str, line: u64, message: String) -> BatchError {
     BatchError::new(file, Some(line), message)
 }
 
-/// Cleans a header cell: a UTF-8 BOM and surrounding spaces go.
-pub(crate) fn header_text(file: &str, raw: &[u8], col: usize) -> Result<String, BatchError> {
+/// Cleans a header cell on `line`: a UTF-8 BOM and surrounding spaces go.
+pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize) -> Result<String, BatchError> {
     let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
     match std::str::from_utf8(raw) {
         Ok(s) => Ok(s.trim().to_string()),
-        Err(_) => Err(fatal(file, 1, format!("the header is not UTF-8 (column {}){}", col + 1, super::read::GBK_HINT))),
+        Err(_) => {
+            Err(fatal(file, line, format!("the header is not UTF-8 (column {}){}", col + 1, super::read::GBK_HINT)))
+        }
     }
 }
 
-fn label_matches(f: &Field, h: &str) -> bool {
-    &*f.label.zh == h || f.label.en.as_deref() == Some(h)
+/// The labels a column may give a field by: Chinese, and English when given.
+fn labels(f: &Field) -> impl Iterator<Item = &str> {
+    std::iter::once(&*f.label.zh).chain(f.label.en.as_deref())
 }
 
-fn check_key_and_dups(file: &str, headers: &[String], key: &str) -> Result<usize, BatchError> {
+/// Each column by its name; an empty or repeated name is fatal.
+fn columns_by_name<'h>(file: &str, line: u64, headers: &'h [String]) -> Result<HashMap<&'h str, usize>, BatchError> {
+    let mut columns = HashMap::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         if h.is_empty() {
-            return Err(fatal(file, 1, format!("column {} has an empty header", i + 1)));
+            return Err(fatal(file, line, format!("column {} has an empty header", i + 1)));
         }
-        if let Some(j) = headers[..i].iter().position(|x| x == h) {
-            return Err(fatal(file, 1, format!("column `{h}` appears twice (columns {} and {})", j + 1, i + 1)));
+        if let Some(j) = columns.insert(h.as_str(), i) {
+            return Err(fatal(file, line, format!("column `{h}` appears twice (columns {} and {})", j + 1, i + 1)));
         }
     }
-    headers.iter().position(|h| h == key).ok_or_else(|| {
+    Ok(columns)
+}
+
+fn key_column(
+    file: &str,
+    header: (u64, &[String]),
+    columns: &HashMap<&str, usize>,
+    key: &str,
+) -> Result<usize, BatchError> {
+    let (line, headers) = header;
+    columns.get(key).copied().ok_or_else(|| {
         fatal(
             file,
-            1,
+            line,
             format!("no key column `{key}`; the header has: {}; name the key column with --key", headers.join(", ")),
         )
     })
 }
 
-/// Maps a firm file's header onto the inputs of every side's steps.
+/// Maps a firm file's header onto the inputs of every side's steps. Every
+/// column is looked up by hash, so a wide header costs time in proportion
+/// to its width.
 pub(crate) fn firm_layout(
     file: &str,
-    headers: Vec<String>,
+    header: Header,
     key: &str,
     carry: &[String],
     sides: &[Vec<Step>],
 ) -> Result<FirmLayout, BatchError> {
-    let key_col = check_key_and_dups(file, &headers, key)?;
-    let mut carry_cols = Vec::new();
+    let Header { line, names: headers } = header;
+    let columns = columns_by_name(file, line, &headers)?;
+    let key_col = key_column(file, (line, &headers), &columns, key)?;
+    let mut carried = vec![false; headers.len()];
+    let mut carry_cols = Vec::with_capacity(carry.len());
     for c in carry {
-        match headers.iter().position(|h| h == c) {
+        match columns.get(c.as_str()).copied() {
             Some(i) if i == key_col => {
-                return Err(fatal(file, 1, format!("--carry `{c}`: the key column is written first in any case")))
+                return Err(fatal(file, line, format!("--carry `{c}`: the key column is written first in any case")))
             }
-            Some(i) if carry_cols.contains(&i) => return Err(fatal(file, 1, format!("--carry names `{c}` twice"))),
-            Some(i) => carry_cols.push(i),
+            Some(i) if carried[i] => return Err(fatal(file, line, format!("--carry names `{c}` twice"))),
+            Some(i) => {
+                carried[i] = true;
+                carry_cols.push(i);
+            }
             None => {
-                return Err(fatal(file, 1, format!("no column `{c}` to carry; the header has: {}", headers.join(", "))))
+                return Err(fatal(
+                    file,
+                    line,
+                    format!("no column `{c}` to carry; the header has: {}", headers.join(", ")),
+                ))
             }
         }
     }
-    // Input name → column, by name first, then by label.
+    // The inputs a firm file answers, by name and by label.
     let asked = || sides.iter().flatten().flat_map(|s| s.rules.plan.inputs.iter().filter(|f| f.from.is_none()));
+    let input_names: HashSet<&str> = asked().map(|f| &*f.name).collect();
+    let mut by_label: HashMap<&str, Vec<&str>> = HashMap::new();
+    for f in asked() {
+        for label in labels(f) {
+            by_label.entry(label).or_default().push(&f.name);
+        }
+    }
+    // Input name → column, by name first, then by label.
     let mut by_name: HashMap<&str, usize> = HashMap::new();
     for (col, h) in headers.iter().enumerate() {
         if col == key_col {
             continue;
         }
-        let name = match asked().find(|f| &*f.name == h) {
-            Some(f) => &*f.name,
+        let name = match input_names.get(h.as_str()) {
+            Some(name) => *name,
             // A carried column is scored as well when it is headed with an
             // input's name; otherwise (a label too) it is only carried.
-            None if carry_cols.contains(&col) => continue,
+            None if carried[col] => continue,
             None => {
-                let mut names: Vec<&str> = asked().filter(|f| label_matches(f, h)).map(|f| &*f.name).collect();
+                let mut names = by_label.get(h.as_str()).cloned().unwrap_or_default();
                 names.sort_unstable();
                 names.dedup();
                 match names.as_slice() {
                     [one] => *one,
                     [] => {
-                        let all = asked().map(|f| &*f.name);
-                        let hint = crate::diagnostic::did_you_mean(h, all)
+                        let hint = crate::diagnostic::did_you_mean(h, asked().map(|f| &*f.name))
                             .map(|c| format!("; did you mean `{c}`?"))
                             .unwrap_or_else(|| "; pass it through with --carry, or remove it".into());
-                        return Err(fatal(file, 1, format!("column `{h}` is not an input of the rules{hint}")));
+                        return Err(fatal(file, line, format!("column `{h}` is not an input of the rules{hint}")));
                     }
                     many => {
                         return Err(fatal(
                             file,
-                            1,
+                            line,
                             format!(
                                 "column `{h}` is the label of several inputs ({}); use the input name",
                                 many.join(", ")
@@ -157,7 +203,7 @@ pub(crate) fn firm_layout(
             }
         };
         if let Some(prev) = by_name.insert(name, col) {
-            return Err(fatal(file, 1, format!("columns `{}` and `{h}` both give input `{name}`", headers[prev])));
+            return Err(fatal(file, line, format!("columns `{}` and `{h}` both give input `{name}`", headers[prev])));
         }
     }
     let mut inputs = Vec::new();
@@ -170,7 +216,7 @@ pub(crate) fn firm_layout(
                 if col.is_none() && f.from.is_none() && f.missing == Missing::Required {
                     return Err(fatal(
                         file,
-                        1,
+                        line,
                         format!("no column for the required input `{}` ({})", f.name, f.label.zh),
                     ));
                 }
@@ -180,14 +226,35 @@ pub(crate) fn firm_layout(
         }
         inputs.push(per_step);
     }
-    Ok(FirmLayout { file: file.to_string(), headers, key_col, carry: carry_cols, inputs })
+    Ok(FirmLayout { file: file.to_string(), header_line: line, headers, key_col, carry: carry_cols, inputs })
 }
 
-/// Maps a list file's header onto the fields of the list `name`.
+/// Checks the columns grades are counted by: carried ones, not the key.
+pub(crate) fn check_breakdown(
+    firm: &FirmLayout,
+    key: &str,
+    carry: &[String],
+    breakdown: &[String],
+) -> Result<(), BatchError> {
+    for b in breakdown {
+        let why = if b == key {
+            "the key column cannot be counted by: every firm has a key of its own".to_string()
+        } else if !carry.contains(b) {
+            format!("only carried columns can be counted by; add --carry {b}")
+        } else {
+            continue;
+        };
+        return Err(BatchError::new(&firm.file, None, format!("--by `{b}`: {why}")));
+    }
+    Ok(())
+}
+
+/// Maps a list file's header onto the fields of the list `name`, each
+/// column looked up by hash.
 pub(crate) fn list_layout(
     name: &str,
     file: &str,
-    headers: Vec<String>,
+    header: Header,
     key: &str,
     sides: &[Vec<Step>],
 ) -> Result<ListLayout, BatchError> {
@@ -206,35 +273,45 @@ pub(crate) fn list_layout(
             format!("--list `{name}`: the rules have no such list; lists: {}", names.join(", ")),
         ));
     };
-    let key_col = check_key_and_dups(file, &headers, key)?;
+    let Header { line, names: headers } = header;
+    let columns = columns_by_name(file, line, &headers)?;
+    let key_col = key_column(file, (line, &headers), &columns, key)?;
     let def = &plan.lists[list_idx];
+    let field_by_name: HashMap<&str, usize> = def.fields.iter().enumerate().map(|(i, f)| (&*f.name, i)).collect();
+    // A label gives a field only when no other field has it.
+    let mut field_by_label: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in def.fields.iter().enumerate() {
+        for label in labels(f) {
+            let fields = field_by_label.entry(label).or_default();
+            if fields.last() != Some(&i) {
+                fields.push(i);
+            }
+        }
+    }
     let mut fields = vec![None; def.fields.len()];
     for (col, h) in headers.iter().enumerate() {
         if col == key_col {
             continue;
         }
-        let pos = def.fields.iter().position(|f| &*f.name == h).or_else(|| {
-            let mut it = def.fields.iter().enumerate().filter(|(_, f)| label_matches(f, h));
-            match (it.next(), it.next()) {
-                (Some((i, _)), None) => Some(i),
-                _ => None,
-            }
-        });
-        let Some(i) = pos else {
+        let by_label = || match field_by_label.get(h.as_str()).map(Vec::as_slice) {
+            Some(&[i]) => Some(i),
+            _ => None,
+        };
+        let Some(i) = field_by_name.get(h.as_str()).copied().or_else(by_label) else {
             let hint = crate::diagnostic::did_you_mean(h, def.fields.iter().map(|f| &*f.name))
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             let names: Vec<&str> = def.fields.iter().map(|f| &*f.name).collect();
             return Err(fatal(
                 file,
-                1,
+                line,
                 format!("column `{h}` is not a field of list `{name}` ({}){hint}", names.join(", ")),
             ));
         };
         if let Some(prev) = fields[i] {
             return Err(fatal(
                 file,
-                1,
+                line,
                 format!("columns `{}` and `{h}` both give field `{}`", headers[prev], def.fields[i].name),
             ));
         }
@@ -242,7 +319,7 @@ pub(crate) fn list_layout(
     }
     for (f, col) in def.fields.iter().zip(&fields) {
         if col.is_none() && !matches!(f.missing, Missing::Default(_)) {
-            return Err(fatal(file, 1, format!("no column for the required field `{}` ({})", f.name, f.label.zh)));
+            return Err(fatal(file, line, format!("no column for the required field `{}` ({})", f.name, f.label.zh)));
         }
     }
     Ok(ListLayout { name: name.to_string(), file: file.to_string(), headers, key_col, plan, list_idx, fields })

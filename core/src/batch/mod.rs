@@ -16,9 +16,11 @@
 //!   fired most, the rejects by reason.
 //!
 //! Fatal problems (an unreadable file, a header that does not fit the
-//! rules, a file that is not UTF-8, an unsorted file under
-//! [`BatchConfig::sorted`], a field or row over its limit) stop the run
-//! with a [`BatchError`] naming the file and line.
+//! rules or has more than [`BatchConfig::max_columns`] columns, a carried
+//! column named like a result, a file that is not UTF-8, an unsorted file
+//! under [`BatchConfig::sorted`], a field or row over its limit) stop the
+//! run with a [`BatchError`] naming the file and line. Line numbers count
+//! physical lines, blank ones included.
 //!
 //! # Limits
 //!
@@ -29,6 +31,14 @@
 //! with more records in a list than the list's `max_records` is rejected
 //! (`too_many_records`) with all its list rows, and rows beyond the limit
 //! are never parsed or held, only their line numbers.
+//!
+//! # Rows that cannot be read
+//!
+//! A row with more or fewer fields than the header is rejected
+//! (`field_count`) and takes its firm with it, as a bad value does: a firm
+//! row with its list rows, a list row with its firm and the firm's other
+//! list rows, in either join. Only a row whose key cannot be read (missing
+//! from a short row, or not a key) is rejected alone, for its field count.
 //!
 //! # Determinism
 //!
@@ -132,6 +142,8 @@ pub struct BatchConfig {
     /// The longest row accepted, in bytes (quotes and separators included);
     /// checked as the bytes are read, so memory stays bounded.
     pub max_row_bytes: usize,
+    /// The most columns a header may have (firm file and list files).
+    pub max_columns: usize,
 }
 
 /// The default [`BatchConfig::max_field_bytes`]: 1 MiB.
@@ -146,9 +158,13 @@ pub const DEFAULT_MAX_ROW_BYTES: usize = 16 << 20;
 /// each channel, one each being read, scored and written): under 1 GB.
 pub const MAX_CHUNK_SIZE: usize = 65_536;
 
+/// The default [`BatchConfig::max_columns`]: 4,096, eighty times the 52
+/// columns of the bundled sample's firm file.
+pub const DEFAULT_MAX_COLUMNS: usize = 4096;
+
 impl BatchConfig {
     /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every
-    /// core, fields up to 1 MiB and rows up to 16 MiB.
+    /// core, fields up to 1 MiB, rows up to 16 MiB and 4,096 columns.
     pub fn new(as_of: NaiveDate) -> BatchConfig {
         BatchConfig {
             as_of,
@@ -163,6 +179,7 @@ impl BatchConfig {
             threads: 0,
             max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
             max_row_bytes: DEFAULT_MAX_ROW_BYTES,
+            max_columns: DEFAULT_MAX_COLUMNS,
         }
     }
 }
@@ -456,10 +473,7 @@ impl Feeder {
                 }
                 break;
             };
-            let job = match next {
-                Ok(row) => self.join(row, &mut chunk.rows)?,
-                Err(r) => Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() },
-            };
+            let job = self.join(next, &mut chunk.rows)?;
             jobs.push(job);
         }
         Ok(chunk)
@@ -476,7 +490,7 @@ impl Feeder {
                 self.key.clear();
                 self.key.push_str(&k);
             }
-            Err(r) => return reject(r),
+            Err(r) => return reject(read::keyless(r, row, self.firms.n_cols, None)),
         };
         let key = &*self.key;
         // The line of the first row with this key, if this is not it.
@@ -600,37 +614,28 @@ fn run(
 ) -> Result<Summary, BatchError> {
     let sides: Vec<(Vec<Step>, NaiveDate)> = rules.iter().map(|(r, as_of)| (layout::steps_of(r), *as_of)).collect();
     let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-    let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes };
-    let (mut firm_rows, headers) = Rows::open(firms, limits)?;
+    let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
+    let (firm_rows, headers) = Rows::open(firms, limits)?;
     // Kept to lay out each worker's own copy of the rules the same way.
     let mut headers_read = vec![headers.clone()];
     let firm_layout = layout::firm_layout(&firm_rows.file, headers, &cfg.key, &cfg.carry, &steps)?;
-    firm_rows.key_col = Some(firm_layout.key_col);
-    for b in &cfg.breakdown {
-        if !cfg.carry.contains(b) {
-            return Err(BatchError::new(
-                &firm_layout.file,
-                None,
-                format!("--by `{b}`: only carried columns can be counted by; add --carry {b}"),
-            ));
-        }
-    }
+    layout::check_breakdown(&firm_layout, &cfg.key, &cfg.carry, &cfg.breakdown)?;
     let mut list_layouts = Vec::new();
     let mut list_rows = Vec::new();
     for ls in lists {
         if list_layouts.iter().any(|l: &layout::ListLayout| l.name == ls.list) {
             return Err(BatchError::new(&ls.source.file, None, format!("list `{}` is given twice", ls.list)));
         }
-        let (mut rows, headers) = Rows::open(ls.source, limits)?;
+        let (rows, headers) = Rows::open(ls.source, limits)?;
         let file = rows.file.to_string();
         headers_read.push(headers.clone());
         let layout = layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?;
-        rows.key_col = Some(layout.key_col);
         list_layouts.push(layout);
         list_rows.push(rows);
     }
     let uscc = cfg.key == "uscc";
     let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
+    ctx.check_carried()?;
     let mut summary = Summary::start(&ctx);
     // Each worker thread scores with its own copy of the rules, built
     // before anything is written, so that no error leaves a bare header.

@@ -14,12 +14,21 @@
 //! compactly encoded, in a map from key to records (`ListStore`) until its
 //! firm comes by; what is left at the end has no firm.
 //!
-//! Limits are enforced here: a field over the field limit is a fatal error
-//! naming the line and column, and the source is read through [`Capped`],
-//! which stops a row that grows past the row limit before the csv reader
-//! has buffered more than that (an unclosed quote, a 100 MB field). A
-//! firm's list rows beyond the list's `max_records` are kept as line
-//! numbers only.
+//! A row with more or fewer fields than the header is read like any other:
+//! joined to its firm by its key, it rejects the firm when it is scored
+//! (see [`field_count_problem`]). Only a row whose key cannot be read is
+//! rejected here, alone ([`keyless`]).
+//!
+//! Limits are enforced here: a header over the column limit and a field
+//! over the field limit are fatal errors naming the line (and column), and
+//! the source is read through [`Capped`], which stops a row that grows past
+//! the row limit before the csv reader has buffered more than that (an
+//! unclosed quote, a 100 MB field). A firm's list rows beyond the list's
+//! `max_records` are kept as line numbers only.
+//!
+//! Line numbers count physical lines: the csv reader skips blank lines
+//! without telling where the next row starts, so [`Capped`] counts the
+//! blank lines after each row in the bytes it hands out.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -31,17 +40,21 @@ use compact_str::CompactString;
 use csv::ByteRecord;
 use smallvec::SmallVec;
 
+use super::layout::Header;
 use super::{BatchError, Reject, RejectReason, Source};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
-/// A data row read, or why it is rejected.
-pub(crate) type DataRow = Result<RowAt, Reject>;
-
-/// A row kept in a [`Packed`]: its line and which of the cells are its.
+/// A row kept in a [`Packed`]: its line, the lines after it that it runs
+/// over (line ends in quoted fields), its field count, and which of the
+/// cells are its: all of them, or for a row with more fields than the
+/// header, only as many as the header has.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RowAt {
     pub(crate) line: u64,
+    more_lines: u32,
+    /// The fields read (at most `u32::MAX` counted).
+    fields: u32,
     first: usize,
     len: usize,
 }
@@ -64,12 +77,13 @@ impl Default for Packed {
 }
 
 impl Packed {
-    /// Copies a row whose cells must each be UTF-8; else gives the first
-    /// cell that is not (its column from 0, and the first bad byte) and
-    /// copies nothing.
-    pub(crate) fn push_record(&mut self, line: u64, rec: &ByteRecord) -> Result<RowAt, (usize, u8)> {
+    /// Copies a row, on `line` and the `more_lines` after it, whose cells
+    /// must each be UTF-8; else gives the first cell that is not (its
+    /// column from 0, and the first bad byte) and copies nothing.
+    pub(crate) fn push_record(&mut self, line: u64, more_lines: u32, rec: &ByteRecord) -> Result<RowAt, (usize, u8)> {
         let first = self.ends.len() - 1;
-        let row = RowAt { line, first, len: rec.len() };
+        let fields = u32::try_from(rec.len()).unwrap_or(u32::MAX);
+        let row = RowAt { line, more_lines, fields, first, len: rec.len() };
         // The common case at once: the row is UTF-8 and no cell ends inside a character.
         if let Ok(text) = std::str::from_utf8(rec.as_slice()) {
             let start = self.text.len();
@@ -108,7 +122,15 @@ impl Packed {
         let base = self.text.len();
         self.text.push_str(&from.text[start..end]);
         self.ends.extend(from.ends[row.first + 1..=row.first + row.len].iter().map(|e| e - start + base));
-        RowAt { line: row.line, first, len: row.len }
+        RowAt { first, ..row }
+    }
+
+    /// Keeps only the first `n` cells of the row just pushed.
+    fn keep_cells(&mut self, row: &mut RowAt, n: usize) {
+        if row.len > n {
+            self.truncate(row.first + n);
+            row.len = n;
+        }
     }
 
     /// Drops the cells from `first` on.
@@ -158,26 +180,72 @@ impl Packed {
     }
 }
 
-/// The size limits of one file's rows, in bytes.
+/// The size limits of one file: fields and rows in bytes, the header in columns.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) field: usize,
     pub(crate) row: usize,
+    pub(crate) columns: usize,
 }
 
 /// The csv reader's buffer.
 const BUFFER: usize = 1 << 16;
 
 /// A source that refuses to deliver more than the row limit (plus one
-/// buffer) between two rows; [`Rows`] resets it after every row.
+/// buffer) between two rows, and knows the line the next row starts on;
+/// [`read_row`] tells it where each row ends.
+///
+/// The csv reader skips blank lines (a lone LF) before a row, and the
+/// record it gives starts where the row before ended. So after each row
+/// the blank lines that follow are counted in the bytes handed out: the
+/// rest of the last buffer (kept in `last`, which the csv reader holds the
+/// unread part of), and, while they run to its end, the next.
 pub(crate) struct Capped {
     inner: Box<dyn Read + Send>,
     since_row: usize,
     max: usize,
+    /// A copy of the bytes last handed out, and the offset of the first in the source.
+    last: Vec<u8>,
+    last_start: u64,
+    /// The line the next row starts on, once its first byte is handed out.
+    next_line: u64,
+    /// Whether the blank lines after the last row run to the end of `last`.
+    in_blank_lines: bool,
 }
 
 /// The message inside the I/O error [`Capped`] returns.
 const ROW_TOO_LONG: &str = "safegrade: row over the limit";
+
+impl Capped {
+    fn new(inner: Box<dyn Read + Send>, max: usize) -> Capped {
+        Capped { inner, since_row: 0, max, last: Vec::new(), last_start: 0, next_line: 1, in_blank_lines: true }
+    }
+
+    /// A row ended at byte `end` of the source, before line `line` (the
+    /// csv reader's count of line ends so far); gives the line of its last
+    /// byte: the one before, when that byte is a line end (its own, or one
+    /// in an unclosed quote at the end of the file).
+    fn row_ended(&mut self, end: u64, line: u64) -> u64 {
+        self.since_row = 0;
+        self.next_line = line;
+        let from =
+            usize::try_from(end.saturating_sub(self.last_start)).map_or(self.last.len(), |f| f.min(self.last.len()));
+        let last_byte = from.checked_sub(1).and_then(|i| self.last.get(i).copied());
+        self.count_blank_lines(from);
+        if last_byte == Some(b'\n') {
+            line.saturating_sub(1)
+        } else {
+            line
+        }
+    }
+
+    /// Counts the line ends from `last[from]` on up to the first other byte.
+    fn count_blank_lines(&mut self, from: usize) {
+        let run = self.last[from..].iter().take_while(|&&b| b == b'\n').count();
+        self.next_line += run as u64;
+        self.in_blank_lines = from + run == self.last.len();
+    }
+}
 
 impl Read for Capped {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -185,7 +253,17 @@ impl Read for Capped {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, ROW_TOO_LONG));
         }
         let n = self.inner.read(buf)?;
-        self.since_row += n;
+        if n > 0 {
+            self.since_row += n;
+            self.last_start += self.last.len() as u64;
+            self.last.clear();
+            self.last.extend_from_slice(&buf[..n]);
+            if self.in_blank_lines {
+                // The csv reader takes a UTF-8 BOM off the start of the file before it skips blank lines.
+                let bom = if self.last_start == 0 && self.last.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+                self.count_blank_lines(bom);
+            }
+        }
         Ok(n)
     }
 }
@@ -199,16 +277,14 @@ pub(crate) struct Rows {
     limits: Limits,
     /// The buffer the csv parser reads a row into.
     buf: ByteRecord,
-    /// The key column, once the header is mapped: a row rejected for its
-    /// field count still names its key when it has that column.
-    pub(crate) key_col: Option<usize>,
 }
 
 impl Rows {
-    /// Opens a source and reads its header.
-    pub(crate) fn open(src: Source, limits: Limits) -> Result<(Rows, Vec<String>), BatchError> {
+    /// Opens a source and reads its header: UTF-8, within the field and
+    /// column limits, its lines ending in LF or CRLF.
+    pub(crate) fn open(src: Source, limits: Limits) -> Result<(Rows, Header), BatchError> {
         let file: Arc<str> = Arc::from(src.file.as_str());
-        let capped = Capped { inner: src.reader, since_row: 0, max: limits.row.saturating_add(BUFFER) };
+        let capped = Capped::new(src.reader, limits.row.saturating_add(BUFFER));
         // `\n` is the only terminator, and a `\r` before it is stripped in
         // `read_row`: the csv crate's own CRLF handling numbers every line
         // after a CRLF one too low.
@@ -220,11 +296,11 @@ impl Rows {
             .from_reader(capped);
         let mut rec = ByteRecord::new();
         let got = read_row(&mut reader, &mut rec).map_err(|e| read_error(&file, &reader, &e, limits))?;
-        if !got {
+        let Some((line, _)) = got else {
             return Err(BatchError::new(&file, None, "the file is empty: expected a header line".into()));
-        }
-        reader.get_mut().since_row = 0;
-        check_fields(&file, &rec, 1, limits)?;
+        };
+        check_encoding(&file, &rec, line)?;
+        check_fields(&file, &rec, line, limits)?;
         // A CR with more text after it: the lines end in a lone CR, and
         // the whole file has come as this one row. (A line end of CR CR LF
         // leaves only CRs at the end, which the header's trimming takes.)
@@ -235,67 +311,112 @@ impl Rows {
         if rec.iter().any(lone_cr) {
             return Err(BatchError::new(
                 &file,
-                Some(1),
+                Some(line),
                 "the line ends are a lone CR (an old Mac export): save the file with LF or CRLF line ends".into(),
             ));
         }
-        let headers =
-            rec.iter().enumerate().map(|(i, h)| super::layout::header_text(&file, h, i)).collect::<Result<_, _>>()?;
-        let rows =
-            Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new(), key_col: None };
-        Ok((rows, headers))
+        if rec.len() > limits.columns {
+            return Err(BatchError::new(
+                &file,
+                Some(line),
+                format!("the header has {} columns, more than the limit of {}", rec.len(), limits.columns),
+            ));
+        }
+        let names = rec
+            .iter()
+            .enumerate()
+            .map(|(i, h)| super::layout::header_text(&file, line, h, i))
+            .collect::<Result<_, _>>()?;
+        let rows = Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new() };
+        Ok((rows, Header { line, names }))
     }
 
-    /// Reads the next data row into `into`: `Ok(None)` at the end; a row
-    /// whose field count is wrong comes back as a reject (and is not kept).
+    /// Reads the next data row into `into`: `Ok(None)` at the end. Its
+    /// field count may differ from the header's ([`field_count_problem`]).
     /// Every cell must be UTF-8 on its own: a character split by a comma
     /// is an error too, in the cell where it starts.
-    pub(crate) fn next(&mut self, into: &mut Packed) -> Result<Option<DataRow>, BatchError> {
+    pub(crate) fn next(&mut self, into: &mut Packed) -> Result<Option<RowAt>, BatchError> {
         let buf = &mut self.buf;
         let got = read_row(&mut self.reader, buf).map_err(|e| read_error(&self.file, &self.reader, &e, self.limits))?;
-        if !got {
+        let Some((line, more_lines)) = got else {
             return Ok(None);
-        }
-        self.reader.get_mut().since_row = 0;
+        };
         self.rows_read += 1;
-        let line = buf.position().map_or(0, |p| p.line());
         check_fields(&self.file, buf, line, self.limits)?;
-        let row = into.push_record(line, buf).map_err(|(col, byte)| {
+        let mut row = into.push_record(line, more_lines, buf).map_err(|(col, byte)| {
             BatchError::new(
                 &self.file,
                 Some(line),
                 format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
             )
         })?;
-        if buf.len() != self.n_cols {
-            let key = self.key_col.map_or("", |c| crate::input::trim(into.cell(row, c))).to_string();
-            into.truncate(row.first);
-            // The line the next row starts on: more than one line on, a
-            // quoted field ran over line ends.
-            let last = self.reader.position().line().saturating_sub(1).max(line);
-            let reason = if last > line {
-                format!(
-                    "has {} fields, the header has {}: a quoted field runs from here to line {last}, an unclosed quote?",
-                    buf.len(),
-                    self.n_cols
-                )
-            } else if buf.len() < self.n_cols {
-                format!("has {} fields, the header has {}: a truncated or misaligned row", buf.len(), self.n_cols)
-            } else {
-                format!("has {} fields, the header has {}: an unquoted comma?", buf.len(), self.n_cols)
-            };
-            return Ok(Some(Err(Reject::new(&self.file, line, "", &key, RejectReason::FieldCount, reason))));
-        }
-        Ok(Some(Ok(row)))
+        // A row with more fields than the header is rejected, and only its
+        // key is read: it keeps no more cells than a good row.
+        into.keep_cells(&mut row, self.n_cols);
+        Ok(Some(row))
     }
 }
 
-/// Reads the next row that is not blank, without the `\r` of a CRLF line end.
-fn read_row(reader: &mut csv::Reader<Capped>, rec: &mut ByteRecord) -> Result<bool, csv::Error> {
+/// What is wrong with a row whose field count is not the header's
+/// `n_cols`; `None` when it is.
+pub(crate) fn field_count_problem(row: RowAt, n_cols: usize) -> Option<String> {
+    let fields = row.fields as usize;
+    if fields == n_cols {
+        return None;
+    }
+    let why = if row.more_lines > 0 {
+        format!("a quoted field runs from here to line {}, an unclosed quote?", row.line + u64::from(row.more_lines))
+    } else if fields < n_cols {
+        "a truncated or misaligned row".to_string()
+    } else {
+        "an unquoted comma?".to_string()
+    };
+    Some(format!("has {fields} fields, the header has {n_cols}: {why}"))
+}
+
+/// The reject of a row whose key cannot be read: for its field count when
+/// that is wrong too (its key cell may be missing, or hold another
+/// column's value), else for its key. A list row (`list`) says that no
+/// firm is rejected with it: none can be told.
+pub(crate) fn keyless(bad_key: Reject, row: RowAt, n_cols: usize, list: Option<usize>) -> Reject {
+    let mut r = match field_count_problem(row, n_cols) {
+        Some(message) => Reject { column: String::new(), reason: RejectReason::FieldCount, message, ..bad_key },
+        None => bad_key,
+    };
+    if let Some(list) = list {
+        r.message.push_str("; its key cannot be read, so no firm is rejected with it");
+        r = r.in_list(list);
+    }
+    r
+}
+
+/// A UTF-16 file, with a byte order mark or with NUL bytes in its header,
+/// is named as such: as UTF-8 its header would be wrong in ways that hide it.
+fn check_encoding(file: &str, header: &ByteRecord, line: u64) -> Result<(), BatchError> {
+    let first = header.get(0).unwrap_or_default();
+    let message = if first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF") {
+        "UTF-16 text; save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"
+    } else if header.as_slice().contains(&0) {
+        "the header holds NUL bytes: UTF-16 text without a byte order mark? save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"
+    } else {
+        return Ok(());
+    };
+    Err(BatchError::new(file, Some(line), message.to_string()))
+}
+
+/// Reads the next row that is not blank, without the `\r` of a CRLF line
+/// end; gives the line it starts on and the lines after that it runs over.
+fn read_row(reader: &mut csv::Reader<Capped>, rec: &mut ByteRecord) -> Result<Option<(u64, u32)>, csv::Error> {
     loop {
         if !reader.read_byte_record(rec)? {
-            return Ok(false);
+            return Ok(None);
         }
+        // Every blank line before the row is counted by now: its first byte was handed out.
+        let line = reader.get_ref().next_line;
+        let end = reader.position();
+        let (end, after) = (end.byte(), end.line());
+        let last_line = reader.get_mut().row_ended(end, after);
+        let more_lines = u32::try_from(last_line.saturating_sub(line)).unwrap_or(u32::MAX);
         let n = rec.len();
         if let Some(last) = rec.get(n.wrapping_sub(1)).filter(|f| f.ends_with(b"\r")) {
             let field = last[..last.len() - 1].to_vec();
@@ -306,17 +427,18 @@ fn read_row(reader: &mut csv::Reader<Capped>, rec: &mut ByteRecord) -> Result<bo
                 continue;
             }
         }
-        return Ok(true);
+        return Ok(Some((line, more_lines)));
     }
 }
 
 fn read_error(file: &str, reader: &csv::Reader<Capped>, e: &csv::Error, limits: Limits) -> BatchError {
+    // The row being read starts after the last one and the blank lines after it.
+    let line = reader.get_ref().next_line;
     if let csv::ErrorKind::Io(io) = e.kind() {
         if io.kind() == std::io::ErrorKind::InvalidData && io.to_string() == ROW_TOO_LONG {
-            // The row that would not end starts where the last good one ended.
             return BatchError::new(
                 file,
-                Some(reader.position().line()),
+                Some(line),
                 format!(
                     "the row starting here is longer than {}, the row limit: an unclosed quote, line ends that are a lone CR, or a field far over the {} field limit?",
                     size(limits.row),
@@ -325,7 +447,7 @@ fn read_error(file: &str, reader: &csv::Reader<Capped>, e: &csv::Error, limits: 
             );
         }
     }
-    BatchError::new(file, e.position().map(|p| p.line()), format!("cannot read: {e}"))
+    BatchError::new(file, Some(line), format!("cannot read: {e}"))
 }
 
 /// A field over the field limit is fatal.
@@ -428,16 +550,9 @@ impl ListStream {
     fn fill(&mut self, rejects: &mut Vec<Reject>) -> Result<(), BatchError> {
         while self.peeked.is_none() && !self.done {
             self.ahead.clear();
-            let row = match self.rows.next(&mut self.ahead)? {
-                None => {
-                    self.done = true;
-                    break;
-                }
-                Some(Err(r)) => {
-                    rejects.push(r.in_list(self.list));
-                    continue;
-                }
-                Some(Ok(row)) => row,
+            let Some(row) = self.rows.next(&mut self.ahead)? else {
+                self.done = true;
+                break;
             };
             let line = row.line;
             let cell = self.ahead.cell(row, self.key_col);
@@ -449,7 +564,7 @@ impl ListStream {
                 continue;
             }
             match key_of(cell, self.uscc, &self.rows.file, line, &self.key_name) {
-                Err(r) => rejects.push(r.in_list(self.list)),
+                Err(r) => rejects.push(keyless(r, row, self.rows.n_cols, Some(self.list))),
                 Ok(key) => {
                     if *key < *self.last_key {
                         return Err(out_of_order(&self.rows.file, line, &key, &self.last_key));
@@ -493,7 +608,7 @@ impl ListStream {
                 }
                 std::cmp::Ordering::Less => {
                     self.peeked = None;
-                    rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key));
+                    rejects.push(self.no_firm(row));
                 }
             }
         }
@@ -504,8 +619,14 @@ impl ListStream {
         loop {
             self.fill(rejects)?;
             let Some(row) = self.peeked.take() else { return Ok(()) };
-            rejects.push(no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key));
+            rejects.push(self.no_firm(row));
         }
+    }
+
+    /// The reject of the row read ahead, whose key has no firm.
+    fn no_firm(&self, row: RowAt) -> Reject {
+        let broken = field_count_problem(row, self.rows.n_cols);
+        no_firm(&self.rows.file, self.list, row.line, &self.key_name, &self.last_key, broken)
     }
 }
 
@@ -518,8 +639,15 @@ pub(crate) fn out_of_order(file: &str, line: u64, key: &str, last: &str) -> Batc
     )
 }
 
-fn no_firm(file: &Arc<str>, list: usize, line: u64, key_name: &str, key: &str) -> Reject {
-    Reject::new(file, line, key_name, key, RejectReason::NoFirm, format!("no firm has the key `{key}`")).in_list(list)
+/// The reject of a list row whose key has no firm; a row whose field
+/// count is wrong too (`broken`) is rejected for that.
+fn no_firm(file: &Arc<str>, list: usize, line: u64, key_name: &str, key: &str, broken: Option<String>) -> Reject {
+    let no_firm = format!("no firm has the key `{key}`");
+    let r = match broken {
+        None => Reject::new(file, line, key_name, key, RejectReason::NoFirm, no_firm),
+        Some(problem) => Reject::new(file, line, "", key, RejectReason::FieldCount, format!("{problem}; {no_firm}")),
+    };
+    r.in_list(list)
 }
 
 /// A map keyed by firm key. Short keys (a USCC's 18 characters) are held
@@ -534,15 +662,20 @@ pub(crate) type KeyMap<V> = HashMap<CompactString, V, foldhash::fast::RandomStat
 /// the address of the record before it with the same key (plus one; 0 for
 /// a key's first), and the map holds each key's latest record: adding a
 /// record touches only the map's entry and the arena's end, and nothing
-/// is moved or reallocated as a key gains records. A record is then its
-/// line, its field count and each field's length as LEB128 varints (one
-/// to three bytes each, mostly one), and each field's bytes; the key cell,
-/// when it is written as the key, is stored as empty (a key is never
-/// empty) and restored from the map.
+/// is moved or reallocated as a key gains records. A record is then, as
+/// LEB128 varints (one to three bytes each, mostly one): its line; twice
+/// the number of cells kept, plus one for a row that runs over line ends
+/// (in quoted fields) or has a field count of its own, which the lines it
+/// runs over and its field count follow; and each cell's length, followed
+/// by its bytes. The key cell, when it is
+/// written as the key, is stored as empty (a key is never empty) and
+/// restored from the map.
 pub(crate) struct ListStore {
     latest: KeyMap<u64>,
     arena: Arena,
     key_col: usize,
+    /// The header's field count.
+    n_cols: usize,
     /// Whether the good keys came in ascending order, as `--sorted` needs.
     pub(crate) in_key_order: bool,
 }
@@ -557,7 +690,13 @@ impl ListStore {
         uscc: bool,
         rejects: &mut Vec<Reject>,
     ) -> Result<ListStore, BatchError> {
-        let mut store = ListStore { latest: KeyMap::default(), arena: Arena::default(), key_col, in_key_order: true };
+        let mut store = ListStore {
+            latest: KeyMap::default(),
+            arena: Arena::default(),
+            key_col,
+            n_cols: rows.n_cols,
+            in_key_order: true,
+        };
         let mut read = Packed::default();
         let mut encoded = Vec::new();
         // The key of the last row with a good key; empty before the first.
@@ -565,14 +704,7 @@ impl ListStore {
         let mut last_key = String::new();
         loop {
             read.clear();
-            let row = match rows.next(&mut read)? {
-                None => break,
-                Some(Ok(row)) => row,
-                Some(Err(r)) => {
-                    rejects.push(r.in_list(list));
-                    continue;
-                }
-            };
+            let Some(row) = rows.next(&mut read)? else { break };
             let cell = read.cell(row, key_col);
             // A firm's records often follow each other: the key of the row
             // before was checked then (sound while `key_of` gives back a
@@ -580,7 +712,7 @@ impl ListStore {
             if last_key.is_empty() || crate::input::trim(cell) != last_key {
                 match key_of(cell, uscc, &rows.file, row.line, key_name) {
                     Err(r) => {
-                        rejects.push(r.in_list(list));
+                        rejects.push(keyless(r, row, rows.n_cols, Some(list)));
                         continue;
                     }
                     Ok(key) => {
@@ -594,7 +726,12 @@ impl ListStore {
             encoded.clear();
             put_varint(&mut encoded, if *latest == NO_RECORD { 0 } else { *latest + 1 });
             put_varint(&mut encoded, row.line);
-            put_varint(&mut encoded, row.len as u64);
+            let unusual = row.more_lines != 0 || row.fields as usize != row.len;
+            put_varint(&mut encoded, (row.len as u64) << 1 | u64::from(unusual));
+            if unusual {
+                put_varint(&mut encoded, u64::from(row.more_lines));
+                put_varint(&mut encoded, u64::from(row.fields));
+            }
             for i in 0..row.len {
                 let f = read.cell(row, i);
                 let f = if i == key_col && f == key { "" } else { f };
@@ -612,8 +749,12 @@ impl ListStore {
         let Some(latest) = self.latest.remove(key) else { return };
         let chain = self.chain(latest);
         for (i, &at) in chain.iter().rev().enumerate() {
-            let into = (i < cap).then_some(&mut *packed);
-            decode(self.arena.at(at), (self.key_col, key), into, overflow);
+            let record = self.arena.at(at);
+            if i < cap {
+                decode(record, (self.key_col, key), packed);
+            } else {
+                overflow.push(take_head(&mut &*record).line);
+            }
         }
     }
 
@@ -632,16 +773,16 @@ impl ListStore {
 
     /// Every record left: they have no firm. Sorted by line.
     pub(crate) fn finish(self, list: usize, file: &Arc<str>, key_name: &str, rejects: &mut Vec<Reject>) {
-        let mut left: Vec<(u64, &str)> = Vec::new();
+        let mut left: Vec<Reject> = Vec::new();
         for (key, &latest) in &self.latest {
-            let mut lines = Vec::new();
             for at in self.chain(latest) {
-                decode(self.arena.at(at), (self.key_col, key), None, &mut lines);
+                let head = take_head(&mut self.arena.at(at));
+                let problem = field_count_problem(head, self.n_cols);
+                left.push(no_firm(file, list, head.line, key_name, key, problem));
             }
-            left.extend(lines.into_iter().map(|line| (line, key.as_str())));
         }
-        left.sort_unstable();
-        rejects.extend(left.into_iter().map(|(line, key)| no_firm(file, list, line, key_name, key)));
+        left.sort_unstable_by_key(|r| r.line);
+        rejects.extend(left);
     }
 }
 
@@ -705,30 +846,46 @@ pub(crate) fn take_varint(buf: &mut &[u8]) -> u64 {
     n
 }
 
+/// Takes the head of a record written by [`ListStore::load`] off the
+/// front of `buf`: its lines and field count, as a row with no cells.
+fn take_head(buf: &mut &[u8]) -> RowAt {
+    let _previous = take_varint(buf);
+    let line = take_varint(buf);
+    let len_and_unusual = take_varint(buf);
+    let len = len_and_unusual >> 1;
+    let (more_lines, fields) = if len_and_unusual & 1 == 1 {
+        let more_lines = take_varint(buf);
+        (more_lines, take_varint(buf))
+    } else {
+        (0, len)
+    };
+    let u32_of = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    RowAt {
+        line,
+        more_lines: u32_of(more_lines),
+        fields: u32_of(fields),
+        first: 0,
+        len: usize::try_from(len).unwrap_or(0),
+    }
+}
+
 /// Decodes one record written by [`ListStore::load`] into `packed`'s list
-/// rows, or with no `packed` only its line into `lines`. `key` is the key
-/// column and the key, for the cell stored empty.
-fn decode(mut buf: &[u8], key: (usize, &str), packed: Option<&mut Packed>, lines: &mut Vec<u64>) {
+/// rows. `key` is the key column and the key, for the cell stored empty.
+fn decode(mut buf: &[u8], key: (usize, &str), packed: &mut Packed) {
     fn take<'a>(buf: &mut &'a [u8], n: u64) -> &'a [u8] {
         let (head, tail) = buf.split_at(usize::try_from(n).unwrap_or(usize::MAX).min(buf.len()));
         *buf = tail;
         head
     }
-    let _previous = take_varint(&mut buf);
-    let line = take_varint(&mut buf);
-    let Some(packed) = packed else {
-        lines.push(line);
-        return;
-    };
-    let n = take_varint(&mut buf);
+    let head = take_head(&mut buf);
     let first = packed.ends.len() - 1;
-    for i in 0..n {
+    for i in 0..head.len {
         let len = take_varint(&mut buf);
         // The bytes were UTF-8 cells when stored.
         match std::str::from_utf8(take(&mut buf, len)).unwrap_or_default() {
-            "" if i == key.0 as u64 => packed.push_text(key.1),
+            "" if i == key.0 => packed.push_text(key.1),
             cell => packed.push_text(cell),
         };
     }
-    packed.list_rows.push(RowAt { line, first, len: usize::try_from(n).unwrap_or(0) });
+    packed.list_rows.push(RowAt { first, ..head });
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::read::{key_of, put_varint, take_varint, Arena, Limits, ListStore, Packed, Rows};
+use super::read::{field_count_problem, key_of, put_varint, take_varint, Arena, Limits, ListStore, Packed, Rows};
 use super::write::csv_field;
 use super::Source;
 
@@ -36,13 +36,13 @@ fn keys_are_checked_and_normalised() {
 fn packed_rows_give_back_their_cells() {
     let mut packed = Packed::default();
     let rec = |cells: &[&[u8]]| csv::ByteRecord::from(cells.to_vec());
-    let a = packed.push_record(2, &rec(&[b"x", b"", "企业".as_bytes()])).unwrap();
+    let a = packed.push_record(2, 0, &rec(&[b"x", b"", "企业".as_bytes()])).unwrap();
     let key = packed.push_text("K1");
     // 企 split by a comma: UTF-8 as a whole, not cell by cell.
     let split = "企".as_bytes();
-    assert_eq!(packed.push_record(3, &rec(&[b"ok", &split[..1], &split[1..]])).unwrap_err(), (1, split[0]));
-    assert_eq!(packed.push_record(4, &rec(&[b"ok", b"\xff"])).unwrap_err(), (1, 0xff));
-    let b = packed.push_record(5, &rec(&[b"", b"yz"])).unwrap();
+    assert_eq!(packed.push_record(3, 0, &rec(&[b"ok", &split[..1], &split[1..]])).unwrap_err(), (1, split[0]));
+    assert_eq!(packed.push_record(4, 0, &rec(&[b"ok", b"\xff"])).unwrap_err(), (1, 0xff));
+    let b = packed.push_record(5, 0, &rec(&[b"", b"yz"])).unwrap();
     assert_eq!((a.line, b.line), (2, 5));
     let mut copy = Packed::default();
     copy.push_text("first");
@@ -53,7 +53,7 @@ fn packed_rows_give_back_their_cells() {
     assert_eq!(cells(&copy, c), ["", "yz", "", ""]);
     assert_eq!(packed.text(key), "K1");
     packed.clear();
-    let d = packed.push_record(9, &rec(&[b"again"])).unwrap();
+    let d = packed.push_record(9, 0, &rec(&[b"again"])).unwrap();
     assert_eq!(cells(&packed, d), ["again", "", "", ""]);
 }
 
@@ -87,7 +87,7 @@ fn a_list_store_gives_each_key_its_records_in_file_order() {
     // Lines 2 to 8; line 5 has no key.
     let csv = "uscc,n\nK2,1\nK1,2\nK2,3\n,4\nK1,5\nK2,6\nK3,7\n";
     let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20 }).unwrap();
+    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
     let mut rejects = Vec::new();
     let mut store = ListStore::load(0, &mut rows, 0, "uscc", false, &mut rejects).unwrap();
     assert_eq!(rejects.iter().map(|r| r.line).collect::<Vec<_>>(), [5]);
@@ -112,10 +112,48 @@ fn a_list_store_gives_each_key_its_records_in_file_order() {
 }
 
 #[test]
+fn a_list_store_keeps_what_makes_a_row_unreadable() {
+    // Line 2 has two fields too many; lines 3 and 4 are one row, a field
+    // too many; line 5 has no firm and a field too many.
+    let csv = "uscc,n\nK1,1,x,y\nK1,\"a\nb\",x\nK2,1,2\n";
+    let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
+    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
+    let mut rejects = Vec::new();
+    let mut store = ListStore::load(0, &mut rows, 0, "uscc", false, &mut rejects).unwrap();
+    assert!(rejects.is_empty());
+    let (mut packed, mut overflow) = (Packed::default(), Vec::new());
+    store.take("K1", 9, &mut packed, &mut overflow);
+    let said: Vec<(u64, String, String)> = packed
+        .list_rows
+        .iter()
+        .map(|&r| (r.line, packed.cell(r, 1).to_string(), field_count_problem(r, 2).unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (2, "1".into(), "has 4 fields, the header has 2: an unquoted comma?".into()),
+            (
+                3,
+                "a\nb".into(),
+                "has 3 fields, the header has 2: a quoted field runs from here to line 4, an unclosed quote?".into()
+            ),
+        ]
+    );
+    assert_eq!(packed.cell(packed.list_rows[0], 2), "", "only the header's two cells are kept");
+    let mut left = Vec::new();
+    store.finish(0, &std::sync::Arc::from("l.csv"), "uscc", &mut left);
+    let left: Vec<(u64, &str, &str)> = left.iter().map(|r| (r.line, r.reason.code(), r.message.as_str())).collect();
+    assert_eq!(
+        left,
+        [(5, "field_count", "has 3 fields, the header has 2: an unquoted comma?; no firm has the key `K2`")]
+    );
+}
+
+#[test]
 fn a_list_store_knows_whether_its_keys_came_in_order() {
     let in_order = |csv: &str| {
         let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-        let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20 }).unwrap();
+        let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
         ListStore::load(0, &mut rows, 0, "uscc", false, &mut Vec::new()).unwrap().in_key_order
     };
     assert!(in_order("uscc,n\nK1,1\nK1,2\n,3\nK2,4\n"));
