@@ -9,6 +9,7 @@
 //! - `shipped_rules`: every file under rules/ checks clean and passes its own cases.
 //! - `support`: helpers.
 //! - `tidy`: house rules (a `//!` doc atop every Rust file).
+//! - `trial_rules`: exact decimals and yes/no answers in any case.
 
 mod adversarial;
 mod check;
@@ -19,6 +20,7 @@ mod invariants;
 mod shipped_rules;
 mod support;
 mod tidy;
+mod trial_rules;
 
 /// Batch scoring: `safegrade::batch` and its sample data.
 mod batch;

@@ -27,7 +27,7 @@ use crate::plan::{
 use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
 use crate::syntax::expr::{parse_expr, Expr};
 use crate::syntax::string_content_offset;
-use crate::value::{RoundMode, Value};
+use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
 use lower::{Ctx, Deps, Scope};
 use whole::Reads;
 
@@ -220,10 +220,14 @@ impl<'a> Compiler<'a> {
                     toml::Value::Boolean(b) => b.to_string(),
                     _ => unreachable!("matched above"),
                 };
-                parse_expr(&text, file, span.start).ok().map(|mut e| {
-                    e.span = span;
-                    e
-                })
+                match parse_expr(&text, file, span.start) {
+                    Ok(e) => Some(Expr { span, ..e }),
+                    // The number as TOML read it, which may not be the text written: point at the value.
+                    Err(d) => {
+                        self.diags.push(Diagnostic { span: Some(span), ..d });
+                        None
+                    }
+                }
             }
             _ => {
                 self.error("R0003", span, "expected an expression (a string)");
@@ -240,10 +244,14 @@ impl<'a> Compiler<'a> {
             toml::Value::String(s) => s.clone(),
             _ => String::new(),
         };
-        match text.trim().parse::<Decimal>() {
+        match parse_exact(text.trim()) {
             Ok(d) => Some(d),
-            Err(_) => {
+            Err(NumberTextError::NotANumber) => {
                 self.error("R0003", span, "expected a number");
+                None
+            }
+            Err(e) => {
+                self.error("R0003", span, e.message(text.trim()));
                 None
             }
         }
@@ -1461,8 +1469,8 @@ pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
 fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
     let num = match (ty, v) {
         (Ty::Num, toml::Value::Integer(i)) => Some(Ok(Decimal::from(*i))),
-        (Ty::Num, toml::Value::Float(f)) => Some(f.to_string().parse().map_err(|_| format!("`{f}` is not a number"))),
-        (Ty::Num, toml::Value::String(s)) => Some(s.trim().parse().map_err(|_| format!("`{s}` is not a number"))),
+        (Ty::Num, toml::Value::Float(f)) => Some(parse_exact(&f.to_string()).map_err(|e| e.message(&f.to_string()))),
+        (Ty::Num, toml::Value::String(s)) => Some(parse_exact(s.trim()).map_err(|e| e.message(s))),
         _ => None,
     };
     if let Some(n) = num {
