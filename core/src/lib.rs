@@ -80,7 +80,7 @@ mod uscc;
 mod value;
 
 pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef};
-pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN};
+pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN, MAX_EVAL_COST};
 pub use diagnostic::{Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::{EvalError, EvalOptions};
 pub use input::{parse_firm_json, Firm, InputError, JsonTextError, MissingTreatment};

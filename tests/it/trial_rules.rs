@@ -1,6 +1,6 @@
 //! Rule files and firm data built to find the engine's blind spots: numbers
-//! with more decimal places than a decimal holds, and yes/no answers in any
-//! case.
+//! with more decimal places than a decimal holds, yes/no answers in any
+//! case, and rule sets whose functions expand exponentially.
 
 use std::io::Cursor;
 
@@ -121,4 +121,64 @@ fn yes_and_no_are_read_in_any_case() {
     for spelling in ["是/否", "true/false", "yes/no", "y/n", "1/0"] {
         assert!(err.contains(spelling), "{err} does not list {spelling}");
     }
+}
+
+/// `[functions.f0]` … `[functions.fN]`, each calling the one before `arity` times
+/// through `combine` (`f(a) + f(a)`, `max(f(a), …)`).
+fn exploding_functions(levels: usize, arity: usize, combine: &str) -> String {
+    let mut fns = String::from("[functions.f0]\nparams = { a = \"decimal\" }\nreturns = \"decimal\"\nbody = \"a\"\n");
+    for k in 1..=levels {
+        let calls = vec![format!("f{}(a)", k - 1); arity];
+        let body = match combine {
+            "+" => calls.join(" + "),
+            f => format!("{f}({})", calls.join(", ")),
+        };
+        fns.push_str(&format!(
+            "[functions.f{k}]\nparams = {{ a = \"decimal\" }}\nreturns = \"decimal\"\nbody = \"{body}\"\n"
+        ));
+    }
+    fns
+}
+
+#[test]
+fn functions_that_expand_exponentially_do_not_check() {
+    for (levels, arity, combine) in [(30, 2, "+"), (4, 64, "max")] {
+        let text = format!(
+            "{HEAD}[inputs.a]\ntype = \"decimal\"\nlabel = \"a\"\n{}[derived]\nx = \"f{levels}(a)\"\n{TAIL}",
+            exploding_functions(levels, arity, combine)
+        );
+        assert!(text.len() < 12_000, "a small file: {} bytes", text.len());
+        let errs = errors(&load_text(&text));
+        assert!(
+            errs.iter().any(|e| e.starts_with("R0213")
+                && e.contains("derived value `x`")
+                && e.contains("the limit is 50,000")),
+            "{levels} levels of {arity}: {errs:?}"
+        );
+    }
+}
+
+#[test]
+fn an_exploding_rule_set_whose_answers_take_few_values_checks_quickly() {
+    // Inputs with few values make the checker evaluate every combination of
+    // answers: the cost bound has to stop the file before that.
+    let text = format!(
+        "{HEAD}[inputs.a]\ntype = \"bool\"\nlabel = \"a\"\n{}[derived]\nx = \"f40(if a then 1 else 2)\"\n{TAIL}",
+        exploding_functions(40, 2, "+")
+    );
+    let errs = errors(&load_text(&text));
+    assert!(errs.iter().any(|e| e.starts_with("R0213")), "{errs:?}");
+}
+
+#[test]
+fn derived_values_count_once_however_often_they_are_used() {
+    // The same doubling as derived values: each is computed once per firm.
+    let mut derived = String::from("[derived]\nd0 = \"a\"\n");
+    for k in 1..=60 {
+        derived.push_str(&format!("d{k} = \"d{} + d{}\"\n", k - 1, k - 1));
+    }
+    let text = format!("{HEAD}[inputs.a]\ntype = \"decimal\"\nlabel = \"a\"\n{derived}{TAIL}");
+    let r = rules(&text);
+    let res = r.assess_json(&json!({"a": "0.000001"}), as_of()).expect("evaluates");
+    assert_eq!(res.values["d20"], "1.048576");
 }
