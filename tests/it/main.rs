@@ -9,7 +9,7 @@
 //! - `shipped_rules`: every file under rules/ checks clean and passes its own cases.
 //! - `support`: helpers.
 //! - `tidy`: house rules (a `//!` doc atop every Rust file).
-//! - `trial_rules`: exact decimals, yes/no in any case, the evaluation cost bound.
+//! - `trial_rules`: exact decimals, yes/no in any case, the evaluation cost bound, includes kept inside the rules root.
 
 mod adversarial;
 mod check;

@@ -1,12 +1,14 @@
 //! Rule files and firm data built to find the engine's blind spots: numbers
 //! with more decimal places than a decimal holds, yes/no answers in any
-//! case, and rule sets whose functions expand exponentially.
+//! case, rule sets whose functions expand exponentially, and includes that
+//! reach outside the rules root or carry terminal escape sequences.
 
+use std::cell::RefCell;
 use std::io::Cursor;
 
 use chrono::NaiveDate;
 use safegrade::batch::{BatchConfig, Source};
-use safegrade::Rules;
+use safegrade::{LoadConfig, Rules, SourceLoader};
 use serde_json::json;
 
 use crate::support;
@@ -181,4 +183,124 @@ fn derived_values_count_once_however_often_they_are_used() {
     let r = rules(&text);
     let res = r.assess_json(&json!({"a": "0.000001"}), as_of()).expect("evaluates");
     assert_eq!(res.values["d20"], "1.048576");
+}
+
+/// Serves files from a list and records every path asked for, and the root
+/// passed with it.
+struct Files {
+    files: Vec<(&'static str, String)>,
+    asked: RefCell<Vec<(String, Option<String>)>>,
+}
+
+impl Files {
+    fn new(files: Vec<(&'static str, String)>) -> Files {
+        Files { files, asked: RefCell::new(Vec::new()) }
+    }
+
+    fn serve(&self, path: &str, root: Option<&str>) -> Result<String, String> {
+        self.asked.borrow_mut().push((path.to_string(), root.map(str::to_string)));
+        self.files.iter().find(|(p, _)| *p == path).map(|(_, t)| t.clone()).ok_or_else(|| format!("no file {path}"))
+    }
+
+    fn asked_for(&self, path: &str) -> bool {
+        self.asked.borrow().iter().any(|(p, _)| p == path)
+    }
+}
+
+impl SourceLoader for Files {
+    fn load(&self, path: &str) -> Result<String, String> {
+        self.serve(path, None)
+    }
+
+    fn load_within(&self, path: &str, root: &str) -> Result<String, String> {
+        self.serve(path, Some(root))
+    }
+}
+
+fn including(paths: &[&str]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    format!("{HEAD}include = [{}]\n{TAIL}", list.join(", "))
+}
+
+fn shared() -> String {
+    format!("{HEAD}[functions.one]\nparams = {{}}\nreturns = \"integer\"\nbody = \"1\"\n{TAIL}")
+        .replace("id = \"t\"", "id = \"s\"")
+}
+
+#[test]
+fn includes_outside_the_rules_root_are_refused_unread() {
+    let escapes = ["../../secret.toml", "/etc/passwd", "sub/../../secret.toml", "/proc/self/environ"];
+    let files = Files::new(vec![("bureau/rules/main.toml", including(&escapes))]);
+    let loaded = safegrade::load("bureau/rules/main.toml", &files);
+    let errs = errors(&loaded);
+    assert_eq!(errs.iter().filter(|e| e.starts_with("R0008")).count(), escapes.len(), "{errs:?}");
+    assert!(errs.iter().all(|e| e.contains("outside the rules root `bureau/rules`")), "{errs:?}");
+    for asked in ["secret.toml", "bureau/secret.toml", "/etc/passwd", "/proc/self/environ"] {
+        assert!(!files.asked_for(asked), "{asked} was read");
+    }
+}
+
+#[test]
+fn includes_inside_the_root_are_read_with_the_root() {
+    let files = Files::new(vec![
+        ("bureau/rules/main.toml", including(&["shared/one.toml"])),
+        ("bureau/rules/shared/one.toml", shared()),
+    ]);
+    let loaded = safegrade::load("bureau/rules/main.toml", &files);
+    assert!(errors(&loaded).is_empty(), "{:?}", loaded.diagnostics);
+    let asked = files.asked.borrow();
+    assert_eq!(asked[0], ("bureau/rules/main.toml".to_string(), None), "the top file is read as named");
+    assert_eq!(asked[1], ("bureau/rules/shared/one.toml".to_string(), Some("bureau/rules".to_string())));
+}
+
+#[test]
+fn a_declared_root_lets_includes_reach_further() {
+    let files = Files::new(vec![
+        ("bureau/rules/main.toml", including(&["../common/one.toml"])),
+        ("bureau/common/one.toml", shared()),
+    ]);
+    assert!(errors(&safegrade::load("bureau/rules/main.toml", &files)).iter().any(|e| e.starts_with("R0008")));
+    let config = LoadConfig { root: Some("bureau".into()) };
+    let loaded = safegrade::load_with("bureau/rules/main.toml", &files, &config);
+    assert!(errors(&loaded).is_empty(), "{:?}", loaded.diagnostics);
+    // The copy compiled for another thread reads the same files.
+    let again = loaded.rules.expect("checks").compiled_again();
+    assert!(matches!(again, Rules::Set(_)));
+}
+
+#[test]
+fn a_scheme_reads_the_rule_sets_in_the_folder_above_its_own() {
+    let scheme = |step: &str| {
+        format!("[scheme]\nid = \"s\"\nname = \"s\"\nversion = \"1\"\n[[steps]]\nas = \"a\"\nrules = \"{step}\"\n")
+    };
+    let files = Files::new(vec![
+        ("rules/schemes/good.toml", scheme("../main.toml")),
+        ("rules/schemes/bad.toml", scheme("../../main.toml")),
+        ("rules/main.toml", including(&["shared.toml"])),
+        ("rules/shared.toml", shared()),
+        ("main.toml", including(&[])),
+    ]);
+    let loaded = safegrade::load("rules/schemes/good.toml", &files);
+    assert!(errors(&loaded).is_empty(), "{:?}", loaded.diagnostics);
+    assert!(files.asked.borrow().iter().skip(1).all(|(_, root)| root.as_deref() == Some("rules")));
+    let errs = errors(&safegrade::load("rules/schemes/bad.toml", &files));
+    assert!(errs.iter().any(|e| e.starts_with("R0008") && e.contains("outside the rules root `rules`")), "{errs:?}");
+    assert!(!files.asked_for("main.toml"));
+}
+
+#[test]
+fn diagnostics_show_control_characters_as_escapes() {
+    // A raw escape sequence in the file (TOML refuses it) and one in a path
+    // that a message repeats.
+    let text = format!("{HEAD}notes = \"\u{1b}[2J\u{1b}]0;owned\u{7}\"\n{TAIL}");
+    let loaded = load_text(&text);
+    let rendered: String = loaded.diagnostics.iter().map(|d| loaded.sources.render(d)).collect();
+    assert!(!loaded.diagnostics.is_empty());
+    assert!(!rendered.chars().any(|c| c.is_control() && c != '\n'), "{rendered:?}");
+    assert!(rendered.contains("\\u{1b}[2J"), "{rendered}");
+
+    let loaded = load_text(&format!("{HEAD}include = [\"\\u001b[31mred\\r.toml\"]\n{TAIL}"));
+    let rendered: String = loaded.diagnostics.iter().map(|d| loaded.sources.render(d)).collect();
+    assert!(!rendered.chars().any(|c| c.is_control() && c != '\n'), "{rendered:?}");
+    assert!(rendered.contains("\\u{1b}[31mred\\r.toml"), "{rendered}");
 }
