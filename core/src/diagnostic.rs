@@ -5,6 +5,7 @@
 //! one file of a [`SourceMap`]; lines and columns (both 1-based) are computed
 //! only when a diagnostic is rendered, so every stage works on offsets alone.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -155,29 +156,41 @@ impl SourceMap {
 
     /// Renders a diagnostic for people: `error[R0001]: message`, the location,
     /// the source line with a caret under the span, and the help line.
+    ///
+    /// Every control character but tab, in the message, the source line or a
+    /// file name, is shown as an escape (`\u{1b}`, `\r`): a rule file, or a
+    /// file it names, cannot move the cursor, clear the screen or retitle
+    /// the terminal of whoever reads its diagnostics.
     pub fn render(&self, d: &Diagnostic) -> String {
         let mut out = String::new();
         let sev = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{sev}[{}]: {}", d.code, d.message);
+        let _ = writeln!(out, "{sev}[{}]: {}", d.code, visible(&d.message));
         if let Some(span) = d.span {
             let loc = self.locate(span);
             let line = self.line_text(span);
             let gutter = loc.line.to_string().len();
-            let _ = writeln!(out, "{:gutter$}--> {}:{}:{}", "", loc.file, loc.line, loc.column);
+            let _ = writeln!(out, "{:gutter$}--> {}:{}:{}", "", visible(&loc.file), loc.line, loc.column);
             let _ = writeln!(out, "{:gutter$} |", "");
-            let _ = writeln!(out, "{} | {}", loc.line, line);
+            let _ = writeln!(out, "{} | {}", loc.line, visible(line));
             let width = self.files[span.file]
                 .text
                 .get(span.start..span.end.max(span.start))
-                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count().max(1));
-            let pad: String = line.chars().take(loc.column - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+                .map_or(1, |s| s.lines().next().unwrap_or("").chars().map(shown_width).sum::<usize>().max(1));
+            let pad: String = line
+                .chars()
+                .take(loc.column - 1)
+                .flat_map(|c| {
+                    let blank = if c == '\t' { '\t' } else { ' ' };
+                    std::iter::repeat_n(blank, shown_width(c))
+                })
+                .collect();
             let _ = writeln!(out, "{:gutter$} | {pad}{}", "", "^".repeat(width));
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", visible(help));
         }
         out
     }
@@ -195,6 +208,36 @@ impl SourceMap {
             "help": d.help,
         })
     }
+}
+
+/// Whether `c` is shown as an escape: a control character other than tab.
+fn hidden(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+/// How many characters `c` takes when shown.
+fn shown_width(c: char) -> usize {
+    if hidden(c) {
+        c.escape_debug().count()
+    } else {
+        1
+    }
+}
+
+/// `text` with every control character but tab written as an escape.
+fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The closest of `candidates` to `name`, for "did you mean" help lines.

@@ -130,7 +130,7 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
     *out = match &field.vtype {
         ValueType::Bool => match parse_bool(t) {
             Some(b) => Value::Bool(b),
-            None => return Err(format!("expected 是/否 or true/false, found `{}`", clip(t))),
+            None => return Err(format!("expected 是/否, true/false, yes/no, y/n or 1/0, found `{}`", clip(t))),
         },
         ValueType::Integer | ValueType::Decimal => {
             let d = parse_decimal(t, field.vtype == ValueType::Integer)?;
@@ -166,11 +166,14 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
     Ok(())
 }
 
-/// 是/否, true/false, yes/no, 1/0, Y/N in the usual cases.
+/// 是/否, 1/0, and true/false, yes/no, y/n in any case.
 fn parse_bool(t: &str) -> Option<bool> {
+    let any_case = |words: [&str; 3]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
     match t {
-        "是" | "1" | "true" | "yes" | "TRUE" | "True" | "Y" | "y" => Some(true),
-        "否" | "0" | "false" | "no" | "FALSE" | "False" | "N" | "n" => Some(false),
+        "是" | "1" => Some(true),
+        "否" | "0" => Some(false),
+        _ if any_case(["true", "yes", "y"]) => Some(true),
+        _ if any_case(["false", "no", "n"]) => Some(false),
         _ => None,
     }
 }
@@ -234,17 +237,28 @@ fn parse_decimal(t: &str, whole: bool) -> Result<Decimal, String> {
     if !ok_chars {
         return Err(format!("expected a number, found `{}`", clip(t)));
     }
-    if plain.contains(['e', 'E']) {
-        if whole {
-            return Err(format!("expected a whole number like 12, found `{}` (exponents are not read)", clip(t)));
-        }
-        return Decimal::from_scientific(plain)
-            .map_err(|_| format!("`{}` is out of range for a decimal number", clip(t)));
+    let (mantissa, exponent) = match plain.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (plain, None),
+    };
+    if exponent.is_some() && whole {
+        return Err(format!("expected a whole number like 12, found `{}` (exponents are not read)", clip(t)));
     }
-    let digits = plain.trim_start_matches('-');
+    let digits = mantissa.trim_start_matches('-');
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     if significant_digits(int, frac) > 28 {
         return Err(format!("`{}` has more than 28 significant digits; it cannot be kept exact", clip(t)));
+    }
+    // rust_decimal would round further places away.
+    let too_many_places = || format!("`{}` has more than 28 decimal places; it cannot be kept exact", clip(t));
+    if frac.trim_end_matches('0').len() > 28 {
+        return Err(too_many_places());
+    }
+    if let Some(exponent) = exponent {
+        return Decimal::from_scientific(plain).map_err(|e| match e {
+            rust_decimal::Error::ScaleExceedsMaximumPrecision(_) if exponent.starts_with('-') => too_many_places(),
+            _ => format!("`{}` is out of range for a decimal number", clip(t)),
+        });
     }
     Decimal::from_str(plain).map_err(|_| {
         if plain.chars().filter(|c| c.is_ascii_digit()).count() > 28 {

@@ -4,7 +4,9 @@
 //! The core never touches the file system: the CLI passes a loader that reads
 //! files, the browser one that serves the compiled-in rule sets. Paths are
 //! joined lexically (`/`-separated, `..` allowed), so the same rule tree
-//! resolves the same way everywhere.
+//! resolves the same way everywhere, and an include or scheme step is asked
+//! of the loader only when its path lies inside the rules root (see
+//! `rules_root`); anything else is R0008.
 
 use std::sync::Arc;
 
@@ -14,15 +16,29 @@ use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
 use crate::plan::{Ty, ValueType};
 use crate::rules::{CompiledRules, CompiledScheme, Fill, FillFrom, Origin, Rules, SchemeMeta, SchemeStep};
+use crate::rules_root::{default_root, LexicalPath};
 use crate::syntax::document::Document;
 use crate::syntax::{parse_document, span_of};
 use crate::testing;
 use crate::value::Value;
 
 /// Reads rule files by path.
+///
+/// The rule file loaded is read with [`load`](Self::load); its includes and
+/// scheme steps with [`load_within`](Self::load_within), and only when their
+/// paths lie inside the rules root (see [`LoadConfig`]).
 pub trait SourceLoader {
     /// The text of the file at `path`, or a message saying why it cannot be read.
     fn load(&self, path: &str) -> Result<String, String>;
+
+    /// The text of an included file or a scheme step at `path`, which lies
+    /// inside the rules root `root` as far as the path itself shows. A
+    /// loader reading a file system should also make sure the file really
+    /// lies there (a symbolic link may lead elsewhere); by default this is
+    /// [`load`](Self::load).
+    fn load_within(&self, path: &str, _root: &str) -> Result<String, String> {
+        self.load(path)
+    }
 }
 
 impl<F: Fn(&str) -> Result<String, String>> SourceLoader for F {
@@ -70,15 +86,30 @@ pub fn join_path(base: &str, rel: &str) -> String {
     }
 }
 
-/// Loads, parses and checks the rule file at `path`.
+/// How to load a rule file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadConfig {
+    /// The rules root: the folder includes and scheme steps must lie in.
+    /// `None` is the folder of the rule file, or for a scheme the folder
+    /// that holds the scheme's folder (`rules/` for `rules/schemes/x.toml`).
+    pub root: Option<String>,
+}
+
+/// Loads, parses and checks the rule file at `path`, with includes and
+/// scheme steps inside the default rules root (see [`LoadConfig`]).
 pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
+    load_with(path, loader, &LoadConfig::default())
+}
+
+/// Loads, parses and checks the rule file at `path` as `config` says.
+pub fn load_with(path: &str, loader: &dyn SourceLoader, config: &LoadConfig) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
-    let mut rules = load_any(path, loader, &mut sources, &mut diagnostics);
+    let mut rules = load_any(path, loader, config, &mut sources, &mut diagnostics);
     // A file shared by scheme steps is checked with each; its problems are reported once.
     let mut seen = std::collections::HashSet::new();
     diagnostics.retain(|d| seen.insert(d.clone()));
-    let origin = Arc::new(Origin { path: path.to_string(), files: sources.files().collect() });
+    let origin = Arc::new(Origin { path: path.to_string(), files: sources.files().collect(), config: config.clone() });
     match &mut rules {
         Some(Rules::Set(r)) => r.origin = Some(origin),
         Some(Rules::Scheme(s)) => s.origin = Some(origin),
@@ -90,23 +121,77 @@ pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
 
 /// Loads rule text given directly (no includes can be resolved unless `loader` serves them).
 pub fn load_str(name: &str, text: &str, loader: &dyn SourceLoader) -> Loaded {
-    let text = text.to_string();
-    let name_owned = name.to_string();
-    let first = move |p: &str| if p == name_owned { Ok(text.clone()) } else { loader.load(p) };
-    load(name, &first)
+    load(name, &TextFirst { name, text, rest: loader })
 }
 
+/// Serves `text` as the file `name`, and every other file from `rest`.
+struct TextFirst<'a> {
+    name: &'a str,
+    text: &'a str,
+    rest: &'a dyn SourceLoader,
+}
+
+impl SourceLoader for TextFirst<'_> {
+    fn load(&self, path: &str) -> Result<String, String> {
+        if path == self.name {
+            Ok(self.text.to_string())
+        } else {
+            self.rest.load(path)
+        }
+    }
+
+    fn load_within(&self, path: &str, root: &str) -> Result<String, String> {
+        if path == self.name {
+            Ok(self.text.to_string())
+        } else {
+            self.rest.load_within(path, root)
+        }
+    }
+}
+
+/// The loader, and the rules root that includes and scheme steps must lie in.
+struct Files<'a> {
+    loader: &'a dyn SourceLoader,
+    root: LexicalPath,
+}
+
+impl Files<'_> {
+    /// The text of the include or scheme step (`what`) written `written` at
+    /// `at` and found at `target`: asked of the loader only when it lies
+    /// inside the rules root.
+    fn load_within(&self, what: &str, written: &str, target: &str, at: Option<Span>) -> Result<String, Diagnostic> {
+        let root = self.root.to_string();
+        if !self.root.contains(&LexicalPath::of(target)) {
+            return Err(Diagnostic::error(
+                "R0008",
+                at,
+                format!("{what} `{written}` lies outside the rules root `{root}`"),
+            )
+            .with_help(
+                "includes and scheme steps are read only from inside the rules root: the folder of the rule file, \
+                     or for a scheme the folder above its own; move the file there, or declare a wider root",
+            ));
+        }
+        self.loader.load_within(target, &root).map_err(|e| cannot_read(target, &e, at))
+    }
+}
+
+fn cannot_read(path: &str, why: &str, at: Option<Span>) -> Diagnostic {
+    Diagnostic::error("R0005", at, format!("cannot read `{path}`: {why}"))
+}
+
+/// Parses the rule file `path` whose text was read (or not) as `text`.
 fn read(
     path: &str,
-    loader: &dyn SourceLoader,
+    text: Result<String, Diagnostic>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
     at: Option<Span>,
 ) -> Option<(FileId, Document)> {
-    let text = match loader.load(path) {
+    let text = match text {
         Ok(t) => t,
-        Err(e) => {
-            diags.push(Diagnostic::error("R0005", at, format!("cannot read `{path}`: {e}")));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };
@@ -134,28 +219,33 @@ fn read(
 fn load_any(
     path: &str,
     loader: &dyn SourceLoader,
+    config: &LoadConfig,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Rules> {
-    let (file, doc) = read(path, loader, sources, diags, None)?;
-    if doc.scheme.is_some() {
-        return load_scheme(path, file, &doc, loader, sources, diags).map(Rules::Scheme);
+    let text = loader.load(path).map_err(|e| cannot_read(path, &e, None));
+    let (file, doc) = read(path, text, sources, diags, None)?;
+    let scheme = doc.scheme.is_some();
+    let root = config.root.as_deref().map_or_else(|| default_root(path, scheme), LexicalPath::of);
+    let files = Files { loader, root };
+    if scheme {
+        return load_scheme(path, file, &doc, &files, sources, diags).map(Rules::Scheme);
     }
-    load_ruleset(path, file, &doc, loader, sources, diags).map(Rules::Set)
+    load_ruleset(path, file, &doc, &files, sources, diags).map(Rules::Set)
 }
 
 fn load_ruleset(
     path: &str,
     file: FileId,
     doc: &Document,
-    loader: &dyn SourceLoader,
+    files: &Files<'_>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<CompiledRules> {
     // Every file reachable through `include`, depth first, each once.
     let mut included: Vec<(String, FileId, Document)> = Vec::new();
     let mut stack: Vec<String> = vec![path.to_string()];
-    collect_includes(path, doc, file, loader, sources, diags, &mut included, &mut stack);
+    collect_includes(path, doc, file, files, sources, diags, &mut included, &mut stack);
     let unit = Unit { file, doc, includes: included.iter().map(|(_, f, d)| (*f, d)).collect() };
     let compiled = compile_ruleset(&unit, sources);
     diags.extend(compiled.diagnostics);
@@ -169,7 +259,7 @@ fn collect_includes(
     path: &str,
     doc: &Document,
     file: FileId,
-    loader: &dyn SourceLoader,
+    files: &Files<'_>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
     out: &mut Vec<(String, FileId, Document)>,
@@ -191,7 +281,8 @@ fn collect_includes(
         if out.iter().any(|(p, _, _)| *p == target) {
             continue;
         }
-        let Some((f, d)) = read(&target, loader, sources, diags, at) else { continue };
+        let text = files.load_within("include", inc.get_ref(), &target, at);
+        let Some((f, d)) = read(&target, text, sources, diags, at) else { continue };
         if d.scheme.is_some() {
             diags.push(Diagnostic::error(
                 "R0006",
@@ -202,7 +293,7 @@ fn collect_includes(
         }
         stack.push(target.clone());
         // Nested includes first, so definitions come in dependency order.
-        collect_includes(&target, &d, f, loader, sources, diags, out, stack);
+        collect_includes(&target, &d, f, files, sources, diags, out, stack);
         stack.pop();
         out.push((target, f, d));
     }
@@ -212,7 +303,7 @@ fn load_scheme(
     path: &str,
     file: FileId,
     doc: &Document,
-    loader: &dyn SourceLoader,
+    files: &Files<'_>,
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<CompiledScheme> {
@@ -249,7 +340,9 @@ fn load_scheme(
             continue;
         }
         let target = join_path(path, st.rules.get_ref());
-        let Some((f, d)) = read(&target, loader, sources, diags, Some(span_of(&st.rules, file))) else {
+        let step_at = Some(span_of(&st.rules, file));
+        let text = files.load_within("scheme step", st.rules.get_ref(), &target, step_at);
+        let Some((f, d)) = read(&target, text, sources, diags, step_at) else {
             failed_steps.push(alias);
             failed = true;
             continue;
@@ -264,7 +357,7 @@ fn load_scheme(
             failed = true;
             continue;
         }
-        let Some(rules) = load_ruleset(&target, f, &d, loader, sources, diags) else {
+        let Some(rules) = load_ruleset(&target, f, &d, files, sources, diags) else {
             failed_steps.push(alias);
             failed = true;
             continue;

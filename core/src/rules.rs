@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::assessment::Assessment;
 use crate::eval::{self, EvalError, EvalOptions};
 use crate::input::{self, Firm, InputError};
+use crate::load::LoadConfig;
 use crate::plan::{Meta, Plan};
 use crate::testing::TestCase;
 use crate::value::Value;
@@ -35,6 +36,8 @@ pub(crate) struct Origin {
     pub(crate) path: String,
     /// (name as loaded, text).
     pub(crate) files: Vec<(String, String)>,
+    /// How it was loaded (its rules root).
+    pub(crate) config: LoadConfig,
 }
 
 /// Why a firm could not be assessed.
@@ -331,7 +334,7 @@ impl Rules {
         };
         // The same texts compile to the same rules; should that ever fail,
         // the shared rules still give the same results.
-        crate::load::load(&origin.path, &from_origin).rules.unwrap_or_else(|| self.clone())
+        crate::load::load_with(&origin.path, &from_origin, &origin.config).rules.unwrap_or_else(|| self.clone())
     }
 
     /// Evaluates one firm given as JSON and returns the result as JSON.

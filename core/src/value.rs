@@ -7,6 +7,7 @@
 //! 28 February, as the calendar (and the law) count it.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -76,6 +77,65 @@ impl fmt::Display for ArithError {
             ArithError::DateOutOfRange => "date out of range",
         })
     }
+}
+
+/// Why a number written in a rule file was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NumberTextError {
+    /// Not digits with an optional sign and decimal point.
+    NotANumber,
+    /// Beyond the largest magnitude.
+    OutOfRange,
+    /// More than 28 decimal places, trailing zeros aside.
+    TooManyPlaces,
+    /// More significant digits than a number holds at its scale.
+    TooManyDigits,
+}
+
+impl NumberTextError {
+    /// What is wrong with `text`, for a diagnostic.
+    pub(crate) fn message(self, text: &str) -> String {
+        match self {
+            NumberTextError::NotANumber => format!("`{text}` is not a number"),
+            NumberTextError::OutOfRange => {
+                format!("`{text}` is out of range (beyond ±79,228,162,514,264,337,593,543,950,335)")
+            }
+            NumberTextError::TooManyPlaces => {
+                format!("`{text}` has more than 28 decimal places; it cannot be held exactly")
+            }
+            NumberTextError::TooManyDigits => {
+                format!("`{text}` has more significant digits than a number holds; it cannot be held exactly")
+            }
+        }
+    }
+}
+
+/// Reads a number written in digits (`-12.50`), exactly: where
+/// `rust_decimal` would round it (more than 28 decimal places, or more
+/// significant digits than fit), it is refused instead. Trailing zeros of
+/// the fraction change no value and are accepted.
+pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NumberTextError> {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let well_formed = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_');
+    let d = Decimal::from_str(text).map_err(|_| {
+        let n_digits = unsigned.bytes().filter(u8::is_ascii_digit).count();
+        if well_formed && n_digits > 28 {
+            NumberTextError::OutOfRange
+        } else {
+            NumberTextError::NotANumber
+        }
+    })?;
+    let fraction = unsigned.split_once('.').map_or("", |(_, f)| f);
+    let places = fraction.trim_end_matches(['0', '_']).bytes().filter(u8::is_ascii_digit).count();
+    if places > 28 {
+        return Err(NumberTextError::TooManyPlaces);
+    }
+    // A value that fits has exactly `places` decimals once its zeros are gone.
+    if d.normalize().scale() as usize != places {
+        return Err(NumberTextError::TooManyDigits);
+    }
+    Ok(d)
 }
 
 #[inline]
@@ -225,6 +285,20 @@ mod tests {
             bound.chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
         assert_eq!(digits, Decimal::MAX.to_string(), "{message}");
         assert!(!message.contains("significant"), "{message}");
+    }
+
+    #[test]
+    fn numbers_are_read_exactly_or_not_at_all() {
+        let read = |t: &str| parse_exact(t).map(|d| d.to_string());
+        assert_eq!(read("12.50"), Ok("12.50".into()));
+        assert_eq!(read("-0.0000000000000000000000000001"), Ok("-0.0000000000000000000000000001".into()));
+        assert_eq!(read("1.500000000000000000000000000000").map(|s| s.len()), Ok(30));
+        assert_eq!(read("0.00000000000000000000000000001"), Err(NumberTextError::TooManyPlaces));
+        assert_eq!(read("9.2345678901234567890123456789"), Err(NumberTextError::TooManyDigits));
+        assert_eq!(read("79228162514264337593543950335"), Ok(Decimal::MAX.to_string()));
+        assert_eq!(read("79228162514264337593543950336"), Err(NumberTextError::OutOfRange));
+        assert_eq!(read("1.2.3"), Err(NumberTextError::NotANumber));
+        assert_eq!(read(""), Err(NumberTextError::NotANumber));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The checker against rule files with known problems: `ok/` files have no
 //! errors, `err/` files have at least one, and every file's rendered
-//! diagnostics match its `.expected` file.
+//! diagnostics match its `.expected` file. The workspace is their rules
+//! root, so a case may chain the shipped rule sets.
 
-use crate::support::{expect_file, files, load};
+use crate::support::{expect_file, files, load_in_workspace};
 
 fn rendered(rel: &str) -> (String, usize) {
-    let loaded = load(rel);
+    let loaded = load_in_workspace(rel);
     let n_errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let text: String = loaded.diagnostics.iter().map(|d| loaded.sources.render(d) + "\n").collect();
     (text, n_errors)
@@ -35,7 +36,7 @@ fn err_files_report_every_problem() {
 
 #[test]
 fn diagnostics_as_json_name_file_line_and_column() {
-    let loaded = load("tests/data/check/err/names_and_types.toml");
+    let loaded = load_in_workspace("tests/data/check/err/names_and_types.toml");
     let first = loaded.sources.to_json(&loaded.diagnostics[0]);
     assert_eq!(first["file"], "tests/data/check/err/names_and_types.toml");
     assert_eq!(first["code"], "R0103");

@@ -10,6 +10,7 @@
 //! - `support`: helpers.
 //! - `tidy`: house rules (a `//!` doc atop every Rust file).
 //! - `trial_batch`: batch defects an adversarial trial found (unreadable list rows, carried names, wide headers, line numbers).
+//! - `trial_rules`: exact decimals, yes/no in any case, the evaluation cost bound, includes kept inside the rules root.
 
 mod adversarial;
 mod check;
@@ -21,6 +22,7 @@ mod shipped_rules;
 mod support;
 mod tidy;
 mod trial_batch;
+mod trial_rules;
 
 /// Batch scoring: `safegrade::batch` and its sample data.
 mod batch;

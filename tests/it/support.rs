@@ -17,9 +17,19 @@ pub(crate) fn data(rel: &str) -> PathBuf {
 /// Loads a rule file by a path relative to the workspace root, so
 /// diagnostics name it the way a user in the root would see it.
 pub(crate) fn load(rel: &str) -> safegrade::Loaded {
+    load_with(rel, &safegrade::LoadConfig::default())
+}
+
+/// [`load`] with the whole workspace as the rules root, so a test case may
+/// include or chain the shipped rule sets.
+pub(crate) fn load_in_workspace(rel: &str) -> safegrade::Loaded {
+    load_with(rel, &safegrade::LoadConfig { root: Some(".".into()) })
+}
+
+fn load_with(rel: &str, config: &safegrade::LoadConfig) -> safegrade::Loaded {
     let base = root();
     let reader = move |p: &str| std::fs::read_to_string(base.join(p)).map_err(|e| e.to_string());
-    safegrade::load(rel, &reader)
+    safegrade::load_with(rel, &reader, config)
 }
 
 /// Files under `dir` (relative to the root) with extension `ext`, sorted.

@@ -4,14 +4,14 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::files::{expand, read_rule_file};
+use super::files::{expand, load_rules};
 use super::Format;
 
-pub(crate) fn run(paths: &[String], format: Format) -> Result<ExitCode> {
+pub(crate) fn run(paths: &[String], rules_root: Option<&str>, format: Format) -> Result<ExitCode> {
     let mut any_error = false;
     let mut json_files = Vec::new();
     for path in expand(paths)? {
-        let loaded = safegrade::load(&path, &read_rule_file);
+        let loaded = load_rules(&path, rules_root);
         let n_errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
         let n_warnings = loaded.diagnostics.len() - n_errors;
         any_error |= n_errors > 0;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-use super::files::{read_input, read_rule_file};
+use super::files::{load_rules, read_input};
 
 /// Parses `--as-of`, defaulting to today's local date.
 pub(crate) fn as_of_date(s: Option<&str>) -> Result<NaiveDate> {
@@ -23,9 +23,14 @@ pub(crate) fn as_of_date(s: Option<&str>) -> Result<NaiveDate> {
     }
 }
 
-pub(crate) fn run(rules_path: &str, input_path: &str, as_of: Option<&str>) -> Result<ExitCode> {
+pub(crate) fn run(
+    rules_path: &str,
+    rules_root: Option<&str>,
+    input_path: &str,
+    as_of: Option<&str>,
+) -> Result<ExitCode> {
     let as_of = as_of_date(as_of)?;
-    let loaded = safegrade::load(rules_path, &read_rule_file);
+    let loaded = load_rules(rules_path, rules_root);
     let Some(rules) = loaded.rules else {
         for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
             errprint!("{}", loaded.sources.render(d));

@@ -1,12 +1,70 @@
-//! File access for the command line: the rule loader and path expansion.
+//! File access for the command line: reads bounded by their limits, the
+//! rule loader, and path expansion.
+//!
+//! Whole files are read through [`read_bounded`], which reads at most its
+//! limit and one byte more, whatever the file is: a device such as
+//! `/dev/zero`, a pipe, stdin, a file still growing. Sizes the file system
+//! reports are never trusted. Includes and scheme steps are read only when
+//! their real path, links resolved, lies inside the rules root the library
+//! has checked their written path against.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use safegrade::{LoadConfig, SourceLoader};
 
-/// Reads rule files from disk for the library's loader.
+/// Largest firm data `safegrade eval` reads (a file or stdin).
+pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Why a bounded read gave no text.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The file holds more than the limit; only the limit and one byte were read.
+    #[error("it holds more than {}", size(*.limit))]
+    TooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+}
+
+/// Reads all of `reader` when it holds at most `limit` bytes; reads at most
+/// `limit + 1` bytes in any case.
+pub(crate) fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// [`read_bounded`] of the file at `path`.
+pub(crate) fn read_file_bounded(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>, ReadError> {
+    read_bounded(File::open(path)?, limit)
+}
+
+/// `4 MiB` for 4,194,304 bytes.
+fn size(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Reads a rule file for the library's loader, within the rule-file limit.
 pub(crate) fn read_rule_file(path: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let limit = safegrade::MAX_RULE_FILE_BYTES as u64;
+    let bytes = read_file_bounded(path, limit).map_err(|e| match e {
+        ReadError::TooLarge { .. } => format!("{e}, the limit for a rule file"),
+        ReadError::Io(_) => e.to_string(),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -14,7 +72,51 @@ pub(crate) fn read_rule_file(path: &str) -> Result<String, String> {
     })
 }
 
-/// Expands directories into the `*.toml` files under them, sorted.
+/// A loader reading rule files with `read` (such as [`read_rule_file`])
+/// that reads an include or a scheme step only when its real path, links
+/// resolved, lies inside the real rules root.
+pub(crate) struct Confined<F>(pub(crate) F);
+
+impl<F: Fn(&str) -> Result<String, String>> SourceLoader for Confined<F> {
+    fn load(&self, path: &str) -> Result<String, String> {
+        (self.0)(path)
+    }
+
+    fn load_within(&self, path: &str, root: &str) -> Result<String, String> {
+        let real_root =
+            std::fs::canonicalize(root).map_err(|e| format!("the rules root `{root}` cannot be found: {e}"))?;
+        let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        if !real.starts_with(&real_root) {
+            return Err(format!("a link leads it outside the rules root `{root}`"));
+        }
+        (self.0)(path)
+    }
+}
+
+/// How to load the rule file at `path` with the rules root `root`
+/// (`--rules-root`, or the library's default): the path to load and the
+/// configuration. The library compares paths as written, so when one of the
+/// two is absolute, both are made so.
+pub(crate) fn rules_config(path: &str, root: Option<&str>) -> (String, LoadConfig) {
+    let Some(root) = root else { return (path.to_string(), LoadConfig::default()) };
+    let absolute =
+        |p: &str| std::path::absolute(p).map_or_else(|_| p.to_string(), |a| a.to_string_lossy().into_owned());
+    if Path::new(path).is_absolute() == Path::new(root).is_absolute() {
+        (path.to_string(), LoadConfig { root: Some(root.to_string()) })
+    } else {
+        (absolute(path), LoadConfig { root: Some(absolute(root)) })
+    }
+}
+
+/// Loads the rule file at `path` from disk, within the rules root `root`
+/// when one is given.
+pub(crate) fn load_rules(path: &str, root: Option<&str>) -> safegrade::Loaded {
+    let (path, config) = rules_config(path, root);
+    safegrade::load_with(&path, &Confined(read_rule_file), &config)
+}
+
+/// Expands directories into the `*.toml` files under them, sorted. Links
+/// to folders are not followed, so a link back up cannot loop.
 pub(crate) fn expand(paths: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for p in paths {
@@ -36,8 +138,9 @@ pub(crate) fn expand(paths: &[String]) -> Result<Vec<String>> {
 
 fn walk(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
             walk(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
             out.push(path.to_string_lossy().into_owned());
@@ -46,15 +149,18 @@ fn walk(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads a whole input file, or stdin for `-`.
+/// Reads a whole input file, or stdin for `-`, within [`MAX_INPUT_BYTES`].
 pub(crate) fn read_input(path: &str) -> Result<String> {
+    let name = if path == "-" { "<stdin>" } else { path };
     let bytes = if path == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).context("cannot read stdin")?;
-        buf
+        read_bounded(std::io::stdin().lock(), MAX_INPUT_BYTES)
     } else {
-        std::fs::read(path).with_context(|| format!("cannot read `{path}`"))?
+        read_file_bounded(path, MAX_INPUT_BYTES)
     };
+    let bytes = bytes.map_err(|e| match e {
+        ReadError::TooLarge { .. } => anyhow::anyhow!("`{name}`: {e}, the limit for a firm's data"),
+        ReadError::Io(e) => anyhow::Error::new(e).context(format!("cannot read `{name}`")),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;

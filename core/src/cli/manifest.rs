@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::atomic::hex;
+use super::files::read_bounded;
 
 /// The manifest format; bumped when a field changes meaning or is added.
 /// Format 1 had no summary or report entries; it is still read.
@@ -384,15 +385,9 @@ impl Manifest {
 
     /// Reads a manifest file of at most [`MAX_MANIFEST_BYTES`].
     pub(crate) fn read(path: &Path) -> Result<Manifest> {
-        let mut text = String::new();
-        open_regular(path)
-            .with_context(|| format!("cannot read `{}`", path.display()))?
-            .take(MAX_MANIFEST_BYTES + 1)
-            .read_to_string(&mut text)
-            .with_context(|| format!("cannot read `{}`", path.display()))?;
-        if text.len() as u64 > MAX_MANIFEST_BYTES {
-            anyhow::bail!("`{}` is larger than a manifest can be ({MAX_MANIFEST_BYTES} bytes)", path.display());
-        }
+        let cannot = || format!("cannot read `{}`", path.display());
+        let bytes = read_bounded(open_regular(path).with_context(cannot)?, MAX_MANIFEST_BYTES).with_context(cannot)?;
+        let text = String::from_utf8(bytes).with_context(|| format!("`{}` is not UTF-8", path.display()))?;
         let m: Manifest =
             serde_json::from_str(&text).with_context(|| format!("`{}` is not a safegrade manifest", path.display()))?;
         if !(1..=FORMAT).contains(&m.manifest) {

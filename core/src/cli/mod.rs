@@ -69,6 +69,10 @@ enum Command {
         /// Rule files, scheme files, or directories (searched for *.toml).
         #[arg(required = true)]
         rules: Vec<String>,
+        /// The folder includes and scheme steps must lie in; defaults to the
+        /// folder of each rule file, or for a scheme the folder above it.
+        #[arg(long, value_name = "DIR")]
+        rules_root: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -78,12 +82,20 @@ enum Command {
         /// Rule files, scheme files, or directories (searched for *.toml).
         #[arg(required = true)]
         rules: Vec<String>,
+        /// The folder includes and scheme steps must lie in; defaults to the
+        /// folder of each rule file, or for a scheme the folder above it.
+        #[arg(long, value_name = "DIR")]
+        rules_root: Option<String>,
     },
     /// Evaluate one firm and print the result as JSON.
     Eval {
         /// The rule file or scheme.
         #[arg(long)]
         rules: String,
+        /// The folder includes and scheme steps must lie in; defaults to the
+        /// folder of each rule file, or for a scheme the folder above it.
+        #[arg(long, value_name = "DIR")]
+        rules_root: Option<String>,
         /// The firm's data as JSON; `-` reads stdin.
         #[arg(long)]
         input: String,
@@ -174,9 +186,11 @@ pub(crate) fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Check { rules, format } => check::run(&rules, format),
-        Command::Test { rules } => test::run(&rules),
-        Command::Eval { rules, input, as_of } => eval::run(&rules, &input, as_of.as_deref()),
+        Command::Check { rules, rules_root, format } => check::run(&rules, rules_root.as_deref(), format),
+        Command::Test { rules, rules_root } => test::run(&rules, rules_root.as_deref()),
+        Command::Eval { rules, rules_root, input, as_of } => {
+            eval::run(&rules, rules_root.as_deref(), &input, as_of.as_deref())
+        }
         Command::Score { rules, explain, batch } => score::run(score::Mode::Score { rules: &rules, explain }, &batch),
         Command::Compare { rules, against, against_as_of, batch } => {
             let new = against.as_deref().unwrap_or(&rules);

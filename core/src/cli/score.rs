@@ -24,7 +24,7 @@ use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summ
 
 use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
-use super::files::read_rule_file;
+use super::files::{read_rule_file, Confined};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
 /// The flags `score` and `compare` share.
@@ -118,7 +118,7 @@ fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
         }
         res
     };
-    let loaded = safegrade::load(path, &loader);
+    let loaded = safegrade::load(path, &Confined(loader));
     match loaded.rules {
         Some(r) => Ok((r, read.into_inner())),
         None => {

@@ -4,12 +4,12 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::files::{expand, read_rule_file};
+use super::files::{expand, load_rules};
 
-pub(crate) fn run(paths: &[String]) -> Result<ExitCode> {
+pub(crate) fn run(paths: &[String], rules_root: Option<&str>) -> Result<ExitCode> {
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for path in expand(paths)? {
-        let loaded = safegrade::load(&path, &read_rule_file);
+        let loaded = load_rules(&path, rules_root);
         let Some(rules) = &loaded.rules else {
             for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
                 errprint!("{}", loaded.sources.render(d));

@@ -7,8 +7,12 @@
 //! errors; warnings travel beside it.
 
 mod bands;
+mod budget;
+mod calls;
 mod lower;
 mod whole;
+
+pub use budget::MAX_EVAL_COST;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -27,7 +31,7 @@ use crate::plan::{
 use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
 use crate::syntax::expr::{parse_expr, Expr};
 use crate::syntax::string_content_offset;
-use crate::value::{RoundMode, Value};
+use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
 use lower::{Ctx, Deps, Scope};
 use whole::Reads;
 
@@ -220,10 +224,14 @@ impl<'a> Compiler<'a> {
                     toml::Value::Boolean(b) => b.to_string(),
                     _ => unreachable!("matched above"),
                 };
-                parse_expr(&text, file, span.start).ok().map(|mut e| {
-                    e.span = span;
-                    e
-                })
+                match parse_expr(&text, file, span.start) {
+                    Ok(e) => Some(Expr { span, ..e }),
+                    // The number as TOML read it, which may not be the text written: point at the value.
+                    Err(d) => {
+                        self.diags.push(Diagnostic { span: Some(span), ..d });
+                        None
+                    }
+                }
             }
             _ => {
                 self.error("R0003", span, "expected an expression (a string)");
@@ -240,10 +248,14 @@ impl<'a> Compiler<'a> {
             toml::Value::String(s) => s.clone(),
             _ => String::new(),
         };
-        match text.trim().parse::<Decimal>() {
+        match parse_exact(text.trim()) {
             Ok(d) => Some(d),
-            Err(_) => {
+            Err(NumberTextError::NotANumber) => {
                 self.error("R0003", span, "expected a number");
+                None
+            }
+            Err(e) => {
+                self.error("R0003", span, e.message(text.trim()));
                 None
             }
         }
@@ -359,7 +371,7 @@ impl<'a> Compiler<'a> {
                 Derived { name: self.derived_src[i].0.clone(), node, input_deps, ty, whole: self.derived_whole[i] }
             })
             .collect();
-        self.check_eval_depth(d, &functions, &derived, &items, &overrides, &score);
+        self.check_eval_budget(d, &functions, &derived, &items, &overrides, &score);
         let ruleset_ref = crate::assessment::RulesetRef {
             id: Arc::from(meta.id.as_str()),
             version: Arc::from(meta.version.as_str()),
@@ -1010,91 +1022,16 @@ impl<'a> Compiler<'a> {
         // Functions must not call themselves, directly or through others.
         let n = out.len();
         let errors_before = self.diags.len();
-        for start in 0..n as u32 {
-            let mut stack = vec![start];
-            let mut seen = BTreeSet::new();
-            while let Some(f) = stack.pop() {
-                for &(caller, callee) in &self.function_calls {
-                    if caller == f {
-                        if callee == start {
-                            let name = out[start as usize].name.clone();
-                            let span = self.defined.get(&name).copied().unwrap_or_default();
-                            self.error("R0208", span, format!("function `{name}` calls itself")).help =
-                                Some("functions cannot be recursive; the language has no loops".into());
-                            stack.clear();
-                            break;
-                        }
-                        if seen.insert(callee) {
-                            stack.push(callee);
-                        }
-                    }
-                }
-            }
+        let recursive = calls::analyse(n, &self.function_calls).recursive;
+        for (def, _) in out.iter().zip(recursive).filter(|(_, r)| *r) {
+            let span = self.defined.get(&def.name).copied().unwrap_or_default();
+            self.error("R0208", span, format!("function `{}` calls itself", def.name)).help =
+                Some("functions cannot be recursive; the language has no loops".into());
         }
         if self.diags.len() == errors_before {
             self.check_call_depth(n);
         }
         out
-    }
-
-    /// Proves that no evaluation nests deeper than the evaluator allows once
-    /// function calls are expanded, so a rule file that checks cannot fail
-    /// on depth at evaluation time.
-    fn check_eval_depth(
-        &mut self,
-        d: &Document,
-        functions: &[FunctionDef],
-        derived: &[Derived],
-        items: &[Item],
-        overrides: &[Override],
-        score: &Score,
-    ) {
-        if self.diags.iter().any(Diagnostic::is_error) {
-            return; // Cycles or unchecked bodies: depths are not meaningful.
-        }
-        // Functions form a DAG here; compute each one's depth after its callees'.
-        let mut fn_depth: Vec<Option<usize>> = vec![None; functions.len()];
-        for _ in 0..=functions.len() {
-            for (f, def) in functions.iter().enumerate() {
-                if fn_depth[f].is_none() {
-                    fn_depth[f] = crate::eval::nesting(&def.body, &fn_depth);
-                }
-            }
-        }
-        let limit = crate::eval::MAX_EVAL_DEPTH as usize;
-        let report = |c: &mut Self, what: String, node: &Node, span: Span| {
-            if let Some(n) = crate::eval::nesting(node, &fn_depth) {
-                if n > limit {
-                    c.error(
-                        "R0212",
-                        span,
-                        format!("{what} nests {n} levels deep once its functions are expanded; the limit is {limit}"),
-                    )
-                    .help = Some("simplify the expression or the functions it calls".into());
-                }
-            }
-        };
-        for (i, v) in derived.iter().enumerate() {
-            let span = Span::new(self.derived_src[i].1, self.derived_src[i].2.span());
-            report(self, format!("derived value `{}`", v.name), &v.node, span);
-        }
-        for (item, src) in items.iter().zip(&d.items) {
-            let span = self.span(src.get_ref().id.span());
-            for node in item.when.iter().chain(&item.points) {
-                report(self, format!("item `{}`", item.id), node, span);
-            }
-        }
-        for (o, src) in overrides.iter().zip(&d.overrides) {
-            report(self, format!("override `{}`", o.id), &o.when, self.span(src.get_ref().id.span()));
-        }
-        let base_span = d.score.as_ref().map_or(self.span(0..0), |sc| self.span(sc.get_ref().base.span()));
-        report(self, "the base score".into(), &score.base, base_span);
-        for l in 0..self.lists.len() {
-            for (i, (name, node)) in self.lists[l].derived.clone().iter().enumerate() {
-                let span = Span::new(self.file, self.list_derived_src[l][i].span());
-                report(self, format!("per-record value `{name}`"), node, span);
-            }
-        }
     }
 
     /// Reports a chain of function calls longer than [`MAX_CHAIN`]; cycles are reported separately.
@@ -1461,8 +1398,8 @@ pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
 fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
     let num = match (ty, v) {
         (Ty::Num, toml::Value::Integer(i)) => Some(Ok(Decimal::from(*i))),
-        (Ty::Num, toml::Value::Float(f)) => Some(f.to_string().parse().map_err(|_| format!("`{f}` is not a number"))),
-        (Ty::Num, toml::Value::String(s)) => Some(s.trim().parse().map_err(|_| format!("`{s}` is not a number"))),
+        (Ty::Num, toml::Value::Float(f)) => Some(parse_exact(&f.to_string()).map_err(|e| e.message(&f.to_string()))),
+        (Ty::Num, toml::Value::String(s)) => Some(parse_exact(s.trim()).map_err(|e| e.message(s))),
         _ => None,
     };
     if let Some(n) = num {

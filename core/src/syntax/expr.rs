@@ -9,6 +9,7 @@
 use rust_decimal::Decimal;
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::value::{parse_exact, NumberTextError};
 
 /// Deepest nesting of an expression.
 pub const MAX_DEPTH: usize = 64;
@@ -114,9 +115,13 @@ impl Lexer<'_> {
             }
             self.pos = end;
             let text: String = self.src[start..end].chars().filter(|&c| c != '_').collect();
-            return match text.parse::<Decimal>() {
-                Ok(d) if !text.ends_with('.') => Ok((Tok::Num(d), start, end)),
-                _ => Err((format!("`{}` is not a number", &self.src[start..end]), start, end)),
+            let written = &self.src[start..end];
+            if text.ends_with('.') {
+                return Err((NumberTextError::NotANumber.message(written), start, end));
+            }
+            return match parse_exact(&text) {
+                Ok(d) => Ok((Tok::Num(d), start, end)),
+                Err(e) => Err((e.message(written), start, end)),
             };
         }
         if c == '"' || c == '\'' {
