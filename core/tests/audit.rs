@@ -390,3 +390,38 @@ fn verify_from_another_folder_reproduces_rejects_that_name_their_files() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("identical"), "{out}");
 }
+
+#[test]
+fn a_rules_root_is_recorded_and_verify_reloads_within_it() {
+    let dir = workdir("rules-root");
+    // The scheme two folders below its steps: outside its default root.
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(rules.join("schemes/deep")).expect("a folder");
+    for f in std::fs::read_dir(root().join("rules")).expect("listable").filter_map(|e| e.ok()) {
+        if f.path().is_file() {
+            std::fs::copy(f.path(), rules.join(f.file_name())).expect("copied");
+        }
+    }
+    let scheme = String::from_utf8(read(&root().join("rules/schemes/hazchem.toml"))).expect("UTF-8");
+    std::fs::write(rules.join("schemes/deep/hazchem.toml"), scheme.replace("\"../", "\"../../")).expect("written");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["score", "--rules", "rules/schemes/deep/hazchem.toml", "--firms", "firms.csv"];
+        a.extend(["--list", "accidents=accidents.csv", "--as-of", "2026-06-30", "--out", "out/results.csv"]);
+        a.extend(["--carry", "name,sector,region"]);
+        a.extend_from_slice(extra);
+        a
+    };
+    let (code, _, err) = safegrade(&dir, &args(&[]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("R0008"), "the steps lie outside the scheme's default root: {err}");
+
+    let (code, _, err) = safegrade(&dir, &args(&["--rules-root", "rules"]));
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("out/results.csv.manifest.json"))).expect("a JSON manifest");
+    assert_eq!(m["options"]["rules_root"], "../rules");
+    let command: Vec<&str> = m["command"].as_array().expect("a list").iter().filter_map(|a| a.as_str()).collect();
+    assert!(command.windows(2).any(|w| w == ["--rules-root", "../rules"]), "{command:?}");
+    let (code, out, err) = safegrade(&dir, &["verify", "out/results.csv.manifest.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

@@ -121,3 +121,24 @@ fn rules_root_widens_where_includes_may_be_read() {
     let (code, out) = safegrade(&dir, &["test", "--rules-root", abs, "bureau/main.toml"], Stdio::null());
     assert_eq!(code, 0, "{out}");
 }
+
+/// Every line the command line prints shows control characters as escapes:
+/// a firm's answer or a test case's name cannot drive the terminal.
+#[test]
+fn control_characters_from_answers_and_rule_files_reach_no_terminal() {
+    let dir = workdir("control_characters");
+    let input = dir.join("firm.json");
+    write(&input, "{\"standardization\": \"\\u001b]0;owned\\u0007x\"}");
+    let rules = root().join("rules/hazchem-risk-2018.toml");
+    let args = ["eval", "--rules", rules.to_str().expect("UTF-8"), "--input", "firm.json", "--as-of", "2026-06-30"];
+    let (code, out) = safegrade(&dir, &args, Stdio::null());
+    assert_eq!(code, 1, "the answer is refused: {out}");
+    assert!(out.contains("`\\u{1b}]0;owned\\u{7}x` is not one of the options"), "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+
+    let case = "[[tests]]\nname = \"\u{1b}[2J cleared\"\ninput = {}\nexpect = { grade = \"all\" }\n";
+    write(&dir.join("r.toml"), &format!("{}{case}", rule_set("r", &[])));
+    let (code, out) = safegrade(&dir, &["test", "r.toml"], Stdio::null());
+    assert!(out.contains("\\u{1b}[2J cleared"), "exit {code}: {out}");
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+}

@@ -63,6 +63,9 @@ pub(crate) struct Tool {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     pub(crate) rules: String,
+    /// `--rules-root`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rules_root: Option<String>,
     pub(crate) firms: String,
     pub(crate) lists: Vec<ListOption>,
     pub(crate) key: String,
@@ -356,8 +359,11 @@ pub(crate) fn dir_of(path: &Path) -> PathBuf {
 impl Manifest {
     /// The command line that re-runs the scoring from the manifest's directory.
     pub(crate) fn command_of(as_of: &str, o: &Options) -> Vec<String> {
-        let mut c: Vec<String> =
-            ["safegrade", "score", "--rules", &o.rules, "--firms", &o.firms].iter().map(|s| s.to_string()).collect();
+        let mut c: Vec<String> = ["safegrade", "score", "--rules", &o.rules].iter().map(|s| s.to_string()).collect();
+        if let Some(root) = &o.rules_root {
+            c.extend(["--rules-root".into(), root.clone()]);
+        }
+        c.extend(["--firms".into(), o.firms.clone()]);
         for l in &o.lists {
             c.push("--list".into());
             c.push(format!("{}={}", l.list, l.file));

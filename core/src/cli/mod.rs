@@ -13,9 +13,12 @@
 /// `println!` that returns an error instead of panicking when stdout is
 /// closed early (`safegrade test rules/ | head`); `main` treats that as success.
 macro_rules! outln {
+    () => {
+        outln!("")
+    };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), $($arg)*)
+        writeln!(std::io::stdout(), "{}", $crate::cli::shown(&format!($($arg)*)))
     }};
 }
 
@@ -23,9 +26,12 @@ macro_rules! outln {
 /// (`safegrade score … 2>&1 >/dev/null | head -1`) the message is lost, and
 /// the run goes on to its own exit code.
 macro_rules! errln {
+    () => {
+        errln!("")
+    };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::cli::shown(&format!($($arg)*)));
     }};
 }
 
@@ -33,8 +39,23 @@ macro_rules! errln {
 macro_rules! errprint {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stderr(), $($arg)*);
+        let _ = write!(std::io::stderr(), "{}", $crate::cli::shown(&format!($($arg)*)));
     }};
+}
+
+/// Text for a terminal: every control character but line end and tab is
+/// written as an escape (`\u{1b}`, `\r`), so bytes from a rule file, a firm's
+/// answers or a file name cannot move the cursor, recolour or retitle the
+/// terminal of whoever reads the output. Everything the command line prints
+/// to stdout and stderr goes through it (`outln!`, `errln!`, `errprint!`).
+pub(crate) fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars().map(|c| if hidden(c) { c.escape_debug().to_string() } else { c.to_string() }).collect(),
+    )
 }
 
 mod atomic;
@@ -223,5 +244,12 @@ mod tests {
         let err = super::guarded(|| panic!("a bug")).unwrap_err().to_string();
         assert_eq!(err, "internal error: a bug; please report this with the command and its input files");
         assert!(super::guarded(|| Ok(std::process::ExitCode::SUCCESS)).is_ok());
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_escapes() {
+        assert_eq!(super::shown("a\tb\nc"), "a\tb\nc");
+        assert_eq!(super::shown("`\u{1b}]0;x\u{7}` \r"), "`\\u{1b}]0;x\\u{7}` \\r");
+        assert_eq!(super::shown("统一社会信用代码 \u{85}"), "统一社会信用代码 \\u{85}");
     }
 }

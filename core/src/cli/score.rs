@@ -24,12 +24,16 @@ use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summ
 
 use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
-use super::files::{read_rule_file, Confined};
+use super::files::{read_rule_file, rules_config, Confined};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
 /// The flags `score` and `compare` share.
 #[derive(clap::Args, Debug)]
 pub(crate) struct BatchArgs {
+    /// The folder includes and scheme steps must lie in; defaults to the
+    /// folder of the rule file, or for a scheme the folder above it.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) rules_root: Option<String>,
     /// The firm file (CSV, UTF-8): a key column and the inputs of the rules.
     #[arg(long)]
     pub(crate) firms: String,
@@ -105,7 +109,7 @@ pub(crate) struct Outcome {
 }
 
 /// Loaded rules and every rule file read, with its hash.
-fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
+fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<FileHash>)> {
     let read: RefCell<Vec<FileHash>> = RefCell::new(Vec::new());
     let loader = |p: &str| {
         let res = read_rule_file(p);
@@ -118,7 +122,8 @@ fn load_rules(path: &str) -> Result<(safegrade::Rules, Vec<FileHash>)> {
         }
         res
     };
-    let loaded = safegrade::load(path, &Confined(loader));
+    let (to_load, config) = rules_config(path, root);
+    let loaded = safegrade::load_with(&to_load, &Confined(loader), &config);
     match loaded.rules {
         Some(r) => Ok((r, read.into_inner())),
         None => {
@@ -213,11 +218,12 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     // The rules first: rules that do not check create no files.
     let (rules, title) = match mode {
         Mode::Score { rules, .. } => {
-            let (r, files) = load_rules(rules)?;
+            let (r, files) = load_rules(rules, args.rules_root.as_deref())?;
             ((r, None, files), format!("safegrade score: {rules}"))
         }
         Mode::Compare { old, new, new_as_of } => {
-            let ((o, mut files), (n, new_files)) = (load_rules(old)?, load_rules(new)?);
+            let ((o, mut files), (n, new_files)) =
+                (load_rules(old, args.rules_root.as_deref())?, load_rules(new, args.rules_root.as_deref())?);
             files.extend(new_files);
             let new_as_of = match new_as_of {
                 Some(d) => as_of_date(Some(d))?,
@@ -321,6 +327,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
             let rel = |p: &str| manifest::relative(Path::new(p), &base);
             let options = manifest::Options {
                 rules: rel(rules_path.unwrap_or_default()),
+                rules_root: args.rules_root.as_deref().map(rel),
                 firms: rel(&args.firms),
                 lists: inputs
                     .iter()

@@ -61,6 +61,7 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     let o = &old.options;
     let out_name = Path::new(&o.out).file_name().map_or_else(|| "results.csv".into(), |n| n.to_owned());
     let args = BatchArgs {
+        rules_root: o.rules_root.as_ref().map(|r| path_arg(&at(r))),
         firms: path_arg(&at(&o.firms)),
         lists: o.lists.iter().map(|l| format!("{}={}", l.list, path_arg(&at(&l.file)))).collect(),
         as_of: Some(old.as_of.clone()),
