@@ -18,7 +18,7 @@ use crate::plan::{Ty, ValueType};
 use crate::rules::{CompiledRules, CompiledScheme, Fill, FillFrom, Origin, Rules, SchemeMeta, SchemeStep};
 use crate::rules_root::{default_root, LexicalPath};
 use crate::syntax::document::Document;
-use crate::syntax::{parse_document, span_of};
+use crate::syntax::{inexact_bare_numbers, parse_document, span_of};
 use crate::testing;
 use crate::value::Value;
 
@@ -208,7 +208,10 @@ fn read(
         None => sources.add(path, text),
     };
     match parse_document(sources.text(file), file) {
-        Ok(doc) => Some((file, doc)),
+        Ok(doc) => {
+            diags.extend(inexact_bare_numbers(sources.text(file), file));
+            Some((file, doc))
+        }
         Err(d) => {
             diags.push(d);
             None

@@ -110,6 +110,40 @@ fn a_rule_literal_with_more_than_28_decimal_places_does_not_check() {
     assert!(errors(&loaded).is_empty(), "{:?}", loaded.diagnostics);
 }
 
+/// An unquoted TOML number is a binary float: one that the float would
+/// change is refused wherever it stands, and its quoted form is exact.
+#[test]
+fn a_bare_number_that_toml_would_round_does_not_check() {
+    let places = "0.1000000000000000000000000001";
+    let cases = [
+        "[inputs.l]\ntype = \"decimal\"\nlabel = \"l\"\nmax = 20.0000000000000001\n[derived]\nx = \"l\"\n".to_string(),
+        format!("[inputs.l]\ntype = \"decimal\"\nlabel = \"l\"\nmin = {places}\n[derived]\nx = \"l\"\n"),
+        "[[items]]\nid = \"i\"\nlabel = \"i\"\npoints = 123456789.123456789\n".to_string(),
+        "[tables.t]\nkey = \"text\"\ncolumns = { v = \"decimal\" }\nrows = [{ key = \"a\", v = 0.30000000000000001 }]\n\
+         [derived]\nx = \"lookup(t, \\\"a\\\")\"\n"
+            .to_string(),
+        "[inputs.l]\ntype = \"decimal\"\nlabel = \"l\"\n[derived]\nx = \"l\"\n\
+         [[tests]]\nname = \"c\"\ninput = { l = 20.0000000000000001 }\nexpect = { grade = \"all\" }\n"
+            .to_string(),
+    ];
+    for body in &cases {
+        let errs = errors(&load_text(&format!("{HEAD}{body}{TAIL}")));
+        assert!(
+            errs.iter().any(|e| e.starts_with("R0001 the bare number") && e.contains("not as written")),
+            "{body}: {errs:?}"
+        );
+        // Quoted, the same number is read exactly, and the file checks.
+        let quoted = ["20.0000000000000001", places, "123456789.123456789", "0.30000000000000001"]
+            .iter()
+            .fold(body.clone(), |b, n| b.replace(&format!("= {n}"), &format!("= \"{n}\"")));
+        let errs = errors(&load_text(&format!("{HEAD}{quoted}{TAIL}")));
+        assert!(errs.is_empty(), "{quoted}: {errs:?}");
+    }
+    // Bare numbers that a float holds exactly check as before.
+    let body = "[inputs.l]\ntype = \"decimal\"\nlabel = \"l\"\nmin = 0.5\nmax = 1e3\n[derived]\nx = \"l\"\n";
+    assert!(errors(&load_text(&format!("{HEAD}{body}{TAIL}"))).is_empty());
+}
+
 #[test]
 fn yes_and_no_are_read_in_any_case() {
     let r = two_inputs();

@@ -1,12 +1,16 @@
 //! Stage 1, parse: rule file text to syntax with spans.
 //!
 //! [`document`] reads the TOML shape; [`expr`] parses the expression strings
-//! inside it. Nothing here knows about names or types; that is `compile`.
+//! inside it; [`bare_numbers`] refuses unquoted numbers that TOML would
+//! read as something else. Nothing here knows about names or types; that is `compile`.
 
+mod bare_numbers;
 pub(crate) mod document;
 pub(crate) mod expr;
 
 use toml::Spanned;
+
+pub(crate) use bare_numbers::inexact_bare_numbers;
 
 use crate::diagnostic::{Diagnostic, FileId, Span};
 
