@@ -323,7 +323,8 @@ fn verify_checks_the_manifests_own_fields() {
             && out.contains("is `2020-01-01` in the command, `2026-06-30` from the options"),
         "{out}"
     );
-    assert!(out.contains("1 difference"), "{out}");
+    assert!(out.contains("the manifest disagrees with itself: not re-scored"), "{out}");
+    assert!(out.contains("2 differences"), "{out}");
 
     // The inputs: a list entry renamed, its file and hash left as they were.
     let (code, _, err) = score(&dir, &["--out", "results.csv"]);
@@ -370,6 +371,25 @@ fn verify_never_reads_a_special_file() {
     let (code, _, err) = safegrade_within(&dir, &["verify", "/dev/zero"], 60);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("`/dev/zero` is not a regular file"), "{err}");
+
+    // A named pipe with no writer: opening it would wait for ever.
+    let made = Command::new("mkfifo").arg(dir.join("pipe")).status().expect("mkfifo runs");
+    assert!(made.success());
+    let (code, _, err) = safegrade_within(&dir, &["verify", "pipe"], 60);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`pipe` is not a regular file"), "{err}");
+    let (code, _, err) = score(&dir, &["--out", "results.csv"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| m["outputs"]["rejects"]["path"] = "pipe".into());
+    edit_manifest(&dir, |m| m["options"]["rejects"] = "pipe".into());
+    edit_manifest(&dir, |m| {
+        let c = m["command"].as_array_mut().expect("a list");
+        let at = c.iter().position(|a| a == "--rejects").expect("--rejects") + 1;
+        c[at] = "pipe".into();
+    });
+    let (code, out, err) = safegrade_within(&dir, &["verify", "results.csv.manifest.json"], 60);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(out.contains("rejects `pipe`") && out.contains("is not a regular file"), "{out}");
 }
 
 #[test]

@@ -199,6 +199,7 @@ impl BatchError {
     }
 
     /// A bug: a thread of the pipeline panicked. It names no file.
+    #[cfg(feature = "parallel")]
     fn internal(stage: &str, panic: &(dyn std::any::Any + Send)) -> BatchError {
         let what = panic
             .downcast_ref::<&str>()

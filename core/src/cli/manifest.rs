@@ -292,14 +292,14 @@ pub(crate) fn hash_file(path: &Path) -> Result<(String, u64)> {
 }
 
 /// Opens `path` for reading when it is a regular file (symbolic links
-/// followed).
+/// followed). The type is looked up before the file is opened: opening a
+/// named pipe would wait for a writer.
 fn open_regular(path: &Path) -> Result<std::fs::File> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
-    let meta = f.metadata().with_context(|| format!("cannot read `{}`", path.display()))?;
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     if !meta.is_file() {
         anyhow::bail!("`{}` is not a regular file", path.display());
     }
-    Ok(f)
+    std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))
 }
 
 /// SHA-256 of bytes in memory.

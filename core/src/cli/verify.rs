@@ -36,7 +36,8 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         errln!("note: the run was made with safegrade {}, this is {version}", old.tool.version);
     }
     let mut diffs: Vec<String> = consistency(&old);
-    let mut missing = false;
+    // A manifest at odds with itself cannot say what to re-run.
+    let mut missing = !diffs.is_empty();
     for f in &old.inputs {
         missing |= !check_file(&at(&f.path), &f.path, &f.sha256, f.bytes, &input_label(f), &mut diffs);
     }
@@ -53,7 +54,7 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         }
     }
     if missing {
-        diffs.push("an input is missing or unreadable: not re-scored".into());
+        diffs.push("an input is missing or unreadable, or the manifest disagrees with itself: not re-scored".into());
         return report(path, &diffs);
     }
 
