@@ -276,6 +276,37 @@ fn a_closed_stderr_neither_panics_nor_changes_the_exit_code() {
     }
 }
 
+/// A closed stdout drops the rest of the output but keeps the verdict: a
+/// script that pipes `check`, `test` or `verify` into `head` under
+/// `pipefail` still learns of a failure.
+#[test]
+fn a_closed_stdout_keeps_the_exit_code() {
+    let dir = workdir("closed-stdout");
+    let bad = root().join("tests/data/check/err/bands.toml").to_string_lossy().into_owned();
+    let good = root().join("rules/lec.toml").to_string_lossy().into_owned();
+    let runs: [(Vec<String>, i32); 4] = [
+        (vec!["check".into(), bad.clone()], 1),
+        (vec!["check".into(), good.clone()], 0),
+        (vec!["test".into(), good], 0),
+        (vec!["check".into(), "--format".into(), "json".into(), bad], 1),
+    ];
+    for (args, want) in runs {
+        for _ in 0..3 {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+                .args(&args)
+                .current_dir(&dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the binary runs");
+            // Nobody reads stdout: every write to it fails with a broken pipe.
+            drop(child.stdout.take());
+            let status = wait_for_exit(&mut child);
+            assert_eq!(status.code(), Some(want), "{args:?}");
+        }
+    }
+}
+
 #[test]
 fn gen_refuses_a_folder_that_holds_files_unless_forced() {
     let dir = workdir("gen");

@@ -6,19 +6,24 @@
 //! library.
 //!
 //! Nothing here prints with `println!` or `eprintln!`, which panic when the
-//! reader of stdout or stderr has gone: `outln!` hands the error back and
-//! `errln!` drops the message.
+//! reader of stdout or stderr has gone: `outln!` and `errln!` drop what the
+//! reader no longer takes, and the command keeps its exit code.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-/// `println!` that returns an error instead of panicking when stdout is
-/// closed early (`safegrade test rules/ | head`); `main` treats that as success.
+/// `println!` that never panics. When stdout is closed early
+/// (`safegrade check rules/ | head -1`) the rest of the output is dropped
+/// and the command goes on to its own verdict and exit code, so a script
+/// piping it still learns of a failure; any other write error is returned.
 macro_rules! outln {
     () => {
         outln!("")
     };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        writeln!(std::io::stdout(), "{}", $crate::cli::shown(&format!($($arg)*)))
+        match writeln!(std::io::stdout(), "{}", $crate::cli::shown(&format!($($arg)*))) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }};
 }
 
