@@ -142,3 +142,29 @@ fn control_characters_from_answers_and_rule_files_reach_no_terminal() {
     assert!(out.contains("\\u{1b}[2J cleared"), "exit {code}: {out}");
     assert!(!out.contains('\u{1b}'), "{out:?}");
 }
+
+/// Whether a scheme step lies inside the rules root does not depend on how
+/// its path is spelled: a step climbing above the working folder and back
+/// into the root is read; one leaving the root is refused either way.
+#[test]
+fn a_steps_place_is_judged_the_same_however_its_path_is_spelled() {
+    let dir = workdir("spelling");
+    let rules = dir.join("rules");
+    for f in std::fs::read_dir(root().join("rules")).expect("listable").filter_map(|e| e.ok()) {
+        if f.path().is_file() {
+            write(&rules.join(f.file_name()), &std::fs::read_to_string(f.path()).expect("a rule file"));
+        }
+    }
+    let scheme = std::fs::read_to_string(root().join("rules/schemes/hazchem.toml")).expect("the scheme");
+    let schemes = rules.join("schemes");
+    write(&schemes.join("upin.toml"), &scheme.replace("\"../", "\"../../rules/"));
+    write(&schemes.join("out.toml"), &scheme.replace("\"../", "\"../../../"));
+    let absolute = schemes.join("upin.toml").to_string_lossy().into_owned();
+    for args in [&["check", "upin.toml"][..], &["check", &absolute], &["check", "--rules-root", "..", "upin.toml"]] {
+        let (code, out) = safegrade(&schemes, args, Stdio::null());
+        assert_eq!(code, 0, "{args:?}: {out}");
+    }
+    let (code, out) = safegrade(&schemes, &["check", "out.toml"], Stdio::null());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("R0008") && out.contains("lies outside the rules root"), "{out}");
+}

@@ -111,8 +111,35 @@ pub(crate) fn rules_config(path: &str, root: Option<&str>) -> (String, LoadConfi
 /// Loads the rule file at `path` from disk, within the rules root `root`
 /// when one is given.
 pub(crate) fn load_rules(path: &str, root: Option<&str>) -> safegrade::Loaded {
-    let (path, config) = rules_config(path, root);
-    safegrade::load_with(&path, &Confined(read_rule_file), &config)
+    load_confined(path, root, read_rule_file, || {})
+}
+
+/// Loads the rule file at `path` through `read`, within the rules root.
+///
+/// The library compares paths as written. Relative paths that climb above
+/// the working folder (a scheme loaded from its own folder whose steps are
+/// `../../rules/…`) cannot be compared that way, so a relative load refused
+/// for its rules root (R0008) is tried once more with absolute paths, after
+/// `before_retry`: a step inside the root is then read, one outside it is
+/// refused as before, whichever way the paths were written.
+pub(crate) fn load_confined(
+    path: &str,
+    root: Option<&str>,
+    read: impl Fn(&str) -> Result<String, String>,
+    before_retry: impl FnOnce(),
+) -> safegrade::Loaded {
+    let (to_load, config) = rules_config(path, root);
+    let loader = Confined(read);
+    let loaded = safegrade::load_with(&to_load, &loader, &config);
+    let outside = loaded.diagnostics.iter().any(|d| d.code == "R0008");
+    if !outside || Path::new(&to_load).is_absolute() {
+        return loaded;
+    }
+    let absolute =
+        |p: &str| std::path::absolute(p).map_or_else(|_| p.to_string(), |a| a.to_string_lossy().into_owned());
+    before_retry();
+    let config = LoadConfig { root: config.root.as_deref().map(absolute) };
+    safegrade::load_with(&absolute(&to_load), &loader, &config)
 }
 
 /// Expands directories into the `*.toml` files under them, sorted. Links

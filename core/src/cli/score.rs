@@ -24,7 +24,7 @@ use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summ
 
 use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
-use super::files::{read_rule_file, rules_config, Confined};
+use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
 /// The flags `score` and `compare` share.
@@ -122,8 +122,7 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
         }
         res
     };
-    let (to_load, config) = rules_config(path, root);
-    let loaded = safegrade::load_with(&to_load, &Confined(loader), &config);
+    let loaded = load_confined(path, root, loader, || read.borrow_mut().clear());
     match loaded.rules {
         Some(r) => Ok((r, read.into_inner())),
         None => {
