@@ -321,6 +321,14 @@ fn gen_refuses_a_folder_that_holds_files_unless_forced() {
     let (code, _, err) = safegrade(&dir, &["gen", "--firms", "7", "--seed", "2", "--out", "district", "--force"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(String::from_utf8(read(&dir.join("district/firms.csv"))).expect("UTF-8").lines().count(), 8);
+    // With --force a data file that is a link is replaced, not written through.
+    std::fs::write(dir.join("notes.txt"), "kept").expect("written");
+    std::fs::remove_file(dir.join("district/firms.csv")).expect("removed");
+    std::os::unix::fs::symlink("../notes.txt", dir.join("district/firms.csv")).expect("a link");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "3", "--out", "district", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read(&dir.join("notes.txt")), b"kept", "gen wrote through the link");
+    assert!(!std::fs::symlink_metadata(dir.join("district/firms.csv")).expect("there").file_type().is_symlink());
     // An empty folder is fine; a file is not a folder.
     std::fs::create_dir_all(dir.join("empty")).expect("a folder");
     let (code, _, err) = safegrade(&dir, &["gen", "--firms", "3", "--out", "empty"]);

@@ -451,4 +451,16 @@ fn counting_by_the_key_column_is_refused_with_advice_that_works() {
         &["f.csv: --by `uscc`: the key column cannot be counted by"],
     );
     assert!(!msg.contains("--carry"), "{msg}");
+    // A column the file does not have is named as missing, not as one to carry.
+    for missing in ["nonexist", "USCC"] {
+        c.breakdown = vec![missing.into()];
+        let msg = check_fatal(
+            run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]),
+            &[&format!("f.csv: --by `{missing}`: the firm file has no column `{missing}` to count by")],
+        );
+        assert!(!msg.contains("--carry"), "{msg}");
+    }
+    // A column it has but does not carry is advised to be carried.
+    c.breakdown = vec!["standardization".into()];
+    check_fatal(run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]), &["add --carry standardization"]);
 }

@@ -239,6 +239,8 @@ pub(crate) fn check_breakdown(
     for b in breakdown {
         let why = if b == key {
             "the key column cannot be counted by: every firm has a key of its own".to_string()
+        } else if !firm.headers.contains(b) {
+            format!("the firm file has no column `{b}` to count by")
         } else if !carry.contains(b) {
             format!("only carried columns can be counted by; add --carry {b}")
         } else {

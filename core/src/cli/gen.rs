@@ -193,8 +193,14 @@ fn uscc(rng: &mut Rng) -> String {
     s
 }
 
+/// Creates the data file `name` in `dir`. A file of that name that is a
+/// symbolic link is replaced by the new file, never written through: with
+/// `--force`, a link must not lead the data over a file elsewhere.
 fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
     let path = dir.join(name);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(&path).with_context(|| format!("cannot replace the link `{}`", path.display()))?;
+    }
     let f = File::create(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
     Ok(BufWriter::with_capacity(1 << 20, f))
 }
