@@ -438,6 +438,19 @@ fn a_utf16_file_is_called_utf16() {
         );
         assert!(!msg.contains("GBK"), "{msg}");
     }
+    let utf32 = |be: bool| -> Vec<u8> {
+        let bom: char = '\u{FEFF}';
+        std::iter::once(bom)
+            .chain(text.chars())
+            .flat_map(|c| if be { (c as u32).to_be_bytes() } else { (c as u32).to_le_bytes() })
+            .collect()
+    };
+    for bytes in [utf32(false), utf32(true)] {
+        check_fatal(
+            run(&hazchem(), &cfg(), ("u.csv", &bytes), &[]),
+            &["u.csv:1: UTF-32 text; save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"],
+        );
+    }
 }
 
 #[test]

@@ -390,11 +390,14 @@ pub(crate) fn keyless(bad_key: Reject, row: RowAt, n_cols: usize, list: Option<u
     r
 }
 
-/// A UTF-16 file, with a byte order mark or with NUL bytes in its header,
-/// is named as such: as UTF-8 its header would be wrong in ways that hide it.
+/// A UTF-16 or UTF-32 file, with a byte order mark or with NUL bytes in its
+/// header, is named as such: as UTF-8 its header would be wrong in ways that
+/// hide it.
 fn check_encoding(file: &str, header: &ByteRecord, line: u64) -> Result<(), BatchError> {
     let first = header.get(0).unwrap_or_default();
-    let message = if first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF") {
+    let message = if first.starts_with(b"\xFF\xFE\0\0") || first.starts_with(b"\0\0\xFE\xFF") {
+        "UTF-32 text; save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"
+    } else if first.starts_with(b"\xFF\xFE") || first.starts_with(b"\xFE\xFF") {
         "UTF-16 text; save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"
     } else if header.as_slice().contains(&0) {
         "the header holds NUL bytes: UTF-16 text without a byte order mark? save it as UTF-8 (Excel: 另存为 “CSV UTF-8”)"
