@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::{Days, NaiveDate};
 
-/// The most firms `gen` writes: ten million, about 5 GB of files (530
+/// The most firms `gen` writes: ten million, about 5.5 GB of files (555
 /// bytes a firm with its list records), with some 600 MB of keys held in
 /// memory while they are written.
 pub(crate) const MAX_FIRMS: u64 = 10_000_000;
