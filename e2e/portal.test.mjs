@@ -97,7 +97,7 @@ try {
   t("pick the hazchem rule set; the questionnaire appears");
   const pickStart = await page.evaluate(() => performance.now());
   await page.selectOption("#ruleset", RULESET);
-  await page.waitForSelector("#questionnaire #q-major_hazard_grade");
+  await page.waitForSelector("#questionnaire #q-n_major_hazards_grade_1");
   metrics.pick_to_form_ms = Math.round((Number(await page.getAttribute("html", "data-form-ms")) - pickStart) * 10) / 10;
 
   t("answer the questions as in fixtures/firm.json; the result matches native `safegrade eval`");
@@ -140,7 +140,7 @@ try {
 
   t("reload the page; answers and result come back from local storage");
   await page.reload();
-  await page.waitForSelector("#questionnaire #q-major_hazard_grade");
+  await page.waitForSelector("#questionnaire #q-n_major_hazards_grade_1");
   // A returning visitor: the rule set is restored, so the form is the first render.
   metrics.load_to_interactive_form_ms = Number(await page.getAttribute("html", "data-form-ms"));
   assert.deepEqual(await shown(page), native(expected));

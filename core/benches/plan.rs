@@ -12,9 +12,9 @@
 //! times, best of 5 interleaved passes of at least 0.25 s each: the plan
 //! without the next-grade search, the plan with default options, and the
 //! floor, and prints ns/firm and the ratios (target: plan within 3× of the
-//! floor). The accident fields the risk scorecard does not read (concealed,
-//! fine_multiplied, responsible) are generated and passed to the plan all
-//! the same.
+//! floor). The accident fields the risk scorecard does not read (id,
+//! concealed, fine_multiplied, responsible) are generated and passed to the
+//! plan all the same.
 //!
 //! `--check` runs only the agreement check, on 2000 firms unless given
 //! (for CI: `cargo bench -p safegrade --bench plan -- --check`). Without
@@ -188,6 +188,8 @@ fn best_of<const N: usize>(variants: [&dyn Fn(); N]) -> [f64; N] {
 /// One accident record, as plain Rust.
 #[derive(Clone, Debug)]
 struct Accident {
+    /// The record's id (empty: none given).
+    id: String,
     date: NaiveDate,
     deaths: u32,
     serious_injuries: u32,
@@ -201,8 +203,8 @@ struct Accident {
 /// Every input of hazchem-risk-2018, as plain Rust (defaults already applied).
 #[derive(Clone, Debug, Default)]
 struct FirmStruct {
-    /// 0 none, 1..=4 grade_1..grade_4.
-    major_hazard_grade: u8,
+    /// How many major hazards of grade 1, 2, 3 and 4.
+    n_major_hazards: [u32; 4],
     n_explosives: u32,
     n_toxic_inhalation: u32,
     n_other_key_chemicals: u32,
@@ -334,13 +336,9 @@ fn hazchem_floor(f: &FirmStruct, as_of: NaiveDate) -> (Decimal, Grade) {
 
     let mut score = Decimal::ONE_HUNDRED;
     // 1 固有危险性
-    let major_hazard = match f.major_hazard_grade {
-        0 => 0,
-        1 => -10,
-        2 => -8,
-        3 => -6,
-        _ => -4,
-    };
+    // One deduction per grade present (−10, −8, −6, −4), the 项目 capped at 10.
+    let major_hazard: i64 =
+        f.n_major_hazards.iter().zip([-10, -8, -6, -4]).map(|(&n, p)| if n > 0 { p } else { 0 }).sum();
     score += group(Decimal::from(major_hazard), -10, 0);
     score += group(
         per(-2, 0, f.n_explosives) + per(-2, 0, f.n_toxic_inhalation) + per(-1, 1, f.n_other_key_chemicals),
@@ -474,7 +472,7 @@ impl Rng {
 
 fn gen_firm(rng: &mut Rng, as_of: NaiveDate) -> FirmStruct {
     let mut f = FirmStruct {
-        major_hazard_grade: if rng.chance(0.35) { 1 + rng.below(4) as u8 } else { 0 },
+        n_major_hazards: [rng.count(0.04, 2), rng.count(0.08, 2), rng.count(0.12, 3), rng.count(0.2, 4)],
         n_explosives: rng.count(0.05, 3),
         n_toxic_inhalation: rng.count(0.08, 3),
         n_other_key_chemicals: rng.count(0.4, 30),
@@ -558,7 +556,10 @@ fn gen_accident(rng: &mut Rng, as_of: NaiveDate) -> Accident {
         98 => Decimal::new(500_000 + rng.below(500_000) as i64, 2),         // 5000–10000 万
         _ => Decimal::new(1_000_000 + rng.below(2_000_000) as i64, 2),      // ≥ 1 亿
     };
+    // Ids as in the investigation reports' numbering; some records have none.
+    let id = if rng.chance(0.9) { format!("{}-{:03}", date.format("%Y"), rng.below(1000)) } else { String::new() };
     Accident {
+        id,
         date,
         deaths,
         serious_injuries,
@@ -580,9 +581,11 @@ fn firm_json(f: &FirmStruct, rng: &mut Rng) -> Json {
         }
     };
     let enum_id = |v: u8, ids: [&str; 5]| ids[usize::from(v)].to_string();
-    let mh = enum_id(f.major_hazard_grade, ["none", "grade_1", "grade_2", "grade_3", "grade_4"]);
-    put(&mut o, "major_hazard_grade", json!(mh), f.major_hazard_grade == 0);
     let counts = [
+        ("n_major_hazards_grade_1", f.n_major_hazards[0]),
+        ("n_major_hazards_grade_2", f.n_major_hazards[1]),
+        ("n_major_hazards_grade_3", f.n_major_hazards[2]),
+        ("n_major_hazards_grade_4", f.n_major_hazards[3]),
         ("n_explosives", f.n_explosives),
         ("n_toxic_inhalation", f.n_toxic_inhalation),
         ("n_other_key_chemicals", f.n_other_key_chemicals),
@@ -633,6 +636,7 @@ fn firm_json(f: &FirmStruct, rng: &mut Rng) -> Json {
         .iter()
         .map(|a| {
             let mut r = Map::new();
+            put(&mut r, "id", json!(a.id), a.id.is_empty());
             r.insert("date".into(), json!(a.date.format("%Y-%m-%d").to_string()));
             r.insert("deaths".into(), json!(a.deaths));
             r.insert("serious_injuries".into(), json!(a.serious_injuries));

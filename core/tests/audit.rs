@@ -103,14 +103,14 @@ fn verify_detects_a_changed_input() {
     let mut acc = String::from_utf8(read(&dir.join("accidents.csv"))).expect("UTF-8");
     let firms = String::from_utf8(read(&dir.join("firms.csv"))).expect("UTF-8");
     let key = firms.lines().nth(1).and_then(|l| l.split(',').next()).expect("a key");
-    acc.push_str(&format!("{key},2026-03-01,3,0,500,否,否,否,是\n"));
+    acc.push_str(&format!("{key},2026-09,2026-03-01,3,0,500,否,否,,是\n"));
     std::fs::write(dir.join("accidents.csv"), acc).expect("written");
 
     let (code, out, err) = safegrade(&dir, &["verify", "results.csv.manifest.json"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("list file (accidents) `accidents.csv` changed: sha256"), "{out}");
     assert!(
-        out.contains("counts differ: list `accidents` rows 14 = 14 attached + 0 rejected recorded, 15 = 15 + 0 now"),
+        out.contains("counts differ: list `accidents` rows 13 = 13 attached + 0 rejected recorded, 14 = 14 + 0 now"),
         "{out}"
     );
     assert!(

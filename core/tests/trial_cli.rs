@@ -354,11 +354,15 @@ fn a_nul_byte_in_a_cell_rejects_its_row_naming_the_column() {
     let key5 = lines[4].split(',').next().expect("a key").to_string();
     set(&mut lines[4], 0, &format!("{key5}\0"));
     std::fs::write(dir.join("firms.csv"), lines.join("\n") + "\n").expect("written");
-    // The first accident: its `deaths`.
+    // The first accident of a firm not rejected above: its `deaths` (uscc, id, date, deaths).
+    let rejected: Vec<&str> = [1, 2, 4].iter().filter_map(|&i| lines[i].split(',').next()).collect();
     let acc = String::from_utf8(read(&dir.join("accidents.csv"))).expect("UTF-8");
     let mut acc_lines: Vec<String> = acc.lines().map(str::to_string).collect();
-    let acc_key = acc_lines[1].split(',').next().expect("a key").to_string();
-    set(&mut acc_lines[1], 2, "1\0");
+    let acc_idx = (1..acc_lines.len())
+        .find(|&i| acc_lines[i].split(',').next().is_some_and(|k| !rejected.iter().any(|r| r.starts_with(k))))
+        .expect("an accident of a firm scored");
+    let acc_key = acc_lines[acc_idx].split(',').next().expect("a key").to_string();
+    set(&mut acc_lines[acc_idx], 3, "1\0");
     std::fs::write(dir.join("accidents.csv"), acc_lines.join("\n") + "\n").expect("written");
 
     for out in ["out/results.csv", "out/results.jsonl"] {
@@ -375,7 +379,9 @@ fn a_nul_byte_in_a_cell_rejects_its_row_naming_the_column() {
         assert!(rejects.lines().any(|l| l.starts_with("firms.csv,3,in_scope,") && l.ends_with(",bad_value")));
         assert!(rejects.contains(&format!("firms.csv,5,uscc,{key5}\\0,")), "the key is shown escaped: {rejects}");
         assert!(
-            rejects.lines().any(|l| l.starts_with(&format!("accidents.csv,2,deaths,{acc_key},")) && l.contains(nul)),
+            rejects
+                .lines()
+                .any(|l| l.starts_with(&format!("accidents.csv,{},deaths,{acc_key},", acc_idx + 1)) && l.contains(nul)),
             "{rejects}"
         );
     }

@@ -35,27 +35,32 @@ fn accident() -> impl Strategy<Value = Value> {
 /// A hazchem firm: counts, flags, a standardization level and accidents.
 fn hazchem_firm() -> impl Strategy<Value = Value> {
     (
-        prop::sample::select(vec!["none", "grade_1", "grade_2", "grade_3", "grade_4"]),
+        (0u32..2, 0u32..3, 0u32..2, 0u32..4),
         (0u32..4, 0u32..4, 0u32..6, 0u32..5),
         (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
         prop::sample::select(vec!["none", "level_1", "level_2", "level_3"]),
         prop::collection::vec(accident(), 0..5),
     )
-        .prop_map(|(mh, (expl, toxic, proc_, fire), (park, power, engineer, brigade), std, accidents)| {
-            json!({
-                "major_hazard_grade": mh,
-                "n_explosives": expl,
-                "n_toxic_inhalation": toxic,
-                "n_hazard_processes": proc_,
-                "n_class_a_fire_places": fire,
-                "outside_chem_park": park,
-                "no_dual_power": power,
-                "no_registered_safety_engineer": engineer,
-                "has_fire_brigade": brigade,
-                "standardization": std,
-                "accidents": accidents,
-            })
-        })
+        .prop_map(
+            |((mh1, mh2, mh3, mh4), (expl, toxic, proc_, fire), (park, power, engineer, brigade), std, accidents)| {
+                json!({
+                    "n_major_hazards_grade_1": mh1,
+                    "n_major_hazards_grade_2": mh2,
+                    "n_major_hazards_grade_3": mh3,
+                    "n_major_hazards_grade_4": mh4,
+                    "n_explosives": expl,
+                    "n_toxic_inhalation": toxic,
+                    "n_hazard_processes": proc_,
+                    "n_class_a_fire_places": fire,
+                    "outside_chem_park": park,
+                    "no_dual_power": power,
+                    "no_registered_safety_engineer": engineer,
+                    "has_fire_brigade": brigade,
+                    "standardization": std,
+                    "accidents": accidents,
+                })
+            },
+        )
 }
 
 fn grade_index(rules: &safegrade::CompiledRules, id: &str) -> usize {

@@ -72,8 +72,8 @@ fn schema_lists_groups_inputs_lists_and_grades() {
     let s = &res["schema"];
     assert_eq!(s["ruleset"]["id"], "hazchem-risk-2018");
     assert_eq!(s["groups"][0]["id"], "inherent");
-    assert_eq!(s["inputs"][0]["name"], "major_hazard_grade");
-    assert_eq!(s["inputs"][0]["type"], "enum");
+    assert_eq!(s["inputs"][0]["name"], "n_major_hazards_grade_1");
+    assert_eq!(s["inputs"][0]["type"], "integer");
     assert_eq!(s["lists"][0]["name"], "accidents");
     let grades: Vec<&str> = s["grades"].as_array().unwrap().iter().filter_map(|g| g["id"].as_str()).collect();
     assert_eq!(grades, ["blue", "yellow", "orange", "red"]);

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::{Days, NaiveDate};
 
-/// The most firms `gen` writes: ten million, about 5 GB of files (530
+/// The most firms `gen` writes: ten million, about 5.5 GB of files (555
 /// bytes a firm with its list records), with some 600 MB of keys held in
 /// memory while they are written.
 pub(crate) const MAX_FIRMS: u64 = 10_000_000;
@@ -112,10 +112,13 @@ const NAME_TAILS: [(&str, &str); 8] = [
 ];
 
 /// The firm file's columns after uscc, name, sector and region.
-const INPUTS: [&str; 48] = [
+const INPUTS: [&str; 51] = [
     "in_scope",
     "repair_recorded",
-    "major_hazard_grade",
+    "n_major_hazards_grade_1",
+    "n_major_hazards_grade_2",
+    "n_major_hazards_grade_3",
+    "n_major_hazards_grade_4",
     "n_explosives",
     "n_toxic_inhalation",
     "n_other_key_chemicals",
@@ -162,6 +165,17 @@ const INPUTS: [&str; 48] = [
     "safety_culture_award",
     "team_award",
 ];
+
+/// What the penalties of one firm need to know of its accidents.
+struct Accident {
+    date: NaiveDate,
+    /// The investigation report's id; empty in older exports.
+    id: String,
+    fatal: bool,
+    /// 重大 or worse.
+    major: bool,
+    concealed: bool,
+}
 
 fn yes_no(b: bool) -> &'static str {
     if b {
@@ -245,9 +259,13 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
     writeln!(firms, "uscc,name,sector,region,{}", INPUTS.join(","))?;
     writeln!(
         accidents,
-        "uscc,date,deaths,serious_injuries,direct_loss_wan,social_impact,concealed,fine_multiplied,responsible"
+        "uscc,id,date,deaths,serious_injuries,direct_loss_wan,social_impact,concealed,fine_multiplied,responsible"
     )?;
-    writeln!(penalties, "uscc,date,accident_date,unlicensed,assessment_fraud,refused_execution,egregious")?;
+    writeln!(
+        penalties,
+        "uscc,date,accident_id,accident_date,fine_multiplied,listing_date,unlicensed,assessment_fraud,\
+         refused_execution,egregious"
+    )?;
     writeln!(dangers, "uscc,found,deadline,rectified_on,major,supervised")?;
     let (mut n_acc, mut n_pen, mut n_hd) = (0u64, 0u64, 0u64);
     for (i, key) in keys.iter().enumerate() {
@@ -261,10 +279,12 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
         let care = rng.below(100);
         let sloppy = |rng: &mut Rng, per_mille: u64| rng.chance(per_mille * (140 - care) / 100);
         let n = |rng: &mut Rng, zero: u64, max: u64| rng.count(1000 - (1000 - zero) * (140 - care) / 100, max);
-        let major_hazard = if chem {
-            *rng.pick(&[("none", 640), ("grade_4", 170), ("grade_3", 110), ("grade_2", 60), ("grade_1", 20)])
+        // Major hazards per grade (GB 18218): about a third of chemical firms have
+        // some, often several units of different grades; a few other firms one.
+        let major_hazards: [u64; 4] = if chem {
+            [rng.count(980, 1), rng.count(940, 2), rng.count(880, 2), rng.count(830, 3)]
         } else {
-            *rng.pick(&[("none", 970), ("grade_4", 25), ("grade_3", 5)])
+            [0, 0, rng.count(995, 1), rng.count(975, 1)]
         };
         let standardization = if chem {
             *rng.pick(&[("level_1", 60), ("level_2", 400), ("level_3", 440), ("none", 100)])
@@ -273,10 +293,13 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
         };
         let chem_n = |rng: &mut Rng, zero: u64, max: u64| if chem { rng.count(zero, max) } else { 0 };
         let mut row: Vec<String> = vec![key.clone(), name, sector.into(), town.into()];
-        let cells: [String; 48] = [
+        let cells: [String; 51] = [
             yes_no(true).into(),
             yes_no(rng.chance(5)).into(),
-            major_hazard.into(),
+            major_hazards[0].to_string(),
+            major_hazards[1].to_string(),
+            major_hazards[2].to_string(),
+            major_hazards[3].to_string(),
             chem_n(&mut rng, 900, 2).to_string(),
             chem_n(&mut rng, 850, 3).to_string(),
             chem_n(&mut rng, 500, 6).to_string(),
@@ -326,49 +349,64 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
         row.extend(cells);
         writeln!(firms, "{}", row.join(","))?;
 
-        // Accidents: most firms none; a few have several.
-        let mut acc_dates = Vec::new();
+        // Accidents: most firms none; a few have several. Most carry the id of
+        // their investigation report (year and number); older exports have none.
+        let mut accs: Vec<Accident> = Vec::new();
         let k = if sloppy(&mut rng, 200) { rng.count(0, 3) } else { 0 };
-        for _ in 0..k {
+        for idx in 0..k {
             let d = day_before(&mut rng, as_of, 4 * 365);
             let deaths = *rng.pick(&[(0u64, 780), (1, 170), (2, 30), (3, 14), (5, 5), (11, 1)]);
             let injuries = *rng.pick(&[(0u64, 600), (1, 250), (2, 90), (5, 40), (12, 15), (60, 5)]);
             let loss = rng.below(30_000);
             let loss = if rng.chance(20) { loss * 50 } else { loss };
+            let id = if rng.chance(900) { format!("{}-{:02}", d.format("%Y"), idx + 1) } else { String::new() };
+            let concealed = rng.chance(15);
+            // The 2–5× fine is recorded on the penalty decision, not the accident.
             writeln!(
                 accidents,
-                "{key},{},{deaths},{injuries},{}.{:02},{},{},{},{}",
+                "{key},{id},{},{deaths},{injuries},{}.{:02},{},{},,{}",
                 date(d),
                 loss / 100,
                 loss % 100,
                 yes_no(deaths > 0 && rng.chance(100)),
-                yes_no(rng.chance(15)),
-                yes_no(deaths > 0 && rng.chance(60)),
+                yes_no(concealed),
                 yes_no(!rng.chance(80)),
             )?;
-            acc_dates.push(d);
+            // 重大 or worse (国务院令第493号 第三条), for the listing decisions below.
+            let major = deaths >= 10 || injuries >= 50 || loss >= 500_000;
+            accs.push(Accident { date: d, id, fatal: deaths > 0, major, concealed });
             n_acc += 1;
         }
         // Penalties: after an accident, and for violations found by inspections.
-        let mut pens: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
-        for a in &acc_dates {
+        let mut pens: Vec<(NaiveDate, Option<&Accident>)> = Vec::new();
+        for a in &accs {
             if rng.chance(700) {
-                let d = a.checked_add_days(Days::new(30 + rng.below(150))).unwrap_or(*a).min(as_of);
-                pens.push((d, Some(*a)));
+                let d = a.date.checked_add_days(Days::new(30 + rng.below(150))).unwrap_or(a.date).min(as_of);
+                pens.push((d, Some(a)));
             }
         }
         let k = rng.count(400 + care * 4, 4);
         pens.extend((0..k).map(|_| (day_before(&mut rng, as_of, 4 * 365), None)));
         for (d, acc) in pens {
+            let multiplied = acc.is_some_and(|a| a.fatal) && rng.chance(60);
+            let flags = [sloppy(&mut rng, 10), rng.chance(1), sloppy(&mut rng, 5), sloppy(&mut rng, 3)];
+            // A decision that may list the unit: most carry the date of the written
+            // listing decision, some weeks later (after the unit was heard), once taken.
+            let listing = multiplied || acc.is_some_and(|a| a.major || a.concealed) || flags.contains(&true);
+            let listing_date =
+                d.checked_add_days(Days::new(20 + rng.below(40))).filter(|l| listing && rng.chance(800) && *l <= as_of);
             writeln!(
                 penalties,
-                "{key},{},{},{},{},{},{}",
+                "{key},{},{},{},{},{},{},{},{},{}",
                 date(d),
-                acc.map(date).unwrap_or_default(),
-                yes_no(sloppy(&mut rng, 10)),
-                yes_no(rng.chance(1)),
-                yes_no(sloppy(&mut rng, 5)),
-                yes_no(sloppy(&mut rng, 3)),
+                acc.map_or("", |a| a.id.as_str()),
+                acc.map(|a| date(a.date)).unwrap_or_default(),
+                if acc.is_some() || multiplied { yes_no(multiplied) } else { "" },
+                listing_date.map(date).unwrap_or_default(),
+                yes_no(flags[0]),
+                yes_no(flags[1]),
+                yes_no(flags[2]),
+                yes_no(flags[3]),
             )?;
             n_pen += 1;
         }
