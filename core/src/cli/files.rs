@@ -121,7 +121,8 @@ pub(crate) fn load_rules(path: &str, root: Option<&str>) -> safegrade::Loaded {
 /// `../../rules/…`) cannot be compared that way, so a relative load refused
 /// for its rules root (R0008) is tried once more with absolute paths, after
 /// `before_retry`: a step inside the root is then read, one outside it is
-/// refused as before, whichever way the paths were written.
+/// refused as before (its diagnostics naming the paths as written),
+/// whichever way the paths were written.
 pub(crate) fn load_confined(
     path: &str,
     root: Option<&str>,
@@ -139,7 +140,13 @@ pub(crate) fn load_confined(
         |p: &str| std::path::absolute(p).map_or_else(|_| p.to_string(), |a| a.to_string_lossy().into_owned());
     before_retry();
     let config = LoadConfig { root: config.root.as_deref().map(absolute) };
-    safegrade::load_with(&absolute(&to_load), &loader, &config)
+    let again = safegrade::load_with(&absolute(&to_load), &loader, &config);
+    // Outside either way: the diagnostics name the paths as they were written.
+    if again.diagnostics.iter().any(|d| d.code == "R0008") {
+        loaded
+    } else {
+        again
+    }
 }
 
 /// Expands directories into the `*.toml` files under them, sorted. Links
