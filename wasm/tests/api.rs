@@ -132,17 +132,23 @@ mod js {
         assert_eq!((res["type"].as_str(), res["stage"].as_str()), (Some("failure"), Some("includes")));
     }
 
+    /// Repeated loads and evaluations in the browser give the same result
+    /// every time. The time per call is printed, not asserted: speed is
+    /// measured by the end-to-end test's metrics and the benches, never by
+    /// a timed test.
     #[test]
-    fn js_evaluate_is_fast() {
+    fn js_evaluate_repeats_the_same_result() {
         let perf = web_sys_now();
+        let first = api::evaluate_json(HAZCHEM, FIRM, AS_OF, &includes());
+        assert_eq!(first["type"], "success", "{first}");
         let start = perf();
         let n = 200;
         for _ in 0..n {
-            let _ = api::evaluate_json(HAZCHEM, FIRM, AS_OF, &includes());
+            assert_eq!(api::evaluate_json(HAZCHEM, FIRM, AS_OF, &includes()), first);
         }
         let per_call = (perf() - start) / f64::from(n);
         // Loading and checking the rules dominates here; the portal keeps them compiled.
-        assert!(per_call < 50.0, "load + evaluate took {per_call} ms");
+        wasm_bindgen_test::console_log!("load + evaluate: {per_call:.2} ms a call");
     }
 
     fn web_sys_now() -> impl Fn() -> f64 {
