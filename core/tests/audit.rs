@@ -8,26 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
-}
+mod common;
+
+use common::{read, root, safegrade};
 
 /// A fresh directory holding a copy of the golden sample's input files.
 fn workdir(name: &str) -> PathBuf {
-    let dir = root().join("target/audit-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a work directory");
-    for f in ["firms.csv", "accidents.csv", "penalties.csv", "hidden_dangers.csv"] {
-        std::fs::copy(root().join("tests/data/batch/golden").join(f), dir.join(f)).expect("copied");
-    }
-    dir
-}
-
-/// Runs the binary in `dir`: (exit code, stdout, stderr).
-fn safegrade(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_safegrade")).args(args).current_dir(dir).output().expect("runs");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    common::golden_dir("audit-tests", name)
 }
 
 fn score(dir: &Path, extra: &[&str]) -> (i32, String, String) {
@@ -52,10 +39,6 @@ fn score(dir: &Path, extra: &[&str]) -> (i32, String, String) {
     ];
     args.extend_from_slice(extra);
     safegrade(dir, &args)
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Files in `dir` whose names mark them as temporaries.

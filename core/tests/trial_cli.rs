@@ -17,19 +17,13 @@ const PATIENCE: Duration = Duration::from_secs(120);
 /// The outputs of a run with `--out out/results.csv`.
 const OUTPUTS: [&str; 3] = ["out/results.csv", "out/rejects.csv", "out/results.csv.manifest.json"];
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
-}
+mod common;
+
+use common::{read, root, safegrade};
 
 /// A fresh directory holding a copy of the golden sample's input files.
 fn workdir(name: &str) -> PathBuf {
-    let dir = root().join("target/trial-cli-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a work directory");
-    for f in ["firms.csv", "accidents.csv", "penalties.csv", "hidden_dangers.csv"] {
-        std::fs::copy(root().join("tests/data/batch/golden").join(f), dir.join(f)).expect("copied");
-    }
-    dir
+    common::golden_dir("trial-cli-tests", name)
 }
 
 /// The arguments of a `score` run of the golden sample in its work directory.
@@ -57,17 +51,6 @@ fn score_args(firms: &str, extra: &[&str]) -> Vec<String> {
     .collect();
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-/// Runs the binary in `dir`: (exit code, stdout, stderr).
-fn safegrade<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_safegrade")).args(args).current_dir(dir).output().expect("runs");
-    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The bytes of each file, to compare before and after.

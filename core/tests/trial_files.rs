@@ -7,16 +7,13 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("a parent").to_path_buf()
-}
+mod common;
+
+use common::root;
 
 /// A fresh, empty directory for one test.
 fn workdir(name: &str) -> PathBuf {
-    let dir = root().join("target/trial-files-tests").join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a work directory");
-    dir
+    common::fresh_dir("trial-files-tests", name)
 }
 
 /// Runs the binary in `dir` with `stdin`: (exit code, stdout and stderr together).

@@ -122,6 +122,20 @@ fn sample_cfg(sorted: bool) -> BatchConfig {
     c
 }
 
+/// `firms` with the accidents file `acc` (`f.csv`, `a.csv`) scored through
+/// the grouped join and through `--sorted`.
+fn both_joins(firms: &str, acc: &str) -> Vec<(bool, Run)> {
+    [false, true]
+        .into_iter()
+        .map(|sorted| {
+            let mut c = cfg();
+            c.sorted = sorted;
+            let lists = [("accidents", "a.csv", acc.as_bytes())];
+            (sorted, run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &lists).expect("not fatal"))
+        })
+        .collect()
+}
+
 #[test]
 fn a_list_row_with_an_unquoted_comma_rejects_its_firm() {
     // `199,15` and `1,000` (a decimal comma, a thousands separator): one field too many.
@@ -160,11 +174,7 @@ fn a_list_row_whose_key_cannot_be_read_is_rejected_alone() {
     let acc = format!(
         "date,deaths,serious_injuries,direct_loss_wan,uscc\n2025-01-28,10\n2025-01-28,10,1,199,15,{DINGLI}\n2024-01-28,0,1,1,{DINGLI}\n"
     );
-    for sorted in [false, true] {
-        let mut c = cfg();
-        c.sorted = sorted;
-        let res = run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[("accidents", "a.csv", acc.as_bytes())])
-            .expect("not fatal");
+    for (sorted, res) in both_joins(&firms, &acc) {
         let want = vec![
             reject("a.csv", 2, "", "", RejectReason::FieldCount),
             reject("a.csv", 3, "", "15", RejectReason::FieldCount),
@@ -183,11 +193,7 @@ fn a_list_row_whose_key_cannot_be_read_is_rejected_alone() {
 fn a_firm_rejected_for_its_field_count_takes_its_list_rows_with_it() {
     let firms = format!("uscc,standardization,n_explosives\n{DINGLI},level_1,0,1\n");
     let acc = format!("{ACC_HEAD}\n{DINGLI},2024-01-28,0,1,1,否,否,否,是\n");
-    for sorted in [false, true] {
-        let mut c = cfg();
-        c.sorted = sorted;
-        let res = run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[("accidents", "a.csv", acc.as_bytes())])
-            .expect("not fatal");
+    for (sorted, res) in both_joins(&firms, &acc) {
         let want = vec![
             reject("f.csv", 2, "", DINGLI, RejectReason::FieldCount),
             reject("a.csv", 2, "", DINGLI, RejectReason::FirmRejected),
@@ -202,11 +208,7 @@ fn a_broken_list_row_without_a_firm_is_rejected_for_its_field_count() {
     let other = "91110108MA00000070";
     let firms = format!("uscc,standardization,n_explosives\n{DINGLI},level_1,0\n");
     let acc = format!("{ACC_HEAD}\n{other},2025-01-28,10,1,199,15,否,否,否,是\n{other},2024-01-28,0,1,1,否,否,否,是\n");
-    for sorted in [false, true] {
-        let mut c = cfg();
-        c.sorted = sorted;
-        let res = run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[("accidents", "a.csv", acc.as_bytes())])
-            .expect("not fatal");
+    for (sorted, res) in both_joins(&firms, &acc) {
         let want = vec![
             reject("a.csv", 2, "", other, RejectReason::FieldCount),
             reject("a.csv", 3, "uscc", other, RejectReason::NoFirm),
