@@ -10,35 +10,16 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{read, root, safegrade};
+use common::{read, root, safegrade, score_args};
 
 /// A fresh directory holding a copy of the golden sample's input files.
 fn workdir(name: &str) -> PathBuf {
     common::golden_dir("audit-tests", name)
 }
 
+/// Scores the golden sample in `dir` with `--explain` and `extra`.
 fn score(dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let rules = root().join("rules/schemes/hazchem.toml");
-    let mut args = vec![
-        "score",
-        "--rules",
-        rules.to_str().expect("a UTF-8 path"),
-        "--firms",
-        "firms.csv",
-        "--list",
-        "accidents=accidents.csv",
-        "--list",
-        "penalties=penalties.csv",
-        "--list",
-        "hidden_dangers=hidden_dangers.csv",
-        "--as-of",
-        "2026-06-30",
-        "--carry",
-        "name,sector,region",
-        "--explain",
-    ];
-    args.extend_from_slice(extra);
-    safegrade(dir, &args)
+    safegrade(dir, &score_args("firms.csv", &[&["--explain"], extra].concat()))
 }
 
 /// Files in `dir` whose names mark them as temporaries.

@@ -19,38 +19,11 @@ const OUTPUTS: [&str; 3] = ["out/results.csv", "out/rejects.csv", "out/results.c
 
 mod common;
 
-use common::{read, root, safegrade};
+use common::{read, root, safegrade, score_args};
 
 /// A fresh directory holding a copy of the golden sample's input files.
 fn workdir(name: &str) -> PathBuf {
     common::golden_dir("trial-cli-tests", name)
-}
-
-/// The arguments of a `score` run of the golden sample in its work directory.
-fn score_args(firms: &str, extra: &[&str]) -> Vec<String> {
-    let rules = root().join("rules/schemes/hazchem.toml");
-    let mut args: Vec<String> = [
-        "score",
-        "--rules",
-        rules.to_str().expect("a UTF-8 path"),
-        "--firms",
-        firms,
-        "--list",
-        "accidents=accidents.csv",
-        "--list",
-        "penalties=penalties.csv",
-        "--list",
-        "hidden_dangers=hidden_dangers.csv",
-        "--as-of",
-        "2026-06-30",
-        "--carry",
-        "name,sector,region",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
 }
 
 /// The bytes of each file, to compare before and after.

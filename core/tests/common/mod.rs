@@ -35,6 +35,33 @@ pub(crate) fn safegrade<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> (i
     (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
 }
 
+/// The arguments of a `score` run of the golden sample in its work directory.
+pub(crate) fn score_args(firms: &str, extra: &[&str]) -> Vec<String> {
+    let rules = root().join("rules/schemes/hazchem.toml");
+    let mut args: Vec<String> = [
+        "score",
+        "--rules",
+        rules.to_str().expect("a UTF-8 path"),
+        "--firms",
+        firms,
+        "--list",
+        "accidents=accidents.csv",
+        "--list",
+        "penalties=penalties.csv",
+        "--list",
+        "hidden_dangers=hidden_dangers.csv",
+        "--as-of",
+        "2026-06-30",
+        "--carry",
+        "name,sector,region",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 pub(crate) fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
