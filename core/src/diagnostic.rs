@@ -224,8 +224,10 @@ fn shown_width(c: char) -> usize {
     }
 }
 
-/// `text` with every control character but tab written as an escape.
-fn visible(text: &str) -> Cow<'_, str> {
+/// `text` with every control character but tab written as an escape
+/// (`\u{1b}`, `\r`), so text from a rule file or a firm's data cannot drive
+/// a terminal. The command line passes every line it prints through it.
+pub fn visible(text: &str) -> Cow<'_, str> {
     if !text.chars().any(hidden) {
         return Cow::Borrowed(text);
     }

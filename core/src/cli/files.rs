@@ -99,13 +99,16 @@ impl<F: Fn(&str) -> Result<String, String>> SourceLoader for Confined<F> {
 /// two is absolute, both are made so.
 pub(crate) fn rules_config(path: &str, root: Option<&str>) -> (String, LoadConfig) {
     let Some(root) = root else { return (path.to_string(), LoadConfig::default()) };
-    let absolute =
-        |p: &str| std::path::absolute(p).map_or_else(|_| p.to_string(), |a| a.to_string_lossy().into_owned());
     if Path::new(path).is_absolute() == Path::new(root).is_absolute() {
         (path.to_string(), LoadConfig { root: Some(root.to_string()) })
     } else {
         (absolute(path), LoadConfig { root: Some(absolute(root)) })
     }
+}
+
+/// `path` made absolute, as text (unchanged when that fails).
+fn absolute(path: &str) -> String {
+    std::path::absolute(path).map_or_else(|_| path.to_string(), |a| a.to_string_lossy().into_owned())
 }
 
 /// Loads the rule file at `path` from disk, within the rules root `root`
@@ -136,8 +139,6 @@ pub(crate) fn load_confined(
     if !outside || Path::new(&to_load).is_absolute() {
         return loaded;
     }
-    let absolute =
-        |p: &str| std::path::absolute(p).map_or_else(|_| p.to_string(), |a| a.to_string_lossy().into_owned());
     before_retry();
     let config = LoadConfig { root: config.root.as_deref().map(absolute) };
     let again = safegrade::load_with(&absolute(&to_load), &loader, &config);

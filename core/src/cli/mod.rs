@@ -48,19 +48,16 @@ macro_rules! errprint {
     }};
 }
 
-/// Text for a terminal: every control character but line end and tab is
-/// written as an escape (`\u{1b}`, `\r`), so bytes from a rule file, a firm's
-/// answers or a file name cannot move the cursor, recolour or retitle the
-/// terminal of whoever reads the output. Everything the command line prints
-/// to stdout and stderr goes through it (`outln!`, `errln!`, `errprint!`).
+/// Text for a terminal: each line through [`safegrade::visible`], which
+/// writes every control character but tab as an escape, so bytes from a
+/// rule file, a firm's answers or a file name cannot move the cursor,
+/// recolour or retitle the terminal. Everything the command line prints to
+/// stdout and stderr goes through it (`outln!`, `errln!`, `errprint!`).
 pub(crate) fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.chars().any(hidden) {
+    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.chars().map(|c| if hidden(c) { c.escape_debug().to_string() } else { c.to_string() }).collect(),
-    )
+    std::borrow::Cow::Owned(text.split('\n').map(safegrade::visible).collect::<Vec<_>>().join("\n"))
 }
 
 mod atomic;

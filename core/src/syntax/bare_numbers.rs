@@ -68,11 +68,18 @@ fn changed_by_float(raw: &str) -> Option<String> {
 
 /// The decimal written, exactly, or `None` when no decimal holds it.
 fn exact(text: &str) -> Option<Decimal> {
-    if text.contains(['e', 'E']) {
-        Decimal::from_scientific(text).ok().filter(|d| d.to_string().parse::<f64>().ok() == text.parse::<f64>().ok())
-    } else {
-        Decimal::from_str_exact(text.trim_start_matches('+')).ok()
+    let (base, exponent) = match text.split_once(['e', 'E']) {
+        Some((base, exponent)) => (base, exponent.parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let mut d = Decimal::from_str_exact(base.trim_start_matches('+')).ok()?;
+    if exponent < 0 {
+        d.set_scale(d.scale().checked_add(exponent.unsigned_abs())?).ok()?;
     }
+    for _ in 0..exponent {
+        d = d.checked_mul(Decimal::TEN)?;
+    }
+    Some(d)
 }
 
 #[cfg(test)]
@@ -91,6 +98,7 @@ mod tests {
         assert_eq!(changed_by_float("20.0000000000000001").as_deref(), Some("20"));
         assert_eq!(changed_by_float("0.1000000000000000000000000000001").as_deref(), Some("0.1"));
         assert_eq!(changed_by_float("123456789.123456789").as_deref(), Some("123456789.12345679"));
+        assert_eq!(changed_by_float("1.00000000000000000001e2").as_deref(), Some("100"));
     }
 
     #[test]
