@@ -51,3 +51,6 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
+
+step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
+node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade

@@ -67,14 +67,16 @@ pub struct FieldSchema {
     /// Enum options.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<OptionSchema>,
-    /// Whether an answer is required.
+    /// Whether an answer is required (also for an input a scheme fills
+    /// `from` an earlier step: used on its own, the rule set asks it).
     pub required: bool,
     /// The value used when no answer is given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<serde_json::Value>,
     /// What a missing answer means: required, default, not_applicable or penalty.
     pub missing: String,
-    /// Filled by an earlier scheme step (`step.what`), not asked.
+    /// Inside a scheme, filled by an earlier step (`step.what`) and not
+    /// asked; a rule set used on its own asks it like any other input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
 }
@@ -145,7 +147,7 @@ fn field_schema(plan: &Plan, f: &Field) -> FieldSchema {
         allowed: f.allowed.as_ref().map(|a| a.iter().map(|d| d.normalize().to_string()).collect()),
         max_len: f.max_len,
         options,
-        required: matches!(f.missing, Missing::Required) && f.from.is_none(),
+        required: matches!(f.missing, Missing::Required),
         default,
         missing: missing.to_string(),
         from: f.from.as_deref().map(str::to_string),

@@ -89,3 +89,22 @@ fn contract_ids_are_stable() {
         assert_eq!(got, want, "{rel}");
     }
 }
+
+/// A rule set used on its own asks the inputs a scheme fills from an
+/// earlier step: its questionnaire marks them required when a missing
+/// answer is an error, as evaluation treats them.
+#[test]
+fn a_rule_set_alone_asks_what_a_scheme_would_fill() {
+    let loaded = load("rules/supervision-tier.toml");
+    let Some(safegrade::Rules::Set(rules)) = loaded.rules else { panic!("supervision-tier does not load") };
+    let schema = rules.schema();
+    let filled: Vec<_> = schema.inputs.iter().filter(|f| f.from.is_some()).collect();
+    assert!(!filled.is_empty(), "supervision-tier reads earlier steps");
+    for f in filled {
+        assert_eq!(f.required, f.missing == "required", "{}: required is {}", f.name, f.required);
+    }
+    let risk = schema.inputs.iter().find(|f| f.name == "risk_grade").expect("risk_grade");
+    assert!(risk.required, "risk_grade has no default: a missing answer is an error");
+    let missing = rules.assess_json(&serde_json::json!({}), chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+    assert!(matches!(missing, Err(safegrade::AssessError::Input { .. })), "{missing:?}");
+}

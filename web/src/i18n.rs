@@ -97,6 +97,11 @@ mod texts {
     pub const REQUIRED: T = T("必填", "required");
     pub const OTHER_QUESTIONS: T = T("其他", "Other questions");
     pub const UNANSWERED: T = T("（未填）", "(no answer)");
+    pub const FILLED_IN_SCHEME: T = T(
+        "在评估方案中，此项由前一步的结果自动填入（{}）。",
+        "In a scheme, this is filled from an earlier step's result ({}).",
+    );
+    pub const DEFAULTED: T = T("（未填，按默认值 {}）", "(no answer; the default {} assumed)");
     pub const DEFAULT_IS: T = T("未填时按", "If unanswered:");
     pub const YES: T = T("是", "Yes");
     pub const NO: T = T("否", "No");
@@ -116,6 +121,15 @@ mod texts {
     pub const POINTS: T = T("分值", "Points");
     pub const CITE: T = T("依据", "Clause");
     pub const ADVICE: T = T("整改建议", "How to fix");
+    pub const NOTHING_ANSWERED: T = T(
+        "尚未填写任何答案：以下结果完全按默认值计算，不代表本单位的实际情况。",
+        "Nothing is answered yet: this result comes from defaults alone and says nothing about your firm.",
+    );
+    pub const ASSUMED: T = T("未填写的答案（结果按以下处理）", "Not answered (the result assumes)");
+    pub const ASSUMED_DEFAULT: T = T("按默认值", "the default:");
+    pub const ASSUMED_NOT_APPLICABLE: T =
+        T("按不适用处理，相关项目未计分", "not applicable: the items that need it were skipped");
+    pub const ASSUMED_PENALTY: T = T("按未填写扣分", "the penalty for a missing answer");
     pub const OVERRIDES: T = T("直接判定与调整", "Overrides");
     pub const NEXT_GRADE: T = T("提升到下一等级", "To reach the next grade");
     pub const NEXT_NEEDS: T = T("整改以下各项即可达到", "Fix these items to reach");

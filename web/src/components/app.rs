@@ -197,7 +197,8 @@ pub fn app() -> Html {
                     }
                 </main>
                 <aside class="result-col">
-                    <ResultPanel lang={lang} schema={loaded.schema.clone()} evaluation={evaluation.as_ref().clone()} />
+                    <ResultPanel lang={lang} schema={loaded.schema.clone()} evaluation={evaluation.as_ref().clone()}
+                        answered={!answers.is_empty()} />
                 </aside>
             </div>
             { for mini }

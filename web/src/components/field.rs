@@ -50,7 +50,7 @@ fn from_text(s: String) -> Option<Json> {
 }
 
 /// A human form of a default value.
-fn default_text(lang: Lang, f: &FieldSchema) -> Option<String> {
+pub fn default_text(lang: Lang, f: &FieldSchema) -> Option<String> {
     let d = f.default.as_ref()?;
     Some(match d {
         Json::Bool(true) => i18n::YES.get(lang).to_string(),
@@ -71,6 +71,14 @@ pub fn field(p: &FieldProps) -> Html {
     let status_id = format!("{id}-status");
     let label = lang.label(&f.label);
     let help = f.help.as_ref().map(|h| lang.label(h));
+    // Asked here, but filled by an earlier step when the rule set runs in a scheme.
+    let help = match (help, &f.from) {
+        (h, None) => h,
+        (h, Some(from)) => {
+            let note = i18n::FILLED_IN_SCHEME.get(lang).replace("{}", from);
+            Some(h.map_or_else(|| note.clone(), |h| format!("{h} {note}")))
+        }
+    };
     let mut described: Vec<String> = Vec::new();
     if help.is_some() {
         described.push(help_id.clone());

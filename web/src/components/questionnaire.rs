@@ -1,6 +1,7 @@
 //! The questionnaire generated from a rule set's schema: one section per
 //! question group (in file order), then the questions without a group.
-//! Inputs filled by an earlier scheme step (`from`) are not asked.
+//! A rule set is used on its own here, so inputs that a scheme would fill
+//! from an earlier step (`from`) are asked like any other, with a note.
 
 use std::rc::Rc;
 
@@ -46,7 +47,7 @@ pub fn questionnaire(p: &QuestionnaireProps) -> Html {
             Some(id) => g.as_deref() == Some(id),
             None => !known(g),
         };
-        let inputs: Vec<_> = s.inputs.iter().filter(|f| f.from.is_none() && in_section(&f.group)).collect();
+        let inputs: Vec<_> = s.inputs.iter().filter(|f| in_section(&f.group)).collect();
         let lists: Vec<_> = s.lists.iter().filter(|l| in_section(&l.group)).collect();
         if inputs.is_empty() && lists.is_empty() {
             return html! {};

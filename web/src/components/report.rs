@@ -8,6 +8,7 @@ use safegrade::{FieldSchema, Schema};
 use serde_json::{Map, Value as Json};
 use yew::prelude::*;
 
+use crate::components::field::default_text;
 use crate::i18n::{self, Lang};
 
 /// Props of [`Report`].
@@ -27,10 +28,14 @@ pub struct ReportProps {
     pub hash: Option<String>,
 }
 
+/// An answer as printed; an unanswered question says so, with the default
+/// the result assumed, so a default never reads as an answer.
 fn show(lang: Lang, f: &FieldSchema, v: Option<&Json>) -> String {
-    let v = v.or(f.default.as_ref());
     match v {
-        None => i18n::UNANSWERED.get(lang).to_string(),
+        None => match default_text(lang, f) {
+            Some(d) => i18n::DEFAULTED.get(lang).replace("{}", &d),
+            None => i18n::UNANSWERED.get(lang).to_string(),
+        },
         Some(Json::Bool(true)) => i18n::YES.get(lang).to_string(),
         Some(Json::Bool(false)) => i18n::NO.get(lang).to_string(),
         Some(Json::String(s)) => {
@@ -61,7 +66,7 @@ pub fn report(p: &ReportProps) -> Html {
             <table class="answers">
                 <thead><tr><th>{ i18n::QUESTION.get(lang) }</th><th>{ i18n::ANSWER.get(lang) }</th></tr></thead>
                 <tbody>
-                { for s.inputs.iter().filter(|f| f.from.is_none()).map(|f| html! {
+                { for s.inputs.iter().map(|f| html! {
                     <tr><td>{ lang.label(&f.label) }</td><td>{ show(lang, f, p.answers.get(&f.name)) }</td></tr>
                 }) }
                 </tbody>

@@ -8,9 +8,10 @@
 
 use std::rc::Rc;
 
-use safegrade::{Assessment, Schema};
+use safegrade::{Assessment, MissingTreatment, Schema};
 use yew::prelude::*;
 
+use crate::components::field::default_text;
 use crate::engine::{Evaluation, Outcome};
 use crate::i18n::{self, Lang};
 
@@ -23,6 +24,9 @@ pub struct ResultPanelProps {
     pub schema: Option<Rc<Schema>>,
     /// What core said; `None` before a rule set is chosen.
     pub evaluation: Option<Rc<Evaluation>>,
+    /// Whether any question has been answered.
+    #[prop_or(true)]
+    pub answered: bool,
 }
 
 /// Black or white, whichever reads better on `bg` (`#rrggbb`).
@@ -38,6 +42,38 @@ pub fn text_color_on(bg: &str) -> &'static str {
 
 fn grade_label(lang: Lang, schema: Option<&Schema>, id: &str) -> String {
     schema.and_then(|s| s.grades.iter().find(|g| g.id == id)).map_or_else(|| id.to_string(), |g| lang.label(&g.label))
+}
+
+/// The answers the result assumed because they were not given: each input
+/// with the value taken by default, or how its absence was treated.
+fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
+    if a.missing.is_empty() {
+        return html! {};
+    }
+    let field = |name: &str| schema.and_then(|s| s.inputs.iter().find(|f| f.name == name));
+    html! {
+        <div class="assumed" data-testid="assumed">
+            <h3>{ i18n::ASSUMED.get(lang) }</h3>
+            <ul>
+            { for a.missing.iter().map(|m| {
+                let f = field(&m.input);
+                let label = f.map_or_else(|| m.input.to_string(), |f| lang.label(&f.label));
+                let what = match m.treatment {
+                    MissingTreatment::Default => f
+                        .and_then(|f| default_text(lang, f))
+                        .map_or_else(|| i18n::ASSUMED_DEFAULT.get(lang).to_string(), |d| format!("{} {d}", i18n::ASSUMED_DEFAULT.get(lang))),
+                    MissingTreatment::NotApplicable => i18n::ASSUMED_NOT_APPLICABLE.get(lang).to_string(),
+                    MissingTreatment::Penalty => i18n::ASSUMED_PENALTY.get(lang).to_string(),
+                };
+                html! {
+                    <li data-assumed-input={m.input.to_string()}>
+                        <strong>{ label }</strong>{ lang.pick("：", Some(": ")) }{ what }
+                    </li>
+                }
+            }) }
+            </ul>
+        </div>
+    }
 }
 
 fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) -> Html {
@@ -59,6 +95,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
         if a.band_grade != a.grade {
             <p class="note">{ format!("{}{}{}", i18n::BAND_GRADE.get(lang), lang.pick("：", Some(": ")), grade_label(lang, schema, &a.band_grade)) }</p>
         }
+        { assumed(lang, schema, a) }
         if !a.overrides.is_empty() {
             <h3>{ i18n::OVERRIDES.get(lang) }</h3>
             <ul class="overrides">
@@ -130,7 +167,13 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
     let (grade, score, body) = match p.evaluation.as_deref() {
         None => (None, None, html! { <p class="empty">{ i18n::NOTHING_PICKED.get(lang) }</p> }),
         Some(Evaluation { outcome: Outcome::Assessed(a), millis }) => {
-            (Some(a.grade.to_string()), Some(a.score.clone()), assessed(lang, schema, a, *millis))
+            let body = html! {
+                <>
+                if !p.answered { <p class="note unanswered" data-testid="nothing-answered">{ i18n::NOTHING_ANSWERED.get(lang) }</p> }
+                { assessed(lang, schema, a, *millis) }
+                </>
+            };
+            (Some(a.grade.to_string()), Some(a.score.clone()), body)
         }
         Some(Evaluation { outcome: Outcome::InputErrors(errors), .. }) => {
             let label_of = |path: &str| -> String {
