@@ -97,6 +97,28 @@ try {
   assert.match(await page.locator("[data-testid=nothing-answered]").innerText(), /Nothing is answered/);
   assert.match(await page.locator("[data-testid=assumed] h3").innerText(), /Not answered/);
 
+  t("at 1280 px every input of a list table stays inside its cell");
+  await page.click("#lang-switch");
+  await pick(page, "rules/credit-rating.toml");
+  for (const list of ["accidents", "penalties", "hidden_dangers"]) await page.click(`[data-list="${list}"] button.add`);
+  const overflowing = await page.evaluate(() =>
+    [...document.querySelectorAll(".list td input, .list td select")]
+      .filter((e) => { const c = e.closest("td").getBoundingClientRect(); const r = e.getBoundingClientRect(); return r.left < c.left - 0.5 || r.right > c.right + 0.5; })
+      .map((e) => e.id));
+  assert.deepEqual(overflowing, [], "inputs wider than their cells");
+
+  t("an input error names the list's label and the record counted from 1");
+  await page.fill("#q-accidents-0-deaths", "-1");
+  const shownPath = await page.locator('[data-error-path="accidents[0].deaths"]').innerText();
+  assert.match(shownPath, /第1条/, shownPath);
+  assert.doesNotMatch(shownPath, /accidents\[0\]/, shownPath);
+
+  t("a rule file's diagnostic shows its message once");
+  await page.setInputFiles("#own-rules", { name: "diag.toml", mimeType: "text/plain", buffer: Buffer.from('[ruleset]\nid = "x"\n') });
+  await page.waitForSelector("[data-testid=diagnostics] li");
+  const diagText = await page.locator("[data-testid=diagnostics] li").first().innerText();
+  assert.equal(diagText.split("missing field `name`").length - 1, 1, diagText);
+
   assert.deepEqual(errors, [], "no page errors");
   console.log("presentation: all passed");
 } catch (e) {

@@ -106,3 +106,18 @@ fn state_actions_and_json_round_trip() {
     let unknown = State::from_json(&json!({ "version": 1, "source": { "shipped": "rules/nope.toml" } }), "d".into());
     assert_eq!(unknown.source, None);
 }
+
+#[test]
+fn answer_paths_read_as_labels_with_records_from_one() {
+    use safegrade_web::components::result_panel::answer_label;
+    let loaded = safegrade::load("rules/hazchem-risk-2018.toml", &shipped_loader);
+    let Some(safegrade::Rules::Set(rules)) = loaded.rules else { panic!("hazchem does not load") };
+    let s = rules.schema();
+    let list = s.lists.iter().find(|l| l.name == "accidents").expect("an accidents list");
+    let deaths = list.fields.iter().find(|f| f.name == "deaths").expect("a deaths field");
+    let zh = answer_label(Lang::Zh, &s, "accidents[0].deaths");
+    assert_eq!(zh, format!("{} 第1条 · {}", list.label.zh, deaths.label.zh));
+    let en = answer_label(Lang::En, &s, "accidents[2].deaths");
+    assert_eq!(en, format!("{}, record 3: {}", list.label.en.as_deref().unwrap(), deaths.label.en.as_deref().unwrap()));
+    assert_eq!(answer_label(Lang::Zh, &s, "nonsense[x"), "nonsense[x");
+}

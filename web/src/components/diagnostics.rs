@@ -15,6 +15,13 @@ pub struct DiagnosticsProps {
     pub diagnostics: Vec<DiagView>,
 }
 
+/// The source excerpt of a rendered diagnostic: its first line (severity,
+/// code and message) and its `-->` location line are already in the
+/// heading, so they are left out rather than shown twice.
+fn excerpt(rendered: &str) -> String {
+    rendered.lines().skip(1).filter(|l| !l.trim_start().starts_with("--> ")).collect::<Vec<_>>().join("\n")
+}
+
 /// The diagnostics list; nothing when there are none.
 #[function_component(Diagnostics)]
 pub fn diagnostics(p: &DiagnosticsProps) -> Html {
@@ -37,11 +44,22 @@ pub fn diagnostics(p: &DiagnosticsProps) -> Html {
                         if let Some(loc) = &d.location { <code class="loc">{ loc.clone() }</code> }
                         <span class="msg">{ d.message.clone() }</span>
                     </div>
-                    if !d.rendered.is_empty() { <pre>{ d.rendered.clone() }</pre> }
+                    if !d.rendered.is_empty() { <pre>{ excerpt(&d.rendered) }</pre> }
                     else if let Some(h) = &d.help { <div class="help">{ h.clone() }</div> }
                 </li>
             }) }
             </ul>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn the_excerpt_leaves_out_what_the_heading_shows() {
+        let rendered = "error[R0003]: missing field `name`\n --> rules/x.toml:1:1\n  |\n1 | [ruleset]\n  | ^^^^^^^^^\n  = help: see docs\n";
+        assert_eq!(excerpt(rendered), "  |\n1 | [ruleset]\n  | ^^^^^^^^^\n  = help: see docs");
     }
 }

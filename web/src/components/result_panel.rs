@@ -44,6 +44,31 @@ fn grade_label(lang: Lang, schema: Option<&Schema>, id: &str) -> String {
     schema.and_then(|s| s.grades.iter().find(|g| g.id == id)).map_or_else(|| id.to_string(), |g| lang.label(&g.label))
 }
 
+/// Names an answer path as people read it: `accidents[0].deaths` is the
+/// list's label, its record counted from 1, and the field's label.
+pub fn answer_label(lang: Lang, s: &Schema, path: &str) -> String {
+    let head = path.split(['[', '.']).next().unwrap_or(path);
+    if let Some(f) = s.inputs.iter().find(|f| f.name == head) {
+        return lang.label(&f.label);
+    }
+    let Some(list) = s.lists.iter().find(|l| l.name == head) else { return path.to_string() };
+    let rest = &path[head.len()..];
+    let index = rest.strip_prefix('[').and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok());
+    let field = rest.split_once("].").map(|(_, f)| f);
+    let mut out = lang.label(&list.label);
+    if let Some(i) = index {
+        out.push_str(lang.pick(" ", Some(", ")));
+        out.push_str(&i18n::ROW.get(lang).replace("{}", &(i + 1).to_string()));
+    }
+    if let Some(name) = field {
+        let label =
+            list.fields.iter().find(|f| f.name == name).map_or_else(|| name.to_string(), |f| lang.label(&f.label));
+        out.push_str(lang.pick(" · ", Some(": ")));
+        out.push_str(&label);
+    }
+    out
+}
+
 /// The answers the result assumed because they were not given: each input
 /// with the value taken by default, or how its absence was treated.
 fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
@@ -176,21 +201,7 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
             (Some(a.grade.to_string()), Some(a.score.clone()), body)
         }
         Some(Evaluation { outcome: Outcome::InputErrors(errors), .. }) => {
-            let label_of = |path: &str| -> String {
-                let Some(s) = schema else { return path.to_string() };
-                let head = path.split(['[', '.']).next().unwrap_or(path);
-                s.inputs
-                    .iter()
-                    .find(|f| f.name == head)
-                    .map(|f| lang.label(&f.label))
-                    .or_else(|| {
-                        s.lists
-                            .iter()
-                            .find(|l| l.name == head)
-                            .map(|l| format!("{} {}", lang.label(&l.label), &path[head.len()..]))
-                    })
-                    .unwrap_or_else(|| path.to_string())
-            };
+            let label_of = |path: &str| schema.map_or_else(|| path.to_string(), |s| answer_label(lang, s, path));
             (
                 None,
                 None,
