@@ -127,24 +127,43 @@ export interface SchemeAssessment {
 
 export interface InputError { path: string; message: string }
 
-export type IncludesFailure = { type: "failure"; stage: "includes"; message: string };
+/**
+ * An argument that cannot be used, refused before it is copied into wasm memory.
+ * `wrong_type`: not of a kind the argument takes (the texts are strings; the firm is JSON text or a
+ * plain object; `includes` is a plain object of strings, `undefined` or `null`).
+ * `too_large`: more bytes of UTF-8 than `limit` (see the package's README).
+ * `unreadable`: reading it threw (a proxy, a getter), or, for the firm, `JSON.stringify` refused it
+ * (a cycle, a BigInt).
+ */
+export interface ArgumentFailure {
+  type: "failure";
+  stage: "argument";
+  argument: "rulesText" | "firm" | "asOf" | "includes";
+  code: "wrong_type" | "too_large" | "unreadable";
+  /** The include at fault (its first 100 characters), when the failure is about one. */
+  key?: string;
+  /** The bound exceeded, in bytes of UTF-8 (`too_large` only). */
+  limit?: number;
+  message: string;
+}
+
 export type CheckFailure = { type: "failure"; stage: "check"; diagnostics: Diagnostic[] };
 
 export type CheckResult =
   | { type: "success"; diagnostics: Diagnostic[] }
   | { type: "failure"; diagnostics: Diagnostic[] }
-  | IncludesFailure;
+  | ArgumentFailure;
 
 export type SchemaResult =
   | { type: "success"; kind: "ruleset"; schema: Schema; diagnostics: Diagnostic[] }
   | { type: "success"; kind: "scheme"; steps: { alias: string; schema: Schema }[]; diagnostics: Diagnostic[] }
   | CheckFailure
-  | IncludesFailure;
+  | ArgumentFailure;
 
 export type EvaluateResult =
   | { type: "success"; result: Assessment | SchemeAssessment }
   | CheckFailure
-  | IncludesFailure
+  | ArgumentFailure
   | { type: "failure"; stage: "as_of" | "input"; message: string }
   | {
       type: "failure";

@@ -2,13 +2,20 @@
 //! the browser alike (`tests/api.rs`).
 //!
 //! Every function answers a JSON object tagged `"type": "success"` or
-//! `"type": "failure"`; a failure says at which `stage` it stopped (`check`,
-//! `includes`, `as_of`, `input`, `evaluate`). Nothing panics on bad input.
+//! `"type": "failure"`; a failure says at which `stage` it stopped
+//! (`argument`, `check`, `as_of`, `input`, `evaluate`). Nothing panics on
+//! bad input.
+//!
+//! Every argument is bounded in size ([`MAX_RULE_FILE_BYTES`] for the rule
+//! text and each include, [`MAX_INCLUDES_BYTES`], [`MAX_FIRM_JSON_BYTES`],
+//! [`MAX_AS_OF_BYTES`]); the JavaScript functions check the same bounds
+//! before they copy anything into wasm memory, with the failures built here.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::NaiveDate;
-use safegrade::{Loaded, Rules};
+use safegrade::{Loaded, Rules, MAX_RULE_FILE_BYTES};
 use serde_json::{json, Value};
 
 /// The name the main rule text is loaded under; includes resolve relative
@@ -19,19 +26,153 @@ pub const MAIN_FILE: &str = "rules.toml";
 /// Other rule files the main text may include, by path relative to it.
 pub type Includes = BTreeMap<String, String>;
 
-/// Reads the optional includes argument: absent, `null` or a JSON object of
-/// path → rule text.
-pub fn parse_includes(json: Option<&str>) -> Result<Includes, Value> {
-    let Some(text) = json.filter(|t| !t.is_empty() && *t != "null" && *t != "undefined") else {
-        return Ok(Includes::new());
+/// The most bytes of UTF-8 the includes may hold together, paths and texts:
+/// four rule files at [`MAX_RULE_FILE_BYTES`] (every shipped rule file
+/// together holds 260 KB).
+pub const MAX_INCLUDES_BYTES: usize = 4 * MAX_RULE_FILE_BYTES;
+
+/// The most bytes of UTF-8 a firm's JSON text may hold: 16 MiB, room for a
+/// list at the default record limit (100,000) of records of 160 bytes.
+/// Smaller than the command line's 64 MiB because wasm memory is at most
+/// 4 GiB and never shrinks: the parsed firm takes up to 50 bytes of it for
+/// each byte of JSON (an array of zeros), so 16 MiB may take 800 MiB where
+/// 64 MiB would take 3.1 GiB.
+pub const MAX_FIRM_JSON_BYTES: usize = 16 << 20;
+
+/// The most bytes an as-of date may hold: `YYYY-MM-DD`.
+pub const MAX_AS_OF_BYTES: usize = "YYYY-MM-DD".len();
+
+/// An argument of the API, named in the failures that refuse it by its
+/// JavaScript name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Argument {
+    /// `rulesText`: the rule file's text.
+    RulesText,
+    /// `firm`: the firm's data, JSON text or (in JavaScript) a plain object.
+    Firm,
+    /// `asOf`: the date the firm is assessed on.
+    AsOf,
+    /// `includes`: the included rule files, path → text.
+    Includes,
+}
+
+impl Argument {
+    /// The parameter's name in JavaScript.
+    pub fn name(self) -> &'static str {
+        match self {
+            Argument::RulesText => "rulesText",
+            Argument::Firm => "firm",
+            Argument::AsOf => "asOf",
+            Argument::Includes => "includes",
+        }
+    }
+
+    /// What the argument (or, for `includes` with a key, one of its values) must be.
+    fn expected(self, key: Option<&str>) -> &'static str {
+        match (self, key) {
+            (Argument::RulesText, _) | (Argument::Includes, Some(_)) => "a string, the text of a rule file",
+            (Argument::Firm, _) => "the firm's data as JSON text or a plain object",
+            (Argument::AsOf, _) => "a string, a date YYYY-MM-DD",
+            (Argument::Includes, None) => "a plain object of file path to rule text, or undefined or null",
+        }
+    }
+}
+
+/// The argument, or the include under `key`, as messages name it.
+fn label(argument: Argument, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("`{}[{key:?}]`", argument.name()),
+        None => format!("`{}`", argument.name()),
+    }
+}
+
+/// `{type: "failure", stage: "argument", argument, code, message}`, with the
+/// include's `key` when the failure is about one.
+fn argument_failure(argument: Argument, key: Option<&str>, code: &str, message: String) -> Value {
+    let mut v = json!({ "type": "failure", "stage": "argument", "argument": argument.name(), "code": code, "message": message });
+    if let Some(key) = key {
+        v["key"] = key.into();
+    }
+    v
+}
+
+/// Failure `wrong_type`: the argument (or the include under `key`) is
+/// `kind` (`"a number"`, `"null"`, …), which it cannot be.
+pub fn wrong_type(argument: Argument, key: Option<&str>, kind: &str) -> Value {
+    let message = format!("{} must be {}, not {kind}", label(argument, key), argument.expected(key));
+    argument_failure(argument, key, "wrong_type", message)
+}
+
+/// Failure `unreadable`: reading the argument threw `error` in JavaScript
+/// (for the firm, `JSON.stringify` refused it: a cycle, a BigInt, a getter
+/// that throws).
+pub fn unreadable(argument: Argument, error: &str) -> Value {
+    let message = match argument {
+        Argument::Firm => format!("`firm` cannot be turned into JSON: {error}"),
+        _ => format!("{} cannot be read: {error}", label(argument, None)),
     };
-    serde_json::from_str::<Includes>(text).map_err(|e| {
-        json!({
-            "type": "failure",
-            "stage": "includes",
-            "message": format!("includes must be an object of file path to rule text: {e}"),
-        })
-    })
+    argument_failure(argument, None, "unreadable", message)
+}
+
+/// A size in bytes of UTF-8, measured or known only from below.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Size {
+    /// Measured.
+    Exact(usize),
+    /// At least this many: a JavaScript string of this many UTF-16 units
+    /// (never fewer bytes), refused before it was copied to be measured.
+    AtLeast(usize),
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Size::Exact(n) => write!(f, "{n} bytes"),
+            Size::AtLeast(n) => write!(f, "at least {n} bytes"),
+        }
+    }
+}
+
+/// Failure `too_large`, with the `limit` in bytes: the argument (or the
+/// include under `key`; for `includes` without a key, the includes
+/// together) holds `size`, more than `limit`.
+pub fn too_large(argument: Argument, key: Option<&str>, size: Size, limit: usize) -> Value {
+    let what = match (argument, key) {
+        (Argument::Includes, None) => "`includes` (paths and texts together)".to_string(),
+        _ => label(argument, key),
+    };
+    let shown = if limit.is_multiple_of(1 << 20) {
+        format!("{} MiB ({limit} bytes)", limit >> 20)
+    } else {
+        format!("{limit} bytes")
+    };
+    let mut v =
+        argument_failure(argument, key, "too_large", format!("{what} is {size} of UTF-8; the limit is {shown}"));
+    v["limit"] = limit.into();
+    v
+}
+
+/// `Err(too_large)` when `bytes` is more than `limit`.
+pub fn within(argument: Argument, key: Option<&str>, bytes: usize, limit: usize) -> Result<(), Value> {
+    if bytes > limit {
+        return Err(too_large(argument, key, Size::Exact(bytes), limit));
+    }
+    Ok(())
+}
+
+/// Refuses a rule text or includes beyond their bounds.
+fn rules_within(rules_text: &str, includes: &Includes) -> Result<(), Value> {
+    within(Argument::RulesText, None, rules_text.len(), MAX_RULE_FILE_BYTES).and_then(|()| includes_within(includes))
+}
+
+/// Refuses includes beyond their bounds: each text, and all together.
+fn includes_within(includes: &Includes) -> Result<(), Value> {
+    let mut total = 0usize;
+    for (path, text) in includes {
+        within(Argument::Includes, Some(path), text.len(), MAX_RULE_FILE_BYTES)?;
+        total = total.saturating_add(path.len()).saturating_add(text.len());
+    }
+    within(Argument::Includes, None, total, MAX_INCLUDES_BYTES)
 }
 
 fn load(rules_text: &str, includes: &Includes) -> Loaded {
@@ -50,6 +191,9 @@ fn diagnostics(loaded: &Loaded) -> Vec<Value> {
 
 /// Checks a rule file: `{type: "success" | "failure", diagnostics}`.
 pub fn check_json(rules_text: &str, includes: &Includes) -> Value {
+    if let Err(failure) = rules_within(rules_text, includes) {
+        return failure;
+    }
     let loaded = load(rules_text, includes);
     let kind = if loaded.rules.is_some() { "success" } else { "failure" };
     json!({ "type": kind, "diagnostics": diagnostics(&loaded) })
@@ -59,6 +203,9 @@ pub fn check_json(rules_text: &str, includes: &Includes) -> Value {
 /// schema, diagnostics}`, for a scheme `{…, kind: "scheme", steps: [{alias,
 /// schema}]}`, or `{type: "failure", stage: "check", diagnostics}`.
 pub fn schema_json(rules_text: &str, includes: &Includes) -> Value {
+    if let Err(failure) = rules_within(rules_text, includes) {
+        return failure;
+    }
     let loaded = load(rules_text, includes);
     let diags = diagnostics(&loaded);
     match &loaded.rules {
@@ -74,9 +221,16 @@ pub fn schema_json(rules_text: &str, includes: &Includes) -> Value {
     }
 }
 
-/// Evaluates one firm as of `as_of` (YYYY-MM-DD): `{type: "success",
-/// result}` or `{type: "failure", stage, …}`.
-pub fn evaluate_json(rules_text: &str, input_json: &str, as_of: &str, includes: &Includes) -> Value {
+/// Evaluates one firm (`firm_json`, a JSON object) as of `as_of`
+/// (YYYY-MM-DD): `{type: "success", result}` or `{type: "failure", stage, …}`.
+pub fn evaluate_json(rules_text: &str, firm_json: &str, as_of: &str, includes: &Includes) -> Value {
+    let bounds = within(Argument::RulesText, None, rules_text.len(), MAX_RULE_FILE_BYTES)
+        .and_then(|()| within(Argument::Firm, None, firm_json.len(), MAX_FIRM_JSON_BYTES))
+        .and_then(|()| within(Argument::AsOf, None, as_of.len(), MAX_AS_OF_BYTES))
+        .and_then(|()| includes_within(includes));
+    if let Err(failure) = bounds {
+        return failure;
+    }
     let loaded = load(rules_text, includes);
     let Some(rules) = &loaded.rules else {
         return json!({ "type": "failure", "stage": "check", "diagnostics": diagnostics(&loaded) });
@@ -86,7 +240,7 @@ pub fn evaluate_json(rules_text: &str, input_json: &str, as_of: &str, includes: 
     };
     // Refuses a key given twice in one object, which plain parsing would
     // resolve silently to its last value.
-    let input: Value = match safegrade::parse_firm_json(input_json) {
+    let input: Value = match safegrade::parse_firm_json(firm_json) {
         Ok(v) => v,
         Err(safegrade::JsonTextError::Syntax(e)) => {
             return json!({ "type": "failure", "stage": "input", "message": format!("input is not JSON: {e}") })
