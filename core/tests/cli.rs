@@ -142,3 +142,73 @@ fn eval_defaults_to_today() {
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
     assert!(out.contains(&format!("\"as_of\": \"{today}\"")), "{out}");
 }
+
+/// `check` for a `score` run: its results on stdout, its rejects in
+/// `target/cli-golden/`, and the timing line of its summary masked.
+#[track_caller]
+fn check_score(name: &str, args: &[&str]) {
+    let dir = root().join("target/cli-golden");
+    std::fs::create_dir_all(&dir).expect("a folder for the rejects");
+    let rejects = format!("target/cli-golden/{name}.rejects.csv");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--as-of", "2026-06-30", "--rejects", &rejects]);
+    let actual: String = run(&all, None)
+        .lines()
+        .map(|l| match l.split_once(" s, ") {
+            Some((secs, rest)) if secs.parse::<f64>().is_ok() && rest.contains("firms/s") => {
+                "TIME s, N firms/s, N rows/s (firm and list rows)\n".to_string()
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let path = root().join("tests/data/cli").join(format!("{name}.out"));
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &actual).expect("writable");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{name} differs (UPDATE_EXPECT=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn score_ignores_an_exports_unrelated_columns_and_lists_them() {
+    // 30 columns no rule reads, among the inputs of the hazchem scheme.
+    check_score(
+        "score_export",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/export_firms.csv"],
+    );
+    // A strict run refuses the first.
+    check_score(
+        "score_export_strict",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/export_firms.csv", "--strict"],
+    );
+}
+
+#[test]
+fn score_stops_at_a_misspelt_input() {
+    check_score(
+        "score_typo",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/typo_firms.csv"],
+    );
+}
+
+#[test]
+fn score_finds_the_key_headed_in_chinese() {
+    check_score(
+        "score_zh_key",
+        &[
+            "score",
+            "--rules",
+            "rules/hazchem-risk-2018.toml",
+            "--firms",
+            "tests/data/cli/zh_key_firms.csv",
+            "--list",
+            "accidents=tests/data/cli/zh_key_accidents.csv",
+            "--carry",
+            "name",
+        ],
+    );
+}

@@ -54,7 +54,8 @@ pub struct FileCount {
     /// Rows written to the rejects file.
     pub rejected: u64,
     /// Columns read by nothing (neither the key, an input or list field,
-    /// nor carried), in header order.
+    /// nor carried), in header order; left out of the JSON when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored_columns: Vec<String>,
 }
 
