@@ -212,3 +212,104 @@ fn score_finds_the_key_headed_in_chinese() {
         ],
     );
 }
+
+#[test]
+fn eval_prints_text_for_people_in_chinese_and_english() {
+    for lang in ["zh", "en"] {
+        check(
+            &format!("eval_text_scheme_{lang}"),
+            &[
+                "eval",
+                "--rules",
+                "rules/schemes/hazchem.toml",
+                "--input",
+                "tests/data/cli/hazchem_firm.json",
+                "--as-of",
+                "2024-06-30",
+                "--format",
+                "text",
+                "--lang",
+                lang,
+            ],
+            None,
+        );
+        check(
+            &format!("eval_text_overrides_{lang}"),
+            &[
+                "eval",
+                "--rules",
+                "rules/credit-rating.toml",
+                "--input",
+                "tests/data/cli/credit_firm.json",
+                "--as-of",
+                "2024-06-30",
+                "--format",
+                "text",
+                "--lang",
+                lang,
+            ],
+            None,
+        );
+    }
+    // A rule file with no English falls back to its Chinese labels.
+    check(
+        "eval_text_no_english",
+        &[
+            "eval",
+            "--rules",
+            "tests/data/cli/failing.toml",
+            "--input",
+            "-",
+            "--as-of",
+            "2026-11-29",
+            "--format",
+            "text",
+            "--lang",
+            "en",
+        ],
+        Some(r#"{"n": 3}"#),
+    );
+    // Not a terminal: JSON, the contract, unless text is asked for.
+    let json = run(
+        &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-11-29"],
+        Some(r#"{"l": 6, "e": 6, "c": 7}"#),
+    );
+    let asked = run(
+        &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-11-29", "--format", "json"],
+        Some(r#"{"l": 6, "e": 6, "c": 7}"#),
+    );
+    assert_eq!(json.split_once('\n').map(|p| p.1), asked.split_once('\n').map(|p| p.1));
+    assert!(json.contains("\"score\": \"252\""), "{json}");
+}
+
+#[test]
+fn completions_and_manual_pages_come_from_the_command_definitions() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef safegrade"),
+        ("fish", "complete -c safegrade"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion"),
+    ] {
+        let out = run(&["completions", shell], None);
+        assert!(out.contains("exit: 0") && out.contains(marker) && out.contains("template"), "{shell}: {out}");
+    }
+    let out = run(&["completions", "tcsh"], None);
+    assert!(out.contains("exit: 2") && out.contains("invalid value 'tcsh'"), "{out}");
+    let out = run(&["man"], None);
+    assert!(
+        out.contains("exit: 0") && out.contains(".TH safegrade 1") && out.contains("safegrade\\-template"),
+        "{out}"
+    );
+    let dir = root().join("target/cli-golden/man");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = run(&["man", "--out", "target/cli-golden/man"], None);
+    assert!(out.contains("exit: 0"), "{out}");
+    for page in
+        ["safegrade.1", "safegrade-score.1", "safegrade-eval.1", "safegrade-template.1", "safegrade-completions.1"]
+    {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"), "{page}");
+    }
+    assert!(std::fs::read_to_string(dir.join("safegrade-score.1")).expect("a page").contains("\\-\\-strict"));
+}

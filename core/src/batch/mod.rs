@@ -55,6 +55,7 @@ mod firm;
 mod layout;
 mod read;
 mod summary;
+mod template;
 mod write;
 
 #[cfg(test)]
@@ -75,6 +76,7 @@ use layout::Step;
 use read::{ListStore, ListStream, Packed, RowAt, Rows};
 
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
+pub use template::{template, GuideRow, Lang, Template};
 
 /// A named input: a file name for messages and a reader for its bytes.
 pub struct Source {
@@ -203,7 +205,8 @@ pub struct BatchError {
     file: String,
     line: Option<u64>,
     message: String,
-    kind: BatchErrorKind,
+    /// Boxed: a `Result<_, BatchError>` stays small on the hot paths.
+    kind: Box<BatchErrorKind>,
 }
 
 /// What kind of fatal error a [`BatchError`] is, for a caller to add its
@@ -237,11 +240,11 @@ pub enum BatchErrorKind {
 
 impl BatchError {
     pub(crate) fn new(file: &str, line: Option<u64>, message: String) -> BatchError {
-        BatchError { file: file.to_string(), line, message, kind: BatchErrorKind::Other }
+        BatchError { file: file.to_string(), line, message, kind: Box::new(BatchErrorKind::Other) }
     }
 
     pub(crate) fn with_kind(self, kind: BatchErrorKind) -> BatchError {
-        BatchError { kind, ..self }
+        BatchError { kind: Box::new(kind), ..self }
     }
 
     /// What kind of error it is.
@@ -260,7 +263,7 @@ impl BatchError {
         let message = format!(
             "internal error: the {stage} thread panicked ({what}); the run is incomplete; please report this with the input files"
         );
-        BatchError { file: String::new(), line: None, message, kind: BatchErrorKind::Other }
+        BatchError { file: String::new(), line: None, message, kind: Box::new(BatchErrorKind::Other) }
     }
 
     /// The file (or `output` / `rejects` for a failed write; empty for an
