@@ -421,7 +421,10 @@ fn the_manifest_lists_the_columns_ignored_and_verify_reads_format_2() {
         .map(|(i, l)| if i == 0 { format!("{l},address,法定代表人,phone\n") } else { format!("{l},x,张三,1\n") })
         .collect();
     std::fs::write(dir.join("wide.csv"), wide).expect("written");
-    let args = score_args("wide.csv", &["--out", "results.csv", "--summary", "s.json", "--ignore", "phone"]);
+    let args = score_args(
+        "wide.csv",
+        &["--out", "results.csv", "--summary", "s.json", "--report", "r.html", "--ignore", "phone"],
+    );
     let (code, _, err) = safegrade(&dir, &args);
     assert_eq!(code, 0, "{err}");
     assert!(
@@ -440,6 +443,11 @@ fn the_manifest_lists_the_columns_ignored_and_verify_reads_format_2() {
     let summary: serde_json::Value = serde_json::from_slice(&read(&dir.join("s.json"))).expect("a JSON summary");
     assert_eq!(summary["firms"]["ignored_columns"], serde_json::json!(["address", "法定代表人", "phone"]));
     assert!(summary["lists"][0].get("ignored_columns").is_none(), "listed only when there are some");
+    let report = String::from_utf8(read(&dir.join("r.html"))).expect("UTF-8");
+    assert!(
+        report.contains("Columns ignored") && report.contains("address, 法定代表人, phone"),
+        "the report lists them"
+    );
     let (code, out) = verify(&dir);
     assert_eq!(code, 0, "{out}");
 
