@@ -409,3 +409,72 @@ fn a_rules_root_is_recorded_and_verify_reloads_within_it() {
     let (code, out, err) = safegrade(&dir, &["verify", "out/results.csv.manifest.json"]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn the_manifest_lists_the_columns_ignored_and_verify_reads_format_2() {
+    let dir = workdir("ignored-columns");
+    // The firm file with three columns no rule reads.
+    let firms = String::from_utf8(read(&dir.join("firms.csv"))).expect("UTF-8");
+    let wide: String = firms
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("{l},address,法定代表人,phone\n") } else { format!("{l},x,张三,1\n") })
+        .collect();
+    std::fs::write(dir.join("wide.csv"), wide).expect("written");
+    let args = score_args(
+        "wide.csv",
+        &["--out", "results.csv", "--summary", "s.json", "--report", "r.html", "--ignore", "phone"],
+    );
+    let (code, _, err) = safegrade(&dir, &args);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: wide.csv: 3 columns not read by the rules, ignored: address, 法定代表人, phone"),
+        "{err}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("results.csv.manifest.json"))).expect("a JSON manifest");
+    assert_eq!(m["manifest"], 3);
+    assert_eq!(m["inputs"][0]["ignored_columns"], serde_json::json!(["address", "法定代表人", "phone"]));
+    assert_eq!(m["inputs"][1]["ignored_columns"], serde_json::json!([]));
+    assert_eq!(m["options"]["ignore"], serde_json::json!(["phone"]));
+    assert_eq!(m["options"]["strict"], false);
+    let command: Vec<&str> = m["command"].as_array().expect("a list").iter().filter_map(|a| a.as_str()).collect();
+    assert!(command.windows(2).any(|w| w == ["--ignore", "phone"]), "{command:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&read(&dir.join("s.json"))).expect("a JSON summary");
+    assert_eq!(summary["firms"]["ignored_columns"], serde_json::json!(["address", "法定代表人", "phone"]));
+    assert!(summary["lists"][0].get("ignored_columns").is_none(), "listed only when there are some");
+    let report = String::from_utf8(read(&dir.join("r.html"))).expect("UTF-8");
+    assert!(
+        report.contains("Columns ignored") && report.contains("address, 法定代表人, phone"),
+        "the report lists them"
+    );
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+
+    // A manifest of format 2 (no ignored columns, no --ignore or --strict):
+    // every column was read then, and a re-run reproduces the run.
+    let dir = workdir("format-2");
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--summary", "s.json"]);
+    assert_eq!(code, 0, "{err}");
+    edit_manifest(&dir, |m| {
+        m["manifest"] = 2.into();
+        let options = m["options"].as_object_mut().expect("options");
+        options.remove("ignore");
+        options.remove("strict");
+        for input in m["inputs"].as_array_mut().expect("inputs") {
+            input.as_object_mut().expect("an input").remove("ignored_columns");
+        }
+    });
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("identical"), "{out}");
+    // A strict run is recorded as one.
+    let (code, _, err) = score(&dir, &["--out", "results.csv", "--strict"]);
+    assert_eq!(code, 0, "{err}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("results.csv.manifest.json"))).expect("a JSON manifest");
+    assert_eq!(m["options"]["strict"], true);
+    assert!(m["command"].as_array().expect("a list").iter().any(|a| a == "--strict"));
+    let (code, out) = verify(&dir);
+    assert_eq!(code, 0, "{out}");
+}

@@ -142,3 +142,174 @@ fn eval_defaults_to_today() {
     let today = chrono::Local::now().date_naive().format("%Y-%m-%d").to_string();
     assert!(out.contains(&format!("\"as_of\": \"{today}\"")), "{out}");
 }
+
+/// `check` for a `score` run: its results on stdout, its rejects in
+/// `target/cli-golden/`, and the timing line of its summary masked.
+#[track_caller]
+fn check_score(name: &str, args: &[&str]) {
+    let dir = root().join("target/cli-golden");
+    std::fs::create_dir_all(&dir).expect("a folder for the rejects");
+    let rejects = format!("target/cli-golden/{name}.rejects.csv");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--as-of", "2026-06-30", "--rejects", &rejects]);
+    let actual: String = run(&all, None)
+        .lines()
+        .map(|l| match l.split_once(" s, ") {
+            Some((secs, rest)) if secs.parse::<f64>().is_ok() && rest.contains("firms/s") => {
+                "TIME s, N firms/s, N rows/s (firm and list rows)\n".to_string()
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let path = root().join("tests/data/cli").join(format!("{name}.out"));
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, &actual).expect("writable");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{name} differs (UPDATE_EXPECT=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn score_ignores_an_exports_unrelated_columns_and_lists_them() {
+    // 30 columns no rule reads, among the inputs of the hazchem scheme.
+    check_score(
+        "score_export",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/export_firms.csv"],
+    );
+    // A strict run refuses the first.
+    check_score(
+        "score_export_strict",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/export_firms.csv", "--strict"],
+    );
+}
+
+#[test]
+fn score_stops_at_a_misspelt_input() {
+    check_score(
+        "score_typo",
+        &["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/typo_firms.csv"],
+    );
+}
+
+#[test]
+fn score_finds_the_key_headed_in_chinese() {
+    check_score(
+        "score_zh_key",
+        &[
+            "score",
+            "--rules",
+            "rules/hazchem-risk-2018.toml",
+            "--firms",
+            "tests/data/cli/zh_key_firms.csv",
+            "--list",
+            "accidents=tests/data/cli/zh_key_accidents.csv",
+            "--carry",
+            "name",
+        ],
+    );
+}
+
+#[test]
+fn eval_prints_text_for_people_in_chinese_and_english() {
+    for lang in ["zh", "en"] {
+        check(
+            &format!("eval_text_scheme_{lang}"),
+            &[
+                "eval",
+                "--rules",
+                "rules/schemes/hazchem.toml",
+                "--input",
+                "tests/data/cli/hazchem_firm.json",
+                "--as-of",
+                "2024-06-30",
+                "--format",
+                "text",
+                "--lang",
+                lang,
+            ],
+            None,
+        );
+        check(
+            &format!("eval_text_overrides_{lang}"),
+            &[
+                "eval",
+                "--rules",
+                "rules/credit-rating.toml",
+                "--input",
+                "tests/data/cli/credit_firm.json",
+                "--as-of",
+                "2024-06-30",
+                "--format",
+                "text",
+                "--lang",
+                lang,
+            ],
+            None,
+        );
+    }
+    // A rule file with no English falls back to its Chinese labels.
+    check(
+        "eval_text_no_english",
+        &[
+            "eval",
+            "--rules",
+            "tests/data/cli/failing.toml",
+            "--input",
+            "-",
+            "--as-of",
+            "2026-11-29",
+            "--format",
+            "text",
+            "--lang",
+            "en",
+        ],
+        Some(r#"{"n": 3}"#),
+    );
+    // Not a terminal: JSON, the contract, unless text is asked for.
+    let json = run(
+        &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-11-29"],
+        Some(r#"{"l": 6, "e": 6, "c": 7}"#),
+    );
+    let asked = run(
+        &["eval", "--rules", "rules/lec.toml", "--input", "-", "--as-of", "2026-11-29", "--format", "json"],
+        Some(r#"{"l": 6, "e": 6, "c": 7}"#),
+    );
+    assert_eq!(json.split_once('\n').map(|p| p.1), asked.split_once('\n').map(|p| p.1));
+    assert!(json.contains("\"score\": \"252\""), "{json}");
+}
+
+#[test]
+fn completions_and_manual_pages_come_from_the_command_definitions() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef safegrade"),
+        ("fish", "complete -c safegrade"),
+        ("powershell", "Register-ArgumentCompleter"),
+        ("elvish", "edit:completion"),
+    ] {
+        let out = run(&["completions", shell], None);
+        assert!(out.contains("exit: 0") && out.contains(marker) && out.contains("template"), "{shell}: {out}");
+    }
+    let out = run(&["completions", "tcsh"], None);
+    assert!(out.contains("exit: 2") && out.contains("invalid value 'tcsh'"), "{out}");
+    let out = run(&["man"], None);
+    assert!(
+        out.contains("exit: 0") && out.contains(".TH safegrade 1") && out.contains("safegrade\\-template"),
+        "{out}"
+    );
+    let dir = root().join("target/cli-golden/man");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = run(&["man", "--out", "target/cli-golden/man"], None);
+    assert!(out.contains("exit: 0"), "{out}");
+    for page in
+        ["safegrade.1", "safegrade-score.1", "safegrade-eval.1", "safegrade-template.1", "safegrade-completions.1"]
+    {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"), "{page}");
+    }
+    assert!(std::fs::read_to_string(dir.join("safegrade-score.1")).expect("a page").contains("\\-\\-strict"));
+}

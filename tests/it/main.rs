@@ -2,6 +2,7 @@
 //!
 //! - `adversarial`: hostile batch inputs (GBK, CRLF, huge fields, a million records, formulas) fail clearly.
 //! - `check`: the checker on rule files with known problems (tests/data/check).
+//! - `columns`: batch columns the rules do not read (ignored, likely typos, strict runs) and the key headed in Chinese.
 //! - `docs`: the worked example in docs/RULES.md is a real, passing rule file.
 //! - `eval`: evaluation goldens: rule file + firm JSON → result JSON (tests/data/eval).
 //! - `invariants`: proptest invariants of scoring (monotonicity, order independence, determinism).
@@ -14,6 +15,7 @@
 
 mod adversarial;
 mod check;
+mod columns;
 mod docs;
 mod eval;
 mod hostile;

@@ -319,9 +319,13 @@ fn a_header_over_the_column_limit_is_refused() {
         run(&hazchem(), &c, ("w.csv", &wide(100_000)), &[]),
         &[&format!("w.csv:1: the header has 100000 columns, more than the limit of {DEFAULT_MAX_COLUMNS}")],
     );
-    // At the limit, the header is read and mapped.
+    // At the limit, the header is read and mapped: its columns are ignored,
+    // or in a strict run refused.
+    let res = run(&hazchem(), &c, ("w.csv", &wide(DEFAULT_MAX_COLUMNS)), &[]).map_err(|e| e.to_string());
+    assert_eq!(res.expect("ignored").summary.firms.ignored_columns.len(), DEFAULT_MAX_COLUMNS - 1);
+    let strict = BatchConfig { strict: true, ..c.clone() };
     check_fatal(
-        run(&hazchem(), &c, ("w.csv", &wide(DEFAULT_MAX_COLUMNS)), &[]),
+        run(&hazchem(), &strict, ("w.csv", &wide(DEFAULT_MAX_COLUMNS)), &[]),
         &["w.csv:1: column `c1` is not an input of the rules"],
     );
     // A list file has the same limit.
@@ -342,10 +346,14 @@ fn a_header_over_the_column_limit_is_refused() {
         run(&hazchem(), &c, ("w.csv", &dup), &[]),
         &["w.csv:1: column `c7` appears twice (columns 8 and 100001)"],
     );
+    // As are columns ignored (each checked against the inputs no column gives).
+    let res = run(&hazchem(), &c, ("w.csv", &wide(100_000)), &[]).map_err(|e| e.to_string()).expect("ignored");
+    assert_eq!(res.summary.firms.ignored_columns.len(), 99_999);
     c.carry = (1..100_000).map(|i| format!("c{i}")).collect();
     let res = run(&hazchem(), &c, ("w.csv", &wide(100_000)), &[]).map_err(|e| e.to_string()).expect("carried");
     let header = res.out.lines().next().expect("a header");
     assert!(header.starts_with("uscc,c1,c2,") && header.contains(",c99999,blacklist_score,"), "{}", &header[..80]);
+    assert!(res.summary.firms.ignored_columns.is_empty());
 }
 
 #[test]
@@ -384,7 +392,8 @@ fn line_numbers_count_blank_lines() {
     }
     // A header error names the header's line.
     let late_header = "\n\nuscc,nonsense\n91110108MA00000070,1\n";
-    check_fatal(run(&hazchem(), &cfg(), ("f.csv", late_header.as_bytes()), &[]), &["f.csv:3: column `nonsense`"]);
+    let strict = BatchConfig { strict: true, ..cfg() };
+    check_fatal(run(&hazchem(), &strict, ("f.csv", late_header.as_bytes()), &[]), &["f.csv:3: column `nonsense`"]);
 }
 
 #[test]

@@ -199,10 +199,13 @@ impl Ctx {
             };
             written.entry(top).or_insert(what);
         }
-        let key = ("key column", "rename the column", self.firm.key_col);
-        let carried = self.firm.carry.iter().map(|&c| ("carried column", "rename the column, or do not carry it", c));
-        for (role, advice, c) in std::iter::once(key).chain(carried) {
-            let name = &self.firm.headers[c];
+        let key = ("key column", "rename the column", &self.firm.key_name);
+        let carried = self
+            .firm
+            .carry
+            .iter()
+            .map(|&c| ("carried column", "rename the column, or do not carry it", &self.firm.headers[c]));
+        for (role, advice, name) in std::iter::once(key).chain(carried) {
             if let Some(what) = written.get(name) {
                 return Err(BatchError::new(
                     &self.firm.file,
@@ -219,7 +222,7 @@ impl Ctx {
         if self.format != OutputFormat::Csv {
             return;
         }
-        let mut cols: Vec<String> = vec![self.firm.headers[self.firm.key_col].clone()];
+        let mut cols: Vec<String> = vec![self.firm.key_name.clone()];
         cols.extend(self.firm.carry.iter().map(|&c| self.firm.headers[c].clone()));
         cols.extend(self.result_columns().into_iter().map(|(alias, name)| format!("{}{name}", Self::prefix(alias))));
         for c in &cols {
@@ -468,7 +471,7 @@ impl Ctx {
         let key = rows.text(row.key);
         let carried: Vec<(&str, &str)> =
             self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), rows.cell(row.row, c))).collect();
-        let key_name = &self.firm.headers[self.firm.key_col];
+        let key_name = &self.firm.key_name;
         if self.pairs.is_empty() {
             let cols = self.score_columns(&results[0]);
             write::row(out, self.format, key_name, key, &carried, &cols);

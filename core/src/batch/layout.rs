@@ -3,17 +3,31 @@
 //! A firm file's header names the inputs of every step of every side (a
 //! compare run has two), by name or by Chinese (or English) label; a list
 //! file's header names the list's fields. The mapping is decided once, from
-//! the header, so that rows are read by column index. Unknown, duplicate and
-//! missing required columns are fatal: every row would be wrong otherwise.
+//! the header, so that rows are read by column index. Duplicate and missing
+//! required columns are fatal: every row would be wrong otherwise.
+//!
+//! A column that is neither the key, an input (or field), nor carried is
+//! ignored and listed in the summary, unless its name is close to that of
+//! an input no other column gives ([`likely_typo`]): then the run stops
+//! with a did-you-mean, since the input would otherwise take its default
+//! silently. A strict run refuses every such column.
+//!
+//! The key column is found by its name; the key `uscc` is also found by
+//! the header `统一社会信用代码`.
+//!
 //! Columns, inputs and fields are looked up by hash, never by scanning, so
-//! mapping a header takes time in proportion to its width.
+//! mapping a header takes time in proportion to its width (and, for the
+//! columns ignored, the number of inputs no column gives).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::plan::{Field, Missing, Plan};
 use crate::rules::{CompiledRules, Rules};
 
-use super::BatchError;
+use super::{BatchConfig, BatchError, BatchErrorKind};
+
+/// The Chinese header of the key `uscc`.
+pub(crate) const USCC_HEADER: &str = "统一社会信用代码";
 
 /// One evaluation step: a rule set and the earlier results it reads.
 #[derive(Clone, Debug)]
@@ -53,10 +67,14 @@ pub(crate) struct FirmLayout {
     pub(crate) header_line: u64,
     pub(crate) headers: Vec<String>,
     pub(crate) key_col: usize,
+    /// The key's name in the results (the configured key, whichever header gave it).
+    pub(crate) key_name: String,
     /// Carried columns, in the order configured.
     pub(crate) carry: Vec<usize>,
     /// Per side, per step, per plan input: the column that feeds it.
     pub(crate) inputs: Vec<Vec<Vec<Option<usize>>>>,
+    /// Columns read by nothing, in header order.
+    pub(crate) ignored: Vec<usize>,
 }
 
 /// One list file's columns.
@@ -71,6 +89,8 @@ pub(crate) struct ListLayout {
     pub(crate) list_idx: usize,
     /// Per field of the list: the column that feeds it.
     pub(crate) fields: Vec<Option<usize>>,
+    /// Columns read by nothing, in header order.
+    pub(crate) ignored: Vec<usize>,
 }
 
 fn fatal(file: &str, line: u64, message: String) -> BatchError {
@@ -107,20 +127,179 @@ fn columns_by_name<'h>(file: &str, line: u64, headers: &'h [String]) -> Result<H
     Ok(columns)
 }
 
+/// Which columns the configuration says to ignore.
+fn ignored_by_config(headers: &[String], columns: &HashMap<&str, usize>, cfg: &BatchConfig) -> Vec<bool> {
+    let mut ignored = vec![false; headers.len()];
+    for c in &cfg.ignore {
+        if let Some(&i) = columns.get(c.as_str()) {
+            ignored[i] = true;
+        }
+    }
+    ignored
+}
+
+/// The key column: the one named as the key, or for the key `uscc` the
+/// one headed `统一社会信用代码` (not both). Columns configured to be
+/// ignored are not looked at.
 fn key_column(
     file: &str,
     header: (u64, &[String]),
     columns: &HashMap<&str, usize>,
+    ignored: &[bool],
     key: &str,
 ) -> Result<usize, BatchError> {
     let (line, headers) = header;
-    columns.get(key).copied().ok_or_else(|| {
-        fatal(
+    let find = |name: &str| columns.get(name).copied().filter(|&i| !ignored[i]);
+    let by_label = if key == "uscc" { find(USCC_HEADER) } else { None };
+    match (find(key), by_label) {
+        (Some(a), Some(b)) => Err(fatal(
             file,
             line,
-            format!("no key column `{key}`; the header has: {}; name the key column with --key", headers.join(", ")),
-        )
-    })
+            format!(
+                "columns `{}` and `{}` both name the key (columns {} and {}); keep one",
+                headers[a],
+                headers[b],
+                a.min(b) + 1,
+                a.max(b) + 1
+            ),
+        )),
+        (Some(i), None) | (None, Some(i)) => Ok(i),
+        (None, None) => {
+            let names = if key == "uscc" { format!("`{key}` or `{USCC_HEADER}`") } else { format!("`{key}`") };
+            let open = headers.iter().zip(ignored).filter(|(_, ig)| !**ig).map(|(h, _)| h.as_str());
+            let targets: Vec<&str> = std::iter::once(key).chain((key == "uscc").then_some(USCC_HEADER)).collect();
+            let hint = open
+                .clone()
+                .find(|h| targets.iter().any(|t| likely_typo(h, t)))
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_default();
+            let has: Vec<&str> = open.collect();
+            Err(BatchError::new(
+                file,
+                Some(line),
+                format!("no key column {names}; the header has: {}{hint}", has.join(", ")),
+            )
+            .with_kind(BatchErrorKind::NoKeyColumn))
+        }
+    }
+}
+
+/// A column or field that no column gives, by name and by label, for
+/// the did-you-mean of a column that is read by nothing.
+struct Unanswered<'a> {
+    name: &'a str,
+    label: &'a str,
+    /// Its name, and its Chinese and English labels.
+    spellings: Vec<&'a str>,
+}
+
+/// The unanswered target a column's name is a likely typo of, and the
+/// spelling it is close to.
+fn typo_of<'a>(column: &str, unanswered: &[Unanswered<'a>]) -> Option<(&'a str, &'a str, &'a str)> {
+    unanswered.iter().find_map(|u| u.spellings.iter().find(|s| likely_typo(column, s)).map(|s| (u.name, u.label, *s)))
+}
+
+/// What to do with a column read by nothing: ignore it (returned), or stop.
+#[allow(clippy::too_many_arguments)] // The file, where, what, and the three ways to judge it.
+fn unread_column(
+    file: &str,
+    line: u64,
+    column: &str,
+    what: &str,
+    list: Option<&str>,
+    strict: bool,
+    unanswered: &[Unanswered<'_>],
+    names: &[&str],
+) -> Result<(), BatchError> {
+    let close = typo_of(column, unanswered);
+    let meant = |name: &str, label: &str, spelling: &str| {
+        let via = if spelling == name { String::new() } else { format!(", whose label is `{spelling}`") };
+        let label = if label.is_empty() || label == spelling { String::new() } else { format!(" ({label})") };
+        format!("`{name}`{label}{via}")
+    };
+    if strict {
+        let hint = match close {
+            Some((name, _, _)) => format!("; did you mean `{name}`?"),
+            None => crate::diagnostic::did_you_mean(column, names.iter().copied())
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default(),
+        };
+        let kind = BatchErrorKind::UnknownColumn { column: column.to_string(), list: list.map(str::to_string) };
+        return Err(BatchError::new(file, Some(line), format!("column `{column}` is not {what}{hint}")).with_kind(kind));
+    }
+    if let Some((name, label, spelling)) = close {
+        let kind = BatchErrorKind::LikelyTypo {
+            column: column.to_string(),
+            meant: name.to_string(),
+            list: list.map(str::to_string),
+        };
+        let target = meant(name, label, spelling);
+        let message = format!(
+            "column `{column}` is not {what}, but its name is close to {target}, which no column gives; did you mean `{name}`?"
+        );
+        return Err(BatchError::new(file, Some(line), message).with_kind(kind));
+    }
+    Ok(())
+}
+
+/// Whether `column` is likely a misspelling of `target` (an input's or a
+/// field's name or label). Both are compared with ASCII letters in lower
+/// case, full-width forms as their ASCII ones, and `-`, `.` and spaces
+/// as `_`; they are close when the edit distance between them (inserting,
+/// deleting or replacing a character, or swapping two neighbours) is at
+/// most one per 6 characters of the longer of the two, or one per 4 when
+/// either holds Chinese (or other wide) characters. So names under 6
+/// characters (4 in Chinese) are close only when they differ in case or
+/// separators alone: `n_hazard_proceses` and `N-Hazard-Processes` are
+/// close to `n_hazard_processes`, `安全生产标准化级别` to
+/// `安全生产标准化等级`; `address`, `phone` or `法定代表人` are close to
+/// none of the shipped rule sets' inputs.
+pub(crate) fn likely_typo(column: &str, target: &str) -> bool {
+    let (a, b) = (folded(column), folded(target));
+    let longer = a.len().max(b.len());
+    let wide = |s: &[char]| s.iter().any(|&c| c > '\u{2E7F}');
+    let allowed = if wide(&a) || wide(&b) { longer / 4 } else { longer / 6 };
+    a.len().abs_diff(b.len()) <= allowed && distance_within(&a, &b, allowed)
+}
+
+/// The characters of `s` as [`likely_typo`] compares them.
+fn folded(s: &str) -> Vec<char> {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .map(|c| match c {
+            '-' | '.' | ' ' => '_',
+            _ => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Whether the optimal-string-alignment distance between `a` and `b`
+/// (insertions, deletions, replacements and swaps of neighbours) is at most
+/// `limit`; stops early once every alignment costs more.
+fn distance_within(a: &[char], b: &[char], limit: usize) -> bool {
+    let n = b.len();
+    let mut before: Vec<usize> = vec![0; n + 1];
+    let mut prev: Vec<usize> = (0..=n).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; n + 1];
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            cur[j] = d;
+        }
+        if cur.iter().all(|&d| d > limit) {
+            return false;
+        }
+        before = std::mem::replace(&mut prev, cur);
+    }
+    prev[n] <= limit
 }
 
 /// Maps a firm file's header onto the inputs of every side's steps. Every
@@ -129,21 +308,28 @@ fn key_column(
 pub(crate) fn firm_layout(
     file: &str,
     header: Header,
-    key: &str,
-    carry: &[String],
+    cfg: &BatchConfig,
     sides: &[Vec<Step>],
 ) -> Result<FirmLayout, BatchError> {
     let Header { line, names: headers } = header;
     let columns = columns_by_name(file, line, &headers)?;
-    let key_col = key_column(file, (line, &headers), &columns, key)?;
+    let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
+    let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;
     let mut carried = vec![false; headers.len()];
-    let mut carry_cols = Vec::with_capacity(carry.len());
-    for c in carry {
+    let mut carry_cols = Vec::with_capacity(cfg.carry.len());
+    for c in &cfg.carry {
         match columns.get(c.as_str()).copied() {
             Some(i) if i == key_col => {
-                return Err(fatal(file, line, format!("--carry `{c}`: the key column is written first in any case")))
+                return Err(fatal(
+                    file,
+                    line,
+                    format!("carried column `{c}` is the key column, written first in any case"),
+                ))
             }
-            Some(i) if carried[i] => return Err(fatal(file, line, format!("--carry names `{c}` twice"))),
+            Some(i) if carried[i] => return Err(fatal(file, line, format!("the column `{c}` is carried twice"))),
+            Some(i) if ignored_col[i] => {
+                return Err(fatal(file, line, format!("the column `{c}` is both carried and ignored")))
+            }
             Some(i) => {
                 carried[i] = true;
                 carry_cols.push(i);
@@ -168,8 +354,9 @@ pub(crate) fn firm_layout(
     }
     // Input name → column, by name first, then by label.
     let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut unread = Vec::new();
     for (col, h) in headers.iter().enumerate() {
-        if col == key_col {
+        if col == key_col || ignored_col[col] {
             continue;
         }
         let name = match input_names.get(h.as_str()) {
@@ -184,10 +371,8 @@ pub(crate) fn firm_layout(
                 match names.as_slice() {
                     [one] => *one,
                     [] => {
-                        let hint = crate::diagnostic::did_you_mean(h, asked().map(|f| &*f.name))
-                            .map(|c| format!("; did you mean `{c}`?"))
-                            .unwrap_or_else(|| "; pass it through with --carry, or remove it".into());
-                        return Err(fatal(file, line, format!("column `{h}` is not an input of the rules{hint}")));
+                        unread.push(col);
+                        continue;
                     }
                     many => {
                         return Err(fatal(
@@ -204,6 +389,23 @@ pub(crate) fn firm_layout(
         };
         if let Some(prev) = by_name.insert(name, col) {
             return Err(fatal(file, line, format!("columns `{}` and `{h}` both give input `{name}`", headers[prev])));
+        }
+    }
+    if !unread.is_empty() {
+        let mut seen = HashSet::new();
+        let unanswered: Vec<Unanswered<'_>> = asked()
+            .filter(|f| !by_name.contains_key(&*f.name) && seen.insert(&*f.name))
+            .map(|f| Unanswered {
+                name: &f.name,
+                label: &f.label.zh,
+                spellings: std::iter::once(&*f.name).chain(labels(f)).collect(),
+            })
+            .collect();
+        let mut names: Vec<&str> = input_names.iter().copied().collect();
+        names.sort_unstable();
+        for &col in &unread {
+            unread_column(file, line, &headers[col], "an input of the rules", None, cfg.strict, &unanswered, &names)?;
+            ignored_col[col] = true;
         }
     }
     let mut inputs = Vec::new();
@@ -226,22 +428,27 @@ pub(crate) fn firm_layout(
         }
         inputs.push(per_step);
     }
-    Ok(FirmLayout { file: file.to_string(), header_line: line, headers, key_col, carry: carry_cols, inputs })
+    let ignored = (0..headers.len()).filter(|&c| ignored_col[c]).collect();
+    Ok(FirmLayout {
+        file: file.to_string(),
+        header_line: line,
+        headers,
+        key_col,
+        key_name: cfg.key.clone(),
+        carry: carry_cols,
+        inputs,
+        ignored,
+    })
 }
 
 /// Checks the columns grades are counted by: carried ones, not the key.
-pub(crate) fn check_breakdown(
-    firm: &FirmLayout,
-    key: &str,
-    carry: &[String],
-    breakdown: &[String],
-) -> Result<(), BatchError> {
-    for b in breakdown {
-        let why = if b == key {
+pub(crate) fn check_breakdown(firm: &FirmLayout, cfg: &BatchConfig) -> Result<(), BatchError> {
+    for b in &cfg.breakdown {
+        let why = if *b == cfg.key || firm.headers.get(firm.key_col) == Some(b) {
             "the key column cannot be counted by: every firm has a key of its own".to_string()
         } else if !firm.headers.contains(b) {
             format!("the firm file has no column `{b}` to count by")
-        } else if !carry.contains(b) {
+        } else if !cfg.carry.contains(b) {
             format!("only carried columns can be counted by; add --carry {b}")
         } else {
             continue;
@@ -257,7 +464,7 @@ pub(crate) fn list_layout(
     name: &str,
     file: &str,
     header: Header,
-    key: &str,
+    cfg: &BatchConfig,
     sides: &[Vec<Step>],
 ) -> Result<ListLayout, BatchError> {
     let found = sides
@@ -277,7 +484,8 @@ pub(crate) fn list_layout(
     };
     let Header { line, names: headers } = header;
     let columns = columns_by_name(file, line, &headers)?;
-    let key_col = key_column(file, (line, &headers), &columns, key)?;
+    let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
+    let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;
     let def = &plan.lists[list_idx];
     let field_by_name: HashMap<&str, usize> = def.fields.iter().enumerate().map(|(i, f)| (&*f.name, i)).collect();
     // A label gives a field only when no other field has it.
@@ -291,8 +499,9 @@ pub(crate) fn list_layout(
         }
     }
     let mut fields = vec![None; def.fields.len()];
+    let mut unread = Vec::new();
     for (col, h) in headers.iter().enumerate() {
-        if col == key_col {
+        if col == key_col || ignored_col[col] {
             continue;
         }
         let by_label = || match field_by_label.get(h.as_str()).map(Vec::as_slice) {
@@ -300,15 +509,8 @@ pub(crate) fn list_layout(
             _ => None,
         };
         let Some(i) = field_by_name.get(h.as_str()).copied().or_else(by_label) else {
-            let hint = crate::diagnostic::did_you_mean(h, def.fields.iter().map(|f| &*f.name))
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            let names: Vec<&str> = def.fields.iter().map(|f| &*f.name).collect();
-            return Err(fatal(
-                file,
-                line,
-                format!("column `{h}` is not a field of list `{name}` ({}){hint}", names.join(", ")),
-            ));
+            unread.push(col);
+            continue;
         };
         if let Some(prev) = fields[i] {
             return Err(fatal(
@@ -319,10 +521,72 @@ pub(crate) fn list_layout(
         }
         fields[i] = Some(col);
     }
+    if !unread.is_empty() {
+        let unanswered: Vec<Unanswered<'_>> = def
+            .fields
+            .iter()
+            .zip(&fields)
+            .filter(|(_, col)| col.is_none())
+            .map(|(f, _)| Unanswered {
+                name: &f.name,
+                label: &f.label.zh,
+                spellings: std::iter::once(&*f.name).chain(labels(f)).collect(),
+            })
+            .collect();
+        let names: Vec<&str> = def.fields.iter().map(|f| &*f.name).collect();
+        let what = format!("a field of list `{name}` ({})", names.join(", "));
+        for &col in &unread {
+            unread_column(file, line, &headers[col], &what, Some(name), cfg.strict, &unanswered, &names)?;
+            ignored_col[col] = true;
+        }
+    }
     for (f, col) in def.fields.iter().zip(&fields) {
         if col.is_none() && !matches!(f.missing, Missing::Default(_)) {
             return Err(fatal(file, line, format!("no column for the required field `{}` ({})", f.name, f.label.zh)));
         }
     }
-    Ok(ListLayout { name: name.to_string(), file: file.to_string(), headers, key_col, plan, list_idx, fields })
+    let ignored = (0..headers.len()).filter(|&c| ignored_col[c]).collect();
+    Ok(ListLayout { name: name.to_string(), file: file.to_string(), headers, key_col, plan, list_idx, fields, ignored })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::likely_typo;
+
+    #[test]
+    fn near_misses_are_likely_typos() {
+        for (column, input) in [
+            ("n_hazard_proceses", "n_hazard_processes"),
+            ("N-Hazard-Processes", "n_hazard_processes"),
+            ("n hazard processes", "n_hazard_processes"),
+            ("standardisation", "standardization"),
+            ("outside_chem_prak", "outside_chem_park"),
+            ("n_explosive", "n_explosives"),
+            ("L", "l"),
+            ("ＵＳＣＣ", "uscc"),
+            ("一级重大危险源数", "一级重大危险源个数"),
+            ("安全生产标准化级别", "安全生产标准化等级"),
+            ("死忙人数", "死亡人数"),
+        ] {
+            assert!(likely_typo(column, input), "{column} should be close to {input}");
+        }
+    }
+
+    #[test]
+    fn unrelated_columns_are_not() {
+        for (column, input) in [
+            ("address", "n_explosives"),
+            ("phone", "name"),
+            ("date", "data"),
+            ("sector", "region"),
+            ("a", "l"),
+            ("法定代表人", "死亡人数"),
+            ("企业名称", "重伤人数"),
+            ("n_registered_safety_engineers", "no_registered_safety_engineer_in_post"),
+            ("stand", "standardization"),
+            ("安全生产许可证等级", "安全生产标准化等级"),
+        ] {
+            assert!(!likely_typo(column, input), "{column} should not be close to {input}");
+        }
+    }
 }

@@ -55,6 +55,7 @@ mod firm;
 mod layout;
 mod read;
 mod summary;
+mod template;
 mod write;
 
 #[cfg(test)]
@@ -75,6 +76,7 @@ use layout::Step;
 use read::{ListStore, ListStream, Packed, RowAt, Rows};
 
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
+pub use template::{template, GuideRow, Lang, Template};
 
 /// A named input: a file name for messages and a reader for its bytes.
 pub struct Source {
@@ -119,6 +121,15 @@ pub struct BatchConfig {
     pub key: String,
     /// Firm columns that are not inputs, passed through to the output.
     pub carry: Vec<String>,
+    /// Columns to ignore in any file, whatever their names: not read, and
+    /// not checked for being close to an input's name. Each must be in
+    /// some file.
+    pub ignore: Vec<String>,
+    /// Refuse every column that is not the key, an input (a field, in a
+    /// list file), carried or ignored. Otherwise such a column is ignored
+    /// (and listed in the [`Summary`]) unless its name is close to that of
+    /// an input no column gives, which stops the run with a did-you-mean.
+    pub strict: bool,
     /// Carried columns to count grades by in the [`Summary`] (sector, region).
     pub breakdown: Vec<String>,
     /// Add every fired item (with its points) and override to the output.
@@ -163,13 +174,16 @@ pub const MAX_CHUNK_SIZE: usize = 65_536;
 pub const DEFAULT_MAX_COLUMNS: usize = 4096;
 
 impl BatchConfig {
-    /// The defaults: key `uscc`, CSV, unsorted, chunks of 4096 firms, every
-    /// core, fields up to 1 MiB, rows up to 16 MiB and 4,096 columns.
+    /// The defaults: key `uscc`, CSV, unsorted, columns the rules do not
+    /// read ignored, chunks of 4096 firms, every core, fields up to 1 MiB,
+    /// rows up to 16 MiB and 4,096 columns.
     pub fn new(as_of: NaiveDate) -> BatchConfig {
         BatchConfig {
             as_of,
             key: "uscc".into(),
             carry: Vec::new(),
+            ignore: Vec::new(),
+            strict: false,
             breakdown: Vec::new(),
             explain: false,
             format: OutputFormat::Csv,
@@ -191,11 +205,51 @@ pub struct BatchError {
     file: String,
     line: Option<u64>,
     message: String,
+    /// Boxed: a `Result<_, BatchError>` stays small on the hot paths.
+    kind: Box<BatchErrorKind>,
+}
+
+/// What kind of fatal error a [`BatchError`] is, for a caller to add its
+/// own advice (the messages name no command-line flags).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchErrorKind {
+    /// Any other.
+    Other,
+    /// A strict run met a column that is not the key, an input or field,
+    /// or carried.
+    UnknownColumn {
+        /// The column.
+        column: String,
+        /// The list of the file; `None` for the firm file.
+        list: Option<String>,
+    },
+    /// A column read by nothing whose name is close to that of an input
+    /// (or list field) no column gives.
+    LikelyTypo {
+        /// The column.
+        column: String,
+        /// The input or field it is close to.
+        meant: String,
+        /// The list of the file; `None` for the firm file.
+        list: Option<String>,
+    },
+    /// A file has no key column.
+    NoKeyColumn,
 }
 
 impl BatchError {
     pub(crate) fn new(file: &str, line: Option<u64>, message: String) -> BatchError {
-        BatchError { file: file.to_string(), line, message }
+        BatchError { file: file.to_string(), line, message, kind: Box::new(BatchErrorKind::Other) }
+    }
+
+    pub(crate) fn with_kind(self, kind: BatchErrorKind) -> BatchError {
+        BatchError { kind: Box::new(kind), ..self }
+    }
+
+    /// What kind of error it is.
+    pub fn kind(&self) -> &BatchErrorKind {
+        &self.kind
     }
 
     /// A bug: a thread of the pipeline panicked. It names no file.
@@ -209,7 +263,7 @@ impl BatchError {
         let message = format!(
             "internal error: the {stage} thread panicked ({what}); the run is incomplete; please report this with the input files"
         );
-        BatchError { file: String::new(), line: None, message }
+        BatchError { file: String::new(), line: None, message, kind: Box::new(BatchErrorKind::Other) }
     }
 
     /// The file (or `output` / `rejects` for a failed write; empty for an
@@ -408,9 +462,11 @@ struct Feeder {
     uscc: bool,
     sorted: bool,
     streams: Vec<ListStream>,
-    stores: Vec<(ListStore, Arc<str>)>,
-    /// Lists to load before the first firm (grouped mode).
-    to_load: Vec<(Rows, usize)>,
+    /// Each list grouped by key, its file and its key column's header.
+    stores: Vec<(ListStore, Arc<str>, String)>,
+    /// Lists to load before the first firm (grouped mode), with their key
+    /// column and its header.
+    to_load: Vec<(Rows, usize, String)>,
     /// Load them each on a thread of its own.
     load_apart: bool,
     /// Rows read from each list loaded into `stores`.
@@ -446,11 +502,11 @@ impl Feeder {
         if !self.to_load.is_empty() {
             let mut pre = Vec::new();
             let to_load = std::mem::take(&mut self.to_load);
-            for loaded in load_stores(to_load, &self.key_name, self.uscc, self.load_apart) {
-                let (store, file, rows_read, rejects) = loaded?;
+            for loaded in load_stores(to_load, self.uscc, self.load_apart) {
+                let (store, file, key_name, rows_read, rejects) = loaded?;
                 pre.extend(rejects);
                 self.in_key_order &= store.in_key_order;
-                self.stores.push((store, file));
+                self.stores.push((store, file, key_name));
                 self.store_rows.push(rows_read);
             }
             jobs.push(Job { pre, firm: None, overflow: Vec::new() });
@@ -465,8 +521,7 @@ impl Feeder {
                 for s in &mut self.streams {
                     s.finish(&mut pre)?;
                 }
-                let key_name = self.key_name.clone();
-                for (list, (store, file)) in std::mem::take(&mut self.stores).into_iter().enumerate() {
+                for (list, (store, file, key_name)) in std::mem::take(&mut self.stores).into_iter().enumerate() {
                     store.finish(list, &file, &key_name, &mut pre);
                 }
                 if !pre.is_empty() {
@@ -545,7 +600,7 @@ impl Feeder {
             s.take(key, self.caps[l], rows, &mut self.overflow[l], &mut pre)?;
             lists.push(start..at(rows));
         }
-        for (l, (store, _)) in self.stores.iter_mut().enumerate() {
+        for (l, (store, _, _)) in self.stores.iter_mut().enumerate() {
             let start = at(rows);
             store.take(key, self.caps[l], rows, &mut self.overflow[l]);
             lists.push(start..at(rows));
@@ -573,24 +628,19 @@ impl Feeder {
     }
 }
 
-/// A list file grouped by key: the store, the file's name, the rows read
-/// and the rows rejected.
-type Loaded = (ListStore, Arc<str>, u64, Vec<Reject>);
+/// A list file grouped by key: the store, the file's name, its key
+/// column's header, the rows read and the rows rejected.
+type Loaded = (ListStore, Arc<str>, String, u64, Vec<Reject>);
 
 /// Loads the list files of the grouped mode, in list order; each on a
 /// thread of its own when `apart` (the native build), which on two cores
 /// takes the time of the largest file instead of the sum. An error in one
 /// list is reported after the lists before it, as when loaded in turn.
-fn load_stores(
-    to_load: Vec<(Rows, usize)>,
-    key_name: &str,
-    uscc: bool,
-    apart: bool,
-) -> Vec<Result<Loaded, BatchError>> {
-    let load = |list: usize, (mut rows, key_col): (Rows, usize)| {
+fn load_stores(to_load: Vec<(Rows, usize, String)>, uscc: bool, apart: bool) -> Vec<Result<Loaded, BatchError>> {
+    let load = |list: usize, (mut rows, key_col, key_name): (Rows, usize, String)| {
         let mut rejects = Vec::new();
-        let store = ListStore::load(list, &mut rows, key_col, key_name, uscc, &mut rejects)?;
-        Ok((store, rows.file.clone(), rows.rows_read, rejects))
+        let store = ListStore::load(list, &mut rows, key_col, &key_name, uscc, &mut rejects)?;
+        Ok((store, rows.file.clone(), key_name, rows.rows_read, rejects))
     };
     #[cfg(feature = "parallel")]
     if apart && to_load.len() > 1 {
@@ -619,8 +669,8 @@ fn run(
     let (firm_rows, headers) = Rows::open(firms, limits)?;
     // Kept to lay out each worker's own copy of the rules the same way.
     let mut headers_read = vec![headers.clone()];
-    let firm_layout = layout::firm_layout(&firm_rows.file, headers, &cfg.key, &cfg.carry, &steps)?;
-    layout::check_breakdown(&firm_layout, &cfg.key, &cfg.carry, &cfg.breakdown)?;
+    let firm_layout = layout::firm_layout(&firm_rows.file, headers, cfg, &steps)?;
+    layout::check_breakdown(&firm_layout, cfg)?;
     let mut list_layouts = Vec::new();
     let mut list_rows = Vec::new();
     for ls in lists {
@@ -630,9 +680,22 @@ fn run(
         let (rows, headers) = Rows::open(ls.source, limits)?;
         let file = rows.file.to_string();
         headers_read.push(headers.clone());
-        let layout = layout::list_layout(&ls.list, &file, headers, &cfg.key, &steps)?;
+        let layout = layout::list_layout(&ls.list, &file, headers, cfg, &steps)?;
         list_layouts.push(layout);
         list_rows.push(rows);
+    }
+    for c in &cfg.ignore {
+        let mut all = headers_read.iter().flat_map(|h| &h.names);
+        if !all.any(|h| h == c) {
+            let files: Vec<&str> = std::iter::once(firm_layout.file.as_str())
+                .chain(list_layouts.iter().map(|l| l.file.as_str()))
+                .collect();
+            return Err(BatchError::new(
+                "",
+                None,
+                format!("no file has the column `{c}` to ignore (files: {})", files.join(", ")),
+            ));
+        }
     }
     let uscc = cfg.key == "uscc";
     let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
@@ -645,12 +708,12 @@ fn run(
             rules.iter().map(|(r, as_of)| (layout::steps_of(&r.compiled_again()), *as_of)).collect();
         let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
         let firm = &ctx.firm;
-        let firm_layout = layout::firm_layout(&firm.file, headers_read[0].clone(), &cfg.key, &cfg.carry, &steps)?;
+        let firm_layout = layout::firm_layout(&firm.file, headers_read[0].clone(), cfg, &steps)?;
         let list_layouts = ctx
             .lists
             .iter()
             .zip(&headers_read[1..])
-            .map(|(l, headers)| layout::list_layout(&l.name, &l.file, headers.clone(), &cfg.key, &steps))
+            .map(|(l, headers)| layout::list_layout(&l.name, &l.file, headers.clone(), cfg, &steps))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Ctx::new(sides, cfg, firm_layout, list_layouts))
     };
@@ -672,7 +735,7 @@ fn run(
     let n_lists = ctx.lists.len();
     let mut feeder = Feeder {
         key_col: ctx.firm.key_col,
-        key_name: cfg.key.clone(),
+        key_name: ctx.firm.headers[ctx.firm.key_col].clone(),
         firms: firm_rows,
         uscc,
         sorted: cfg.sorted,
@@ -706,11 +769,11 @@ fn run(
         finished: false,
     };
     for (i, rows) in list_rows.into_iter().enumerate() {
-        let key_col = ctx.lists[i].key_col;
+        let (key_col, key_name) = (ctx.lists[i].key_col, ctx.lists[i].headers[ctx.lists[i].key_col].clone());
         if cfg.sorted {
-            feeder.streams.push(ListStream::new(i, rows, key_col, cfg.key.clone(), uscc));
+            feeder.streams.push(ListStream::new(i, rows, key_col, key_name, uscc));
         } else {
-            feeder.to_load.push((rows, key_col));
+            feeder.to_load.push((rows, key_col, key_name));
         }
     }
 

@@ -53,6 +53,10 @@ pub struct FileCount {
     pub used: u64,
     /// Rows written to the rejects file.
     pub rejected: u64,
+    /// Columns read by nothing (neither the key, an input or list field,
+    /// nor carried), in header order; left out of the JSON when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored_columns: Vec<String>,
 }
 
 impl FileCount {
@@ -156,11 +160,20 @@ impl Summary {
             })
             .collect();
         Summary {
-            firms: FileCount { file: ctx.firm.file.clone(), ..FileCount::default() },
+            firms: FileCount {
+                file: ctx.firm.file.clone(),
+                ignored_columns: ctx.firm.ignored.iter().map(|&c| ctx.firm.headers[c].clone()).collect(),
+                ..FileCount::default()
+            },
             lists: ctx
                 .lists
                 .iter()
-                .map(|l| FileCount { file: l.file.clone(), list: Some(l.name.clone()), ..FileCount::default() })
+                .map(|l| FileCount {
+                    file: l.file.clone(),
+                    list: Some(l.name.clone()),
+                    ignored_columns: l.ignored.iter().map(|&c| l.headers[c].clone()).collect(),
+                    ..FileCount::default()
+                })
                 .collect(),
             steps: Vec::new(),
             new_steps: Vec::new(),

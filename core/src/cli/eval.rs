@@ -1,4 +1,5 @@
-//! `safegrade eval`: evaluate one firm and print the result JSON.
+//! `safegrade eval`: evaluate one firm and print the result JSON, or as
+//! text for people (`text.rs`).
 
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ pub(crate) fn run(
     rules_root: Option<&str>,
     input_path: &str,
     as_of: Option<&str>,
+    as_text: Option<super::Lang>,
 ) -> Result<ExitCode> {
     let as_of = as_of_date(as_of)?;
     let loaded = load_rules(rules_path, rules_root);
@@ -42,7 +44,10 @@ pub(crate) fn run(
         .with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
     match rules.assess_json(&json, as_of) {
         Ok(res) => {
-            outln!("{}", serde_json::to_string_pretty(&res)?)?;
+            match as_text {
+                Some(lang) => outln!("{}", super::text::render(&rules, &res, lang).trim_end())?,
+                None => outln!("{}", serde_json::to_string_pretty(&res)?)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

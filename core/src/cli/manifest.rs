@@ -23,8 +23,10 @@ use super::atomic::hex;
 use super::files::read_bounded;
 
 /// The manifest format; bumped when a field changes meaning or is added.
-/// Format 1 had no summary or report entries; it is still read.
-pub(crate) const FORMAT: u32 = 2;
+/// Format 1 had no summary or report entries; format 2 no `strict` and
+/// `ignore` options and no ignored columns per input (every column was
+/// read then, as in a strict run). Both are still read.
+pub(crate) const FORMAT: u32 = 3;
 
 /// The largest manifest `verify` reads: a manifest lists a few dozen files.
 const MAX_MANIFEST_BYTES: u64 = 1 << 20;
@@ -70,6 +72,12 @@ pub(crate) struct Options {
     pub(crate) lists: Vec<ListOption>,
     pub(crate) key: String,
     pub(crate) carry: Vec<String>,
+    /// `--ignore` (format 3 on).
+    #[serde(default)]
+    pub(crate) ignore: Vec<String>,
+    /// `--strict` (format 3 on).
+    #[serde(default)]
+    pub(crate) strict: bool,
     pub(crate) by: Vec<String>,
     pub(crate) explain: bool,
     pub(crate) bom: bool,
@@ -139,6 +147,9 @@ pub(crate) struct InputFile {
     pub(crate) shown_as: Option<String>,
     pub(crate) sha256: String,
     pub(crate) bytes: u64,
+    /// The file's columns that were read by nothing (format 3 on).
+    #[serde(default)]
+    pub(crate) ignored_columns: Vec<String>,
 }
 
 /// Rows in, used and rejected.
@@ -371,6 +382,12 @@ impl Manifest {
         c.extend(["--as-of".into(), as_of.to_string(), "--key".into(), o.key.clone()]);
         if !o.carry.is_empty() {
             c.extend(["--carry".into(), o.carry.join(",")]);
+        }
+        if !o.ignore.is_empty() {
+            c.extend(["--ignore".into(), o.ignore.join(",")]);
+        }
+        if o.strict {
+            c.push("--strict".into());
         }
         if !o.by.is_empty() {
             c.extend(["--by".into(), o.by.join(",")]);

@@ -70,12 +70,14 @@ mod gen;
 mod manifest;
 mod report;
 mod score;
+mod template;
 mod test;
+mod text;
 mod verify;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Enterprise safety-credit and risk-grading scoring from rule files.
 #[derive(Parser, Debug)]
@@ -110,7 +112,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         rules_root: Option<String>,
     },
-    /// Evaluate one firm and print the result as JSON.
+    /// Evaluate one firm and print the result: as text on a terminal, as JSON otherwise.
     Eval {
         /// The rule file or scheme.
         #[arg(long)]
@@ -125,6 +127,38 @@ enum Command {
         /// The date to assess as of (YYYY-MM-DD); defaults to today.
         #[arg(long)]
         as_of: Option<String>,
+        /// `text` for people, `json` (the result contract) for machines;
+        /// defaults to text when stdout is a terminal, JSON otherwise.
+        #[arg(long, value_enum)]
+        format: Option<EvalFormat>,
+        /// The language of the text: the rule set's Chinese or English
+        /// labels (Chinese where a rule file has no English).
+        #[arg(long, value_enum, default_value_t = Lang::Zh)]
+        lang: Lang,
+    },
+    /// Write empty files to fill for `score`: the firm file and one file per
+    /// list with the columns the rules read, and a column guide.
+    Template {
+        /// The rule file or scheme.
+        #[arg(long)]
+        rules: String,
+        /// The folder includes and scheme steps must lie in; defaults to the
+        /// folder of the rule file, or for a scheme the folder above it.
+        #[arg(long, value_name = "DIR")]
+        rules_root: Option<String>,
+        /// Headers: Chinese labels (`zh`) or input names (`en`); the guide in that language.
+        #[arg(long, value_enum, default_value_t = Lang::Zh)]
+        lang: Lang,
+        /// The firm file, `NAME.csv`; beside it `NAME.LIST.csv` for each list
+        /// and `NAME.columns.csv`, the column guide.
+        #[arg(long, value_name = "FILE.csv")]
+        out: String,
+        /// Start each file with a UTF-8 BOM (for Excel).
+        #[arg(long)]
+        bom: bool,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
     },
     /// Score every firm of a CSV export: results, rejects, summary. Exit 3 when rows were rejected.
     Score {
@@ -177,6 +211,45 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Print a shell completion script, e.g. `safegrade completions bash > ~/.local/share/bash-completion/completions/safegrade`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write one page per command into a folder.
+    Man {
+        /// Write `safegrade.1` and `safegrade-COMMAND.1` here instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<String>,
+    },
+}
+
+/// How `eval` prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EvalFormat {
+    /// For people: grade, score, items, overrides, missing answers, next grade.
+    Text,
+    /// The result JSON.
+    Json,
+}
+
+/// The language of texts for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl From<Lang> for safegrade::batch::Lang {
+    fn from(l: Lang) -> safegrade::batch::Lang {
+        match l {
+            Lang::Zh => safegrade::batch::Lang::Zh,
+            Lang::En => safegrade::batch::Lang::En,
+        }
+    }
 }
 
 /// How diagnostics are printed.
@@ -211,9 +284,21 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Check { rules, rules_root, format } => check::run(&rules, rules_root.as_deref(), format),
         Command::Test { rules, rules_root } => test::run(&rules, rules_root.as_deref()),
-        Command::Eval { rules, rules_root, input, as_of } => {
-            eval::run(&rules, rules_root.as_deref(), &input, as_of.as_deref())
+        Command::Eval { rules, rules_root, input, as_of, format, lang } => {
+            let text =
+                format.map_or_else(|| std::io::IsTerminal::is_terminal(&std::io::stdout()), |f| f == EvalFormat::Text);
+            let text = text.then_some(lang);
+            eval::run(&rules, rules_root.as_deref(), &input, as_of.as_deref(), text)
         }
+        Command::Template { rules, rules_root, lang, out, bom, force } => {
+            template::run(&rules, rules_root.as_deref(), lang, &out, bom, force)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "safegrade", &mut script);
+            write_stdout(&script)
+        }
+        Command::Man { out } => man(out.as_deref()),
         Command::Score { rules, explain, batch } => score::run(score::Mode::Score { rules: &rules, explain }, &batch),
         Command::Compare { rules, against, against_as_of, batch } => {
             let new = against.as_deref().unwrap_or(&rules);
@@ -223,6 +308,46 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Gen { firms, seed, as_of, out, force } => gen::run(firms, seed, &as_of, &out, force),
         Command::Verify { manifest } => verify::run(&manifest),
     }
+}
+
+/// Writes bytes to stdout as they are (a completion script, a manual
+/// page: generated from the command definitions, so free of untrusted
+/// text); a reader gone early is not an error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `safegrade man`: the main page on stdout, or every page into `out`,
+/// all or none.
+fn man(out: Option<&str>) -> anyhow::Result<ExitCode> {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let Some(dir) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(cmd).render(&mut page)?;
+        return write_stdout(&page);
+    };
+    let mut pages = Vec::new();
+    for c in std::iter::once(cmd.clone()).chain(cmd.get_subcommands().filter(|c| !c.is_hide_set()).cloned()) {
+        let man = clap_mangen::Man::new(c);
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        pages.push((std::path::Path::new(dir).join(man.get_filename()), page));
+    }
+    let mut staged = Vec::new();
+    for (path, page) in &pages {
+        staged.push(atomic::Staged::create("--out", path)?.finish_with(page)?);
+    }
+    atomic::commit_all(staged)?;
+    for (path, _) in &pages {
+        errln!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a command; a panic, which is a bug, becomes a fatal error (exit 2)

@@ -1,7 +1,7 @@
 //! The HTML report of a batch run: one self-contained page (inline CSS and
 //! SVG, no scripts, fonts or images from elsewhere) that opens offline.
 //!
-//! It shows the accounting, each step's grade distribution as a bar chart,
+//! It shows the accounting (with the columns no rule reads), each step's grade distribution as a bar chart,
 //! the grades by sector and region as stacked bars, the items fired most,
 //! the rejects by reason and, for `compare`, each migration matrix as a
 //! heat map.
@@ -107,6 +107,22 @@ th:first-child,td:first-child{{text-align:left}}h2{{border-bottom:1px solid #d0d
         );
     }
     h.push_str("</table>");
+    let ignored: Vec<&safegrade::batch::FileCount> =
+        std::iter::once(&s.firms).chain(&s.lists).filter(|f| !f.ignored_columns.is_empty()).collect();
+    if !ignored.is_empty() {
+        h.push_str("<h3>Columns ignored 未读取的列</h3><p>Read by no rule: neither the key, an input, nor carried.</p><table><tr><th>file<th>columns<th>names");
+        for f in ignored {
+            let names: Vec<String> = f.ignored_columns.iter().map(|c| esc(c)).collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}<td>{}<td style=\"text-align:left\">{}",
+                esc(&f.file),
+                f.ignored_columns.len(),
+                names.join(", ")
+            );
+        }
+        h.push_str("</table>");
+    }
     if !s.rejects.is_empty() {
         h.push_str("<h3>Rejects by reason 拒收原因</h3><table><tr><th>reason<th>rows");
         for (k, n) in &s.rejects {

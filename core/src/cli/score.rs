@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use safegrade::batch::{self, BatchConfig, ListSource, OutputFormat, Source, Summary};
+use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputFormat, Source, Summary};
 
 use super::atomic::{Ready, Staged};
 use super::eval::as_of_date;
@@ -49,12 +49,21 @@ pub(crate) struct BatchArgs {
     /// The rejects file (CSV); defaults to `rejects.csv` beside the results.
     #[arg(long)]
     pub(crate) rejects: Option<String>,
-    /// The key column in every file; `uscc` is checked as a 统一社会信用代码.
+    /// The key column in every file; `uscc` (also found headed
+    /// `统一社会信用代码`) is checked as a 统一社会信用代码.
     #[arg(long, default_value = "uscc")]
     pub(crate) key: String,
     /// Firm columns that are not inputs, copied to the results (comma-separated or repeated).
     #[arg(long, value_delimiter = ',')]
     pub(crate) carry: Vec<String>,
+    /// Columns to leave unread in any file, whatever their names, without
+    /// the check for a misspelt input (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMN")]
+    pub(crate) ignore: Vec<String>,
+    /// Stop at any column that is not the key, an input (a field, in a list
+    /// file), carried or ignored, instead of ignoring it.
+    #[arg(long)]
+    pub(crate) strict: bool,
     /// Carried columns to count grades by in the summary and report; defaults
     /// to the carried columns `sector` and `region`.
     #[arg(long = "by", value_delimiter = ',')]
@@ -185,6 +194,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         as_of,
         key: args.key.clone(),
         carry: args.carry.clone(),
+        ignore: args.ignore.clone(),
+        strict: args.strict,
         breakdown: by.clone(),
         explain,
         format,
@@ -282,7 +293,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let summary = summary.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let summary = summary.map_err(|e| anyhow::anyhow!("{e}{}", advice(&e)))?;
     if !summary.balanced() {
         bail!("internal error: the accounting does not balance; please report this with the input files");
     }
@@ -334,6 +345,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                     .collect(),
                 key: args.key.clone(),
                 carry: args.carry.clone(),
+                ignore: args.ignore.clone(),
+                strict: args.strict,
                 by,
                 explain,
                 bom: args.bom,
@@ -357,7 +370,15 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                     .enumerate()
                     .map(|(i, (list, p, h))| {
                         let (sha256, bytes) = h.digest();
-                        InputFile { list: list.clone(), path: rel(p), shown_as: Some(shown_as(i, p)), sha256, bytes }
+                        let count = if i == 0 { &summary.firms } else { &summary.lists[i - 1] };
+                        InputFile {
+                            list: list.clone(),
+                            path: rel(p),
+                            shown_as: Some(shown_as(i, p)),
+                            sha256,
+                            bytes,
+                            ignored_columns: count.ignored_columns.clone(),
+                        }
                     })
                     .collect(),
                 counts: manifest::Counts::of(&summary),
@@ -401,6 +422,36 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     Ok(Outcome { exit, manifest })
 }
 
+/// What the command line adds to a batch error: the flags that help.
+fn advice(e: &batch::BatchError) -> String {
+    match e.kind() {
+        BatchErrorKind::LikelyTypo { column, meant, .. } => format!(
+            "\n  rename the column `{column}` to `{meant}`; or, if it holds something else, leave it unread with --ignore {}",
+            flag_value(column)
+        ),
+        BatchErrorKind::UnknownColumn { column, list: None } => format!(
+            "\n  without --strict such a column is ignored; or copy it to the results with --carry {0}, or leave it unread with --ignore {0}",
+            flag_value(column)
+        ),
+        BatchErrorKind::UnknownColumn { column, list: Some(_) } => format!(
+            "\n  without --strict such a column is ignored; or leave it unread with --ignore {}",
+            flag_value(column)
+        ),
+        BatchErrorKind::NoKeyColumn => "\n  name the key column with --key".into(),
+        _ => String::new(),
+    }
+}
+
+/// A column name as a shell argument: quoted when it holds more than
+/// letters, digits, `_`, `-`, `.` and Chinese characters.
+fn flag_value(column: &str) -> String {
+    if !column.is_empty() && column.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        column.to_string()
+    } else {
+        format!("'{}'", column.replace('\'', "'\\''"))
+    }
+}
+
 /// The results: a staged file, or stdout.
 enum Output {
     File(Staged),
@@ -429,6 +480,13 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     }
     if s.could_stream && s.firms.rows >= 100_000 {
         errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+    }
+    for f in std::iter::once(&s.firms).chain(&s.lists) {
+        let n = f.ignored_columns.len();
+        if n > 0 {
+            let columns = if n == 1 { "column" } else { "columns" };
+            errln!("note: {}: {n} {columns} not read by the rules, ignored: {}", f.file, f.ignored_columns.join(", "));
+        }
     }
     let f = &s.firms;
     errln!("{}: {} firm rows = {} scored + {} rejected", f.file, f.rows, f.used, f.rejected);

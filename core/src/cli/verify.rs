@@ -70,6 +70,8 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         rejects: Some(path_arg(&tmp.0.join("rejects.csv"))),
         key: o.key.clone(),
         carry: o.carry.clone(),
+        ignore: o.ignore.clone(),
+        strict: o.strict,
         by: o.by.clone(),
         bom: o.bom,
         sorted: o.sorted,
@@ -238,6 +240,15 @@ fn compare_rules(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
 /// entries were edited to match a changed file).
 fn compare_inputs(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
     for (a, b) in old.inputs.iter().zip(&new.inputs) {
+        if a.ignored_columns != b.ignored_columns {
+            diffs.push(format!(
+                "{} `{}`: columns ignored: [{}] recorded, [{}] now",
+                input_label(a),
+                a.path,
+                a.ignored_columns.join(", "),
+                b.ignored_columns.join(", ")
+            ));
+        }
         if (&a.sha256, a.bytes) != (&b.sha256, b.bytes) {
             diffs.push(format!(
                 "{} `{}`: the re-run read {} bytes with sha256 {}, the record says {} bytes with {}",
