@@ -108,6 +108,13 @@ pub(crate) fn label_of(t: &Text) -> Label {
     }
 }
 
+/// Whether a grade colour is `#rrggbb`: `#` and six hex digits, and so
+/// safe to place in a style attribute or a report as it is.
+fn color_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7 && b[0] == b'#' && b[1..].iter().all(u8::is_ascii_hexdigit)
+}
+
 fn name_ok(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
@@ -1257,6 +1264,16 @@ impl<'a> Compiler<'a> {
                 self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
                 continue;
             }
+            if let Some(color) = gg.color.as_ref().filter(|c| !color_ok(c.get_ref())) {
+                let shown: String = color.get_ref().chars().take(40).collect();
+                let more = if color.get_ref().chars().count() > 40 { "…" } else { "" };
+                self.error(
+                    "R0306",
+                    self.span(color.span()),
+                    format!("the colour of grade `{}` is not `#rrggbb`: `{shown}{more}`", gg.id.get_ref()),
+                )
+                .help = Some("write `#` and six hex digits, such as `#1f6feb`; nothing else is accepted".into());
+            }
             let (lower, upper) = bands::bounds_of(self, gg);
             if gg.override_only && (lower.is_some() || upper.is_some()) {
                 self.error(
@@ -1269,7 +1286,7 @@ impl<'a> Compiler<'a> {
             out.push(Grade {
                 id: Arc::from(gg.id.get_ref().as_str()),
                 label: label_of(&gg.label),
-                color: gg.color.as_deref().map(Arc::from),
+                color: gg.color.as_ref().map(|c| Arc::from(c.get_ref().as_str())),
                 lower,
                 upper,
                 override_only: gg.override_only,

@@ -248,7 +248,7 @@ pub(crate) struct Grade {
     pub(crate) id: SString,
     pub(crate) label: Text,
     #[serde(default)]
-    pub(crate) color: Option<String>,
+    pub(crate) color: Option<SString>,
     #[serde(default)]
     pub(crate) min: Option<SValue>,
     #[serde(default)]
