@@ -39,7 +39,7 @@ pub(crate) enum Ty {
 }
 
 /// How a scalar input or field is declared.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ValueType {
     Bool,
     Integer,
@@ -70,6 +70,19 @@ impl ValueType {
             ValueType::Date => "date",
             ValueType::Text => "text",
             ValueType::Uscc => "uscc",
+        }
+    }
+
+    /// The type as a Chinese answer form names it.
+    pub(crate) fn name_zh(&self) -> &'static str {
+        match self {
+            ValueType::Bool => "是/否",
+            ValueType::Integer => "整数",
+            ValueType::Decimal => "数字",
+            ValueType::Enum(_) => "选项",
+            ValueType::Date => "日期",
+            ValueType::Text => "文字",
+            ValueType::Uscc => "统一社会信用代码",
         }
     }
 }

@@ -623,7 +623,7 @@ impl<'a> Compiler<'a> {
                 match value_from_json(&toml_to_json(&t["default"]), field, &self.enums) {
                     Ok(v) => Missing::Default(v),
                     Err(e) => {
-                        self.error("R0207", span, format!("the default does not fit the input: {e}"));
+                        self.error("R0207", span, format!("the default does not fit the input: {}", e.en()));
                         return None;
                     }
                 }
