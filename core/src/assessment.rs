@@ -58,6 +58,32 @@ pub struct Assessment {
     pub skipped: Vec<Arc<str>>,
     /// What it takes to reach the next better grade; `None` at the best grade.
     pub next_grade: Option<NextGrade>,
+    /// What in the firm's data was read but probably not as meant: records
+    /// dated after the as-of date, which time windows leave out. Omitted
+    /// from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in a firm's data that the assessment read but probably not as
+/// meant; the result stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// What kind: `future_date`, a record dated after the as-of date in a
+    /// field a time window (`within`) counts from.
+    pub code: &'static str,
+    /// The list.
+    pub list: Arc<str>,
+    /// The record, counted from 1 as people count.
+    pub record: usize,
+    /// The field.
+    pub field: Arc<str>,
+    /// The date given (YYYY-MM-DD).
+    pub date: String,
+    /// What is wrong, in English.
+    pub message: String,
+    /// What is wrong, in Chinese.
+    pub message_zh: String,
 }
 
 /// An item that fired.

@@ -155,6 +155,9 @@ pub(crate) struct ListDef {
     /// other per-record values or inside its aggregates (for not-applicable
     /// skipping).
     pub(crate) derived_input_deps: Vec<Vec<u32>>,
+    /// The date fields a time window (`within`) counts from, by index: a
+    /// record dated after the as-of date is reported (see `compile::windows`).
+    pub(crate) window_fields: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]

@@ -112,6 +112,15 @@ fn eval_from_stdin() {
 }
 
 #[test]
+fn eval_warns_of_records_after_the_as_of_date() {
+    check(
+        "eval_future_dates",
+        &["eval", "--rules", "tests/data/cli/future_dates.toml", "--input", "-", "--as-of", "2026-11-29"],
+        Some(r#"{"inspections": [{"date": "2026-12-03"}, {"date": "2026-03-01", "due": "2027-01-31"}]}"#),
+    );
+}
+
+#[test]
 fn eval_input_errors() {
     check(
         "eval_input_errors",

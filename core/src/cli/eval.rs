@@ -1,9 +1,12 @@
-//! `safegrade eval`: evaluate one firm and print the result JSON.
+//! `safegrade eval`: evaluate one firm and print the result JSON; warnings
+//! about the firm's data (records dated after the as-of date) go to stderr.
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
+
+use safegrade::Rules;
 
 use super::files::{load_rules, read_input};
 
@@ -40,9 +43,24 @@ pub(crate) fn run(
     let text = read_input(input_path)?;
     let json = safegrade::parse_firm_json(&text)
         .with_context(|| format!("{} is not valid JSON", if input_path == "-" { "<stdin>" } else { input_path }))?;
-    match rules.assess_json(&json, as_of) {
-        Ok(res) => {
-            outln!("{}", serde_json::to_string_pretty(&res)?)?;
+    let assessed = match &rules {
+        Rules::Set(r) => r.assess_json(&json, as_of).map(|a| {
+            let warnings: Vec<String> = a.warnings.iter().map(|w| format!("warning: {}", w.message)).collect();
+            (serde_json::to_value(a), warnings)
+        }),
+        Rules::Scheme(s) => s.assess_json(&json, as_of).map(|a| {
+            let steps = a.steps.iter();
+            let warnings = steps.flat_map(|(alias, r)| r.warnings.iter().map(move |w| (alias, w)));
+            let warnings: Vec<String> = warnings.map(|(alias, w)| format!("warning: {alias}: {}", w.message)).collect();
+            (serde_json::to_value(a), warnings)
+        }),
+    };
+    match assessed {
+        Ok((res, warnings)) => {
+            outln!("{}", serde_json::to_string_pretty(&res?)?)?;
+            for w in &warnings {
+                errln!("{w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -11,6 +11,7 @@ mod budget;
 mod calls;
 mod lower;
 mod whole;
+mod windows;
 
 pub use budget::MAX_EVAL_COST;
 
@@ -157,6 +158,10 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
     let has_errors = c.diags.iter().any(Diagnostic::is_error);
     // Only a plan that checks is compiled: its depth is proven (R0212).
     let plan = plan.filter(|_| !has_errors).map(|mut plan| {
+        let window_fields = windows::window_fields(&plan);
+        for (list, fields) in plan.lists.iter_mut().zip(window_fields) {
+            list.window_fields = fields;
+        }
         plan.kernels = Kernels::compile(&plan);
         plan.kernels.table = OutcomeTable::build(&plan);
         plan
@@ -710,6 +715,7 @@ impl<'a> Compiler<'a> {
             derived: derived_names,
             derived_eval_order: Vec::new(),
             derived_input_deps: Vec::new(),
+            window_fields: Vec::new(),
         });
     }
 

@@ -22,7 +22,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
-use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
+use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, Warning};
 use crate::input::{Firm, MissingTreatment, Problem, INLINE_LISTS};
 use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::rules::{Fill, FillFrom};
@@ -385,7 +385,43 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
         missing,
         skipped: o.skipped.iter().map(|&i| plan.items[i as usize].id.clone()).collect(),
         next_grade,
+        warnings: future_dates(plan, firm, as_of),
     }
+}
+
+/// The records dated after the as-of date in a field a time window counts
+/// from (`ListDef::window_fields`): every window ends on the as-of date, so
+/// they count in none, which is rarely what the firm meant.
+fn future_dates(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for (def, records) in plan.lists.iter().zip(&firm.lists).filter(|(d, _)| !d.window_fields.is_empty()) {
+        for (r, rec) in records.iter().enumerate() {
+            for &f in &def.window_fields {
+                let Some(Value::Date(date)) = rec.get(f as usize) else { continue };
+                if *date <= as_of {
+                    continue;
+                }
+                let field = &def.fields[f as usize];
+                let record = r + 1;
+                out.push(Warning {
+                    code: "future_date",
+                    list: def.name.clone(),
+                    record,
+                    field: field.name.clone(),
+                    date: date.to_string(),
+                    message: format!(
+                        "`{}` record {record}: `{}` {date} is after the as-of date {as_of}, so no time window counts it",
+                        def.name, field.name
+                    ),
+                    message_zh: format!(
+                        "{}第 {record} 条：{} {date} 晚于评估基准日 {as_of}，不计入任何统计期间",
+                        def.label.zh, field.label.zh
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Computes every list's per-record derived values into its view: one
