@@ -112,6 +112,14 @@ pub struct FiredItem {
     /// How to fix it, in English.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice_en: Option<Arc<str>>,
+    /// Whether the firm can remove it by acting now (`fixable = false` in the
+    /// rule file: the past, or the firm's nature); in JSON only when false.
+    #[serde(skip_serializing_if = "is_true")]
+    pub fixable: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// An override whose condition held.
@@ -149,8 +157,14 @@ pub struct MissingInput {
 pub struct NextGrade {
     /// The next better grade.
     pub grade: Arc<str>,
-    /// The smallest set of fired items whose removal reaches it; `None` when no set does.
+    /// The smallest set of fired items whose removal reaches it: of fixable
+    /// items only whenever such a set exists; `None` when no set does.
     pub needs: Option<Vec<Arc<str>>>,
+    /// The items of `needs` the firm cannot fix (the past, its nature):
+    /// not empty only when no set of fixable items reaches the grade.
+    /// Omitted from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfixable: Vec<Arc<str>>,
     /// Overrides that hold the grade down when no set of items helps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<Arc<str>>,

@@ -199,6 +199,9 @@ pub(crate) struct Item {
     pub(crate) max: Option<Decimal>,
     pub(crate) cite: Option<Arc<str>>,
     pub(crate) advice: Option<Label>,
+    /// Whether the firm can remove the item by acting now; the next-grade
+    /// plan prefers items that are.
+    pub(crate) fixable: bool,
     pub(crate) input_deps: Vec<u32>,
 }
 

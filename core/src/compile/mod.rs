@@ -1180,6 +1180,7 @@ impl<'a> Compiler<'a> {
                     max,
                     cite: it.cite.as_deref().map(Arc::from),
                     advice: it.advice.as_ref().map(label_of),
+                    fixable: it.fixable.unwrap_or(true),
                     input_deps: Vec::new(),
                 },
                 deps,

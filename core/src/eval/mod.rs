@@ -330,6 +330,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
                     cite: item.cite.clone(),
                     advice: item.advice.as_ref().map(|a| a.zh.clone()),
                     advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
+                    fixable: item.fixable,
                 }
             }
             Source::Penalty(i) => {
@@ -348,6 +349,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
                     cite: None,
                     advice: Some(Arc::from("补充填写该项")),
                     advice_en: Some(Arc::from("answer this question")),
+                    fixable: true,
                 }
             }
         })
