@@ -337,6 +337,7 @@ impl<'a> Compiler<'a> {
         let grades = self.grades(d, &score);
         let overrides = self.overrides(d, &grades);
         self.lint_unused_inputs(d);
+        self.lint_unfixable_bonuses(d, &items, &grades);
 
         // Dependencies are resolved while every derived node is still here.
         let items: Vec<Item> =
@@ -1402,6 +1403,28 @@ impl<'a> Compiler<'a> {
                         format!("input `{}` is never used", name.get_ref()),
                     )
                     .with_help("remove it, or use it in an item, a derived value or an override"),
+                );
+            }
+        }
+    }
+
+    /// `fixable = false` on an item whose points are a constant that moves
+    /// the score toward the better grades: the next-grade plan removes only
+    /// items that cost points, so the mark says nothing (W0003).
+    fn lint_unfixable_bonuses(&mut self, d: &Document, items: &[(Item, Deps)], grades: &[Grade]) {
+        let banded: Vec<Grade> = grades.iter().filter(|g| !g.override_only).cloned().collect();
+        let higher_is_better = bands::higher_is_better(&banded);
+        for (written, (item, _)) in d.items.iter().zip(items) {
+            let Some(Node::Const(Value::Num(p))) = &item.points else { continue };
+            let bonus = !p.is_zero() && p.is_sign_positive() == higher_is_better;
+            if bonus && !item.fixable {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0003",
+                        Some(self.span(written.get_ref().id.span())),
+                        format!("item `{}` always improves the score, so `fixable = false` has no effect", item.id),
+                    )
+                    .with_help("the next-grade plan removes only items that cost points; remove `fixable = false`"),
                 );
             }
         }
