@@ -58,6 +58,32 @@ pub struct Assessment {
     pub skipped: Vec<Arc<str>>,
     /// What it takes to reach the next better grade; `None` at the best grade.
     pub next_grade: Option<NextGrade>,
+    /// What in the firm's data was read but probably not as meant: records
+    /// dated after the as-of date, which time windows leave out. Omitted
+    /// from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in a firm's data that the assessment read but probably not as
+/// meant; the result stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// What kind: `future_date`, a record dated after the as-of date in a
+    /// field a time window (`within`) counts from.
+    pub code: &'static str,
+    /// The list.
+    pub list: Arc<str>,
+    /// The record, counted from 1 as people count.
+    pub record: usize,
+    /// The field.
+    pub field: Arc<str>,
+    /// The date given (YYYY-MM-DD).
+    pub date: String,
+    /// What is wrong, in English.
+    pub message: String,
+    /// What is wrong, in Chinese.
+    pub message_zh: String,
 }
 
 /// An item that fired.
@@ -86,6 +112,14 @@ pub struct FiredItem {
     /// How to fix it, in English.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub advice_en: Option<Arc<str>>,
+    /// Whether the firm can remove it by acting now (`fixable = false` in the
+    /// rule file: the past, or the firm's nature); in JSON only when false.
+    #[serde(skip_serializing_if = "is_true")]
+    pub fixable: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// An override whose condition held.
@@ -123,8 +157,14 @@ pub struct MissingInput {
 pub struct NextGrade {
     /// The next better grade.
     pub grade: Arc<str>,
-    /// The smallest set of fired items whose removal reaches it; `None` when no set does.
+    /// The smallest set of fired items whose removal reaches it: of fixable
+    /// items only whenever such a set exists; `None` when no set does.
     pub needs: Option<Vec<Arc<str>>>,
+    /// The items of `needs` the firm cannot fix (the past, its nature):
+    /// not empty only when no set of fixable items reaches the grade.
+    /// Omitted from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfixable: Vec<Arc<str>>,
     /// Overrides that hold the grade down when no set of items helps.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub blocked_by: Vec<Arc<str>>,

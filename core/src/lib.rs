@@ -80,7 +80,7 @@ mod testing;
 mod uscc;
 mod value;
 
-pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef};
+pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef, Warning};
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN, MAX_EVAL_COST};
 pub use diagnostic::{visible, Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::{EvalError, EvalOptions};

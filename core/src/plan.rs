@@ -39,7 +39,7 @@ pub(crate) enum Ty {
 }
 
 /// How a scalar input or field is declared.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum ValueType {
     Bool,
     Integer,
@@ -70,6 +70,19 @@ impl ValueType {
             ValueType::Date => "date",
             ValueType::Text => "text",
             ValueType::Uscc => "uscc",
+        }
+    }
+
+    /// The type as a Chinese answer form names it.
+    pub(crate) fn name_zh(&self) -> &'static str {
+        match self {
+            ValueType::Bool => "是/否",
+            ValueType::Integer => "整数",
+            ValueType::Decimal => "数字",
+            ValueType::Enum(_) => "选项",
+            ValueType::Date => "日期",
+            ValueType::Text => "文字",
+            ValueType::Uscc => "统一社会信用代码",
         }
     }
 }
@@ -142,6 +155,9 @@ pub(crate) struct ListDef {
     /// other per-record values or inside its aggregates (for not-applicable
     /// skipping).
     pub(crate) derived_input_deps: Vec<Vec<u32>>,
+    /// The date fields a time window (`within`) counts from, by index: a
+    /// record dated after the as-of date is reported (see `compile::windows`).
+    pub(crate) window_fields: Vec<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -183,6 +199,9 @@ pub(crate) struct Item {
     pub(crate) max: Option<Decimal>,
     pub(crate) cite: Option<Arc<str>>,
     pub(crate) advice: Option<Label>,
+    /// Whether the firm can remove the item by acting now; the next-grade
+    /// plan prefers items that are.
+    pub(crate) fixable: bool,
     pub(crate) input_deps: Vec<u32>,
 }
 

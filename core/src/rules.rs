@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::assessment::Assessment;
 use crate::eval::{self, EvalError, EvalOptions};
-use crate::input::{self, Firm, InputError};
+use crate::input::{self, Firm, InputError, Problem};
 use crate::load::LoadConfig;
 use crate::plan::{Meta, Plan};
 use crate::testing::TestCase;
@@ -56,6 +56,18 @@ pub enum AssessError {
         /// What went wrong, and where.
         error: EvalError,
     },
+}
+
+impl AssessError {
+    /// The error in Chinese, as its `Display` gives it in English: each
+    /// input error's `to_string_zh`, joined with `；`, or the evaluation
+    /// error's.
+    pub fn to_string_zh(&self) -> String {
+        match self {
+            AssessError::Input { errors } => errors.iter().map(InputError::to_string_zh).collect::<Vec<_>>().join("；"),
+            AssessError::Eval { error } => error.to_string_zh(),
+        }
+    }
 }
 
 impl CompiledRules {
@@ -168,7 +180,7 @@ pub(crate) enum FillFrom {
     /// The grade. The input's value for each of the earlier step's grades
     /// (or why that grade is not a value of the input) is read once, when
     /// the scheme is loaded, not for every firm.
-    Grade(Vec<Result<Value, String>>),
+    Grade(Vec<Result<Value, Problem>>),
     /// The score.
     Score,
     /// A derived value, by index in the earlier step's plan.
@@ -247,7 +259,7 @@ impl CompiledScheme {
                         || s.rules.plan.lists.iter().any(|l| &*l.name == key)
                 });
                 if !known {
-                    errors.push(InputError::new(key.clone(), "unknown field"));
+                    errors.push(InputError::new(key.clone(), &Problem::UnknownField(None)));
                 }
             }
         }
@@ -275,12 +287,16 @@ impl CompiledScheme {
         for (step, firm) in self.steps.iter().zip(firms) {
             let mut firm = firm.expect("no input errors");
             let plan = &*step.rules.plan;
-            eval::fill_from_earlier(plan, &step.fills, &outcomes, &mut firm).map_err(|(i, message)| {
+            eval::fill_from_earlier(plan, &step.fills, &outcomes, &mut firm).map_err(|(i, problem)| {
                 let path = format!("{}.{}", step.alias, plan.inputs[i as usize].name);
-                AssessError::Input { errors: vec![InputError::new(path, message)] }
+                AssessError::Input { errors: vec![InputError::new(path, &problem)] }
             })?;
             let outcome = eval::run(plan, &firm, as_of).map_err(|e| AssessError::Eval {
-                error: EvalError { context: format!("{}: {}", step.alias, e.context), message: e.message },
+                error: EvalError {
+                    context: format!("{}: {}", step.alias, e.context),
+                    context_zh: format!("{}：{}", step.alias, e.context_zh),
+                    ..e
+                },
             })?;
             outcomes.push(outcome);
             filled.push(firm);

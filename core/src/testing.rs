@@ -2,7 +2,8 @@
 //! by `safegrade test`.
 //!
 //! Each case gives an input, an as-of date and expectations (grade, score,
-//! the exact set of fired items, overrides, derived values, or an error). A
+//! the exact set of fired items, overrides, derived values, the items the
+//! next-grade plan names, or an error). A
 //! failing case reports every expectation that did not hold, as
 //! `what: expected …, got …` lines.
 
@@ -40,6 +41,10 @@ pub(crate) struct Expect {
     overrides: Option<Vec<String>>,
     values: Vec<(String, String)>,
     missing: Option<Vec<String>>,
+    /// The exact set of items the next-grade plan names (empty: none).
+    needs: Option<BTreeSet<String>>,
+    /// The exact set of unfixable items the next-grade plan names.
+    unfixable: Option<BTreeSet<String>>,
     error: Option<String>,
     steps: IndexMap<String, Expect>,
 }
@@ -101,6 +106,8 @@ fn read_expect(raw: &RawExpect, span: Span, diags: &mut Vec<Diagnostic>) -> Expe
         overrides: raw.overrides.clone(),
         values: raw.values.iter().flatten().map(|(k, v)| (k.clone(), as_text(v))).collect(),
         missing: raw.missing.clone(),
+        needs: raw.needs.as_ref().map(|n| n.iter().cloned().collect()),
+        unfixable: raw.unfixable.as_ref().map(|n| n.iter().cloned().collect()),
         error: raw.error.clone(),
         steps,
     }
@@ -119,7 +126,7 @@ fn check_names(e: &Expect, plan: &Plan, span: Span, diags: &mut Vec<Diagnostic>)
             unknown("grade", g);
         }
     }
-    for f in e.fired.iter().flatten() {
+    for f in e.fired.iter().chain(&e.needs).chain(&e.unfixable).flatten() {
         let is_missing_item = f.strip_prefix("missing.").is_some_and(|n| plan.inputs.iter().any(|i| &*i.name == n));
         if !plan.items.iter().any(|x| *x.id == **f) && !is_missing_item {
             unknown("item", f);
@@ -235,7 +242,9 @@ pub(crate) fn read_scheme_tests(
                 || e.fired.is_some()
                 || e.overrides.is_some()
                 || !e.values.is_empty()
-                || e.missing.is_some();
+                || e.missing.is_some()
+                || e.needs.is_some()
+                || e.unfixable.is_some();
             if top_level {
                 diags.push(
                     Diagnostic::error("R0401", Some(case.span), "a scheme test states its expectations per step")
@@ -307,6 +316,20 @@ fn compare(e: &Expect, got: &Assessment, prefix: &str, failures: &mut Vec<String
         let actual: Vec<String> = got.missing.iter().map(|x| x.input.to_string()).collect();
         if *m != actual {
             failures.push(format!("{prefix}missing: expected {m:?}, got {actual:?}"));
+        }
+    }
+    let next = got.next_grade.as_ref();
+    if let Some(n) = &e.needs {
+        let actual: BTreeSet<String> =
+            next.and_then(|g| g.needs.as_ref()).into_iter().flatten().map(|i| i.to_string()).collect();
+        if *n != actual {
+            failures.push(format!("{prefix}needs: expected {n:?}, got {actual:?}"));
+        }
+    }
+    if let Some(u) = &e.unfixable {
+        let actual: BTreeSet<String> = next.into_iter().flat_map(|g| &g.unfixable).map(|i| i.to_string()).collect();
+        if *u != actual {
+            failures.push(format!("{prefix}unfixable: expected {u:?}, got {actual:?}"));
         }
     }
 }

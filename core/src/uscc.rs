@@ -41,21 +41,65 @@ pub fn check_char(first17: &str) -> Option<char> {
 
 /// Checks a code; the error says what is wrong.
 pub fn validate(code: &str) -> Result<(), String> {
+    check(code).map_err(|e| e.en())
+}
+
+/// What is wrong with a code, in terms either language can say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum UsccError {
+    /// It has this many characters, not 18.
+    Length(usize),
+    /// The character at this position (1-based) is not in the character set.
+    Character(usize, char),
+    /// Characters 3 to 8 are not all digits.
+    Region,
+    /// The check character found, and the one expected.
+    Check(char, char),
+}
+
+impl UsccError {
+    /// What is wrong, in English.
+    pub(crate) fn en(&self) -> String {
+        match self {
+            UsccError::Length(n) => format!("has {n} characters, expected 18"),
+            UsccError::Character(pos, c) => {
+                format!("character {pos} `{c}` is not allowed (I, O, S, V, Z and lowercase are not used)")
+            }
+            UsccError::Region => "characters 3 to 8 (the region code) must be digits".into(),
+            UsccError::Check(found, expected) => format!("check character is `{found}`, expected `{expected}`"),
+        }
+    }
+
+    /// What is wrong, in Chinese.
+    pub(crate) fn zh(&self) -> String {
+        match self {
+            UsccError::Length(n) => format!("共 {n} 位，应为 18 位"),
+            UsccError::Character(pos, c) => {
+                format!("第 {pos} 位“{c}”不是允许的字符（不使用 I、O、S、V、Z 和小写字母）")
+            }
+            UsccError::Region => "第 3 至 8 位（登记管理机关行政区划码）必须是数字".into(),
+            UsccError::Check(found, expected) => format!("校验码为“{found}”，应为“{expected}”"),
+        }
+    }
+}
+
+/// Checks a code against GB 32100-2015.
+pub(crate) fn check(code: &str) -> Result<(), UsccError> {
     let n = code.chars().count();
     if n != 18 {
-        return Err(format!("has {n} characters, expected 18"));
+        return Err(UsccError::Length(n));
     }
     let bytes = code.as_bytes();
     if let Some(pos) = bytes.iter().position(|&b| value_of(b).is_none()) {
         let c = code[pos..].chars().next().unwrap_or('?');
-        return Err(format!("character {} `{c}` is not allowed (I, O, S, V, Z and lowercase are not used)", pos + 1));
+        return Err(UsccError::Character(pos + 1, c));
     }
     if !bytes[2..8].iter().all(u8::is_ascii_digit) {
-        return Err("characters 3 to 8 (the region code) must be digits".into());
+        return Err(UsccError::Region);
     }
     let expected = check_char(&code[..17]).unwrap_or('?');
     if bytes[17] as char != expected {
-        return Err(format!("check character is `{}`, expected `{expected}`", bytes[17] as char));
+        return Err(UsccError::Check(bytes[17] as char, expected));
     }
     Ok(())
 }

@@ -79,6 +79,19 @@ impl fmt::Display for ArithError {
     }
 }
 
+impl ArithError {
+    /// The message in Chinese.
+    pub(crate) fn zh(self) -> &'static str {
+        match self {
+            ArithError::Overflow => {
+                "数值超出范围（绝对值超过 79,228,162,514,264,337,593,543,950,335，即数值所能表示的最大值）"
+            }
+            ArithError::DivisionByZero => "除数为零",
+            ArithError::DateOutOfRange => "日期超出范围",
+        }
+    }
+}
+
 /// Why a number written in a rule file was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NumberTextError {

@@ -112,6 +112,15 @@ fn eval_from_stdin() {
 }
 
 #[test]
+fn eval_warns_of_records_after_the_as_of_date() {
+    check(
+        "eval_future_dates",
+        &["eval", "--rules", "tests/data/cli/future_dates.toml", "--input", "-", "--as-of", "2026-11-29"],
+        Some(r#"{"inspections": [{"date": "2026-12-03"}, {"date": "2026-03-01", "due": "2027-01-31"}]}"#),
+    );
+}
+
+#[test]
 fn eval_input_errors() {
     check(
         "eval_input_errors",
@@ -243,6 +252,26 @@ fn eval_prints_text_for_people_in_chinese_and_english() {
                 "tests/data/cli/credit_firm.json",
                 "--as-of",
                 "2024-06-30",
+                "--format",
+                "text",
+                "--lang",
+                lang,
+            ],
+            None,
+        );
+    }
+    // Only an item that cannot be fixed reaches the next grade: the plan says so.
+    for lang in ["zh", "en"] {
+        check(
+            &format!("eval_text_unfixable_{lang}"),
+            &[
+                "eval",
+                "--rules",
+                "rules/credit-rating.toml",
+                "--input",
+                "tests/data/cli/credit_unfixable_firm.json",
+                "--as-of",
+                "2026-11-29",
                 "--format",
                 "text",
                 "--lang",

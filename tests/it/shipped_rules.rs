@@ -1,5 +1,6 @@
-//! Every rule file shipped under `rules/` checks with no diagnostics at all
-//! and passes its own embedded test cases.
+//! Every rule file shipped under `rules/` checks with no diagnostics at all,
+//! passes its own embedded test cases, and gives every text people read in
+//! English as well as in Chinese.
 
 use crate::support::{load, root};
 
@@ -107,4 +108,51 @@ fn a_rule_set_alone_asks_what_a_scheme_would_fill() {
     assert!(risk.required, "risk_grade has no default: a missing answer is an error");
     let missing = rules.assess_json(&serde_json::json!({}), chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
     assert!(matches!(missing, Err(safegrade::AssessError::Input { .. })), "{missing:?}");
+}
+
+/// The keys whose values people read: a plain string is Chinese only.
+const READ_BY_PEOPLE: [&str; 5] = ["name", "label", "help", "advice", "reason"];
+
+/// Every text under `value` that people read and that has no English, as
+/// `path: text`. Test cases (`[[tests]]`) are for rule authors and skipped;
+/// `name` is a text for people only as the rule set's or scheme's name.
+fn chinese_only(value: &toml::Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (key, v) in t {
+                let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                if key == "tests" && path.is_empty() {
+                    continue;
+                }
+                let is_name = key == "name" && matches!(path, "ruleset" | "scheme");
+                if READ_BY_PEOPLE.contains(&key.as_str()) && (key != "name" || is_name) {
+                    let en = v.get("en").and_then(toml::Value::as_str).filter(|e| !e.trim().is_empty());
+                    if en.is_none() {
+                        out.push(format!("{here}: {v:?}"));
+                    }
+                    continue;
+                }
+                chinese_only(v, &here, out);
+            }
+        }
+        toml::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                chinese_only(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_shipped_text_for_people_has_an_english_version() {
+    let mut missing = Vec::new();
+    for rel in rule_files() {
+        let text = std::fs::read_to_string(root().join(&rel)).expect("readable");
+        let doc: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let mut found = Vec::new();
+        chinese_only(&doc, "", &mut found);
+        missing.extend(found.into_iter().map(|f| format!("{rel}: {f}")));
+    }
+    assert!(missing.is_empty(), "texts without English:\n{}", missing.join("\n"));
 }

@@ -120,6 +120,7 @@ pub fn evaluate(rules: &CompiledRules, answers: &Map<String, Json>, as_of: &str)
         return Outcome::InputErrors(vec![InputError {
             path: "as_of".into(),
             message: format!("`{as_of}` is not a date YYYY-MM-DD"),
+            message_zh: format!("“{as_of}”不是 YYYY-MM-DD 格式的日期"),
         }]);
     };
     match rules.assess_json(&Json::Object(answers.clone()), date) {

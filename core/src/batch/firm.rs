@@ -348,8 +348,8 @@ impl Ctx {
                     message: write::NUL_IN_CELL.into(),
                 });
             } else if !t.is_empty() {
-                if let Err(message) = input::read_cell(cell, t, field, &plan.enums, slot) {
-                    errors.push(CellError { col: *col, reason: RejectReason::BadValue, message });
+                if let Err(problem) = input::read_cell(cell, t, field, &plan.enums, slot) {
+                    errors.push(CellError { col: *col, reason: RejectReason::BadValue, message: problem.en() });
                 }
             } else {
                 match input::record_missing(field, &field.name, &mut Vec::new()) {
@@ -396,8 +396,9 @@ impl Ctx {
             match (!t.is_empty()).then_some(t) {
                 Some(t) => {
                     let value = slot.insert(Value::Bool(false));
-                    if let Err(message) = input::read_cell(cell, t, field, &plan.enums, value) {
+                    if let Err(problem) = input::read_cell(cell, t, field, &plan.enums, value) {
                         *slot = None;
+                        let message = problem.en();
                         push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });
                     }
                 }
@@ -562,7 +563,7 @@ fn evaluate_side(side: &Side, firms: &mut [Firm]) -> Result<Vec<Outcome>, String
         let plan = &step.rules.plan;
         if !step.fills.is_empty() {
             eval::fill_from_earlier(plan, &step.fills, &results, firm)
-                .map_err(|(i, m)| format!("{}.{}: {m}", step.alias, plan.inputs[i as usize].name))?;
+                .map_err(|(i, m)| format!("{}.{}: {}", step.alias, plan.inputs[i as usize].name, m.en()))?;
         }
         // Matched, not mapped: an outcome is large, and each move copies it.
         match eval::run(plan, firm, side.as_of) {

@@ -1,5 +1,6 @@
 //! `safegrade eval`: evaluate one firm and print the result JSON, or as
-//! text for people (`text.rs`).
+//! text for people (`text.rs`); warnings about the firm's data (records
+//! dated after the as-of date) go to stderr.
 
 use std::process::ExitCode;
 
@@ -48,6 +49,9 @@ pub(crate) fn run(
                 Some(lang) => outln!("{}", super::text::render(&rules, &res, lang).trim_end())?,
                 None => outln!("{}", serde_json::to_string_pretty(&res)?)?,
             }
+            for w in warnings_of(&res) {
+                errln!("warning: {w}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -62,5 +66,23 @@ pub(crate) fn run(
             }
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// The warnings of a result: a rule set's own, or each scheme step's named
+/// by the step.
+fn warnings_of(res: &serde_json::Value) -> Vec<String> {
+    let messages = |r: &serde_json::Value| -> Vec<String> {
+        r.get("warnings")
+            .and_then(|w| w.as_array())
+            .map(|ws| ws.iter().filter_map(|w| w.get("message")?.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    };
+    match res.get("steps").and_then(|s| s.as_object()) {
+        Some(steps) => steps
+            .iter()
+            .flat_map(|(alias, step)| messages(step).into_iter().map(move |m| format!("{alias}: {m}")))
+            .collect(),
+        None => messages(res),
     }
 }

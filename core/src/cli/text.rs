@@ -40,6 +40,8 @@ struct Words {
     greedy: &'static str,
     no_set: &'static str,
     blocked: &'static str,
+    unfixable: &'static str,
+    only_unfixable: &'static str,
     step: &'static str,
     list_sep: &'static str,
     open: &'static str,
@@ -70,6 +72,8 @@ const ZH: Words = Words {
     greedy: "有限搜索所得，未必最少",
     no_set: "仅消除计分条款无法达到",
     blocked: "受以下等级调整所限",
+    unfixable: "已发生的事实或企业固有情况，无法整改",
+    only_unfixable: "仅整改可整改的条款无法达到；以下所列含无法整改的条款",
     step: "步骤",
     list_sep: "、",
     open: "（",
@@ -100,6 +104,8 @@ const EN: Words = Words {
     greedy: "bounded search, perhaps not the smallest",
     no_set: "no set of items reaches it",
     blocked: "held down by these overrides",
+    unfixable: "a past event or the firm's nature: cannot be fixed",
+    only_unfixable: "fixable items alone cannot reach it; the set below includes items that cannot be fixed",
     step: "Step",
     list_sep: ", ",
     open: " (",
@@ -274,11 +280,23 @@ fn next_grade(out: &mut String, a: &Value, grade_label: &dyn Fn(&str) -> String,
     match next.get("needs").and_then(Value::as_array) {
         Some(needs) => {
             let how = if next.get("exact").and_then(Value::as_bool) == Some(false) { w.greedy } else { w.smallest };
+            let unfixable: Vec<&str> = next
+                .get("unfixable")
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            if !unfixable.is_empty() {
+                let _ = writeln!(out, "  {}", w.only_unfixable);
+            }
             let _ = writeln!(out, "  {}{}{}{}{}", w.remove, w.open, how, w.close, w.colon.trim_end());
             for id in needs.iter().filter_map(Value::as_str) {
                 let item = items.iter().find(|i| s(i, "id") == id);
                 let (points, text) = item.map_or(("", id), |i| (s(i, "points"), localised(i, "label", lang)));
-                let _ = writeln!(out, "    {text}{}{points}{}", w.open, w.close);
+                let mark =
+                    if unfixable.contains(&id) { format!("{}{}", w.list_sep, w.unfixable) } else { String::new() };
+                let _ = writeln!(out, "    {text}{}{points}{mark}{}", w.open, w.close);
             }
         }
         None => {

@@ -11,6 +11,7 @@ mod budget;
 mod calls;
 mod lower;
 mod whole;
+mod windows;
 
 pub use budget::MAX_EVAL_COST;
 
@@ -108,6 +109,13 @@ pub(crate) fn label_of(t: &Text) -> Label {
     }
 }
 
+/// Whether a grade colour is `#rrggbb`: `#` and six hex digits, and so
+/// safe to place in a style attribute or a report as it is.
+fn color_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7 && b[0] == b'#' && b[1..].iter().all(u8::is_ascii_hexdigit)
+}
+
 fn name_ok(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
@@ -150,6 +158,10 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
     let has_errors = c.diags.iter().any(Diagnostic::is_error);
     // Only a plan that checks is compiled: its depth is proven (R0212).
     let plan = plan.filter(|_| !has_errors).map(|mut plan| {
+        let window_fields = windows::window_fields(&plan);
+        for (list, fields) in plan.lists.iter_mut().zip(window_fields) {
+            list.window_fields = fields;
+        }
         plan.kernels = Kernels::compile(&plan);
         plan.kernels.table = OutcomeTable::build(&plan);
         plan
@@ -325,6 +337,7 @@ impl<'a> Compiler<'a> {
         let grades = self.grades(d, &score);
         let overrides = self.overrides(d, &grades);
         self.lint_unused_inputs(d);
+        self.lint_unfixable_bonuses(d, &items, &grades);
 
         // Dependencies are resolved while every derived node is still here.
         let items: Vec<Item> =
@@ -616,7 +629,7 @@ impl<'a> Compiler<'a> {
                 match value_from_json(&toml_to_json(&t["default"]), field, &self.enums) {
                     Ok(v) => Missing::Default(v),
                     Err(e) => {
-                        self.error("R0207", span, format!("the default does not fit the input: {e}"));
+                        self.error("R0207", span, format!("the default does not fit the input: {}", e.en()));
                         return None;
                     }
                 }
@@ -703,6 +716,7 @@ impl<'a> Compiler<'a> {
             derived: derived_names,
             derived_eval_order: Vec::new(),
             derived_input_deps: Vec::new(),
+            window_fields: Vec::new(),
         });
     }
 
@@ -1167,6 +1181,7 @@ impl<'a> Compiler<'a> {
                     max,
                     cite: it.cite.as_deref().map(Arc::from),
                     advice: it.advice.as_ref().map(label_of),
+                    fixable: it.fixable.unwrap_or(true),
                     input_deps: Vec::new(),
                 },
                 deps,
@@ -1257,6 +1272,16 @@ impl<'a> Compiler<'a> {
                 self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
                 continue;
             }
+            if let Some(color) = gg.color.as_ref().filter(|c| !color_ok(c.get_ref())) {
+                let shown: String = color.get_ref().chars().take(40).collect();
+                let more = if color.get_ref().chars().count() > 40 { "…" } else { "" };
+                self.error(
+                    "R0306",
+                    self.span(color.span()),
+                    format!("the colour of grade `{}` is not `#rrggbb`: `{shown}{more}`", gg.id.get_ref()),
+                )
+                .help = Some("write `#` and six hex digits, such as `#1f6feb`; nothing else is accepted".into());
+            }
             let (lower, upper) = bands::bounds_of(self, gg);
             if gg.override_only && (lower.is_some() || upper.is_some()) {
                 self.error(
@@ -1269,7 +1294,7 @@ impl<'a> Compiler<'a> {
             out.push(Grade {
                 id: Arc::from(gg.id.get_ref().as_str()),
                 label: label_of(&gg.label),
-                color: gg.color.as_deref().map(Arc::from),
+                color: gg.color.as_ref().map(|c| Arc::from(c.get_ref().as_str())),
                 lower,
                 upper,
                 override_only: gg.override_only,
@@ -1378,6 +1403,28 @@ impl<'a> Compiler<'a> {
                         format!("input `{}` is never used", name.get_ref()),
                     )
                     .with_help("remove it, or use it in an item, a derived value or an override"),
+                );
+            }
+        }
+    }
+
+    /// `fixable = false` on an item whose points are a constant that moves
+    /// the score toward the better grades: the next-grade plan removes only
+    /// items that cost points, so the mark says nothing (W0003).
+    fn lint_unfixable_bonuses(&mut self, d: &Document, items: &[(Item, Deps)], grades: &[Grade]) {
+        let banded: Vec<Grade> = grades.iter().filter(|g| !g.override_only).cloned().collect();
+        let higher_is_better = bands::higher_is_better(&banded);
+        for (written, (item, _)) in d.items.iter().zip(items) {
+            let Some(Node::Const(Value::Num(p))) = &item.points else { continue };
+            let bonus = !p.is_zero() && p.is_sign_positive() == higher_is_better;
+            if bonus && !item.fixable {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W0003",
+                        Some(self.span(written.get_ref().id.span())),
+                        format!("item `{}` always improves the score, so `fixable = false` has no effect", item.id),
+                    )
+                    .with_help("the next-grade plan removes only items that cost points; remove `fixable = false`"),
                 );
             }
         }

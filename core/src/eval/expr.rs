@@ -12,23 +12,24 @@ use std::cell::Cell;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::fault::{Expected, Fault};
 use crate::plan::{AggKind, ArithOp, Builtin, CmpOp, Node, Plan};
 use crate::value::{self, ArithError, Duration, Value};
 
-/// Why an expression has no value. A boxed text keeps results small:
+/// Why an expression has no value. Boxed, so results stay small:
 /// `Result<bool, ExprError>` fits in two registers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ExprError(pub(crate) Box<str>);
+pub(crate) struct ExprError(pub(crate) Box<Fault>);
 
 impl ExprError {
-    pub(crate) fn new(message: impl Into<Box<str>>) -> ExprError {
-        ExprError(message.into())
+    pub(crate) fn new(fault: Fault) -> ExprError {
+        ExprError(Box::new(fault))
     }
 }
 
 impl From<ArithError> for ExprError {
     fn from(e: ArithError) -> ExprError {
-        ExprError::new(e.to_string())
+        ExprError::new(Fault::Arith(e))
     }
 }
 
@@ -95,9 +96,7 @@ pub(crate) fn duration_of(n: Decimal, months_per_unit: u32) -> Result<Duration, 
     let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
         .then(|| n.normalize().mantissa())
         .and_then(|k| i32::try_from(k).ok())
-        .ok_or_else(|| {
-            ExprError::new(format!("a duration needs a whole number up to 100000, found `{}`", n.normalize()))
-        })?;
+        .ok_or_else(|| ExprError::new(Fault::BadDuration(n.normalize().to_string())))?;
     Ok(if months_per_unit == 0 {
         Duration { months: 0, days: k }
     } else {
@@ -159,11 +158,11 @@ impl<'r> Frame<'r> {
     /// A field or per-record value of the record `up` levels out.
     #[inline(always)]
     pub(super) fn field(&self, up: u16, slot: u32) -> Result<&'r Value, ExprError> {
-        let mut r = self.records.ok_or_else(|| ExprError::new("no record in scope"))?;
+        let mut r = self.records.ok_or_else(|| ExprError::new(Fault::NoRecord))?;
         for _ in 0..up {
-            r = r.outer.ok_or_else(|| ExprError::new("no record in scope"))?;
+            r = r.outer.ok_or_else(|| ExprError::new(Fault::NoRecord))?;
         }
-        r.slot(slot).ok_or_else(|| ExprError::new("record value not available"))
+        r.slot(slot).ok_or_else(|| ExprError::new(Fault::RecordValueUnavailable))
     }
 }
 
@@ -171,7 +170,7 @@ impl<'r> Frame<'r> {
 pub(super) fn boolean(v: &Value) -> Result<bool, ExprError> {
     match v {
         Value::Bool(b) => Ok(*b),
-        other => Err(ExprError::new(format!("expected true or false, found `{other}`"))),
+        other => Err(ExprError::new(Fault::Expected(Expected::Bool, other.to_string()))),
     }
 }
 
@@ -179,7 +178,7 @@ pub(super) fn boolean(v: &Value) -> Result<bool, ExprError> {
 pub(super) fn num(v: &Value) -> Result<Decimal, ExprError> {
     match v {
         Value::Num(n) => Ok(*n),
-        other => Err(ExprError::new(format!("expected a number, found `{other}`"))),
+        other => Err(ExprError::new(Fault::Expected(Expected::Number, other.to_string()))),
     }
 }
 
@@ -187,7 +186,7 @@ pub(super) fn num(v: &Value) -> Result<Decimal, ExprError> {
 pub(super) fn date(v: &Value) -> Result<NaiveDate, ExprError> {
     match v {
         Value::Date(d) => Ok(*d),
-        other => Err(ExprError::new(format!("expected a date, found `{other}`"))),
+        other => Err(ExprError::new(Fault::Expected(Expected::Date, other.to_string()))),
     }
 }
 
@@ -219,7 +218,7 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
         (Value::Date(x), Value::Date(y)) => Ok(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Ok(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
-        _ => Err(ExprError::new(format!("cannot compare `{a}` with `{b}`"))),
+        _ => Err(ExprError::new(Fault::CannotCompare(a.to_string(), b.to_string()))),
     }
 }
 
@@ -229,7 +228,7 @@ impl<'a> Env<'a> {
     pub(super) fn input(&self, i: u32) -> Result<&'a Value, ExprError> {
         self.inputs[i as usize]
             .as_ref()
-            .ok_or_else(|| ExprError::new(format!("input `{}` is not available", self.plan.inputs[i as usize].name)))
+            .ok_or_else(|| ExprError::new(Fault::InputUnavailable(self.plan.inputs[i as usize].name.clone())))
     }
 
     /// A firm-level derived value.
@@ -237,7 +236,7 @@ impl<'a> Env<'a> {
     pub(super) fn derived_value(&self, i: u32) -> Result<&'a Value, ExprError> {
         self.derived[i as usize]
             .as_ref()
-            .ok_or_else(|| ExprError::new(format!("`{}` is not available", self.plan.derived[i as usize].name)))
+            .ok_or_else(|| ExprError::new(Fault::ValueUnavailable(self.plan.derived[i as usize].name.clone())))
     }
 
     pub(crate) fn eval(&self, node: &Node, f: &Frame<'_>) -> R {
@@ -345,7 +344,7 @@ impl<'a> Env<'a> {
                 let table = &self.plan.tables[*t as usize];
                 self.with(key, f, |k| match table.rows.get(k) {
                     Some(row) => Ok(row[*col as usize].clone()),
-                    None => Err(ExprError::new(format!("table `{}` has no entry `{k}`", table.name))),
+                    None => Err(ExprError::new(Fault::NoTableEntry { table: table.name.clone(), key: k.to_string() })),
                 })
             }
             Node::Builtin(b, args) => self.builtin(*b, args, f),
@@ -362,7 +361,7 @@ impl<'a> Env<'a> {
                     self.eval(body, &Frame { records: None, params: &params })
                 }
             }
-            Node::Fail(msg) => Err(ExprError::new(&**msg)),
+            Node::Fail(msg) => Err(ExprError::new(Fault::Fail(msg.clone()))),
         }
     }
 
@@ -395,7 +394,7 @@ impl<'a> Env<'a> {
                     Node::Const(Value::Duration(k)) => self.windows.start(self.as_of, *k)?,
                     other => match self.eval(other, f)? {
                         Value::Duration(k) => value::shift_date(self.as_of, k, -1)?,
-                        _ => return Err(ExprError::new("expected a duration")),
+                        _ => return Err(ExprError::new(Fault::NotDuration)),
                     },
                 };
                 Ok(from <= d && d <= self.as_of)
@@ -447,7 +446,7 @@ impl<'a> Env<'a> {
                 Ok(Value::Date(value::shift_date(d, k, 1)?))
             }
             (ArithOp::Sub, Value::Date(d), Value::Duration(k)) => Ok(Value::Date(value::shift_date(d, k, -1)?)),
-            (_, a, b) => Err(ExprError::new(format!("cannot combine `{a}` and `{b}`"))),
+            (_, a, b) => Err(ExprError::new(Fault::CannotCombine(a.to_string(), b.to_string()))),
         }
     }
 
@@ -483,12 +482,12 @@ impl<'a> Env<'a> {
             }
             Builtin::UsccValid => match arg(0)? {
                 Value::Text(t) => Ok(Value::Bool(crate::uscc::validate(&t).is_ok())),
-                other => Err(ExprError::new(format!("expected text, found `{other}`"))),
+                other => Err(ExprError::new(Fault::Expected(Expected::Text, other.to_string()))),
             },
         }
     }
 }
 
 fn missing_arg() -> ExprError {
-    ExprError::new("aggregate is missing its expression")
+    ExprError::new(Fault::AggregateWithoutExpression)
 }

@@ -91,7 +91,7 @@ impl Default for Kernels {
             derived: Vec::new(),
             record_derived: Vec::new(),
             items: Vec::new(),
-            base: kernel(|_, _| Err(ExprError::new("the rules were not compiled"))),
+            base: kernel(|_, _| Err(ExprError::new(super::fault::Fault::NotCompiled))),
             overrides: Vec::new(),
             groups_excluding_zero: 0,
             has_unanswerable_inputs: false,

@@ -6,6 +6,7 @@
 //! inputs always give the same result, on every platform and thread.
 
 mod expr;
+mod fault;
 mod fixed;
 mod kernel;
 mod next_grade;
@@ -21,13 +22,14 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
-use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput};
-use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
+use crate::assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, Warning};
+use crate::input::{Firm, MissingTreatment, Problem, INLINE_LISTS};
 use crate::plan::{Missing, Node, OverrideAction, Plan, RoundAt, ScoreGroup};
 use crate::rules::{Fill, FillFrom};
 use crate::value::{self, Value};
 pub(crate) use expr::{duration_of, MAX_EVAL_DEPTH};
 use expr::{Env, Frame, ListView, Records, Windows};
+use fault::{Context, Fault};
 use fixed::Fixed;
 use kernel::ItemKernel;
 pub(crate) use kernel::Kernels;
@@ -40,12 +42,16 @@ pub(crate) use table::OutcomeTable;
 pub struct EvalError {
     /// What was being computed: `item \`x\``, `derived value \`s\``, `accidents[2].level`.
     pub context: String,
-    /// What went wrong.
+    /// What went wrong (English).
     pub message: String,
+    /// What was being computed, in Chinese: `评分项“x”`, `派生值“s”`, `accidents[2].level`.
+    pub context_zh: String,
+    /// What went wrong, in Chinese.
+    pub message_zh: String,
 }
 
-fn err(context: String, e: expr::ExprError) -> EvalError {
-    EvalError { context, message: e.0.into() }
+fn err(context: Context<'_>, e: expr::ExprError) -> EvalError {
+    EvalError::new(context, &e.0)
 }
 
 /// A fired item's contribution, as the score computation needs it.
@@ -233,7 +239,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         // Matched, not mapped: the value goes to its slot in one move.
         match plan.kernels.derived[i as usize].run(&env, &Frame { records: None, params: &[] }) {
             Ok(v) => derived[i as usize] = Some(v),
-            Err(e) => return Err(err(format!("derived value `{}`", d.name), e)),
+            Err(e) => return Err(err(Context::Derived(&d.name), e)),
         }
     }
     let env = Env { plan, as_of, inputs: &firm.inputs, derived: &derived, lists, windows: &windows };
@@ -248,7 +254,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
             skipped.push(idx as u32);
             continue;
         }
-        let ctx = || format!("item `{}`", plan.items[idx].id);
+        let ctx = || Context::Item(&plan.items[idx].id);
         let raw = match shaped_points(item, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
             Shaped::NotFired => continue,
             Shaped::Known(raw, points) => {
@@ -286,14 +292,11 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
     }
 
     if blocked(&plan.score.base_deps) {
-        return Err(EvalError {
-            context: "score".into(),
-            message: "the base score depends on an input that is not applicable".into(),
-        });
+        return Err(EvalError::new(Context::Score, &Fault::BaseNotApplicable));
     }
-    let base = plan.kernels.base.run(&env, top).map_err(|e| err("score base".into(), e))?;
+    let base = plan.kernels.base.run(&env, top).map_err(|e| err(Context::ScoreBase, e))?;
     let score = total_of(plan, base, fired.iter().map(|f| (f.group, f.points)))
-        .map_err(|e| EvalError { context: "score".into(), message: e.to_string() })?;
+        .map_err(|e| EvalError::new(Context::Score, &Fault::Arith(e)))?;
     let band = band_of(plan, score)?;
 
     let mut applied = Vec::new();
@@ -301,7 +304,7 @@ pub(crate) fn run(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Result<Outcome,
         if blocked(&o.input_deps) {
             continue;
         }
-        if plan.kernels.overrides[idx].run(&env, top).map_err(|e| err(format!("override `{}`", o.id), e))? {
+        if plan.kernels.overrides[idx].run(&env, top).map_err(|e| err(Context::Override(&o.id), e))? {
             applied.push(idx);
         }
     }
@@ -327,6 +330,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
                     cite: item.cite.clone(),
                     advice: item.advice.as_ref().map(|a| a.zh.clone()),
                     advice_en: item.advice.as_ref().and_then(|a| a.en.clone()),
+                    fixable: item.fixable,
                 }
             }
             Source::Penalty(i) => {
@@ -345,6 +349,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
                     cite: None,
                     advice: Some(Arc::from("补充填写该项")),
                     advice_en: Some(Arc::from("answer this question")),
+                    fixable: true,
                 }
             }
         })
@@ -382,7 +387,43 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
         missing,
         skipped: o.skipped.iter().map(|&i| plan.items[i as usize].id.clone()).collect(),
         next_grade,
+        warnings: future_dates(plan, firm, as_of),
     }
+}
+
+/// The records dated after the as-of date in a field a time window counts
+/// from (`ListDef::window_fields`): every window ends on the as-of date, so
+/// they count in none, which is rarely what the firm meant.
+fn future_dates(plan: &Plan, firm: &Firm, as_of: NaiveDate) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for (def, records) in plan.lists.iter().zip(&firm.lists).filter(|(d, _)| !d.window_fields.is_empty()) {
+        for (r, rec) in records.iter().enumerate() {
+            for &f in &def.window_fields {
+                let Some(Value::Date(date)) = rec.get(f as usize) else { continue };
+                if *date <= as_of {
+                    continue;
+                }
+                let field = &def.fields[f as usize];
+                let record = r + 1;
+                out.push(Warning {
+                    code: "future_date",
+                    list: def.name.clone(),
+                    record,
+                    field: field.name.clone(),
+                    date: date.to_string(),
+                    message: format!(
+                        "`{}` record {record}: `{}` {date} is after the as-of date {as_of}, so no time window counts it",
+                        def.name, field.name
+                    ),
+                    message_zh: format!(
+                        "{}第 {record} 条：{} {date} 晚于评估基准日 {as_of}，不计入任何统计期间",
+                        def.label.zh, field.label.zh
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Computes every list's per-record derived values into its view: one
@@ -427,7 +468,7 @@ fn record_values<'a>(
                     .run(&env, &Frame { records: Some(&scope), params: &[] })
                 {
                     Ok(v) => out[at + i as usize] = v,
-                    Err(e) => return Err(err(format!("{}[{r}].{}", def.name, def.derived[i as usize].0), e)),
+                    Err(e) => return Err(err(Context::Record(&def.name, r, &def.derived[i as usize].0), e)),
                 }
             }
         }
@@ -445,7 +486,7 @@ pub(crate) fn fill_from_earlier(
     fills: &[Fill],
     earlier: &[Outcome],
     firm: &mut Firm,
-) -> Result<(), (u32, String)> {
+) -> Result<(), (u32, Problem)> {
     for fill in fills {
         let o = &earlier[fill.step];
         let (input, what) = (fill.input, &fill.what);
@@ -456,7 +497,10 @@ pub(crate) fn fill_from_earlier(
                     firm.inputs[input as usize] = Some(v.clone());
                     continue;
                 }
-                Err(m) => return Err((input, format!("from `{what}` of an earlier step: {m}"))),
+                Err(m) => {
+                    let problem = Box::new(m.clone());
+                    return Err((input, Problem::FromEarlier { what: what.clone(), problem }));
+                }
             },
             FillFrom::Score => Some(Value::Num(o.score)),
             FillFrom::Derived(i) => o.derived.get(*i).cloned().flatten(),
@@ -466,14 +510,15 @@ pub(crate) fn fill_from_earlier(
             // The earlier value was not applicable: treat the input as unanswered.
             let mut errors = Vec::new();
             let v = crate::input::resolve_missing(field, &field.name, input, &mut firm.missing, &mut errors);
-            if let Some(e) = errors.first() {
-                return Err((input, format!("from `{what}` of an earlier step, which has no value: {}", e.message)));
+            if !errors.is_empty() {
+                let problem = Box::new(Problem::Required);
+                return Err((input, Problem::FromEarlierWithoutValue { what: what.clone(), problem }));
             }
             firm.inputs[input as usize] = v;
             continue;
         };
         let v = crate::input::value_from_value(&earlier_value, field, &plan.enums)
-            .map_err(|m| (input, format!("from `{what}` of an earlier step: {m}")))?;
+            .map_err(|m| (input, Problem::FromEarlier { what: what.clone(), problem: Box::new(m) }))?;
         firm.inputs[input as usize] = Some(v);
     }
     Ok(())
@@ -600,10 +645,8 @@ fn add_group(total: Decimal, group: &ScoreGroup, sum: Decimal) -> Result<Decimal
 }
 
 pub(crate) fn band_of(plan: &Plan, score: Decimal) -> Result<usize, EvalError> {
-    plan.grades.iter().position(|g| g.contains(score)).ok_or_else(|| EvalError {
-        context: "grade".into(),
-        message: format!("no grade band holds the score {}", score.normalize()),
-    })
+    (plan.grades.iter().position(|g| g.contains(score)))
+        .ok_or_else(|| EvalError::new(Context::Grade, &Fault::NoBand(score.normalize().to_string())))
 }
 
 /// The grade the overrides whose conditions held leave, without the reports.

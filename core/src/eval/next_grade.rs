@@ -2,11 +2,17 @@
 //! the grade by one step.
 //!
 //! Removing an item sets its points to zero; the score is recomputed with the
-//! group caps, banded, and the overrides that held are replayed. Sets are
-//! tried by increasing size, so the first hit is a smallest set. Caps make
-//! the problem combinatorial, so the search is bounded by
-//! [`SEARCH_BUDGET`] score computations; past that a greedy answer is given
-//! and marked `exact: false`.
+//! group caps, banded, and the overrides that held are replayed. Items a
+//! rule set marks `fixable = false` (past accidents, the firm's nature) are
+//! left out of the search whenever the fixable items alone reach the grade;
+//! only when they do not is every fired item searched, and the unfixable
+//! ones in the answer are named. Sets are tried by increasing size, so the
+//! first hit is a smallest set of those searched. Caps make the problem
+//! combinatorial, so the search is bounded by [`SEARCH_BUDGET`] score
+//! computations; past that a greedy answer is given and marked
+//! `exact: false`. Removing an item never lowers the score (caps, rounding
+//! and clamps are monotone), so whether a set of items can reach the grade
+//! at all is known from removing all of them at once.
 
 use rust_decimal::Decimal;
 
@@ -46,7 +52,6 @@ pub(crate) fn plan_next(
         Some(grade_after_overrides(plan, band, applied))
     };
     let reaches = |removed: &[usize]| grade_without(removed).is_some_and(|g| g <= target);
-    let names = |set: &[usize]| set.iter().map(|&i| fired[i].id.clone()).collect::<Vec<_>>();
 
     if !reaches(&candidates) {
         let blocked_by = applied
@@ -62,25 +67,45 @@ pub(crate) fn plan_next(
             })
             .map(|&o| plan.overrides[o].id.clone())
             .collect();
-        return Some(NextGrade { grade: target_id, needs: None, blocked_by, exact: true });
+        return Some(NextGrade { grade: target_id, needs: None, unfixable: vec![], blocked_by, exact: true });
     }
+    let fixable: Vec<usize> = candidates.iter().copied().filter(|&i| fired[i].fixable).collect();
+    // Only when no set of fixable items reaches the grade is every item searched.
+    let pool = if fixable.len() < candidates.len() && !reaches(&fixable) { candidates } else { fixable };
+    let current = total_score_without(plan, base, contributions, &[]).unwrap_or(base);
+    let needed = needed_improvement(plan, target, current);
+    let (mut set, exact) = smallest(plan, contributions, needed, &pool, &reaches, &grade_without);
+    set.sort_unstable();
+    let needs: Vec<_> = set.iter().map(|&i| fired[i].id.clone()).collect();
+    let unfixable = set.iter().filter(|&&i| !fired[i].fixable).map(|&i| fired[i].id.clone()).collect();
+    Some(NextGrade { grade: target_id, needs: Some(needs), unfixable, blocked_by: vec![], exact })
+}
 
+/// The smallest subset of `pool` whose removal reaches the target (the score
+/// must improve by `needed`), tried by increasing size, and whether it is
+/// proven smallest; `reaches(pool)` holds.
+fn smallest(
+    plan: &Plan,
+    contributions: &[Contribution],
+    needed: Option<Decimal>,
+    pool: &[usize],
+    reaches: &dyn Fn(&[usize]) -> bool,
+    grade_without: &dyn Fn(&[usize]) -> Option<usize>,
+) -> (Vec<usize>, bool) {
     // Removing k items improves the score by at most the k largest point
     // values (caps and clamps only shrink an improvement), plus one rounding
     // step; sizes that cannot reach the target band are not searched.
-    let current = total_score_without(plan, base, contributions, &[]).unwrap_or(base);
-    let needed = needed_improvement(plan, target, current);
     let slack = match plan.score.round {
         // Rounding away from zero across zero can move a score by almost two steps.
         Some((places, _, crate::plan::RoundAt::Score)) => Decimal::new(2, places),
         _ => Decimal::ZERO,
     };
-    let mut magnitudes: Vec<Decimal> = candidates.iter().map(|&i| contributions[i].points.abs()).collect();
+    let mut magnitudes: Vec<Decimal> = pool.iter().map(|&i| contributions[i].points.abs()).collect();
     magnitudes.sort_unstable_by(|a, b| b.cmp(a));
     let mut best_gain = slack;
 
     let mut budget = SEARCH_BUDGET;
-    let n = candidates.len();
+    let n = pool.len();
     for k in 1..=n {
         best_gain = best_gain.checked_add(magnitudes[k - 1]).unwrap_or(Decimal::MAX);
         if needed.is_some_and(|need| best_gain < need) {
@@ -89,24 +114,19 @@ pub(crate) fn plan_next(
         let mut idx: Vec<usize> = (0..k).collect();
         loop {
             if budget == 0 {
-                return Some(NextGrade {
-                    grade: target_id,
-                    needs: Some(names(&greedy(&candidates, &reaches, &grade_without))),
-                    blocked_by: vec![],
-                    exact: false,
-                });
+                return (greedy(pool, reaches, grade_without), false);
             }
             budget -= 1;
-            let set: Vec<usize> = idx.iter().map(|&i| candidates[i]).collect();
+            let set: Vec<usize> = idx.iter().map(|&i| pool[i]).collect();
             if reaches(&set) {
-                return Some(NextGrade { grade: target_id, needs: Some(names(&set)), blocked_by: vec![], exact: true });
+                return (set, true);
             }
             if !next_combination(&mut idx, n) {
                 break;
             }
         }
     }
-    Some(NextGrade { grade: target_id, needs: Some(names(&candidates)), blocked_by: vec![], exact: false })
+    (pool.to_vec(), false)
 }
 
 /// Removes, one at a time, the candidate that most improves the grade (then

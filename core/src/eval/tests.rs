@@ -1,5 +1,6 @@
-//! Tests for evaluation internals: the next-grade plan is a smallest set,
-//! checked against brute force over every subset of fired items; shaped
+//! Tests for evaluation internals: the next-grade plan is a smallest set of
+//! fixable items when one exists, else a smallest set of any, checked
+//! against brute force over every subset of fired items; shaped
 //! items score exactly as the interpreter scores them.
 
 use chrono::NaiveDate;
@@ -11,7 +12,8 @@ use crate::eval::test_rules::checked;
 use crate::rules::CompiledRules;
 
 /// Six items with points taken from inputs, two of them in a capped group,
-/// rounding at the score, and an override that can block.
+/// two the firm cannot fix, rounding at the score, and an override that
+/// can block.
 const RULES: &str = r#"
 [ruleset]
 id = "next-grade"
@@ -51,6 +53,7 @@ id = "i3"
 label = "3"
 points = "-p3"
 cap = 12
+fixable = false
 [[items]]
 id = "i4"
 label = "4"
@@ -59,6 +62,7 @@ points = "-p4"
 id = "i5"
 label = "5"
 points = "-p5"
+fixable = false
 [[items]]
 id = "bonus"
 label = "bonus"
@@ -128,26 +132,58 @@ proptest! {
             let s = total_score_without(plan, base, &contributions, removed).unwrap();
             grade_after_overrides(plan, band_of(plan, s).unwrap(), &applied) < grade
         };
-        // Brute force: the smallest reaching subset of deductions.
+        // Brute force: the smallest reaching subset of deductions, and of fixable deductions.
         let deductions: Vec<usize> = (0..contributions.len()).filter(|&i| contributions[i].points.is_sign_negative()).collect();
-        let mut smallest: Option<usize> = None;
+        let (mut smallest, mut smallest_fixable): (Option<usize>, Option<usize>) = (None, None);
         for mask in 0u32..(1 << deductions.len()) {
             let set: Vec<usize> = deductions.iter().enumerate().filter(|(b, _)| mask & (1 << b) != 0).map(|(_, &i)| i).collect();
-            if reaches(&set) && smallest.is_none_or(|s| set.len() < s) {
-                smallest = Some(set.len());
+            if reaches(&set) {
+                let fewer = |s: Option<usize>| Some(s.map_or(set.len(), |s| s.min(set.len())));
+                smallest = fewer(smallest);
+                if set.iter().all(|&i| res.items[i].fixable) {
+                    smallest_fixable = fewer(smallest_fixable);
+                }
             }
         }
-        match (&next.needs, smallest) {
-            (Some(needs), Some(n)) => {
+        let unfixable_in = |ids: &[std::sync::Arc<str>]| -> Vec<std::sync::Arc<str>> {
+            ids.iter().filter(|id| res.items.iter().any(|it| &it.id == *id && !it.fixable)).cloned().collect()
+        };
+        match (&next.needs, smallest_fixable, smallest) {
+            (Some(needs), Some(n), _) => {
+                // Some set of fixable items reaches the grade: the plan names only such items.
                 prop_assert!(next.exact);
                 prop_assert_eq!(needs.len(), n);
+                prop_assert!(unfixable_in(needs).is_empty() && next.unfixable.is_empty());
                 let set: Vec<usize> = needs.iter().map(|id| res.items.iter().position(|it| &it.id == id).unwrap()).collect();
                 prop_assert!(reaches(&set));
             }
-            (None, None) => {}
-            (got, want) => prop_assert!(false, "needs {:?}, brute force {:?}", got, want),
+            (Some(needs), None, Some(n)) => {
+                // Only sets with unfixable items reach it: the smallest, its unfixable items named.
+                prop_assert!(next.exact);
+                prop_assert_eq!(needs.len(), n);
+                prop_assert!(!next.unfixable.is_empty());
+                prop_assert_eq!(&unfixable_in(needs), &next.unfixable);
+                let set: Vec<usize> = needs.iter().map(|id| res.items.iter().position(|it| &it.id == id).unwrap()).collect();
+                prop_assert!(reaches(&set));
+            }
+            (None, None, None) => prop_assert!(next.unfixable.is_empty()),
+            (got, fixable, any) => prop_assert!(false, "needs {:?}, brute force {:?} (fixable), {:?}", got, fixable, any),
         }
     }
+}
+
+#[test]
+fn the_next_grade_plan_names_unfixable_items_only_when_it_must() {
+    let r = rules();
+    let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let next = |input: serde_json::Value| r.assess_json(&input, as_of).unwrap().next_grade.unwrap();
+    // 100 - 5 - 8 - 5 = 82 (b): removing i3 (8, unfixable) alone reaches a,
+    // but so do the fixable i1 and i4 together (10): the plan names those.
+    let n = next(serde_json::json!({ "p1": 5, "p2": 0, "p3": 8, "p4": 5, "p5": 0, "bonus": 0, "veto": false }));
+    assert_eq!((n.needs.unwrap(), n.unfixable, n.exact), (vec!["i1".into(), "i4".into()], vec![], true));
+    // 100 - 1 - 12 = 87: the fixable i1 is not enough; i3 must go, and is named unfixable.
+    let n = next(serde_json::json!({ "p1": 1, "p2": 0, "p3": 12, "p4": 0, "p5": 0, "bonus": 0, "veto": false }));
+    assert_eq!((n.needs.unwrap(), n.unfixable, n.exact), (vec!["i3".into()], vec!["i3".into()], true));
 }
 
 /// Flag and per-unit items with caps, item rounding, a group cap, an input

@@ -204,6 +204,10 @@ pub(crate) struct Item {
     pub(crate) cite: Option<String>,
     #[serde(default)]
     pub(crate) advice: Option<Text>,
+    /// Whether the firm can remove the item by acting now (default true);
+    /// `false` for what describes the past or the firm's nature.
+    #[serde(default)]
+    pub(crate) fixable: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,7 +252,7 @@ pub(crate) struct Grade {
     pub(crate) id: SString,
     pub(crate) label: Text,
     #[serde(default)]
-    pub(crate) color: Option<String>,
+    pub(crate) color: Option<SString>,
     #[serde(default)]
     pub(crate) min: Option<SValue>,
     #[serde(default)]
@@ -310,6 +314,10 @@ pub(crate) struct Expect {
     pub(crate) missing: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) error: Option<String>,
+    #[serde(default)]
+    pub(crate) needs: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) unfixable: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) steps: Option<toml::Table>,
 }
