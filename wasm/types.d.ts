@@ -45,7 +45,7 @@ export interface FieldSchema {
   required: boolean;
   default?: unknown;
   missing: "required" | "default" | "not_applicable" | "penalty";
-  /** Filled by an earlier scheme step (`step.what`); not asked. */
+  /** Inside a scheme, filled by an earlier step (`step.what`) and not asked; a rule set used on its own asks it. */
   from?: string;
 }
 
@@ -81,6 +81,8 @@ export interface FiredItem {
   cite?: string;
   advice?: string;
   advice_en?: string;
+  /** Present, and false, for an item that describes the past or the firm's nature. */
+  fixable?: false;
 }
 
 export interface AppliedOverride {
@@ -98,6 +100,20 @@ export interface NextGrade {
   needs: string[] | null;
   blocked_by?: string[];
   exact: boolean;
+  /** The items of `needs` that cannot be fixed; present only when no set of fixable items reaches the grade. */
+  unfixable?: string[];
+}
+
+/** A record dated after the as-of date in a field a time window counts from: the window ignores it. */
+export interface Warning {
+  code: "future_date";
+  list: string;
+  /** Counted from 1. */
+  record: number;
+  field: string;
+  date: string;
+  message: string;
+  message_zh: string;
 }
 
 /** The result of one evaluation (`docs/RULES.md`, "The result"). Decimals are strings. */
@@ -116,6 +132,8 @@ export interface Assessment {
   missing: { input: string; treatment: "default" | "not_applicable" | "penalty" }[];
   skipped: string[];
   next_grade: NextGrade | null;
+  /** Omitted when there are none. */
+  warnings?: Warning[];
 }
 
 /** The result of a scheme: each step's assessment under its alias. */
@@ -125,7 +143,7 @@ export interface SchemeAssessment {
   steps: Record<string, Assessment>;
 }
 
-export interface InputError { path: string; message: string }
+export interface InputError { path: string; message: string; message_zh: string }
 
 /**
  * An argument that cannot be used, refused before it is copied into wasm memory.
@@ -168,5 +186,5 @@ export type EvaluateResult =
   | {
       type: "failure";
       stage: "evaluate";
-      error: { type: "input"; errors: InputError[] } | { type: "eval"; error: { context: string; message: string } };
+      error: { type: "input"; errors: InputError[] } | { type: "eval"; error: { context: string; message: string; context_zh: string; message_zh: string } };
     };
