@@ -111,7 +111,41 @@ try {
   await page.fill("#q-accidents-0-deaths", "-1");
   const shownPath = await page.locator('[data-error-path="accidents[0].deaths"]').innerText();
   assert.match(shownPath, /第1条/, shownPath);
+  assert.match(shownPath, /小于最小值 0/, "the core's message in Chinese");
   assert.doesNotMatch(shownPath, /accidents\[0\]/, shownPath);
+
+  t("a plan that only unfixable items reach says so and marks them, as the CLI's plan does");
+  await page.click("#clear-answers");
+  const dangers = [{ found: "2026-05-01", deadline: "2026-06-01" }, { found: "2026-05-01", deadline: "2026-07-01" }];
+  const unfixableFirm = { standardization: "level_1", penalties: [{ date: "2026-03-01" }], hidden_dangers: dangers };
+  const planNative = native("rules/credit-rating.toml", unfixableFirm);
+  assert.ok(planNative.next_grade.unfixable?.length > 0, "the fixture reaches the next grade only through an unfixable item");
+  await page.selectOption("#q-standardization", "level_1");
+  await page.click('[data-list="penalties"] button.add');
+  await page.fill("#q-penalties-0-date", "2026-03-01");
+  for (const [i, d] of dangers.entries()) {
+    await page.click('[data-list="hidden_dangers"] button.add');
+    await page.fill(`#q-hidden_dangers-${i}-found`, d.found);
+    await page.fill(`#q-hidden_dangers-${i}-deadline`, d.deadline);
+  }
+  await page.waitForSelector("[data-testid=only-unfixable]");
+  const marked = await page.locator("[data-needs-id][data-unfixable]").evaluateAll((els) => els.map((e) => e.dataset.needsId));
+  assert.deepEqual(marked, planNative.next_grade.unfixable);
+
+  t("a record dated after the as-of date is warned about, as the CLI warns");
+  await pick(page, "rules/hazchem-risk-2018.toml");
+  await page.click("#clear-answers");
+  const future = { accidents: [{ date: "2027-01-15", deaths: 1, serious_injuries: 0 }] };
+  const futureNative = native("rules/hazchem-risk-2018.toml", future);
+  assert.equal(futureNative.warnings?.length, 1, "the CLI warns of the future-dated accident");
+  await page.click('[data-list="accidents"] button.add');
+  await page.fill("#q-accidents-0-date", "2027-01-15");
+  await page.fill("#q-accidents-0-deaths", "1");
+  await page.fill("#q-accidents-0-serious_injuries", "0");
+  await page.waitForSelector("[data-testid=warnings]");
+  const warned = await page.locator("[data-warning-path]").evaluateAll((els) => els.map((e) => e.dataset.warningPath));
+  assert.deepEqual(warned, futureNative.warnings.map((w) => `${w.list}[${w.record - 1}].${w.field}`));
+  assert.match(await page.locator("[data-testid=warnings]").innerText(), /第1条.*2027-01-15 晚于评估基准日/);
 
   t("a rule file's diagnostic shows its message once");
   await page.setInputFiles("#own-rules", { name: "diag.toml", mimeType: "text/plain", buffer: Buffer.from('[ruleset]\nid = "x"\n') });

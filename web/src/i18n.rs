@@ -137,6 +137,16 @@ mod texts {
         "以下直接判定条件使等级无法通过整改扣分项提升：",
         "These overrides hold the grade down whatever items are fixed:",
     );
+    pub const NEXT_ONLY_UNFIXABLE: T = T(
+        "仅整改可整改的项目无法达到下一等级；下列项目中含已发生的事实或企业固有情况，无法通过整改消除。",
+        "Fixing what can be fixed does not reach the next grade; the items below include past events or the firm's nature, which no fix removes.",
+    );
+    pub const UNFIXABLE: T = T("（无法整改）", " (cannot be fixed)");
+    pub const AFTER_AS_OF: T = T(
+        "{} 晚于评估基准日 {}，不计入任何统计期间",
+        "{} is after the assessment date {}, so no time window counts it",
+    );
+    pub const DATA_WARNINGS: T = T("请核对以下记录", "Check these records");
     pub const NEXT_NONE: T = T("仅整改扣分项无法达到下一等级。", "Fixing items alone cannot reach the next grade.");
     pub const BEST_GRADE: T = T("已是最高等级。", "This is already the best grade.");
     pub const FIX_ANSWERS: T = T("以下答案需要修改后才能评估：", "Fix these answers to see a result:");

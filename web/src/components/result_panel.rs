@@ -69,6 +69,31 @@ pub fn answer_label(lang: Lang, s: &Schema, path: &str) -> String {
     out
 }
 
+/// Records the result ignored because they are dated after the as-of date,
+/// each named by its list's label, record number and field label.
+fn warnings(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
+    if a.warnings.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="warnings" data-testid="warnings" role="note">
+            <h3>{ i18n::DATA_WARNINGS.get(lang) }</h3>
+            <ul>
+            { for a.warnings.iter().map(|w| {
+                let path = format!("{}[{}].{}", w.list, w.record.saturating_sub(1), w.field);
+                let place = schema.map_or_else(|| path.clone(), |s| answer_label(lang, s, &path));
+                html! {
+                    <li data-warning-path={path}>
+                        <strong>{ place }</strong>{ lang.pick("：", Some(": ")) }
+                        { i18n::AFTER_AS_OF.get(lang).replacen("{}", &w.date, 1).replacen("{}", &a.as_of, 1) }
+                    </li>
+                }
+            }) }
+            </ul>
+        </div>
+    }
+}
+
 /// The answers the result assumed because they were not given: each input
 /// with the value taken by default, or how its absence was treated.
 fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
@@ -120,6 +145,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
         if a.band_grade != a.grade {
             <p class="note">{ format!("{}{}{}", i18n::BAND_GRADE.get(lang), lang.pick("：", Some(": ")), grade_label(lang, schema, &a.band_grade)) }</p>
         }
+        { warnings(lang, schema, a) }
         { assumed(lang, schema, a) }
         if !a.overrides.is_empty() {
             <h3>{ i18n::OVERRIDES.get(lang) }</h3>
@@ -162,8 +188,19 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             Some(n) => html! {
                 <>
                 if let Some(needs) = &n.needs {
+                    if !n.unfixable.is_empty() {
+                        <p class="note only-unfixable" data-testid="only-unfixable">{ i18n::NEXT_ONLY_UNFIXABLE.get(lang) }</p>
+                    }
                     <p>{ format!("{} {}{}", i18n::NEXT_NEEDS.get(lang), grade_label(lang, schema, &n.grade), lang.pick("：", Some(":"))) }</p>
-                    <ul>{ for needs.iter().map(|id| html! { <li data-needs-id={id.to_string()}>{ item_label(id) }</li> }) }</ul>
+                    <ul>{ for needs.iter().map(|id| {
+                        let unfixable = n.unfixable.contains(id);
+                        html! {
+                            <li data-needs-id={id.to_string()} data-unfixable={unfixable.then_some("true")}>
+                                { item_label(id) }
+                                if unfixable { <span class="unfixable">{ i18n::UNFIXABLE.get(lang) }</span> }
+                            </li>
+                        }
+                    }) }</ul>
                 } else {
                     <p>{ i18n::NEXT_NONE.get(lang) }</p>
                 }
@@ -209,7 +246,7 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
                     <div class="input-errors" role="alert">
                         <p>{ i18n::FIX_ANSWERS.get(lang) }</p>
                         <ul>{ for errors.iter().map(|e| html! {
-                            <li data-error-path={e.path.clone()}><strong>{ label_of(&e.path) }</strong>{ lang.pick("：", Some(": ")) }{ e.message.clone() }</li>
+                            <li data-error-path={e.path.clone()}><strong>{ label_of(&e.path) }</strong>{ lang.pick("：", Some(": ")) }{ lang.pick(&e.message_zh, Some(&e.message)).to_string() }</li>
                         }) }</ul>
                     </div>
                 },
