@@ -1,15 +1,13 @@
-//! Core calls: loading rule sets and evaluating the current answers.
+//! Core calls: loading rule sets and evaluating answers.
 //!
-//! Nothing here is stored in [`crate::state::State`]: the app derives a
-//! [`LoadedRules`] from the chosen source and an [`Evaluation`] from the
-//! answers, memoised on their inputs, so the score shown is always what core
-//! says for the answers on screen.
-
-use std::rc::Rc;
+//! These run in the portal's worker ([`crate::worker`]), never on the page's
+//! thread: a hostile rule file or a huge answer set can take long, and the
+//! page must stay responsive. The page receives their results as JSON
+//! ([`crate::wire`]) and never stores them in [`crate::state::State`].
 
 use chrono::NaiveDate;
 use safegrade::{AssessError, Assessment, CompiledRules, InputError, Rules, Schema, Severity};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::rulesets::shipped_loader;
 use crate::state::Source;
@@ -39,7 +37,7 @@ pub struct LoadedRules {
     /// The checked rules; `None` when loading failed.
     pub rules: Option<CompiledRules>,
     /// Their questionnaire.
-    pub schema: Option<Rc<Schema>>,
+    pub schema: Option<Schema>,
     /// Problems found (errors and warnings).
     pub diagnostics: Vec<DiagView>,
 }
@@ -75,9 +73,7 @@ pub fn load_source(source: Option<&Source>) -> LoadedRules {
         })
         .collect();
     match loaded.rules {
-        Some(Rules::Set(rules)) => {
-            LoadedRules { schema: Some(Rc::new(rules.schema())), rules: Some(rules), diagnostics }
-        }
+        Some(Rules::Set(rules)) => LoadedRules { schema: Some(rules.schema()), rules: Some(rules), diagnostics },
         Some(Rules::Scheme(_)) => {
             diagnostics.push(DiagView {
                 is_error: true,
@@ -114,31 +110,20 @@ pub struct Evaluation {
     pub millis: f64,
 }
 
-/// Evaluates the answers as of a date (`YYYY-MM-DD`).
-pub fn evaluate(rules: &CompiledRules, answers: &Map<String, Json>, as_of: &str) -> Outcome {
+/// Evaluates the answers (a JSON object, as a firm's data) as of a date
+/// (`YYYY-MM-DD`).
+pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
     let Ok(date) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
         return Outcome::InputErrors(vec![InputError {
             path: "as_of".into(),
             message: format!("`{as_of}` is not a date YYYY-MM-DD"),
         }]);
     };
-    match rules.assess_json(&Json::Object(answers.clone()), date) {
+    match rules.assess_json(answers, date) {
         Ok(a) => Outcome::Assessed(Box::new(a)),
         Err(AssessError::Input { errors }) => Outcome::InputErrors(errors),
         Err(AssessError::Eval { error }) => Outcome::Failed(error.to_string()),
     }
-}
-
-/// [`evaluate`], timed with `now` (milliseconds).
-pub fn evaluate_timed(
-    rules: &CompiledRules,
-    answers: &Map<String, Json>,
-    as_of: &str,
-    now: impl Fn() -> f64,
-) -> Evaluation {
-    let start = now();
-    let outcome = evaluate(rules, answers, as_of);
-    Evaluation { outcome, millis: now() - start }
 }
 
 /// The error message for one answer path (`name` or `list[i].field`), if any.

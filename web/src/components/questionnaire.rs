@@ -5,9 +5,9 @@
 use std::rc::Rc;
 
 use safegrade::{InputError, Schema};
-use serde_json::{Map, Value as Json};
 use yew::prelude::*;
 
+use crate::answers::Answers;
 use crate::components::field::Field;
 use crate::components::list_table::ListTable;
 use crate::engine::error_for;
@@ -22,7 +22,7 @@ pub struct QuestionnaireProps {
     /// What to ask.
     pub schema: Rc<Schema>,
     /// The answers so far.
-    pub answers: Map<String, Json>,
+    pub answers: Answers,
     /// Core's complaints about the answers.
     pub errors: Rc<Vec<InputError>>,
     /// Changes go up as actions.
@@ -64,16 +64,13 @@ pub fn questionnaire(p: &QuestionnaireProps) -> Html {
                     };
                     html! {
                         <Field lang={lang} field={f.clone()} id={format!("q-{}", f.name)}
-                            value={p.answers.get(&f.name).cloned()}
+                            value={p.answers.value(&f.name).cloned()}
                             error={error_for(&p.errors, &f.name).map(str::to_string)}
                             {on_change} />
                     }
                 }) }
                 { for lists.into_iter().map(|l| {
-                    let rows = match p.answers.get(&l.name) {
-                        Some(Json::Array(rows)) => rows.clone(),
-                        _ => Vec::new(),
-                    };
+                    let rows = p.answers.records(&l.name);
                     html! {
                         <ListTable lang={lang} list={l.clone()} {rows} errors={p.errors.clone()}
                             on_action={p.on_action.clone()} />
