@@ -201,7 +201,7 @@ mod texts {
     pub const WHY_FULL: T = T("本站的浏览器存储空间已满", "this site's browser storage is full");
     pub const WHY_DISABLED: T = T("浏览器不允许本站保存数据", "the browser does not let this site store data");
     pub const WHY_REFUSED: T = T("浏览器拒绝保存", "the browser refused");
-    pub const PAGES: T = T("分页", "Pages");
+    pub const PAGE: T = T("页", "Page");
     pub const PAGE_OF: T = T("第 {from}–{to} 条，共 {count} 条", "records {from}–{to} of {count}");
     pub const PREV_PAGE: T = T("上一页", "Previous page");
     pub const NEXT_PAGE: T = T("下一页", "Next page");

@@ -127,6 +127,29 @@ pub fn expose_promise_fn(name: &str, f: impl Fn(f64, js_sys::Function) + 'static
     closure.forget();
 }
 
+/// Calls `f(true)` when the page is about to be printed (`beforeprint`, or
+/// print media taking effect) and `f(false)` when printing ends. It lives
+/// as long as the page.
+pub fn on_print(f: impl Fn(bool) + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let f = std::rc::Rc::new(f);
+    let media = window.match_media("print").ok().flatten();
+    let on = |printing: Option<bool>| {
+        let (f, media) = (f.clone(), media.clone());
+        Closure::<dyn Fn()>::new(move || f(printing.unwrap_or_else(|| media.as_ref().is_some_and(|m| m.matches()))))
+    };
+    for (event, printing) in [("beforeprint", Some(true)), ("afterprint", Some(false))] {
+        let c = on(printing);
+        let _ = window.add_event_listener_with_callback(event, c.as_ref().unchecked_ref());
+        c.forget();
+    }
+    if let Some(m) = &media {
+        let c = on(None);
+        let _ = m.add_event_listener_with_callback("change", c.as_ref().unchecked_ref());
+        c.forget();
+    }
+}
+
 /// Calls `f` when the page is hidden or left (`visibilitychange` to hidden,
 /// `pagehide`): the last chance to store what changed. It lives as long as
 /// the page.

@@ -127,6 +127,7 @@ pub fn app() -> Html {
     });
     let to_store = use_mut_ref(Pending::default);
     let problems = use_state(BTreeMap::new);
+    let printing = use_state(|| false);
     // A user's file is kept once it checked, and not while it is being
     // checked or once it failed or ran out of time (checking or evaluating).
     let rules_part = match (&source, &load) {
@@ -147,7 +148,9 @@ pub fn app() -> Html {
     });
     use_effect_with((), {
         let (saver, to_store, problems, weak) = (saver.clone(), to_store.clone(), problems.setter(), weak.clone());
+        let printing = printing.setter();
         move |_| {
+            platform::on_print(move |p| printing.set(p));
             platform::on_page_hidden(move || flush(&saver, &to_store, &problems));
             // `window.safegradeBench(n)`: a promise of the mean time of n
             // evaluations of the answers on screen, in milliseconds, run in
@@ -286,7 +289,7 @@ pub fn app() -> Html {
             }
             if let Some(schema) = &schema {
                 <Report lang={lang} schema={schema.clone()} answers={answers.clone()}
-                    as_of={state.as_of.clone()} today={platform::today()} hash={hash} />
+                    as_of={state.as_of.clone()} today={platform::today()} hash={hash} records={*printing} />
             }
             <div class="layout">
                 <main class="form-col no-print">
@@ -309,7 +312,9 @@ pub fn app() -> Html {
                     <ResultPanel lang={lang} schema={schema.clone()} evaluation={shown} pending={pending} />
                 </aside>
             </div>
-            { for mini }
+            // One node whether or not the bar is shown: a list that changes length
+            // at the end would make the reconciler rebuild every sibling.
+            { mini.unwrap_or_default() }
         </div>
     }
 }

@@ -79,45 +79,45 @@ pub fn list_table(p: &ListTableProps) -> Html {
     let list_error = error_for(&p.errors, &l.name).map(str::to_string);
     let fields = Rc::new(l.fields.clone());
     let errors = row_errors(&p.errors, &l.name, from, to);
-    let pager = (pages > 1).then(|| {
+    // Above and below the table; `at` tells the two apart.
+    let pager = |at: &str| -> Html {
+        if pages < 2 {
+            return html! {};
+        }
         let go = |to: usize| {
             let page = page.clone();
             Callback::from(move |_: MouseEvent| page.set(to))
         };
-        let on_select = {
+        let on_page = {
             let page = page.clone();
             Callback::from(move |e: Event| {
-                let sel: web_sys::HtmlSelectElement = e.target_unchecked_into();
-                page.set(sel.value().parse().unwrap_or(0));
+                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                let n = input.value().trim().parse::<usize>().unwrap_or(1).clamp(1, pages);
+                page.set(n - 1);
             })
         };
-        let select_id = format!("pages-{}", l.name);
-        let range = |from: usize, to: usize| {
-            i18n::PAGE_OF
-                .get(lang)
-                .replace("{from}", &(from + 1).to_string())
-                .replace("{to}", &to.to_string())
-                .replace("{count}", &count.to_string())
-        };
+        let input_id = format!("page-{}-{at}", l.name);
+        let range = i18n::PAGE_OF
+            .get(lang)
+            .replace("{from}", &(from + 1).to_string())
+            .replace("{to}", &to.to_string())
+            .replace("{count}", &count.to_string());
         html! {
             <div class="pager">
                 <button type="button" class="prev" onclick={go(current.saturating_sub(1))} disabled={current == 0}>
                     { "‹ " }{ i18n::PREV_PAGE.get(lang) }
                 </button>
-                <label for={select_id.clone()} class="sr-only">{ format!("{} ({})", i18n::PAGES.get(lang), lang.label(&l.label)) }</label>
-                <select id={select_id} class="page-select" onchange={on_select}>
-                    { for (0..pages).map(|i| html! {
-                        <option value={i.to_string()} selected={i == current}>
-                            { range(i * ROWS_PER_PAGE, ((i + 1) * ROWS_PER_PAGE).min(count)) }
-                        </option>
-                    }) }
-                </select>
+                <label for={input_id.clone()}>{ i18n::PAGE.get(lang) }</label>
+                <input type="number" id={input_id} class="page" min="1" max={pages.to_string()} step="1"
+                    value={(current + 1).to_string()} onchange={on_page} />
+                <span class="of">{ format!("/ {pages}") }</span>
                 <button type="button" class="next" onclick={go(current + 1)} disabled={current + 1 >= pages}>
                     { i18n::NEXT_PAGE.get(lang) }{ " ›" }
                 </button>
+                <span class="range">{ range }</span>
             </div>
         }
-    });
+    };
     html! {
         <div class="list" role="group" aria-labelledby={title_id.clone()} data-list={l.name.clone()}
             data-count={count.to_string()}>
@@ -126,7 +126,7 @@ pub fn list_table(p: &ListTableProps) -> Html {
             if count == 0 {
                 <p class="empty">{ i18n::NO_ROWS.get(lang) }</p>
             } else {
-                { pager.clone().unwrap_or_default() }
+                { pager("top") }
                 <div class="table-wrap">
                 <table>
                     <thead><tr>
@@ -147,7 +147,7 @@ pub fn list_table(p: &ListTableProps) -> Html {
                     </tbody>
                 </table>
                 </div>
-                { pager.unwrap_or_default() }
+                { pager("bottom") }
             }
             if let Some(e) = list_error { <div class="err" role="alert">{ e }</div> }
             <button type="button" class="add" onclick={add} disabled={full}>

@@ -2,9 +2,10 @@
 //! version and hash, and every answer. Hidden on screen; the print style
 //! sheet shows it above the result panel and hides the form.
 //!
-//! A list prints at most [`REPORT_MAX_ROWS`] records, each its own
-//! component compared by pointer, so typing in the form does not rebuild
-//! thousands of hidden rows.
+//! The lists' records are built only while printing (`records`): a list may
+//! hold thousands, and hidden rows would cost every change of language and
+//! every answer file loaded. A list prints at most [`REPORT_MAX_ROWS`]
+//! records, each its own component compared by pointer.
 
 use std::rc::Rc;
 
@@ -33,6 +34,9 @@ pub struct ReportProps {
     pub today: String,
     /// The rule hash (from the result; the schema does not carry it).
     pub hash: Option<String>,
+    /// Whether to build the lists' records (while printing).
+    #[prop_or(true)]
+    pub records: bool,
 }
 
 fn show(lang: Lang, f: &FieldSchema, v: Option<&Json>) -> String {
@@ -74,7 +78,7 @@ pub fn report(p: &ReportProps) -> Html {
                 }) }
                 </tbody>
             </table>
-            { for s.lists.iter().map(|l| {
+            { for s.lists.iter().filter(|_| p.records).map(|l| {
                 let rows = p.answers.records(&l.name);
                 let fields = Rc::new(l.fields.clone());
                 html! {
