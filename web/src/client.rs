@@ -248,6 +248,14 @@ impl Client {
         self.pump()
     }
 
+    /// Starts the worker ahead of the first request, so that choosing a rule
+    /// set does not wait for it to start.
+    pub fn warm(&mut self) -> Vec<Event> {
+        // A worker that cannot start is reported with the first request.
+        let _ = self.start();
+        Vec::new()
+    }
+
     fn seq(&mut self) -> u64 {
         let s = self.next_seq;
         self.next_seq += 1;

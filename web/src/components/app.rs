@@ -150,6 +150,7 @@ pub fn app() -> Html {
         let (saver, to_store, problems, weak) = (saver.clone(), to_store.clone(), problems.setter(), weak.clone());
         let printing = printing.setter();
         move |_| {
+            client::with(&weak, Client::warm);
             platform::on_print(move |p| printing.set(p));
             platform::on_page_hidden(move || flush(&saver, &to_store, &problems));
             // `window.safegradeBench(n)`: a promise of the mean time of n

@@ -73,8 +73,17 @@ pub fn notice_bar(p: &NoticeBarProps) -> Html {
     if asking {
         let yes = p.on_action.reform(|_: MouseEvent| Action::ApplyImport);
         let no = p.on_action.reform(|_: MouseEvent| Action::DropImport(None));
+        let escape = {
+            let cb = p.on_action.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "Escape" {
+                    cb.emit(Action::DropImport(None));
+                }
+            })
+        };
         return html! {
-            <div class="notice confirm no-print" role="alertdialog" aria-labelledby="confirm-text" data-testid="confirm-import">
+            <div class="notice confirm no-print" role="alertdialog" aria-labelledby="confirm-text"
+                data-testid="confirm-import" onkeydown={escape}>
                 <p id="confirm-text">{ text }</p>
                 <button type="button" id="import-anyway" onclick={yes}>{ i18n::LOAD_ANYWAY.get(lang) }</button>
                 { " " }
