@@ -402,14 +402,18 @@ impl Client {
         }
     }
 
-    /// Ends the worker because the request `seq` (or, with `None`, whatever
-    /// is in flight) was stopped, and starts over with a new worker.
+    /// Ends the worker because the request `seq` ran out of time, or (with
+    /// `None`) because the worker failed, with or without a request in
+    /// flight; a new worker starts with the next request.
     fn stop(&mut self, seq: Option<u64>, why: Stopped) -> Vec<Event> {
-        let Some(flight) = self.in_flight.take_if(|f| seq.is_none_or(|s| s == f.seq)) else {
+        let flight = self.in_flight.take_if(|f| seq.is_none_or(|s| s == f.seq));
+        if flight.is_none() && seq.is_some() {
+            // A time limit of a request already answered.
             return Vec::new();
-        };
+        }
         self.running = None;
         self.worker_has = None;
+        let Some(flight) = flight else { return Vec::new() };
         let mut events = Vec::new();
         match flight.kind {
             Kind::Load(n) | Kind::Reload(n) => {

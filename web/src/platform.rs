@@ -101,11 +101,18 @@ pub fn read_chosen_file(input: &web_sys::HtmlInputElement, limit: f64, done: imp
     let _ = reader.read_as_text(&file);
 }
 
-/// Opens the browser's print dialogue.
+/// Opens the browser's print dialogue once the page has rendered what is
+/// pending (a task later): the report's record tables are built when
+/// printing starts, and `window.print()` called at once would print the
+/// page as it was.
 pub fn print() {
-    if let Some(w) = web_sys::window() {
-        let _ = w.print();
-    }
+    let Some(w) = web_sys::window() else { return };
+    let open = Closure::once_into_js(|| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    });
+    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(open.unchecked_ref(), 0);
 }
 
 /// Sets `<html lang>` and a `data-*` attribute on `<html>`.

@@ -222,6 +222,14 @@ pub fn app() -> Html {
             })
         })
     };
+    // The report's records are built first, then the dialogue opens.
+    let on_print = {
+        let printing = printing.setter();
+        Callback::from(move |()| {
+            printing.set(true);
+            platform::print();
+        })
+    };
     let toggle_lang =
         on_action.reform(move |_: MouseEvent| Action::SetLang(if lang == Lang::Zh { Lang::En } else { Lang::Zh }));
     let drop_unknown = {
@@ -276,7 +284,7 @@ pub fn app() -> Html {
                     aria-label={i18n::SWITCH_LANG_LABEL.get(lang)}>{ i18n::SWITCH_LANG.get(lang) }</button>
             </header>
             <Toolbar lang={lang} entries={entries.clone()} source={source.clone()}
-                as_of={state.as_of.clone()} on_action={on_action.clone()} {on_save} {on_load_answers} />
+                as_of={state.as_of.clone()} on_action={on_action.clone()} {on_save} {on_load_answers} {on_print} />
             if let Some(n) = &state.notice {
                 <NoticeBar lang={lang} notice={n.clone()} can_undo={state.undo.is_some()} on_action={on_action.clone()} />
             }

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use safegrade::{InputError, Schema};
+use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::answers::Answers;
@@ -34,6 +35,19 @@ pub struct QuestionnaireProps {
 pub fn questionnaire(p: &QuestionnaireProps) -> Html {
     let lang = p.lang;
     let s = &p.schema;
+    // One callback per question, kept across renders: a question whose
+    // answer did not change is not rendered again (typing in a list cell
+    // leaves the other questions alone).
+    let on_input = use_memo((p.schema.clone(), p.on_action.clone()), |(s, cb)| {
+        s.inputs
+            .iter()
+            .map(|f| {
+                let (cb, name) = (cb.clone(), f.name.clone());
+                let on_change = Callback::from(move |value| cb.emit(Action::SetInput { name: name.clone(), value }));
+                (f.name.clone(), on_change)
+            })
+            .collect::<Vec<(String, Callback<Option<Json>>)>>()
+    });
     let mut sections: Vec<(Option<&str>, String, Option<String>)> = s
         .groups
         .iter()
@@ -57,11 +71,7 @@ pub fn questionnaire(p: &QuestionnaireProps) -> Html {
                 <h2 id={sid}>{ title }</h2>
                 if let Some(h) = help { <p class="help">{ h }</p> }
                 { for inputs.into_iter().map(|f| {
-                    let on_change = {
-                        let cb = p.on_action.clone();
-                        let name = f.name.clone();
-                        Callback::from(move |value| cb.emit(Action::SetInput { name: name.clone(), value }))
-                    };
+                    let on_change = on_input.iter().find(|(n, _)| *n == f.name).map(|(_, cb)| cb.clone()).unwrap_or_default();
                     html! {
                         <Field lang={lang} field={f.clone()} id={format!("q-{}", f.name)}
                             value={p.answers.value(&f.name).cloned()}

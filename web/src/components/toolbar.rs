@@ -29,6 +29,8 @@ pub struct ToolbarProps {
     pub on_save: Callback<()>,
     /// A saved answer file was chosen (and was not too large): its text.
     pub on_load_answers: Callback<String>,
+    /// Print the report.
+    pub on_print: Callback<()>,
 }
 
 /// The toolbar.
@@ -91,7 +93,7 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
         _ => None,
     };
     let save = p.on_save.reform(|_: MouseEvent| ());
-    let print = Callback::from(|_: MouseEvent| platform::print());
+    let print = p.on_print.reform(|_: MouseEvent| ());
     let clear = p.on_action.reform(|_: MouseEvent| Action::Clear);
     html! {
         <div class="toolbar no-print">
