@@ -193,10 +193,11 @@ try {
     const wasm = readFileSync(join(distDir, "app_bg.wasm"));
     metrics.wasm_bytes = wasm.length;
     metrics.wasm_gzip_bytes = gzipSync(wasm, { level: 9 }).length;
-    // The budget: every shipped rule text is compiled in, with the checker's
-    // exact-number, evaluation-cost and rules-root checks; loading the rule
-    // texts on demand is the way down.
-    assert.ok(metrics.wasm_gzip_bytes < 510 * 1024, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
+    // The budget: one module holds the page and the whole core (checker,
+    // evaluator, input and evaluation messages in two languages), which the
+    // worker runs; the rule texts are separate files. A page module without
+    // the core is the way down.
+    assert.ok(metrics.wasm_gzip_bytes < 525 * 1024, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
   }
   assert.deepEqual(errors, [], "no errors in the page console");
 } catch (e) {

@@ -9,7 +9,11 @@
 # LTO), runs wasm-bindgen, then wasm-opt -Oz when a working wasm-opt is on
 # PATH (Debian's binaryen 108 cannot read current Rust output; it is skipped
 # when it fails). The folder (default dist/) holds index.html, style.css,
-# app.js and app_bg.wasm and can be copied to any static web server.
+# main.js (starts the page), worker.js (the worker that checks and
+# evaluates), app.js and app_bg.wasm (shared by both), and rules/ (the
+# shipped rule files, read on demand); it can be copied to any static web
+# server. index.html carries a Content-Security-Policy; a server may send the
+# same policy as a header (the worker, which gets no <meta>, then has it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,7 +26,7 @@ while [ $# -gt 0 ]; do
     --build-only) BUILD_ONLY=1 ;;
     --port) PORT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "portal.sh: unknown argument \`$1\`" >&2; exit 2 ;;
   esac
   shift
@@ -55,7 +59,9 @@ if command -v wasm-opt >/dev/null 2>&1; then
 else
   echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
 fi
-cp web/index.html web/style.css "$OUT/"
+cp web/index.html web/style.css web/main.js web/worker.js "$OUT/"
+mkdir -p "$OUT/rules"
+cp rules/*.toml "$OUT/rules/"
 RAW=$(wc -c <"$OUT/app_bg.wasm")
 GZ=$(gzip -9 -c "$OUT/app_bg.wasm" | wc -c)
 echo "portal built in $OUT/: app_bg.wasm $RAW bytes, $GZ bytes gzipped"

@@ -6,7 +6,11 @@
 #   2. the npm package (wasm/build.sh) loaded in Node, against the same golden;
 #   3. the portal built with scripts/portal.sh, served on 127.0.0.1 on a free
 #      port, driven end to end with playwright-core (e2e/portal.test.mjs)
-#      and compared with `safegrade eval` run natively on the same answers.
+#      and compared with `safegrade eval` run natively on the same answers;
+#   4. the same portal against hostile and oversized input
+#      (e2e/robust.test.mjs): rule text reaching the network, files that
+#      never finish checking or evaluating, huge answer files, storage past
+#      its quota, answers for another rule set.
 # Screenshots and measured figures go to e2e/out/ (metrics.json).
 # Needs what scripts/setup.sh installs (Chromium, ChromeDriver,
 # wasm-bindgen-cli, e2e/node_modules); installs the last two itself if missing.
@@ -54,3 +58,6 @@ node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
 
 step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
 node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+
+step "portal: hostile and oversized input in headless Chromium"
+node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"

@@ -1,16 +1,15 @@
-//! Core calls: loading rule sets and evaluating the current answers.
+//! Core calls: loading rule sets and evaluating answers.
 //!
-//! Nothing here is stored in [`crate::state::State`]: the app derives a
-//! [`LoadedRules`] from the chosen source and an [`Evaluation`] from the
-//! answers, memoised on their inputs, so the score shown is always what core
-//! says for the answers on screen.
-
-use std::rc::Rc;
+//! These run in the portal's worker ([`crate::worker`]), never on the page's
+//! thread: a hostile rule file or a huge answer set can take long, and the
+//! page must stay responsive. The page receives their results as JSON
+//! ([`crate::wire`]) and never stores them in [`crate::state::State`].
 
 use chrono::NaiveDate;
 use safegrade::{AssessError, Assessment, CompiledRules, InputError, Rules, Schema, Severity};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
+use crate::i18n::Lang;
 use crate::rulesets::shipped_loader;
 use crate::state::Source;
 
@@ -39,7 +38,7 @@ pub struct LoadedRules {
     /// The checked rules; `None` when loading failed.
     pub rules: Option<CompiledRules>,
     /// Their questionnaire.
-    pub schema: Option<Rc<Schema>>,
+    pub schema: Option<Schema>,
     /// Problems found (errors and warnings).
     pub diagnostics: Vec<DiagView>,
 }
@@ -75,9 +74,7 @@ pub fn load_source(source: Option<&Source>) -> LoadedRules {
         })
         .collect();
     match loaded.rules {
-        Some(Rules::Set(rules)) => {
-            LoadedRules { schema: Some(Rc::new(rules.schema())), rules: Some(rules), diagnostics }
-        }
+        Some(Rules::Set(rules)) => LoadedRules { schema: Some(rules.schema()), rules: Some(rules), diagnostics },
         Some(Rules::Scheme(_)) => {
             diagnostics.push(DiagView {
                 is_error: true,
@@ -101,8 +98,13 @@ pub enum Outcome {
     Assessed(Box<Assessment>),
     /// Answers that must be fixed first (path, message).
     InputErrors(Vec<InputError>),
-    /// Evaluation stopped.
-    Failed(String),
+    /// Evaluation stopped: why, in English and in Chinese.
+    Failed {
+        /// In English.
+        en: String,
+        /// In Chinese.
+        zh: String,
+    },
 }
 
 /// An outcome and how long core took to produce it.
@@ -114,8 +116,9 @@ pub struct Evaluation {
     pub millis: f64,
 }
 
-/// Evaluates the answers as of a date (`YYYY-MM-DD`).
-pub fn evaluate(rules: &CompiledRules, answers: &Map<String, Json>, as_of: &str) -> Outcome {
+/// Evaluates the answers (a JSON object, as a firm's data) as of a date
+/// (`YYYY-MM-DD`).
+pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
     let Ok(date) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
         return Outcome::InputErrors(vec![InputError {
             path: "as_of".into(),
@@ -123,26 +126,19 @@ pub fn evaluate(rules: &CompiledRules, answers: &Map<String, Json>, as_of: &str)
             message_zh: format!("“{as_of}”不是 YYYY-MM-DD 格式的日期"),
         }]);
     };
-    match rules.assess_json(&Json::Object(answers.clone()), date) {
+    match rules.assess_json(answers, date) {
         Ok(a) => Outcome::Assessed(Box::new(a)),
         Err(AssessError::Input { errors }) => Outcome::InputErrors(errors),
-        Err(AssessError::Eval { error }) => Outcome::Failed(error.to_string()),
+        Err(AssessError::Eval { error }) => Outcome::Failed { en: error.to_string(), zh: error.to_string_zh() },
     }
 }
 
-/// [`evaluate`], timed with `now` (milliseconds).
-pub fn evaluate_timed(
-    rules: &CompiledRules,
-    answers: &Map<String, Json>,
-    as_of: &str,
-    now: impl Fn() -> f64,
-) -> Evaluation {
-    let start = now();
-    let outcome = evaluate(rules, answers, as_of);
-    Evaluation { outcome, millis: now() - start }
+/// The error message for one answer path (`name` or `list[i].field`), if any.
+pub fn error_for<'a>(errors: &'a [InputError], path: &str, lang: Lang) -> Option<&'a str> {
+    errors.iter().find(|e| e.path == path).map(|e| message(e, lang))
 }
 
-/// The error message for one answer path (`name` or `list[i].field`), if any.
-pub fn error_for<'a>(errors: &'a [InputError], path: &str) -> Option<&'a str> {
-    errors.iter().find(|e| e.path == path).map(|e| e.message.as_str())
+/// An input error's message in the interface language.
+pub fn message(e: &InputError, lang: Lang) -> &str {
+    lang.pick(&e.message_zh, Some(&e.message))
 }

@@ -168,4 +168,66 @@ mod texts {
     pub const EVAL_TIME: T = T("计算耗时", "computed in");
     pub const SKIP_TO_RESULT: T = T("跳到结果", "Skip to the result");
     pub const PRIVACY: T = T("所有计算在本机浏览器内完成。", "Everything is computed in this browser.");
+    pub const CHECKING: T = T("正在检查规则…", "Checking the rules…");
+    pub const UPDATING: T = T("正在计算…", "Computing…");
+    pub const CHECK_TIMEOUT: T = T(
+        "检查规则文件超过 {} 秒，已停止。该文件不会保存，下次访问时也不会恢复。",
+        "Checking the rule file took longer than {} s and was stopped. It is not kept for your next visit.",
+    );
+    pub const CHECK_FAILED: T = T(
+        "检查规则文件时出错，已停止。该文件不会保存，下次访问时也不会恢复。",
+        "Checking the rule file failed and was stopped. It is not kept for your next visit.",
+    );
+    pub const EVAL_TIMEOUT: T = T(
+        "计算超过 {} 秒，已停止。减少记录数量或简化规则文件后可再试。",
+        "computing the result took longer than {} s and was stopped. Fewer records, or a simpler rule file, will help.",
+    );
+    pub const EVAL_CRASHED: T = T("计算出错，已停止。", "the computation failed and was stopped.");
+    pub const DISMISS: T = T("关闭", "Dismiss");
+    pub const UNDO: T = T("撤销", "Undo");
+    pub const CLEARED: T = T("已清空答案。", "Answers cleared.");
+    pub const DROPPED: T = T("已删除本规则没有的答案。", "Answers this rule set does not ask were removed.");
+    pub const UNDONE: T = T("已撤销。", "Undone.");
+    pub const FILE_TOO_LARGE: T = T(
+        "文件过大（{size}，最多 {limit}），未读取。",
+        "The file is too large ({size}; at most {limit}) and was not read.",
+    );
+    pub const TOO_MANY_RECORDS: T = T(
+        "答案文件未载入：「{list}」有 {count} 条记录，本规则最多接受 {limit} 条。",
+        "The answer file was not loaded: “{list}” has {count} records; this rule set accepts at most {limit}.",
+    );
+    pub const CONFIRM_IMPORT: T = T(
+        "此答案文件是为 {file} 保存的，当前规则是 {current}。仍然载入吗？",
+        "This answer file was saved for {file}; the current rule set is {current}. Load it anyway?",
+    );
+    pub const UNNAMED_RULESET: T = T("（未注明的规则）", "(no rule set named)");
+    pub const LOAD_ANYWAY: T = T("仍然载入", "Load anyway");
+    pub const CANCEL: T = T("取消", "Cancel");
+    pub const NO_RULESET: T = T("请先选择规则，再载入答案。", "Choose a rule set before loading answers.");
+    pub const IMPORT_FAILED: T =
+        T("答案未载入：它们所属的规则未通过检查。", "The answers were not loaded: their rule set does not check.");
+    pub const RULES_NOT_RESTORED: T = T(
+        "上次使用的规则文件 {} 未恢复：它没有通过检查、检查超时，或无法保存在本浏览器中。请重新载入。",
+        "The rule file {} used last time was not restored: it did not check, ran out of time, or could not be kept in this browser. Load it again.",
+    );
+    pub const UNKNOWN_ANSWERS: T = T(
+        "以下答案不是本规则的问题，需删除后才能评估：",
+        "These answers are not questions of this rule set and must be removed before it can assess:",
+    );
+    pub const DROP_UNKNOWN: T = T("删除这些答案", "Remove these answers");
+    pub const NOT_SAVED: T = T(
+        "以下内容未能保存在本浏览器中，下次访问时不会恢复：",
+        "Not kept in this browser (they will not come back on your next visit):",
+    );
+    pub const PART_SETTINGS: T = T("设置", "settings");
+    pub const PART_RULES: T = T("规则文件", "the rule file");
+    pub const PART_ANSWERS: T = T("答案：", "answers for ");
+    pub const WHY_FULL: T = T("本站的浏览器存储空间已满", "this site's browser storage is full");
+    pub const WHY_DISABLED: T = T("浏览器不允许本站保存数据", "the browser does not let this site store data");
+    pub const WHY_REFUSED: T = T("浏览器拒绝保存", "the browser refused");
+    pub const PAGE: T = T("页", "Page");
+    pub const PAGE_OF: T = T("第 {from}–{to} 条，共 {count} 条", "records {from}–{to} of {count}");
+    pub const PREV_PAGE: T = T("上一页", "Previous page");
+    pub const NEXT_PAGE: T = T("下一页", "Next page");
+    pub const REPORT_MORE: T = T("另有 {} 条记录未列出。", "{} more records are not listed.");
 }

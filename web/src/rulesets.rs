@@ -1,24 +1,29 @@
-//! The shipped rule sets, compiled into the portal, and the loader that
-//! serves them (and their includes) to core.
+//! The shipped rule sets and the loader that serves them (and their
+//! includes) to core.
 //!
 //! Paths are the repository's (`rules/x.toml`), so an include such as
 //! `accident-severity.toml` resolves exactly as it does for the CLI. A rule
 //! file the user loads is named `rules/<its name>` for the same reason: it
 //! can include the shipped shared definitions.
 //!
+//! The texts are not compiled in: the built site carries them as static
+//! files (`rules/x.toml` beside `index.html`), and the worker reads the ones
+//! a load asks for, once, with a synchronous request that only the worker's
+//! thread waits for. Only paths listed in [`SHIPPED`] are ever requested,
+//! whatever a user's file includes. Natively (the tests) they are read from
+//! the repository's `rules/` folder.
+//!
 //! The picker's names are written here rather than read by compiling every
-//! file at start-up (which took ~100 ms in the browser); a test
-//! (`web/tests/portal.rs`) checks they match the files.
+//! file at start-up; a test (`web/tests/portal.rs`) checks they match the
+//! files.
 
 use safegrade::Label;
 
 /// One file under `rules/`.
 #[derive(Clone, Copy, Debug)]
 pub struct RuleFile {
-    /// Its path, `rules/x.toml`.
+    /// Its path, `rules/x.toml` (also its address relative to the site).
     pub path: &'static str,
-    /// Its text.
-    pub text: &'static str,
     /// Its `[ruleset] name` in Chinese.
     pub name_zh: &'static str,
     /// Its `[ruleset] name` in English.
@@ -34,12 +39,7 @@ impl RuleFile {
 
 macro_rules! rule_file {
     ($file:literal, $zh:literal, $en:literal) => {
-        RuleFile {
-            path: concat!("rules/", $file),
-            text: include_str!(concat!("../../rules/", $file)),
-            name_zh: $zh,
-            name_en: $en,
-        }
+        RuleFile { path: concat!("rules/", $file), name_zh: $zh, name_en: $en }
     };
 }
 
@@ -72,13 +72,56 @@ pub fn is_shipped(path: &str) -> bool {
     SHIPPED.iter().any(|f| f.path == path)
 }
 
-/// Serves [`SHIPPED`] files to `safegrade::load`.
+/// Serves [`SHIPPED`] files to `safegrade::load`; any other path is an error.
 pub fn shipped_loader(path: &str) -> Result<String, String> {
-    SHIPPED
+    let file = SHIPPED
         .iter()
         .find(|f| f.path == path)
-        .map(|f| f.text.to_string())
-        .ok_or_else(|| "no such file among the rule sets built into the portal".to_string())
+        .ok_or_else(|| "no such file among the rule sets the portal offers".to_string())?;
+    cached::read(file.path)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod cached {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+
+    thread_local! {
+        /// Texts already read, by path: each file is requested once per worker.
+        static TEXTS: RefCell<BTreeMap<&'static str, String>> = const { RefCell::new(BTreeMap::new()) };
+    }
+
+    /// The text of a shipped file, requested from the site when first needed.
+    pub(super) fn read(path: &'static str) -> Result<String, String> {
+        if let Some(t) = TEXTS.with(|t| t.borrow().get(path).cloned()) {
+            return Ok(t);
+        }
+        let text = request(path)?;
+        TEXTS.with(|t| t.borrow_mut().insert(path, text.clone()));
+        Ok(text)
+    }
+
+    fn request(path: &str) -> Result<String, String> {
+        let failed = || format!("cannot read `{path}` from the site");
+        let xhr = web_sys::XmlHttpRequest::new().map_err(|_| failed())?;
+        xhr.open_with_async("GET", path, false).map_err(|_| failed())?;
+        xhr.override_mime_type("text/plain; charset=utf-8").map_err(|_| failed())?;
+        xhr.send().map_err(|_| failed())?;
+        match xhr.status() {
+            Ok(200) => xhr.response_text().ok().flatten().ok_or_else(failed),
+            Ok(status) => Err(format!("cannot read `{path}` from the site (HTTP {status})")),
+            Err(_) => Err(failed()),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cached {
+    /// The text of a shipped file, from the repository's `rules/` folder.
+    pub(super) fn read(path: &'static str) -> Result<String, String> {
+        let file = format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&file).map_err(|e| format!("cannot read `{file}`: {e}"))
+    }
 }
 
 /// The path a user's own rule file is loaded under.

@@ -2,21 +2,25 @@
 //!
 //! [`State`] holds the language, the chosen rule source, the as-of date and
 //! the answers (per rule source, so switching rule sets keeps each set's
-//! answers). Scores are never stored: the app derives them from this state
-//! by calling core. [`Action`] lists every change; [`State::reduce`] applies
-//! one. The whole state round-trips through JSON for local storage.
+//! answers), with the notice shown, what "undo" would restore and an answer
+//! file waiting to be loaded. Scores are never stored: the worker computes
+//! them from this state. [`Action`] lists every change; [`State::apply`]
+//! applies one. Storage keeps the state in parts ([`crate::storage`]);
+//! [`State::settings_json`] and [`State::restore`] are its settings part.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use safegrade::{Label, Schema};
 use serde_json::{json, Map, Value as Json};
 use yew::Reducible;
 
+use crate::answers::Answers;
 use crate::i18n::Lang;
 use crate::rulesets::{is_shipped, own_path};
 
 /// Where the rule set comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     /// A shipped rule set, by path (`rules/x.toml`).
     Shipped(String),
@@ -39,6 +43,68 @@ impl Source {
     }
 }
 
+/// A message for the user above the form; rendered in the current language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// An answer file was loaded (undoable).
+    Loaded,
+    /// The answers were cleared (undoable).
+    Cleared,
+    /// Answers the rule set does not ask were removed (undoable).
+    Dropped,
+    /// The last change was undone.
+    Undone,
+    /// An answer file that cannot be read, and why.
+    BadAnswerFile(String),
+    /// A file refused for its size before it was read.
+    FileTooLarge {
+        /// Its size in bytes.
+        bytes: f64,
+        /// The limit in bytes.
+        limit: f64,
+    },
+    /// An answer file refused because a list holds too many records.
+    TooManyRecords {
+        /// The list's label (its name when it is not a list of the rule set).
+        label: Label,
+        /// Records in the file.
+        count: usize,
+        /// The list's limit.
+        limit: u32,
+    },
+    /// An answer file saved for another rule set or version: load anyway?
+    ConfirmImport {
+        /// The rule set id and version the file names.
+        file: String,
+        /// The current rule set's id and version.
+        current: String,
+    },
+    /// Answers were chosen before any rule set.
+    NoRuleSet,
+    /// The rule set an answer file names does not check.
+    ImportFailed,
+    /// The rule file used last time was not restored (it was never saved
+    /// because it did not check in time, or could not be stored).
+    RulesNotRestored(String),
+}
+
+/// An answer file read and waiting for its rule set's questionnaire, which
+/// tells whether it fits (record limits, rule set id and version).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingImport {
+    /// The answers in the file.
+    pub answers: Answers,
+    /// The as-of date saved with them.
+    pub as_of: Option<String>,
+    /// The rule set id and version the file was saved for, if it says.
+    pub ruleset: Option<(String, String)>,
+    /// The rule set they are loaded into.
+    pub target: Source,
+    /// The rule set chosen before, when loading the file switched to the one
+    /// it names; "cancel" goes back to it.
+    pub previous: Option<Source>,
+}
+
 /// Everything the user chose and entered.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
@@ -48,10 +114,15 @@ pub struct State {
     pub source: Option<Source>,
     /// The date the assessment is made as of, `YYYY-MM-DD`.
     pub as_of: String,
-    /// Answers by [`Source::key`]: input name → value, list name → records.
-    pub answers: BTreeMap<String, Map<String, Json>>,
-    /// A one-line message for the user (e.g. after loading a file).
-    pub notice: Option<String>,
+    /// Answers by [`Source::key`].
+    pub answers: BTreeMap<String, Answers>,
+    /// The message shown above the form.
+    pub notice: Option<Notice>,
+    /// What "undo" restores: a [`Source::key`] and its answers before the
+    /// last load, clear or removal.
+    pub undo: Option<(String, Answers)>,
+    /// An answer file waiting to be loaded.
+    pub pending: Option<Rc<PendingImport>>,
 }
 
 /// One change to the state.
@@ -100,82 +171,88 @@ pub enum Action {
         /// The answer.
         value: Option<Json>,
     },
-    /// Replace the current answers (loading a saved file); picks the rule
-    /// set named in the file first when it is a shipped one.
-    Import {
-        /// The shipped rule set the answers were saved for.
-        path: Option<String>,
-        /// The as-of date saved with them.
-        as_of: Option<String>,
-        /// The answers.
-        answers: Map<String, Json>,
-        /// What to tell the user.
-        notice: String,
-    },
-    /// Forget the current rule set's answers.
+    /// Hold an answer file until its rule set is loaded; switches to the
+    /// rule set it names when that differs.
+    BeginImport(Rc<PendingImport>),
+    /// Load the waiting answer file into its rule set (undoable).
+    ApplyImport,
+    /// Drop the waiting answer file, go back to the rule set chosen before
+    /// it, and show a notice (or none).
+    DropImport(Option<Notice>),
+    /// Forget the current rule set's answers (undoable).
     Clear,
-    /// Show or hide the notice line.
-    Notice(Option<String>),
+    /// Remove the current answers the rule set does not ask (undoable).
+    DropUnknown(Rc<Schema>),
+    /// Restore the answers before the last load, clear or removal.
+    Undo,
+    /// Show or hide the notice.
+    Notice(Option<Notice>),
 }
 
 impl State {
     /// A fresh state as of `today`.
     pub fn new(today: String) -> State {
-        State { lang: Lang::Zh, source: None, as_of: today, answers: BTreeMap::new(), notice: None }
+        State {
+            lang: Lang::Zh,
+            source: None,
+            as_of: today,
+            answers: BTreeMap::new(),
+            notice: None,
+            undo: None,
+            pending: None,
+        }
     }
 
     /// The answers for the chosen rule set.
-    pub fn current_answers(&self) -> Map<String, Json> {
+    pub fn current_answers(&self) -> Answers {
         self.source.as_ref().and_then(|s| self.answers.get(&s.key())).cloned().unwrap_or_default()
     }
 
-    fn current_mut(&mut self) -> Option<&mut Map<String, Json>> {
+    fn current_mut(&mut self) -> Option<&mut Answers> {
         let key = self.source.as_ref()?.key();
         Some(self.answers.entry(key).or_default())
     }
 
-    /// The state as JSON for local storage.
-    pub fn to_json(&self) -> Json {
+    /// The settings part of storage: language, rule set (a user's file by
+    /// path only; its text is stored apart) and as-of date.
+    pub fn settings_json(&self) -> Json {
         let source = match &self.source {
             None => Json::Null,
             Some(Source::Shipped(p)) => json!({ "shipped": p }),
-            Some(Source::Own { path, text }) => json!({ "own": path, "text": &**text }),
+            Some(Source::Own { path, .. }) => json!({ "own": path }),
         };
-        json!({
-            "version": 1,
-            "lang": self.lang.code(),
-            "source": source,
-            "as_of": self.as_of,
-            "answers": self.answers,
-        })
+        json!({ "version": 2, "lang": self.lang.code(), "source": source, "as_of": self.as_of })
     }
 
-    /// Reads [`State::to_json`]'s output; anything unreadable is left at its default.
-    pub fn from_json(j: &Json, today: String) -> State {
+    /// Rebuilds the state from storage: the settings, the user's rule file
+    /// if one was stored (only a file that checked is), and each rule set's
+    /// answers. Anything unreadable is left at its default; a user's file
+    /// named in the settings but not stored is not restored, and the notice
+    /// says so.
+    pub fn restore(
+        settings: Option<&Json>,
+        rules: Option<(String, String)>,
+        answers: BTreeMap<String, Map<String, Json>>,
+        today: String,
+    ) -> State {
         let mut s = State::new(today);
-        if j.get("version") != Some(&json!(1)) {
+        for (k, m) in answers {
+            s.answers.insert(k, Answers::from_json(m));
+        }
+        let Some(j) = settings.filter(|j| matches!(j.get("version").and_then(Json::as_u64), Some(1 | 2))) else {
             return s;
-        }
+        };
         s.lang = Lang::from_code(j.get("lang").and_then(Json::as_str).unwrap_or("zh"));
-        if let Some(src) = j.get("source") {
-            if let Some(p) = src.get("shipped").and_then(Json::as_str) {
-                if is_shipped(p) {
-                    s.source = Some(Source::Shipped(p.to_string()));
-                }
-            } else if let (Some(p), Some(t)) =
-                (src.get("own").and_then(Json::as_str), src.get("text").and_then(Json::as_str))
-            {
-                s.source = Some(Source::Own { path: p.to_string(), text: Rc::from(t) });
-            }
-        }
         if let Some(d) = j.get("as_of").and_then(Json::as_str) {
             s.as_of = d.to_string();
         }
-        if let Some(Json::Object(all)) = j.get("answers") {
-            for (k, v) in all {
-                if let Json::Object(m) = v {
-                    s.answers.insert(k.clone(), m.clone());
-                }
+        let src = j.get("source");
+        if let Some(p) = src.and_then(|v| v.get("shipped")).and_then(Json::as_str).filter(|p| is_shipped(p)) {
+            s.source = Some(Source::Shipped(p.to_string()));
+        } else if let Some(p) = src.and_then(|v| v.get("own")).and_then(Json::as_str) {
+            match rules {
+                Some((path, text)) if path == p => s.source = Some(Source::Own { path, text: Rc::from(text) }),
+                _ => s.notice = Some(Notice::RulesNotRestored(p.to_string())),
             }
         }
         s
@@ -188,72 +265,77 @@ impl State {
             Action::Pick(p) => {
                 self.source = Some(Source::Shipped(p));
                 self.notice = None;
+                self.pending = None;
             }
             Action::LoadOwn { name, text } => {
                 self.source = Some(Source::Own { path: own_path(&name), text: Rc::from(text) });
                 self.notice = None;
+                self.pending = None;
             }
             Action::SetAsOf(d) => self.as_of = d,
-            Action::SetInput { name, value } => {
-                if let Some(a) = self.current_mut() {
-                    match value {
-                        Some(v) => a.insert(name, v),
-                        None => a.remove(&name),
-                    };
+            Action::SetInput { name, value } => self.edit(|a| a.set_value(name, value)),
+            Action::AddRow { list } => self.edit(|a| a.add_record(list)),
+            Action::RemoveRow { list, idx } => self.edit(|a| a.remove_record(&list, idx)),
+            Action::SetCell { list, idx, field, value } => self.edit(|a| a.set_cell(&list, idx, field, value)),
+            Action::BeginImport(p) => {
+                if self.source.as_ref() != Some(&p.target) {
+                    self.source = Some(p.target.clone());
                 }
+                self.notice = None;
+                self.pending = Some(p);
             }
-            Action::AddRow { list } => {
-                if let Some(a) = self.current_mut() {
-                    let rows = a.entry(list).or_insert_with(|| Json::Array(Vec::new()));
-                    if let Json::Array(rows) = rows {
-                        rows.push(Json::Object(Map::new()));
-                    } else {
-                        *rows = json!([{}]);
-                    }
+            Action::ApplyImport => {
+                let Some(p) = self.pending.take() else { return };
+                if let Some(d) = &p.as_of {
+                    self.as_of = d.clone();
                 }
+                let key = p.target.key();
+                let before = self.answers.insert(key.clone(), p.answers.clone()).unwrap_or_default();
+                self.undo = Some((key, before));
+                self.notice = Some(Notice::Loaded);
             }
-            Action::RemoveRow { list, idx } => {
-                if let Some(a) = self.current_mut() {
-                    if let Some(Json::Array(rows)) = a.get_mut(&list) {
-                        if idx < rows.len() {
-                            rows.remove(idx);
-                        }
-                        if rows.is_empty() {
-                            a.remove(&list);
-                        }
-                    }
+            Action::DropImport(notice) => {
+                if let Some(prev) = self.pending.take().and_then(|p| p.previous.clone()) {
+                    self.source = Some(prev);
                 }
-            }
-            Action::SetCell { list, idx, field, value } => {
-                if let Some(a) = self.current_mut() {
-                    if let Some(Json::Array(rows)) = a.get_mut(&list) {
-                        if let Some(Json::Object(rec)) = rows.get_mut(idx) {
-                            match value {
-                                Some(v) => rec.insert(field, v),
-                                None => rec.remove(&field),
-                            };
-                        }
-                    }
-                }
-            }
-            Action::Import { path, as_of, answers, notice } => {
-                if let Some(p) = path.filter(|p| is_shipped(p)) {
-                    self.source = Some(Source::Shipped(p));
-                }
-                if let Some(d) = as_of {
-                    self.as_of = d;
-                }
-                if let Some(a) = self.current_mut() {
-                    *a = answers;
-                }
-                self.notice = Some(notice);
+                self.notice = notice;
             }
             Action::Clear => {
                 if let Some(key) = self.source.as_ref().map(Source::key) {
-                    self.answers.remove(&key);
+                    let before = self.answers.remove(&key).unwrap_or_default();
+                    self.undo = Some((key, before));
+                    self.notice = Some(Notice::Cleared);
+                }
+            }
+            Action::DropUnknown(schema) => {
+                if let Some(key) = self.source.as_ref().map(Source::key) {
+                    let before = self.answers.get(&key).cloned().unwrap_or_default();
+                    let mut after = before.clone();
+                    after.drop_unknown(&schema);
+                    self.answers.insert(key.clone(), after);
+                    self.undo = Some((key, before));
+                    self.notice = Some(Notice::Dropped);
+                }
+            }
+            Action::Undo => {
+                if let Some((key, answers)) = self.undo.take() {
+                    self.answers.insert(key, answers);
+                    self.notice = Some(Notice::Undone);
                 }
             }
             Action::Notice(n) => self.notice = n,
+        }
+        self.answers.retain(|_, a| !a.is_empty());
+    }
+
+    /// An edit of the current answers: what "undo" offered is no longer
+    /// offered (it would throw the edit away).
+    fn edit(&mut self, f: impl FnOnce(&mut Answers)) {
+        let Some(a) = self.current_mut() else { return };
+        f(a);
+        if self.undo.take().is_some() && matches!(self.notice, Some(Notice::Loaded | Notice::Cleared | Notice::Dropped))
+        {
+            self.notice = None;
         }
     }
 }
@@ -262,7 +344,7 @@ impl Reducible for State {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut next = (*self).clone();
+        let mut next = Rc::unwrap_or_clone(self);
         next.apply(action);
         Rc::new(next)
     }

@@ -1,17 +1,27 @@
 //! Native tests of the portal's logic (no browser): the shipped rule-set
-//! table, the state and its JSON form, and evaluation of answers as the
-//! form holds them. Run with `cargo test -p safegrade-web` (the web crate is
-//! not a default member; scripts/test-browser.sh runs this).
+//! table, the worker's protocol and the page's reading of it, the answers
+//! and state and their stored form, and answer-file checks. Run with
+//! `cargo test -p safegrade-web` (the web crate is not a default member;
+//! scripts/test-browser.sh runs this).
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
+use safegrade_web::answers::Answers;
+use safegrade_web::components::result_panel::{grade_color, NEUTRAL_COLOR};
 use safegrade_web::engine::{self, Outcome};
 use safegrade_web::i18n::Lang;
+use safegrade_web::import::{self, Verdict};
 use safegrade_web::rulesets::{shipped_loader, SHIPPED};
-use safegrade_web::state::{Action, Source, State};
+use safegrade_web::state::{Action, Notice, Source, State};
+use safegrade_web::wire::{self, Reply};
+use safegrade_web::worker;
 
 const GOLDEN: &str = include_str!("../../tests/data/browser/hazchem-firm.expected.json");
 const FIRM: &str = include_str!("../../e2e/fixtures/firm.json");
+const HAZCHEM: &str = "rules/hazchem-risk-2018.toml";
 
 #[test]
 fn shipped_table_matches_the_rule_files() {
@@ -31,6 +41,7 @@ fn shipped_table_matches_the_rule_files() {
             );
         }
     }
+    assert!(shipped_loader("rules/../secret.toml").is_err(), "only listed files are served");
 }
 
 /// The fixture's answers as the form holds them: numbers as typed text.
@@ -43,12 +54,21 @@ fn as_typed(v: &Value) -> Value {
     }
 }
 
+fn firm_answers() -> Answers {
+    let Value::Object(m) = as_typed(&serde_json::from_str(FIRM).unwrap()) else { unreachable!() };
+    Answers::from_json(m)
+}
+
+fn hazchem() -> Source {
+    Source::Shipped(HAZCHEM.into())
+}
+
 #[test]
 fn answers_as_typed_give_the_native_result() {
-    let firm: Value = serde_json::from_str(FIRM).unwrap();
-    let Value::Object(answers) = as_typed(&firm) else { unreachable!() };
-    let loaded = engine::load_source(Some(&Source::Shipped("rules/hazchem-risk-2018.toml".into())));
-    let Outcome::Assessed(a) = engine::evaluate(loaded.rules.as_ref().unwrap(), &answers, "2026-11-29") else {
+    let loaded = engine::load_source(Some(&hazchem()));
+    let Outcome::Assessed(a) =
+        engine::evaluate(loaded.rules.as_ref().unwrap(), &firm_answers().to_json(), "2026-11-29")
+    else {
         panic!("not assessed")
     };
     assert_eq!(serde_json::to_value(&*a).unwrap(), serde_json::from_str::<Value>(GOLDEN).unwrap());
@@ -56,13 +76,13 @@ fn answers_as_typed_give_the_native_result() {
 
 #[test]
 fn input_errors_name_the_answer() {
-    let loaded = engine::load_source(Some(&Source::Shipped("rules/hazchem-risk-2018.toml".into())));
-    let mut answers = Map::new();
-    answers.insert("accidents".into(), json!([{ "deaths": "1" }]));
-    let Outcome::InputErrors(errs) = engine::evaluate(loaded.rules.as_ref().unwrap(), &answers, "2026-11-29") else {
+    let loaded = engine::load_source(Some(&hazchem()));
+    let Outcome::InputErrors(errs) =
+        engine::evaluate(loaded.rules.as_ref().unwrap(), &json!({ "accidents": [{ "deaths": "1" }] }), "2026-11-29")
+    else {
         panic!("expected input errors")
     };
-    assert!(engine::error_for(&errs, "accidents[0].date").is_some(), "{errs:?}");
+    assert!(engine::error_for(&errs, "accidents[0].date", Lang::En).is_some(), "{errs:?}");
 }
 
 #[test]
@@ -83,8 +103,105 @@ fn own_file_can_include_shipped_definitions() {
     assert!(engine::load_source(Some(&src)).rules.is_some());
 }
 
+/// One request to the worker's handler, its reply read as the page reads it.
+fn ask(request: &str) -> Reply {
+    Reply::parse(&worker::handle(request, || 0.0)).expect("a reply")
+}
+
 #[test]
-fn state_actions_and_json_round_trip() {
+fn the_worker_loads_evaluates_and_the_page_reads_core_types_back() {
+    let Reply::Loaded { seq: 1, schema: Some(schema), diagnostics } = ask(&wire::load_request(1, 7, &hazchem())) else {
+        panic!("not loaded")
+    };
+    let rules = engine::load_source(Some(&hazchem())).rules.unwrap();
+    assert_eq!(*schema, rules.schema(), "the schema survives the trip");
+    assert!(diagnostics.iter().all(|d| !d.is_error));
+    let Reply::Evaluated { seq: 2, evaluation } = ask(&wire::eval_request(2, 7, "2026-11-29", &firm_answers(), None))
+    else {
+        panic!("not evaluated")
+    };
+    let Outcome::Assessed(a) = evaluation.outcome else { panic!("not assessed") };
+    assert_eq!(serde_json::to_value(&*a).unwrap(), serde_json::from_str::<Value>(GOLDEN).unwrap());
+    assert_eq!(ask(&wire::eval_request(3, 8, "2026-11-29", &firm_answers(), None)), Reply::NotLoaded { seq: 3 });
+    let Reply::Bench { seq: 4, mean_ms } = ask(&wire::eval_request(4, 7, "2026-11-29", &firm_answers(), Some(3)))
+    else {
+        panic!("no bench")
+    };
+    assert_eq!(mean_ms, 0.0);
+    let mut bad = Map::new();
+    bad.insert("accidents".into(), json!([{ "deaths": "1" }]));
+    let Reply::Evaluated { evaluation, .. } =
+        ask(&wire::eval_request(5, 7, "2026-11-29", &Answers::from_json(bad), None))
+    else {
+        panic!("not evaluated")
+    };
+    let Outcome::InputErrors(errs) = evaluation.outcome else { panic!("no input errors") };
+    // The worker's reply carries both languages of core's message.
+    assert_eq!(engine::error_for(&errs, "accidents[0].date", Lang::En), Some("required, but missing"));
+    assert_eq!(engine::error_for(&errs, "accidents[0].date", Lang::Zh), Some("必填，但未填写"));
+    assert!(matches!(ask("not json"), Reply::Refused { seq: 0, .. }));
+    assert!(matches!(ask(r#"{"seq": 9, "op": "dance", "source": 1}"#), Reply::Refused { seq: 9, .. }));
+    let broken = Source::Own { path: "rules/b.toml".into(), text: "[ruleset".into() };
+    let Reply::Loaded { schema: None, diagnostics, .. } = ask(&wire::load_request(6, 9, &broken)) else {
+        panic!("a broken file loads")
+    };
+    assert!(diagnostics.iter().any(|d| d.is_error && d.line.is_some()));
+}
+
+#[test]
+fn every_schema_and_assessment_reads_back_unchanged() {
+    for f in SHIPPED {
+        let schema = engine::load_source(Some(&Source::Shipped(f.path.into()))).schema.unwrap();
+        let back = wire::schema_from_json(&serde_json::to_value(&schema).unwrap());
+        assert_eq!(back, schema, "{}", f.path);
+    }
+    let goldens = [
+        GOLDEN,
+        include_str!("../../tests/data/eval/hazchem_direct_red.expected.json"),
+        include_str!("../../tests/data/eval/clean_missing.expected.json"),
+        include_str!("../../tests/data/eval/hazchem_orange.expected.json"),
+    ];
+    for g in goldens {
+        let j: Value = serde_json::from_str(g).unwrap();
+        assert_eq!(serde_json::to_value(wire::assessment_from_json(&j)).unwrap(), j);
+    }
+}
+
+#[test]
+fn only_rrggbb_colours_reach_a_style_attribute() {
+    assert_eq!(grade_color(Some("#1f6feb")), "#1f6feb");
+    assert_eq!(grade_color(Some("#1f6feb;background-image:url(http://127.0.0.1:9999/leak)")), NEUTRAL_COLOR);
+    for bad in ["red", "#fff", "#12345g", "#1234567", "", "#１２３４５６"] {
+        assert_eq!(grade_color(Some(bad)), NEUTRAL_COLOR, "{bad}");
+    }
+    assert_eq!(grade_color(None), NEUTRAL_COLOR);
+}
+
+#[test]
+fn an_edit_copies_one_record_and_unknown_answers_can_be_removed() {
+    let mut a = firm_answers();
+    let before = a.records("accidents");
+    a.set_cell("accidents", 1, "deaths".into(), Some(json!("3")));
+    let after = a.records("accidents");
+    assert!(Rc::ptr_eq(&before[0], &after[0]), "the other record is shared");
+    assert!(!Rc::ptr_eq(&before[1], &after[1]));
+    assert_eq!(after[1].get("deaths"), Some(&json!("3")));
+
+    let schema = engine::load_source(Some(&hazchem())).schema.unwrap();
+    assert!(a.unknown(&schema).is_empty());
+    let Value::Object(mut m) = a.to_json() else { unreachable!() };
+    m.insert("colour".into(), json!("red"));
+    m["accidents"][0]["weather"] = json!("rain");
+    m["accidents"][1]["weather"] = json!("sun");
+    let mut a = Answers::from_json(m);
+    assert_eq!(a.unknown(&schema), ["accidents[].weather", "colour"]);
+    a.drop_unknown(&schema);
+    assert!(a.unknown(&schema).is_empty());
+    assert_eq!(a.records("accidents").len(), 2);
+}
+
+#[test]
+fn state_actions_and_storage_round_trip() {
     let mut s = State::new("2026-11-29".into());
     s.apply(Action::SetInput { name: "x".into(), value: Some(json!("1")) });
     assert!(s.answers.is_empty(), "no answers before a rule set is chosen");
@@ -95,15 +212,19 @@ fn state_actions_and_json_round_trip() {
     s.apply(Action::SetCell { list: "l".into(), idx: 1, field: "f".into(), value: Some(json!(true)) });
     s.apply(Action::RemoveRow { list: "l".into(), idx: 0 });
     s.apply(Action::SetLang(Lang::En));
-    assert_eq!(s.current_answers(), json!({ "x": "1", "l": [{ "f": true }] }).as_object().unwrap().clone());
-    let back = State::from_json(&s.to_json(), "2000-01-01".into());
+    assert_eq!(s.current_answers().to_json(), json!({ "x": "1", "l": [{ "f": true }] }));
+    let stored: BTreeMap<String, Map<String, Value>> =
+        s.answers.iter().map(|(k, a)| (k.clone(), a.to_json().as_object().unwrap().clone())).collect();
+    let back = State::restore(Some(&s.settings_json()), None, stored, "2000-01-01".into());
     assert_eq!(back, s);
-    s.apply(Action::Pick("rules/hazchem-risk-2018.toml".into()));
+    s.apply(Action::Pick(HAZCHEM.into()));
     assert!(s.current_answers().is_empty(), "answers are kept per rule set");
-    s.apply(Action::Pick("rules/lec.toml".into()));
-    s.apply(Action::Clear);
-    assert!(s.current_answers().is_empty());
-    let unknown = State::from_json(&json!({ "version": 1, "source": { "shipped": "rules/nope.toml" } }), "d".into());
+    let unknown = State::restore(
+        Some(&json!({ "version": 2, "source": { "shipped": "rules/nope.toml" } })),
+        None,
+        BTreeMap::new(),
+        "d".into(),
+    );
     assert_eq!(unknown.source, None);
 }
 
@@ -120,4 +241,71 @@ fn answer_paths_read_as_labels_with_records_from_one() {
     let en = answer_label(Lang::En, &s, "accidents[2].deaths");
     assert_eq!(en, format!("{}, record 3: {}", list.label.en.as_deref().unwrap(), deaths.label.en.as_deref().unwrap()));
     assert_eq!(answer_label(Lang::Zh, &s, "nonsense[x"), "nonsense[x");
+}
+
+#[test]
+fn a_users_rule_file_is_restored_only_when_it_was_stored() {
+    let settings = json!({ "version": 2, "lang": "zh", "as_of": "2026-01-01", "source": { "own": "rules/x.toml" } });
+    let s = State::restore(Some(&settings), Some(("rules/x.toml".into(), "text".into())), BTreeMap::new(), "d".into());
+    assert_eq!(s.source, Some(Source::Own { path: "rules/x.toml".into(), text: "text".into() }));
+    let s = State::restore(Some(&settings), None, BTreeMap::new(), "d".into());
+    assert_eq!((s.source, s.notice), (None, Some(Notice::RulesNotRestored("rules/x.toml".into()))));
+    // The first format kept the text with the settings, with no sign it checked.
+    let v1 = json!({ "version": 1, "source": { "own": "rules/x.toml", "text": "hang" }, "answers": {} });
+    assert_eq!(State::restore(Some(&v1), None, BTreeMap::new(), "d".into()).source, None);
+}
+
+#[test]
+fn clearing_and_loading_are_undoable_until_the_next_edit() {
+    let mut s = State::new("2026-11-29".into());
+    s.apply(Action::Pick(HAZCHEM.into()));
+    s.apply(Action::SetInput { name: "n_explosives".into(), value: Some(json!("2")) });
+    s.apply(Action::Clear);
+    assert!(s.current_answers().is_empty());
+    assert_eq!(s.notice, Some(Notice::Cleared));
+    s.apply(Action::Undo);
+    assert_eq!(s.current_answers().value("n_explosives"), Some(&json!("2")));
+
+    let file = json!({ "ruleset": { "id": "hazchem-risk-2018", "version": "1.1.0", "path": HAZCHEM },
+        "as_of": "2025-01-01", "answers": { "n_explosives": "5" } });
+    let p = import::read(&file.to_string(), s.source.as_ref()).unwrap();
+    s.apply(Action::BeginImport(Rc::new(p)));
+    s.apply(Action::ApplyImport);
+    assert_eq!((s.current_answers().value("n_explosives"), s.as_of.as_str()), (Some(&json!("5")), "2025-01-01"));
+    s.apply(Action::SetInput { name: "n_explosives".into(), value: Some(json!("6")) });
+    assert_eq!((s.undo.clone(), s.notice.clone()), (None, None), "an edit ends the offer to undo");
+}
+
+#[test]
+fn answer_files_are_checked_against_their_rule_set() {
+    let schema = engine::load_source(Some(&hazchem())).schema.unwrap();
+    let credit = Source::Shipped("rules/credit-rating.toml".into());
+    // A file naming a shipped rule set goes to it, whatever is chosen.
+    let file = |id: &str, version: &str, path: Value, n: usize| {
+        json!({ "ruleset": { "id": id, "version": version, "path": path },
+            "answers": { "accidents": vec![json!({ "date": "2020-01-01" }); n] } })
+        .to_string()
+    };
+    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, json!(HAZCHEM), 1), Some(&credit)).unwrap();
+    assert_eq!((p.target.clone(), p.previous.clone()), (hazchem(), Some(credit.clone())));
+    assert_eq!(import::check(&p, &schema), Verdict::Apply);
+    // Another rule set, or another version: ask.
+    let p = import::read(&file("credit-rating", "1.0.0", Value::Null, 1), Some(&hazchem())).unwrap();
+    assert!(matches!(import::check(&p, &schema), Verdict::Ask(Notice::ConfirmImport { .. })));
+    let p = import::read(&file("hazchem-risk-2018", "0.9", Value::Null, 1), Some(&hazchem())).unwrap();
+    assert!(matches!(import::check(&p, &schema), Verdict::Ask(_)));
+    // Records beyond the list's limit: refused, naming the list.
+    let limit = schema.lists.iter().find(|l| l.name == "accidents").unwrap().max_records as usize;
+    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit + 1), Some(&hazchem())).unwrap();
+    let Verdict::Refuse(Notice::TooManyRecords { label, count, .. }) = import::check(&p, &schema) else {
+        panic!("not refused")
+    };
+    assert_eq!((label.en.as_deref(), count), (Some("Production safety accidents"), limit + 1));
+    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit), Some(&hazchem())).unwrap();
+    assert_eq!(import::check(&p, &schema), Verdict::Apply);
+    // A bare firm object (the CLI's format) goes to the current rule set.
+    assert_eq!(import::read(r#"{"n_explosives": 1}"#, Some(&hazchem())).unwrap().target, hazchem());
+    assert_eq!(import::read(r#"{"n_explosives": 1}"#, None), Err(Notice::NoRuleSet));
+    assert!(matches!(import::read("[1]", Some(&hazchem())), Err(Notice::BadAnswerFile(_))));
+    assert!(matches!(import::read(r#"{"a": 1, "a": 2}"#, Some(&hazchem())), Err(Notice::BadAnswerFile(_))));
 }

@@ -5,6 +5,7 @@ pub mod app;
 pub mod diagnostics;
 pub mod field;
 pub mod list_table;
+pub mod notices;
 pub mod questionnaire;
 pub mod report;
 pub mod result_panel;

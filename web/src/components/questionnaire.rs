@@ -6,9 +6,10 @@
 use std::rc::Rc;
 
 use safegrade::{InputError, Schema};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use yew::prelude::*;
 
+use crate::answers::Answers;
 use crate::components::field::Field;
 use crate::components::list_table::ListTable;
 use crate::engine::error_for;
@@ -23,7 +24,7 @@ pub struct QuestionnaireProps {
     /// What to ask.
     pub schema: Rc<Schema>,
     /// The answers so far.
-    pub answers: Map<String, Json>,
+    pub answers: Answers,
     /// Core's complaints about the answers.
     pub errors: Rc<Vec<InputError>>,
     /// Changes go up as actions.
@@ -35,6 +36,19 @@ pub struct QuestionnaireProps {
 pub fn questionnaire(p: &QuestionnaireProps) -> Html {
     let lang = p.lang;
     let s = &p.schema;
+    // One callback per question, kept across renders: a question whose
+    // answer did not change is not rendered again (typing in a list cell
+    // leaves the other questions alone).
+    let on_input = use_memo((p.schema.clone(), p.on_action.clone()), |(s, cb)| {
+        s.inputs
+            .iter()
+            .map(|f| {
+                let (cb, name) = (cb.clone(), f.name.clone());
+                let on_change = Callback::from(move |value| cb.emit(Action::SetInput { name: name.clone(), value }));
+                (f.name.clone(), on_change)
+            })
+            .collect::<Vec<(String, Callback<Option<Json>>)>>()
+    });
     let mut sections: Vec<(Option<&str>, String, Option<String>)> = s
         .groups
         .iter()
@@ -58,23 +72,16 @@ pub fn questionnaire(p: &QuestionnaireProps) -> Html {
                 <h2 id={sid}>{ title }</h2>
                 if let Some(h) = help { <p class="help">{ h }</p> }
                 { for inputs.into_iter().map(|f| {
-                    let on_change = {
-                        let cb = p.on_action.clone();
-                        let name = f.name.clone();
-                        Callback::from(move |value| cb.emit(Action::SetInput { name: name.clone(), value }))
-                    };
+                    let on_change = on_input.iter().find(|(n, _)| *n == f.name).map(|(_, cb)| cb.clone()).unwrap_or_default();
                     html! {
                         <Field lang={lang} field={f.clone()} id={format!("q-{}", f.name)}
-                            value={p.answers.get(&f.name).cloned()}
-                            error={error_for(&p.errors, &f.name).map(str::to_string)}
+                            value={p.answers.value(&f.name).cloned()}
+                            error={error_for(&p.errors, &f.name, lang).map(str::to_string)}
                             {on_change} />
                     }
                 }) }
                 { for lists.into_iter().map(|l| {
-                    let rows = match p.answers.get(&l.name) {
-                        Some(Json::Array(rows)) => rows.clone(),
-                        _ => Vec::new(),
-                    };
+                    let rows = p.answers.records(&l.name);
                     html! {
                         <ListTable lang={lang} list={l.clone()} {rows} errors={p.errors.clone()}
                             on_action={p.on_action.clone()} />

@@ -1,15 +1,24 @@
 //! The head of the printed self-assessment report: date, rule set id,
 //! version and hash, and every answer. Hidden on screen; the print style
 //! sheet shows it above the result panel and hides the form.
+//!
+//! The lists' records are built only while printing (`records`): a list may
+//! hold thousands, and hidden rows would cost every change of language and
+//! every answer file loaded. A list prints at most [`REPORT_MAX_ROWS`]
+//! records, each its own component compared by pointer.
 
 use std::rc::Rc;
 
 use safegrade::{FieldSchema, Schema};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 use yew::prelude::*;
 
+use crate::answers::{Answers, Record};
 use crate::components::field::default_text;
 use crate::i18n::{self, Lang};
+
+/// Records of one list printed at most.
+pub const REPORT_MAX_ROWS: usize = 2000;
 
 /// Props of [`Report`].
 #[derive(Properties, PartialEq)]
@@ -19,13 +28,16 @@ pub struct ReportProps {
     /// The questionnaire.
     pub schema: Rc<Schema>,
     /// The answers.
-    pub answers: Map<String, Json>,
+    pub answers: Answers,
     /// The as-of date.
     pub as_of: String,
     /// Today's date.
     pub today: String,
     /// The rule hash (from the result; the schema does not carry it).
     pub hash: Option<String>,
+    /// Whether to build the lists' records (while printing).
+    #[prop_or(true)]
+    pub records: bool,
 }
 
 /// An answer as printed; an unanswered question says so, with the default
@@ -67,26 +79,46 @@ pub fn report(p: &ReportProps) -> Html {
                 <thead><tr><th>{ i18n::QUESTION.get(lang) }</th><th>{ i18n::ANSWER.get(lang) }</th></tr></thead>
                 <tbody>
                 { for s.inputs.iter().map(|f| html! {
-                    <tr><td>{ lang.label(&f.label) }</td><td>{ show(lang, f, p.answers.get(&f.name)) }</td></tr>
+                    <tr><td>{ lang.label(&f.label) }</td><td>{ show(lang, f, p.answers.value(&f.name)) }</td></tr>
                 }) }
                 </tbody>
             </table>
-            { for s.lists.iter().map(|l| {
-                let rows = match p.answers.get(&l.name) { Some(Json::Array(r)) => r.clone(), _ => Vec::new() };
+            { for s.lists.iter().filter(|_| p.records).map(|l| {
+                let rows = p.answers.records(&l.name);
+                let fields = Rc::new(l.fields.clone());
                 html! {
                     <>
                     <h3>{ lang.label(&l.label) }</h3>
                     if rows.is_empty() { <p>{ i18n::NO_ROWS.get(lang) }</p> } else {
                         <table class="answers">
                             <thead><tr>{ for l.fields.iter().map(|f| html! { <th>{ lang.label(&f.label) }</th> }) }</tr></thead>
-                            <tbody>{ for rows.iter().map(|r| html! {
-                                <tr>{ for l.fields.iter().map(|f| html! { <td>{ show(lang, f, r.get(&f.name)) }</td> }) }</tr>
+                            <tbody>{ for rows.iter().take(REPORT_MAX_ROWS).enumerate().map(|(i, r)| html! {
+                                <ReportRecord key={i} lang={lang} fields={fields.clone()} record={r.clone()} />
                             }) }</tbody>
                         </table>
+                        if rows.len() > REPORT_MAX_ROWS {
+                            <p>{ i18n::REPORT_MORE.get(lang).replace("{}", &(rows.len() - REPORT_MAX_ROWS).to_string()) }</p>
+                        }
                     }
                     </>
                 }
             }) }
         </section>
+    }
+}
+
+/// Props of [`ReportRecord`].
+#[derive(Properties, PartialEq)]
+struct ReportRecordProps {
+    lang: Lang,
+    fields: Rc<Vec<FieldSchema>>,
+    record: Record,
+}
+
+/// One record's row in the report.
+#[function_component(ReportRecord)]
+fn report_record(p: &ReportRecordProps) -> Html {
+    html! {
+        <tr>{ for p.fields.iter().map(|f| html! { <td>{ show(p.lang, f, p.record.get(&f.name)) }</td> }) }</tr>
     }
 }

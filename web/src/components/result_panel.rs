@@ -27,6 +27,24 @@ pub struct ResultPanelProps {
     /// Whether any question has been answered.
     #[prop_or(true)]
     pub answered: bool,
+    /// Whether the result for the answers on screen is still being
+    /// computed: `evaluation` is then an earlier one, shown marked out of
+    /// date and without `data-grade` and `data-score`.
+    #[prop_or_default]
+    pub pending: bool,
+}
+
+/// The neutral grey used when a grade has no colour.
+pub const NEUTRAL_COLOR: &str = "#6e7781";
+
+/// A grade's colour for a `style` attribute: only `#rrggbb` is used as
+/// written; anything else (rule text could carry CSS such as
+/// `url(…)`) is the neutral grey.
+pub fn grade_color(color: Option<&str>) -> &str {
+    match color {
+        Some(c) if c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit()) => c,
+        _ => NEUTRAL_COLOR,
+    }
 }
 
 /// Black or white, whichever reads better on `bg` (`#rrggbb`).
@@ -127,8 +145,8 @@ fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
 }
 
 fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) -> Html {
-    let color = a.grade_color.clone().unwrap_or_else(|| "#6e7781".into());
-    let style = format!("background:{color};color:{}", text_color_on(&color));
+    let color = grade_color(a.grade_color.as_deref());
+    let style = format!("background:{color};color:{}", text_color_on(color));
     let label = lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string();
     let item_label = |id: &str| {
         a.items
@@ -227,6 +245,7 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
     let lang = p.lang;
     let schema = p.schema.as_deref();
     let (grade, score, body) = match p.evaluation.as_deref() {
+        None if p.pending => (None, None, html! {}),
         None => (None, None, html! { <p class="empty">{ i18n::NOTHING_PICKED.get(lang) }</p> }),
         Some(Evaluation { outcome: Outcome::Assessed(a), millis }) => {
             let body = html! {
@@ -252,14 +271,17 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
                 },
             )
         }
-        Some(Evaluation { outcome: Outcome::Failed(m), .. }) => {
+        Some(Evaluation { outcome: Outcome::Failed { en, zh }, .. }) => {
+            let m = lang.pick(zh, Some(en));
             (None, None, html! { <p class="err" role="alert">{ format!("{}{m}", i18n::EVAL_FAILED.get(lang)) }</p> })
         }
     };
+    let (grade, score) = if p.pending { (None, None) } else { (grade, score) };
     html! {
-        <section id="result" class="result" aria-labelledby="result-title" aria-live="polite"
-            data-grade={grade} data-score={score}>
+        <section id="result" class={classes!("result", p.pending.then_some("pending"))} aria-labelledby="result-title"
+            aria-live="polite" aria-busy={p.pending.then_some("true")} data-grade={grade} data-score={score}>
             <h2 id="result-title">{ i18n::RESULT.get(lang) }</h2>
+            if p.pending { <p class="updating">{ i18n::UPDATING.get(lang) }</p> }
             { body }
         </section>
     }

@@ -8,8 +8,9 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::i18n::{self, Lang};
-use crate::platform;
-use crate::state::{Action, Source};
+use crate::import::MAX_ANSWER_FILE_BYTES;
+use crate::platform::{self, Chosen};
+use crate::state::{Action, Notice, Source};
 
 /// Props of [`Toolbar`].
 #[derive(Properties, PartialEq)]
@@ -26,8 +27,10 @@ pub struct ToolbarProps {
     pub on_action: Callback<Action>,
     /// Save the answers to a file.
     pub on_save: Callback<()>,
-    /// A saved answer file was chosen: its text.
+    /// A saved answer file was chosen (and was not too large): its text.
     pub on_load_answers: Callback<String>,
+    /// Print the report.
+    pub on_print: Callback<()>,
 }
 
 /// The toolbar.
@@ -49,15 +52,29 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let cb = cb.clone();
-            platform::read_chosen_file(&input, move |name, text| cb.emit(Action::LoadOwn { name, text }));
+            platform::read_chosen_file(&input, safegrade::MAX_RULE_FILE_BYTES as f64, move |chosen| {
+                cb.emit(match chosen {
+                    Chosen::Text(name, text) => Action::LoadOwn { name, text },
+                    Chosen::TooLarge(bytes) => Action::Notice(Some(Notice::FileTooLarge {
+                        bytes,
+                        limit: safegrade::MAX_RULE_FILE_BYTES as f64,
+                    })),
+                })
+            });
         })
     };
     let on_answers = {
         let cb = p.on_load_answers.clone();
+        let on_action = p.on_action.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
-            let cb = cb.clone();
-            platform::read_chosen_file(&input, move |_, text| cb.emit(text));
+            let (cb, on_action) = (cb.clone(), on_action.clone());
+            platform::read_chosen_file(&input, MAX_ANSWER_FILE_BYTES, move |chosen| match chosen {
+                Chosen::Text(_, text) => cb.emit(text),
+                Chosen::TooLarge(bytes) => {
+                    on_action.emit(Action::Notice(Some(Notice::FileTooLarge { bytes, limit: MAX_ANSWER_FILE_BYTES })))
+                }
+            });
         })
     };
     let on_as_of = {
@@ -76,7 +93,7 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
         _ => None,
     };
     let save = p.on_save.reform(|_: MouseEvent| ());
-    let print = Callback::from(|_: MouseEvent| platform::print());
+    let print = p.on_print.reform(|_: MouseEvent| ());
     let clear = p.on_action.reform(|_: MouseEvent| Action::Clear);
     html! {
         <div class="toolbar no-print">
