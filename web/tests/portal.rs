@@ -286,7 +286,8 @@ fn answer_files_are_checked_against_their_rule_set() {
             "answers": { "accidents": vec![json!({ "date": "2020-01-01" }); n] } })
         .to_string()
     };
-    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, json!(HAZCHEM), 1), Some(&credit)).unwrap();
+    let p =
+        import::read(&file("hazchem-risk-2018", &schema.ruleset.version, json!(HAZCHEM), 1), Some(&credit)).unwrap();
     assert_eq!((p.target.clone(), p.previous.clone()), (hazchem(), Some(credit.clone())));
     assert_eq!(import::check(&p, &schema), Verdict::Apply);
     // Another rule set, or another version: ask.
@@ -296,12 +297,14 @@ fn answer_files_are_checked_against_their_rule_set() {
     assert!(matches!(import::check(&p, &schema), Verdict::Ask(_)));
     // Records beyond the list's limit: refused, naming the list.
     let limit = schema.lists.iter().find(|l| l.name == "accidents").unwrap().max_records as usize;
-    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit + 1), Some(&hazchem())).unwrap();
+    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit + 1), Some(&hazchem()))
+        .unwrap();
     let Verdict::Refuse(Notice::TooManyRecords { label, count, .. }) = import::check(&p, &schema) else {
         panic!("not refused")
     };
     assert_eq!((label.en.as_deref(), count), (Some("Production safety accidents"), limit + 1));
-    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit), Some(&hazchem())).unwrap();
+    let p = import::read(&file("hazchem-risk-2018", &schema.ruleset.version, Value::Null, limit), Some(&hazchem()))
+        .unwrap();
     assert_eq!(import::check(&p, &schema), Verdict::Apply);
     // A bare firm object (the CLI's format) goes to the current rule set.
     assert_eq!(import::read(r#"{"n_explosives": 1}"#, Some(&hazchem())).unwrap().target, hazchem());
