@@ -170,3 +170,31 @@ fn the_key_may_be_headed_in_chinese() {
     let e = fatal(run(&c, &format!("统一社会信用代码,standardization\n{DINGLI},level_1\n"), &[]));
     assert!(e.to_string().starts_with("firms.csv:1: no key column `code`;"), "{e}");
 }
+
+/// A rule set used on its own reads from the firm file the inputs a scheme
+/// would fill from an earlier step, and grades as `eval` does; inside the
+/// scheme those columns are not inputs.
+#[test]
+fn a_rule_set_alone_reads_what_a_scheme_would_fill() {
+    let score_alone = |rules: &str, firms: &str| {
+        let rules = support::load(rules).rules.expect("the shipped rule set checks");
+        let firms = Source::new("firms.csv", Cursor::new(firms.as_bytes().to_vec()));
+        support::score_sources(&rules, &cfg(), firms, Vec::new()).expect("scored")
+    };
+    let credit = score_alone(
+        "rules/credit-rating.toml",
+        &format!("uscc,blacklist_status,standardization\n{DINGLI},listed,level_1\n"),
+    );
+    assert!(credit.summary.firms.ignored_columns.is_empty(), "{:?}", credit.summary.firms.ignored_columns);
+    assert!(credit.out.lines().nth(1).expect("a result row").ends_with(",D"), "{}", credit.out);
+    let tier = score_alone(
+        "rules/supervision-tier.toml",
+        &format!("uscc,risk_grade,credit_grade,blacklist_status\n{DINGLI},red,D,listed\n"),
+    );
+    assert_eq!(tier.summary.firms.used, 1, "{}", tier.rejects);
+    assert!(tier.out.lines().nth(1).expect("a result row").ends_with(",tier_1"), "{}", tier.out);
+    // In the scheme, the risk step fills `risk_grade`: a column of that name is read by nothing.
+    let scheme =
+        run(&cfg(), &format!("uscc,risk_grade,standardization\n{DINGLI},green,level_1\n"), &[]).expect("scored");
+    assert_eq!(scheme.summary.firms.ignored_columns, ["risk_grade"]);
+}

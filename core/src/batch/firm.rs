@@ -387,7 +387,7 @@ impl Ctx {
         let mut firm =
             Firm { inputs: vec![None; plan.inputs.len()], lists: smallvec::SmallVec::new(), missing: Vec::new() };
         for (i, ((field, col), slot)) in plan.inputs.iter().zip(cols).zip(&mut firm.inputs).enumerate() {
-            if step.fills.iter().any(|f| f.input as usize == i) {
+            if step.fills_input(i) {
                 *slot = Some(Value::Bool(false));
                 continue;
             }

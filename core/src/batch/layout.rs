@@ -39,6 +39,20 @@ pub(crate) struct Step {
     pub(crate) fills: Vec<crate::rules::Fill>,
 }
 
+impl Step {
+    /// Whether an earlier step's result fills input `i`: only inside a
+    /// scheme. A rule set used on its own reads every input, including
+    /// those it declares `from` a scheme step, from the firm's data.
+    pub(crate) fn fills_input(&self, i: usize) -> bool {
+        self.fills.iter().any(|f| f.input as usize == i)
+    }
+
+    /// The inputs the firm's data answers: every input no earlier step fills.
+    pub(crate) fn asked(&self) -> impl Iterator<Item = &Field> {
+        self.rules.plan.inputs.iter().enumerate().filter(|(i, _)| !self.fills_input(*i)).map(|(_, f)| f)
+    }
+}
+
 /// The steps of a rule file: one for a rule set, one per step for a scheme.
 pub(crate) fn steps_of(rules: &Rules) -> Vec<Step> {
     match rules {
@@ -344,7 +358,7 @@ pub(crate) fn firm_layout(
         }
     }
     // The inputs a firm file answers, by name and by label.
-    let asked = || sides.iter().flatten().flat_map(|s| s.rules.plan.inputs.iter().filter(|f| f.from.is_none()));
+    let asked = || sides.iter().flatten().flat_map(Step::asked);
     let input_names: HashSet<&str> = asked().map(|f| &*f.name).collect();
     let mut by_label: HashMap<&str, Vec<&str>> = HashMap::new();
     for f in asked() {
@@ -413,9 +427,10 @@ pub(crate) fn firm_layout(
         let mut per_step = Vec::new();
         for step in side {
             let mut cols = Vec::new();
-            for f in &step.rules.plan.inputs {
-                let col = if f.from.is_some() { None } else { by_name.get(&*f.name).copied() };
-                if col.is_none() && f.from.is_none() && f.missing == Missing::Required {
+            for (i, f) in step.rules.plan.inputs.iter().enumerate() {
+                let filled = step.fills_input(i);
+                let col = if filled { None } else { by_name.get(&*f.name).copied() };
+                if col.is_none() && !filled && f.missing == Missing::Required {
                     return Err(fatal(
                         file,
                         line,

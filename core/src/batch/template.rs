@@ -164,7 +164,7 @@ pub fn template(rules: &Rules, lang: Lang) -> Template {
     let mut seen = HashSet::new();
     let asked: Vec<(&Plan, &Field)> = steps
         .iter()
-        .flat_map(|s| s.rules.plan.inputs.iter().filter(|f| f.from.is_none()).map(move |f| (&*s.rules.plan, f)))
+        .flat_map(|s| s.asked().map(move |f| (&*s.rules.plan, f)))
         .filter(|(_, f)| seen.insert(f.name.clone()))
         .collect();
     let fields: Vec<&Field> = asked.iter().map(|(_, f)| *f).collect();
