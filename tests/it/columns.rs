@@ -162,7 +162,7 @@ fn the_key_may_be_headed_in_chinese() {
     let e = fatal(run(&cfg(), &format!("USCC,standardization\n{DINGLI},level_1\n"), &[]));
     assert_eq!(
         e.to_string(),
-        "firms.csv:1: no key column `uscc` or `统一社会信用代码`; the header has: USCC, standardization; did you mean `USCC`?"
+        "firms.csv:1: no key column `uscc` or `统一社会信用代码`; the header has: USCC, standardization; is `USCC` the key column?"
     );
     assert_eq!(e.kind(), &BatchErrorKind::NoKeyColumn);
     // Another key is found by its own name only.

@@ -185,7 +185,7 @@ fn key_column(
             let hint = open
                 .clone()
                 .find(|h| targets.iter().any(|t| likely_typo(h, t)))
-                .map(|h| format!("; did you mean `{h}`?"))
+                .map(|h| format!("; is `{h}` the key column?"))
                 .unwrap_or_default();
             let has: Vec<&str> = open.collect();
             Err(BatchError::new(
