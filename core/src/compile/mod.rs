@@ -340,15 +340,18 @@ impl<'a> Compiler<'a> {
         self.lint_unfixable_bonuses(d, &items, &grades);
 
         // Dependencies are resolved while every derived node is still here.
-        let items: Vec<Item> =
-            items.into_iter().map(|(item, deps)| Item { input_deps: self.transitive_inputs(&deps), ..item }).collect();
+        let closures = self.derived_input_closures();
+        let items: Vec<Item> = items
+            .into_iter()
+            .map(|(item, deps)| Item { input_deps: Self::transitive_inputs(&closures, &deps), ..item })
+            .collect();
         let overrides: Vec<Override> = overrides
             .into_iter()
-            .map(|(o, deps)| Override { input_deps: self.transitive_inputs(&deps), ..o })
+            .map(|(o, deps)| Override { input_deps: Self::transitive_inputs(&closures, &deps), ..o })
             .collect();
         let (score, base_deps) = score;
         let whole = self.score_is_whole(&score, &items, &score_groups);
-        let score = Score { base_deps: self.transitive_inputs(&base_deps), whole, ..score };
+        let score = Score { base_deps: Self::transitive_inputs(&closures, &base_deps), whole, ..score };
         for &i in &score.base_deps {
             let input = &self.inputs[i as usize];
             if matches!(input.missing, Missing::NotApplicable | Missing::Penalty(_)) {
@@ -365,12 +368,7 @@ impl<'a> Compiler<'a> {
             self.lists[l].derived_input_deps =
                 self.list_derived_inputs[l].iter().map(|deps| deps.iter().copied().collect()).collect();
         }
-        let derived_deps: Vec<Vec<u32>> = (0..self.derived_src.len())
-            .map(|i| {
-                let one = Deps { derived: BTreeSet::from([i as u32]), ..Deps::default() };
-                self.transitive_inputs(&one)
-            })
-            .collect();
+        let derived_deps: Vec<Vec<u32>> = closures.into_iter().map(|c| c.into_iter().collect()).collect();
         let derived: Vec<Derived> = derived_deps
             .into_iter()
             .enumerate()
@@ -874,19 +872,28 @@ impl<'a> Compiler<'a> {
         Some(ty)
     }
 
-    fn transitive_inputs(&self, deps: &Deps) -> Vec<u32> {
+    /// The inputs each derived value reads, directly or through other
+    /// derived values: built once in evaluation order (each value's own
+    /// inputs and those of the values it reads, already built), so a chain
+    /// of n values costs n unions rather than n walks of the chain.
+    fn derived_input_closures(&self) -> Vec<BTreeSet<u32>> {
+        let mut closures: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); self.derived_nodes.len()];
+        for &d in &self.derived_eval_order {
+            let Some((_, deps)) = &self.derived_nodes[d as usize] else { continue };
+            let mut set = deps.inputs.clone();
+            for &dd in &deps.derived {
+                set.extend(closures[dd as usize].iter().copied());
+            }
+            closures[d as usize] = set;
+        }
+        closures
+    }
+
+    /// The inputs `deps` reads, through derived values too.
+    fn transitive_inputs(closures: &[BTreeSet<u32>], deps: &Deps) -> Vec<u32> {
         let mut out: BTreeSet<u32> = deps.inputs.clone();
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<u32> = deps.derived.iter().copied().collect();
-        while let Some(d) = stack.pop() {
-            if !seen.insert(d) {
-                continue;
-            }
-            // Nodes already moved into the plan keep their deps in `Derived`; before that, here.
-            if let Some((_, dd)) = &self.derived_nodes[d as usize] {
-                out.extend(dd.inputs.iter().copied());
-                stack.extend(dd.derived.iter().copied());
-            }
+        for &d in &deps.derived {
+            out.extend(closures[d as usize].iter().copied());
         }
         out.into_iter().collect()
     }
