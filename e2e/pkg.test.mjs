@@ -44,6 +44,13 @@ const s = mod.schema(hazchem, includes);
 assert.equal(s.kind, "ruleset");
 assert.equal(s.schema.ruleset.id, "hazchem-risk-2018");
 assert.equal(mod.evaluate(hazchem, "{", AS_OF, includes).stage, "input");
+// An as-of date is exactly YYYY-MM-DD and a real day, as the command line's --as-of.
+for (const bad of ["2026-6-3", "+2026-1-1", "-001-01-01", "2026-02-30", "2026-13-45"]) {
+  const r = mod.evaluate(hazchem, firm, bad, includes);
+  assert.equal(r.type, "failure", `${bad}: ${JSON.stringify(r)}`);
+  assert.equal(r.stage, "as_of", bad);
+  assert.equal(r.message, `\`${bad}\` is not a date YYYY-MM-DD`);
+}
 
 // A firm given as an object, plain in this realm or another, or with no prototype.
 const firmObject = JSON.parse(firm);

@@ -554,14 +554,52 @@ test("answers for inputs the rule set does not have can be removed", async ({ pa
   const unknown = page.locator("[data-testid=unknown-answers]");
   await unknown.waitFor();
   const text = await unknown.innerText();
-  assert.ok(text.includes("colour") && text.includes("accidents[].weather"), text);
+  // Named as people read them: a list's unknown field by the list's label.
+  assert.ok(text.includes("colour") && text.includes("生产安全事故 · weather") && !text.includes("[]"), text);
   await page.waitForSelector("#result .input-errors");
   assert.equal(await page.getAttribute("#result", "data-grade"), null, "no result with unknown answers");
+  // The printed report still names the rule set's hash, and an empty
+  // default (the accident id) prints as no answer.
+  await page.emulateMedia({ media: "print" });
+  await page.waitForSelector(".report table.answers tbody tr td");
+  assert.match(await page.locator(".report td.hash").innerText(), /^[0-9a-f]{64}$/);
+  const printed = await page.locator(".report").innerText();
+  assert.ok(!printed.includes("按默认值 ）") && printed.includes("（未填）"), printed);
+  await page.emulateMedia({ media: "screen" });
   await page.click("#drop-unknown");
   await page.waitForSelector("#result[data-grade]");
   assert.equal(await unknown.count(), 0);
   assert.equal(await page.inputValue("#q-n_explosives"), "1");
   assert.equal(await page.inputValue("#q-accidents-0-date"), "2025-01-01");
+});
+
+test("an answer file's bad date or unreadable text is explained in the interface's language", async ({ page }) => {
+  await page.goto(url);
+  await pick(page, HAZCHEM);
+  await page.fill("#as-of", "2026-11-29");
+  const notice = page.locator("[data-testid=notice] .text");
+  const file = (as_of) => JSON.stringify({ ruleset: { id: "hazchem-risk-2018", version: version(HAZCHEM), path: HAZCHEM }, as_of, answers: { n_explosives: "3" } });
+  for (const bad of ["2026-13-45", "9".repeat(100_000)]) {
+    await page.fill("#q-n_explosives", "");
+    await loadAnswers(page, "bad-date.json", file(bad));
+    await page.waitForFunction(() => document.querySelector("#q-n_explosives").value === "3");
+    assert.match(await notice.innerText(), /已载入答案。文件中的评估基准日不是 YYYY-MM-DD 格式的有效日期，未采用/);
+    assert.equal(await page.inputValue("#as-of"), "2026-11-29", "the date is kept");
+    await page.waitForSelector("#result[data-grade]");
+  }
+  const says = async (text, expected) => {
+    await loadAnswers(page, "bad.json", text);
+    await page.waitForFunction((e) => document.querySelector("[data-testid=notice] .text")?.innerText.includes(e), expected);
+  };
+  await says("{x", "答案文件无法读取：第 1 行第 2 列不是有效的 JSON");
+  await says("[1]", "答案文件无法读取：文件内容不是 JSON 对象");
+  await says('{"answers": 1}', "答案文件无法读取：“answers”不是 JSON 对象");
+  await page.click("#lang-switch");
+  await says("{x", "The answer file cannot be read: key must be a string at line 1 column 2");
+  await says("[1]", "The answer file cannot be read: expected a JSON object");
+  await loadAnswers(page, "bad-date.json", file("2026-6-3"));
+  await page.waitForFunction(() => document.querySelector("[data-testid=notice] .text")?.innerText.includes("was not taken"));
+  assert.equal(await page.inputValue("#as-of"), "2026-11-29");
 });
 
 test("clearing the answers can be undone", async ({ page }) => {

@@ -221,6 +221,15 @@ pub fn schema_json(rules_text: &str, includes: &Includes) -> Value {
     }
 }
 
+/// Reads an as-of date as the command line does: exactly `YYYY-MM-DD`
+/// (ten characters, digits with dashes at 4 and 7) naming a real day.
+/// chrono alone also takes `2026-6-3`, `+2026-1-1` and `-001-01-01`.
+pub fn parse_as_of(s: &str) -> Option<NaiveDate> {
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shaped.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten()
+}
+
 /// Evaluates one firm (`firm_json`, a JSON object) as of `as_of`
 /// (YYYY-MM-DD): `{type: "success", result}` or `{type: "failure", stage, …}`.
 pub fn evaluate_json(rules_text: &str, firm_json: &str, as_of: &str, includes: &Includes) -> Value {
@@ -235,7 +244,7 @@ pub fn evaluate_json(rules_text: &str, firm_json: &str, as_of: &str, includes: &
     let Some(rules) = &loaded.rules else {
         return json!({ "type": "failure", "stage": "check", "diagnostics": diagnostics(&loaded) });
     };
-    let Ok(as_of) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
+    let Some(as_of) = parse_as_of(as_of) else {
         return json!({ "type": "failure", "stage": "as_of", "message": format!("`{as_of}` is not a date YYYY-MM-DD") });
     };
     // Refuses a key given twice in one object, which plain parsing would

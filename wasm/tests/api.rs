@@ -85,6 +85,13 @@ fn failures_are_values_at_every_stage() {
     let stage = |v: Value| v["stage"].as_str().map(str::to_string);
     assert_eq!(stage(api::evaluate_json(BROKEN, "{}", AS_OF, &Includes::new())), Some("check".into()));
     assert_eq!(stage(api::evaluate_json(HAZCHEM, "{}", "29.11.2026", &includes())), Some("as_of".into()));
+    // Exactly YYYY-MM-DD, a real day, as the command line's --as-of.
+    for bad in ["2026-6-3", "+2026-1-1", "-001-01-01", "2026-02-30", "2026-13-45", "2026/11/29", ""] {
+        let res = api::evaluate_json(HAZCHEM, "{}", bad, &includes());
+        assert_eq!(stage(res.clone()), Some("as_of".into()), "{bad}: {res}");
+        assert_eq!(res["message"], format!("`{bad}` is not a date YYYY-MM-DD"));
+    }
+    assert_eq!(api::evaluate_json(HAZCHEM, "{}", "0001-01-01", &includes())["result"]["as_of"], "0001-01-01");
     assert_eq!(stage(api::evaluate_json(HAZCHEM, "{", AS_OF, &includes())), Some("input".into()));
     let res = api::evaluate_json(HAZCHEM, r#"{"n_explosives": -1}"#, AS_OF, &includes());
     assert_eq!(res["stage"], "evaluate");

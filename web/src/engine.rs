@@ -116,10 +116,19 @@ pub struct Evaluation {
     pub millis: f64,
 }
 
+/// Reads an as-of date as the command line does: exactly `YYYY-MM-DD`
+/// (ten characters, digits with dashes at 4 and 7) naming a real day.
+/// chrono alone also takes `2026-6-3`, `+2026-1-1` and `-001-01-01`.
+pub fn parse_as_of(s: &str) -> Option<NaiveDate> {
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    shaped.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten()
+}
+
 /// Evaluates the answers (a JSON object, as a firm's data) as of a date
 /// (`YYYY-MM-DD`).
 pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
-    let Ok(date) = NaiveDate::parse_from_str(as_of, "%Y-%m-%d") else {
+    let Some(date) = parse_as_of(as_of) else {
         return Outcome::InputErrors(vec![InputError {
             path: "as_of".into(),
             message: format!("`{as_of}` is not a date YYYY-MM-DD"),

@@ -164,6 +164,16 @@ mod texts {
     pub const ANSWER: T = T("答案", "Answer");
     pub const BAD_ANSWER_FILE: T = T("答案文件无法读取：", "The answer file cannot be read: ");
     pub const LOADED_ANSWERS: T = T("已载入答案。", "Answers loaded.");
+    pub const LOADED_DATE_KEPT: T = T(
+        "已载入答案。文件中的评估基准日不是 YYYY-MM-DD 格式的有效日期，未采用，评估基准日保持不变。",
+        "Answers loaded. The file's assessment date is not a valid date YYYY-MM-DD and was not taken; the assessment date is unchanged.",
+    );
+    // In Chinese only: English shows serde_json's and core's own messages.
+    pub const NOT_JSON_AT_ZH: &str = "第 {line} 行第 {column} 列不是有效的 JSON";
+    pub const NOT_JSON_ZH: &str = "不是有效的 JSON";
+    pub const DUPLICATE_KEY_ZH: &str = "第 {line} 行第 {column} 列：键“{key}”重复；同一对象中每个键只能出现一次";
+    pub const NOT_AN_OBJECT: T = T("文件内容不是 JSON 对象", "expected a JSON object");
+    pub const ANSWERS_NOT_AN_OBJECT: T = T("“answers”不是 JSON 对象", "`answers` is not an object");
     pub const OWN_FILE: T = T("自有规则文件", "own rule file");
     pub const EVAL_TIME: T = T("计算耗时", "computed in");
     pub const SKIP_TO_RESULT: T = T("跳到结果", "Skip to the result");

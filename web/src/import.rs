@@ -13,8 +13,9 @@ use safegrade::{Label, Schema, DEFAULT_MAX_RECORDS};
 use serde_json::Value as Json;
 
 use crate::answers::Answers;
+use crate::engine::parse_as_of;
 use crate::rulesets::is_shipped;
-use crate::state::{Notice, PendingImport, Source};
+use crate::state::{FileProblem, Notice, PendingImport, Source};
 
 /// The largest answer file read (16 MiB). A firm at the shipped rule sets'
 /// record limits (2,000 accidents and 2,000 penalties) writes under 2 MB;
@@ -34,29 +35,57 @@ pub fn human_size(bytes: f64) -> String {
 /// Reads an answer file: `{ruleset: {id, version, path}, as_of, answers}`
 /// as "save" writes it, or a bare firm object (the CLI's `--input` format).
 /// The answers go to the shipped rule set the file names, else to
-/// `current`.
+/// `current`. An `as_of` that is not a date `YYYY-MM-DD` is not taken, and
+/// the import says so.
 pub fn read(text: &str, current: Option<&Source>) -> Result<PendingImport, Notice> {
-    let parsed = safegrade::parse_firm_json(text).map_err(|e| Notice::BadAnswerFile(e.to_string()))?;
+    let parsed = safegrade::parse_firm_json(text).map_err(|e| Notice::BadAnswerFile(problem(e)))?;
     let Json::Object(mut obj) = parsed else {
-        return Err(Notice::BadAnswerFile("expected a JSON object".into()));
+        return Err(Notice::BadAnswerFile(FileProblem::NotAnObject));
     };
     let (answers, as_of, ruleset, path) = match obj.remove("answers") {
         Some(Json::Object(answers)) => {
             let r = obj.get("ruleset");
             let field = |k: &str| r.and_then(|r| r.get(k)).and_then(Json::as_str).map(str::to_string);
             let ruleset = field("id").map(|id| (id, field("version").unwrap_or_default()));
-            let as_of = obj.get("as_of").and_then(Json::as_str).map(str::to_string);
+            let as_of = obj.get("as_of").map(|d| d.as_str().filter(|d| parse_as_of(d).is_some()).map(str::to_string));
             (answers, as_of, ruleset, field("path"))
         }
-        Some(_) => return Err(Notice::BadAnswerFile("`answers` is not an object".into())),
+        Some(_) => return Err(Notice::BadAnswerFile(FileProblem::AnswersNotAnObject)),
         None => (obj, None, None, None),
     };
+    let as_of_refused = matches!(as_of, Some(None));
     let target = match path.filter(|p| is_shipped(p)) {
         Some(p) => Source::Shipped(p),
         None => current.cloned().ok_or(Notice::NoRuleSet)?,
     };
     let previous = current.filter(|c| **c != target).cloned();
-    Ok(PendingImport { answers: Answers::from_json(answers), as_of, ruleset, target, previous })
+    Ok(PendingImport {
+        answers: Answers::from_json(answers),
+        as_of: as_of.flatten(),
+        as_of_refused,
+        ruleset,
+        target,
+        previous,
+    })
+}
+
+/// Why core's JSON reader refused the text, with the place it names.
+fn problem(e: safegrade::JsonTextError) -> FileProblem {
+    let message = e.to_string();
+    match e {
+        safegrade::JsonTextError::Syntax(_) => FileProblem::Syntax { at: line_column(&message), message },
+        safegrade::JsonTextError::DuplicateKey { key, line, column, .. } => {
+            FileProblem::DuplicateKey { key, at: (line, column), message }
+        }
+    }
+}
+
+/// The line and column at the end of a serde_json message
+/// (`… at line 1 column 2`).
+fn line_column(message: &str) -> Option<(usize, usize)> {
+    let (_, at) = message.rsplit_once(" at line ")?;
+    let (line, column) = at.split_once(" column ")?;
+    Some((line.parse().ok()?, column.parse().ok()?))
 }
 
 /// What to do with an answer file once its rule set is known.

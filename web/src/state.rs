@@ -47,7 +47,11 @@ impl Source {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
     /// An answer file was loaded (undoable).
-    Loaded,
+    Loaded {
+        /// The file's as-of date was not a date `YYYY-MM-DD`, so the
+        /// current one was kept.
+        date_kept: bool,
+    },
     /// The answers were cleared (undoable).
     Cleared,
     /// Answers the rule set does not ask were removed (undoable).
@@ -55,7 +59,7 @@ pub enum Notice {
     /// The last change was undone.
     Undone,
     /// An answer file that cannot be read, and why.
-    BadAnswerFile(String),
+    BadAnswerFile(FileProblem),
     /// A file refused for its size before it was read.
     FileTooLarge {
         /// Its size in bytes.
@@ -88,14 +92,41 @@ pub enum Notice {
     RulesNotRestored(String),
 }
 
+/// Why an answer file cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileProblem {
+    /// The text is not JSON.
+    Syntax {
+        /// Where serde_json stopped (1-based line, column), when it says.
+        at: Option<(usize, usize)>,
+        /// serde_json's message, in English.
+        message: String,
+    },
+    /// An object names a key twice.
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// Line and column of the second occurrence.
+        at: (usize, usize),
+        /// core's message, in English.
+        message: String,
+    },
+    /// The file is JSON but not an object.
+    NotAnObject,
+    /// The file's `answers` is not an object.
+    AnswersNotAnObject,
+}
+
 /// An answer file read and waiting for its rule set's questionnaire, which
 /// tells whether it fits (record limits, rule set id and version).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingImport {
     /// The answers in the file.
     pub answers: Answers,
-    /// The as-of date saved with them.
+    /// The as-of date saved with them, when it is a date `YYYY-MM-DD`.
     pub as_of: Option<String>,
+    /// Whether the file gave an as-of date that is not one (not taken).
+    pub as_of_refused: bool,
     /// The rule set id and version the file was saved for, if it says.
     pub ruleset: Option<(String, String)>,
     /// The rule set they are loaded into.
@@ -292,7 +323,7 @@ impl State {
                 let key = p.target.key();
                 let before = self.answers.insert(key.clone(), p.answers.clone()).unwrap_or_default();
                 self.undo = Some((key, before));
-                self.notice = Some(Notice::Loaded);
+                self.notice = Some(Notice::Loaded { date_kept: p.as_of_refused });
             }
             Action::DropImport(notice) => {
                 if let Some(prev) = self.pending.take().and_then(|p| p.previous.clone()) {
@@ -333,7 +364,8 @@ impl State {
     fn edit(&mut self, f: impl FnOnce(&mut Answers)) {
         let Some(a) = self.current_mut() else { return };
         f(a);
-        if self.undo.take().is_some() && matches!(self.notice, Some(Notice::Loaded | Notice::Cleared | Notice::Dropped))
+        if self.undo.take().is_some()
+            && matches!(self.notice, Some(Notice::Loaded { .. } | Notice::Cleared | Notice::Dropped))
         {
             self.notice = None;
         }

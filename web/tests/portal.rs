@@ -15,7 +15,7 @@ use safegrade_web::engine::{self, Outcome};
 use safegrade_web::i18n::Lang;
 use safegrade_web::import::{self, Verdict};
 use safegrade_web::rulesets::{shipped_loader, SHIPPED};
-use safegrade_web::state::{Action, Notice, Source, State};
+use safegrade_web::state::{Action, FileProblem, Notice, Source, State};
 use safegrade_web::wire::{self, Reply};
 use safegrade_web::worker;
 
@@ -241,6 +241,71 @@ fn answer_paths_read_as_labels_with_records_from_one() {
     let en = answer_label(Lang::En, &s, "accidents[2].deaths");
     assert_eq!(en, format!("{}, record 3: {}", list.label.en.as_deref().unwrap(), deaths.label.en.as_deref().unwrap()));
     assert_eq!(answer_label(Lang::Zh, &s, "nonsense[x"), "nonsense[x");
+    // A field the list does not have: the list's label and the field's name.
+    assert_eq!(answer_label(Lang::Zh, &s, "accidents[].weather"), format!("{} · weather", list.label.zh));
+    assert_eq!(answer_label(Lang::En, &s, "accidents[].weather"), "Production safety accidents: weather");
+    // The as-of date by its label.
+    assert_eq!(
+        (answer_label(Lang::Zh, &s, "as_of"), answer_label(Lang::En, &s, "as_of")),
+        ("评估基准日".into(), "Assessment date".into())
+    );
+    // An empty default is no default: printed and hinted as no answer.
+    let id = list.fields.iter().find(|f| f.name == "id").expect("an id field");
+    assert_eq!(id.default, Some(json!("")));
+    assert_eq!(safegrade_web::components::field::default_text(Lang::Zh, id), None);
+}
+
+#[test]
+fn as_of_dates_are_exactly_yyyy_mm_dd_naming_a_real_day() {
+    let loaded = engine::load_source(Some(&hazchem()));
+    let rules = loaded.rules.unwrap();
+    for bad in ["2026-6-3", "+2026-1-1", "-001-01-01", "2026-02-30", "2026-13-45", ""] {
+        assert_eq!(engine::parse_as_of(bad), None, "{bad}");
+        let Outcome::InputErrors(errors) = engine::evaluate(&rules, &json!({}), bad) else { panic!("{bad} taken") };
+        assert_eq!(errors[0].path, "as_of");
+    }
+    assert!(engine::parse_as_of("2024-02-29").is_some());
+    assert!(matches!(engine::evaluate(&rules, &json!({}), "2026-11-29"), Outcome::Assessed(_)));
+}
+
+#[test]
+fn an_answer_file_as_of_that_is_not_a_date_is_not_taken_and_the_notice_says_so() {
+    let file = |as_of: Value| {
+        json!({ "ruleset": { "id": "hazchem-risk-2018", "version": "1.1.0", "path": HAZCHEM },
+            "as_of": as_of, "answers": { "n_explosives": "5" } })
+        .to_string()
+    };
+    for bad in [json!("2026-13-45"), json!("x".repeat(100_000)), json!("2026-6-3"), json!(20261129)] {
+        let mut s = State::new("2026-11-29".into());
+        s.apply(Action::Pick(HAZCHEM.into()));
+        let p = import::read(&file(bad.clone()), s.source.as_ref()).unwrap();
+        assert_eq!((p.as_of.as_deref(), p.as_of_refused), (None, true), "{bad}");
+        s.apply(Action::BeginImport(Rc::new(p)));
+        s.apply(Action::ApplyImport);
+        assert_eq!(s.as_of, "2026-11-29", "{bad}");
+        assert_eq!(s.notice, Some(Notice::Loaded { date_kept: true }));
+        assert_eq!(s.current_answers().value("n_explosives"), Some(&json!("5")));
+    }
+    let p = import::read(&file(json!("2025-01-01")), Some(&hazchem())).unwrap();
+    assert_eq!((p.as_of.as_deref(), p.as_of_refused), (Some("2025-01-01"), false));
+}
+
+#[test]
+fn unreadable_answer_files_say_why_in_parts_both_languages_can_tell() {
+    let why = |text: &str| match import::read(text, Some(&hazchem())) {
+        Err(Notice::BadAnswerFile(p)) => p,
+        other => panic!("{text}: {other:?}"),
+    };
+    assert_eq!(
+        why("{x"),
+        FileProblem::Syntax { at: Some((1, 2)), message: "key must be a string at line 1 column 2".into() }
+    );
+    let FileProblem::Syntax { at, .. } = why("[1,\n ") else { panic!("not a syntax error") };
+    assert_eq!(at, Some((2, 1)));
+    assert_eq!(why("[1]"), FileProblem::NotAnObject);
+    assert_eq!(why(r#"{"answers": 1}"#), FileProblem::AnswersNotAnObject);
+    let FileProblem::DuplicateKey { key, at, .. } = why(r#"{"a": 1, "a": 2}"#) else { panic!("not a duplicate") };
+    assert_eq!((key.as_str(), at.0), ("a", 1));
 }
 
 #[test]

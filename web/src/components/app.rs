@@ -254,7 +254,6 @@ pub fn app() -> Html {
         Some(Outcome::Assessed(a)) => Some(a.clone()),
         _ => None,
     };
-    let hash = assessed.as_ref().map(|a| a.ruleset.hash.to_string());
     // At phone width the result is below a long form: a bar keeps the grade in view.
     let mini = assessed.map(|a| {
         let color = grade_color(a.grade_color.as_deref());
@@ -296,12 +295,12 @@ pub fn app() -> Html {
                 <div class="notice error no-print" role="alert" data-testid="check-stopped">{ text }</div>
             }
             <Diagnostics lang={lang} diagnostics={diagnostics} />
-            if !unknown.is_empty() {
-                <UnknownAnswers lang={lang} names={(*unknown).clone()} on_drop={drop_unknown} />
+            if let (false, Some(schema)) = (unknown.is_empty(), &schema) {
+                <UnknownAnswers lang={lang} names={(*unknown).clone()} schema={schema.clone()} on_drop={drop_unknown} />
             }
             if let Some(schema) = &schema {
                 <Report lang={lang} schema={schema.clone()} answers={answers.clone()}
-                    as_of={state.as_of.clone()} today={platform::today()} hash={hash} records={*printing} />
+                    as_of={state.as_of.clone()} today={platform::today()} records={*printing} />
             }
             <div class="layout">
                 <main class="form-col no-print">

@@ -49,13 +49,19 @@ fn from_text(s: String) -> Option<Json> {
     }
 }
 
-/// A human form of a default value.
+/// A human form of a default value; `None` when there is none, or it is
+/// the empty text.
 pub fn default_text(lang: Lang, f: &FieldSchema) -> Option<String> {
     let d = f.default.as_ref()?;
     Some(match d {
         Json::Bool(true) => i18n::YES.get(lang).to_string(),
         Json::Bool(false) => i18n::NO.get(lang).to_string(),
-        Json::String(s) => f.options.iter().find(|o| &o.id == s).map_or_else(|| s.clone(), |o| lang.label(&o.label)),
+        Json::String(s) => match f.options.iter().find(|o| &o.id == s) {
+            Some(o) => lang.label(&o.label),
+            // An empty default reads as no answer, not as a blank value.
+            None if s.is_empty() => return None,
+            None => s.clone(),
+        },
         other => other.to_string(),
     })
 }

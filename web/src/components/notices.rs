@@ -4,13 +4,16 @@
 //! the parts of the state that could not be kept in this browser.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
+use safegrade::Schema;
 use yew::prelude::*;
 
+use crate::components::result_panel::answer_label;
 use crate::i18n::{self, Lang};
 use crate::import::human_size;
 use crate::rulesets::SHIPPED;
-use crate::state::{Action, Notice};
+use crate::state::{Action, FileProblem, Notice};
 use crate::storage::{Part, Problem};
 
 /// Props of [`NoticeBar`].
@@ -29,11 +32,12 @@ pub struct NoticeBarProps {
 /// The notice's text in `lang`.
 fn notice_text(lang: Lang, n: &Notice) -> String {
     match n {
-        Notice::Loaded => i18n::LOADED_ANSWERS.get(lang).to_string(),
+        Notice::Loaded { date_kept: false } => i18n::LOADED_ANSWERS.get(lang).to_string(),
+        Notice::Loaded { date_kept: true } => i18n::LOADED_DATE_KEPT.get(lang).to_string(),
         Notice::Cleared => i18n::CLEARED.get(lang).to_string(),
         Notice::Dropped => i18n::DROPPED.get(lang).to_string(),
         Notice::Undone => i18n::UNDONE.get(lang).to_string(),
-        Notice::BadAnswerFile(why) => format!("{}{why}", i18n::BAD_ANSWER_FILE.get(lang)),
+        Notice::BadAnswerFile(why) => format!("{}{}", i18n::BAD_ANSWER_FILE.get(lang), problem_text(lang, why)),
         Notice::FileTooLarge { bytes, limit } => i18n::FILE_TOO_LARGE
             .get(lang)
             .replace("{size}", &human_size(*bytes))
@@ -52,6 +56,26 @@ fn notice_text(lang: Lang, n: &Notice) -> String {
         Notice::RulesNotRestored(path) => {
             i18n::RULES_NOT_RESTORED.get(lang).replace("{}", path.trim_start_matches("rules/"))
         }
+    }
+}
+
+/// Why an answer file cannot be read, in `lang`: serde_json's and core's
+/// messages as they are in English; in Chinese, the place they name.
+fn problem_text(lang: Lang, p: &FileProblem) -> String {
+    match p {
+        FileProblem::Syntax { message, .. } | FileProblem::DuplicateKey { message, .. } if lang == Lang::En => {
+            message.clone()
+        }
+        FileProblem::Syntax { at: Some((line, column)), .. } => {
+            i18n::NOT_JSON_AT_ZH.replace("{line}", &line.to_string()).replace("{column}", &column.to_string())
+        }
+        FileProblem::Syntax { at: None, .. } => i18n::NOT_JSON_ZH.to_string(),
+        FileProblem::DuplicateKey { key, at: (line, column), .. } => i18n::DUPLICATE_KEY_ZH
+            .replace("{line}", &line.to_string())
+            .replace("{column}", &column.to_string())
+            .replace("{key}", key),
+        FileProblem::NotAnObject => i18n::NOT_AN_OBJECT.get(lang).to_string(),
+        FileProblem::AnswersNotAnObject => i18n::ANSWERS_NOT_AN_OBJECT.get(lang).to_string(),
     }
 }
 
@@ -91,7 +115,7 @@ pub fn notice_bar(p: &NoticeBarProps) -> Html {
             </div>
         };
     }
-    let undoable = p.can_undo && matches!(p.notice, Notice::Loaded | Notice::Cleared | Notice::Dropped);
+    let undoable = p.can_undo && matches!(p.notice, Notice::Loaded { .. } | Notice::Cleared | Notice::Dropped);
     let undo = p.on_action.reform(|_: MouseEvent| Action::Undo);
     let dismiss = p.on_action.reform(|_: MouseEvent| Action::Notice(None));
     html! {
@@ -108,20 +132,25 @@ pub fn notice_bar(p: &NoticeBarProps) -> Html {
 pub struct UnknownAnswersProps {
     /// Interface language.
     pub lang: Lang,
-    /// The answers the rule set does not ask, by name.
+    /// The answers the rule set does not ask, by path (`name`, `list[].field`).
     pub names: Vec<String>,
+    /// The questionnaire, whose labels name them.
+    pub schema: Rc<Schema>,
     /// Remove them.
     pub on_drop: Callback<MouseEvent>,
 }
 
-/// Answers the rule set does not ask, which stop the evaluation, with a
-/// button that removes them.
+/// Answers the rule set does not ask, which stop the evaluation, named by
+/// their labels (a list's field it does not have by the list's label and
+/// the field's name), with a button that removes them.
 #[function_component(UnknownAnswers)]
 pub fn unknown_answers(p: &UnknownAnswersProps) -> Html {
     html! {
         <div class="notice warn no-print" role="alert" data-testid="unknown-answers">
             <p>{ i18n::UNKNOWN_ANSWERS.get(p.lang) }</p>
-            <ul class="names">{ for p.names.iter().map(|n| html! { <li><code>{ n.clone() }</code></li> }) }</ul>
+            <ul class="names">{ for p.names.iter().map(|n| html! {
+                <li data-path={n.clone()}>{ answer_label(p.lang, &p.schema, n) }</li>
+            }) }</ul>
             <button type="button" id="drop-unknown" onclick={p.on_drop.clone()}>{ i18n::DROP_UNKNOWN.get(p.lang) }</button>
         </div>
     }

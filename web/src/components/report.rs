@@ -1,5 +1,6 @@
 //! The head of the printed self-assessment report: date, rule set id,
-//! version and hash, and every answer. Hidden on screen; the print style
+//! version and hash (the questionnaire's, so it prints whether or not the
+//! answers evaluate), and every answer. Hidden on screen; the print style
 //! sheet shows it above the result panel and hides the form.
 //!
 //! The lists' records are built only while printing (`records`): a list may
@@ -33,8 +34,6 @@ pub struct ReportProps {
     pub as_of: String,
     /// Today's date.
     pub today: String,
-    /// The rule hash (from the result; the schema does not carry it).
-    pub hash: Option<String>,
     /// Whether to build the lists' records (while printing).
     #[prop_or(true)]
     pub records: bool,
@@ -72,7 +71,7 @@ pub fn report(p: &ReportProps) -> Html {
                 <tr><th>{ i18n::PICK_RULES.get(lang) }</th><td>{ lang.label(&m.name) }</td></tr>
                 <tr><th>{ i18n::RULESET_ID.get(lang) }</th><td>{ m.id.clone() }</td></tr>
                 <tr><th>{ i18n::VERSION.get(lang) }</th><td>{ m.version.clone() }</td></tr>
-                <tr><th>{ i18n::HASH.get(lang) }</th><td class="hash">{ p.hash.clone().unwrap_or_default() }</td></tr>
+                <tr><th>{ i18n::HASH.get(lang) }</th><td class="hash">{ m.hash.clone() }</td></tr>
             </table>
             <h2>{ i18n::ANSWERS.get(lang) }</h2>
             <table class="answers">

@@ -63,11 +63,17 @@ fn grade_label(lang: Lang, schema: Option<&Schema>, id: &str) -> String {
 }
 
 /// Names an answer path as people read it: `accidents[0].deaths` is the
-/// list's label, its record counted from 1, and the field's label.
+/// list's label, its record counted from 1, and the field's label
+/// (`accidents[].x`, a field of no record in particular, the list's label
+/// and the field's); `as_of` (unless the rule set asks an input of that
+/// name) is the as-of date's label.
 pub fn answer_label(lang: Lang, s: &Schema, path: &str) -> String {
     let head = path.split(['[', '.']).next().unwrap_or(path);
     if let Some(f) = s.inputs.iter().find(|f| f.name == head) {
         return lang.label(&f.label);
+    }
+    if path == "as_of" {
+        return i18n::AS_OF.get(lang).to_string();
     }
     let Some(list) = s.lists.iter().find(|l| l.name == head) else { return path.to_string() };
     let rest = &path[head.len()..];
