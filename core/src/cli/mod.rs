@@ -64,6 +64,7 @@ mod atomic;
 
 mod check;
 mod clash;
+mod encoding;
 mod eval;
 mod files;
 mod gen;

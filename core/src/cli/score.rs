@@ -23,6 +23,7 @@ use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputFormat, Source, Summary};
 
 use super::atomic::{Ready, Staged};
+use super::encoding::{self, Detected, Gb18030Reader, Gb18030Writer, InEncoding, OutEncoding};
 use super::eval::as_of_date;
 use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
@@ -71,6 +72,14 @@ pub(crate) struct BatchArgs {
     /// Start CSV output with a UTF-8 BOM (for Excel).
     #[arg(long)]
     pub(crate) bom: bool,
+    /// The encoding of the CSV inputs: `auto` reads UTF-8, or GB18030
+    /// (GBK) when the whole file decodes as GB18030 and is not UTF-8.
+    #[arg(long, value_enum, default_value_t = InEncoding::Auto)]
+    pub(crate) encoding: InEncoding,
+    /// The encoding of the CSV results and rejects; `gb18030` for systems
+    /// that read only GBK.
+    #[arg(long, value_enum, default_value_t = OutEncoding::Utf8)]
+    pub(crate) out_encoding: OutEncoding,
     /// The firm file and the list files are sorted by key: join them as they
     /// stream, in memory that does not grow with the number of firms.
     #[arg(long)]
@@ -143,12 +152,22 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
     }
 }
 
-/// Opens an input, named `shown_as` in the rejects and the summary; its
-/// bytes are hashed as they are read.
-fn open(path: &str, shown_as: &str) -> Result<(Source, HashHandle)> {
+/// Opens an input, named `shown_as` in the rejects and the summary, read
+/// in `encoding` (with `auto`, decided from the whole file first); its
+/// bytes, as in the file, are hashed as they are read.
+fn open(path: &str, shown_as: &str, encoding: InEncoding) -> Result<(Source, HashHandle, Detected)> {
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
+    let detected = match encoding {
+        InEncoding::Utf8 => Detected::Utf8,
+        InEncoding::Gb18030 => Detected::Gb18030,
+        InEncoding::Auto => encoding::detect(path, shown_as)?,
+    };
     let (reader, handle) = HashingReader::new(f);
-    Ok((Source::new(shown_as, reader), handle))
+    let source = match detected {
+        Detected::Utf8 => Source::new(shown_as, reader),
+        Detected::Gb18030 => Source::decoded(shown_as, Gb18030Reader::new(reader), detected.name()),
+    };
+    Ok((source, handle, detected))
 }
 
 pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
@@ -183,6 +202,14 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         (Mode::Score { .. }, None) if args.out != "-" => Some(manifest::default_path(Path::new(&args.out))),
         _ => None,
     };
+    if args.out_encoding == OutEncoding::Gb18030 {
+        if format == OutputFormat::JsonLines {
+            bail!("--out-encoding gb18030: JSON lines are always UTF-8; write CSV (--out FILE.csv) for GB18030");
+        }
+        if args.bom {
+            bail!("--bom starts a file with a UTF-8 BOM, which has no place in GB18030 output: leave out one of --bom and --out-encoding gb18030");
+        }
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if args.threads > 4 * cores {
         bail!(
@@ -209,14 +236,16 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         Audit::Rebuild { shown_as, .. } => shown_as.get(i).cloned().unwrap_or_else(|| path.to_string()),
         Audit::Write => path.to_string(),
     };
-    let (firms, firms_hash) = open(&args.firms, &shown_as(0, &args.firms))?;
+    let (firms, firms_hash, firms_enc) = open(&args.firms, &shown_as(0, &args.firms), args.encoding)?;
     let mut lists = Vec::new();
     let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
+    let mut encodings = vec![firms_enc];
     for l in &args.lists {
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        let (source, hash) = open(path, &shown_as(lists.len() + 1, path))?;
+        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding)?;
+        encodings.push(enc);
         lists.push(ListSource { list: name.to_string(), source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
     }
@@ -257,12 +286,13 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     super::clash::check(&read, &written)?;
     // Every output is staged before the run: a path that cannot take a file
     // stops it before any work.
-    let mut out: Output = if args.out == "-" {
+    let out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
     } else {
         Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
-    let mut rejects = Staged::create("--rejects", &rejects_path)?;
+    let mut out = Encoded::new(out, args.out_encoding);
+    let mut rejects = Encoded::new(Staged::create("--rejects", &rejects_path)?, args.out_encoding);
     let stage = |what: &str, path: Option<&Path>| path.map(|p| Staged::create(what, p)).transpose();
     let summary_file = stage("--summary", args.summary.as_deref().map(Path::new))?;
     let report_file = stage("--report", args.report.as_deref().map(Path::new))?;
@@ -293,20 +323,23 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let summary = summary.map_err(|e| anyhow::anyhow!("{e}{}", advice(&e)))?;
+    let mut summary = summary.map_err(|e| anyhow::anyhow!("{e}{}", advice(&e)))?;
+    for (count, enc) in std::iter::once(&mut summary.firms).chain(&mut summary.lists).zip(&encodings) {
+        count.encoding = enc.name().to_string();
+    }
     if !summary.balanced() {
         bail!("internal error: the accounting does not balance; please report this with the input files");
     }
     let elapsed = started.elapsed().as_secs_f64();
     // Everything is staged; nothing is in place yet.
-    let out_ready = match out {
+    let out_ready = match out.into_inner().context("cannot write the results")? {
         Output::Stdout(mut w) => {
             w.flush().context("cannot write to stdout")?;
             None
         }
         Output::File(s) => Some(s.finish()?),
     };
-    let rejects_ready = rejects.finish()?;
+    let rejects_ready = rejects.into_inner().context("cannot write the rejects")?.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
     let mut hashed = |path: &str, ready: Ready| {
         let hash = FileHash { path: path.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
@@ -351,6 +384,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                 explain,
                 bom: args.bom,
                 sorted: args.sorted,
+                encoding: (args.encoding != InEncoding::Auto).then(|| args.encoding.flag().to_string()),
+                out_encoding: (args.out_encoding != OutEncoding::Utf8).then(|| args.out_encoding.flag().to_string()),
                 out: rel(&args.out),
                 rejects: rel(&rejects_path.to_string_lossy()),
                 summary: args.summary.as_deref().map(rel),
@@ -378,6 +413,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                             sha256,
                             bytes,
                             ignored_columns: count.ignored_columns.clone(),
+                            encoding: Some(count.encoding.clone()),
                         }
                     })
                     .collect(),
@@ -452,6 +488,44 @@ fn flag_value(column: &str) -> String {
     }
 }
 
+/// An output, encoded as asked.
+enum Encoded<W: Write> {
+    Utf8(W),
+    Gb18030(Gb18030Writer<W>),
+}
+
+impl<W: Write> Encoded<W> {
+    fn new(inner: W, enc: OutEncoding) -> Encoded<W> {
+        match enc {
+            OutEncoding::Utf8 => Encoded::Utf8(inner),
+            OutEncoding::Gb18030 => Encoded::Gb18030(Gb18030Writer::new(inner)),
+        }
+    }
+
+    fn into_inner(self) -> std::io::Result<W> {
+        match self {
+            Encoded::Utf8(w) => Ok(w),
+            Encoded::Gb18030(w) => w.into_inner(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoded::Utf8(w) => w.write(buf),
+            Encoded::Gb18030(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoded::Utf8(w) => w.flush(),
+            Encoded::Gb18030(w) => w.flush(),
+        }
+    }
+}
+
 /// The results: a staged file, or stdout.
 enum Output {
     File(Staged),
@@ -480,6 +554,11 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     }
     if s.could_stream && s.firms.rows >= 100_000 {
         errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+    }
+    for f in std::iter::once(&s.firms).chain(&s.lists) {
+        if !f.encoding.is_empty() && f.encoding != safegrade::batch::UTF_8 {
+            errln!("note: {}: read as {} (it is not UTF-8)", f.file, f.encoding);
+        }
     }
     for f in std::iter::once(&s.firms).chain(&s.lists) {
         let n = f.ignored_columns.len();

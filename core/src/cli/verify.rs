@@ -23,6 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use super::encoding::{InEncoding, OutEncoding};
 use super::manifest::{self, FileHash, Manifest};
 use super::score::{self, Audit, BatchArgs, Mode};
 
@@ -75,6 +76,16 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         by: o.by.clone(),
         bom: o.bom,
         sorted: o.sorted,
+        encoding: match o.encoding.as_deref() {
+            None => InEncoding::Auto,
+            Some(e) => InEncoding::parse(e)
+                .with_context(|| format!("the manifest's --encoding `{e}` is not one this tool reads"))?,
+        },
+        out_encoding: match o.out_encoding.as_deref() {
+            None => OutEncoding::Utf8,
+            Some(e) => OutEncoding::parse(e)
+                .with_context(|| format!("the manifest's --out-encoding `{e}` is not one this tool writes"))?,
+        },
         threads: 0,
         chunk_size: 4096,
         report: None,
@@ -240,6 +251,11 @@ fn compare_rules(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
 /// entries were edited to match a changed file).
 fn compare_inputs(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
     for (a, b) in old.inputs.iter().zip(&new.inputs) {
+        if let (Some(was), Some(now)) = (&a.encoding, &b.encoding) {
+            if was != now {
+                diffs.push(format!("{} `{}`: read as {was} in the record, as {now} now", input_label(a), a.path));
+            }
+        }
         if a.ignored_columns != b.ignored_columns {
             diffs.push(format!(
                 "{} `{}`: columns ignored: [{}] recorded, [{}] now",
