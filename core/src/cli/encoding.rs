@@ -74,6 +74,8 @@ impl OutEncoding {
 pub(crate) enum Detected {
     Utf8,
     Gb18030,
+    /// Not a CSV file: a sheet of a workbook.
+    Workbook(super::excel::Kind),
 }
 
 impl Detected {
@@ -82,6 +84,7 @@ impl Detected {
         match self {
             Detected::Utf8 => "UTF-8",
             Detected::Gb18030 => "GB18030",
+            Detected::Workbook(k) => k.name(),
         }
     }
 }

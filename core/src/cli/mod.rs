@@ -66,6 +66,7 @@ mod check;
 mod clash;
 mod encoding;
 mod eval;
+mod excel;
 mod files;
 mod gen;
 mod manifest;

@@ -25,6 +25,7 @@ use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputForm
 use super::atomic::{Ready, Staged};
 use super::encoding::{self, Detected, Gb18030Reader, Gb18030Writer, InEncoding, OutEncoding};
 use super::eval::as_of_date;
+use super::excel;
 use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
@@ -35,10 +36,10 @@ pub(crate) struct BatchArgs {
     /// folder of the rule file, or for a scheme the folder above it.
     #[arg(long, value_name = "DIR")]
     pub(crate) rules_root: Option<String>,
-    /// The firm file (CSV, UTF-8): a key column and the inputs of the rules.
+    /// The firm file (CSV, or a workbook `.xlsx`/`.xls`/`.ods`, `FILE.xlsx#Sheet`): a key column and the inputs of the rules.
     #[arg(long)]
     pub(crate) firms: String,
-    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`); repeatable.
+    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`, or `accidents=data.xlsx#Accidents`); repeatable.
     #[arg(long = "list", value_name = "NAME=FILE")]
     pub(crate) lists: Vec<String>,
     /// The date to assess as of (YYYY-MM-DD); defaults to today.
@@ -154,9 +155,23 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
 
 /// Opens an input, named `shown_as` in the rejects and the summary, read
 /// in `encoding` (with `auto`, decided from the whole file first); its
-/// bytes, as in the file, are hashed as they are read.
-fn open(path: &str, shown_as: &str, encoding: InEncoding) -> Result<(Source, HashHandle, Detected)> {
+/// bytes, as in the file, are hashed as they are read. A workbook
+/// (`FILE.xlsx`, `FILE.xlsx#Sheet`) is read whole, within
+/// [`excel::MAX_WORKBOOK_BYTES`], and its sheet given as CSV text, named
+/// `FILE#Sheet`.
+fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> Result<(Source, HashHandle, Detected)> {
+    let (path, sheet) = excel::split_sheet(arg);
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
+    if let Some(kind) = excel::Kind::of(path) {
+        let (reader, handle) = HashingReader::new(f);
+        let bytes = super::files::read_bounded(reader, excel::MAX_WORKBOOK_BYTES)
+            .with_context(|| format!("cannot read `{path}`"))?;
+        let (shown_path, _) = excel::split_sheet(shown_as);
+        let limits = excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
+        let (name, reader) = excel::open(shown_path, kind, bytes, sheet, limits)?;
+        let source = Source::decoded(format!("{shown_path}#{name}"), reader, kind.name());
+        return Ok((source, handle, Detected::Workbook(kind)));
+    }
     let detected = match encoding {
         InEncoding::Utf8 => Detected::Utf8,
         InEncoding::Gb18030 => Detected::Gb18030,
@@ -164,8 +179,8 @@ fn open(path: &str, shown_as: &str, encoding: InEncoding) -> Result<(Source, Has
     };
     let (reader, handle) = HashingReader::new(f);
     let source = match detected {
-        Detected::Utf8 => Source::new(shown_as, reader),
         Detected::Gb18030 => Source::decoded(shown_as, Gb18030Reader::new(reader), detected.name()),
+        Detected::Utf8 | Detected::Workbook(_) => Source::new(shown_as, reader),
     };
     Ok((source, handle, detected))
 }
@@ -236,7 +251,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         Audit::Rebuild { shown_as, .. } => shown_as.get(i).cloned().unwrap_or_else(|| path.to_string()),
         Audit::Write => path.to_string(),
     };
-    let (firms, firms_hash, firms_enc) = open(&args.firms, &shown_as(0, &args.firms), args.encoding)?;
+    let (firms, firms_hash, firms_enc) = open(&args.firms, &shown_as(0, &args.firms), args.encoding, &cfg)?;
     let mut lists = Vec::new();
     let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
     let mut encodings = vec![firms_enc];
@@ -244,7 +259,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding)?;
+        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding, &cfg)?;
         encodings.push(enc);
         lists.push(ListSource { list: name.to_string(), source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
@@ -272,8 +287,12 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         }
     };
     let (rules, against, rule_files) = rules;
-    let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(&args.firms))];
-    read.extend(inputs[1..].iter().map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(p))));
+    let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(excel::split_sheet(&args.firms).0))];
+    read.extend(
+        inputs[1..]
+            .iter()
+            .map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(excel::split_sheet(p).0))),
+    );
     read.extend(rule_files.iter().map(|f| ("rule".into(), Path::new(&f.path))));
     let mut written: Vec<(&str, &Path)> = Vec::new();
     if args.out != "-" {
@@ -556,7 +575,7 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
         errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
     }
     for f in std::iter::once(&s.firms).chain(&s.lists) {
-        if !f.encoding.is_empty() && f.encoding != safegrade::batch::UTF_8 {
+        if f.encoding == Detected::Gb18030.name() {
             errln!("note: {}: read as {} (it is not UTF-8)", f.file, f.encoding);
         }
     }

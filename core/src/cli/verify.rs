@@ -40,7 +40,9 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     // A manifest at odds with itself cannot say what to re-run.
     let mut missing = !diffs.is_empty();
     for f in &old.inputs {
-        missing |= !check_file(&at(&f.path), &f.path, &f.sha256, f.bytes, &input_label(f), &mut diffs);
+        // A workbook's sheet (`FILE.xlsx#Sheet`) is read from the file.
+        let file = super::excel::split_sheet(&f.path).0;
+        missing |= !check_file(&at(file), file, &f.sha256, f.bytes, &input_label(f), &mut diffs);
     }
     for f in &old.rules.files {
         missing |= !check_file(&at(&f.path), &f.path, &f.sha256, f.bytes, "rule file", &mut diffs);
