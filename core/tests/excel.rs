@@ -262,3 +262,134 @@ fn rewrite(xlsx: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
     }
     zout.finish().expect("finished").into_inner()
 }
+
+/// A workbook's part, as text.
+fn part(xlsx: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("a zip");
+    let mut s = String::new();
+    zin.by_name(name).expect("the part").read_to_string(&mut s).expect("UTF-8");
+    s
+}
+
+/// The value of `attr="…"` in an XML tag's text.
+fn attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[at..].split('"').next()
+}
+
+/// The fill colour (`RRGGBB`) of a cell, from the sheet's XML and the styles.
+fn fill_of(sheet: &str, styles: &str, cell: &str) -> Option<String> {
+    let tag_at = sheet.find(&format!("<c r=\"{cell}\""))?;
+    let tag = &sheet[tag_at..tag_at + sheet[tag_at..].find('>')?];
+    let xf: usize = attr(tag, "s")?.parse().ok()?;
+    let xfs = &styles[styles.find("<cellXfs")?..];
+    let xf_tag = xfs.split("<xf ").nth(xf + 1)?;
+    let fill: usize = attr(&format!(" {xf_tag}"), "fillId")?.parse().ok()?;
+    let fills = &styles[styles.find("<fills")?..styles.find("</fills>")?];
+    let fill_tag = fills.split("<fill>").nth(fill + 1)?;
+    let rgb = attr(fill_tag.split("<fgColor").nth(1)?, "rgb")?;
+    Some(rgb.trim_start_matches("FF").to_string())
+}
+
+/// A1-style name of a cell.
+fn cell_name(row: usize, col: usize) -> String {
+    let mut letters = String::new();
+    let mut c = col + 1;
+    while c > 0 {
+        letters.insert(0, (b'A' + ((c - 1) % 26) as u8) as char);
+        c = (c - 1) / 26;
+    }
+    format!("{letters}{}", row + 1)
+}
+
+#[test]
+fn results_as_a_workbook_hold_the_csv_results_with_grade_colours() {
+    use calamine::{Data, Reader, Xlsx};
+    let dir = golden_dir("excel", "out");
+    let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &["--out", "results.csv", "--summary", "s.json"]));
+    assert!(code == 0 || code == 3, "{err}");
+    let extra = ["--out", "results.xlsx", "--rejects", "rejects-x.csv", "--summary", "sx.json"];
+    let (code2, _, err2) = safegrade(&dir, &score_args("firms.csv", &extra));
+    assert_eq!(code, code2, "{err2}");
+    assert_eq!(read(&dir.join("rejects.csv")), read(&dir.join("rejects-x.csv")));
+    let xlsx = read(&dir.join("results.xlsx"));
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.clone())).expect("a workbook");
+    assert_eq!(wb.sheet_names(), vec!["results", "summary", "rejects"]);
+    let results = wb.worksheet_range("results").expect("results");
+    let csv = String::from_utf8(read(&dir.join("results.csv"))).expect("UTF-8");
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.expect("a row")).collect();
+    let sheet: Vec<&[Data]> = results.rows().collect();
+    assert_eq!(sheet.len(), rows.len() + 1, "two header rows, then the CSV's rows");
+    // Row 1: 中文 / English titles; the key and carried columns as named.
+    assert_eq!(sheet[0][0], Data::String("uscc".into()));
+    let titles: Vec<String> = sheet[0].iter().map(|d| d.to_string()).collect();
+    let grade_col = rows[0].iter().position(|h| h.ends_with("_grade")).expect("a grade column");
+    assert!(titles[grade_col].contains(" / ") && titles[grade_col].contains("等级"), "{titles:?}");
+    let mut numbers = 0;
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            let cell = sheet[r + 1].get(c).cloned().unwrap_or(Data::Empty);
+            let is_score = r > 0 && rows[0][c].ends_with("score");
+            match &cell {
+                Data::Float(f) => {
+                    assert!(is_score, "row {r} column {c}: {f}");
+                    assert_eq!(f.to_string(), text, "row {r} column {c}");
+                    numbers += 1;
+                }
+                Data::String(s) => {
+                    assert!(!is_score || text.parse::<f64>().map_or(true, |f| f.to_string() != text));
+                    assert_eq!(s, text, "row {r} column {c}");
+                }
+                Data::Empty => assert_eq!(text, "", "row {r} column {c}"),
+                other => panic!("row {r} column {c}: {other:?}"),
+            }
+        }
+    }
+    assert!(numbers >= rows.len() - 1, "every firm's scores are numbers");
+    // The grade cells are filled with their grade's colour from the rule file.
+    let summary: serde_json::Value = serde_json::from_slice(&read(&dir.join("sx.json"))).expect("JSON");
+    let (sheet_xml, styles) = (part(&xlsx, "xl/worksheets/sheet1.xml"), part(&xlsx, "xl/styles.xml"));
+    let alias = rows[0][grade_col].trim_end_matches("_grade");
+    let step = summary["steps"].as_array().expect("steps").iter().find(|s| s["alias"] == alias).expect("the step");
+    let mut checked = 0;
+    for (r, row) in rows.iter().enumerate().skip(1).take(50) {
+        let grade = &row[grade_col];
+        let Some(g) = step["grades"].as_array().expect("grades").iter().find(|g| g["id"] == *grade) else {
+            continue;
+        };
+        let color = g["color"].as_str().expect("a colour").trim_start_matches('#').to_uppercase();
+        assert_eq!(fill_of(&sheet_xml, &styles, &cell_name(r + 1, grade_col)), Some(color), "row {r}");
+        checked += 1;
+    }
+    assert!(checked > 0);
+    // The summary and rejects sheets.
+    let sum = wb.worksheet_range("summary").expect("summary");
+    assert_eq!(sum.get((0, 3)), Some(&Data::String("grade".into())));
+    assert!(sum.rows().any(|r| r.first() == Some(&Data::String("by".into()))), "counts by --by columns");
+    let rejects = wb.worksheet_range("rejects").expect("rejects");
+    let rejects_csv = String::from_utf8(read(&dir.join("rejects.csv"))).expect("UTF-8");
+    assert_eq!(rejects.height(), rejects_csv.lines().count());
+    // The manifest hashes the workbook; verify re-scores it to the same bytes.
+    let (code, stdout, err) = safegrade(&dir, &["verify", "results.xlsx.manifest.json"]);
+    assert_eq!(code, 0, "{stdout}{err}");
+}
+
+#[test]
+fn a_failed_run_leaves_no_workbook() {
+    let dir = golden_dir("excel", "out-failed");
+    let mut firms = read(&dir.join("firms.csv"));
+    // A byte that is not UTF-8 far into the file: fatal with --encoding utf-8.
+    let at = firms.len() - 3;
+    firms[at] = 0xFF;
+    std::fs::write(dir.join("firms.csv"), firms).expect("written");
+    let (code, _, err) = safegrade(&dir, &score_args("firms.csv", &["--out", "results.xlsx", "--encoding", "utf-8"]));
+    assert_eq!(code, 2, "{err}");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the folder")
+        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".csv"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

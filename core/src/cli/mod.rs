@@ -76,6 +76,7 @@ mod template;
 mod test;
 mod text;
 mod verify;
+mod xlsx_out;
 
 use std::process::ExitCode;
 

@@ -45,7 +45,7 @@ pub(crate) struct BatchArgs {
     /// The date to assess as of (YYYY-MM-DD); defaults to today.
     #[arg(long)]
     pub(crate) as_of: Option<String>,
-    /// Results: `.csv` or `.jsonl`; `-` (the default) is CSV on stdout.
+    /// Results: `.csv`, `.jsonl` or `.xlsx`; `-` (the default) is CSV on stdout.
     #[arg(long, default_value = "-")]
     pub(crate) out: String,
     /// The rejects file (CSV); defaults to `rejects.csv` beside the results.
@@ -193,12 +193,13 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     let started = Instant::now();
     let quiet = matches!(audit, Audit::Rebuild { .. });
     let as_of = as_of_date(args.as_of.as_deref())?;
+    let workbook = args.out.ends_with(".xlsx");
     let format = if args.out.ends_with(".jsonl") || args.out.ends_with(".ndjson") {
         OutputFormat::JsonLines
-    } else if args.out == "-" || args.out.ends_with(".csv") {
+    } else if args.out == "-" || args.out.ends_with(".csv") || workbook {
         OutputFormat::Csv
     } else {
-        bail!("--out `{}`: name a .csv or .jsonl file (or `-` for CSV on stdout)", args.out);
+        bail!("--out `{}`: name a .csv, .jsonl or .xlsx file (or `-` for CSV on stdout)", args.out);
     };
     let explain = matches!(mode, Mode::Score { explain: true, .. });
     let rules_path = match mode {
@@ -218,6 +219,9 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         _ => None,
     };
     if args.out_encoding == OutEncoding::Gb18030 {
+        if workbook {
+            bail!("--out-encoding gb18030: a workbook holds Unicode text; write CSV (--out FILE.csv) for GB18030");
+        }
         if format == OutputFormat::JsonLines {
             bail!("--out-encoding gb18030: JSON lines are always UTF-8; write CSV (--out FILE.csv) for GB18030");
         }
@@ -305,13 +309,19 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     super::clash::check(&read, &written)?;
     // Every output is staged before the run: a path that cannot take a file
     // stops it before any work.
+    let mut workbook_file = None;
     let out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
+    } else if workbook {
+        // The CSV results in memory, laid out as a workbook at the end.
+        workbook_file = Some(Staged::create("--out", Path::new(&args.out))?);
+        Output::Memory(Vec::new())
     } else {
         Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
     let mut out = Encoded::new(out, args.out_encoding);
-    let mut rejects = Encoded::new(Staged::create("--rejects", &rejects_path)?, args.out_encoding);
+    let rejects = Encoded::new(Staged::create("--rejects", &rejects_path)?, args.out_encoding);
+    let mut rejects = Copied { inner: rejects, copy: workbook.then(Vec::new) };
     let stage = |what: &str, path: Option<&Path>| path.map(|p| Staged::create(what, p)).transpose();
     let summary_file = stage("--summary", args.summary.as_deref().map(Path::new))?;
     let report_file = stage("--report", args.report.as_deref().map(Path::new))?;
@@ -351,14 +361,38 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     }
     let elapsed = started.elapsed().as_secs_f64();
     // Everything is staged; nothing is in place yet.
+    let rejects_copy = rejects.copy.take().unwrap_or_default();
+    let rejects_ready = rejects.inner.into_inner().context("cannot write the rejects")?.finish()?;
     let out_ready = match out.into_inner().context("cannot write the results")? {
         Output::Stdout(mut w) => {
             w.flush().context("cannot write to stdout")?;
             None
         }
         Output::File(s) => Some(s.finish()?),
+        Output::Memory(csv) => {
+            let file = workbook_file.take().context("internal error: no workbook staged")?;
+            if summary.firms.used > super::xlsx_out::MAX_DATA_ROWS {
+                bail!(
+                    "--out `{}`: {} firms scored, more than the {} rows an Excel sheet holds below its two header rows; write CSV (--out FILE.csv)",
+                    args.out,
+                    summary.firms.used,
+                    super::xlsx_out::MAX_DATA_ROWS
+                );
+            }
+            let bom = |b: &'_ [u8]| -> Vec<u8> { b.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(b).to_vec() };
+            let parts = super::xlsx_out::Parts {
+                rules: &rules,
+                summary: &summary,
+                results: &bom(&csv),
+                rejects: &bom(&rejects_copy),
+                fixed: 1 + args.carry.len(),
+                as_of,
+                compare: against.is_some(),
+            };
+            let bytes = super::xlsx_out::render(&parts).with_context(|| format!("--out `{}`", args.out))?;
+            Some(file.finish_with(&bytes)?)
+        }
     };
-    let rejects_ready = rejects.into_inner().context("cannot write the rejects")?.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
     let mut hashed = |path: &str, ready: Ready| {
         let hash = FileHash { path: path.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
@@ -545,10 +579,32 @@ impl<W: Write> Write for Encoded<W> {
     }
 }
 
-/// The results: a staged file, or stdout.
+/// The results: a staged file, stdout, or memory (for a workbook).
 enum Output {
     File(Staged),
     Stdout(BufWriter<std::io::Stdout>),
+    Memory(Vec<u8>),
+}
+
+/// A writer that keeps a copy of what it writes, when asked (the rejects,
+/// for a workbook's rejects sheet).
+struct Copied<W: Write> {
+    inner: W,
+    copy: Option<Vec<u8>>,
+}
+
+impl<W: Write> Write for Copied<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(c) = &mut self.copy {
+            c.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl Write for Output {
@@ -556,6 +612,7 @@ impl Write for Output {
         match self {
             Output::File(f) => f.write(buf),
             Output::Stdout(w) => w.write(buf),
+            Output::Memory(v) => v.write(buf),
         }
     }
 
@@ -563,6 +620,7 @@ impl Write for Output {
         match self {
             Output::File(f) => f.flush(),
             Output::Stdout(w) => w.flush(),
+            Output::Memory(_) => Ok(()),
         }
     }
 }
