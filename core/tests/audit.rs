@@ -131,12 +131,13 @@ fn a_failed_run_leaves_the_previous_results_whole() {
     assert_eq!(code, 0, "{err}");
     let before: Vec<Vec<u8>> =
         ["results.csv", "rejects.csv", "results.csv.manifest.json"].iter().map(|f| read(&dir.join(f))).collect();
-    // A GBK line near the end of the firm file stops the run after many
-    // results have been written.
+    // A GBK line near the end of the firm file, read as UTF-8, stops the
+    // run after many results have been written.
     let mut firms = read(&dir.join("firms.csv"));
     firms.extend_from_slice(b"91110108MA00000070,\xCB\xD5\xD6\xDD,x,y\n");
     std::fs::write(dir.join("firms.csv"), firms).expect("written");
-    let (code, _, err) = score(&dir, &["--out", "results.csv", "--report", "report.html", "--chunk-size", "8"]);
+    let args = ["--out", "results.csv", "--report", "report.html", "--chunk-size", "8", "--encoding", "utf-8"];
+    let (code, _, err) = score(&dir, &args);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("firms.csv:52: not UTF-8"), "{err}");
     let after: Vec<Vec<u8>> =
@@ -433,7 +434,8 @@ fn the_manifest_lists_the_columns_ignored_and_verify_reads_format_2() {
     );
     let m: serde_json::Value =
         serde_json::from_slice(&read(&dir.join("results.csv.manifest.json"))).expect("a JSON manifest");
-    assert_eq!(m["manifest"], 3);
+    assert_eq!(m["manifest"], 4);
+    assert_eq!(m["inputs"][0]["encoding"], "UTF-8");
     assert_eq!(m["inputs"][0]["ignored_columns"], serde_json::json!(["address", "法定代表人", "phone"]));
     assert_eq!(m["inputs"][1]["ignored_columns"], serde_json::json!([]));
     assert_eq!(m["options"]["ignore"], serde_json::json!(["phone"]));

@@ -112,12 +112,13 @@ fn fatal(file: &str, line: u64, message: String) -> BatchError {
 }
 
 /// Cleans a header cell on `line`: a UTF-8 BOM and surrounding spaces go.
-pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize) -> Result<String, BatchError> {
+pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize, encoding: &str) -> Result<String, BatchError> {
     let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
     match std::str::from_utf8(raw) {
         Ok(s) => Ok(s.trim().to_string()),
         Err(_) => {
-            Err(fatal(file, line, format!("the header is not UTF-8 (column {}){}", col + 1, super::read::GBK_HINT)))
+            let (what, hint) = super::read::not_text(encoding);
+            Err(fatal(file, line, format!("the header is {what} (column {}){hint}", col + 1)))
         }
     }
 }

@@ -45,6 +45,16 @@ use super::{BatchError, Reject, RejectReason, Source};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
+/// What a file read in `encoding` is told when a cell is not text: the
+/// hint to save it as UTF-8 only for a file read as UTF-8.
+pub(crate) fn not_text(encoding: &str) -> (String, &'static str) {
+    if encoding == super::UTF_8 {
+        ("not UTF-8".to_string(), GBK_HINT)
+    } else {
+        (format!("not {encoding}"), "")
+    }
+}
+
 /// A row kept in a [`Packed`]: its line, the lines after it that it runs
 /// over (line ends in quoted fields), its field count, and which of the
 /// cells are its: all of them, or for a row with more fields than the
@@ -271,6 +281,7 @@ impl Read for Capped {
 /// A CSV file being read row by row.
 pub(crate) struct Rows {
     pub(crate) file: Arc<str>,
+    encoding: &'static str,
     reader: csv::Reader<Capped>,
     pub(crate) n_cols: usize,
     pub(crate) rows_read: u64,
@@ -325,9 +336,17 @@ impl Rows {
         let names = rec
             .iter()
             .enumerate()
-            .map(|(i, h)| super::layout::header_text(&file, line, h, i))
+            .map(|(i, h)| super::layout::header_text(&file, line, h, i, src.encoding))
             .collect::<Result<_, _>>()?;
-        let rows = Rows { file, reader, n_cols: rec.len(), rows_read: 0, limits, buf: ByteRecord::new() };
+        let rows = Rows {
+            file,
+            encoding: src.encoding,
+            reader,
+            n_cols: rec.len(),
+            rows_read: 0,
+            limits,
+            buf: ByteRecord::new(),
+        };
         Ok((rows, Header { line, names }))
     }
 
@@ -343,12 +362,10 @@ impl Rows {
         };
         self.rows_read += 1;
         check_fields(&self.file, buf, line, self.limits)?;
+        let encoding = self.encoding;
         let mut row = into.push_record(line, more_lines, buf).map_err(|(col, byte)| {
-            BatchError::new(
-                &self.file,
-                Some(line),
-                format!("not UTF-8 (byte 0x{byte:02X} in column {}){GBK_HINT}", col + 1),
-            )
+            let (what, hint) = not_text(encoding);
+            BatchError::new(&self.file, Some(line), format!("{what} (byte 0x{byte:02X} in column {}){hint}", col + 1))
         })?;
         // A row with more fields than the header is rejected, and only its
         // key is read: it keeps no more cells than a good row.

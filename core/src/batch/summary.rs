@@ -57,6 +57,10 @@ pub struct FileCount {
     /// nor carried), in header order; left out of the JSON when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignored_columns: Vec<String>,
+    /// The encoding the file was read in (`UTF-8`, `GB18030`), set by the
+    /// caller that decoded it; left out of the JSON when not set.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub encoding: String,
 }
 
 impl FileCount {

@@ -26,7 +26,7 @@ use super::files::read_bounded;
 /// Format 1 had no summary or report entries; format 2 no `strict` and
 /// `ignore` options and no ignored columns per input (every column was
 /// read then, as in a strict run). Both are still read.
-pub(crate) const FORMAT: u32 = 3;
+pub(crate) const FORMAT: u32 = 4;
 
 /// The largest manifest `verify` reads: a manifest lists a few dozen files.
 const MAX_MANIFEST_BYTES: u64 = 1 << 20;
@@ -82,6 +82,12 @@ pub(crate) struct Options {
     pub(crate) explain: bool,
     pub(crate) bom: bool,
     pub(crate) sorted: bool,
+    /// `--encoding`, when not `auto` (format 4 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) encoding: Option<String>,
+    /// `--out-encoding`, when not `utf-8` (format 4 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) out_encoding: Option<String>,
     pub(crate) out: String,
     pub(crate) rejects: String,
     /// `--summary`, when given.
@@ -150,6 +156,9 @@ pub(crate) struct InputFile {
     /// The file's columns that were read by nothing (format 3 on).
     #[serde(default)]
     pub(crate) ignored_columns: Vec<String>,
+    /// The encoding the file was read in, `UTF-8` or `GB18030` (format 4 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) encoding: Option<String>,
 }
 
 /// Rows in, used and rejected.
@@ -395,6 +404,11 @@ impl Manifest {
         for (on, flag) in [(o.explain, "--explain"), (o.bom, "--bom"), (o.sorted, "--sorted")] {
             if on {
                 c.push(flag.into());
+            }
+        }
+        for (value, flag) in [(&o.encoding, "--encoding"), (&o.out_encoding, "--out-encoding")] {
+            if let Some(v) = value {
+                c.extend([flag.into(), v.clone()]);
             }
         }
         c.extend(["--out".into(), o.out.clone(), "--rejects".into(), o.rejects.clone()]);

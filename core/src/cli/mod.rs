@@ -64,7 +64,9 @@ mod atomic;
 
 mod check;
 mod clash;
+mod encoding;
 mod eval;
+mod excel;
 mod files;
 mod gen;
 mod manifest;
@@ -74,6 +76,7 @@ mod template;
 mod test;
 mod text;
 mod verify;
+mod xlsx_out;
 
 use std::process::ExitCode;
 

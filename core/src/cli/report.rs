@@ -94,15 +94,24 @@ th:first-child,td:first-child{{text-align:left}}h2{{border-bottom:1px solid #d0d
         elapsed,
         t = esc(title)
     );
-    h.push_str("<h2>Accounting 账目</h2><table><tr><th>file<th>rows<th>used<th>rejected");
+    h.push_str("<h2>Accounting 账目</h2><table><tr><th>file<th>encoding 编码<th>rows<th>used<th>rejected");
     for f in std::iter::once(&s.firms).chain(&s.lists) {
         let what = f.list.as_deref().map_or("firms".to_string(), |l| format!("list {l}"));
-        let _ = write!(h, "<tr><td>{} ({})<td>{}<td>{}<td>{}", esc(&f.file), esc(&what), f.rows, f.used, f.rejected);
+        let _ = write!(
+            h,
+            "<tr><td>{} ({})<td>{}<td>{}<td>{}<td>{}",
+            esc(&f.file),
+            esc(&what),
+            esc(&f.encoding),
+            f.rows,
+            f.used,
+            f.rejected
+        );
     }
     for l in &s.lists_not_given {
         let _ = write!(
             h,
-            "<tr><td>list {} 未提供: no file given; every firm scored with no records<td>–<td>–<td>–",
+            "<tr><td>list {} 未提供: no file given; every firm scored with no records<td>–<td>–<td>–<td>–",
             esc(l)
         );
     }

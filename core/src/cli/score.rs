@@ -23,7 +23,9 @@ use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputFormat, Source, Summary};
 
 use super::atomic::{Ready, Staged};
+use super::encoding::{self, Detected, Gb18030Reader, Gb18030Writer, InEncoding, OutEncoding};
 use super::eval::as_of_date;
+use super::excel;
 use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 
@@ -34,16 +36,16 @@ pub(crate) struct BatchArgs {
     /// folder of the rule file, or for a scheme the folder above it.
     #[arg(long, value_name = "DIR")]
     pub(crate) rules_root: Option<String>,
-    /// The firm file (CSV, UTF-8): a key column and the inputs of the rules.
+    /// The firm file (CSV, or a workbook `.xlsx`/`.xls`/`.ods`, `FILE.xlsx#Sheet`): a key column and the inputs of the rules.
     #[arg(long)]
     pub(crate) firms: String,
-    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`); repeatable.
+    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`, or `accidents=data.xlsx#Accidents`); repeatable.
     #[arg(long = "list", value_name = "NAME=FILE")]
     pub(crate) lists: Vec<String>,
     /// The date to assess as of (YYYY-MM-DD); defaults to today.
     #[arg(long)]
     pub(crate) as_of: Option<String>,
-    /// Results: `.csv` or `.jsonl`; `-` (the default) is CSV on stdout.
+    /// Results: `.csv`, `.jsonl` or `.xlsx`; `-` (the default) is CSV on stdout.
     #[arg(long, default_value = "-")]
     pub(crate) out: String,
     /// The rejects file (CSV); defaults to `rejects.csv` beside the results.
@@ -71,6 +73,14 @@ pub(crate) struct BatchArgs {
     /// Start CSV output with a UTF-8 BOM (for Excel).
     #[arg(long)]
     pub(crate) bom: bool,
+    /// The encoding of the CSV inputs: `auto` reads UTF-8, or GB18030
+    /// (GBK) when the whole file decodes as GB18030 and is not UTF-8.
+    #[arg(long, value_enum, default_value_t = InEncoding::Auto)]
+    pub(crate) encoding: InEncoding,
+    /// The encoding of the CSV results and rejects; `gb18030` for systems
+    /// that read only GBK.
+    #[arg(long, value_enum, default_value_t = OutEncoding::Utf8)]
+    pub(crate) out_encoding: OutEncoding,
     /// The firm file and the list files are sorted by key: join them as they
     /// stream, in memory that does not grow with the number of firms.
     #[arg(long)]
@@ -143,12 +153,36 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
     }
 }
 
-/// Opens an input, named `shown_as` in the rejects and the summary; its
-/// bytes are hashed as they are read.
-fn open(path: &str, shown_as: &str) -> Result<(Source, HashHandle)> {
+/// Opens an input, named `shown_as` in the rejects and the summary, read
+/// in `encoding` (with `auto`, decided from the whole file first); its
+/// bytes, as in the file, are hashed as they are read. A workbook
+/// (`FILE.xlsx`, `FILE.xlsx#Sheet`) is read whole, within
+/// [`excel::MAX_WORKBOOK_BYTES`], and its sheet given as CSV text, named
+/// `FILE#Sheet`.
+fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> Result<(Source, HashHandle, Detected)> {
+    let (path, sheet) = excel::split_sheet(arg);
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
+    if let Some(kind) = excel::Kind::of(path) {
+        let (reader, handle) = HashingReader::new(f);
+        let bytes = super::files::read_bounded(reader, excel::MAX_WORKBOOK_BYTES)
+            .with_context(|| format!("cannot read `{path}`"))?;
+        let (shown_path, _) = excel::split_sheet(shown_as);
+        let limits = excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
+        let (name, reader) = excel::open(shown_path, kind, bytes, sheet, limits)?;
+        let source = Source::decoded(format!("{shown_path}#{name}"), reader, kind.name());
+        return Ok((source, handle, Detected::Workbook(kind)));
+    }
+    let detected = match encoding {
+        InEncoding::Utf8 => Detected::Utf8,
+        InEncoding::Gb18030 => Detected::Gb18030,
+        InEncoding::Auto => encoding::detect(path, shown_as)?,
+    };
     let (reader, handle) = HashingReader::new(f);
-    Ok((Source::new(shown_as, reader), handle))
+    let source = match detected {
+        Detected::Gb18030 => Source::decoded(shown_as, Gb18030Reader::new(reader), detected.name()),
+        Detected::Utf8 | Detected::Workbook(_) => Source::new(shown_as, reader),
+    };
+    Ok((source, handle, detected))
 }
 
 pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
@@ -159,12 +193,13 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     let started = Instant::now();
     let quiet = matches!(audit, Audit::Rebuild { .. });
     let as_of = as_of_date(args.as_of.as_deref())?;
+    let workbook = args.out.ends_with(".xlsx");
     let format = if args.out.ends_with(".jsonl") || args.out.ends_with(".ndjson") {
         OutputFormat::JsonLines
-    } else if args.out == "-" || args.out.ends_with(".csv") {
+    } else if args.out == "-" || args.out.ends_with(".csv") || workbook {
         OutputFormat::Csv
     } else {
-        bail!("--out `{}`: name a .csv or .jsonl file (or `-` for CSV on stdout)", args.out);
+        bail!("--out `{}`: name a .csv, .jsonl or .xlsx file (or `-` for CSV on stdout)", args.out);
     };
     let explain = matches!(mode, Mode::Score { explain: true, .. });
     let rules_path = match mode {
@@ -183,6 +218,17 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         (Mode::Score { .. }, None) if args.out != "-" => Some(manifest::default_path(Path::new(&args.out))),
         _ => None,
     };
+    if args.out_encoding == OutEncoding::Gb18030 {
+        if workbook {
+            bail!("--out-encoding gb18030: a workbook holds Unicode text; write CSV (--out FILE.csv) for GB18030");
+        }
+        if format == OutputFormat::JsonLines {
+            bail!("--out-encoding gb18030: JSON lines are always UTF-8; write CSV (--out FILE.csv) for GB18030");
+        }
+        if args.bom {
+            bail!("--bom starts a file with a UTF-8 BOM, which has no place in GB18030 output: leave out one of --bom and --out-encoding gb18030");
+        }
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if args.threads > 4 * cores {
         bail!(
@@ -209,14 +255,16 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         Audit::Rebuild { shown_as, .. } => shown_as.get(i).cloned().unwrap_or_else(|| path.to_string()),
         Audit::Write => path.to_string(),
     };
-    let (firms, firms_hash) = open(&args.firms, &shown_as(0, &args.firms))?;
+    let (firms, firms_hash, firms_enc) = open(&args.firms, &shown_as(0, &args.firms), args.encoding, &cfg)?;
     let mut lists = Vec::new();
     let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
+    let mut encodings = vec![firms_enc];
     for l in &args.lists {
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        let (source, hash) = open(path, &shown_as(lists.len() + 1, path))?;
+        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding, &cfg)?;
+        encodings.push(enc);
         lists.push(ListSource { list: name.to_string(), source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
     }
@@ -243,8 +291,12 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         }
     };
     let (rules, against, rule_files) = rules;
-    let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(&args.firms))];
-    read.extend(inputs[1..].iter().map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(p))));
+    let mut read: Vec<(String, &Path)> = vec![("--firms".into(), Path::new(excel::split_sheet(&args.firms).0))];
+    read.extend(
+        inputs[1..]
+            .iter()
+            .map(|(l, p, _)| (format!("--list {}", l.as_deref().unwrap_or("")), Path::new(excel::split_sheet(p).0))),
+    );
     read.extend(rule_files.iter().map(|f| ("rule".into(), Path::new(&f.path))));
     let mut written: Vec<(&str, &Path)> = Vec::new();
     if args.out != "-" {
@@ -257,12 +309,19 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     super::clash::check(&read, &written)?;
     // Every output is staged before the run: a path that cannot take a file
     // stops it before any work.
-    let mut out: Output = if args.out == "-" {
+    let mut workbook_file = None;
+    let out: Output = if args.out == "-" {
         Output::Stdout(BufWriter::new(std::io::stdout()))
+    } else if workbook {
+        // The CSV results in memory, laid out as a workbook at the end.
+        workbook_file = Some(Staged::create("--out", Path::new(&args.out))?);
+        Output::Memory(Vec::new())
     } else {
         Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
-    let mut rejects = Staged::create("--rejects", &rejects_path)?;
+    let mut out = Encoded::new(out, args.out_encoding);
+    let rejects = Encoded::new(Staged::create("--rejects", &rejects_path)?, args.out_encoding);
+    let mut rejects = Copied { inner: rejects, copy: workbook.then(Vec::new) };
     let stage = |what: &str, path: Option<&Path>| path.map(|p| Staged::create(what, p)).transpose();
     let summary_file = stage("--summary", args.summary.as_deref().map(Path::new))?;
     let report_file = stage("--report", args.report.as_deref().map(Path::new))?;
@@ -293,20 +352,47 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let summary = summary.map_err(|e| anyhow::anyhow!("{e}{}", advice(&e)))?;
+    let mut summary = summary.map_err(|e| anyhow::anyhow!("{e}{}", advice(&e)))?;
+    for (count, enc) in std::iter::once(&mut summary.firms).chain(&mut summary.lists).zip(&encodings) {
+        count.encoding = enc.name().to_string();
+    }
     if !summary.balanced() {
         bail!("internal error: the accounting does not balance; please report this with the input files");
     }
     let elapsed = started.elapsed().as_secs_f64();
     // Everything is staged; nothing is in place yet.
-    let out_ready = match out {
+    let rejects_copy = rejects.copy.take().unwrap_or_default();
+    let rejects_ready = rejects.inner.into_inner().context("cannot write the rejects")?.finish()?;
+    let out_ready = match out.into_inner().context("cannot write the results")? {
         Output::Stdout(mut w) => {
             w.flush().context("cannot write to stdout")?;
             None
         }
         Output::File(s) => Some(s.finish()?),
+        Output::Memory(csv) => {
+            let file = workbook_file.take().context("internal error: no workbook staged")?;
+            if summary.firms.used > super::xlsx_out::MAX_DATA_ROWS {
+                bail!(
+                    "--out `{}`: {} firms scored, more than the {} rows an Excel sheet holds below its two header rows; write CSV (--out FILE.csv)",
+                    args.out,
+                    summary.firms.used,
+                    super::xlsx_out::MAX_DATA_ROWS
+                );
+            }
+            let bom = |b: &'_ [u8]| -> Vec<u8> { b.strip_prefix("\u{FEFF}".as_bytes()).unwrap_or(b).to_vec() };
+            let parts = super::xlsx_out::Parts {
+                rules: &rules,
+                summary: &summary,
+                results: &bom(&csv),
+                rejects: &bom(&rejects_copy),
+                fixed: 1 + args.carry.len(),
+                as_of,
+                compare: against.is_some(),
+            };
+            let bytes = super::xlsx_out::render(&parts).with_context(|| format!("--out `{}`", args.out))?;
+            Some(file.finish_with(&bytes)?)
+        }
     };
-    let rejects_ready = rejects.finish()?;
     let mut staged: Vec<Ready> = Vec::new();
     let mut hashed = |path: &str, ready: Ready| {
         let hash = FileHash { path: path.to_string(), sha256: ready.sha256.clone(), bytes: ready.bytes };
@@ -351,6 +437,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                 explain,
                 bom: args.bom,
                 sorted: args.sorted,
+                encoding: (args.encoding != InEncoding::Auto).then(|| args.encoding.flag().to_string()),
+                out_encoding: (args.out_encoding != OutEncoding::Utf8).then(|| args.out_encoding.flag().to_string()),
                 out: rel(&args.out),
                 rejects: rel(&rejects_path.to_string_lossy()),
                 summary: args.summary.as_deref().map(rel),
@@ -378,6 +466,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                             sha256,
                             bytes,
                             ignored_columns: count.ignored_columns.clone(),
+                            encoding: Some(count.encoding.clone()),
                         }
                     })
                     .collect(),
@@ -452,10 +541,70 @@ fn flag_value(column: &str) -> String {
     }
 }
 
-/// The results: a staged file, or stdout.
+/// An output, encoded as asked.
+enum Encoded<W: Write> {
+    Utf8(W),
+    Gb18030(Gb18030Writer<W>),
+}
+
+impl<W: Write> Encoded<W> {
+    fn new(inner: W, enc: OutEncoding) -> Encoded<W> {
+        match enc {
+            OutEncoding::Utf8 => Encoded::Utf8(inner),
+            OutEncoding::Gb18030 => Encoded::Gb18030(Gb18030Writer::new(inner)),
+        }
+    }
+
+    fn into_inner(self) -> std::io::Result<W> {
+        match self {
+            Encoded::Utf8(w) => Ok(w),
+            Encoded::Gb18030(w) => w.into_inner(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoded::Utf8(w) => w.write(buf),
+            Encoded::Gb18030(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoded::Utf8(w) => w.flush(),
+            Encoded::Gb18030(w) => w.flush(),
+        }
+    }
+}
+
+/// The results: a staged file, stdout, or memory (for a workbook).
 enum Output {
     File(Staged),
     Stdout(BufWriter<std::io::Stdout>),
+    Memory(Vec<u8>),
+}
+
+/// A writer that keeps a copy of what it writes, when asked (the rejects,
+/// for a workbook's rejects sheet).
+struct Copied<W: Write> {
+    inner: W,
+    copy: Option<Vec<u8>>,
+}
+
+impl<W: Write> Write for Copied<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(c) = &mut self.copy {
+            c.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl Write for Output {
@@ -463,6 +612,7 @@ impl Write for Output {
         match self {
             Output::File(f) => f.write(buf),
             Output::Stdout(w) => w.write(buf),
+            Output::Memory(v) => v.write(buf),
         }
     }
 
@@ -470,6 +620,7 @@ impl Write for Output {
         match self {
             Output::File(f) => f.flush(),
             Output::Stdout(w) => w.flush(),
+            Output::Memory(_) => Ok(()),
         }
     }
 }
@@ -480,6 +631,11 @@ fn print_summary(s: &Summary, elapsed: f64, out: &str, rejects: &Path) {
     }
     if s.could_stream && s.firms.rows >= 100_000 {
         errln!("note: the firm file and the list files are in key order: with --sorted they are joined as they stream, in memory that does not grow with the number of firms");
+    }
+    for f in std::iter::once(&s.firms).chain(&s.lists) {
+        if f.encoding == Detected::Gb18030.name() {
+            errln!("note: {}: read as {} (it is not UTF-8)", f.file, f.encoding);
+        }
     }
     for f in std::iter::once(&s.firms).chain(&s.lists) {
         let n = f.ignored_columns.len();

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
+use super::encoding::{InEncoding, OutEncoding};
 use super::manifest::{self, FileHash, Manifest};
 use super::score::{self, Audit, BatchArgs, Mode};
 
@@ -39,7 +40,9 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     // A manifest at odds with itself cannot say what to re-run.
     let mut missing = !diffs.is_empty();
     for f in &old.inputs {
-        missing |= !check_file(&at(&f.path), &f.path, &f.sha256, f.bytes, &input_label(f), &mut diffs);
+        // A workbook's sheet (`FILE.xlsx#Sheet`) is read from the file.
+        let file = super::excel::split_sheet(&f.path).0;
+        missing |= !check_file(&at(file), file, &f.sha256, f.bytes, &input_label(f), &mut diffs);
     }
     for f in &old.rules.files {
         missing |= !check_file(&at(&f.path), &f.path, &f.sha256, f.bytes, "rule file", &mut diffs);
@@ -75,6 +78,16 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         by: o.by.clone(),
         bom: o.bom,
         sorted: o.sorted,
+        encoding: match o.encoding.as_deref() {
+            None => InEncoding::Auto,
+            Some(e) => InEncoding::parse(e)
+                .with_context(|| format!("the manifest's --encoding `{e}` is not one this tool reads"))?,
+        },
+        out_encoding: match o.out_encoding.as_deref() {
+            None => OutEncoding::Utf8,
+            Some(e) => OutEncoding::parse(e)
+                .with_context(|| format!("the manifest's --out-encoding `{e}` is not one this tool writes"))?,
+        },
         threads: 0,
         chunk_size: 4096,
         report: None,
@@ -101,7 +114,11 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     for (i, (what, rec)) in recorded.iter().enumerate() {
         let on_disk = at(&rec.path);
         let fresh_path = fresh_of(what);
-        let line = |label| fresh_path.map_or_else(String::new, |f| first_difference(&on_disk, label, Path::new(f)));
+        // A workbook is compressed: its lines say nothing.
+        let text = !rec.path.ends_with(".xlsx");
+        let line = |label| {
+            fresh_path.filter(|_| text).map_or_else(String::new, |f| first_difference(&on_disk, label, Path::new(f)))
+        };
         if modified[i] {
             let where_ = line("on disk");
             diffs.push(format!(
@@ -240,6 +257,11 @@ fn compare_rules(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
 /// entries were edited to match a changed file).
 fn compare_inputs(old: &Manifest, new: &Manifest, diffs: &mut Vec<String>) {
     for (a, b) in old.inputs.iter().zip(&new.inputs) {
+        if let (Some(was), Some(now)) = (&a.encoding, &b.encoding) {
+            if was != now {
+                diffs.push(format!("{} `{}`: read as {was} in the record, as {now} now", input_label(a), a.path));
+            }
+        }
         if a.ignored_columns != b.ignored_columns {
             diffs.push(format!(
                 "{} `{}`: columns ignored: [{}] recorded, [{}] now",
