@@ -80,11 +80,26 @@ fn a_near_miss_of_an_input_no_column_gives_stops_with_a_did_you_mean() {
             list: None
         }
     );
-    // Case and separators, and Chinese labels.
-    for column in ["N-Hazard-Processes", "n hazard processes"] {
-        let e = fatal(run(&cfg(), &format!("uscc,{column}\n{DINGLI},1\n"), &[]));
-        assert!(e.to_string().contains("did you mean `n_hazard_processes`?"), "{e}");
+    // A name or label that differs only in case, full-width forms or
+    // separators is the input itself: read, not stopped.
+    let exact = run(&cfg(), &format!("uscc,n_hazard_processes\n{DINGLI},3\n"), &[]).expect("scored");
+    for column in ["N-Hazard-Processes", "n hazard processes", "ｎ＿ｈａｚａｒｄ＿ｐｒｏｃｅｓｓｅｓ"]
+    {
+        let res = run(&cfg(), &format!("uscc,{column}\n{DINGLI},3\n"), &[]).expect("scored");
+        assert!(res.summary.firms.ignored_columns.is_empty(), "{column}: {:?}", res.summary.firms.ignored_columns);
+        assert_eq!(res.out, exact.out, "{column}");
     }
+    let acc = |loss: &str| format!("uscc,date,deaths,serious_injuries,{loss}\n{DINGLI},2026-01-05,0,1,600\n");
+    let labelled =
+        run(&cfg(), &format!("uscc\n{DINGLI}\n"), &[("accidents", &acc("直接经济损失（万元）"))]).expect("scored");
+    let half_width =
+        run(&cfg(), &format!("uscc\n{DINGLI}\n"), &[("accidents", &acc("直接经济损失(万元)"))]).expect("scored");
+    assert!(
+        half_width.summary.lists[0].ignored_columns.is_empty(),
+        "{:?}",
+        half_width.summary.lists[0].ignored_columns
+    );
+    assert_eq!(half_width.out, labelled.out);
     let e = fatal(run(&cfg(), &format!("uscc,安全生产标准化级别\n{DINGLI},level_1\n"), &[]));
     assert!(
         e.to_string()

@@ -381,6 +381,14 @@ pub(crate) fn firm_layout(
             None if carried[col] => continue,
             None => {
                 let mut names = by_label.get(h.as_str()).cloned().unwrap_or_default();
+                if names.is_empty() {
+                    // The same name or label but for case, full-width forms or separators.
+                    let h = folded(h);
+                    names = asked()
+                        .filter(|f| std::iter::once(&*f.name).chain(labels(f)).any(|n| folded(n) == h))
+                        .map(|f| &*f.name)
+                        .collect();
+                }
                 names.sort_unstable();
                 names.dedup();
                 match names.as_slice() {
@@ -524,7 +532,21 @@ pub(crate) fn list_layout(
             Some(&[i]) => Some(i),
             _ => None,
         };
-        let Some(i) = field_by_name.get(h.as_str()).copied().or_else(by_label) else {
+        // The same name or label but for case, full-width forms or separators, of one field.
+        let by_folded = || {
+            let h = folded(h);
+            let mut close = def
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| std::iter::once(&*f.name).chain(labels(f)).any(|n| folded(n) == h))
+                .map(|(i, _)| i);
+            match (close.next(), close.next()) {
+                (Some(i), None) => Some(i),
+                _ => None,
+            }
+        };
+        let Some(i) = field_by_name.get(h.as_str()).copied().or_else(by_label).or_else(by_folded) else {
             unread.push(col);
             continue;
         };
