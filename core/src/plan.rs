@@ -412,6 +412,39 @@ pub(crate) enum Node {
     Fail(Arc<str>),
 }
 
+impl Node {
+    /// Calls `k` on each child of this node, aggregates' parts included.
+    pub(crate) fn for_each_child(&self, k: &mut dyn FnMut(&Node)) {
+        match self {
+            Node::Const(_)
+            | Node::Input(_)
+            | Node::Derived(_)
+            | Node::Field { .. }
+            | Node::Param(_)
+            | Node::AsOf
+            | Node::Fail(_) => {}
+            Node::Neg(a) | Node::Not(a) | Node::InTable(a, _) | Node::Duration(a, _) | Node::Lookup(_, a, _) => k(a),
+            Node::And(a, b) | Node::Or(a, b) | Node::Arith(_, a, b) | Node::Cmp(_, a, b) | Node::Within(a, b) => {
+                k(a);
+                k(b);
+            }
+            Node::If(branches, otherwise) => {
+                for (c, t) in branches {
+                    k(c);
+                    k(t);
+                }
+                k(otherwise);
+            }
+            Node::InSet(a, set) => {
+                k(a);
+                set.iter().for_each(&mut *k);
+            }
+            Node::Agg(agg) => agg.value.iter().chain(&agg.filter).chain(&agg.default).for_each(k),
+            Node::Builtin(_, args) | Node::Call(_, args) => args.iter().for_each(k),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Agg {
     pub(crate) kind: AggKind,

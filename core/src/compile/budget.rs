@@ -146,28 +146,12 @@ impl Compiler<'_> {
 /// The operations evaluating `node` takes, with each function called
 /// costing `fn_cost` of it (its body, expanded in turn).
 fn cost(node: &Node, fn_cost: &[u64]) -> u64 {
-    use crate::plan::Node as N;
-    let once = std::iter::once;
-    let inner = match node {
-        N::Const(_) | N::Input(_) | N::Derived(_) | N::Field { .. } | N::Param(_) | N::AsOf | N::Fail(_) => 0,
-        N::Neg(a) | N::Not(a) | N::InTable(a, _) | N::Duration(a, _) | N::Lookup(_, a, _) => cost(a, fn_cost),
-        N::And(a, b) | N::Or(a, b) | N::Arith(_, a, b) | N::Cmp(_, a, b) | N::Within(a, b) => {
-            total_cost([&**a, &**b], fn_cost)
-        }
-        N::If(branches, otherwise) => {
-            total_cost(branches.iter().flat_map(|(c, t)| [c, t]).chain(once(otherwise.as_ref())), fn_cost)
-        }
-        N::InSet(a, set) => total_cost(once(a.as_ref()).chain(set), fn_cost),
-        N::Agg(agg) => total_cost(agg.value.iter().chain(&agg.filter).chain(&agg.default), fn_cost),
-        N::Builtin(_, args) => total_cost(args, fn_cost),
-        N::Call(f, args) => total_cost(args, fn_cost).saturating_add(fn_cost.get(*f as usize).copied().unwrap_or(0)),
-    };
-    inner.saturating_add(1)
-}
-
-/// The sum of the costs of `nodes`.
-fn total_cost<'n>(nodes: impl IntoIterator<Item = &'n Node>, fn_cost: &[u64]) -> u64 {
-    nodes.into_iter().fold(0u64, |total, n| total.saturating_add(cost(n, fn_cost)))
+    let mut total: u64 = 1;
+    if let Node::Call(f, _) = node {
+        total = total.saturating_add(fn_cost.get(*f as usize).copied().unwrap_or(0));
+    }
+    node.for_each_child(&mut |c| total = total.saturating_add(cost(c, fn_cost)));
+    total
 }
 
 /// `1234567` as `1,234,567`.

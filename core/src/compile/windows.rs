@@ -83,7 +83,7 @@ fn params_read_by_windows(node: &Node, anchored: &[Vec<bool>], out: &mut BTreeSe
         }
         _ => {}
     }
-    children(node, &mut |c| params_read_by_windows(c, anchored, out));
+    node.for_each_child(&mut |c| params_read_by_windows(c, anchored, out));
 }
 
 fn is_anchored(anchored: &[Vec<bool>], f: u32, param: usize) -> bool {
@@ -123,7 +123,7 @@ impl Walk<'_> {
             }
             _ => {}
         }
-        children(node, &mut |c| self.node(c));
+        node.for_each_child(&mut |c| self.node(c));
     }
 
     /// Marks `node` when it is a date field of a record in scope.
@@ -134,37 +134,6 @@ impl Walk<'_> {
         if fields.get(slot as usize).is_some_and(|f| f.vtype == ValueType::Date) {
             self.found[l as usize].insert(slot);
         }
-    }
-}
-
-/// Calls `k` on each child of `node`, aggregates' parts included.
-fn children(node: &Node, k: &mut dyn FnMut(&Node)) {
-    match node {
-        Node::Const(_)
-        | Node::Input(_)
-        | Node::Derived(_)
-        | Node::Field { .. }
-        | Node::Param(_)
-        | Node::AsOf
-        | Node::Fail(_) => {}
-        Node::Neg(a) | Node::Not(a) | Node::InTable(a, _) | Node::Duration(a, _) | Node::Lookup(_, a, _) => k(a),
-        Node::And(a, b) | Node::Or(a, b) | Node::Arith(_, a, b) | Node::Cmp(_, a, b) | Node::Within(a, b) => {
-            k(a);
-            k(b);
-        }
-        Node::If(branches, otherwise) => {
-            for (c, t) in branches {
-                k(c);
-                k(t);
-            }
-            k(otherwise);
-        }
-        Node::InSet(a, set) => {
-            k(a);
-            set.iter().for_each(&mut *k);
-        }
-        Node::Agg(agg) => agg.value.iter().chain(&agg.filter).chain(&agg.default).for_each(k),
-        Node::Builtin(_, args) | Node::Call(_, args) => args.iter().for_each(k),
     }
 }
 
