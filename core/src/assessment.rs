@@ -14,16 +14,7 @@ use serde::Serialize;
 
 use crate::input::MissingTreatment;
 
-/// Which rule set produced a result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RulesetRef {
-    /// Rule set id.
-    pub id: Arc<str>,
-    /// Rule set version.
-    pub version: Arc<str>,
-    /// sha256 of the rule text (with its includes).
-    pub hash: Arc<str>,
-}
+pub use crate::plan::RulesetRef;
 
 /// The assessment of one firm under one rule set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

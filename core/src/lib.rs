@@ -66,6 +66,7 @@
 
 mod assessment;
 pub mod batch;
+mod cases;
 mod compile;
 mod diagnostic;
 mod eval;
@@ -81,6 +82,7 @@ mod uscc;
 mod value;
 
 pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef, Warning};
+pub use cases::DEFAULT_TEST_AS_OF;
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN, MAX_EVAL_COST};
 pub use diagnostic::{visible, Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::{EvalError, EvalOptions};
@@ -90,6 +92,6 @@ pub use plan::{Label, Meta};
 pub use rules::{AssessError, CompiledRules, CompiledScheme, Rules, SchemeAssessment, SchemeMeta, SchemeRef, Scored};
 pub use schema::{FieldSchema, GradeSchema, GroupSchema, ListSchema, OptionSchema, Schema};
 pub use syntax::expr::{MAX_DEPTH, MAX_LEN};
-pub use testing::{run_tests, TestOutcome, DEFAULT_TEST_AS_OF};
+pub use testing::{run_tests, TestOutcome};
 pub use uscc::{check_char as uscc_check_char, validate as uscc_validate};
 pub use value::Value;

@@ -12,15 +12,16 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::cases;
+use crate::compile::scheme;
 use crate::compile::{compile_ruleset, Unit};
-use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
-use crate::plan::{Ty, ValueType};
-use crate::rules::{CompiledRules, CompiledScheme, Fill, FillFrom, Origin, Rules, SchemeMeta, SchemeStep};
+use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
+use crate::plan::Plan;
+use crate::rules::{CompiledRules, CompiledScheme, Origin, Rules, SchemeMeta, SchemeStep};
+pub use crate::rules_root::LoadConfig;
 use crate::rules_root::{default_root, LexicalPath};
 use crate::syntax::document::Document;
 use crate::syntax::{inexact_bare_numbers, parse_document, span_of};
-use crate::testing;
-use crate::value::Value;
 
 /// Reads rule files by path.
 ///
@@ -84,15 +85,6 @@ pub fn join_path(base: &str, rel: &str) -> String {
     } else {
         joined
     }
-}
-
-/// How to load a rule file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LoadConfig {
-    /// The rules root: the folder includes and scheme steps must lie in.
-    /// `None` is the folder of the rule file, or for a scheme the folder
-    /// that holds the scheme's folder (`rules/` for `rules/schemes/x.toml`).
-    pub root: Option<String>,
 }
 
 /// Loads, parses and checks the rule file at `path`, with includes and
@@ -253,8 +245,8 @@ fn load_ruleset(
     let compiled = compile_ruleset(&unit, sources);
     diags.extend(compiled.diagnostics);
     let plan = compiled.plan?;
-    let tests = testing::read_tests(doc, file, &plan, diags);
-    Some(CompiledRules { plan: Arc::new(plan), tests: tests.into(), origin: None })
+    let tests = cases::read_tests(doc, file, &plan, diags);
+    Some(CompiledRules::new(plan, tests.into()))
 }
 
 #[allow(clippy::too_many_arguments)] // Recursive helper threading the loader's state.
@@ -365,8 +357,9 @@ fn load_scheme(
             failed = true;
             continue;
         };
-        let fills = resolve_fills(&alias, (&rules, &d, f), &steps, &failed_steps, at, diags);
-        check_shared_inputs(&alias, &rules, &steps, at, diags);
+        let earlier: Vec<(&str, &Plan)> = steps.iter().map(|s| (s.alias.as_str(), &*s.rules.plan)).collect();
+        let fills = scheme::resolve_fills(&alias, (&rules.plan, &d, f), &earlier, &failed_steps, at, diags);
+        scheme::check_shared_inputs(&alias, &rules.plan, &earlier, at, diags);
         steps.push(SchemeStep { alias, rules, fills });
     }
     if failed {
@@ -380,196 +373,34 @@ fn load_scheme(
     }
     let hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let name = crate::compile::label_of(&meta.name);
-    let scheme = CompiledScheme {
-        meta: Arc::new(SchemeMeta {
-            id: meta.id.get_ref().clone(),
-            name,
-            version: meta.version.get_ref().clone(),
-            hash,
-        }),
-        steps: steps.into(),
-        tests: Arc::from(Vec::new()),
-        origin: None,
-    };
-    let tests = testing::read_scheme_tests(doc, file, &scheme, diags);
+    let meta = SchemeMeta { id: meta.id.get_ref().clone(), name, version: meta.version.get_ref().clone(), hash };
+    let scheme = CompiledScheme::new(meta, steps);
+    let plans: Vec<(&str, &Plan)> = scheme.steps.iter().map(|s| (s.alias.as_str(), &*s.rules.plan)).collect();
+    let tests = cases::read_scheme_tests(doc, file, &plans, diags);
     Some(CompiledScheme { tests: tests.into(), ..scheme })
 }
 
-/// Resolves the `from` inputs of step `alias`, whose rules were compiled from `doc` in `file`.
-fn resolve_fills(
-    alias: &str,
-    (rules, doc, file): (&CompiledRules, &Document, FileId),
-    earlier: &[SchemeStep],
-    failed: &[String],
-    at: Option<Span>,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<Fill> {
-    let mut fills = Vec::new();
-    for (i, field) in rules.plan.inputs.iter().enumerate() {
-        let Some(from) = &field.from else { continue };
-        let Some((step, what)) = from.split_once('.') else { continue };
-        if failed.iter().any(|f| f == step) {
-            continue;
-        }
-        let Some(idx) = earlier.iter().position(|s| s.alias == step) else {
-            let hint = did_you_mean(step, earlier.iter().map(|s| s.alias.as_str()));
-            diags.push(
-                Diagnostic::error(
-                    "R0206",
-                    at,
-                    format!(
-                        "step `{alias}`: input `{}` comes from `{from}`, but no earlier step is called `{step}`",
-                        field.name
-                    ),
-                )
-                .with_help(
-                    hint.map_or("a step can read only the steps listed before it".into(), |h| {
-                        format!("did you mean `{h}`?")
-                    }),
-                ),
-            );
-            continue;
+impl Rules {
+    /// The same rules compiled again from the texts they were loaded from:
+    /// every result is the same, and no memory is shared with `self`.
+    ///
+    /// Clones share texts, and every enum answer or grade handed from one
+    /// step to the next counts a reference to one of them; threads scoring
+    /// many firms with one set of rules all write those same counts, and
+    /// wait on one another's caches. Give each such thread its own copy.
+    pub fn compiled_again(&self) -> Rules {
+        let origin = match self {
+            Rules::Set(r) => &r.origin,
+            Rules::Scheme(s) => &s.origin,
         };
-        let src = &earlier[idx].rules.plan;
-        let plan = &rules.plan;
-        let from_grade = || {
-            let value_of = |id: &Arc<str>| crate::input::value_from_value(&Value::Text(id.clone()), field, &plan.enums);
-            Some(FillFrom::Grade(src.grades.iter().map(|g| value_of(&g.id)).collect()))
+        let Some(origin) = origin else { return self.clone() };
+        let from_origin = |p: &str| {
+            let found = origin.files.iter().find(|(name, _)| name == p);
+            found.map(|(_, text)| text.clone()).ok_or_else(|| format!("`{p}` was not read the first time"))
         };
-        let resolved = match what {
-            "grade" => match field.vtype.ty() {
-                Ty::Enum(e) => {
-                    let opts = &rules.plan.enums[e as usize].options;
-                    let missing: Vec<&str> =
-                        src.grades.iter().map(|g| &*g.id).filter(|g| !opts.iter().any(|(o, _)| &**o == *g)).collect();
-                    if !missing.is_empty() {
-                        diags.push(Diagnostic::error(
-                            "R0206",
-                            at,
-                            format!(
-                                "step `{alias}`: input `{}` has no option for grade(s) {} of step `{step}`",
-                                field.name,
-                                missing.join(", ")
-                            ),
-                        ));
-                    }
-                    from_grade()
-                }
-                Ty::Text => from_grade(),
-                _ => None,
-            },
-            "score" => (field.vtype.ty() == Ty::Num).then_some(FillFrom::Score),
-            name => (src.derived.iter())
-                .position(|d| &*d.name == name && crate::compile::types_fit(d.ty, field.vtype.ty()))
-                .map(FillFrom::Derived),
-        };
-        let Some(from) = resolved else {
-            diags.push(
-                Diagnostic::error("R0206", at, format!("step `{alias}`: input `{}` cannot take `{from}`", field.name))
-                    .with_help(
-                        "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
-                    ),
-            );
-            continue;
-        };
-        let whole = match from {
-            FillFrom::Score => src.score.whole,
-            FillFrom::Derived(d) => src.derived[d].whole,
-            FillFrom::Grade(_) => true,
-        };
-        if field.vtype == ValueType::Integer && !whole {
-            let from_span = doc.inputs.iter().find(|(n, _)| n.get_ref().as_str() == &*field.name);
-            let from_span = from_span.and_then(|(_, input)| input.get_ref().from.as_ref()).map(|f| span_of(f, file));
-            let help = if what == "score" {
-                format!("round the score of `{step}` to 0 places, or declare `{}` decimal", field.name)
-            } else {
-                format!(
-                    "round `{what}` with round(…, 0, \"mode\"), floor(…) or ceil(…), or declare `{}` decimal",
-                    field.name
-                )
-            };
-            diags.push(
-                Diagnostic::error(
-                    "R0206",
-                    from_span,
-                    format!(
-                        "step `{alias}`: input `{}` is an integer, but `{step}.{what}` may have a fraction",
-                        field.name
-                    ),
-                )
-                .with_help(help),
-            );
-            continue;
-        }
-        fills.push(Fill { input: i as u32, step: idx, what: what.to_string(), from });
-    }
-    fills
-}
-
-fn check_shared_inputs(
-    alias: &str,
-    rules: &CompiledRules,
-    earlier: &[SchemeStep],
-    at: Option<Span>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let plan = &rules.plan;
-    for s in earlier {
-        let other = &s.rules.plan;
-        for f in plan.inputs.iter().filter(|f| f.from.is_none()) {
-            if let Some(g) = other.inputs.iter().find(|g| g.name == f.name && g.from.is_none()) {
-                if !same_type(plan, &f.vtype, other, &g.vtype) {
-                    diags.push(
-                        Diagnostic::error(
-                            "R0207",
-                            at,
-                            format!(
-                                "input `{}` has type {} in step `{alias}` but {} in step `{}`",
-                                f.name,
-                                f.vtype.name(),
-                                g.vtype.name(),
-                                s.alias
-                            ),
-                        )
-                        .with_help(
-                            "the firm's data is shared by all steps: give shared inputs the same type and options",
-                        ),
-                    );
-                }
-            }
-        }
-        for l in &plan.lists {
-            if let Some(m) = other.lists.iter().find(|m| m.name == l.name) {
-                let same = l.fields.len() == m.fields.len()
-                    && l.fields.iter().zip(&m.fields).all(|(a, b)| {
-                        a.name == b.name && same_type(plan, &a.vtype, other, &b.vtype) && a.missing == b.missing
-                    });
-                if !same {
-                    diags.push(Diagnostic::error(
-                        "R0207",
-                        at,
-                        format!("list `{}` has different fields in step `{alias}` and step `{}`", l.name, s.alias),
-                    ).with_help("the firm's data is shared by all steps: declare shared lists with the same fields, types and defaults"));
-                }
-            }
-        }
-    }
-}
-
-fn same_type(
-    pa: &crate::plan::Plan,
-    a: &crate::plan::ValueType,
-    pb: &crate::plan::Plan,
-    b: &crate::plan::ValueType,
-) -> bool {
-    use crate::plan::ValueType as V;
-    match (a, b) {
-        (V::Enum(x), V::Enum(y)) => {
-            let ox: Vec<&str> = pa.enums[*x as usize].options.iter().map(|(o, _)| &**o).collect();
-            let oy: Vec<&str> = pb.enums[*y as usize].options.iter().map(|(o, _)| &**o).collect();
-            ox == oy
-        }
-        _ => a == b,
+        // The same texts compile to the same rules; should that ever fail,
+        // the shared rules still give the same results.
+        load_with(&origin.path, &from_origin, &origin.config).rules.unwrap_or_else(|| self.clone())
     }
 }
 

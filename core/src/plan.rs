@@ -230,6 +230,9 @@ pub(crate) struct Score {
     pub(crate) round: Option<(u32, RoundMode, RoundAt)>,
     /// Whether the score is always whole, so it can fill an `integer` input.
     pub(crate) whole: bool,
+    /// The score groups (of the first 32) whose cap excludes zero: they add
+    /// to the score even when no item in them fired.
+    pub(crate) groups_excluding_zero: u32,
 }
 
 /// One bound of a grade band.
@@ -331,9 +334,60 @@ pub(crate) struct Plan {
     pub(crate) higher_is_better: bool,
     pub(crate) overrides: Vec<Override>,
     /// The rule set as results name it, built once.
-    pub(crate) ruleset_ref: crate::assessment::RulesetRef,
-    /// Its expressions compiled to closures (see `eval::kernel`).
-    pub(crate) kernels: crate::eval::Kernels,
+    pub(crate) ruleset_ref: RulesetRef,
+}
+
+/// An input of a scheme step filled from an earlier step's result
+/// (`from = "step.what"`), resolved when the scheme is checked.
+#[derive(Clone, Debug)]
+pub(crate) struct Fill {
+    /// The input, by index in the step's plan.
+    pub(crate) input: u32,
+    /// The earlier step, by index in the scheme.
+    pub(crate) step: usize,
+    /// What is taken, as written after the dot: `grade`, `score` or a derived value's name.
+    pub(crate) what: String,
+    pub(crate) from: FillFrom,
+}
+
+/// Which result of the earlier step fills the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FillFrom {
+    /// The grade (its id).
+    Grade,
+    /// The score.
+    Score,
+    /// A derived value, by index in the earlier step's plan.
+    Derived(usize),
+}
+
+/// Which rule set produced a result.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RulesetRef {
+    /// Rule set id.
+    pub id: Arc<str>,
+    /// Rule set version.
+    pub version: Arc<str>,
+    /// sha256 of the rule text (with its includes).
+    pub hash: Arc<str>,
+}
+
+/// Deepest nesting of evaluation, counting through function calls; the
+/// checker rejects rule files that could go deeper, which keeps the native
+/// and the wasm stacks safe whatever a rule file does.
+pub(crate) const MAX_EVAL_DEPTH: u32 = 192;
+
+/// How deep evaluating `node` nests (see [`MAX_EVAL_DEPTH`]), given the
+/// depth of each function's body; `None` while a called function's depth is
+/// not known yet.
+pub(crate) fn nesting(node: &Node, fn_depth: &[Option<usize>]) -> Option<usize> {
+    let deeper = |a: Option<usize>, b: Option<usize>| Some(a?.max(b?));
+    let mut deepest = Some(0);
+    node.for_each_child(&mut |child| deepest = deeper(deepest, nesting(child, fn_depth)));
+    if let Node::Call(f, _) = node {
+        deepest = deeper(deepest, fn_depth.get(*f as usize).copied().flatten());
+    }
+    Some(deepest? + 1)
 }
 
 /// An operation on numbers (and dates, for `+` and `-`).

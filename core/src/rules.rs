@@ -14,17 +14,19 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::assessment::Assessment;
-use crate::eval::{self, EvalError, EvalOptions};
+use crate::cases::TestCase;
+use crate::eval::{self, Chain, EvalError, EvalOptions, Program, StepFailure};
 use crate::input::{self, Firm, InputError, Problem};
-use crate::load::LoadConfig;
-use crate::plan::{Meta, Plan};
-use crate::testing::TestCase;
+use crate::plan::{Fill, Meta, Plan};
+use crate::rules_root::LoadConfig;
 use crate::value::Value;
 
 /// A checked rule set, ready to evaluate many firms.
 #[derive(Clone, Debug)]
 pub struct CompiledRules {
     pub(crate) plan: Arc<Plan>,
+    /// The plan made ready to evaluate.
+    pub(crate) program: Arc<Program>,
     pub(crate) tests: Arc<[TestCase]>,
     /// The texts it was loaded from (none for a scheme's step: the scheme has them).
     pub(crate) origin: Option<Arc<Origin>>,
@@ -71,6 +73,12 @@ impl AssessError {
 }
 
 impl CompiledRules {
+    pub(crate) fn new(plan: Plan, tests: Arc<[TestCase]>) -> CompiledRules {
+        let plan = Arc::new(plan);
+        let program = Arc::new(Program::new(plan.clone()));
+        CompiledRules { plan, program, tests, origin: None }
+    }
+
     /// Rule set metadata.
     pub fn meta(&self) -> &Meta {
         &self.plan.meta
@@ -83,18 +91,18 @@ impl CompiledRules {
 
     /// Evaluates one firm as of a date.
     pub fn evaluate(&self, firm: &Firm, as_of: NaiveDate) -> Result<Assessment, EvalError> {
-        eval::evaluate(&self.plan, firm, as_of, EvalOptions::default())
+        self.program.evaluate(firm, as_of, EvalOptions::default())
     }
 
     /// Evaluates one firm to its score, grade, fired items and derived values,
     /// without building the report for people: the fast path for batch runs.
     pub fn score(&self, firm: &Firm, as_of: NaiveDate) -> Result<Scored<'_>, EvalError> {
-        Ok(Scored { plan: &self.plan, outcome: eval::run(&self.plan, firm, as_of)? })
+        Ok(Scored { plan: &self.plan, outcome: self.program.run(firm, as_of)? })
     }
 
     /// Evaluates one firm, choosing what to compute beyond score and grade.
     pub fn evaluate_with(&self, firm: &Firm, as_of: NaiveDate, options: EvalOptions) -> Result<Assessment, EvalError> {
-        eval::evaluate(&self.plan, firm, as_of, options)
+        self.program.evaluate(firm, as_of, options)
     }
 
     /// Reads and evaluates one firm.
@@ -161,37 +169,13 @@ pub(crate) struct SchemeStep {
     pub(crate) fills: Vec<Fill>,
 }
 
-/// An input of a scheme step filled from an earlier step's result
-/// (`from = "step.what"`), resolved when the scheme is loaded.
-#[derive(Clone, Debug)]
-pub(crate) struct Fill {
-    /// The input, by index in the step's plan.
-    pub(crate) input: u32,
-    /// The earlier step, by index in the scheme.
-    pub(crate) step: usize,
-    /// What is taken, as written after the dot: `grade`, `score` or a derived value's name.
-    pub(crate) what: String,
-    pub(crate) from: FillFrom,
-}
-
-/// Which result of the earlier step fills the input.
-#[derive(Clone, Debug)]
-pub(crate) enum FillFrom {
-    /// The grade. The input's value for each of the earlier step's grades
-    /// (or why that grade is not a value of the input) is read once, when
-    /// the scheme is loaded, not for every firm.
-    Grade(Vec<Result<Value, Problem>>),
-    /// The score.
-    Score,
-    /// A derived value, by index in the earlier step's plan.
-    Derived(usize),
-}
-
 /// A checked scheme: rule sets evaluated in order, later ones reading earlier results.
 #[derive(Clone, Debug)]
 pub struct CompiledScheme {
     pub(crate) meta: Arc<SchemeMeta>,
     pub(crate) steps: Arc<[SchemeStep]>,
+    /// The steps ready to run.
+    pub(crate) chain: Arc<Chain>,
     pub(crate) tests: Arc<[TestCase]>,
     /// The texts it was loaded from.
     pub(crate) origin: Option<Arc<Origin>>,
@@ -234,6 +218,12 @@ pub struct SchemeRef {
 }
 
 impl CompiledScheme {
+    pub(crate) fn new(meta: SchemeMeta, steps: Vec<SchemeStep>) -> CompiledScheme {
+        let chain = Chain::new(steps.iter().map(|s| (s.rules.program.clone(), s.fills.clone())));
+        let (meta, steps, chain) = (Arc::new(meta), steps.into(), Arc::new(chain));
+        CompiledScheme { meta, steps, chain, tests: Arc::from(Vec::new()), origin: None }
+    }
+
     /// Scheme metadata.
     pub fn meta(&self) -> &SchemeMeta {
         &self.meta
@@ -282,31 +272,30 @@ impl CompiledScheme {
         if !errors.is_empty() {
             return Err(AssessError::Input { errors });
         }
-        let mut outcomes: Vec<eval::Outcome> = Vec::with_capacity(self.steps.len());
-        let mut filled: Vec<Firm> = Vec::with_capacity(self.steps.len());
-        for (step, firm) in self.steps.iter().zip(firms) {
-            let mut firm = firm.expect("no input errors");
-            let plan = &*step.rules.plan;
-            eval::fill_from_earlier(plan, &step.fills, &outcomes, &mut firm).map_err(|(i, problem)| {
-                let path = format!("{}.{}", step.alias, plan.inputs[i as usize].name);
+        let mut filled: Vec<Firm> = firms.into_iter().map(|f| f.expect("no input errors")).collect();
+        let outcomes = self.chain.run(&mut filled, as_of).map_err(|failure| match failure {
+            StepFailure::Fill { step, input, problem } => {
+                let step = &self.steps[step];
+                let path = format!("{}.{}", step.alias, step.rules.plan.inputs[input as usize].name);
                 AssessError::Input { errors: vec![InputError::new(path, &problem)] }
-            })?;
-            let outcome = eval::run(plan, &firm, as_of).map_err(|e| AssessError::Eval {
-                error: EvalError {
-                    context: format!("{}: {}", step.alias, e.context),
-                    context_zh: format!("{}：{}", step.alias, e.context_zh),
-                    ..e
-                },
-            })?;
-            outcomes.push(outcome);
-            filled.push(firm);
-        }
+            }
+            StepFailure::Eval { step, error: e } => {
+                let alias = &self.steps[step].alias;
+                AssessError::Eval {
+                    error: EvalError {
+                        context: format!("{alias}: {}", e.context),
+                        context_zh: format!("{alias}：{}", e.context_zh),
+                        ..e
+                    },
+                }
+            }
+        })?;
         let results: IndexMap<String, Assessment> = self
             .steps
             .iter()
             .zip(outcomes.iter().zip(&filled))
             .map(|(step, (o, firm))| {
-                (step.alias.clone(), eval::report(&step.rules.plan, firm, as_of, o, EvalOptions::default()))
+                (step.alias.clone(), step.rules.program.report(firm, as_of, o, EvalOptions::default()))
             })
             .collect();
         Ok(SchemeAssessment {
@@ -331,28 +320,6 @@ pub enum Rules {
 }
 
 impl Rules {
-    /// The same rules compiled again from the texts they were loaded from:
-    /// every result is the same, and no memory is shared with `self`.
-    ///
-    /// Clones share texts, and every enum answer or grade handed from one
-    /// step to the next counts a reference to one of them; threads scoring
-    /// many firms with one set of rules all write those same counts, and
-    /// wait on one another's caches. Give each such thread its own copy.
-    pub fn compiled_again(&self) -> Rules {
-        let origin = match self {
-            Rules::Set(r) => &r.origin,
-            Rules::Scheme(s) => &s.origin,
-        };
-        let Some(origin) = origin else { return self.clone() };
-        let from_origin = |p: &str| {
-            let found = origin.files.iter().find(|(name, _)| name == p);
-            found.map(|(_, text)| text.clone()).ok_or_else(|| format!("`{p}` was not read the first time"))
-        };
-        // The same texts compile to the same rules; should that ever fail,
-        // the shared rules still give the same results.
-        crate::load::load_with(&origin.path, &from_origin, &origin.config).rules.unwrap_or_else(|| self.clone())
-    }
-
     /// Evaluates one firm given as JSON and returns the result as JSON.
     pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<serde_json::Value, AssessError> {
         Ok(match self {

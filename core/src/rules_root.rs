@@ -14,6 +14,15 @@
 
 use std::fmt;
 
+/// How to load a rule file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadConfig {
+    /// The rules root: the folder includes and scheme steps must lie in.
+    /// `None` is the folder of the rule file, or for a scheme the folder
+    /// that holds the scheme's folder (`rules/` for `rules/schemes/x.toml`).
+    pub root: Option<String>,
+}
+
 /// A path as its components, `.` and `..` resolved as far as they can be:
 /// a relative path keeps its leading `..`, an absolute one has none.
 #[derive(Clone, Debug, PartialEq, Eq)]

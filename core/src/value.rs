@@ -59,6 +59,19 @@ impl Value {
     }
 }
 
+/// `n` units of `months_per_unit` months (0: days) as a duration; `None`
+/// unless `n` is a whole number up to 100,000.
+pub(crate) fn duration_of(n: Decimal, months_per_unit: u32) -> Option<Duration> {
+    let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
+        .then(|| n.normalize().mantissa())
+        .and_then(|k| i32::try_from(k).ok())?;
+    Some(if months_per_unit == 0 {
+        Duration { months: 0, days: k }
+    } else {
+        Duration { months: k * months_per_unit as i32, days: 0 }
+    })
+}
+
 /// Why an arithmetic operation has no result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ArithError {

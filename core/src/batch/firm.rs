@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use smallvec::SmallVec;
 
-use crate::eval::{self, Outcome, Source};
+use crate::eval::{self, Chain, Outcome, Source, StepFailure};
 use crate::input::{self, Firm, RecordList, INLINE_LISTS};
 use crate::value::Value;
 
@@ -22,6 +22,8 @@ use super::{write, BatchConfig, BatchError, FirmRow, Job, OutputFormat, Reject, 
 /// One side of a run: the steps and the as-of date (a compare run has two).
 pub(crate) struct Side {
     pub(crate) steps: Vec<Step>,
+    /// The steps ready to run.
+    chain: Chain,
     pub(crate) as_of: NaiveDate,
     /// Per step, per list of its plan: the list source that fills it.
     step_lists: Vec<Vec<Option<usize>>>,
@@ -109,7 +111,8 @@ impl Ctx {
                     .iter()
                     .map(|s| s.rules.plan.lists.iter().map(|l| lists.iter().position(|x| *x.name == *l.name)).collect())
                     .collect();
-                Side { steps, as_of, step_lists }
+                let chain = Chain::new(steps.iter().map(|s| (s.rules.program.clone(), s.fills.clone())));
+                Side { steps, chain, as_of, step_lists }
             })
             .collect();
         let mut values = Vec::new();
@@ -558,21 +561,14 @@ fn push_unique(errors: &mut Vec<CellError>, e: CellError) {
 
 /// Evaluates the steps in order, filling `from` inputs with earlier results.
 fn evaluate_side(side: &Side, firms: &mut [Firm]) -> Result<Vec<Outcome>, String> {
-    let mut results: Vec<Outcome> = Vec::with_capacity(side.steps.len());
-    for (step, firm) in side.steps.iter().zip(firms) {
-        let plan = &step.rules.plan;
-        if !step.fills.is_empty() {
-            eval::fill_from_earlier(plan, &step.fills, &results, firm)
-                .map_err(|(i, m)| format!("{}.{}: {}", step.alias, plan.inputs[i as usize].name, m.en()))?;
+    side.chain.run(firms, side.as_of).map_err(|failure| match failure {
+        StepFailure::Fill { step, input, problem } => {
+            let step = &side.steps[step];
+            format!("{}.{}: {}", step.alias, step.rules.plan.inputs[input as usize].name, problem.en())
         }
-        // Matched, not mapped: an outcome is large, and each move copies it.
-        match eval::run(plan, firm, side.as_of) {
-            Ok(outcome) => results.push(outcome),
-            Err(e) if step.alias.is_empty() => return Err(e.to_string()),
-            Err(e) => return Err(format!("{}: {e}", step.alias)),
-        }
-    }
-    Ok(results)
+        StepFailure::Eval { step, error } if side.steps[step].alias.is_empty() => error.to_string(),
+        StepFailure::Eval { step, error } => format!("{}: {error}", side.steps[step].alias),
+    })
 }
 
 /// The fired items of an outcome as (id, points) texts.

@@ -36,7 +36,7 @@ pub(crate) struct Step {
     pub(crate) alias: String,
     pub(crate) rules: CompiledRules,
     /// Its inputs that earlier steps' results fill.
-    pub(crate) fills: Vec<crate::rules::Fill>,
+    pub(crate) fills: Vec<crate::plan::Fill>,
 }
 
 impl Step {

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
+use super::choices::Format;
 use super::files::{expand, load_rules};
-use super::Format;
 
 pub(crate) fn run(paths: &[String], rules_root: Option<&str>, format: Format) -> Result<ExitCode> {
     let mut any_error = false;

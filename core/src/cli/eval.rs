@@ -30,7 +30,7 @@ pub(crate) fn run(
     rules_root: Option<&str>,
     input_path: &str,
     as_of: Option<&str>,
-    as_text: Option<super::Lang>,
+    as_text: Option<super::choices::Lang>,
 ) -> Result<ExitCode> {
     let as_of = as_of_date(as_of)?;
     let loaded = load_rules(rules_path, rules_root);

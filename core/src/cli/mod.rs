@@ -10,59 +10,13 @@
 //! reader no longer takes, and the command keeps its exit code.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-/// `println!` that never panics. When stdout is closed early
-/// (`safegrade check rules/ | head -1`) the rest of the output is dropped
-/// and the command goes on to its own verdict and exit code, so a script
-/// piping it still learns of a failure; any other write error is returned.
-macro_rules! outln {
-    () => {
-        outln!("")
-    };
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        match writeln!(std::io::stdout(), "{}", $crate::cli::shown(&format!($($arg)*))) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        }
-    }};
-}
-
-/// `eprintln!` that never panics: when stderr is closed early
-/// (`safegrade score … 2>&1 >/dev/null | head -1`) the message is lost, and
-/// the run goes on to its own exit code.
-macro_rules! errln {
-    () => {
-        errln!("")
-    };
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "{}", $crate::cli::shown(&format!($($arg)*)));
-    }};
-}
-
-/// `eprint!` that never panics; see [`errln!`].
-macro_rules! errprint {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stderr(), "{}", $crate::cli::shown(&format!($($arg)*)));
-    }};
-}
-
-/// Text for a terminal: each line through [`safegrade::visible`], which
-/// writes every control character but tab as an escape, so bytes from a
-/// rule file, a firm's answers or a file name cannot move the cursor,
-/// recolour or retitle the terminal. Everything the command line prints to
-/// stdout and stderr goes through it (`outln!`, `errln!`, `errprint!`).
-pub(crate) fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    std::borrow::Cow::Owned(text.split('\n').map(safegrade::visible).collect::<Vec<_>>().join("\n"))
-}
+#[macro_use]
+mod output;
 
 mod atomic;
 
 mod check;
+mod choices;
 mod clash;
 mod encoding;
 mod eval;
@@ -80,7 +34,9 @@ mod xlsx_out;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand};
+
+use choices::{EvalFormat, Format, Lang};
 
 /// Enterprise safety-credit and risk-grading scoring from rule files.
 #[derive(Parser, Debug)]
@@ -228,42 +184,6 @@ enum Command {
     },
 }
 
-/// How `eval` prints its result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum EvalFormat {
-    /// For people: grade, score, items, overrides, missing answers, next grade.
-    Text,
-    /// The result JSON.
-    Json,
-}
-
-/// The language of texts for people.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Lang {
-    /// 中文.
-    Zh,
-    /// English.
-    En,
-}
-
-impl From<Lang> for safegrade::batch::Lang {
-    fn from(l: Lang) -> safegrade::batch::Lang {
-        match l {
-            Lang::Zh => safegrade::batch::Lang::Zh,
-            Lang::En => safegrade::batch::Lang::En,
-        }
-    }
-}
-
-/// How diagnostics are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// For people: snippets and help lines.
-    Human,
-    /// One JSON document for machines.
-    Json,
-}
-
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     match guarded(move || run(cli.command)) {
@@ -374,12 +294,5 @@ mod tests {
         let err = super::guarded(|| panic!("a bug")).unwrap_err().to_string();
         assert_eq!(err, "internal error: a bug; please report this with the command and its input files");
         assert!(super::guarded(|| Ok(std::process::ExitCode::SUCCESS)).is_ok());
-    }
-
-    #[test]
-    fn control_characters_are_shown_as_escapes() {
-        assert_eq!(super::shown("a\tb\nc"), "a\tb\nc");
-        assert_eq!(super::shown("`\u{1b}]0;x\u{7}` \r"), "`\\u{1b}]0;x\\u{7}` \\r");
-        assert_eq!(super::shown("统一社会信用代码 \u{85}"), "统一社会信用代码 \\u{85}");
     }
 }

@@ -15,8 +15,8 @@ use anyhow::{bail, Result};
 use safegrade::batch::{self, Template};
 
 use super::atomic::{commit_all, Staged};
+use super::choices::Lang;
 use super::files::load_rules;
-use super::Lang;
 
 /// The files a template of `out` is written to: (what, path, contents).
 fn files(out: &Path, t: &Template, bom: bool) -> Result<Vec<(String, PathBuf, String)>> {

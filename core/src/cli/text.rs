@@ -14,7 +14,7 @@ use std::fmt::Write;
 use safegrade::{CompiledRules, Rules, Schema};
 use serde_json::Value;
 
-use super::Lang;
+use super::choices::Lang;
 
 /// The fixed texts, per language.
 struct Words {

@@ -9,7 +9,7 @@
 
 use rust_decimal::Decimal;
 
-use super::Compiler;
+use super::compiler::Compiler;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::plan::{Bound, Grade};
 use crate::syntax::document as doc;

@@ -22,7 +22,8 @@ use crate::diagnostic::{Diagnostic, Span};
 use crate::plan::{Derived, FunctionDef, Item, Node, Override, Score};
 use crate::syntax::document::Document;
 
-use super::{calls, Compiler};
+use super::calls;
+use super::compiler::Compiler;
 
 /// Most operations evaluating one firm may take, with functions expanded at
 /// every call and each aggregate's body counted once (see the module doc).
@@ -90,11 +91,11 @@ impl Compiler<'_> {
         let mut fn_depth: Vec<Option<usize>> = vec![None; functions.len()];
         for f in calls::analyse(functions.len(), &self.function_calls).callees_first {
             let f = f as usize;
-            fn_depth[f] = crate::eval::nesting(&functions[f].body, &fn_depth);
+            fn_depth[f] = crate::plan::nesting(&functions[f].body, &fn_depth);
         }
-        let limit = crate::eval::MAX_EVAL_DEPTH as usize;
+        let limit = crate::plan::MAX_EVAL_DEPTH as usize;
         for root in roots {
-            if let Some(n) = crate::eval::nesting(root.node, &fn_depth) {
+            if let Some(n) = crate::plan::nesting(root.node, &fn_depth) {
                 if n > limit {
                     self.error(
                         "R0212",

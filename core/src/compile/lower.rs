@@ -6,14 +6,13 @@
 //! constants. Derived values and per-record values are lowered on first use,
 //! so their types are known in any file order and cycles are found.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::compiler::{Compiler, Deps};
 use super::whole::Reads;
-use super::Compiler;
 use crate::diagnostic::{did_you_mean, Diagnostic, Span};
 use crate::plan::{AggKind, ArithOp, Builtin, CmpOp, Node, Ty};
 use crate::syntax::expr::{BinOp, DurationUnit, Expr, ExprKind};
@@ -44,16 +43,6 @@ impl Scope {
         };
         Scope { ctx, records }
     }
-}
-
-/// What an expression reads.
-#[derive(Default, Debug)]
-pub(crate) struct Deps {
-    pub(crate) inputs: BTreeSet<u32>,
-    pub(crate) derived: BTreeSet<u32>,
-    pub(crate) lists: BTreeSet<u32>,
-    /// Lists whose per-record derived values are read inside an aggregate.
-    pub(crate) derived_lists: BTreeSet<u32>,
 }
 
 const AGGREGATES: [&str; 6] = ["count", "sum", "min", "max", "any", "all"];
@@ -136,10 +125,10 @@ impl Compiler<'_> {
                     DurationUnit::Days => 0,
                 };
                 if let Node::Const(Value::Num(k)) = &n {
-                    match crate::eval::duration_of(*k, months) {
+                    match crate::value::duration_of(*k, months) {
                         // A constant duration is computed once, here.
-                        Ok(d) => return (Node::Const(Value::Duration(d)), Ty::Duration),
-                        Err(_) => {
+                        Some(d) => return (Node::Const(Value::Duration(d)), Ty::Duration),
+                        None => {
                             self.err(
                                 "R0102",
                                 e.span,

@@ -9,7 +9,9 @@
 mod bands;
 mod budget;
 mod calls;
+mod compiler;
 mod lower;
+pub(crate) mod scheme;
 mod whole;
 mod windows;
 
@@ -23,7 +25,6 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
-use crate::eval::{Kernels, OutcomeTable};
 use crate::input::{toml_to_json, value_from_json};
 use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
@@ -33,62 +34,18 @@ use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
 use crate::syntax::expr::{parse_expr, Expr};
 use crate::syntax::string_content_offset;
 use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
-use lower::{Ctx, Deps, Scope};
+use compiler::{Compiler, Deps, State};
+use lower::{Ctx, Scope};
 use whole::Reads;
 
 /// Default limit on records in one list of one firm.
 pub const DEFAULT_MAX_RECORDS: u32 = 100_000;
-
-#[derive(Clone, Debug)]
-enum State {
-    Pending,
-    InProgress,
-    Done(Ty),
-}
 
 /// A rule file together with the files it includes, ready to compile.
 pub(crate) struct Unit<'a> {
     pub(crate) file: FileId,
     pub(crate) doc: &'a Document,
     pub(crate) includes: Vec<(FileId, &'a Document)>,
-}
-
-pub(crate) struct Compiler<'a> {
-    sources: &'a SourceMap,
-    file: FileId,
-    pub(crate) diags: Vec<Diagnostic>,
-    pub(crate) enums: Vec<EnumDef>,
-    pub(crate) inputs: Vec<Field>,
-    pub(crate) input_index: HashMap<Arc<str>, u32>,
-    pub(crate) used_inputs: BTreeSet<u32>,
-    derived_src: Vec<(Arc<str>, FileId, &'a SValue)>,
-    derived_state: Vec<State>,
-    derived_nodes: Vec<Option<(Node, Deps)>>,
-    derived_eval_order: Vec<u32>,
-    pub(crate) derived_index: HashMap<Arc<str>, u32>,
-    lists: Vec<ListDef>,
-    list_derived_src: Vec<Vec<&'a SValue>>,
-    list_derived_state: Vec<Vec<State>>,
-    /// Inputs each per-record value reads: itself, through the per-record
-    /// values it uses and inside the aggregates it holds.
-    pub(crate) list_derived_inputs: Vec<Vec<BTreeSet<u32>>>,
-    /// Lists aggregated inside each list's per-record values.
-    list_list_deps: Vec<BTreeSet<u32>>,
-    pub(crate) list_index: IndexMap<Arc<str>, u32>,
-    pub(crate) tables: Vec<TableDef>,
-    pub(crate) table_index: IndexMap<Arc<str>, u32>,
-    pub(crate) function_index: IndexMap<Arc<str>, u32>,
-    pub(crate) function_params: Vec<Vec<(Arc<str>, Ty)>>,
-    pub(crate) function_returns: Vec<Ty>,
-    pub(crate) function_calls: Vec<(u32, u32)>,
-    /// For each function, which parameters and whether the result are declared `integer`.
-    pub(crate) function_whole: Vec<(Vec<bool>, bool)>,
-    /// Whether each derived value, and each list's per-record value, is a whole number.
-    derived_whole: Vec<bool>,
-    list_derived_whole: Vec<Vec<bool>>,
-    defined: HashMap<Arc<str>, Span>,
-    /// How many derived values are being lowered inside each other right now.
-    nesting: usize,
 }
 
 /// Longest chain of derived values (or functions) that use one another;
@@ -162,8 +119,9 @@ pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled 
         for (list, fields) in plan.lists.iter_mut().zip(window_fields) {
             list.window_fields = fields;
         }
-        plan.kernels = Kernels::compile(&plan);
-        plan.kernels.table = OutcomeTable::build(&plan);
+        plan.score.groups_excluding_zero = (plan.score_groups.iter().take(32).enumerate())
+            .filter(|(_, g)| !g.admits_zero)
+            .fold(0, |mask, (i, _)| mask | 1 << i);
         plan
     });
     Compiled { plan, diagnostics: c.diags }
@@ -383,7 +341,7 @@ impl<'a> Compiler<'a> {
             })
             .collect();
         self.check_eval_budget(d, &functions, &derived, &items, &overrides, &score);
-        let ruleset_ref = crate::assessment::RulesetRef {
+        let ruleset_ref = crate::plan::RulesetRef {
             id: Arc::from(meta.id.as_str()),
             version: Arc::from(meta.version.as_str()),
             hash: Arc::from(meta.hash.as_str()),
@@ -408,7 +366,6 @@ impl<'a> Compiler<'a> {
             ruleset_ref,
             grades,
             overrides,
-            kernels: Kernels::default(),
         })
     }
 
@@ -1244,7 +1201,7 @@ impl<'a> Compiler<'a> {
             }
             Some((places.min(28), mode?, at?))
         });
-        Some((Score { base, base_deps: Vec::new(), min, max, round, whole: false }, deps))
+        Some((Score { base, base_deps: Vec::new(), min, max, round, whole: false, groups_excluding_zero: 0 }, deps))
     }
 
     /// Whether every score is whole: rounded to 0 places, or made of whole
@@ -1440,11 +1397,6 @@ impl<'a> Compiler<'a> {
 
 fn c_span(v: &Option<SValue>) -> std::ops::Range<usize> {
     v.as_ref().map_or(0..0, |v| v.span())
-}
-
-/// Whether a value of type `value` can fill an input of type `input`.
-pub(crate) fn types_fit(value: Ty, input: Ty) -> bool {
-    lower::unify(value, input).is_some()
 }
 
 /// A table cell or key as a value of the column's type; `whole` when the

@@ -11,7 +11,7 @@
 use crate::plan::{AggKind, ArithOp, Builtin, Node, ValueType};
 use crate::value::Value;
 
-use super::Compiler;
+use super::compiler::Compiler;
 
 /// Where a node is read: the lists whose records are in scope (innermost
 /// last) and the function whose parameters are, if any.

@@ -3,7 +3,7 @@
 //! Evaluation is a walk over the node tree. It cannot loop (there are no
 //! loops, functions are not recursive, aggregates visit each record once) and
 //! cannot overflow its stack: the checker proves that no expression nests
-//! deeper than [`MAX_EVAL_DEPTH`] with its functions expanded (R0212), and
+//! deeper than [`MAX_EVAL_DEPTH`](crate::plan::MAX_EVAL_DEPTH) with its functions expanded (R0212), and
 //! plans come only from the checker. Every failure is an [`ExprError`],
 //! never a panic.
 
@@ -91,26 +91,8 @@ fn window_start(as_of: NaiveDate, dur: Duration) -> Result<NaiveDate, ExprError>
     Ok(start)
 }
 
-/// `n` units of `months_per_unit` months (0: days) as a duration.
-pub(crate) fn duration_of(n: Decimal, months_per_unit: u32) -> Result<Duration, ExprError> {
-    let k: i32 = (n.fract().is_zero() && n.abs() <= Decimal::from(100_000))
-        .then(|| n.normalize().mantissa())
-        .and_then(|k| i32::try_from(k).ok())
-        .ok_or_else(|| ExprError::new(Fault::BadDuration(n.normalize().to_string())))?;
-    Ok(if months_per_unit == 0 {
-        Duration { months: 0, days: k }
-    } else {
-        Duration { months: k * months_per_unit as i32, days: 0 }
-    })
-}
-
 /// Most function calls have few arguments: they are kept on the stack.
 pub(super) const STACK_PARAMS: usize = 6;
-
-/// Deepest nesting of evaluation, counting through function calls; the
-/// checker rejects rule files that could go deeper, which keeps the native
-/// and the wasm stacks safe whatever a rule file does.
-pub(crate) const MAX_EVAL_DEPTH: u32 = 192;
 
 /// One list of one firm: its records, borrowed, and the per-record derived
 /// values, `n_derived` per record, in one buffer.
@@ -278,7 +260,9 @@ impl<'a> Env<'a> {
                 self.with(a, f, |x| Ok(Value::Bool(self.plan.tables[*t as usize].rows.contains_key(x))))
             }
             Node::Duration(n, months_per_unit) => {
-                Ok(Value::Duration(duration_of(self.eval_num(n, f)?, *months_per_unit)?))
+                let n = self.eval_num(n, f)?;
+                let d = value::duration_of(n, *months_per_unit);
+                Ok(Value::Duration(d.ok_or_else(|| ExprError::new(Fault::BadDuration(n.normalize().to_string())))?))
             }
             Node::Agg(agg) => {
                 let list = &self.lists[agg.list as usize];

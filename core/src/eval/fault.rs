@@ -8,8 +8,21 @@
 
 use std::sync::Arc;
 
-use super::EvalError;
 use crate::value::ArithError;
+
+/// Why a firm could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{context}: {message}")]
+pub struct EvalError {
+    /// What was being computed: `item \`x\``, `derived value \`s\``, `accidents[2].level`.
+    pub context: String,
+    /// What went wrong (English).
+    pub message: String,
+    /// What was being computed, in Chinese: `评分项“x”`, `派生值“s”`, `accidents[2].level`.
+    pub context_zh: String,
+    /// What went wrong, in Chinese.
+    pub message_zh: String,
+}
 
 /// What a value was expected to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,8 +38,6 @@ pub(crate) enum Expected {
 pub(crate) enum Fault {
     /// Overflow, division by zero, a date out of range.
     Arith(ArithError),
-    /// A plan evaluated before its kernels were built.
-    NotCompiled,
     /// A duration count that is not a whole number up to 100,000.
     BadDuration(String),
     /// A record field read outside any record.
@@ -68,7 +79,6 @@ impl Fault {
     pub(crate) fn en(&self) -> String {
         match self {
             Fault::Arith(e) => e.to_string(),
-            Fault::NotCompiled => "the rules were not compiled".into(),
             Fault::BadDuration(n) => format!("a duration needs a whole number up to 100000, found `{n}`"),
             Fault::NoRecord => "no record in scope".into(),
             Fault::RecordValueUnavailable => "record value not available".into(),
@@ -93,7 +103,6 @@ impl Fault {
     pub(crate) fn zh(&self) -> String {
         match self {
             Fault::Arith(e) => e.zh().into(),
-            Fault::NotCompiled => "规则尚未编译".into(),
             Fault::BadDuration(n) => format!("时长须为不超过 100000 的整数，实际为“{n}”"),
             Fault::NoRecord => "当前没有可读取的记录".into(),
             Fault::RecordValueUnavailable => "记录中的该项没有可用的值".into(),
@@ -178,7 +187,6 @@ mod tests {
             Fault::Arith(ArithError::Overflow),
             Fault::Arith(ArithError::DivisionByZero),
             Fault::Arith(ArithError::DateOutOfRange),
-            Fault::NotCompiled,
             Fault::BadDuration("1.5".into()),
             Fault::NoRecord,
             Fault::RecordValueUnavailable,
@@ -200,7 +208,6 @@ mod tests {
         for f in &all {
             match f {
                 Fault::Arith(_)
-                | Fault::NotCompiled
                 | Fault::BadDuration(_)
                 | Fault::NoRecord
                 | Fault::RecordValueUnavailable

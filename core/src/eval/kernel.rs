@@ -26,8 +26,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::expr::{boolean, date, holds, num, num_op, Env, ExprError, Frame, Records, STACK_PARAMS};
+use super::score::item_points;
 use super::shape::{item_shape, ItemShape};
-use super::table::OutcomeTable;
 use crate::plan::{Agg, AggKind, ArithOp, Builtin, CmpOp, Missing, Node, Plan, Ty, ValueType};
 use crate::value::{self, Duration, Value, POW10};
 
@@ -59,9 +59,7 @@ fn kernel<T>(f: impl Fn(&Env<'_>, &Frame<'_>) -> Result<T, ExprError> + Send + S
     Kernel(Arc::new(f))
 }
 
-/// The kernels of one plan, indexed like the plan's own lists. Every plan
-/// that checks is compiled (`compile::compile_ruleset`); until then a plan
-/// holds `Kernels::default()`, which must not be evaluated.
+/// The kernels of one plan, indexed like the plan's own lists.
 #[derive(Clone, Debug)]
 pub(crate) struct Kernels {
     /// Firm-level derived values, by index in `Plan::derived`.
@@ -74,30 +72,9 @@ pub(crate) struct Kernels {
     pub(crate) base: Kernel<Decimal>,
     /// Overrides' conditions, by override.
     pub(crate) overrides: Vec<Kernel<bool>>,
-    /// The score groups (of the first 32) whose cap excludes zero: they add
-    /// to the score even when no item in them fired.
-    pub(crate) groups_excluding_zero: u32,
     /// Whether some input is declared `not_applicable` or with a penalty, so
     /// that a firm may be left without its answer.
     pub(crate) has_unanswerable_inputs: bool,
-    /// Every outcome, for rule sets whose answers have few combinations and
-    /// that do not read `as_of` (see `eval::table`); set after compiling.
-    pub(crate) table: Option<Arc<OutcomeTable>>,
-}
-
-impl Default for Kernels {
-    fn default() -> Kernels {
-        Kernels {
-            derived: Vec::new(),
-            record_derived: Vec::new(),
-            items: Vec::new(),
-            base: kernel(|_, _| Err(ExprError::new(super::fault::Fault::NotCompiled))),
-            overrides: Vec::new(),
-            groups_excluding_zero: 0,
-            has_unanswerable_inputs: false,
-            table: None,
-        }
-    }
 }
 
 impl Kernels {
@@ -108,7 +85,7 @@ impl Kernels {
 
     /// Kernels that hand every expression, and every item, to the
     /// interpreter: the reference the compiled kernels are tested against.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "differential"))]
     pub(crate) fn interpreted(plan: &Plan) -> Kernels {
         Kernels::build(plan, &Compiler { interpret_only: true, ..Compiler::new(plan) })
     }
@@ -136,7 +113,7 @@ impl Kernels {
                     };
                     if let ItemShape::Flag { raw, .. } = shape {
                         if !raw.is_zero() {
-                            k.flag_points = super::item_points(plan, &k, raw);
+                            k.flag_points = item_points(plan, k.min, k.max, raw);
                         }
                     }
                     k
@@ -144,12 +121,8 @@ impl Kernels {
                 .collect(),
             base: c.num(&plan.score.base),
             overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
-            groups_excluding_zero: (plan.score_groups.iter().take(32).enumerate())
-                .filter(|(_, g)| !g.admits_zero)
-                .fold(0, |mask, (i, _)| mask | 1 << i),
             has_unanswerable_inputs: (plan.inputs.iter())
                 .any(|f| matches!(f.missing, Missing::NotApplicable | Missing::Penalty(_))),
-            table: None,
         }
     }
 }

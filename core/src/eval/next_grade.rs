@@ -16,7 +16,8 @@
 
 use rust_decimal::Decimal;
 
-use super::{band_of, grade_after_overrides, total_score_without, Contribution};
+use super::outcome::Contribution;
+use super::score::{band_of, grade_after_overrides, total_score_without};
 use crate::assessment::{FiredItem, NextGrade};
 use crate::plan::{OverrideAction, Plan};
 

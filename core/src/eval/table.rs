@@ -13,7 +13,8 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 use std::sync::Arc;
 
-use super::{EvalError, Outcome};
+use super::fault::EvalError;
+use super::outcome::Outcome;
 use crate::input::Firm;
 use crate::plan::{Field, Node, Plan, ValueType};
 use crate::value::Value;
@@ -96,10 +97,14 @@ impl Domain {
 }
 
 impl OutcomeTable {
-    /// The table of `plan`, whose kernels are compiled, if its outcome
-    /// depends on its answers alone and they have few combinations.
-    pub(crate) fn build(plan: &Plan) -> Option<Arc<OutcomeTable>> {
-        if !plan.lists.is_empty() || plan.kernels.has_unanswerable_inputs || reads_as_of(plan) {
+    /// The table of `plan`, if its outcome depends on its answers alone and
+    /// they have few combinations; `run` evaluates one firm.
+    pub(crate) fn build(
+        plan: &Plan,
+        has_unanswerable_inputs: bool,
+        run: impl Fn(&Firm, NaiveDate) -> Result<Outcome, EvalError>,
+    ) -> Option<OutcomeTable> {
+        if !plan.lists.is_empty() || has_unanswerable_inputs || reads_as_of(plan) {
             return None;
         }
         let domains: Vec<Domain> = plan.inputs.iter().map(|f| Domain::of(plan, f)).collect::<Option<_>>()?;
@@ -114,10 +119,10 @@ impl OutcomeTable {
                     *slot = Some(domain.value(rest % domain.len()));
                     rest /= domain.len();
                 }
-                super::run(plan, &Firm { inputs, lists: SmallVec::new(), missing: Vec::new() }, as_of)
+                run(&Firm { inputs, lists: SmallVec::new(), missing: Vec::new() }, as_of)
             })
             .collect();
-        Some(Arc::new(OutcomeTable { domains, outcomes }))
+        Some(OutcomeTable { domains, outcomes })
     }
 
     /// The outcome for these answers, if each is one the table holds.

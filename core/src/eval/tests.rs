@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
+use super::score::{band_of, clamp, grade_after_overrides, total_score_without};
 use super::shape::ItemShape;
-use super::{band_of, grade_after_overrides, total_score_without};
 use crate::eval::test_rules::checked;
 use crate::rules::CompiledRules;
 
@@ -122,7 +122,7 @@ proptest! {
             return Ok(());
         };
         // Rebuild the contributions from the result, in item order.
-        let contributions: Vec<super::Contribution> = res.items.iter().map(|it| super::Contribution {
+        let contributions: Vec<super::outcome::Contribution> = res.items.iter().map(|it| super::outcome::Contribution {
             group: it.group.as_ref().map(|_| 0),
             points: it.points.parse().unwrap(),
         }).collect();
@@ -262,14 +262,13 @@ proptest! {
         n2 in prop::option::of(-400i64..400),
     ) {
         let r = checked("shapes.toml", SHAPED);
-        let shaped = &*r.plan;
+        let shaped = &*r.program;
         let shapes: Vec<_> = shaped.kernels.items.iter().map(|k| k.shape).collect();
         let flag = matches!(shapes[0], ItemShape::Flag { .. });
         let per_unit = matches!(shapes[3], ItemShape::PerUnit { .. });
         prop_assert!(flag && per_unit, "shapes: {:?}", shapes);
         prop_assert_eq!(shapes[4], ItemShape::General);
-        let mut interpreted = shaped.clone();
-        interpreted.kernels = super::Kernels::interpreted(&interpreted);
+        let interpreted = super::Program::interpreted(r.plan.clone());
         prop_assert!(interpreted.kernels.items.iter().all(|k| k.shape == ItemShape::General));
         let mut input = serde_json::json!({ "f1": f1, "n1": n1 });
         if let Some(f2) = f2 {
@@ -280,8 +279,8 @@ proptest! {
         }
         let firm = r.firm_from_json(&input).unwrap();
         let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-        let a = super::run(shaped, &firm, as_of).unwrap();
-        let b = super::run(&interpreted, &firm, as_of).unwrap();
+        let a = shaped.run(&firm, as_of).unwrap();
+        let b = interpreted.run(&firm, as_of).unwrap();
         prop_assert_eq!(a.score, b.score);
         prop_assert_eq!(a.grade, b.grade);
         let fired = |o: &super::Outcome| o.fired.iter().map(|f| (f.source, f.points, f.raw)).collect::<Vec<_>>();
@@ -362,13 +361,13 @@ proptest! {
     fn group_caps_sum_as_written(a in -900i64..900, b in -900i64..900, c in -900i64..900, d in -900i64..900) {
         let r = checked("groups.toml", GROUPS);
         let plan = &*r.plan;
-        prop_assert_eq!(plan.kernels.groups_excluding_zero, 0b010);
+        prop_assert_eq!(plan.score.groups_excluding_zero, 0b010);
         let dec = |x: i64| rust_decimal::Decimal::new(x, 2);
         let input = serde_json::json!({
             "a": dec(a).to_string(), "b": dec(b).to_string(), "c": dec(c).to_string(), "d": dec(d).to_string()
         });
         let firm = r.firm_from_json(&input).unwrap();
-        let o = super::run(plan, &firm, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        let o = r.program.run(&firm, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
         // Written out: each group's fired points summed, capped, zero sums
         // of groups that admit zero left out.
         let mut sums = [rust_decimal::Decimal::ZERO; 3];
@@ -381,7 +380,7 @@ proptest! {
         }
         for (g, sum) in plan.score_groups.iter().zip(sums) {
             if !(sum.is_zero() && g.admits_zero) {
-                total += super::clamp(sum, g.min, g.max);
+                total += clamp(sum, g.min, g.max);
             }
         }
         prop_assert_eq!(o.score, total);

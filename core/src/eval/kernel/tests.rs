@@ -6,21 +6,19 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::{Kernels, Threshold};
+use super::Threshold;
 use crate::eval::test_rules::checked;
-use crate::plan::Plan;
+use crate::eval::Program;
 
 /// The same plan with every expression left to the interpreter.
-fn interpreted(plan: &Plan) -> Plan {
-    let mut p = plan.clone();
-    p.kernels = Kernels::interpreted(&p);
-    p
+fn interpreted(program: &Program) -> Program {
+    Program::interpreted(program.plan.clone())
 }
 
 /// Both ways, as text: score, band, grade, fired items, overrides, values, skips, or the error.
-fn both_ways(plan: &Plan, reference: &Plan, firm: &crate::Firm, as_of: NaiveDate) -> (String, String) {
-    let compiled = format!("{:?}", crate::eval::run(plan, firm, as_of));
-    let interpreted = format!("{:?}", crate::eval::run(reference, firm, as_of));
+fn both_ways(program: &Program, reference: &Program, firm: &crate::Firm, as_of: NaiveDate) -> (String, String) {
+    let compiled = format!("{:?}", program.run(firm, as_of));
+    let interpreted = format!("{:?}", reference.run(firm, as_of));
     (compiled, interpreted)
 }
 
@@ -35,10 +33,10 @@ fn shipped_rule_sets_agree_on_their_cases() {
         }
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let rules = checked(&name, &std::fs::read_to_string(&path).unwrap());
-        let reference = interpreted(&rules.plan);
+        let reference = interpreted(&rules.program);
         for case in rules.tests.iter() {
             let Ok(firm) = rules.firm_from_json(&case.input) else { continue };
-            let (a, b) = both_ways(&rules.plan, &reference, &firm, case.as_of);
+            let (a, b) = both_ways(&rules.program, &reference, &firm, case.as_of);
             assert_eq!(a, b, "{name}: case `{}`", case.name);
             cases += 1;
         }
@@ -207,7 +205,7 @@ proptest! {
         events in prop::collection::vec(event(), 0..6),
     ) {
         let rules = checked("kernels.toml", KERNEL_RULES);
-        let reference = interpreted(&rules.plan);
+        let reference = interpreted(&rules.program);
         let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         let mut input = serde_json::json!({ "events": events });
         if let Some(level) = level { input["level"] = level.into(); }
@@ -216,7 +214,7 @@ proptest! {
         if let Some(flag) = flag { input["flag"] = flag.into(); }
         if let Some(days) = since { input["since"] = (as_of - chrono::TimeDelta::days(days)).to_string().into(); }
         let firm = rules.firm_from_json(&input).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        let (a, b) = both_ways(&rules.plan, &reference, &firm, as_of);
+        let (a, b) = both_ways(&rules.program, &reference, &firm, as_of);
         prop_assert_eq!(a, b);
     }
 
@@ -263,10 +261,10 @@ label = "b"
 below = 50
 "#;
     let rules = checked("f1.toml", text);
-    let reference = interpreted(&rules.plan);
+    let reference = interpreted(&rules.program);
     let firm = rules.firm_from_json(&serde_json::json!({ "flag": true })).unwrap();
     let as_of = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let (a, b) = both_ways(&rules.plan, &reference, &firm, as_of);
+    let (a, b) = both_ways(&rules.program, &reference, &firm, as_of);
     assert_eq!(a, b);
     assert!(a.contains("boom"), "{a}");
 }

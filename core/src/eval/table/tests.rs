@@ -9,9 +9,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
+use crate::eval::kernel::Kernels;
 use crate::eval::test_rules::checked;
+use crate::eval::Program;
 use crate::input::Firm;
-use crate::plan::Plan;
 use crate::rules::CompiledRules;
 use crate::value::Value;
 
@@ -85,10 +86,8 @@ fn shipped(name: &str) -> CompiledRules {
     checked(name, &text)
 }
 
-fn without_table(plan: &Plan) -> Plan {
-    let mut p = plan.clone();
-    p.kernels.table = None;
-    p
+fn without_table(program: &Program) -> Program {
+    Program { plan: program.plan.clone(), kernels: Kernels::compile(&program.plan), table: None }
 }
 
 fn firm(inputs: Vec<Option<Value>>) -> Firm {
@@ -145,8 +144,8 @@ fn candidates() -> [Vec<(Option<Value>, bool)>; 4] {
 #[test]
 fn every_answer_gives_what_evaluation_gives() {
     let rules = checked("table.toml", RULES);
-    let plan = &rules.plan;
-    let table = plan.kernels.table.as_ref().expect("the test rules get a table");
+    let plan = &*rules.program;
+    let table = plan.table.as_ref().expect("the test rules get a table");
     assert_eq!(table.outcomes.len(), 2 * 3 * 3 * 4);
     let reference = without_table(plan);
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
@@ -159,8 +158,8 @@ fn every_answer_gives_what_evaluation_gives() {
                     let firm = firm(vec![flag.clone(), colour.clone(), factor.clone(), k.clone()]);
                     let expect_held = *f_held && *c_held && *x_held && *k_held;
                     assert_eq!(table.get(&firm.inputs).is_some(), expect_held, "{:?}", firm.inputs);
-                    let with = format!("{:?}", super::super::run(plan, &firm, as_of));
-                    let without = format!("{:?}", super::super::run(&reference, &firm, as_of));
+                    let with = format!("{:?}", plan.run(&firm, as_of));
+                    let without = format!("{:?}", reference.run(&firm, as_of));
                     assert_eq!(with, without, "{:?}", firm.inputs);
                     held += usize::from(expect_held);
                     errors += usize::from(with.starts_with("Err"));
@@ -177,7 +176,7 @@ fn every_answer_gives_what_evaluation_gives() {
 
 #[test]
 fn shipped_rule_sets_of_few_answers_get_a_table() {
-    let rows = |name: &str| shipped(name).plan.kernels.table.as_ref().map(|t| t.outcomes.len());
+    let rows = |name: &str| shipped(name).program.table.as_ref().map(|t| t.outcomes.len());
     assert_eq!(rows("supervision-tier.toml"), Some(32));
     assert_eq!(rows("lec.toml"), Some(7 * 6 * 6));
     assert_eq!(rows("ls-matrix.toml"), Some(25));
@@ -201,6 +200,6 @@ fn rule_sets_that_read_more_than_their_answers_get_none() {
     for text in variants {
         assert_ne!(text, RULES);
         let rules = checked("table.toml", &text);
-        assert!(rules.plan.kernels.table.is_none(), "{text}");
+        assert!(rules.program.table.is_none(), "{text}");
     }
 }
