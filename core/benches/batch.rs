@@ -1,4 +1,4 @@
-//! The batch benchmark of issue 4 (`cargo bench -p safegrade --bench batch`).
+//! The batch benchmark (`cargo bench -p safegrade --bench batch`).
 //!
 //! It generates (once, cached under `target/bench-data/`) a synthetic
 //! district with `safegrade gen`, then measures in one run and prints:

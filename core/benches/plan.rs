@@ -1,4 +1,4 @@
-//! The plan benchmark of issue 4 (`cargo bench -p safegrade --bench plan`):
+//! The plan benchmark (`cargo bench -p safegrade --bench plan`):
 //! the compiled plan's cost per firm for the hazchem risk rule set, without
 //! I/O, against a hand-written rust_decimal function computing the same
 //! scorecard (the floor).

@@ -1,4 +1,4 @@
-//! The audit guarantees of `safegrade score` (issue 6), through the binary:
+//! The audit guarantees of `safegrade score`, through the binary:
 //! the manifest written beside the results, `safegrade verify` finding a
 //! changed input or output, crash-safe writing (a failed run leaves the
 //! previous results whole and no temporary files), and byte-identical

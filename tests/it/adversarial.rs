@@ -1,4 +1,4 @@
-//! Adversarial batch inputs (issue 6): files a bureau's exports really
+//! Adversarial batch inputs: files a bureau's exports really
 //! produce, and files built to hurt. Each gives a clear error naming the
 //! file and line, a row in the rejects file, or the same results as a clean
 //! file; none panics, hangs or eats memory.

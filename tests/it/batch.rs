@@ -1,4 +1,4 @@
-//! Batch scoring (`safegrade::batch`, issue 4): the bundled sample's golden
+//! Batch scoring (`safegrade::batch`): the bundled sample's golden
 //! output and accounting, every rejection reason, fatal input errors, and
 //! the invariance of results under firm order, thread count and chunk size.
 //!

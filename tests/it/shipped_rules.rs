@@ -70,7 +70,7 @@ fn grade_ids(rules: &safegrade::Rules) -> Vec<&str> {
 
 #[test]
 fn contract_ids_are_stable() {
-    // File names, grade ids and input names below are a published contract (issue 3).
+    // File names, grade ids and input names below are a published contract.
     let cases: [(&str, &[&str]); 7] = [
         ("rules/accident-severity.toml", &["general", "relatively_serious", "serious", "especially_serious"]),
         ("rules/gb18218-major-hazard.toml", &["not_major_hazard", "grade_4", "grade_3", "grade_2", "grade_1"]),

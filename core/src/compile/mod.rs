@@ -1434,7 +1434,3 @@ fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
         )),
     }
 }
-
-#[cfg(test)]
-#[path = "tests.rs"]
-mod tests;

@@ -1,1 +1,0 @@
-//! Tests for the checker: ok and err rule files with expected diagnostics.
