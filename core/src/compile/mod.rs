@@ -10,6 +10,7 @@ mod bands;
 mod budget;
 mod calls;
 mod lower;
+mod results;
 mod whole;
 mod windows;
 
@@ -388,6 +389,13 @@ impl<'a> Compiler<'a> {
             version: Arc::from(meta.version.as_str()),
             hash: Arc::from(meta.hash.as_str()),
         };
+        let results = results::result_columns(
+            d.results.as_ref().map(|r| r.get_ref()),
+            self.file,
+            &derived,
+            &grades,
+            &mut self.diags,
+        );
         Some(Plan {
             meta,
             enums: std::mem::take(&mut self.enums),
@@ -408,6 +416,7 @@ impl<'a> Compiler<'a> {
             ruleset_ref,
             grades,
             overrides,
+            results,
             kernels: Kernels::default(),
         })
     }
