@@ -15,9 +15,14 @@ use crate::eval::{self, Outcome, Source};
 use crate::input::{self, Firm, RecordList, INLINE_LISTS};
 use crate::value::Value;
 
-use super::layout::{FirmLayout, ListLayout, Step};
+use super::chunk::{FirmRow, Job};
+use super::config::{BatchConfig, OutputFormat};
+use super::error::BatchError;
+use super::layout::{FirmLayout, ListLayout};
 use super::read::{self, Packed, RowAt};
-use super::{write, BatchConfig, BatchError, FirmRow, Job, OutputFormat, Reject, RejectReason};
+use super::reject::{Reject, RejectReason};
+use super::step::Step;
+use super::write;
 
 /// One side of a run: the steps and the as-of date (a compare run has two).
 pub(crate) struct Side {
