@@ -40,6 +40,19 @@ pub enum BatchErrorKind {
     },
     /// A file has no key column.
     NoKeyColumn,
+    /// A run told its files are sorted by key met a key smaller than the
+    /// one before it.
+    NotSorted,
+    /// A list file is given for a list the rules do not have.
+    UnknownList {
+        /// The list it was given for.
+        list: String,
+    },
+    /// Grades are to be counted by a column of the firm file that is not carried.
+    BreakdownNotCarried {
+        /// The column.
+        column: String,
+    },
 }
 
 impl BatchError {

@@ -414,16 +414,16 @@ pub(crate) fn firm_layout(
 /// Checks the columns grades are counted by: carried ones, not the key.
 pub(crate) fn check_breakdown(firm: &FirmLayout, cfg: &BatchConfig) -> Result<(), BatchError> {
     for b in &cfg.breakdown {
-        let why = if *b == cfg.key || firm.headers.get(firm.key_col) == Some(b) {
-            "the key column cannot be counted by: every firm has a key of its own".to_string()
+        let error = |message: String| BatchError::new(&firm.file, None, message);
+        if *b == cfg.key || firm.headers.get(firm.key_col) == Some(b) {
+            let message = format!("grades cannot be counted by `{b}`, the key column: every firm has a key of its own");
+            return Err(error(message));
         } else if !firm.headers.contains(b) {
-            format!("the firm file has no column `{b}` to count by")
+            return Err(error(format!("the firm file has no column `{b}` to count grades by")));
         } else if !cfg.carry.contains(b) {
-            format!("only carried columns can be counted by; add --carry {b}")
-        } else {
-            continue;
-        };
-        return Err(BatchError::new(&firm.file, None, format!("--by `{b}`: {why}")));
+            let message = format!("grades can be counted only by carried columns, and `{b}` is not carried");
+            return Err(error(message).with_kind(BatchErrorKind::BreakdownNotCarried { column: b.clone() }));
+        }
     }
     Ok(())
 }
@@ -446,11 +446,8 @@ pub(crate) fn list_layout(
             sides.iter().flatten().flat_map(|s| s.rules.plan.lists.iter().map(|l| &*l.name)).collect();
         names.sort_unstable();
         names.dedup();
-        return Err(BatchError::new(
-            file,
-            None,
-            format!("--list `{name}`: the rules have no such list; lists: {}", names.join(", ")),
-        ));
+        let message = format!("the rules have no list `{name}`; lists: {}", names.join(", "));
+        return Err(BatchError::new(file, None, message).with_kind(BatchErrorKind::UnknownList { list: name.into() }));
     };
     let Header { line, names: headers } = header;
     let columns = columns_by_name(file, line, &headers)?;

@@ -40,7 +40,7 @@ use compact_str::CompactString;
 use csv::ByteRecord;
 use smallvec::SmallVec;
 
-use super::error::BatchError;
+use super::error::{BatchError, BatchErrorKind};
 use super::reject::{Reject, RejectReason};
 use super::source::{Source, UTF_8};
 
@@ -671,13 +671,11 @@ impl ListStream {
     }
 }
 
-/// The fatal error for a key smaller than the one before, under `--sorted`.
+/// The fatal error for a key smaller than the one before, in a run told
+/// its files are sorted.
 pub(crate) fn out_of_order(file: &str, line: u64, key: &str, last: &str) -> BatchError {
-    BatchError::new(
-        file,
-        Some(line),
-        format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"),
-    )
+    let message = format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it");
+    BatchError::new(file, Some(line), message).with_kind(BatchErrorKind::NotSorted)
 }
 
 /// The reject of a list row whose key has no firm; a row whose field
@@ -717,7 +715,7 @@ pub(crate) struct ListStore {
     key_col: usize,
     /// The header's field count.
     n_cols: usize,
-    /// Whether the good keys came in ascending order, as `--sorted` needs.
+    /// Whether the good keys came in ascending order, as a sorted run needs.
     pub(crate) in_key_order: bool,
 }
 
