@@ -309,6 +309,24 @@ pub struct Meta {
     pub notes: Option<String>,
 }
 
+/// The derived values a rule set declares as result columns (`[results]`):
+/// batch scoring writes them after the score and grade, in this order, and
+/// leaves them blank for a firm whose grade is one of `blank_at`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ResultColumns {
+    /// Indices into `Plan::derived`.
+    pub(crate) values: Vec<u32>,
+    /// Indices into `Plan::grades`.
+    pub(crate) blank_at: Vec<u32>,
+}
+
+impl ResultColumns {
+    /// Whether the columns are blank for a firm of grade `grade` (an index into `Plan::grades`).
+    pub(crate) fn blank_for(&self, grade: usize) -> bool {
+        self.blank_at.iter().any(|&g| g as usize == grade)
+    }
+}
+
 /// A checked rule set, ready to evaluate.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
@@ -333,6 +351,8 @@ pub(crate) struct Plan {
     /// Whether the best grade is at the top of the score range.
     pub(crate) higher_is_better: bool,
     pub(crate) overrides: Vec<Override>,
+    /// The derived values batch scoring writes as result columns.
+    pub(crate) results: ResultColumns,
     /// The rule set as results name it, built once.
     pub(crate) ruleset_ref: RulesetRef,
 }

@@ -205,6 +205,27 @@ fn score_stops_at_a_misspelt_input() {
 }
 
 #[test]
+fn score_adds_the_flags_that_help_to_a_batch_error() {
+    let export = ["score", "--rules", "rules/schemes/hazchem.toml", "--firms", "tests/data/cli/export_firms.csv"];
+    check_score("score_by_not_carried", &[&export[..], &["--by", "企业名称"]].concat());
+    check_score(
+        "score_unknown_list",
+        &[&export[..], &["--list", "incidents=tests/data/cli/zh_key_accidents.csv"]].concat(),
+    );
+    check_score(
+        "score_not_sorted",
+        &[
+            "score",
+            "--rules",
+            "rules/hazchem-risk-2018.toml",
+            "--firms",
+            "tests/data/cli/unsorted_firms.csv",
+            "--sorted",
+        ],
+    );
+}
+
+#[test]
 fn score_finds_the_key_headed_in_chinese() {
     check_score(
         "score_zh_key",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use safegrade::batch::{self, BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source};
+use safegrade::batch::{self, BatchConfig, BatchError, BatchErrorKind, ListSource, OutputFormat, RejectReason, Source};
 
 use crate::support::{self, BatchRun as Run};
 
@@ -434,7 +434,12 @@ fn fatal_errors_name_file_and_line() {
         &cfg,
         "accidents.csv:1: no column for the required field `serious_injuries`",
     );
-    check_fatal(&firms, &[("incidents", b"uscc\n".to_vec())], &cfg, "--list `incidents`: the rules have no such list");
+    let incidents = [("incidents", b"uscc\n".to_vec())];
+    check_fatal(&firms, &incidents, &cfg, "incidents.csv: the rules have no list `incidents`");
+    let kind = |firms: &[u8], lists: &[(&str, Vec<u8>)], cfg: &BatchConfig| {
+        run_bytes(&hazchem(), cfg, firms.to_vec(), lists).err().map(|e| e.kind().clone())
+    };
+    assert_eq!(kind(&firms, &incidents, &cfg), Some(BatchErrorKind::UnknownList { list: "incidents".into() }));
     let mut sorted = cfg.clone();
     sorted.sorted = true;
     let firms = format!("{HEAD}\n{},level_1,0\n{},level_1,0\n", GOOD[1], GOOD[0]).into_bytes();
@@ -442,8 +447,9 @@ fn fatal_errors_name_file_and_line() {
         &firms,
         &[],
         &sorted,
-        "firms.csv:3: key `91110108MA00000070` comes after `91310115MA0000007H`: the file is not sorted",
+        "firms.csv:3: key `91110108MA00000070` comes after `91310115MA0000007H`: the file is not sorted by key; sort it",
     );
+    assert_eq!(kind(&firms, &[], &sorted), Some(BatchErrorKind::NotSorted));
 }
 
 #[test]

@@ -7,7 +7,9 @@
 use std::io::{Cursor, Read};
 
 use chrono::NaiveDate;
-use safegrade::batch::{BatchConfig, BatchError, ListSource, OutputFormat, RejectReason, Source, DEFAULT_MAX_COLUMNS};
+use safegrade::batch::{
+    BatchConfig, BatchError, BatchErrorKind, ListSource, OutputFormat, RejectReason, Source, DEFAULT_MAX_COLUMNS,
+};
 
 use crate::support::{self, BatchRun as Run};
 
@@ -465,26 +467,33 @@ fn a_utf16_file_is_called_utf16() {
 }
 
 #[test]
-fn counting_by_the_key_column_is_refused_with_advice_that_works() {
+fn counting_by_the_key_column_is_refused_and_a_column_not_carried_told_apart() {
     let firms = format!("uscc,name,standardization,n_explosives\n{DINGLI},a,level_1,0\n");
     let mut c = cfg();
     c.carry = vec!["name".into()];
     c.breakdown = vec!["uscc".into()];
-    let msg = check_fatal(
+    let kind = |res: Result<Run, BatchError>| res.err().map(|e| e.kind().clone());
+    check_fatal(
         run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]),
-        &["f.csv: --by `uscc`: the key column cannot be counted by"],
+        &["f.csv: grades cannot be counted by `uscc`, the key column"],
     );
-    assert!(!msg.contains("--carry"), "{msg}");
+    assert_eq!(kind(run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[])), Some(BatchErrorKind::Other));
     // A column the file does not have is named as missing, not as one to carry.
     for missing in ["nonexist", "USCC"] {
         c.breakdown = vec![missing.into()];
-        let msg = check_fatal(
+        check_fatal(
             run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]),
-            &[&format!("f.csv: --by `{missing}`: the firm file has no column `{missing}` to count by")],
+            &[&format!("f.csv: the firm file has no column `{missing}` to count grades by")],
         );
-        assert!(!msg.contains("--carry"), "{msg}");
+        assert_eq!(kind(run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[])), Some(BatchErrorKind::Other));
     }
-    // A column it has but does not carry is advised to be carried.
+    // A column it has but does not carry is told apart, for a caller to advise carrying it.
     c.breakdown = vec!["standardization".into()];
-    check_fatal(run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]), &["add --carry standardization"]);
+    check_fatal(
+        run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[]),
+        &["grades can be counted only by carried columns, and `standardization` is not carried"],
+    );
+    let column = "standardization".to_string();
+    let not_carried = Some(BatchErrorKind::BreakdownNotCarried { column });
+    assert_eq!(kind(run(&hazchem(), &c, ("f.csv", firms.as_bytes()), &[])), not_carried);
 }

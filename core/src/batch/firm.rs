@@ -15,9 +15,14 @@ use crate::eval::{self, Chain, Outcome, Source, StepFailure};
 use crate::input::{self, Firm, RecordList, INLINE_LISTS};
 use crate::value::Value;
 
-use super::layout::{FirmLayout, ListLayout, Step};
+use super::chunk::{FirmRow, Job};
+use super::config::{BatchConfig, OutputFormat};
+use super::error::BatchError;
+use super::layout::{FirmLayout, ListLayout};
 use super::read::{self, Packed, RowAt};
-use super::{write, BatchConfig, BatchError, FirmRow, Job, OutputFormat, Reject, RejectReason};
+use super::reject::{Reject, RejectReason};
+use super::step::Step;
+use super::write;
 
 /// One side of a run: the steps and the as-of date (a compare run has two).
 pub(crate) struct Side {
@@ -36,12 +41,9 @@ pub(crate) struct Ctx {
     pub(crate) lists: Vec<ListLayout>,
     pub(crate) explain: bool,
     pub(crate) format: OutputFormat,
-    /// Per step of side 0: derived values written as columns, with their
-    /// index in the plan's derived values.
+    /// Per step of side 0: the derived values its rules declare as result
+    /// columns, with their index in the plan's derived values.
     pub(crate) values: Vec<Vec<(String, usize)>>,
-    /// Per step of side 0: blank those values at the step's best grade (a
-    /// blacklist's dates mean nothing for a firm not listed).
-    pub(crate) blank_at_best: Vec<bool>,
     /// Columns counted by in the summary.
     pub(crate) breakdown: Vec<usize>,
     /// Compare runs: (alias, old step, new step) pairs.
@@ -93,9 +95,6 @@ pub(crate) fn pairs(old: &[Step], new: &[Step]) -> Vec<(String, usize, usize)> {
 /// The bytes first set aside for a firm's output row.
 const OUT_ROW_BYTES: usize = 256;
 
-/// Blacklist steps write their dates and trigger by default.
-const BLACKLIST_VALUES: [&str; 4] = ["listed_since", "listed_until", "removal_possible_from", "trigger_clause"];
-
 impl Ctx {
     pub(crate) fn new(
         sides: Vec<(Vec<Step>, NaiveDate)>,
@@ -115,22 +114,15 @@ impl Ctx {
                 Side { steps, chain, as_of, step_lists }
             })
             .collect();
-        let mut values = Vec::new();
-        let mut blank_at_best = Vec::new();
-        for s in &sides[0].steps {
-            let plan = &s.rules.plan;
-            let blacklist = plan.meta.kind == "blacklist";
-            let names = if blacklist {
-                BLACKLIST_VALUES
-                    .iter()
-                    .filter_map(|n| plan.derived.iter().position(|d| &*d.name == *n).map(|i| (n.to_string(), i)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            values.push(names);
-            blank_at_best.push(blacklist);
-        }
+        let values = sides[0]
+            .steps
+            .iter()
+            .map(|s| {
+                let plan = &s.rules.plan;
+                let value = |i: u32| (plan.derived[i as usize].name.to_string(), i as usize);
+                plan.results.values.iter().map(|&i| value(i)).collect()
+            })
+            .collect();
         let breakdown = cfg.breakdown.iter().filter_map(|b| firm.headers.iter().position(|h| h == b)).collect();
         Ctx {
             sides,
@@ -139,7 +131,6 @@ impl Ctx {
             explain: cfg.explain,
             format: cfg.format,
             values,
-            blank_at_best,
             breakdown,
             pairs,
             no_records: Arc::from(Vec::new()),
@@ -499,10 +490,10 @@ impl Ctx {
             let plan = &step.rules.plan;
             cols.push((alias.as_str(), "score", write::Cell::Num(a.score)));
             cols.push((alias.as_str(), "grade", write::Cell::Text(Cow::Borrowed(&plan.grades[a.grade].id))));
-            let at_best = a.grade == 0;
+            let blank = plan.results.blank_for(a.grade);
             for (name, i) in &self.values[s] {
                 let v = match &a.derived[*i] {
-                    Some(v) if !(self.blank_at_best[s] && at_best) => Cow::Owned(v.to_string()),
+                    Some(v) if !blank => Cow::Owned(v.to_string()),
                     _ => Cow::Borrowed(""),
                 };
                 cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));

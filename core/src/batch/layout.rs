@@ -22,56 +22,14 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::plan::{Field, Missing, Plan};
-use crate::rules::{CompiledRules, Rules};
 
-use super::{BatchConfig, BatchError, BatchErrorKind};
+use super::config::BatchConfig;
+use super::error::{BatchError, BatchErrorKind};
+use super::read::Header;
+use super::step::Step;
 
 /// The Chinese header of the key `uscc`.
 pub(crate) const USCC_HEADER: &str = "统一社会信用代码";
-
-/// One evaluation step: a rule set and the earlier results it reads.
-#[derive(Clone, Debug)]
-pub(crate) struct Step {
-    /// The scheme alias; empty for a single rule set.
-    pub(crate) alias: String,
-    pub(crate) rules: CompiledRules,
-    /// Its inputs that earlier steps' results fill.
-    pub(crate) fills: Vec<crate::plan::Fill>,
-}
-
-impl Step {
-    /// Whether an earlier step's result fills input `i`: only inside a
-    /// scheme. A rule set used on its own reads every input, including
-    /// those it declares `from` a scheme step, from the firm's data.
-    pub(crate) fn fills_input(&self, i: usize) -> bool {
-        self.fills.iter().any(|f| f.input as usize == i)
-    }
-
-    /// The inputs the firm's data answers: every input no earlier step fills.
-    pub(crate) fn asked(&self) -> impl Iterator<Item = &Field> {
-        self.rules.plan.inputs.iter().enumerate().filter(|(i, _)| !self.fills_input(*i)).map(|(_, f)| f)
-    }
-}
-
-/// The steps of a rule file: one for a rule set, one per step for a scheme.
-pub(crate) fn steps_of(rules: &Rules) -> Vec<Step> {
-    match rules {
-        Rules::Set(r) => vec![Step { alias: String::new(), rules: r.clone(), fills: Vec::new() }],
-        Rules::Scheme(s) => s
-            .steps
-            .iter()
-            .map(|st| Step { alias: st.alias.clone(), rules: st.rules.clone(), fills: st.fills.clone() })
-            .collect(),
-    }
-}
-
-/// A file's header: the line it is on (blank lines before it counted) and
-/// its column names, cleaned.
-#[derive(Clone, Debug)]
-pub(crate) struct Header {
-    pub(crate) line: u64,
-    pub(crate) names: Vec<String>,
-}
 
 /// The firm file's columns.
 #[derive(Debug)]
@@ -109,18 +67,6 @@ pub(crate) struct ListLayout {
 
 fn fatal(file: &str, line: u64, message: String) -> BatchError {
     BatchError::new(file, Some(line), message)
-}
-
-/// Cleans a header cell on `line`: a UTF-8 BOM and surrounding spaces go.
-pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize, encoding: &str) -> Result<String, BatchError> {
-    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-    match std::str::from_utf8(raw) {
-        Ok(s) => Ok(s.trim().to_string()),
-        Err(_) => {
-            let (what, hint) = super::read::not_text(encoding);
-            Err(fatal(file, line, format!("the header is {what} (column {}){hint}", col + 1)))
-        }
-    }
 }
 
 /// The labels a column may give a field by: Chinese, and English when given.
@@ -468,16 +414,16 @@ pub(crate) fn firm_layout(
 /// Checks the columns grades are counted by: carried ones, not the key.
 pub(crate) fn check_breakdown(firm: &FirmLayout, cfg: &BatchConfig) -> Result<(), BatchError> {
     for b in &cfg.breakdown {
-        let why = if *b == cfg.key || firm.headers.get(firm.key_col) == Some(b) {
-            "the key column cannot be counted by: every firm has a key of its own".to_string()
+        let error = |message: String| BatchError::new(&firm.file, None, message);
+        if *b == cfg.key || firm.headers.get(firm.key_col) == Some(b) {
+            let message = format!("grades cannot be counted by `{b}`, the key column: every firm has a key of its own");
+            return Err(error(message));
         } else if !firm.headers.contains(b) {
-            format!("the firm file has no column `{b}` to count by")
+            return Err(error(format!("the firm file has no column `{b}` to count grades by")));
         } else if !cfg.carry.contains(b) {
-            format!("only carried columns can be counted by; add --carry {b}")
-        } else {
-            continue;
-        };
-        return Err(BatchError::new(&firm.file, None, format!("--by `{b}`: {why}")));
+            let message = format!("grades can be counted only by carried columns, and `{b}` is not carried");
+            return Err(error(message).with_kind(BatchErrorKind::BreakdownNotCarried { column: b.clone() }));
+        }
     }
     Ok(())
 }
@@ -500,11 +446,8 @@ pub(crate) fn list_layout(
             sides.iter().flatten().flat_map(|s| s.rules.plan.lists.iter().map(|l| &*l.name)).collect();
         names.sort_unstable();
         names.dedup();
-        return Err(BatchError::new(
-            file,
-            None,
-            format!("--list `{name}`: the rules have no such list; lists: {}", names.join(", ")),
-        ));
+        let message = format!("the rules have no list `{name}`; lists: {}", names.join(", "));
+        return Err(BatchError::new(file, None, message).with_kind(BatchErrorKind::UnknownList { list: name.into() }));
     };
     let Header { line, names: headers } = header;
     let columns = columns_by_name(file, line, &headers)?;

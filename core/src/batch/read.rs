@@ -40,18 +40,39 @@ use compact_str::CompactString;
 use csv::ByteRecord;
 use smallvec::SmallVec;
 
-use super::layout::Header;
-use super::{BatchError, Reject, RejectReason, Source};
+use super::error::{BatchError, BatchErrorKind};
+use super::reject::{Reject, RejectReason};
+use super::source::{Source, UTF_8};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
 /// What a file read in `encoding` is told when a cell is not text: the
 /// hint to save it as UTF-8 only for a file read as UTF-8.
 pub(crate) fn not_text(encoding: &str) -> (String, &'static str) {
-    if encoding == super::UTF_8 {
+    if encoding == UTF_8 {
         ("not UTF-8".to_string(), GBK_HINT)
     } else {
         (format!("not {encoding}"), "")
+    }
+}
+
+/// A file's header: the line it is on (blank lines before it counted) and
+/// its column names, cleaned.
+#[derive(Clone, Debug)]
+pub(crate) struct Header {
+    pub(crate) line: u64,
+    pub(crate) names: Vec<String>,
+}
+
+/// Cleans a header cell on `line`: a UTF-8 BOM and surrounding spaces go.
+pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize, encoding: &str) -> Result<String, BatchError> {
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+    match std::str::from_utf8(raw) {
+        Ok(s) => Ok(s.trim().to_string()),
+        Err(_) => {
+            let (what, hint) = not_text(encoding);
+            Err(BatchError::new(file, Some(line), format!("the header is {what} (column {}){hint}", col + 1)))
+        }
     }
 }
 
@@ -336,7 +357,7 @@ impl Rows {
         let names = rec
             .iter()
             .enumerate()
-            .map(|(i, h)| super::layout::header_text(&file, line, h, i, src.encoding))
+            .map(|(i, h)| header_text(&file, line, h, i, src.encoding))
             .collect::<Result<_, _>>()?;
         let rows = Rows {
             file,
@@ -650,13 +671,11 @@ impl ListStream {
     }
 }
 
-/// The fatal error for a key smaller than the one before, under `--sorted`.
+/// The fatal error for a key smaller than the one before, in a run told
+/// its files are sorted.
 pub(crate) fn out_of_order(file: &str, line: u64, key: &str, last: &str) -> BatchError {
-    BatchError::new(
-        file,
-        Some(line),
-        format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it, or leave out --sorted"),
-    )
+    let message = format!("key `{key}` comes after `{last}`: the file is not sorted by key; sort it");
+    BatchError::new(file, Some(line), message).with_kind(BatchErrorKind::NotSorted)
 }
 
 /// The reject of a list row whose key has no firm; a row whose field
@@ -696,7 +715,7 @@ pub(crate) struct ListStore {
     key_col: usize,
     /// The header's field count.
     n_cols: usize,
-    /// Whether the good keys came in ascending order, as `--sorted` needs.
+    /// Whether the good keys came in ascending order, as a sorted run needs.
     pub(crate) in_key_order: bool,
 }
 

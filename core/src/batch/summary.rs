@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::firm::{Ctx, Done};
-use super::{Reject, RejectReason};
+use super::reject::{Reject, RejectReason};
 
 /// Distinct values counted per breakdown column; the rest go under `(other)`.
 const MAX_BREAKDOWN_VALUES: usize = 500;

@@ -14,7 +14,8 @@ use crate::plan::{Field, Missing, Plan, ValueType};
 use crate::rules::Rules;
 use crate::value::Value;
 
-use super::layout::{steps_of, USCC_HEADER};
+use super::layout::USCC_HEADER;
+use super::step::steps_of;
 use super::write;
 
 /// The language of a template's headers and guide.

@@ -238,3 +238,59 @@ label = "合格"
         assert!(err.starts_with("internal error: the reader thread panicked (the reader broke)"), "{err}");
     }
 }
+
+#[test]
+fn result_columns_are_those_the_rules_declare() {
+    let text = r#"
+[ruleset]
+id = "staff"
+name = "人数"
+version = "1"
+kind = "risk"
+[inputs.staff]
+type = "integer"
+[derived]
+per_shift = "staff / 2"
+crowded = "staff > 100"
+note = "if staff > 100 then \"人数多\" else \"\""
+[[items]]
+id = "big"
+label = "人数多"
+when = "crowded"
+points = "-10"
+[score]
+base = "100"
+[[grades]]
+id = "ok"
+label = "合格"
+min = 95
+[[grades]]
+id = "watch"
+label = "关注"
+below = 95
+[results]
+columns = ["note", "per_shift"]
+blank_when_grade = ["ok"]
+"#;
+    let rules = crate::load_str("staff.toml", text, &|p: &str| Err(format!("no {p}"))).rules.unwrap();
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
+    let firms = "id,staff\nF1,10\nF2,300\n";
+    let run = |format| {
+        let cfg = super::BatchConfig { key: "id".into(), format, ..super::BatchConfig::new(as_of) };
+        let src = Source::new("firms.csv", std::io::Cursor::new(firms.as_bytes().to_vec()));
+        let (mut out, mut rejects) = (Vec::new(), Vec::new());
+        super::score(&rules, &cfg, src, Vec::new(), &mut out, &mut rejects, &mut |_| {}).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    // In the order declared, blank at the grade named, and only the values named.
+    assert_eq!(run(super::OutputFormat::Csv), "id,score,grade,note,per_shift\nF1,100,ok,,\nF2,90,watch,人数多,150\n");
+    assert_eq!(
+        run(super::OutputFormat::JsonLines),
+        concat!(
+            r#"{"id":"F1","score":"100","grade":"ok","note":"","per_shift":""}"#,
+            "\n",
+            r#"{"id":"F2","score":"90","grade":"watch","note":"人数多","per_shift":"150"}"#,
+            "\n"
+        )
+    );
+}

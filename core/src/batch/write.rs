@@ -30,7 +30,8 @@ use std::io::Write;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
-use super::{OutputFormat, Reject};
+use super::config::OutputFormat;
+use super::reject::Reject;
 
 /// One output value; texts from the plan are borrowed.
 pub(crate) enum Cell<'a> {

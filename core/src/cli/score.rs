@@ -527,6 +527,14 @@ fn advice(e: &batch::BatchError) -> String {
             flag_value(column)
         ),
         BatchErrorKind::NoKeyColumn => "\n  name the key column with --key".into(),
+        // Continues the message's own advice to sort the file.
+        BatchErrorKind::NotSorted => ", or leave out --sorted".into(),
+        BatchErrorKind::UnknownList { list } => {
+            format!("\n  --list takes NAME=FILE, NAME one of those lists (not `{list}`)")
+        }
+        BatchErrorKind::BreakdownNotCarried { column } => {
+            format!("\n  add --carry {} to count by it", flag_value(column))
+        }
         _ => String::new(),
     }
 }

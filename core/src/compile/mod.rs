@@ -11,6 +11,7 @@ mod budget;
 mod calls;
 mod compiler;
 mod lower;
+mod results;
 pub(crate) mod scheme;
 mod whole;
 mod windows;
@@ -346,6 +347,13 @@ impl<'a> Compiler<'a> {
             version: Arc::from(meta.version.as_str()),
             hash: Arc::from(meta.hash.as_str()),
         };
+        let results = results::result_columns(
+            d.results.as_ref().map(|r| r.get_ref()),
+            self.file,
+            &derived,
+            &grades,
+            &mut self.diags,
+        );
         Some(Plan {
             meta,
             enums: std::mem::take(&mut self.enums),
@@ -366,6 +374,7 @@ impl<'a> Compiler<'a> {
             ruleset_ref,
             grades,
             overrides,
+            results,
         })
     }
 

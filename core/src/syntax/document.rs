@@ -44,6 +44,8 @@ pub(crate) struct Document {
     #[serde(default)]
     pub(crate) overrides: Vec<Spanned<Override>>,
     #[serde(default)]
+    pub(crate) results: Option<Spanned<Results>>,
+    #[serde(default)]
     pub(crate) tests: Vec<Spanned<Test>>,
 }
 
@@ -284,6 +286,16 @@ pub(crate) struct Override {
     pub(crate) reason: Text,
     #[serde(default)]
     pub(crate) cite: Option<String>,
+}
+
+/// `[results]`: the derived values batch scoring writes beside the score
+/// and grade, and the grades at which those columns are left blank.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Results {
+    pub(crate) columns: Vec<SString>,
+    #[serde(default)]
+    pub(crate) blank_when_grade: Vec<SString>,
 }
 
 #[derive(Debug, Deserialize)]
