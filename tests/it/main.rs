@@ -19,6 +19,7 @@ mod columns;
 mod docs;
 mod eval;
 mod hostile;
+mod imports;
 mod invariants;
 mod shipped_rules;
 mod support;
