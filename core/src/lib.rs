@@ -84,7 +84,7 @@ mod value;
 pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextGrade, RulesetRef, Warning};
 pub use cases::DEFAULT_TEST_AS_OF;
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN, MAX_EVAL_COST};
-pub use diagnostic::{visible, Diagnostic, FileId, Location, Severity, SourceMap, Span};
+pub use diagnostic::{visible, Code, Diagnostic, FileId, Location, Severity, SourceMap, Span};
 pub use eval::{EvalError, EvalOptions};
 pub use input::{parse_firm_json, Firm, InputError, JsonTextError, MissingTreatment};
 pub use load::{join_path, load, load_str, load_with, LoadConfig, Loaded, SourceLoader, MAX_RULE_FILE_BYTES};
