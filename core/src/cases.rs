@@ -196,7 +196,11 @@ pub(crate) fn read_tests(doc: &Document, file: FileId, plan: &Plan, diags: &mut 
     for t in &doc.tests {
         if let Some(case) = read_case(t, file, diags) {
             if !case.expect.steps.is_empty() {
-                diags.push(Diagnostic::error(Code::BadTestCase, Some(case.span), "`steps` expectations belong in scheme tests"));
+                diags.push(Diagnostic::error(
+                    Code::BadTestCase,
+                    Some(case.span),
+                    "`steps` expectations belong in scheme tests",
+                ));
             }
             check_names(&case.expect, plan, case.span, diags);
             check_input(&case, &[plan], diags);
@@ -226,8 +230,12 @@ pub(crate) fn read_scheme_tests(
                 || e.unfixable.is_some();
             if top_level {
                 diags.push(
-                    Diagnostic::error(Code::BadTestCase, Some(case.span), "a scheme test states its expectations per step")
-                        .with_help("write expect = { steps = { STEP = { grade = \"…\" } } }"),
+                    Diagnostic::error(
+                        Code::BadTestCase,
+                        Some(case.span),
+                        "a scheme test states its expectations per step",
+                    )
+                    .with_help("write expect = { steps = { STEP = { grade = \"…\" } } }"),
                 );
             }
             for (alias, e) in &case.expect.steps {

@@ -85,8 +85,8 @@ pub use assessment::{AppliedOverride, Assessment, FiredItem, MissingInput, NextG
 pub use cases::DEFAULT_TEST_AS_OF;
 pub use compile::{DEFAULT_MAX_RECORDS, MAX_CHAIN, MAX_EVAL_COST};
 pub use diagnostic::{visible, Code, Diagnostic, FileId, Location, Severity, SourceMap, Span};
-pub use eval::{EvalError, EvalOptions};
-pub use input::{parse_firm_json, Firm, InputError, JsonTextError, MissingTreatment};
+pub use eval::{EvalError, EvalErrorKind, EvalOptions};
+pub use input::{parse_firm_json, Firm, InputError, InputErrorKind, JsonTextError, MissingTreatment};
 pub use load::{join_path, load, load_str, load_with, LoadConfig, Loaded, SourceLoader, MAX_RULE_FILE_BYTES};
 pub use plan::{Label, Meta};
 pub use rules::{AssessError, CompiledRules, CompiledScheme, Rules, SchemeAssessment, SchemeMeta, SchemeRef, Scored};

@@ -67,7 +67,11 @@ pub(super) fn check_coverage(
     for (i, (g, span)) in grades.iter().zip(spans).enumerate() {
         if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
             if lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive)) {
-                c.diags.push(Diagnostic::error(Code::EmptyBand, Some(*span), format!("grade `{}` contains no score", g.id)));
+                c.diags.push(Diagnostic::error(
+                    Code::EmptyBand,
+                    Some(*span),
+                    format!("grade `{}` contains no score", g.id),
+                ));
                 continue;
             }
         }
@@ -149,8 +153,12 @@ pub(super) fn check_coverage(
         let (a, b) = (&grades[w[0]], &grades[w[1]]);
         let (Some(hi), Some(lo)) = (a.upper, b.lower) else {
             c.diags.push(
-                Diagnostic::error(Code::BandOverlap, Some(spans[w[1]]), format!("grades `{}` and `{}` overlap", a.id, b.id))
-                    .with_help("only the lowest band may be open below and only the highest open above"),
+                Diagnostic::error(
+                    Code::BandOverlap,
+                    Some(spans[w[1]]),
+                    format!("grades `{}` and `{}` overlap", a.id, b.id),
+                )
+                .with_help("only the lowest band may be open below and only the highest open above"),
             );
             continue;
         };

@@ -277,8 +277,12 @@ impl Compiler<'_> {
         }
         if let Some(&i) = self.derived_index.get(name) {
             if scope.ctx != Ctx::Firm {
-                self.err(Code::OutOfScope, span, format!("`{name}` is a firm-level derived value; it cannot be used here"))
-                    .help = Some("per-record values and functions are computed before firm-level values".into());
+                self.err(
+                    Code::OutOfScope,
+                    span,
+                    format!("`{name}` is a firm-level derived value; it cannot be used here"),
+                )
+                .help = Some("per-record values and functions are computed before firm-level values".into());
                 return fail();
             }
             let Some(ty) = self.derived_type(i, span) else { return fail() };
@@ -357,7 +361,8 @@ impl Compiler<'_> {
                     }
                     _ => {
                         let (x, y) = (ty_name(self, at), ty_name(self, bt));
-                        self.err(Code::TypeMismatch, span, format!("cannot apply `{}` to {x} and {y}", op.symbol())).help = Some(
+                        self.err(Code::TypeMismatch, span, format!("cannot apply `{}` to {x} and {y}", op.symbol()))
+                            .help = Some(
                             "arithmetic works on numbers; a date can be moved by a duration such as `3 years`".into(),
                         );
                         return fail();
@@ -445,7 +450,11 @@ impl Compiler<'_> {
             return self.lower_aggregate(name, span, args, filter, default, scope, deps);
         }
         if let Some(extra) = filter.map(|f| f.span).or(default.map(|d| d.span)) {
-            self.err(Code::AggregateMisuse, extra, format!("`where` and `else` only go with aggregates over lists, not `{name}`"));
+            self.err(
+                Code::AggregateMisuse,
+                extra,
+                format!("`where` and `else` only go with aggregates over lists, not `{name}`"),
+            );
         }
         if let Some(&f) = self.function_index.get(name) {
             return self.lower_function_call(f, name, span, args, scope, deps);
@@ -472,7 +481,11 @@ impl Compiler<'_> {
                         Some(u @ (Ty::Num | Ty::Date | Ty::Never)) => ty = u,
                         _ => {
                             let t = ty_name(self, t);
-                            self.err(Code::TypeMismatch, a.span, format!("`{name}` compares numbers or dates, found {t}"));
+                            self.err(
+                                Code::TypeMismatch,
+                                a.span,
+                                format!("`{name}` compares numbers or dates, found {t}"),
+                            );
                             return fail();
                         }
                     }
@@ -554,7 +567,11 @@ impl Compiler<'_> {
                 match parsed {
                     Some(d) => (Node::Const(Value::Date(d)), Ty::Date),
                     None => {
-                        self.err(Code::BadLiteralArgument, args[0].span, "expected a date written \"YYYY-MM-DD\"".into());
+                        self.err(
+                            Code::BadLiteralArgument,
+                            args[0].span,
+                            "expected a date written \"YYYY-MM-DD\"".into(),
+                        );
                         fail()
                     }
                 }
@@ -601,12 +618,12 @@ impl Compiler<'_> {
             ExprKind::Name(n) if self.table_index.contains_key(n.as_str()) => self.table_index[n.as_str()],
             _ => {
                 let names: Vec<String> = self.table_index.keys().map(|s| s.to_string()).collect();
-                self.err(Code::UnknownName, args[0].span, "the first argument of `lookup` must be a table".into()).help =
-                    Some(if names.is_empty() {
-                        "declare it under [tables]".into()
-                    } else {
-                        format!("tables: {}", names.join(", "))
-                    });
+                self.err(Code::UnknownName, args[0].span, "the first argument of `lookup` must be a table".into())
+                    .help = Some(if names.is_empty() {
+                    "declare it under [tables]".into()
+                } else {
+                    format!("tables: {}", names.join(", "))
+                });
                 return fail();
             }
         };
@@ -619,7 +636,11 @@ impl Compiler<'_> {
         let columns = self.tables[t as usize].columns.clone();
         let col = if args.len() == 3 {
             let ExprKind::Text(c) = &args[2].kind else {
-                self.err(Code::BadLiteralArgument, args[2].span, "the column must be given as text, such as \"q\"".into());
+                self.err(
+                    Code::BadLiteralArgument,
+                    args[2].span,
+                    "the column must be given as text, such as \"q\"".into(),
+                );
                 return fail();
             };
             match columns.iter().position(|(n, _)| &**n == c) {
@@ -634,7 +655,11 @@ impl Compiler<'_> {
         } else if columns.len() == 1 {
             0
         } else {
-            self.err(Code::ArgumentCount, span, "this table has several columns; name one as the third argument".into());
+            self.err(
+                Code::ArgumentCount,
+                span,
+                "this table has several columns; name one as the third argument".into(),
+            );
             return fail();
         };
         (Node::Lookup(t, Box::new(kn), col as u32), columns[col].1)
@@ -651,7 +676,11 @@ impl Compiler<'_> {
     ) -> (Node, Ty) {
         let params = self.function_params[f as usize].clone();
         if params.len() != args.len() {
-            self.err(Code::ArgumentCount, span, format!("`{name}` takes {} arguments, found {}", params.len(), args.len()));
+            self.err(
+                Code::ArgumentCount,
+                span,
+                format!("`{name}` takes {} arguments, found {}", params.len(), args.len()),
+            );
             return fail();
         }
         if let Ctx::Function(caller) = scope.ctx {
@@ -724,11 +753,11 @@ impl Compiler<'_> {
         };
         if args.len() != want_args {
             let noun = if want_args == 1 { "argument" } else { "arguments" };
-            self.err(Code::ArgumentCount, span, format!("`{name}` takes {want_args} {noun}, found {}", args.len())).help =
-                Some(match kind {
-                    AggKind::Count => "write `count(list)` or `count(list where condition)`".into(),
-                    _ => format!("write `{name}(list, expression)`, optionally with `where condition`"),
-                });
+            self.err(Code::ArgumentCount, span, format!("`{name}` takes {want_args} {noun}, found {}", args.len()))
+                .help = Some(match kind {
+                AggKind::Count => "write `count(list)` or `count(list where condition)`".into(),
+                _ => format!("write `{name}(list, expression)`, optionally with `where condition`"),
+            });
             return fail();
         }
         if matches!(kind, AggKind::Any | AggKind::All) && filter.is_some() {

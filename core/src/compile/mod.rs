@@ -445,14 +445,22 @@ impl<'a> Compiler<'a> {
                     let o = o.get_ref();
                     let id = o.id.get_ref();
                     if options.iter().any(|(x, _): &(Arc<str>, Label)| &**x == id) {
-                        self.error(Code::DefinedTwice, self.span(o.id.span()), format!("option `{id}` is listed twice"));
+                        self.error(
+                            Code::DefinedTwice,
+                            self.span(o.id.span()),
+                            format!("option `{id}` is listed twice"),
+                        );
                         continue;
                     }
                     options.push((Arc::from(id.as_str()), label_of(&o.label)));
                 }
                 if options.is_empty() {
-                    self.error(Code::BadDeclaration, ty_span, format!("enum input `{}` has no options", name.get_ref())).help =
-                        Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
+                    self.error(
+                        Code::BadDeclaration,
+                        ty_span,
+                        format!("enum input `{}` has no options", name.get_ref()),
+                    )
+                    .help = Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
                     return None;
                 }
                 self.enums.push(EnumDef { options });
@@ -474,7 +482,11 @@ impl<'a> Compiler<'a> {
         let bound = |c: &mut Self, v: &Option<SValue>, what: &str| -> Option<Decimal> {
             let v = v.as_ref()?;
             if !numeric {
-                c.error(Code::BadDeclaration, c.span(v.span()), format!("`{what}` only goes with integer and decimal inputs"));
+                c.error(
+                    Code::BadDeclaration,
+                    c.span(v.span()),
+                    format!("`{what}` only goes with integer and decimal inputs"),
+                );
                 return None;
             }
             c.decimal(v, c.file)
@@ -498,7 +510,11 @@ impl<'a> Compiler<'a> {
         }
         let allowed = i.allowed.as_ref().and_then(|list| {
             if !numeric {
-                self.error(Code::BadDeclaration, self.span(list.span()), "`allowed` only goes with integer and decimal inputs");
+                self.error(
+                    Code::BadDeclaration,
+                    self.span(list.span()),
+                    "`allowed` only goes with integer and decimal inputs",
+                );
                 return None;
             }
             let mut vals = Vec::new();
@@ -536,8 +552,12 @@ impl<'a> Compiler<'a> {
                 Some(Arc::from(g.get_ref().as_str()))
             } else {
                 let hint = did_you_mean(g.get_ref(), groups.iter().map(|s| &**s));
-                self.error(Code::UnknownName, self.span(g.span()), format!("unknown question group `{}`", g.get_ref())).help =
-                    Some(hint.map_or("declare it under [groups]".into(), |h| format!("did you mean `{h}`?")));
+                self.error(
+                    Code::UnknownName,
+                    self.span(g.span()),
+                    format!("unknown question group `{}`", g.get_ref()),
+                )
+                .help = Some(hint.map_or("declare it under [groups]".into(), |h| format!("did you mean `{h}`?")));
                 None
             }
         });
@@ -619,7 +639,11 @@ impl<'a> Compiler<'a> {
         let mut seen = HashMap::new();
         for (fname, f) in &l.fields {
             if !name_ok(fname.get_ref()) {
-                self.error(Code::BadName, self.span(fname.span()), format!("`{}` is not a valid name", fname.get_ref()));
+                self.error(
+                    Code::BadName,
+                    self.span(fname.span()),
+                    format!("`{}` is not a valid name", fname.get_ref()),
+                );
                 continue;
             }
             seen.insert(fname.get_ref().clone(), ());
@@ -708,7 +732,11 @@ impl<'a> Compiler<'a> {
         }
         if self.nesting >= MAX_CHAIN {
             let span = Span::new(self.file, self.list_derived_src[list as usize][i].span());
-            self.error(Code::TooDeeplyNested, span, format!("values depend on each other more than {MAX_CHAIN} levels deep"));
+            self.error(
+                Code::TooDeeplyNested,
+                span,
+                format!("values depend on each other more than {MAX_CHAIN} levels deep"),
+            );
             return None;
         }
         self.nesting += 1;
@@ -819,7 +847,11 @@ impl<'a> Compiler<'a> {
             None => (Node::Fail(Arc::from("not checked")), Ty::Never, Deps::default()),
         };
         if matches!(ty, Ty::List(_) | Ty::Table(_)) {
-            self.error(Code::TypeMismatch, Span::new(file, src.span()), "a derived value cannot be a whole list or table");
+            self.error(
+                Code::TypeMismatch,
+                Span::new(file, src.span()),
+                "a derived value cannot be a whole list or table",
+            );
         }
         self.derived_whole[i as usize] = self.is_whole(&node, &Reads { records: &[], function: None });
         self.derived_nodes[i as usize] = Some((node, deps));
@@ -875,8 +907,12 @@ impl<'a> Compiler<'a> {
             "text" => Ty::Text,
             "integer" | "decimal" => Ty::Num,
             other => {
-                self.error(Code::BadDeclaration, Span::new(file, t.key.span()), format!("unknown key type `{other}`")).help =
-                    Some("one of: text, integer, decimal".into());
+                self.error(
+                    Code::BadDeclaration,
+                    Span::new(file, t.key.span()),
+                    format!("unknown key type `{other}`"),
+                )
+                .help = Some("one of: text, integer, decimal".into());
                 Ty::Never
             }
         };
@@ -890,7 +926,11 @@ impl<'a> Compiler<'a> {
             })
             .collect();
         if declared.is_empty() {
-            self.error(Code::BadTable, Span::new(file, table.span()), format!("table `{}` has no columns", name.get_ref()));
+            self.error(
+                Code::BadTable,
+                Span::new(file, table.span()),
+                format!("table `{}` has no columns", name.get_ref()),
+            );
         }
         let mut rows: HashMap<Value, Arc<[Value]>> = HashMap::new();
         for row in &t.rows {
@@ -906,7 +946,11 @@ impl<'a> Compiler<'a> {
             };
             for k in r.keys() {
                 if k != "key" && !declared.iter().any(|(c, _, _)| &**c == k) {
-                    self.error(Code::BadTable, rspan, format!("this row has `{k}`, which is not a column of the table"));
+                    self.error(
+                        Code::BadTable,
+                        rspan,
+                        format!("this row has `{k}`, which is not a column of the table"),
+                    );
                 }
             }
             let mut cells = Vec::new();
@@ -935,7 +979,11 @@ impl<'a> Compiler<'a> {
                     }
                 };
                 if rows.insert(key.clone(), Arc::clone(&cells)).is_some() {
-                    self.error(Code::DefinedTwice, rspan, format!("key `{key}` appears twice in table `{}`", name.get_ref()));
+                    self.error(
+                        Code::DefinedTwice,
+                        rspan,
+                        format!("key `{key}` appears twice in table `{}`", name.get_ref()),
+                    );
                 }
             }
         }
@@ -1037,7 +1085,11 @@ impl<'a> Compiler<'a> {
             .collect();
         for name in deep {
             let span = self.defined.get(&name).copied().unwrap_or_default();
-            self.error(Code::TooDeeplyNested, span, format!("function `{name}` calls functions more than {MAX_CHAIN} levels deep"));
+            self.error(
+                Code::TooDeeplyNested,
+                span,
+                format!("function `{name}` calls functions more than {MAX_CHAIN} levels deep"),
+            );
         }
     }
 
@@ -1108,7 +1160,12 @@ impl<'a> Compiler<'a> {
                 let found = groups.iter().position(|x| *x.id == **g.get_ref());
                 if found.is_none() {
                     let hint = did_you_mean(g.get_ref(), groups.iter().map(|x| &*x.id));
-                    self.error(Code::UnknownName, self.span(g.span()), format!("unknown score group `{}`", g.get_ref())).help =
+                    self.error(
+                        Code::UnknownName,
+                        self.span(g.span()),
+                        format!("unknown score group `{}`", g.get_ref()),
+                    )
+                    .help =
                         Some(hint.map_or("declare it under [score_groups]".into(), |h| format!("did you mean `{h}`?")));
                 }
                 found.map(|i| i as u32)
@@ -1123,14 +1180,22 @@ impl<'a> Compiler<'a> {
                 Some(self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps))
             });
             if it.when.is_none() && it.points.is_none() {
-                self.error(Code::IncompleteItem, id_span, format!("item `{}` has neither `when` nor `points`", it.id.get_ref()));
+                self.error(
+                    Code::IncompleteItem,
+                    id_span,
+                    format!("item `{}` has neither `when` nor `points`", it.id.get_ref()),
+                );
             }
             let never = matches!(when, Some(Node::Const(Value::Bool(false))))
                 || matches!(&points, Some(Node::Const(Value::Num(n))) if n.is_zero() && it.when.is_some());
             if never {
                 self.diags.push(
-                    Diagnostic::warning(Code::NeverFires, Some(id_span), format!("item `{}` can never fire", it.id.get_ref()))
-                        .with_help("its condition is always false or its points are always zero"),
+                    Diagnostic::warning(
+                        Code::NeverFires,
+                        Some(id_span),
+                        format!("item `{}` can never fire", it.id.get_ref()),
+                    )
+                    .with_help("its condition is always false or its points are always zero"),
                 );
             }
             let (min, max) = self.cap_bounds(self.span(item.span()), &it.cap, &it.min, &it.max);
@@ -1190,8 +1255,12 @@ impl<'a> Compiler<'a> {
                 "item" => Some(RoundAt::Item),
                 "score" => Some(RoundAt::Score),
                 other => {
-                    self.error(Code::BadLiteralArgument, self.span(rr.at.span()), format!("unknown rounding step `{other}`")).help =
-                        Some("one of: item, score".into());
+                    self.error(
+                        Code::BadLiteralArgument,
+                        self.span(rr.at.span()),
+                        format!("unknown rounding step `{other}`"),
+                    )
+                    .help = Some("one of: item, score".into());
                     None
                 }
             };
@@ -1278,8 +1347,12 @@ impl<'a> Compiler<'a> {
             out.iter().zip(&spans).filter(|(g, _)| !g.override_only).map(|(_, s)| *s).collect();
         if banded.is_empty() {
             self.diags.push(
-                Diagnostic::error(Code::BandsShort, Some(spans[0]), "every grade is override-only: no grade holds a score")
-                    .with_help("give at least one grade a band"),
+                Diagnostic::error(
+                    Code::BandsShort,
+                    Some(spans[0]),
+                    "every grade is override-only: no grade holds a score",
+                )
+                .with_help("give at least one grade a band"),
             );
             return out;
         }
@@ -1293,9 +1366,10 @@ impl<'a> Compiler<'a> {
             None => {
                 let hint = did_you_mean(g.get_ref(), grades.iter().map(|x| &*x.id));
                 let ids: Vec<&str> = grades.iter().map(|x| &*x.id).collect();
-                self.error(Code::UnknownName, self.span(g.span()), format!("unknown grade `{}`", g.get_ref())).help = Some(
-                    hint.map_or_else(|| format!("grades: {}", ids.join(", ")), |h| format!("did you mean `{h}`?")),
-                );
+                self.error(Code::UnknownName, self.span(g.span()), format!("unknown grade `{}`", g.get_ref())).help =
+                    Some(
+                        hint.map_or_else(|| format!("grades: {}", ids.join(", ")), |h| format!("did you mean `{h}`?")),
+                    );
                 None
             }
         }

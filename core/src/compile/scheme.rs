@@ -78,10 +78,14 @@ pub(crate) fn resolve_fills(
         };
         let Some(from) = resolved else {
             diags.push(
-                Diagnostic::error(Code::BadFrom, at, format!("step `{alias}`: input `{}` cannot take `{from}`", field.name))
-                    .with_help(
-                        "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
-                    ),
+                Diagnostic::error(
+                    Code::BadFrom,
+                    at,
+                    format!("step `{alias}`: input `{}` cannot take `{from}`", field.name),
+                )
+                .with_help(
+                    "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
+                ),
             );
             continue;
         };

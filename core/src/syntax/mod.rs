@@ -19,7 +19,8 @@ pub(crate) fn parse_document(text: &str, file: FileId) -> Result<document::Docum
     toml::from_str::<document::Document>(text).map_err(|e| {
         let span = e.span().map(|r| Span::new(file, r));
         let message = e.message().trim_end_matches('.').replace('\n', " ");
-        Diagnostic::error(Code::Structure, span, message).with_help("see docs/RULES.md for the structure of a rule file")
+        Diagnostic::error(Code::Structure, span, message)
+            .with_help("see docs/RULES.md for the structure of a rule file")
     })
 }
 
