@@ -98,11 +98,15 @@ impl JsonKind {
 /// # [score]
 /// # base = "100"
 /// # [[grades]]
-/// # id = "a"
-/// # label = "A"
-/// # min = -1000000
+/// # id = "good"
+/// # label = "良好"
+/// # min = 90
+/// # [[grades]]
+/// # id = "poor"
+/// # label = "较差"
+/// # below = 90
 /// # "#, &|p: &str| Err(p.to_string()));
-/// # let Some(safegrade::Rules::Set(rules)) = rules.rules else { panic!() };
+/// # let Some(safegrade::Rules::Set(rules)) = rules.rules else { panic!("{:?}", rules.diagnostics) };
 /// let firm = serde_json::json!({ "deaths": -1 });
 /// let errors = rules.firm_from_json(&firm).unwrap_err();
 /// let InputErrorKind::BelowMinimum { value, min } = errors[0].kind() else { panic!("{errors:?}") };
