@@ -143,7 +143,33 @@ export interface SchemeAssessment {
   steps: Record<string, Assessment>;
 }
 
-export interface InputError { path: string; message: string; message_zh: string }
+/** What kind of problem an input error is; `type` names it, the other fields are what it names. More kinds may be added. */
+export type InputErrorKind =
+  | { type: "missing" }
+  | { type: "wrong_type"; expected: string; found: "null" | "boolean" | "number" | "text" | "list" | "object" }
+  | { type: "not_yes_no" | "not_a_number" | "not_whole" | "too_precise" | "number_out_of_range" | "bad_date" | "bad_uscc"; found: string }
+  | { type: "below_minimum"; value: string; min: string }
+  | { type: "above_maximum"; value: string; max: string }
+  | { type: "not_allowed"; value: string; allowed: string[] }
+  | { type: "text_too_long"; chars: number; max: number }
+  | { type: "not_an_option"; found: string; options: string[] }
+  | { type: "unknown_field"; suggestion: string | null }
+  | { type: "too_many_records"; records: number; max: number }
+  | { type: "from_earlier_step"; from: string; applicable: boolean; kind: InputErrorKind };
+
+export interface InputError { path: string; message: string; message_zh: string; kind: InputErrorKind }
+
+/** What kind of fault stopped an evaluation; `type` names it, the other fields are what it names. More kinds may be added. */
+export type EvalErrorKind =
+  | { type: "overflow" | "division_by_zero" | "date_out_of_range" | "base_not_applicable" | "internal" }
+  | { type: "bad_duration"; count: string }
+  | { type: "unknown_table_key"; table: string; key: string }
+  | { type: "rule_error"; message: string }
+  | { type: "no_band"; score: string }
+  | { type: "not_applicable"; input: string }
+  | { type: "value_unavailable"; name: string };
+
+export interface EvalError { context: string; message: string; context_zh: string; message_zh: string; kind: EvalErrorKind }
 
 /**
  * An argument that cannot be used, refused before it is copied into wasm memory.
@@ -186,5 +212,5 @@ export type EvaluateResult =
   | {
       type: "failure";
       stage: "evaluate";
-      error: { type: "input"; errors: InputError[] } | { type: "eval"; error: { context: string; message: string; context_zh: string; message_zh: string } };
+      error: { type: "input"; errors: InputError[] } | { type: "eval"; error: EvalError };
     };

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
-use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, Span};
 use crate::input::toml_to_json;
 use crate::plan::Plan;
 use crate::syntax::document::{Document, Expect as RawExpect};
@@ -58,7 +58,7 @@ fn read_expect(raw: &RawExpect, span: Span, diags: &mut Vec<Diagnostic>) -> Expe
         Ok(d) => Some(d),
         Err(_) => {
             diags.push(Diagnostic::error(
-                "R0401",
+                Code::BadTestCase,
                 Some(span),
                 format!("expected score `{}` is not a number", as_text(s)),
             ));
@@ -72,7 +72,7 @@ fn read_expect(raw: &RawExpect, span: Span, diags: &mut Vec<Diagnostic>) -> Expe
                 steps.insert(alias.clone(), read_expect(&e, span, diags));
             }
             Err(e) => diags.push(Diagnostic::error(
-                "R0401",
+                Code::BadTestCase,
                 Some(span),
                 format!("expectation for step `{alias}`: {}", e.message()),
             )),
@@ -95,7 +95,7 @@ fn read_expect(raw: &RawExpect, span: Span, diags: &mut Vec<Diagnostic>) -> Expe
 fn check_names(e: &Expect, plan: &Plan, span: Span, diags: &mut Vec<Diagnostic>) {
     let mut unknown = |what: &str, name: &str| {
         diags.push(Diagnostic::error(
-            "R0401",
+            Code::BadTestCase,
             Some(span),
             format!("the test expects {what} `{name}`, which the rule set does not have"),
         ));
@@ -141,7 +141,7 @@ fn check_input(case: &TestCase, plans: &[&Plan], diags: &mut Vec<Diagnostic>) {
             let names =
                 plans.iter().flat_map(|p| p.inputs.iter().map(|i| &*i.name).chain(p.lists.iter().map(|l| &*l.name)));
             let d = Diagnostic::error(
-                "R0401",
+                Code::BadTestCase,
                 Some(case.span),
                 format!("the test's input gives `{key}`, which is neither an input nor a list"),
             );
@@ -156,7 +156,7 @@ fn check_input(case: &TestCase, plans: &[&Plan], diags: &mut Vec<Diagnostic>) {
             let known = lists.iter().any(|l| l.fields.iter().any(|f| *f.name == **field));
             if !known && reported.insert((key, field)) {
                 diags.push(Diagnostic::error(
-                    "R0401",
+                    Code::BadTestCase,
                     Some(case.span),
                     format!("the test's input gives `{field}` in records of `{key}`, which is not a field of the list"),
                 ));
@@ -177,7 +177,7 @@ fn read_case(
             Ok(d) => d,
             Err(_) => {
                 diags.push(Diagnostic::error(
-                    "R0401",
+                    Code::BadTestCase,
                     Some(span),
                     format!("test `{}`: as_of `{d}` is not a date", tt.name),
                 ));
@@ -196,7 +196,11 @@ pub(crate) fn read_tests(doc: &Document, file: FileId, plan: &Plan, diags: &mut 
     for t in &doc.tests {
         if let Some(case) = read_case(t, file, diags) {
             if !case.expect.steps.is_empty() {
-                diags.push(Diagnostic::error("R0401", Some(case.span), "`steps` expectations belong in scheme tests"));
+                diags.push(Diagnostic::error(
+                    Code::BadTestCase,
+                    Some(case.span),
+                    "`steps` expectations belong in scheme tests",
+                ));
             }
             check_names(&case.expect, plan, case.span, diags);
             check_input(&case, &[plan], diags);
@@ -226,15 +230,19 @@ pub(crate) fn read_scheme_tests(
                 || e.unfixable.is_some();
             if top_level {
                 diags.push(
-                    Diagnostic::error("R0401", Some(case.span), "a scheme test states its expectations per step")
-                        .with_help("write expect = { steps = { STEP = { grade = \"…\" } } }"),
+                    Diagnostic::error(
+                        Code::BadTestCase,
+                        Some(case.span),
+                        "a scheme test states its expectations per step",
+                    )
+                    .with_help("write expect = { steps = { STEP = { grade = \"…\" } } }"),
                 );
             }
             for (alias, e) in &case.expect.steps {
                 match steps.iter().find(|(a, _)| a == alias) {
                     Some((_, plan)) => check_names(e, plan, case.span, diags),
                     None => diags.push(Diagnostic::error(
-                        "R0401",
+                        Code::BadTestCase,
                         Some(case.span),
                         format!("the scheme has no step `{alias}`"),
                     )),

@@ -1,6 +1,6 @@
 //! Diagnostics: what the parse and check stages report about a rule file.
 //!
-//! A [`Diagnostic`] carries a stable code (`R0001` …), a message, the source
+//! A [`Diagnostic`] carries a stable [`Code`] (`R0001` …), a message, the source
 //! span it is about, and a help line. Spans are byte offsets into the text of
 //! one file of a [`SourceMap`]; lines and columns (both 1-based) are computed
 //! only when a diagnostic is rendered, so every stage works on offsets alone.
@@ -10,6 +10,10 @@ use std::fmt::Write as _;
 use std::ops::Range;
 
 use serde::Serialize;
+
+mod code;
+
+pub use code::Code;
 
 /// Index of a file in a [`SourceMap`].
 pub type FileId = usize;
@@ -46,7 +50,7 @@ pub enum Severity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// Stable code, documented in `docs/RULES.md`.
-    pub code: &'static str,
+    pub code: Code,
     /// Error or warning.
     pub severity: Severity,
     /// What is wrong: lowercase, no trailing period.
@@ -59,12 +63,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with `code` and `message` at `span`.
-    pub fn error(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
+    pub fn error(code: Code, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
         Diagnostic { code, severity: Severity::Error, message: message.into(), span, help: None }
     }
 
     /// A warning with `code` and `message` at `span`.
-    pub fn warning(code: &'static str, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
+    pub fn warning(code: Code, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
         Diagnostic { code, severity: Severity::Warning, message: message.into(), span, help: None }
     }
 

@@ -21,6 +21,7 @@ use smallvec::SmallVec;
 use crate::plan::{EnumDef, Field, Missing, Plan, ValueType};
 use crate::uscc;
 use crate::value::Value;
+pub use problem::InputErrorKind;
 pub(crate) use problem::{JsonKind, Problem};
 
 /// Lists a firm keeps inline, without a separate allocation.
@@ -36,11 +37,19 @@ pub struct InputError {
     pub message: String,
     /// What is wrong, in Chinese.
     pub message_zh: String,
+    /// What kind of problem it is; read with [`InputError::kind`].
+    pub(crate) kind: InputErrorKind,
 }
 
 impl InputError {
     pub(crate) fn new(path: impl Into<String>, problem: &Problem) -> InputError {
-        InputError { path: path.into(), message: problem.en(), message_zh: problem.zh() }
+        InputError { path: path.into(), message: problem.en(), message_zh: problem.zh(), kind: problem.kind() }
+    }
+
+    /// What kind of problem it is, with the values it names: match on this
+    /// rather than on the message.
+    pub fn kind(&self) -> &InputErrorKind {
+        &self.kind
     }
 
     /// The error in Chinese, as its `Display` gives it in English: `path：message_zh`.

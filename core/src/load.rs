@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::cases;
 use crate::compile::scheme;
 use crate::compile::{compile_ruleset, Unit};
-use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
+use crate::diagnostic::{Code, Diagnostic, FileId, SourceMap, Span};
 use crate::plan::Plan;
 use crate::rules::{CompiledRules, CompiledScheme, Origin, Rules, SchemeMeta, SchemeStep};
 pub use crate::rules_root::LoadConfig;
@@ -155,7 +155,7 @@ impl Files<'_> {
         let root = self.root.to_string();
         if !self.root.contains(&LexicalPath::of(target)) {
             return Err(Diagnostic::error(
-                "R0008",
+                Code::OutsideRoot,
                 at,
                 format!("{what} `{written}` lies outside the rules root `{root}`"),
             )
@@ -169,7 +169,7 @@ impl Files<'_> {
 }
 
 fn cannot_read(path: &str, why: &str, at: Option<Span>) -> Diagnostic {
-    Diagnostic::error("R0005", at, format!("cannot read `{path}`: {why}"))
+    Diagnostic::error(Code::Unreadable, at, format!("cannot read `{path}`: {why}"))
 }
 
 /// Parses the rule file `path` whose text was read (or not) as `text`.
@@ -189,7 +189,7 @@ fn read(
     };
     if text.len() > MAX_RULE_FILE_BYTES {
         diags.push(Diagnostic::error(
-            "R0005",
+            Code::Unreadable,
             at,
             format!("`{path}` is {} bytes; rule files are limited to {MAX_RULE_FILE_BYTES}", text.len()),
         ));
@@ -268,7 +268,7 @@ fn collect_includes(
             let mut cycle = stack.clone();
             cycle.push(target.clone());
             diags.push(
-                Diagnostic::error("R0006", at, format!("include cycle: {}", cycle.join(" → ")))
+                Diagnostic::error(Code::IncludeCycle, at, format!("include cycle: {}", cycle.join(" → ")))
                     .with_help("a file cannot include itself, directly or through others"),
             );
             continue;
@@ -280,7 +280,7 @@ fn collect_includes(
         let Some((f, d)) = read(&target, text, sources, diags, at) else { continue };
         if d.scheme.is_some() {
             diags.push(Diagnostic::error(
-                "R0006",
+                Code::IncludeCycle,
                 at,
                 format!("`{target}` is a scheme; only rule sets can be included"),
             ));
@@ -311,14 +311,14 @@ fn load_scheme(
         || doc.score.is_some()
     {
         diags.push(Diagnostic::error(
-            "R0007",
+            Code::BadScheme,
             Some(scheme_span(0..0)),
             "a scheme file holds only [scheme], [[steps]] and [[tests]]",
         ));
         return None;
     }
     if doc.steps.is_empty() {
-        diags.push(Diagnostic::error("R0007", Some(span_of(&meta.id, file)), "the scheme has no [[steps]]"));
+        diags.push(Diagnostic::error(Code::BadScheme, Some(span_of(&meta.id, file)), "the scheme has no [[steps]]"));
         return None;
     }
     let mut steps: Vec<SchemeStep> = Vec::new();
@@ -330,7 +330,7 @@ fn load_scheme(
         let alias = st.alias.get_ref().clone();
         let at = Some(span_of(&st.alias, file));
         if steps.iter().any(|x| x.alias == alias) {
-            diags.push(Diagnostic::error("R0201", at, format!("step `{alias}` is named twice")));
+            diags.push(Diagnostic::error(Code::DefinedTwice, at, format!("step `{alias}` is named twice")));
             failed = true;
             continue;
         }
@@ -344,7 +344,7 @@ fn load_scheme(
         };
         if d.scheme.is_some() {
             diags.push(Diagnostic::error(
-                "R0007",
+                Code::BadScheme,
                 Some(span_of(&st.rules, file)),
                 "a scheme step must be a rule set, not a scheme",
             ));

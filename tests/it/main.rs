@@ -4,6 +4,7 @@
 //! - `check`: the checker on rule files with known problems (tests/data/check).
 //! - `columns`: batch columns the rules do not read (ignored, likely typos, strict runs) and the key headed in Chinese.
 //! - `docs`: the worked example in docs/RULES.md is a real, passing rule file.
+//! - `error_kinds`: every kind of input and evaluation error, each from a firm's data (tests/data/errors).
 //! - `eval`: evaluation goldens: rule file + firm JSON → result JSON (tests/data/eval).
 //! - `invariants`: proptest invariants of scoring (monotonicity, order independence, determinism).
 //! - `hostile`: hostile rule files and inputs never panic or hang.
@@ -17,6 +18,7 @@ mod adversarial;
 mod check;
 mod columns;
 mod docs;
+mod error_kinds;
 mod eval;
 mod hostile;
 mod imports;

@@ -97,7 +97,7 @@ pub enum Outcome {
     /// The assessment.
     Assessed(Box<Assessment>),
     /// Answers that must be fixed first (path, message).
-    InputErrors(Vec<InputError>),
+    InputErrors(Vec<AnswerError>),
     /// Evaluation stopped: why, in English and in Chinese.
     Failed {
         /// In English.
@@ -105,6 +105,26 @@ pub enum Outcome {
         /// In Chinese.
         zh: String,
     },
+}
+
+/// An answer that must be fixed, as the page shows it: where (an input
+/// name or `list[i].field`) and what is wrong, in English and in Chinese.
+/// Core's [`InputError`] also names the kind of problem; the page shows only
+/// the texts, so only they cross from the worker.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AnswerError {
+    /// The input name or `list[index].field` (index from 0).
+    pub path: String,
+    /// What is wrong (English).
+    pub message: String,
+    /// What is wrong, in Chinese.
+    pub message_zh: String,
+}
+
+impl From<InputError> for AnswerError {
+    fn from(e: InputError) -> AnswerError {
+        AnswerError { path: e.path, message: e.message, message_zh: e.message_zh }
+    }
 }
 
 /// An outcome and how long core took to produce it.
@@ -129,7 +149,7 @@ pub fn parse_as_of(s: &str) -> Option<NaiveDate> {
 /// (`YYYY-MM-DD`).
 pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
     let Some(date) = parse_as_of(as_of) else {
-        return Outcome::InputErrors(vec![InputError {
+        return Outcome::InputErrors(vec![AnswerError {
             path: "as_of".into(),
             message: format!("`{as_of}` is not a date YYYY-MM-DD"),
             message_zh: format!("“{as_of}”不是 YYYY-MM-DD 格式的日期"),
@@ -137,17 +157,17 @@ pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
     };
     match rules.assess_json(answers, date) {
         Ok(a) => Outcome::Assessed(Box::new(a)),
-        Err(AssessError::Input { errors }) => Outcome::InputErrors(errors),
+        Err(AssessError::Input { errors }) => Outcome::InputErrors(errors.into_iter().map(AnswerError::from).collect()),
         Err(AssessError::Eval { error }) => Outcome::Failed { en: error.to_string(), zh: error.to_string_zh() },
     }
 }
 
 /// The error message for one answer path (`name` or `list[i].field`), if any.
-pub fn error_for<'a>(errors: &'a [InputError], path: &str, lang: Lang) -> Option<&'a str> {
+pub fn error_for<'a>(errors: &'a [AnswerError], path: &str, lang: Lang) -> Option<&'a str> {
     errors.iter().find(|e| e.path == path).map(|e| message(e, lang))
 }
 
 /// An input error's message in the interface language.
-pub fn message(e: &InputError, lang: Lang) -> &str {
+pub fn message(e: &AnswerError, lang: Lang) -> &str {
     lang.pick(&e.message_zh, Some(&e.message))
 }

@@ -21,13 +21,13 @@
 use std::sync::Arc;
 
 use safegrade::{
-    AppliedOverride, Assessment, FieldSchema, FiredItem, GradeSchema, GroupSchema, InputError, Label, ListSchema, Meta,
+    AppliedOverride, Assessment, FieldSchema, FiredItem, GradeSchema, GroupSchema, Label, ListSchema, Meta,
     MissingInput, MissingTreatment, NextGrade, OptionSchema, RulesetRef, Schema, Warning,
 };
 use serde_json::{json, Value as Json};
 
 use crate::answers::Answers;
-use crate::engine::{DiagView, Evaluation, Outcome};
+use crate::engine::{AnswerError, DiagView, Evaluation, Outcome};
 use crate::state::Source;
 
 /// A request to the worker.
@@ -203,7 +203,7 @@ impl Reply {
                     Outcome::InputErrors(
                         errors
                             .iter()
-                            .map(|e| InputError {
+                            .map(|e| AnswerError {
                                 path: string(e, "path"),
                                 message: string(e, "message"),
                                 message_zh: string(e, "message_zh"),

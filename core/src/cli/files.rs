@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use safegrade::{LoadConfig, SourceLoader};
+use safegrade::{Code, LoadConfig, SourceLoader};
 
 /// Largest firm data `safegrade eval` reads (a file or stdin).
 pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
@@ -135,7 +135,7 @@ pub(crate) fn load_confined(
     let (to_load, config) = rules_config(path, root);
     let loader = Confined(read);
     let loaded = safegrade::load_with(&to_load, &loader, &config);
-    let outside = loaded.diagnostics.iter().any(|d| d.code == "R0008");
+    let outside = loaded.diagnostics.iter().any(|d| d.code == Code::OutsideRoot);
     if !outside || Path::new(&to_load).is_absolute() {
         return loaded;
     }
@@ -143,7 +143,7 @@ pub(crate) fn load_confined(
     let config = LoadConfig { root: config.root.as_deref().map(absolute) };
     let again = safegrade::load_with(&absolute(&to_load), &loader, &config);
     // Outside either way: the diagnostics name the paths as they were written.
-    if again.diagnostics.iter().any(|d| d.code == "R0008") {
+    if again.diagnostics.iter().any(|d| d.code == Code::OutsideRoot) {
         loaded
     } else {
         again

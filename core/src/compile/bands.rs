@@ -10,7 +10,7 @@
 use rust_decimal::Decimal;
 
 use super::compiler::Compiler;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::plan::{Bound, Grade};
 use crate::syntax::document as doc;
 
@@ -20,7 +20,7 @@ pub(super) fn bounds_of(c: &mut Compiler<'_>, g: &doc::Grade) -> (Option<Bound>,
         |a: &Option<doc::SValue>, b: &Option<doc::SValue>, names: (&str, &str), inclusive_first: bool| match (a, b) {
             (Some(x), Some(_)) => {
                 c.diags.push(Diagnostic::error(
-                    "R0304",
+                    Code::EmptyBand,
                     Some(Span::new(file, x.span())),
                     format!("a grade takes `{}` or `{}`, not both", names.0, names.1),
                 ));
@@ -67,7 +67,11 @@ pub(super) fn check_coverage(
     for (i, (g, span)) in grades.iter().zip(spans).enumerate() {
         if let (Some(lo), Some(hi)) = (g.lower, g.upper) {
             if lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive)) {
-                c.diags.push(Diagnostic::error("R0304", Some(*span), format!("grade `{}` contains no score", g.id)));
+                c.diags.push(Diagnostic::error(
+                    Code::EmptyBand,
+                    Some(*span),
+                    format!("grade `{}` contains no score", g.id),
+                ));
                 continue;
             }
         }
@@ -87,7 +91,7 @@ pub(super) fn check_coverage(
         if let Some((side, m)) = above.or(below) {
             c.diags.push(
                 Diagnostic::error(
-                    "R0304",
+                    Code::EmptyBand,
                     Some(*span),
                     format!("grade `{}` contains no score: its band lies {side} score {}", g.id, m.normalize()),
                 )
@@ -121,7 +125,7 @@ pub(super) fn check_coverage(
         let what = min.map_or("scores below it".to_string(), |m| format!("the lowest score {}", m.normalize()));
         c.diags.push(
             Diagnostic::error(
-                "R0305",
+                Code::BandsShort,
                 Some(spans[order[0]]),
                 format!("no grade covers {what}: the lowest band starts at {}", show_lower(first.lower)),
             )
@@ -138,7 +142,7 @@ pub(super) fn check_coverage(
         let what = max.map_or("scores above it".to_string(), |m| format!("the highest score {}", m.normalize()));
         c.diags.push(
             Diagnostic::error(
-                "R0305",
+                Code::BandsShort,
                 Some(spans[order[order.len() - 1]]),
                 format!("no grade covers {what}: the highest band stops at {}", show_upper(last.upper)),
             )
@@ -149,15 +153,19 @@ pub(super) fn check_coverage(
         let (a, b) = (&grades[w[0]], &grades[w[1]]);
         let (Some(hi), Some(lo)) = (a.upper, b.lower) else {
             c.diags.push(
-                Diagnostic::error("R0302", Some(spans[w[1]]), format!("grades `{}` and `{}` overlap", a.id, b.id))
-                    .with_help("only the lowest band may be open below and only the highest open above"),
+                Diagnostic::error(
+                    Code::BandOverlap,
+                    Some(spans[w[1]]),
+                    format!("grades `{}` and `{}` overlap", a.id, b.id),
+                )
+                .with_help("only the lowest band may be open below and only the highest open above"),
             );
             continue;
         };
         if hi.value < lo.value || (hi.value == lo.value && !hi.inclusive && !lo.inclusive) {
             c.diags.push(
                 Diagnostic::error(
-                    "R0301",
+                    Code::BandGap,
                     Some(spans[w[1]]),
                     format!(
                         "no grade covers the scores between `{}` (up to {}) and `{}` (from {})",
@@ -172,7 +180,7 @@ pub(super) fn check_coverage(
         } else if hi.value > lo.value || (hi.inclusive && lo.inclusive) {
             c.diags.push(
                 Diagnostic::error(
-                    "R0302",
+                    Code::BandOverlap,
                     Some(spans[w[1]]),
                     format!(
                         "grades `{}` (up to {}) and `{}` (from {}) overlap",
@@ -190,7 +198,7 @@ pub(super) fn check_coverage(
     let descending = order.iter().rev().eq(listed.iter());
     if !ascending && !descending {
         c.diags.push(
-            Diagnostic::error("R0303", Some(spans[0]), "grades are not listed in score order")
+            Diagnostic::error(Code::GradeOrder, Some(spans[0]), "grades are not listed in score order")
                 .with_help("list grades best first, following the score up or down"),
         );
     }

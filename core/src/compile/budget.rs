@@ -18,7 +18,7 @@
 //! are computed once, after those of the functions it calls, so checking
 //! takes time in proportion to the file however far it would expand.
 
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::plan::{Derived, FunctionDef, Item, Node, Override, Score};
 use crate::syntax::document::Document;
 
@@ -98,7 +98,7 @@ impl Compiler<'_> {
             if let Some(n) = crate::plan::nesting(root.node, &fn_depth) {
                 if n > limit {
                     self.error(
-                        "R0212",
+                        Code::TooDeeplyNested,
                         root.span,
                         format!(
                             "{} nests {n} levels deep once its functions are expanded; the limit is {limit}",
@@ -127,7 +127,7 @@ impl Compiler<'_> {
         let Some((costliest, &most)) = costs.iter().enumerate().max_by_key(|&(_, c)| c) else { return };
         let root = &roots[costliest];
         self.error(
-            "R0213",
+            Code::TooCostly,
             root.span,
             format!(
                 "{} takes {} operations to evaluate once its functions are expanded, and the rule set {}; the limit is {}",

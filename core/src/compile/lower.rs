@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::compiler::{Compiler, Deps};
 use super::whole::Reads;
-use crate::diagnostic::{did_you_mean, Diagnostic, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Span};
 use crate::plan::{AggKind, ArithOp, Builtin, CmpOp, Node, Ty};
 use crate::syntax::expr::{BinOp, DurationUnit, Expr, ExprKind};
 use crate::value::{RoundMode, Value};
@@ -95,7 +95,7 @@ fn fail() -> (Node, Ty) {
 }
 
 impl Compiler<'_> {
-    fn err(&mut self, code: &'static str, span: Span, msg: String) -> &mut Diagnostic {
+    fn err(&mut self, code: Code, span: Span, msg: String) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, Some(span), msg));
         self.diags.last_mut().expect("just pushed")
     }
@@ -105,7 +105,7 @@ impl Compiler<'_> {
         let (node, ty) = self.lower(e, scope, deps);
         if unify(ty, want).is_none() || (want == Ty::Num && ty != Ty::Num && ty != Ty::Never) {
             let (w, t) = (ty_name(self, want), ty_name(self, ty));
-            self.err("R0101", e.span, format!("expected {w}, found {t}"));
+            self.err(Code::TypeMismatch, e.span, format!("expected {w}, found {t}"));
             return fail().0;
         }
         node
@@ -130,7 +130,7 @@ impl Compiler<'_> {
                         Some(d) => return (Node::Const(Value::Duration(d)), Ty::Duration),
                         None => {
                             self.err(
-                                "R0102",
+                                Code::BadDuration,
                                 e.span,
                                 format!("a duration needs a whole number up to 100000, found `{k}`"),
                             );
@@ -172,7 +172,7 @@ impl Compiler<'_> {
                         None => {
                             let (a, b) = (ty_name(self, ty), ty_name(self, t));
                             self.err(
-                                "R0101",
+                                Code::TypeMismatch,
                                 span,
                                 format!("the branches of this `if` have different types: {a} and {b}"),
                             );
@@ -189,7 +189,7 @@ impl Compiler<'_> {
                     let (en, et) = self.lower(el, scope, deps);
                     if unify(lt, et).is_none() {
                         let (a, b) = (ty_name(self, lt), ty_name(self, et));
-                        self.err("R0101", el.span, format!("cannot look for {a} among {b}"));
+                        self.err(Code::TypeMismatch, el.span, format!("cannot look for {a} among {b}"));
                     }
                     self.check_enum_literal(lt, &en, el.span);
                     set.push(en);
@@ -201,7 +201,7 @@ impl Compiler<'_> {
                 let Some(t) = self.table_index.get(name.as_str()).copied() else {
                     let candidates: Vec<&str> = self.table_index.keys().map(|s| &**s).collect();
                     let hint = did_you_mean(name, candidates).map(|c| format!("did you mean `{c}`?"));
-                    let d = self.err("R0103", *name_span, format!("unknown table `{name}`"));
+                    let d = self.err(Code::UnknownName, *name_span, format!("unknown table `{name}`"));
                     if let Some(h) = hint {
                         d.help = Some(h);
                     }
@@ -210,7 +210,7 @@ impl Compiler<'_> {
                 let key_ty = self.tables[t as usize].key_ty;
                 if unify(lt, key_ty).is_none() {
                     let (a, b) = (ty_name(self, lt), ty_name(self, key_ty));
-                    self.err("R0101", lhs.span, format!("table `{name}` has {b} keys, found {a}"));
+                    self.err(Code::TypeMismatch, lhs.span, format!("table `{name}` has {b} keys, found {a}"));
                 }
                 (Node::InTable(Box::new(ln), t), Ty::Bool)
             }
@@ -235,7 +235,7 @@ impl Compiler<'_> {
         let hint = did_you_mean(lit, ids.iter().map(|s| s.as_str()))
             .map(|c| format!("did you mean `{c}`? "))
             .unwrap_or_default();
-        self.err("R0104", span, format!("`{lit}` is not one of the options")).help =
+        self.err(Code::NotAnOption, span, format!("`{lit}` is not one of the options")).help =
             Some(format!("{hint}the options are: {}", ids.join(", ")));
     }
 
@@ -267,7 +267,7 @@ impl Compiler<'_> {
         }
         if let Some(&i) = self.input_index.get(name) {
             if matches!(scope.ctx, Ctx::Function(_)) {
-                self.err("R0105", span, format!("a function cannot read the input `{name}`")).help =
+                self.err(Code::OutOfScope, span, format!("a function cannot read the input `{name}`")).help =
                     Some("pass it as a parameter".into());
                 return fail();
             }
@@ -277,8 +277,12 @@ impl Compiler<'_> {
         }
         if let Some(&i) = self.derived_index.get(name) {
             if scope.ctx != Ctx::Firm {
-                self.err("R0105", span, format!("`{name}` is a firm-level derived value; it cannot be used here"))
-                    .help = Some("per-record values and functions are computed before firm-level values".into());
+                self.err(
+                    Code::OutOfScope,
+                    span,
+                    format!("`{name}` is a firm-level derived value; it cannot be used here"),
+                )
+                .help = Some("per-record values and functions are computed before firm-level values".into());
                 return fail();
             }
             let Some(ty) = self.derived_type(i, span) else { return fail() };
@@ -300,7 +304,7 @@ impl Compiler<'_> {
             candidates.extend(self.function_params[f as usize].iter().map(|(p, _)| p.to_string()));
         }
         let hint = did_you_mean(name, candidates.iter().map(|s| s.as_str()));
-        let d = self.err("R0103", span, format!("unknown name `{name}`"));
+        let d = self.err(Code::UnknownName, span, format!("unknown name `{name}`"));
         d.help = Some(match hint {
             Some(h) => format!("did you mean `{h}`?"),
             None => "declare it under [inputs] or [derived]".into(),
@@ -357,7 +361,8 @@ impl Compiler<'_> {
                     }
                     _ => {
                         let (x, y) = (ty_name(self, at), ty_name(self, bt));
-                        self.err("R0101", span, format!("cannot apply `{}` to {x} and {y}", op.symbol())).help = Some(
+                        self.err(Code::TypeMismatch, span, format!("cannot apply `{}` to {x} and {y}", op.symbol()))
+                            .help = Some(
                             "arithmetic works on numbers; a date can be moved by a duration such as `3 years`".into(),
                         );
                         return fail();
@@ -389,13 +394,13 @@ impl Compiler<'_> {
                 let (bn, bt) = self.lower(b, scope, deps);
                 let Some(u) = unify(at, bt) else {
                     let (x, y) = (ty_name(self, at), ty_name(self, bt));
-                    self.err("R0101", span, format!("cannot compare {x} with {y}"));
+                    self.err(Code::TypeMismatch, span, format!("cannot compare {x} with {y}"));
                     return fail();
                 };
                 let ordered = matches!(u, Ty::Num | Ty::Date | Ty::Never);
                 if !ordered && !matches!(cop, CmpOp::Eq | CmpOp::Ne) || matches!(u, Ty::List(_) | Ty::Table(_)) {
                     let t = ty_name(self, u);
-                    self.err("R0101", span, format!("`{}` does not apply to {t}", op.symbol())).help =
+                    self.err(Code::TypeMismatch, span, format!("`{}` does not apply to {t}", op.symbol())).help =
                         Some("text, options and booleans can only be compared with `==` and `!=`".into());
                     return fail();
                 }
@@ -445,7 +450,11 @@ impl Compiler<'_> {
             return self.lower_aggregate(name, span, args, filter, default, scope, deps);
         }
         if let Some(extra) = filter.map(|f| f.span).or(default.map(|d| d.span)) {
-            self.err("R0106", extra, format!("`where` and `else` only go with aggregates over lists, not `{name}`"));
+            self.err(
+                Code::AggregateMisuse,
+                extra,
+                format!("`where` and `else` only go with aggregates over lists, not `{name}`"),
+            );
         }
         if let Some(&f) = self.function_index.get(name) {
             return self.lower_function_call(f, name, span, args, scope, deps);
@@ -456,7 +465,7 @@ impl Compiler<'_> {
             }
             let want =
                 if n.start() == n.end() { n.start().to_string() } else { format!("{} to {}", n.start(), n.end()) };
-            c.err("R0107", span, format!("`{name}` takes {want} arguments, found {}", args.len()));
+            c.err(Code::ArgumentCount, span, format!("`{name}` takes {want} arguments, found {}", args.len()));
             false
         };
         match name {
@@ -472,7 +481,11 @@ impl Compiler<'_> {
                         Some(u @ (Ty::Num | Ty::Date | Ty::Never)) => ty = u,
                         _ => {
                             let t = ty_name(self, t);
-                            self.err("R0101", a.span, format!("`{name}` compares numbers or dates, found {t}"));
+                            self.err(
+                                Code::TypeMismatch,
+                                a.span,
+                                format!("`{name}` compares numbers or dates, found {t}"),
+                            );
                             return fail();
                         }
                     }
@@ -505,7 +518,7 @@ impl Compiler<'_> {
                     }
                     _ => {
                         self.err(
-                            "R0108",
+                            Code::BadLiteralArgument,
                             args[1].span,
                             "the number of places must be a whole number from 0 to 28".into(),
                         );
@@ -517,7 +530,7 @@ impl Compiler<'_> {
                     _ => None,
                 };
                 let Some(mode) = mode else {
-                    self.err("R0108", args[2].span, "expected a rounding mode".into()).help =
+                    self.err(Code::BadLiteralArgument, args[2].span, "expected a rounding mode".into()).help =
                         Some(format!("one of: {}", RoundMode::NAMES.join(", ")));
                     return fail();
                 };
@@ -554,7 +567,11 @@ impl Compiler<'_> {
                 match parsed {
                     Some(d) => (Node::Const(Value::Date(d)), Ty::Date),
                     None => {
-                        self.err("R0108", args[0].span, "expected a date written \"YYYY-MM-DD\"".into());
+                        self.err(
+                            Code::BadLiteralArgument,
+                            args[0].span,
+                            "expected a date written \"YYYY-MM-DD\"".into(),
+                        );
                         fail()
                     }
                 }
@@ -566,7 +583,7 @@ impl Compiler<'_> {
                 match &args[0].kind {
                     ExprKind::Text(s) => (Node::Fail(Arc::from(s.as_str())), Ty::Never),
                     _ => {
-                        self.err("R0108", args[0].span, "`error` takes a text literal".into());
+                        self.err(Code::BadLiteralArgument, args[0].span, "`error` takes a text literal".into());
                         fail()
                     }
                 }
@@ -578,7 +595,7 @@ impl Compiler<'_> {
                 let fnames: Vec<String> = self.function_index.keys().map(|s| s.to_string()).collect();
                 candidates.extend(fnames.iter().map(|s| s.as_str()));
                 let hint = did_you_mean(name, candidates);
-                let d = self.err("R0103", name_span, format!("unknown function `{name}`"));
+                let d = self.err(Code::UnknownName, name_span, format!("unknown function `{name}`"));
                 d.help = Some(match hint {
                     Some(h) => format!("did you mean `{h}`?"),
                     None => "see the function list in docs/RULES.md".into(),
@@ -594,19 +611,19 @@ impl Compiler<'_> {
 
     fn lower_lookup(&mut self, span: Span, args: &[Expr], scope: &mut Scope, deps: &mut Deps) -> (Node, Ty) {
         if !(2..=3).contains(&args.len()) {
-            self.err("R0107", span, format!("`lookup` takes 2 or 3 arguments, found {}", args.len()));
+            self.err(Code::ArgumentCount, span, format!("`lookup` takes 2 or 3 arguments, found {}", args.len()));
             return fail();
         }
         let t = match &args[0].kind {
             ExprKind::Name(n) if self.table_index.contains_key(n.as_str()) => self.table_index[n.as_str()],
             _ => {
                 let names: Vec<String> = self.table_index.keys().map(|s| s.to_string()).collect();
-                self.err("R0103", args[0].span, "the first argument of `lookup` must be a table".into()).help =
-                    Some(if names.is_empty() {
-                        "declare it under [tables]".into()
-                    } else {
-                        format!("tables: {}", names.join(", "))
-                    });
+                self.err(Code::UnknownName, args[0].span, "the first argument of `lookup` must be a table".into())
+                    .help = Some(if names.is_empty() {
+                    "declare it under [tables]".into()
+                } else {
+                    format!("tables: {}", names.join(", "))
+                });
                 return fail();
             }
         };
@@ -614,19 +631,23 @@ impl Compiler<'_> {
         let key_ty = self.tables[t as usize].key_ty;
         if unify(kt, key_ty).is_none() {
             let (a, b) = (ty_name(self, kt), ty_name(self, key_ty));
-            self.err("R0101", args[1].span, format!("this table has {b} keys, found {a}"));
+            self.err(Code::TypeMismatch, args[1].span, format!("this table has {b} keys, found {a}"));
         }
         let columns = self.tables[t as usize].columns.clone();
         let col = if args.len() == 3 {
             let ExprKind::Text(c) = &args[2].kind else {
-                self.err("R0108", args[2].span, "the column must be given as text, such as \"q\"".into());
+                self.err(
+                    Code::BadLiteralArgument,
+                    args[2].span,
+                    "the column must be given as text, such as \"q\"".into(),
+                );
                 return fail();
             };
             match columns.iter().position(|(n, _)| &**n == c) {
                 Some(i) => i,
                 None => {
                     let names: Vec<&str> = columns.iter().map(|(n, _)| &**n).collect();
-                    self.err("R0103", args[2].span, format!("the table has no column `{c}`")).help =
+                    self.err(Code::UnknownName, args[2].span, format!("the table has no column `{c}`")).help =
                         Some(format!("columns: {}", names.join(", ")));
                     return fail();
                 }
@@ -634,7 +655,11 @@ impl Compiler<'_> {
         } else if columns.len() == 1 {
             0
         } else {
-            self.err("R0107", span, "this table has several columns; name one as the third argument".into());
+            self.err(
+                Code::ArgumentCount,
+                span,
+                "this table has several columns; name one as the third argument".into(),
+            );
             return fail();
         };
         (Node::Lookup(t, Box::new(kn), col as u32), columns[col].1)
@@ -651,7 +676,11 @@ impl Compiler<'_> {
     ) -> (Node, Ty) {
         let params = self.function_params[f as usize].clone();
         if params.len() != args.len() {
-            self.err("R0107", span, format!("`{name}` takes {} arguments, found {}", params.len(), args.len()));
+            self.err(
+                Code::ArgumentCount,
+                span,
+                format!("`{name}` takes {} arguments, found {}", params.len(), args.len()),
+            );
             return fail();
         }
         if let Ctx::Function(caller) = scope.ctx {
@@ -668,7 +697,7 @@ impl Compiler<'_> {
                 && !self.is_whole(&node, &Reads { records: &scope.records, function })
             {
                 self.err(
-                    "R0101",
+                    Code::TypeMismatch,
                     a.span,
                     format!("`{name}` takes an integer for `{param}`, but this may have a fraction"),
                 )
@@ -700,7 +729,7 @@ impl Compiler<'_> {
         };
         if let Ctx::Function(_) = scope.ctx {
             self.err(
-                "R0105",
+                Code::OutOfScope,
                 span,
                 format!("a function cannot read lists; `{name}` over a list belongs in a derived value"),
             )
@@ -713,7 +742,7 @@ impl Compiler<'_> {
             _ => {
                 let names: Vec<String> = self.list_index.keys().map(|s| s.to_string()).collect();
                 let at = args.first().map_or(span, |a| a.span);
-                self.err("R0106", at, format!("the first argument of `{name}` must be a list")).help =
+                self.err(Code::AggregateMisuse, at, format!("the first argument of `{name}` must be a list")).help =
                     Some(if names.is_empty() {
                         "declare it under [lists]".into()
                     } else {
@@ -724,16 +753,16 @@ impl Compiler<'_> {
         };
         if args.len() != want_args {
             let noun = if want_args == 1 { "argument" } else { "arguments" };
-            self.err("R0107", span, format!("`{name}` takes {want_args} {noun}, found {}", args.len())).help =
-                Some(match kind {
-                    AggKind::Count => "write `count(list)` or `count(list where condition)`".into(),
-                    _ => format!("write `{name}(list, expression)`, optionally with `where condition`"),
-                });
+            self.err(Code::ArgumentCount, span, format!("`{name}` takes {want_args} {noun}, found {}", args.len()))
+                .help = Some(match kind {
+                AggKind::Count => "write `count(list)` or `count(list where condition)`".into(),
+                _ => format!("write `{name}(list, expression)`, optionally with `where condition`"),
+            });
             return fail();
         }
         if matches!(kind, AggKind::Any | AggKind::All) && filter.is_some() {
             self.err(
-                "R0106",
+                Code::AggregateMisuse,
                 filter.map_or(span, |f| f.span),
                 format!("`{name}` takes its condition as the second argument, not `where`"),
             );
@@ -741,7 +770,7 @@ impl Compiler<'_> {
         match (kind, default) {
             (AggKind::Min | AggKind::Max, None) => {
                 self.err(
-                    "R0106",
+                    Code::AggregateMisuse,
                     span,
                     format!("`{name}` over a list needs an `else` value for when no record matches"),
                 )
@@ -750,7 +779,7 @@ impl Compiler<'_> {
             }
             (AggKind::Min | AggKind::Max, Some(_)) => {}
             (_, Some(d)) => {
-                self.err("R0106", d.span, format!("`{name}` does not take an `else` value"));
+                self.err(Code::AggregateMisuse, d.span, format!("`{name}` does not take an `else` value"));
             }
             _ => {}
         }
@@ -767,7 +796,7 @@ impl Compiler<'_> {
                 let (n, t) = self.lower(a, scope, deps);
                 if !matches!(t, Ty::Num | Ty::Date | Ty::Never) {
                     let t = ty_name(self, t);
-                    self.err("R0101", a.span, format!("`{name}` works on numbers or dates, found {t}"));
+                    self.err(Code::TypeMismatch, a.span, format!("`{name}` works on numbers or dates, found {t}"));
                 }
                 (Some(n), t)
             }

@@ -25,7 +25,7 @@ use indexmap::IndexMap;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::{did_you_mean, Diagnostic, FileId, SourceMap, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::input::{toml_to_json, value_from_json};
 use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
@@ -133,7 +133,7 @@ impl<'a> Compiler<'a> {
         Span::new(self.file, range)
     }
 
-    fn error(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
+    fn error(&mut self, code: Code, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, Some(span), msg));
         self.diags.last_mut().expect("just pushed")
     }
@@ -141,7 +141,7 @@ impl<'a> Compiler<'a> {
     fn define(&mut self, name: &SString, file: FileId, what: &str) -> bool {
         let span = Span::new(file, name.span());
         if !name_ok(name.get_ref()) {
-            self.error("R0202", span, format!("`{}` is not a valid name", name.get_ref())).help =
+            self.error(Code::BadName, span, format!("`{}` is not a valid name", name.get_ref())).help =
                 Some("names start with a letter and use letters, digits and `_`".into());
             return false;
         }
@@ -161,12 +161,12 @@ impl<'a> Compiler<'a> {
                 | "true"
                 | "false"
         ) {
-            self.error("R0202", span, format!("`{}` is a reserved word", name.get_ref()));
+            self.error(Code::BadName, span, format!("`{}` is a reserved word", name.get_ref()));
             return false;
         }
         if let Some(prev) = self.defined.get(name.get_ref().as_str()).copied() {
             let loc = self.sources.locate(prev);
-            self.error("R0201", span, format!("{what} `{}` is defined twice", name.get_ref())).help =
+            self.error(Code::DefinedTwice, span, format!("{what} `{}` is defined twice", name.get_ref())).help =
                 Some(format!("the first definition is at {}:{}:{}", loc.file, loc.line, loc.column));
             return false;
         }
@@ -205,7 +205,7 @@ impl<'a> Compiler<'a> {
                 }
             }
             _ => {
-                self.error("R0003", span, "expected an expression (a string)");
+                self.error(Code::Structure, span, "expected an expression (a string)");
                 None
             }
         }
@@ -222,11 +222,11 @@ impl<'a> Compiler<'a> {
         match parse_exact(text.trim()) {
             Ok(d) => Some(d),
             Err(NumberTextError::NotANumber) => {
-                self.error("R0003", span, "expected a number");
+                self.error(Code::Structure, span, "expected a number");
                 None
             }
             Err(e) => {
-                self.error("R0003", span, e.message(text.trim()));
+                self.error(Code::Structure, span, e.message(text.trim()));
                 None
             }
         }
@@ -316,7 +316,7 @@ impl<'a> Compiler<'a> {
             if matches!(input.missing, Missing::NotApplicable | Missing::Penalty(_)) {
                 let span = d.score.as_ref().map_or(self.span(0..0), |sc| self.span(sc.get_ref().base.span()));
                 self.error(
-                    "R0207",
+                    Code::BadMissing,
                     span,
                     format!("the base score depends on `{}`, which may be not applicable", input.name),
                 )
@@ -381,7 +381,7 @@ impl<'a> Compiler<'a> {
     fn meta(&mut self, d: &Document, unit: &Unit<'_>) -> Option<Meta> {
         let Some(m) = &d.ruleset else {
             self.diags.push(
-                Diagnostic::error("R0004", Some(self.span(0..0)), "missing the [ruleset] table")
+                Diagnostic::error(Code::MissingTable, Some(self.span(0..0)), "missing the [ruleset] table")
                     .with_help("a rule file starts with [ruleset] (id, name, version) or [scheme]"),
             );
             return None;
@@ -389,13 +389,13 @@ impl<'a> Compiler<'a> {
         let m = m.get_ref();
         let id = m.id.get_ref();
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            self.error("R0202", self.span(m.id.span()), format!("`{id}` is not a valid rule set id")).help =
+            self.error(Code::BadName, self.span(m.id.span()), format!("`{id}` is not a valid rule set id")).help =
                 Some("use letters, digits, `-` and `_`".into());
         }
         let kind = m.kind.as_ref().map_or("custom".to_string(), |k| k.get_ref().clone());
         if let Some(k) = &m.kind {
             if !["risk", "credit", "blacklist", "classification", "custom"].contains(&k.get_ref().as_str()) {
-                self.error("R0203", self.span(k.span()), format!("unknown kind `{}`", k.get_ref())).help =
+                self.error(Code::UnknownKind, self.span(k.span()), format!("unknown kind `{}`", k.get_ref())).help =
                     Some("one of: risk, credit, blacklist, classification, custom".into());
             }
         }
@@ -411,7 +411,7 @@ impl<'a> Compiler<'a> {
             if let (Some(a), Some(b)) = (day(from.get_ref()), day(to.get_ref())) {
                 if a > b {
                     self.error(
-                        "R0205",
+                        Code::BadBounds,
                         self.span(from.span()),
                         format!("`effective_from` {} is after `effective_to` {}", from.get_ref(), to.get_ref()),
                     );
@@ -454,14 +454,22 @@ impl<'a> Compiler<'a> {
                     let o = o.get_ref();
                     let id = o.id.get_ref();
                     if options.iter().any(|(x, _): &(Arc<str>, Label)| &**x == id) {
-                        self.error("R0201", self.span(o.id.span()), format!("option `{id}` is listed twice"));
+                        self.error(
+                            Code::DefinedTwice,
+                            self.span(o.id.span()),
+                            format!("option `{id}` is listed twice"),
+                        );
                         continue;
                     }
                     options.push((Arc::from(id.as_str()), label_of(&o.label)));
                 }
                 if options.is_empty() {
-                    self.error("R0204", ty_span, format!("enum input `{}` has no options", name.get_ref())).help =
-                        Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
+                    self.error(
+                        Code::BadDeclaration,
+                        ty_span,
+                        format!("enum input `{}` has no options", name.get_ref()),
+                    )
+                    .help = Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
                     return None;
                 }
                 self.enums.push(EnumDef { options });
@@ -469,7 +477,7 @@ impl<'a> Compiler<'a> {
             }
             other => {
                 let hint = did_you_mean(other, ["bool", "integer", "decimal", "enum", "date", "text", "uscc"]);
-                self.error("R0204", ty_span, format!("unknown type `{other}`")).help = Some(match hint {
+                self.error(Code::BadDeclaration, ty_span, format!("unknown type `{other}`")).help = Some(match hint {
                     Some(h) => format!("did you mean `{h}`?"),
                     None => "one of: bool, integer, decimal, enum, date, text, uscc".into(),
                 });
@@ -477,13 +485,17 @@ impl<'a> Compiler<'a> {
             }
         };
         if !matches!(vtype, ValueType::Enum(_)) && !i.options.is_empty() {
-            self.error("R0204", ty_span, "`options` only go with type \"enum\"");
+            self.error(Code::BadDeclaration, ty_span, "`options` only go with type \"enum\"");
         }
         let numeric = matches!(vtype, ValueType::Integer | ValueType::Decimal);
         let bound = |c: &mut Self, v: &Option<SValue>, what: &str| -> Option<Decimal> {
             let v = v.as_ref()?;
             if !numeric {
-                c.error("R0204", c.span(v.span()), format!("`{what}` only goes with integer and decimal inputs"));
+                c.error(
+                    Code::BadDeclaration,
+                    c.span(v.span()),
+                    format!("`{what}` only goes with integer and decimal inputs"),
+                );
                 return None;
             }
             c.decimal(v, c.file)
@@ -493,7 +505,7 @@ impl<'a> Compiler<'a> {
         for (what, v, d) in [("min", &i.min, min), ("max", &i.max, max)] {
             if let (Some(v), Some(d)) = (v, d.filter(|d| vtype == ValueType::Integer && !d.fract().is_zero())) {
                 self.error(
-                    "R0205",
+                    Code::BadBounds,
                     self.span(v.span()),
                     format!("`{what}` {d} is not a whole number, but `{}` is an integer", name.get_ref()),
                 )
@@ -502,12 +514,16 @@ impl<'a> Compiler<'a> {
         }
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
-                self.error("R0205", self.span(input.span()), format!("`min` {a} is above `max` {b}"));
+                self.error(Code::BadBounds, self.span(input.span()), format!("`min` {a} is above `max` {b}"));
             }
         }
         let allowed = i.allowed.as_ref().and_then(|list| {
             if !numeric {
-                self.error("R0204", self.span(list.span()), "`allowed` only goes with integer and decimal inputs");
+                self.error(
+                    Code::BadDeclaration,
+                    self.span(list.span()),
+                    "`allowed` only goes with integer and decimal inputs",
+                );
                 return None;
             }
             let mut vals = Vec::new();
@@ -516,28 +532,28 @@ impl<'a> Compiler<'a> {
                 let span = self.span(v.span());
                 if vtype == ValueType::Integer && !d.fract().is_zero() {
                     self.error(
-                        "R0205",
+                        Code::BadBounds,
                         span,
                         format!("`allowed` value {d} is not a whole number, but `{}` is an integer", name.get_ref()),
                     )
                     .help = Some("declare the input `decimal`, or list whole numbers only".into());
                 } else if let Some(m) = min.filter(|m| d < *m) {
-                    self.error("R0205", span, format!("`allowed` value {d} is below `min` {m}")).help =
+                    self.error(Code::BadBounds, span, format!("`allowed` value {d} is below `min` {m}")).help =
                         Some("no answer could take it: remove it, or lower `min`".into());
                 } else if let Some(m) = max.filter(|m| d > *m) {
-                    self.error("R0205", span, format!("`allowed` value {d} is above `max` {m}")).help =
+                    self.error(Code::BadBounds, span, format!("`allowed` value {d} is above `max` {m}")).help =
                         Some("no answer could take it: remove it, or raise `max`".into());
                 }
                 vals.push(d);
             }
             if vals.is_empty() {
-                self.error("R0205", self.span(list.span()), "`allowed` lists no values");
+                self.error(Code::BadBounds, self.span(list.span()), "`allowed` lists no values");
             }
             Some(vals)
         });
         if let Some(m) = &i.max_len {
             if vtype != ValueType::Text {
-                self.error("R0204", self.span(m.span()), "`max_len` only goes with text inputs");
+                self.error(Code::BadDeclaration, self.span(m.span()), "`max_len` only goes with text inputs");
             }
         }
         let group = i.group.as_ref().and_then(|g| {
@@ -545,8 +561,12 @@ impl<'a> Compiler<'a> {
                 Some(Arc::from(g.get_ref().as_str()))
             } else {
                 let hint = did_you_mean(g.get_ref(), groups.iter().map(|s| &**s));
-                self.error("R0103", self.span(g.span()), format!("unknown question group `{}`", g.get_ref())).help =
-                    Some(hint.map_or("declare it under [groups]".into(), |h| format!("did you mean `{h}`?")));
+                self.error(
+                    Code::UnknownName,
+                    self.span(g.span()),
+                    format!("unknown question group `{}`", g.get_ref()),
+                )
+                .help = Some(hint.map_or("declare it under [groups]".into(), |h| format!("did you mean `{h}`?")));
                 None
             }
         });
@@ -571,7 +591,7 @@ impl<'a> Compiler<'a> {
             let ok = from.get_ref().split_once('.').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
             if !top_level || !ok {
                 self.error(
-                    "R0206",
+                    Code::BadFrom,
                     self.span(from.span()),
                     "`from` names an earlier scheme step's result, such as \"risk.grade\"",
                 );
@@ -593,7 +613,7 @@ impl<'a> Compiler<'a> {
                 match value_from_json(&toml_to_json(&t["default"]), field, &self.enums) {
                     Ok(v) => Missing::Default(v),
                     Err(e) => {
-                        self.error("R0207", span, format!("the default does not fit the input: {}", e.en()));
+                        self.error(Code::BadMissing, span, format!("the default does not fit the input: {}", e.en()));
                         return None;
                     }
                 }
@@ -603,7 +623,7 @@ impl<'a> Compiler<'a> {
                 match text.parse::<Decimal>() {
                     Ok(d) => Missing::Penalty(d),
                     Err(_) => {
-                        self.error("R0207", span, "the penalty must be a number of points");
+                        self.error(Code::BadMissing, span, "the penalty must be a number of points");
                         return None;
                     }
                 }
@@ -614,7 +634,7 @@ impl<'a> Compiler<'a> {
                 } else {
                     "\"required\" or { default = … } (list fields)"
                 };
-                self.error("R0207", span, "unknown treatment of a missing answer").help =
+                self.error(Code::BadMissing, span, "unknown treatment of a missing answer").help =
                     Some(format!("use {allowed}"));
                 return None;
             }
@@ -628,7 +648,11 @@ impl<'a> Compiler<'a> {
         let mut seen = HashMap::new();
         for (fname, f) in &l.fields {
             if !name_ok(fname.get_ref()) {
-                self.error("R0202", self.span(fname.span()), format!("`{}` is not a valid name", fname.get_ref()));
+                self.error(
+                    Code::BadName,
+                    self.span(fname.span()),
+                    format!("`{}` is not a valid name", fname.get_ref()),
+                );
                 continue;
             }
             seen.insert(fname.get_ref().clone(), ());
@@ -641,7 +665,7 @@ impl<'a> Compiler<'a> {
         for (dname, v) in &l.derived {
             if !name_ok(dname.get_ref()) || seen.contains_key(dname.get_ref()) {
                 self.error(
-                    "R0201",
+                    Code::DefinedTwice,
                     self.span(dname.span()),
                     format!("`{}` is already a field of this list, or not a valid name", dname.get_ref()),
                 );
@@ -655,7 +679,7 @@ impl<'a> Compiler<'a> {
             if groups.iter().any(|x| **x == **g.get_ref()) {
                 Some(Arc::from(g.get_ref().as_str()))
             } else {
-                self.error("R0103", self.span(g.span()), format!("unknown question group `{}`", g.get_ref()));
+                self.error(Code::UnknownName, self.span(g.span()), format!("unknown question group `{}`", g.get_ref()));
                 None
             }
         });
@@ -701,7 +725,7 @@ impl<'a> Compiler<'a> {
             Some(t) => t,
             None => {
                 if matches!(self.list_derived_state[list as usize][i], State::InProgress) {
-                    self.error("R0208", span, format!("`{name}` depends on itself"));
+                    self.error(Code::Cycle, span, format!("`{name}` depends on itself"));
                 }
                 Ty::Never
             }
@@ -717,7 +741,11 @@ impl<'a> Compiler<'a> {
         }
         if self.nesting >= MAX_CHAIN {
             let span = Span::new(self.file, self.list_derived_src[list as usize][i].span());
-            self.error("R0212", span, format!("values depend on each other more than {MAX_CHAIN} levels deep"));
+            self.error(
+                Code::TooDeeplyNested,
+                span,
+                format!("values depend on each other more than {MAX_CHAIN} levels deep"),
+            );
             return None;
         }
         self.nesting += 1;
@@ -734,7 +762,7 @@ impl<'a> Compiler<'a> {
                     let name = self.lists[list as usize].derived[i].0.clone();
                     let span = Span::new(self.file, src.span());
                     self.error(
-                        "R0208",
+                        Code::Cycle,
                         span,
                         format!("`{name}` reads per-record values of other records of its own list"),
                     )
@@ -781,7 +809,7 @@ impl<'a> Compiler<'a> {
                         let (a, b) = (self.lists[l].name.clone(), self.lists[m].name.clone());
                         let span = self.defined.get(&a).copied().unwrap_or_default();
                         self.error(
-                            "R0208",
+                            Code::Cycle,
                             span,
                             format!("the per-record values of lists `{a}` and `{b}` read each other"),
                         )
@@ -801,7 +829,7 @@ impl<'a> Compiler<'a> {
             State::Done(t) => return Some(*t),
             State::InProgress => {
                 let name = self.derived_src[i as usize].0.clone();
-                self.error("R0208", use_span, format!("`{name}` depends on itself")).help =
+                self.error(Code::Cycle, use_span, format!("`{name}` depends on itself")).help =
                     Some("derived values may use each other, but not in a cycle".into());
                 return None;
             }
@@ -809,7 +837,7 @@ impl<'a> Compiler<'a> {
         }
         if self.nesting >= MAX_CHAIN {
             self.error(
-                "R0212",
+                Code::TooDeeplyNested,
                 use_span,
                 format!("derived values depend on each other more than {MAX_CHAIN} levels deep"),
             )
@@ -828,7 +856,11 @@ impl<'a> Compiler<'a> {
             None => (Node::Fail(Arc::from("not checked")), Ty::Never, Deps::default()),
         };
         if matches!(ty, Ty::List(_) | Ty::Table(_)) {
-            self.error("R0101", Span::new(file, src.span()), "a derived value cannot be a whole list or table");
+            self.error(
+                Code::TypeMismatch,
+                Span::new(file, src.span()),
+                "a derived value cannot be a whole list or table",
+            );
         }
         self.derived_whole[i as usize] = self.is_whole(&node, &Reads { records: &[], function: None });
         self.derived_nodes[i as usize] = Some((node, deps));
@@ -871,7 +903,7 @@ impl<'a> Compiler<'a> {
             "text" => Ty::Text,
             "date" => Ty::Date,
             other => {
-                self.error("R0204", Span::new(file, s.span()), format!("unknown type `{other}`")).help =
+                self.error(Code::BadDeclaration, Span::new(file, s.span()), format!("unknown type `{other}`")).help =
                     Some("one of: bool, integer, decimal, text, date".into());
                 return None;
             }
@@ -884,8 +916,12 @@ impl<'a> Compiler<'a> {
             "text" => Ty::Text,
             "integer" | "decimal" => Ty::Num,
             other => {
-                self.error("R0204", Span::new(file, t.key.span()), format!("unknown key type `{other}`")).help =
-                    Some("one of: text, integer, decimal".into());
+                self.error(
+                    Code::BadDeclaration,
+                    Span::new(file, t.key.span()),
+                    format!("unknown key type `{other}`"),
+                )
+                .help = Some("one of: text, integer, decimal".into());
                 Ty::Never
             }
         };
@@ -899,14 +935,18 @@ impl<'a> Compiler<'a> {
             })
             .collect();
         if declared.is_empty() {
-            self.error("R0209", Span::new(file, table.span()), format!("table `{}` has no columns", name.get_ref()));
+            self.error(
+                Code::BadTable,
+                Span::new(file, table.span()),
+                format!("table `{}` has no columns", name.get_ref()),
+            );
         }
         let mut rows: HashMap<Value, Arc<[Value]>> = HashMap::new();
         for row in &t.rows {
             let rspan = Span::new(file, row.span());
             let r = row.get_ref();
             let Some(key_cell) = r.get("key") else {
-                self.error("R0209", rspan, "this row has no `key`");
+                self.error(Code::BadTable, rspan, "this row has no `key`");
                 continue;
             };
             let keys: Vec<&toml::Value> = match key_cell.get_ref() {
@@ -915,19 +955,23 @@ impl<'a> Compiler<'a> {
             };
             for k in r.keys() {
                 if k != "key" && !declared.iter().any(|(c, _, _)| &**c == k) {
-                    self.error("R0209", rspan, format!("this row has `{k}`, which is not a column of the table"));
+                    self.error(
+                        Code::BadTable,
+                        rspan,
+                        format!("this row has `{k}`, which is not a column of the table"),
+                    );
                 }
             }
             let mut cells = Vec::new();
             for (c, ty, whole) in &declared {
                 let Some(cell) = r.get(&**c) else {
-                    self.error("R0209", rspan, format!("this row has no value for column `{c}`"));
+                    self.error(Code::BadTable, rspan, format!("this row has no value for column `{c}`"));
                     continue;
                 };
                 match cell_value(cell.get_ref(), *ty, *whole) {
                     Ok(v) => cells.push(v),
                     Err(e) => {
-                        self.error("R0209", Span::new(file, cell.span()), format!("column `{c}`: {e}"));
+                        self.error(Code::BadTable, Span::new(file, cell.span()), format!("column `{c}`: {e}"));
                     }
                 }
             }
@@ -939,12 +983,16 @@ impl<'a> Compiler<'a> {
                 let key = match cell_value(k, key_ty, key_whole) {
                     Ok(v) => v,
                     Err(e) => {
-                        self.error("R0209", Span::new(file, key_cell.span()), format!("key: {e}"));
+                        self.error(Code::BadTable, Span::new(file, key_cell.span()), format!("key: {e}"));
                         continue;
                     }
                 };
                 if rows.insert(key.clone(), Arc::clone(&cells)).is_some() {
-                    self.error("R0201", rspan, format!("key `{key}` appears twice in table `{}`", name.get_ref()));
+                    self.error(
+                        Code::DefinedTwice,
+                        rspan,
+                        format!("key `{key}` appears twice in table `{}`", name.get_ref()),
+                    );
                 }
             }
         }
@@ -996,7 +1044,7 @@ impl<'a> Compiler<'a> {
                 && !self.is_whole(&body, &Reads { records: &[], function: Some(idx) })
             {
                 self.error(
-                    "R0101",
+                    Code::TypeMismatch,
                     Span::new(file, f.get_ref().body.span()),
                     format!("function `{}` returns an integer, but its body may give a fraction", name.get_ref()),
                 )
@@ -1012,7 +1060,7 @@ impl<'a> Compiler<'a> {
         let recursive = calls::analyse(n, &self.function_calls).recursive;
         for (def, _) in out.iter().zip(recursive).filter(|(_, r)| *r) {
             let span = self.defined.get(&def.name).copied().unwrap_or_default();
-            self.error("R0208", span, format!("function `{}` calls itself", def.name)).help =
+            self.error(Code::Cycle, span, format!("function `{}` calls itself", def.name)).help =
                 Some("functions cannot be recursive; the language has no loops".into());
         }
         if self.diags.len() == errors_before {
@@ -1046,7 +1094,11 @@ impl<'a> Compiler<'a> {
             .collect();
         for name in deep {
             let span = self.defined.get(&name).copied().unwrap_or_default();
-            self.error("R0212", span, format!("function `{name}` calls functions more than {MAX_CHAIN} levels deep"));
+            self.error(
+                Code::TooDeeplyNested,
+                span,
+                format!("function `{name}` calls functions more than {MAX_CHAIN} levels deep"),
+            );
         }
     }
 
@@ -1064,7 +1116,7 @@ impl<'a> Compiler<'a> {
         if let Some(c) = cap {
             if let Some(c) = self.decimal(c, self.file) {
                 if c < Decimal::ZERO {
-                    self.error("R0205", self.span(c_span(cap)), "`cap` is a size: write it without a sign");
+                    self.error(Code::BadBounds, self.span(c_span(cap)), "`cap` is a size: write it without a sign");
                 }
                 lo = Some(lo.map_or(-c.abs(), |l| l.max(-c.abs())));
                 hi = Some(hi.map_or(c.abs(), |h| h.min(c.abs())));
@@ -1072,7 +1124,7 @@ impl<'a> Compiler<'a> {
         }
         if let (Some(a), Some(b)) = (lo, hi) {
             if a > b {
-                self.error("R0205", span, format!("`min` {a} is above `max` {b}"));
+                self.error(Code::BadBounds, span, format!("`min` {a} is above `max` {b}"));
             }
         }
         (lo, hi)
@@ -1105,19 +1157,24 @@ impl<'a> Compiler<'a> {
             let it = item.get_ref();
             let id_span = self.span(it.id.span());
             if !name_ok(it.id.get_ref()) {
-                self.error("R0202", id_span, format!("`{}` is not a valid item id", it.id.get_ref())).help =
+                self.error(Code::BadName, id_span, format!("`{}` is not a valid item id", it.id.get_ref())).help =
                     Some("ids start with a letter and use letters, digits and `_`".into());
             }
             if let Some(prev) = ids.insert(it.id.get_ref().clone(), id_span) {
                 let loc = self.sources.locate(prev);
-                self.error("R0201", id_span, format!("item id `{}` is used twice", it.id.get_ref())).help =
+                self.error(Code::DefinedTwice, id_span, format!("item id `{}` is used twice", it.id.get_ref())).help =
                     Some(format!("the first is at line {}", loc.line));
             }
             let group = it.group.as_ref().and_then(|g| {
                 let found = groups.iter().position(|x| *x.id == **g.get_ref());
                 if found.is_none() {
                     let hint = did_you_mean(g.get_ref(), groups.iter().map(|x| &*x.id));
-                    self.error("R0103", self.span(g.span()), format!("unknown score group `{}`", g.get_ref())).help =
+                    self.error(
+                        Code::UnknownName,
+                        self.span(g.span()),
+                        format!("unknown score group `{}`", g.get_ref()),
+                    )
+                    .help =
                         Some(hint.map_or("declare it under [score_groups]".into(), |h| format!("did you mean `{h}`?")));
                 }
                 found.map(|i| i as u32)
@@ -1132,14 +1189,22 @@ impl<'a> Compiler<'a> {
                 Some(self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps))
             });
             if it.when.is_none() && it.points.is_none() {
-                self.error("R0210", id_span, format!("item `{}` has neither `when` nor `points`", it.id.get_ref()));
+                self.error(
+                    Code::IncompleteItem,
+                    id_span,
+                    format!("item `{}` has neither `when` nor `points`", it.id.get_ref()),
+                );
             }
             let never = matches!(when, Some(Node::Const(Value::Bool(false))))
                 || matches!(&points, Some(Node::Const(Value::Num(n))) if n.is_zero() && it.when.is_some());
             if never {
                 self.diags.push(
-                    Diagnostic::warning("W0002", Some(id_span), format!("item `{}` can never fire", it.id.get_ref()))
-                        .with_help("its condition is always false or its points are always zero"),
+                    Diagnostic::warning(
+                        Code::NeverFires,
+                        Some(id_span),
+                        format!("item `{}` can never fire", it.id.get_ref()),
+                    )
+                    .with_help("its condition is always false or its points are always zero"),
                 );
             }
             let (min, max) = self.cap_bounds(self.span(item.span()), &it.cap, &it.min, &it.max);
@@ -1166,7 +1231,7 @@ impl<'a> Compiler<'a> {
     fn score(&mut self, d: &Document) -> Option<(Score, Deps)> {
         let Some(s) = &d.score else {
             self.diags.push(
-                Diagnostic::error("R0004", Some(self.span(0..0)), "missing the [score] table")
+                Diagnostic::error(Code::MissingTable, Some(self.span(0..0)), "missing the [score] table")
                     .with_help("add [score] with base = \"100\" (or an expression)"),
             );
             return None;
@@ -1181,7 +1246,7 @@ impl<'a> Compiler<'a> {
         let max = sc.max.as_ref().and_then(|v| self.decimal(v, self.file));
         if let (Some(a), Some(b)) = (min, max) {
             if a > b {
-                self.error("R0205", self.span(s.span()), format!("`min` {a} is above `max` {b}"));
+                self.error(Code::BadBounds, self.span(s.span()), format!("`min` {a} is above `max` {b}"));
             }
         }
         let round = sc.round.as_ref().and_then(|r| {
@@ -1189,7 +1254,7 @@ impl<'a> Compiler<'a> {
             let mode = RoundMode::parse(rr.mode.get_ref());
             if mode.is_none() {
                 self.error(
-                    "R0108",
+                    Code::BadLiteralArgument,
                     self.span(rr.mode.span()),
                     format!("unknown rounding mode `{}`", rr.mode.get_ref()),
                 )
@@ -1199,14 +1264,18 @@ impl<'a> Compiler<'a> {
                 "item" => Some(RoundAt::Item),
                 "score" => Some(RoundAt::Score),
                 other => {
-                    self.error("R0108", self.span(rr.at.span()), format!("unknown rounding step `{other}`")).help =
-                        Some("one of: item, score".into());
+                    self.error(
+                        Code::BadLiteralArgument,
+                        self.span(rr.at.span()),
+                        format!("unknown rounding step `{other}`"),
+                    )
+                    .help = Some("one of: item, score".into());
                     None
                 }
             };
             let places = *rr.places.get_ref();
             if places > 28 {
-                self.error("R0108", self.span(rr.places.span()), "at most 28 decimal places");
+                self.error(Code::BadLiteralArgument, self.span(rr.places.span()), "at most 28 decimal places");
             }
             Some((places.min(28), mode?, at?))
         });
@@ -1238,18 +1307,18 @@ impl<'a> Compiler<'a> {
             let gg = g.get_ref();
             let span = self.span(gg.id.span());
             if !name_ok(gg.id.get_ref()) {
-                self.error("R0202", span, format!("`{}` is not a valid grade id", gg.id.get_ref())).help =
+                self.error(Code::BadName, span, format!("`{}` is not a valid grade id", gg.id.get_ref())).help =
                     Some("ids start with a letter and use letters, digits and `_`".into());
             }
             if out.iter().any(|x| *x.id == **gg.id.get_ref()) {
-                self.error("R0201", span, format!("grade `{}` is defined twice", gg.id.get_ref()));
+                self.error(Code::DefinedTwice, span, format!("grade `{}` is defined twice", gg.id.get_ref()));
                 continue;
             }
             if let Some(color) = gg.color.as_ref().filter(|c| !color_ok(c.get_ref())) {
                 let shown: String = color.get_ref().chars().take(40).collect();
                 let more = if color.get_ref().chars().count() > 40 { "…" } else { "" };
                 self.error(
-                    "R0306",
+                    Code::BadColor,
                     self.span(color.span()),
                     format!("the colour of grade `{}` is not `#rrggbb`: `{shown}{more}`", gg.id.get_ref()),
                 )
@@ -1258,7 +1327,7 @@ impl<'a> Compiler<'a> {
             let (lower, upper) = bands::bounds_of(self, gg);
             if gg.override_only && (lower.is_some() || upper.is_some()) {
                 self.error(
-                    "R0304",
+                    Code::EmptyBand,
                     span,
                     format!("grade `{}` is override-only, so it takes no band bounds", gg.id.get_ref()),
                 )
@@ -1276,7 +1345,7 @@ impl<'a> Compiler<'a> {
         }
         if out.is_empty() {
             self.diags.push(
-                Diagnostic::error("R0004", Some(self.span(0..0)), "the rule set has no grades")
+                Diagnostic::error(Code::MissingTable, Some(self.span(0..0)), "the rule set has no grades")
                     .with_help("add [[grades]] tables, best grade first"),
             );
             return out;
@@ -1287,8 +1356,12 @@ impl<'a> Compiler<'a> {
             out.iter().zip(&spans).filter(|(g, _)| !g.override_only).map(|(_, s)| *s).collect();
         if banded.is_empty() {
             self.diags.push(
-                Diagnostic::error("R0305", Some(spans[0]), "every grade is override-only: no grade holds a score")
-                    .with_help("give at least one grade a band"),
+                Diagnostic::error(
+                    Code::BandsShort,
+                    Some(spans[0]),
+                    "every grade is override-only: no grade holds a score",
+                )
+                .with_help("give at least one grade a band"),
             );
             return out;
         }
@@ -1302,9 +1375,10 @@ impl<'a> Compiler<'a> {
             None => {
                 let hint = did_you_mean(g.get_ref(), grades.iter().map(|x| &*x.id));
                 let ids: Vec<&str> = grades.iter().map(|x| &*x.id).collect();
-                self.error("R0103", self.span(g.span()), format!("unknown grade `{}`", g.get_ref())).help = Some(
-                    hint.map_or_else(|| format!("grades: {}", ids.join(", ")), |h| format!("did you mean `{h}`?")),
-                );
+                self.error(Code::UnknownName, self.span(g.span()), format!("unknown grade `{}`", g.get_ref())).help =
+                    Some(
+                        hint.map_or_else(|| format!("grades: {}", ids.join(", ")), |h| format!("did you mean `{h}`?")),
+                    );
                 None
             }
         }
@@ -1317,11 +1391,11 @@ impl<'a> Compiler<'a> {
             let oo = o.get_ref();
             let span = self.span(oo.id.span());
             if !name_ok(oo.id.get_ref()) {
-                self.error("R0202", span, format!("`{}` is not a valid override id", oo.id.get_ref())).help =
+                self.error(Code::BadName, span, format!("`{}` is not a valid override id", oo.id.get_ref())).help =
                     Some("ids start with a letter and use letters, digits and `_`".into());
             }
             if !ids.insert(oo.id.get_ref().clone()) {
-                self.error("R0201", span, format!("override id `{}` is used twice", oo.id.get_ref()));
+                self.error(Code::DefinedTwice, span, format!("override id `{}` is used twice", oo.id.get_ref()));
             }
             let mut deps = Deps::default();
             let when = match self.parse_value_expr(&oo.when, self.file) {
@@ -1334,7 +1408,7 @@ impl<'a> Compiler<'a> {
                 .count();
             if n_actions != 1 {
                 self.error(
-                    "R0211",
+                    Code::OverrideAction,
                     span,
                     format!("override `{}` needs exactly one of force, ceiling, floor, down", oo.id.get_ref()),
                 );
@@ -1371,7 +1445,7 @@ impl<'a> Compiler<'a> {
             if !self.used_inputs.contains(&i) && input.get_ref().from.is_none() {
                 self.diags.push(
                     Diagnostic::warning(
-                        "W0001",
+                        Code::UnusedInput,
                         Some(self.span(name.span())),
                         format!("input `{}` is never used", name.get_ref()),
                     )
@@ -1393,7 +1467,7 @@ impl<'a> Compiler<'a> {
             if bonus && !item.fixable {
                 self.diags.push(
                     Diagnostic::warning(
-                        "W0003",
+                        Code::FixableBonus,
                         Some(self.span(written.get_ref().id.span())),
                         format!("item `{}` always improves the score, so `fixable = false` has no effect", item.id),
                     )

@@ -4,7 +4,7 @@
 //! and lists that steps share have one type (R0207). Loading the steps'
 //! files, and the scheme's own structure, is `load`'s.
 
-use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, Span};
 use crate::plan::{Fill, FillFrom, Plan, Ty, ValueType};
 use crate::syntax::document::Document;
 use crate::syntax::span_of;
@@ -33,7 +33,7 @@ pub(crate) fn resolve_fills(
             let hint = did_you_mean(step, earlier.iter().map(|(a, _)| *a));
             diags.push(
                 Diagnostic::error(
-                    "R0206",
+                    Code::BadFrom,
                     at,
                     format!(
                         "step `{alias}`: input `{}` comes from `{from}`, but no earlier step is called `{step}`",
@@ -57,7 +57,7 @@ pub(crate) fn resolve_fills(
                         src.grades.iter().map(|g| &*g.id).filter(|g| !opts.iter().any(|(o, _)| &**o == *g)).collect();
                     if !missing.is_empty() {
                         diags.push(Diagnostic::error(
-                            "R0206",
+                            Code::BadFrom,
                             at,
                             format!(
                                 "step `{alias}`: input `{}` has no option for grade(s) {} of step `{step}`",
@@ -78,10 +78,14 @@ pub(crate) fn resolve_fills(
         };
         let Some(from) = resolved else {
             diags.push(
-                Diagnostic::error("R0206", at, format!("step `{alias}`: input `{}` cannot take `{from}`", field.name))
-                    .with_help(
-                        "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
-                    ),
+                Diagnostic::error(
+                    Code::BadFrom,
+                    at,
+                    format!("step `{alias}`: input `{}` cannot take `{from}`", field.name),
+                )
+                .with_help(
+                    "`grade` fills an enum or text input, `score` a number input, a derived value name its value",
+                ),
             );
             continue;
         };
@@ -103,7 +107,7 @@ pub(crate) fn resolve_fills(
             };
             diags.push(
                 Diagnostic::error(
-                    "R0206",
+                    Code::BadFrom,
                     from_span,
                     format!(
                         "step `{alias}`: input `{}` is an integer, but `{step}.{what}` may have a fraction",
@@ -135,7 +139,7 @@ pub(crate) fn check_shared_inputs(
                 if !same_type(plan, &f.vtype, other, &g.vtype) {
                     diags.push(
                         Diagnostic::error(
-                            "R0207",
+                            Code::BadMissing,
                             at,
                             format!(
                                 "input `{}` has type {} in step `{alias}` but {} in step `{}`",
@@ -160,7 +164,7 @@ pub(crate) fn check_shared_inputs(
                     });
                 if !same {
                     diags.push(Diagnostic::error(
-                        "R0207",
+                        Code::BadMissing,
                         at,
                         format!("list `{}` has different fields in step `{alias}` and step `{other_alias}`", l.name),
                     ).with_help("the firm's data is shared by all steps: declare shared lists with the same fields, types and defaults"));

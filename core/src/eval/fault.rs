@@ -3,8 +3,9 @@
 //! The interpreter and the kernels fail with a [`Fault`] (boxed in
 //! `ExprError`, so results stay small); the evaluation names what it was
 //! computing with a [`Context`], and the two become an [`EvalError`] with
-//! both languages' texts. The English texts are a contract: goldens and
-//! batch rejects match on them.
+//! both languages' texts and the fault's [`EvalErrorKind`], which callers
+//! match on. The English texts are a contract: goldens and batch rejects
+//! match on them.
 
 use std::sync::Arc;
 
@@ -22,6 +23,103 @@ pub struct EvalError {
     pub context_zh: String,
     /// What went wrong, in Chinese.
     pub message_zh: String,
+    /// What kind of fault it is (boxed: errors stay small on the
+    /// evaluation's return path); read with [`EvalError::kind`].
+    pub(crate) kind: Box<EvalErrorKind>,
+}
+
+/// What kind of fault stopped an [`EvalError`]'s evaluation, with the
+/// values it names, so a caller can tell faults apart without reading the
+/// message.
+///
+/// In JSON it is an object whose `type` names the variant in snake case,
+/// with the variant's fields beside it:
+/// `{"type": "unknown_table_key", "table": "rates", "key": "x"}`,
+/// `{"type": "division_by_zero"}`.
+///
+/// ```
+/// use safegrade::{AssessError, EvalErrorKind};
+/// # let rules = safegrade::load_str("r.toml", r#"
+/// # [ruleset]
+/// # id = "r"
+/// # name = "r"
+/// # version = "1"
+/// # [inputs.staff]
+/// # type = "integer"
+/// # label = "职工人数"
+/// # [[items]]
+/// # id = "ratio"
+/// # label = "比例"
+/// # points = "-10 / staff"
+/// # [score]
+/// # base = "100"
+/// # [[grades]]
+/// # id = "good"
+/// # label = "良好"
+/// # min = 90
+/// # [[grades]]
+/// # id = "poor"
+/// # label = "较差"
+/// # below = 90
+/// # "#, &|p: &str| Err(p.to_string()));
+/// # let Some(safegrade::Rules::Set(rules)) = rules.rules else { panic!("{:?}", rules.diagnostics) };
+/// let firm = serde_json::json!({ "staff": 0 });
+/// let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+/// let Err(AssessError::Eval { error }) = rules.assess_json(&firm, as_of) else { panic!() };
+/// assert_eq!(*error.kind(), EvalErrorKind::DivisionByZero);
+/// assert_eq!(error.to_string(), "item `ratio`: division by zero");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EvalErrorKind {
+    /// A number beyond the largest magnitude a number can have
+    /// (±79,228,162,514,264,337,593,543,950,335).
+    Overflow,
+    /// A division by zero.
+    DivisionByZero,
+    /// A date beyond the range of dates.
+    DateOutOfRange,
+    /// A duration whose count is not a whole number up to 100,000.
+    BadDuration {
+        /// The count.
+        count: String,
+    },
+    /// A key not in a table.
+    UnknownTableKey {
+        /// The table.
+        table: String,
+        /// The key looked up.
+        key: String,
+    },
+    /// `error("…")` in the rule file stopped the evaluation.
+    RuleError {
+        /// The rule file's message.
+        message: String,
+    },
+    /// No grade band holds the score.
+    NoBand {
+        /// The score.
+        score: String,
+    },
+    /// An input with no value (not applicable, or missing with no default)
+    /// was read where a value was needed.
+    NotApplicable {
+        /// The input.
+        input: String,
+    },
+    /// A derived value with no value was read where a value was needed.
+    ValueUnavailable {
+        /// The derived value.
+        name: String,
+    },
+    /// The base score depends on an input that is not applicable.
+    BaseNotApplicable,
+    /// The evaluation met a value of another type or shape than the rule
+    /// set's types promise (a value that cannot be compared or combined, a
+    /// record field outside a record); a checked rule set does not reach it,
+    /// and the message says what was met.
+    Internal,
 }
 
 /// What a value was expected to be.
@@ -75,6 +173,31 @@ impl From<ArithError> for Fault {
 }
 
 impl Fault {
+    /// The kind of fault, for callers to match on.
+    pub(crate) fn kind(&self) -> EvalErrorKind {
+        match self {
+            Fault::Arith(ArithError::Overflow) => EvalErrorKind::Overflow,
+            Fault::Arith(ArithError::DivisionByZero) => EvalErrorKind::DivisionByZero,
+            Fault::Arith(ArithError::DateOutOfRange) => EvalErrorKind::DateOutOfRange,
+            Fault::BadDuration(n) => EvalErrorKind::BadDuration { count: n.clone() },
+            Fault::NoTableEntry { table, key } => {
+                EvalErrorKind::UnknownTableKey { table: table.to_string(), key: key.clone() }
+            }
+            Fault::Fail(message) => EvalErrorKind::RuleError { message: message.to_string() },
+            Fault::NoBand(score) => EvalErrorKind::NoBand { score: score.clone() },
+            Fault::InputUnavailable(name) => EvalErrorKind::NotApplicable { input: name.to_string() },
+            Fault::ValueUnavailable(name) => EvalErrorKind::ValueUnavailable { name: name.to_string() },
+            Fault::BaseNotApplicable => EvalErrorKind::BaseNotApplicable,
+            Fault::NoRecord
+            | Fault::RecordValueUnavailable
+            | Fault::Expected(..)
+            | Fault::NotDuration
+            | Fault::CannotCompare(..)
+            | Fault::CannotCombine(..)
+            | Fault::AggregateWithoutExpression => EvalErrorKind::Internal,
+        }
+    }
+
     /// The message in English.
     pub(crate) fn en(&self) -> String {
         match self {
@@ -166,7 +289,19 @@ impl Context<'_> {
 impl EvalError {
     /// The error for `fault` while computing `context`, in both languages.
     pub(crate) fn new(context: Context<'_>, fault: &Fault) -> EvalError {
-        EvalError { context: context.en(), message: fault.en(), context_zh: context.zh(), message_zh: fault.zh() }
+        EvalError {
+            context: context.en(),
+            message: fault.en(),
+            context_zh: context.zh(),
+            message_zh: fault.zh(),
+            kind: Box::new(fault.kind()),
+        }
+    }
+
+    /// What kind of fault it is, with the values it names: match on this
+    /// rather than on the message.
+    pub fn kind(&self) -> &EvalErrorKind {
+        &self.kind
     }
 
     /// The error in Chinese, as its `Display` gives it in English: `context_zh：message_zh`.

@@ -21,7 +21,7 @@ mod table;
 #[cfg(test)]
 mod test_rules;
 
-pub use fault::EvalError;
+pub use fault::{EvalError, EvalErrorKind};
 pub(crate) use outcome::{Outcome, Source};
 pub(crate) use program::Program;
 pub(crate) use report::penalty_item_id;

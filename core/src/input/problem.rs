@@ -4,7 +4,9 @@
 //! sentence; the sentence is written when an error is reported, in both
 //! languages, so the portal's Chinese interface shows Chinese and batch
 //! rejects keep their English texts. The English texts are a contract:
-//! goldens, rejects files and callers match on them.
+//! goldens, rejects files and callers match on them. Callers that need to
+//! tell problems apart match the error's [`InputErrorKind`] instead, which
+//! each problem names.
 
 use serde_json::Value as Json;
 
@@ -34,6 +36,18 @@ impl JsonKind {
         }
     }
 
+    /// The kind as an [`InputErrorKind::WrongType`] names it.
+    fn name(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "boolean",
+            JsonKind::Number => "number",
+            JsonKind::Text => "text",
+            JsonKind::List => "list",
+            JsonKind::Object => "object",
+        }
+    }
+
     fn en(self) -> &'static str {
         match self {
             JsonKind::Null => "null",
@@ -55,6 +69,159 @@ impl JsonKind {
             JsonKind::Object => "对象",
         }
     }
+}
+
+/// What kind of problem an [`InputError`](crate::InputError) is, with the
+/// values it names, so a caller can tell problems apart without reading the
+/// message. Texts the firm gave are quoted as the message quotes them
+/// (clipped to 40 characters).
+///
+/// In JSON it is an object whose `type` names the variant in snake case,
+/// with the variant's fields beside it:
+/// `{"type": "below_minimum", "value": "-1", "min": "0"}`, `{"type": "missing"}`.
+///
+/// ```
+/// use safegrade::InputErrorKind;
+/// # let rules = safegrade::load_str("r.toml", r#"
+/// # [ruleset]
+/// # id = "r"
+/// # name = "r"
+/// # version = "1"
+/// # [inputs.deaths]
+/// # type = "integer"
+/// # label = "死亡人数"
+/// # min = 0
+/// # [[items]]
+/// # id = "deaths"
+/// # label = "死亡"
+/// # points = "-10 * deaths"
+/// # [score]
+/// # base = "100"
+/// # [[grades]]
+/// # id = "good"
+/// # label = "良好"
+/// # min = 90
+/// # [[grades]]
+/// # id = "poor"
+/// # label = "较差"
+/// # below = 90
+/// # "#, &|p: &str| Err(p.to_string()));
+/// # let Some(safegrade::Rules::Set(rules)) = rules.rules else { panic!("{:?}", rules.diagnostics) };
+/// let firm = serde_json::json!({ "deaths": -1 });
+/// let errors = rules.firm_from_json(&firm).unwrap_err();
+/// let InputErrorKind::BelowMinimum { value, min } = errors[0].kind() else { panic!("{errors:?}") };
+/// assert_eq!((value.as_str(), min.as_str()), ("-1", "0"));
+/// assert_eq!(errors[0].message, "-1 is below the minimum 0");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum InputErrorKind {
+    /// A required answer is missing.
+    Missing,
+    /// A value of another kind than the declared type or structure takes.
+    WrongType {
+        /// What was expected: a declared type (`integer`, `decimal`, `bool`,
+        /// `enum`, `date`, `text`, `uscc`), or `object` (a firm, a record) or
+        /// `list` (a list of records).
+        expected: String,
+        /// The JSON value found: `null`, `boolean`, `number`, `text`, `list` or `object`.
+        found: String,
+    },
+    /// A yes/no answer that is none of the accepted words.
+    NotYesNo {
+        /// The answer as given.
+        found: String,
+    },
+    /// Not a number, or longer than 64 characters.
+    NotANumber {
+        /// The answer as given.
+        found: String,
+    },
+    /// A fraction, or a number written with an exponent, for a whole number.
+    NotWhole {
+        /// The answer as given.
+        found: String,
+    },
+    /// A number that cannot be kept exact: more than 28 significant digits
+    /// or more than 28 decimal places.
+    TooPrecise {
+        /// The answer as given.
+        found: String,
+    },
+    /// A number beyond the largest magnitude a number can have.
+    NumberOutOfRange {
+        /// The answer as given.
+        found: String,
+    },
+    /// A number below the declared `min`.
+    BelowMinimum {
+        /// The number.
+        value: String,
+        /// The declared minimum.
+        min: String,
+    },
+    /// A number above the declared `max`.
+    AboveMaximum {
+        /// The number.
+        value: String,
+        /// The declared maximum.
+        max: String,
+    },
+    /// A number not among the declared `allowed` values.
+    NotAllowed {
+        /// The number.
+        value: String,
+        /// The allowed values.
+        allowed: Vec<String>,
+    },
+    /// Text longer than the declared `max_len`.
+    TextTooLong {
+        /// Its length in characters.
+        chars: usize,
+        /// The declared limit.
+        max: u32,
+    },
+    /// An answer that is neither an option's id nor its label.
+    NotAnOption {
+        /// The answer as given.
+        found: String,
+        /// The option ids.
+        options: Vec<String>,
+    },
+    /// Not a date written `YYYY-MM-DD`, or not a real day.
+    BadDate {
+        /// The answer as given.
+        found: String,
+    },
+    /// Not a valid 统一社会信用代码 (wrong length, characters, region
+    /// digits or check character; the message says which).
+    BadUscc {
+        /// The answer as given.
+        found: String,
+    },
+    /// A field that no input or list has.
+    UnknownField {
+        /// The closest known name, if one is close.
+        suggestion: Option<String>,
+    },
+    /// More records than the list allows.
+    TooManyRecords {
+        /// How many were given.
+        records: usize,
+        /// The list's limit.
+        max: u32,
+    },
+    /// In a scheme, an input filled from an earlier step's value that does
+    /// not fit it.
+    FromEarlierStep {
+        /// The value, as written after the dot of `from` (`grade`, a derived value).
+        from: String,
+        /// Whether that value applies; `false` when the earlier step had no value for it.
+        applicable: bool,
+        /// What is wrong with it.
+        kind: Box<InputErrorKind>,
+    },
 }
 
 /// What is wrong with one answer or one part of a firm's data. Texts the
@@ -112,6 +279,39 @@ pub(crate) enum Problem {
 }
 
 impl Problem {
+    /// The kind of problem, for callers to match on.
+    pub(crate) fn kind(&self) -> InputErrorKind {
+        use InputErrorKind as K;
+        match self {
+            Problem::NotYesNo(t) => K::NotYesNo { found: t.clone() },
+            Problem::NotAnOption { found: f, ids } => K::NotAnOption { found: f.clone(), options: ids.clone() },
+            Problem::NotADate(t) => K::BadDate { found: t.clone() },
+            Problem::NotAUscc { found: f, .. } => K::BadUscc { found: f.clone() },
+            Problem::NumberTooLong(t) | Problem::NotANumber(t) => K::NotANumber { found: t.clone() },
+            Problem::WholeWithExponent(t) | Problem::NotWhole(t) => K::NotWhole { found: t.clone() },
+            Problem::TooManyDigits(t) | Problem::TooManyPlaces(t) => K::TooPrecise { found: t.clone() },
+            Problem::OutOfRange(t) | Problem::OutOfRangeDigits(t) => K::NumberOutOfRange { found: t.clone() },
+            Problem::NotAllowed { value, allowed } => K::NotAllowed { value: value.clone(), allowed: allowed.clone() },
+            Problem::BelowMin { value, min } => K::BelowMinimum { value: value.clone(), min: min.clone() },
+            Problem::AboveMax { value, max } => K::AboveMaximum { value: value.clone(), max: max.clone() },
+            Problem::TextTooLong { chars, max } => K::TextTooLong { chars: *chars, max: *max },
+            Problem::WrongKind { expected, found } => {
+                K::WrongType { expected: expected.name().into(), found: found.name().into() }
+            }
+            Problem::NotAnObject(f) => K::WrongType { expected: "object".into(), found: f.name().into() },
+            Problem::NotAList(f) => K::WrongType { expected: "list".into(), found: f.name().into() },
+            Problem::UnknownField(suggestion) => K::UnknownField { suggestion: suggestion.clone() },
+            Problem::TooManyRecords { records, max } => K::TooManyRecords { records: *records, max: *max },
+            Problem::Required => K::Missing,
+            Problem::FromEarlier { what, problem } => {
+                K::FromEarlierStep { from: what.clone(), applicable: true, kind: Box::new(problem.kind()) }
+            }
+            Problem::FromEarlierWithoutValue { what, problem } => {
+                K::FromEarlierStep { from: what.clone(), applicable: false, kind: Box::new(problem.kind()) }
+            }
+        }
+    }
+
     /// The message in English.
     pub(crate) fn en(&self) -> String {
         match self {

@@ -12,7 +12,7 @@
 use rust_decimal::Decimal;
 use toml_parser::parser::{parse_document, Event, EventKind};
 
-use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 
 /// A diagnostic for every bare number in `text` that TOML would not read
 /// as written.
@@ -29,7 +29,7 @@ pub(crate) fn inexact_bare_numbers(text: &str, file: FileId) -> Vec<Diagnostic> 
             let read_as = changed_by_float(raw)?;
             Some(
                 Diagnostic::error(
-                    "R0001",
+                    Code::Syntax,
                     Some(Span::new(file, span)),
                     format!("the bare number `{raw}` is read by TOML as a binary float, {read_as}, not as written"),
                 )

@@ -8,7 +8,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 use crate::value::{parse_exact, NumberTextError};
 
 /// Deepest nesting of an expression.
@@ -173,7 +173,7 @@ const KEYWORDS: [&str; 12] =
 pub(crate) fn parse_expr(src: &str, file: FileId, offset: usize) -> Result<Expr, Diagnostic> {
     if src.len() > MAX_LEN {
         return Err(Diagnostic::error(
-            "R0002",
+            Code::TooDeep,
             Some(Span::new(file, offset..offset + 1)),
             format!("expression is {} bytes long; the limit is {MAX_LEN}", src.len()),
         )
@@ -189,7 +189,7 @@ pub(crate) fn parse_expr(src: &str, file: FileId, offset: usize) -> Result<Expr,
             }
             Ok(t) => toks.push(t),
             Err((msg, s, e)) => {
-                return Err(Diagnostic::error("R0001", Some(Span::new(file, offset + s..offset + e)), msg));
+                return Err(Diagnostic::error(Code::Syntax, Some(Span::new(file, offset + s..offset + e)), msg));
             }
         }
     }
@@ -200,7 +200,7 @@ pub(crate) fn parse_expr(src: &str, file: FileId, offset: usize) -> Result<Expr,
     }
     if tree_depth(&e) > MAX_TREE_DEPTH {
         return Err(Diagnostic::error(
-            "R0002",
+            Code::TooDeep,
             Some(e.span),
             format!("expression is more than {MAX_TREE_DEPTH} operations deep"),
         )
@@ -287,7 +287,7 @@ impl Parser {
             Tok::Ident(s) => format!("`{s}`"),
             Tok::Op(o) => format!("`{o}`"),
         };
-        Diagnostic::error("R0001", Some(self.span_at(self.idx)), format!("{msg}, found {found}"))
+        Diagnostic::error(Code::Syntax, Some(self.span_at(self.idx)), format!("{msg}, found {found}"))
     }
 
     fn is_kw(&self, kw: &str) -> bool {
@@ -319,7 +319,7 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Diagnostic::error(
-                "R0002",
+                Code::TooDeep,
                 Some(self.span_at(self.idx)),
                 format!("expression nests more than {MAX_DEPTH} levels deep"),
             )

@@ -106,11 +106,11 @@ fn errors() {
 fn depth_is_bounded() {
     let deep = format!("{}1{}", "(".repeat(10_000), ")".repeat(10_000));
     let err = parse(&deep).unwrap_err();
-    assert_eq!(err.code, "R0002");
+    assert_eq!(err.code, Code::TooDeep);
     let negs = format!("{}1", "- ".repeat(5_000));
-    assert_eq!(parse(&negs).unwrap_err().code, "R0002");
+    assert_eq!(parse(&negs).unwrap_err().code, Code::TooDeep);
     let nots = format!("{}true", "not ".repeat(2_000));
-    assert_eq!(parse(&nots).unwrap_err().code, "R0002");
+    assert_eq!(parse(&nots).unwrap_err().code, Code::TooDeep);
     let long = "1 + ".repeat(3_000) + "1";
     assert!(parse(&long).unwrap_err().message.contains("limit"));
     let chain = "1 + ".repeat(1_000) + "1";

@@ -12,14 +12,15 @@ use toml::Spanned;
 
 pub(crate) use bare_numbers::inexact_bare_numbers;
 
-use crate::diagnostic::{Diagnostic, FileId, Span};
+use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 
 /// Reads a rule file's TOML into its document structure.
 pub(crate) fn parse_document(text: &str, file: FileId) -> Result<document::Document, Diagnostic> {
     toml::from_str::<document::Document>(text).map_err(|e| {
         let span = e.span().map(|r| Span::new(file, r));
         let message = e.message().trim_end_matches('.').replace('\n', " ");
-        Diagnostic::error("R0003", span, message).with_help("see docs/RULES.md for the structure of a rule file")
+        Diagnostic::error(Code::Structure, span, message)
+            .with_help("see docs/RULES.md for the structure of a rule file")
     })
 }
 

@@ -9,12 +9,12 @@
 
 use std::rc::Rc;
 
-use safegrade::{InputError, ListSchema};
+use safegrade::ListSchema;
 use yew::prelude::*;
 
 use crate::answers::Record;
 use crate::components::field::Field;
-use crate::engine::{error_for, message};
+use crate::engine::{error_for, message, AnswerError};
 use crate::i18n::{self, Lang};
 use crate::state::Action;
 
@@ -31,7 +31,7 @@ pub struct ListTableProps {
     /// Its records as answered.
     pub rows: Rc<Vec<Record>>,
     /// Core's complaints about the answers.
-    pub errors: Rc<Vec<InputError>>,
+    pub errors: Rc<Vec<AnswerError>>,
     /// Changes go up as actions.
     pub on_action: Callback<Action>,
 }
@@ -41,7 +41,7 @@ pub struct ListTableProps {
 type RowErrors = Vec<(String, String)>;
 
 /// The complaints about the records `from..to` of `list`, by record.
-fn row_errors(errors: &[InputError], list: &str, from: usize, to: usize, lang: Lang) -> Vec<RowErrors> {
+fn row_errors(errors: &[AnswerError], list: &str, from: usize, to: usize, lang: Lang) -> Vec<RowErrors> {
     let mut out = vec![Vec::new(); to - from];
     for e in errors {
         let Some(rest) = e.path.strip_prefix(list).and_then(|r| r.strip_prefix('[')) else { continue };

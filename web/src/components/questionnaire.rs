@@ -5,14 +5,14 @@
 
 use std::rc::Rc;
 
-use safegrade::{InputError, Schema};
+use safegrade::Schema;
 use serde_json::Value as Json;
 use yew::prelude::*;
 
 use crate::answers::Answers;
 use crate::components::field::Field;
 use crate::components::list_table::ListTable;
-use crate::engine::error_for;
+use crate::engine::{error_for, AnswerError};
 use crate::i18n::{self, Lang};
 use crate::state::Action;
 
@@ -26,7 +26,7 @@ pub struct QuestionnaireProps {
     /// The answers so far.
     pub answers: Answers,
     /// Core's complaints about the answers.
-    pub errors: Rc<Vec<InputError>>,
+    pub errors: Rc<Vec<AnswerError>>,
     /// Changes go up as actions.
     pub on_action: Callback<Action>,
 }
