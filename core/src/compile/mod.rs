@@ -32,7 +32,7 @@ use crate::plan::{
     Plan, RoundAt, Score, ScoreGroup, TableDef, Ty, ValueType,
 };
 use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
-use crate::syntax::expr::{parse_expr, Expr};
+use crate::syntax::expr::{is_reserved, parse_expr, Expr};
 use crate::syntax::string_content_offset;
 use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
 use compiler::{Compiler, Deps, State};
@@ -145,22 +145,7 @@ impl<'a> Compiler<'a> {
                 Some("names start with a letter and use letters, digits and `_`".into());
             return false;
         }
-        if matches!(
-            name.get_ref().as_str(),
-            "as_of"
-                | "and"
-                | "or"
-                | "not"
-                | "if"
-                | "then"
-                | "elif"
-                | "else"
-                | "in"
-                | "within"
-                | "where"
-                | "true"
-                | "false"
-        ) {
+        if is_reserved(name.get_ref()) {
             self.error(Code::BadName, span, format!("`{}` is a reserved word", name.get_ref()));
             return false;
         }

@@ -8,7 +8,7 @@
 //! the file or is named like a column written anyway, a grade the file
 //! does not have, and a name given twice.
 
-use crate::diagnostic::{did_you_mean, Diagnostic, FileId, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, Span};
 use crate::plan::{Derived, Grade, ResultColumns};
 use crate::syntax::document::{Results, SString};
 
@@ -27,7 +27,7 @@ pub(crate) fn result_columns(
     let Some(results) = results else { return ResultColumns::default() };
     let mut error = |name: &SString, message: String, help: String| {
         let span = Span::new(file, name.span());
-        diags.push(Diagnostic::error("R0214", Some(span), message).with_help(help));
+        diags.push(Diagnostic::error(Code::BadResults, Some(span), message).with_help(help));
     };
     let mut out = ResultColumns::default();
     let mut seen: Vec<&str> = Vec::new();

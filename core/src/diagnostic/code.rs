@@ -80,6 +80,8 @@ pub enum Code {
     TooDeeplyNested,
     /// `R0213`: Evaluating one firm would take more than the operation budget.
     TooCostly,
+    /// `R0214`: A bad `[results]`: a column that is not a derived value, a name written anyway, an unknown grade, or a name given twice.
+    BadResults,
     /// `R0301`: Grade bands leave a gap.
     BandGap,
     /// `R0302`: Grade bands overlap.
@@ -134,6 +136,7 @@ impl Code {
         Code::OverrideAction,
         Code::TooDeeplyNested,
         Code::TooCostly,
+        Code::BadResults,
         Code::BandGap,
         Code::BandOverlap,
         Code::GradeOrder,
@@ -178,6 +181,7 @@ impl Code {
             Code::OverrideAction => "R0211",
             Code::TooDeeplyNested => "R0212",
             Code::TooCostly => "R0213",
+            Code::BadResults => "R0214",
             Code::BandGap => "R0301",
             Code::BandOverlap => "R0302",
             Code::GradeOrder => "R0303",

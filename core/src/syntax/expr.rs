@@ -169,6 +169,12 @@ impl Lexer<'_> {
 const KEYWORDS: [&str; 12] =
     ["and", "or", "not", "if", "then", "elif", "else", "in", "within", "where", "true", "false"];
 
+/// Whether `name` is reserved: a keyword, or `as_of`, which every
+/// expression reads as the assessment date.
+pub(crate) fn is_reserved(name: &str) -> bool {
+    name == "as_of" || KEYWORDS.contains(&name)
+}
+
 /// Parses one expression. `file` and `offset` place the text in its rule file.
 pub(crate) fn parse_expr(src: &str, file: FileId, offset: usize) -> Result<Expr, Diagnostic> {
     if src.len() > MAX_LEN {
