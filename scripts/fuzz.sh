@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(rules expr input_json csv_rows)
+[ ${#targets[@]} -gt 0 ] || targets=(rules expr input_json csv_rows differential)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.1 --locked
 for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t"

@@ -69,6 +69,9 @@ pub mod batch;
 mod cases;
 mod compile;
 mod diagnostic;
+#[cfg(feature = "differential")]
+#[doc(hidden)]
+pub mod differential;
 mod eval;
 mod input;
 mod load;

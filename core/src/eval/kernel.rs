@@ -75,6 +75,9 @@ pub(crate) struct Kernels {
     /// Whether some input is declared `not_applicable` or with a penalty, so
     /// that a firm may be left without its answer.
     pub(crate) has_unanswerable_inputs: bool,
+    /// Whether the score may be summed in integers (`fixed`); the
+    /// interpreter's reference sums `Decimal`s only.
+    pub(crate) integer_sums: bool,
 }
 
 impl Kernels {
@@ -123,6 +126,7 @@ impl Kernels {
             overrides: plan.overrides.iter().map(|o| c.bool(&o.when)).collect(),
             has_unanswerable_inputs: (plan.inputs.iter())
                 .any(|f| matches!(f.missing, Missing::NotApplicable | Missing::Penalty(_))),
+            integer_sums: !c.interpreting(),
         }
     }
 }
@@ -144,8 +148,8 @@ pub(crate) struct ItemKernel {
 
 struct Compiler<'p> {
     plan: &'p Plan,
-    /// Compile nothing: every kernel calls the interpreter (the tests' reference).
-    #[cfg(test)]
+    /// Compile nothing: every kernel calls the interpreter (the reference).
+    #[cfg(any(test, feature = "differential"))]
     interpret_only: bool,
     /// Each function's body, compiled once and shared by its calls (a
     /// function calling another twice must not double the work each level).
@@ -156,7 +160,7 @@ impl<'p> Compiler<'p> {
     fn new(plan: &'p Plan) -> Compiler<'p> {
         Compiler {
             plan,
-            #[cfg(test)]
+            #[cfg(any(test, feature = "differential"))]
             interpret_only: false,
             bodies: RefCell::new(vec![None; plan.functions.len()]),
         }
@@ -164,9 +168,9 @@ impl<'p> Compiler<'p> {
 
     /// Whether every kernel is to call the interpreter.
     fn interpreting(&self) -> bool {
-        #[cfg(test)]
+        #[cfg(any(test, feature = "differential"))]
         return self.interpret_only;
-        #[cfg(not(test))]
+        #[cfg(not(any(test, feature = "differential")))]
         false
     }
 

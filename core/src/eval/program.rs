@@ -32,10 +32,11 @@ impl Program {
     }
 
     /// A program whose every expression and item goes through the
-    /// interpreter: the reference the kernels are tested against.
+    /// interpreter, whose score is summed in `Decimal`s and which has no
+    /// outcome table: the reference the fast paths are tested against.
     #[cfg(any(test, feature = "differential"))]
     pub(crate) fn interpreted(plan: Arc<Plan>) -> Program {
-        Program::with_kernels(Kernels::interpreted(&plan), plan)
+        Program { kernels: Kernels::interpreted(&plan), plan, table: None }
     }
 
     fn with_kernels(kernels: Kernels, plan: Arc<Plan>) -> Program {

@@ -11,7 +11,7 @@ use super::expr::{Env, Frame, ListView, Records, Windows};
 use super::fault::{Context, EvalError, Fault};
 use super::kernel::{ItemKernel, Kernels};
 use super::outcome::{Fired, Outcome, Source};
-use super::score::{band_of, grade_after_overrides, item_points, total_of};
+use super::score::{band_of, grade_after_overrides, item_points, total_in_decimals, total_of};
 use super::shape::ItemShape;
 use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
 use crate::plan::{Missing, Plan};
@@ -148,8 +148,12 @@ pub(crate) fn run_kernels(plan: &Plan, kernels: &Kernels, firm: &Firm, as_of: Na
         return Err(EvalError::new(Context::Score, &Fault::BaseNotApplicable));
     }
     let base = kernels.base.run(&env, top).map_err(|e| err(Context::ScoreBase, e))?;
-    let score = total_of(plan, base, fired.iter().map(|f| (f.group, f.points)))
-        .map_err(|e| EvalError::new(Context::Score, &Fault::Arith(e)))?;
+    let points = fired.iter().map(|f| (f.group, f.points));
+    let score = match kernels.integer_sums {
+        true => total_of(plan, base, points),
+        false => total_in_decimals(plan, base, points),
+    };
+    let score = score.map_err(|e| EvalError::new(Context::Score, &Fault::Arith(e)))?;
     let band = band_of(plan, score)?;
 
     let mut applied = Vec::new();

@@ -48,14 +48,31 @@ pub(crate) fn total_of(
     base: Decimal,
     points: impl Iterator<Item = (Option<u32>, Decimal)> + Clone,
 ) -> Result<Decimal, value::ArithError> {
-    let mut total = match summed_in_integers(plan, base, points.clone()) {
+    let total = match summed_in_integers(plan, base, points.clone()) {
         Some(total) => total,
         None => summed(plan, base, points)?,
     };
-    if let Some((places, mode, RoundAt::Score)) = plan.score.round {
-        total = mode.apply(total, places);
-    }
-    Ok(clamp(total, plan.score.min, plan.score.max))
+    Ok(finished(plan, total))
+}
+
+/// What [`total_of`] gives, summed with `Decimal` additions only: the
+/// reference the integer sums are held to.
+pub(crate) fn total_in_decimals(
+    plan: &Plan,
+    base: Decimal,
+    points: impl Iterator<Item = (Option<u32>, Decimal)>,
+) -> Result<Decimal, value::ArithError> {
+    Ok(finished(plan, summed(plan, base, points)?))
+}
+
+/// The score from its sum: rounded if declared, clamped.
+#[inline]
+fn finished(plan: &Plan, total: Decimal) -> Decimal {
+    let total = match plan.score.round {
+        Some((places, mode, RoundAt::Score)) => mode.apply(total, places),
+        _ => total,
+    };
+    clamp(total, plan.score.min, plan.score.max)
 }
 
 /// What [`summed`] gives, computed in integers (see `fixed`) for plans with
