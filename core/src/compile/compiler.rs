@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
 use crate::plan::{EnumDef, Field, ListDef, Node, TableDef, Ty};
-use crate::syntax::document::SValue;
+use crate::syntax::document::SExpr;
 
 /// How far a derived value is lowered.
 #[derive(Clone, Debug)]
@@ -39,13 +39,13 @@ pub(crate) struct Compiler<'a> {
     pub(super) inputs: Vec<Field>,
     pub(super) input_index: HashMap<Arc<str>, u32>,
     pub(super) used_inputs: BTreeSet<u32>,
-    pub(super) derived_src: Vec<(Arc<str>, FileId, &'a SValue)>,
+    pub(super) derived_src: Vec<(Arc<str>, FileId, &'a SExpr)>,
     pub(super) derived_state: Vec<State>,
     pub(super) derived_nodes: Vec<Option<(Node, Deps)>>,
     pub(super) derived_eval_order: Vec<u32>,
     pub(super) derived_index: HashMap<Arc<str>, u32>,
     pub(super) lists: Vec<ListDef>,
-    pub(super) list_derived_src: Vec<Vec<&'a SValue>>,
+    pub(super) list_derived_src: Vec<Vec<&'a SExpr>>,
     pub(super) list_derived_state: Vec<Vec<State>>,
     /// Inputs each per-record value reads: itself, through the per-record
     /// values it uses and inside the aggregates it holds.

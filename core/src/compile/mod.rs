@@ -31,9 +31,8 @@ use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
     Plan, RoundAt, Score, ScoreGroup, TableDef, Ty, ValueType,
 };
-use crate::syntax::document::{self as doc, Document, SString, SValue, Text};
-use crate::syntax::expr::{is_reserved, parse_expr, Expr};
-use crate::syntax::string_content_offset;
+use crate::syntax::document::{self as doc, Document, SExpr, SString, SValue, Text};
+use crate::syntax::expr::{is_reserved, Expr};
 use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
 use compiler::{Compiler, Deps, State};
 use lower::{Ctx, Scope};
@@ -159,38 +158,18 @@ impl<'a> Compiler<'a> {
         true
     }
 
-    /// Parses the expression held by a TOML value (a string, or a number or boolean literal).
-    fn parse_value_expr(&mut self, v: &SValue, file: FileId) -> Option<Expr> {
-        let span = Span::new(file, v.span());
-        match v.get_ref() {
-            toml::Value::String(s) => {
-                let offset = string_content_offset(self.sources.text(file), v.span().start);
-                match parse_expr(s, file, offset) {
-                    Ok(e) => Some(e),
-                    Err(d) => {
-                        self.diags.push(d);
-                        None
-                    }
-                }
+    /// The tree of an expression, or `None` after reporting why it does
+    /// not parse (the parse stage found it).
+    fn tree_of<'e>(&mut self, e: &'e SExpr) -> Option<&'e Expr> {
+        match &e.tree {
+            Some(Ok(tree)) => Some(tree),
+            Some(Err(d)) => {
+                self.diags.push(d.clone());
+                None
             }
-            toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
-                let text = match v.get_ref() {
-                    toml::Value::Integer(i) => i.to_string(),
-                    toml::Value::Float(f) => f.to_string(),
-                    toml::Value::Boolean(b) => b.to_string(),
-                    _ => unreachable!("matched above"),
-                };
-                match parse_expr(&text, file, span.start) {
-                    Ok(e) => Some(Expr { span, ..e }),
-                    // The number as TOML read it, which may not be the text written: point at the value.
-                    Err(d) => {
-                        self.diags.push(Diagnostic { span: Some(span), ..d });
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.error(Code::Structure, span, "expected an expression (a string)");
+            None => {
+                let span = Span::new(self.file, e.span());
+                self.error(Code::Syntax, span, "the expression was not parsed");
                 None
             }
         }
@@ -736,11 +715,11 @@ impl<'a> Compiler<'a> {
         self.nesting += 1;
         self.list_derived_state[list as usize][i] = State::InProgress;
         let src = self.list_derived_src[list as usize][i];
-        let (node, ty) = match self.parse_value_expr(src, self.file) {
+        let (node, ty) = match self.tree_of(src) {
             Some(e) => {
                 let mut deps = Deps::default();
                 let mut scope = Scope::new(Ctx::Record(list));
-                let res = self.lower(&e, &mut scope, &mut deps);
+                let res = self.lower(e, &mut scope, &mut deps);
                 self.list_derived_inputs[list as usize][i].extend(deps.inputs.iter().copied());
                 self.list_list_deps[list as usize].extend(deps.lists.iter().copied());
                 if deps.derived_lists.contains(&list) {
@@ -832,10 +811,10 @@ impl<'a> Compiler<'a> {
         self.nesting += 1;
         self.derived_state[i as usize] = State::InProgress;
         let (_, file, src) = self.derived_src[i as usize].clone();
-        let (node, ty, deps) = match self.parse_value_expr(src, file) {
+        let (node, ty, deps) = match self.tree_of(src) {
             Some(e) => {
                 let mut deps = Deps::default();
-                let (n, t) = self.lower(&e, &mut Scope::new(Ctx::Firm), &mut deps);
+                let (n, t) = self.lower(e, &mut Scope::new(Ctx::Firm), &mut deps);
                 (n, t, deps)
             }
             None => (Node::Fail(Arc::from("not checked")), Ty::Never, Deps::default()),
@@ -1017,11 +996,11 @@ impl<'a> Compiler<'a> {
                 continue;
             }
             let ret = self.function_returns[idx as usize];
-            let body = match self.parse_value_expr(&f.get_ref().body, file) {
+            let body = match self.tree_of(&f.get_ref().body) {
                 Some(e) => {
                     let mut deps = Deps::default();
                     let mut scope = Scope::new(Ctx::Function(idx));
-                    self.lower_as(&e, ret, &mut scope, &mut deps)
+                    self.lower_as(e, ret, &mut scope, &mut deps)
                 }
                 None => Node::Fail(Arc::from("not checked")),
             };
@@ -1166,12 +1145,12 @@ impl<'a> Compiler<'a> {
             });
             let mut deps = Deps::default();
             let when = it.when.as_ref().and_then(|w| {
-                let e = self.parse_value_expr(w, self.file)?;
-                Some(self.lower_as(&e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps))
+                let e = self.tree_of(w)?;
+                Some(self.lower_as(e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps))
             });
             let points = it.points.as_ref().and_then(|p| {
-                let e = self.parse_value_expr(p, self.file)?;
-                Some(self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps))
+                let e = self.tree_of(p)?;
+                Some(self.lower_as(e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps))
             });
             if it.when.is_none() && it.points.is_none() {
                 self.error(
@@ -1223,8 +1202,8 @@ impl<'a> Compiler<'a> {
         };
         let sc = s.get_ref();
         let mut deps = Deps::default();
-        let base = match self.parse_value_expr(&sc.base, self.file) {
-            Some(e) => self.lower_as(&e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps),
+        let base = match self.tree_of(&sc.base) {
+            Some(e) => self.lower_as(e, Ty::Num, &mut Scope::new(Ctx::Firm), &mut deps),
             None => Node::Fail(Arc::from("not checked")),
         };
         let min = sc.min.as_ref().and_then(|v| self.decimal(v, self.file));
@@ -1383,8 +1362,8 @@ impl<'a> Compiler<'a> {
                 self.error(Code::DefinedTwice, span, format!("override id `{}` is used twice", oo.id.get_ref()));
             }
             let mut deps = Deps::default();
-            let when = match self.parse_value_expr(&oo.when, self.file) {
-                Some(e) => self.lower_as(&e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps),
+            let when = match self.tree_of(&oo.when) {
+                Some(e) => self.lower_as(e, Ty::Bool, &mut Scope::new(Ctx::Firm), &mut deps),
                 None => Node::Fail(Arc::from("not checked")),
             };
             let n_actions = [oo.force.is_some(), oo.ceiling.is_some(), oo.floor.is_some(), oo.down.is_some()]

@@ -1,18 +1,59 @@
 //! The rule file as written: TOML deserialized into plain structs with spans.
 //!
 //! Nothing here is checked beyond the TOML shape (unknown keys are errors).
-//! Expressions stay strings with their spans; the `compile` stage parses and
-//! checks them. Map order is the file's order, so question groups and items
-//! keep the order their authors gave them.
+//! Each expression keeps the value as written and, once `parse_document`
+//! has run, its tree or why it does not parse ([`SExpr`]); the `compile`
+//! stage checks the trees. Map order is the file's order, so question
+//! groups and items keep the order their authors gave them.
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use toml::Spanned;
+
+use super::expr::Expr;
+use crate::diagnostic::Diagnostic;
 
 /// A TOML value with its byte range in the file.
 pub(crate) type SValue = Spanned<toml::Value>;
 /// A string with its byte range in the file.
 pub(crate) type SString = Spanned<String>;
+
+/// An expression: the TOML value as written (a string, or a number or
+/// boolean literal) and its tree, or why it does not parse.
+#[derive(Debug)]
+pub(crate) struct SExpr {
+    pub(crate) value: SValue,
+    /// Set for every expression by `parse_document` before it returns.
+    pub(crate) tree: Option<Result<Expr, Diagnostic>>,
+}
+
+impl<'de> Deserialize<'de> for SExpr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SExpr, D::Error> {
+        Ok(SExpr { value: SValue::deserialize(d)?, tree: None })
+    }
+}
+
+impl SExpr {
+    /// The byte range of the value in its file.
+    pub(crate) fn span(&self) -> std::ops::Range<usize> {
+        self.value.span()
+    }
+}
+
+impl Document {
+    /// Every expression of the file, for the parse stage to parse.
+    pub(crate) fn expressions_mut(&mut self) -> impl Iterator<Item = &mut SExpr> {
+        let lists = self.lists.values_mut().flat_map(|l| l.get_mut().derived.values_mut());
+        let functions = self.functions.values_mut().map(|f| &mut f.get_mut().body);
+        let items = self.items.iter_mut().flat_map(|i| {
+            let i = i.get_mut();
+            i.when.iter_mut().chain(i.points.iter_mut())
+        });
+        let score = self.score.iter_mut().map(|s| &mut s.get_mut().base);
+        let overrides = self.overrides.iter_mut().map(|o| &mut o.get_mut().when);
+        (self.derived.values_mut()).chain(lists).chain(functions).chain(items).chain(score).chain(overrides)
+    }
+}
 
 /// A whole rule file: a rule set, or a scheme chaining rule sets.
 #[derive(Debug, Deserialize)]
@@ -33,7 +74,7 @@ pub(crate) struct Document {
     #[serde(default)]
     pub(crate) functions: IndexMap<SString, Spanned<Function>>,
     #[serde(default)]
-    pub(crate) derived: IndexMap<SString, SValue>,
+    pub(crate) derived: IndexMap<SString, SExpr>,
     #[serde(default)]
     pub(crate) items: Vec<Spanned<Item>>,
     #[serde(default)]
@@ -157,7 +198,7 @@ pub(crate) struct List {
     #[serde(default)]
     pub(crate) fields: IndexMap<SString, Spanned<Input>>,
     #[serde(default)]
-    pub(crate) derived: IndexMap<SString, SValue>,
+    pub(crate) derived: IndexMap<SString, SExpr>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,7 +220,7 @@ pub(crate) struct Function {
     #[serde(default)]
     pub(crate) params: IndexMap<SString, SString>,
     pub(crate) returns: SString,
-    pub(crate) body: SValue,
+    pub(crate) body: SExpr,
     #[serde(default)]
     #[expect(dead_code, reason = "documentation for readers of the rule file; evaluation does not need it")]
     pub(crate) cite: Option<String>,
@@ -193,9 +234,9 @@ pub(crate) struct Item {
     pub(crate) group: Option<SString>,
     pub(crate) label: Text,
     #[serde(default)]
-    pub(crate) when: Option<SValue>,
+    pub(crate) when: Option<SExpr>,
     #[serde(default)]
-    pub(crate) points: Option<SValue>,
+    pub(crate) points: Option<SExpr>,
     #[serde(default)]
     pub(crate) cap: Option<SValue>,
     #[serde(default)]
@@ -231,7 +272,7 @@ pub(crate) struct ScoreGroup {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Score {
-    pub(crate) base: SValue,
+    pub(crate) base: SExpr,
     #[serde(default)]
     pub(crate) min: Option<SValue>,
     #[serde(default)]
@@ -274,7 +315,7 @@ pub(crate) struct Grade {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Override {
     pub(crate) id: SString,
-    pub(crate) when: SValue,
+    pub(crate) when: SExpr,
     #[serde(default)]
     pub(crate) force: Option<SString>,
     #[serde(default)]

@@ -14,14 +14,42 @@ pub(crate) use bare_numbers::inexact_bare_numbers;
 
 use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 
-/// Reads a rule file's TOML into its document structure.
+/// Reads a rule file's TOML into its document structure, and parses every
+/// expression in it: an expression that does not parse keeps its
+/// diagnostic, which the checker reports where it meets the expression.
 pub(crate) fn parse_document(text: &str, file: FileId) -> Result<document::Document, Diagnostic> {
-    toml::from_str::<document::Document>(text).map_err(|e| {
+    let mut doc = toml::from_str::<document::Document>(text).map_err(|e| {
         let span = e.span().map(|r| Span::new(file, r));
         let message = e.message().trim_end_matches('.').replace('\n', " ");
         Diagnostic::error(Code::Structure, span, message)
             .with_help("see docs/RULES.md for the structure of a rule file")
-    })
+    })?;
+    for e in doc.expressions_mut() {
+        e.tree = Some(expression(&e.value, file, text));
+    }
+    Ok(doc)
+}
+
+/// The expression a TOML value holds: a string, or a number or boolean literal.
+fn expression(v: &document::SValue, file: FileId, text: &str) -> Result<expr::Expr, Diagnostic> {
+    let span = Span::new(file, v.span());
+    match v.get_ref() {
+        toml::Value::String(s) => expr::parse_expr(s, file, string_content_offset(text, v.span().start)),
+        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+            let literal = match v.get_ref() {
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                _ => unreachable!("matched above"),
+            };
+            match expr::parse_expr(&literal, file, span.start) {
+                Ok(e) => Ok(expr::Expr { span, ..e }),
+                // The number as TOML read it, which may not be the text written: point at the value.
+                Err(d) => Err(Diagnostic { span: Some(span), ..d }),
+            }
+        }
+        _ => Err(Diagnostic::error(Code::Structure, Some(span), "expected an expression (a string)")),
+    }
 }
 
 /// Where the content of a TOML string literal starts, given the literal's span.
