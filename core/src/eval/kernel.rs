@@ -146,6 +146,53 @@ pub(crate) struct ItemKernel {
     pub(crate) flag_points: Decimal,
 }
 
+/// What scoring one item gives for one firm.
+pub(crate) enum ItemScore {
+    NotFired,
+    /// Raw points, before caps and rounding.
+    Raw(Decimal),
+    /// Points known when the rules were checked (a flag): raw, and after caps and rounding.
+    Known(Decimal, Decimal),
+}
+
+impl ItemKernel {
+    /// Scores the item for one firm: a flag or per-unit item straight from
+    /// its input (the same result as its `when` and `points`), any other
+    /// item, or an answer its shape does not expect, through its kernels.
+    #[inline]
+    pub(crate) fn score(
+        &self,
+        env: &Env<'_>,
+        top: &Frame<'_>,
+        inputs: &[Option<Value>],
+    ) -> Result<ItemScore, ExprError> {
+        let answer = |i: u32| inputs.get(i as usize).and_then(Option::as_ref);
+        match self.shape {
+            ItemShape::Flag { input, raw } => match answer(input) {
+                Some(Value::Bool(true)) => return Ok(ItemScore::Known(raw, self.flag_points)),
+                Some(Value::Bool(false)) => return Ok(ItemScore::NotFired),
+                _ => {}
+            },
+            ItemShape::PerUnit { input, factor } => match answer(input) {
+                // Zero units score nothing: the item does not fire.
+                Some(Value::Num(n)) if n.is_zero() => return Ok(ItemScore::NotFired),
+                Some(Value::Num(n)) => return Ok(ItemScore::Raw(value::mul(factor, *n)?)),
+                _ => {}
+            },
+            ItemShape::General => {}
+        }
+        if let Some(w) = &self.when {
+            if !w.run(env, top)? {
+                return Ok(ItemScore::NotFired);
+            }
+        }
+        Ok(ItemScore::Raw(match &self.points {
+            None => Decimal::ZERO,
+            Some(p) => p.run(env, top)?,
+        }))
+    }
+}
+
 struct Compiler<'p> {
     plan: &'p Plan,
     /// Compile nothing: every kernel calls the interpreter (the reference).

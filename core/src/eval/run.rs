@@ -1,54 +1,22 @@
 //! The evaluation of one firm in plan terms: per-record derived values,
-//! firm derived values, items (shaped items straight from their input, the
-//! rest through their kernels), the score, the band and the overrides, into
+//! firm derived values, items (each through its kernel), the score, the
+//! band and the overrides, into
 //! an [`Outcome`]. It reads only the plan, the kernels and the firm.
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use super::expr::{Env, Frame, ListView, Records, Windows};
 use super::fault::{Context, EvalError, Fault};
-use super::kernel::{ItemKernel, Kernels};
+use super::kernel::{ItemScore, Kernels};
 use super::outcome::{Fired, Outcome, Source};
 use super::score::{band_of, grade_after_overrides, item_points, total_in_decimals, total_of};
-use super::shape::ItemShape;
 use crate::input::{Firm, MissingTreatment, INLINE_LISTS};
 use crate::plan::{Missing, Plan};
-use crate::value::{self, Value};
+use crate::value::Value;
 
 fn err(context: Context<'_>, e: super::expr::ExprError) -> EvalError {
     EvalError::new(context, &e.0)
-}
-
-/// An item's raw points found from its shape, without the interpreter.
-enum Shaped {
-    NotFired,
-    Points(Decimal),
-    /// Points known when the rules were checked (a flag): raw, and after caps and rounding.
-    Known(Decimal, Decimal),
-    /// Not a shaped item, or an answer the shape does not expect.
-    Interpret,
-}
-
-/// Scores a flag or per-unit item straight from its input; the same result
-/// as interpreting its `when` and `points`.
-fn shaped_points(item: &ItemKernel, inputs: &[Option<Value>]) -> Result<Shaped, value::ArithError> {
-    let answer = |i: u32| inputs.get(i as usize).and_then(Option::as_ref);
-    Ok(match item.shape {
-        ItemShape::Flag { input, raw } => match answer(input) {
-            Some(Value::Bool(true)) => Shaped::Known(raw, item.flag_points),
-            Some(Value::Bool(false)) => Shaped::NotFired,
-            _ => Shaped::Interpret,
-        },
-        ItemShape::PerUnit { input, factor } => match answer(input) {
-            // Zero units score nothing: the item does not fire.
-            Some(Value::Num(n)) if n.is_zero() => Shaped::NotFired,
-            Some(Value::Num(n)) => Shaped::Points(value::mul(factor, *n)?),
-            _ => Shaped::Interpret,
-        },
-        ItemShape::General => Shaped::Interpret,
-    })
 }
 
 /// Evaluates one firm with `kernels`, compiled from `plan`.
@@ -108,26 +76,15 @@ pub(crate) fn run_kernels(plan: &Plan, kernels: &Kernels, firm: &Firm, as_of: Na
             continue;
         }
         let ctx = || Context::Item(&plan.items[idx].id);
-        let raw = match shaped_points(item, &firm.inputs).map_err(|e| err(ctx(), e.into()))? {
-            Shaped::NotFired => continue,
-            Shaped::Known(raw, points) => {
+        let raw = match item.score(&env, top, &firm.inputs).map_err(|e| err(ctx(), e))? {
+            ItemScore::NotFired => continue,
+            ItemScore::Known(raw, points) => {
                 if !points.is_zero() {
                     fired.push(Fired { source: Source::Item(idx as u32), group: item.group, points, raw });
                 }
                 continue;
             }
-            Shaped::Points(raw) => raw,
-            Shaped::Interpret => {
-                if let Some(w) = &item.when {
-                    if !w.run(&env, top).map_err(|e| err(ctx(), e))? {
-                        continue;
-                    }
-                }
-                match &item.points {
-                    None => Decimal::ZERO,
-                    Some(p) => p.run(&env, top).map_err(|e| err(ctx(), e))?,
-                }
-            }
+            ItemScore::Raw(raw) => raw,
         };
         if item.points.is_some() && raw.is_zero() {
             continue;
