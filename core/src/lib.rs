@@ -8,7 +8,7 @@
 //!
 //! # Brief overview
 //!
-//! - [`load`] reads a rule file (and its includes or scheme steps) through a
+//! - [`load()`] reads a rule file (and its includes or scheme steps) through a
 //!   [`SourceLoader`] and returns [`Loaded`]: the [`Rules`] when there are no
 //!   errors, and every [`Diagnostic`] with the [`SourceMap`] to render it.
 //! - [`CompiledRules`] is one checked rule set; [`CompiledScheme`] chains

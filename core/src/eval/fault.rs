@@ -15,7 +15,7 @@ use crate::value::ArithError;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{context}: {message}")]
 pub struct EvalError {
-    /// What was being computed: `item \`x\``, `derived value \`s\``, `accidents[2].level`.
+    /// What was being computed, such as item `x`, derived value `s` or `accidents[2].level`.
     pub context: String,
     /// What went wrong (English).
     pub message: String,
