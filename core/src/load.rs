@@ -304,12 +304,7 @@ fn load_scheme(
 ) -> Option<CompiledScheme> {
     let meta = doc.scheme.as_ref().expect("checked by caller").get_ref();
     let scheme_span = |v: std::ops::Range<usize>| Span::new(file, v);
-    if doc.ruleset.is_some()
-        || !doc.inputs.is_empty()
-        || !doc.items.is_empty()
-        || !doc.grades.is_empty()
-        || doc.score.is_some()
-    {
+    if doc.has_rule_set_parts() {
         diags.push(Diagnostic::error(
             Code::BadScheme,
             Some(scheme_span(0..0)),

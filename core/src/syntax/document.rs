@@ -41,6 +41,24 @@ impl SExpr {
 }
 
 impl Document {
+    /// Whether the file holds anything only a rule set may hold: a scheme
+    /// file holds only `[scheme]`, `[[steps]]` and `[[tests]]`.
+    pub(crate) fn has_rule_set_parts(&self) -> bool {
+        self.ruleset.is_some()
+            || !self.groups.is_empty()
+            || !self.inputs.is_empty()
+            || !self.lists.is_empty()
+            || !self.tables.is_empty()
+            || !self.functions.is_empty()
+            || !self.derived.is_empty()
+            || !self.items.is_empty()
+            || !self.score_groups.is_empty()
+            || self.score.is_some()
+            || !self.grades.is_empty()
+            || !self.overrides.is_empty()
+            || self.results.is_some()
+    }
+
     /// Every expression of the file, for the parse stage to parse.
     pub(crate) fn expressions_mut(&mut self) -> impl Iterator<Item = &mut SExpr> {
         let lists = self.lists.values_mut().flat_map(|l| l.get_mut().derived.values_mut());
