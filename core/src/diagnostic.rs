@@ -129,11 +129,6 @@ impl SourceMap {
         &self.files[file].text
     }
 
-    /// Every file added, in order, as (name, text).
-    pub(crate) fn files(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.files.iter().map(|f| (f.name.clone(), f.text.clone()))
-    }
-
     /// The name of a file.
     pub fn name(&self, file: FileId) -> &str {
         &self.files[file].name

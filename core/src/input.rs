@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 use smallvec::SmallVec;
 
-use crate::plan::{EnumDef, Field, Missing, Plan, ValueType};
+use crate::plan::{Field, Missing, Names, Plan, Texts, ValueType};
 use crate::uscc;
 use crate::value::Value;
 pub use problem::InputErrorKind;
@@ -95,16 +95,16 @@ pub enum MissingTreatment {
 /// a batch's per-cell loop; everything else, and every error, is read by
 /// `parse_text`, which gives the same value or error for them.
 #[inline]
-pub(crate) fn value_from_text(s: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, Problem> {
-    value_from_cell(s, trim(s), field, enums)
+pub(crate) fn value_from_text(s: &str, field: &Field, texts: Texts<'_>) -> Result<Value, Problem> {
+    value_from_cell(s, trim(s), field, texts)
 }
 
 /// [`value_from_text`] for a cell whose trimmed text `t` (`trim(s)`) is
 /// already known: a batch trims each cell once, to see whether it is blank.
 #[inline]
-pub(crate) fn value_from_cell(s: &str, t: &str, field: &Field, enums: &[EnumDef]) -> Result<Value, Problem> {
+pub(crate) fn value_from_cell(s: &str, t: &str, field: &Field, texts: Texts<'_>) -> Result<Value, Problem> {
     let mut value = Value::Bool(false);
-    read_cell(s, t, field, enums, &mut value)?;
+    read_cell(s, t, field, texts, &mut value)?;
     Ok(value)
 }
 
@@ -113,7 +113,7 @@ pub(crate) fn value_from_cell(s: &str, t: &str, field: &Field, enums: &[EnumDef]
 /// pieces just stored, on every cell of a batch. On an error `out` holds
 /// no meaningful value.
 #[inline]
-pub(crate) fn read_cell(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Value) -> Result<(), Problem> {
+pub(crate) fn read_cell(s: &str, t: &str, field: &Field, texts: Texts<'_>, out: &mut Value) -> Result<(), Problem> {
     match field.vtype {
         ValueType::Bool => {
             if let Some(b) = parse_bool(t) {
@@ -141,12 +141,12 @@ pub(crate) fn read_cell(s: &str, t: &str, field: &Field, enums: &[EnumDef], out:
         }
         _ => {}
     }
-    parse_text(s, t, field, enums, out)
+    parse_text(s, t, field, texts, out)
 }
 
 /// [`read_cell`] for every kind of value, with its error messages.
 #[inline(never)]
-fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Value) -> Result<(), Problem> {
+fn parse_text(s: &str, t: &str, field: &Field, texts: Texts<'_>, out: &mut Value) -> Result<(), Problem> {
     *out = match &field.vtype {
         ValueType::Bool => match parse_bool(t) {
             Some(b) => Value::Bool(b),
@@ -157,12 +157,13 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
             Value::Num(d)
         }
         ValueType::Enum(e) => {
-            let def = &enums[*e as usize];
+            let def = &texts.enums[*e as usize];
             // An option's id wins over another option's label.
-            let by_id = def.options.iter().find(|(id, _)| &**id == t);
-            let by_label = || def.options.iter().find(|(_, label)| &*label.zh == t || label.en.as_deref() == Some(t));
+            let by_id = def.options.iter().position(|(id, _)| &**id == t);
+            let by_label =
+                || def.options.iter().position(|(_, label)| &*label.zh == t || label.en.as_deref() == Some(t));
             match by_id.or_else(by_label) {
-                Some((id, _)) => Value::Text(id.clone()),
+                Some(k) => def.values[k].clone(),
                 None => {
                     let ids = def.options.iter().map(|(id, _)| id.to_string()).collect();
                     return Err(Problem::NotAnOption { found: clip(t), ids });
@@ -173,15 +174,19 @@ fn parse_text(s: &str, t: &str, field: &Field, enums: &[EnumDef], out: &mut Valu
             Some(d) => Value::Date(d),
             None => return Err(Problem::NotADate(clip(t))),
         },
-        ValueType::Text => Value::Text(Arc::from(s)),
+        ValueType::Text => {
+            check_length(s, field)?;
+            texts.names.value(s)
+        }
         ValueType::Uscc => {
             let code = t.to_ascii_uppercase();
             uscc::check(&code).map_err(|why| Problem::NotAUscc { found: clip(t), why })?;
-            Value::Text(Arc::from(code.as_str()))
+            check_length(&code, field)?;
+            texts.names.value(&code)
         }
     };
-    if matches!(out, Value::Num(_) | Value::Text(_)) {
-        check_bounds(out, field)?;
+    if let Value::Num(d) = out {
+        check_bounds(d, field)?;
     }
     Ok(())
 }
@@ -313,50 +318,47 @@ fn significant_digits(int: &str, frac: &str) -> usize {
     total.saturating_sub(leading + trailing)
 }
 
-fn check_bounds(v: &Value, field: &Field) -> Result<(), Problem> {
-    match v {
-        Value::Num(d) => {
-            if field.vtype == ValueType::Integer && d.scale() != 0 && !d.fract().is_zero() {
-                return Err(Problem::NotWhole(d.normalize().to_string()));
-            }
-            if let Some(allowed) = &field.allowed {
-                if !allowed.contains(d) {
-                    let allowed = allowed.iter().map(|a| a.normalize().to_string()).collect();
-                    return Err(Problem::NotAllowed { value: d.normalize().to_string(), allowed });
-                }
-            }
-            if let Some(min) = field.min {
-                if crate::value::cmp_num(d, &min).is_lt() {
-                    let (value, min) = (d.normalize().to_string(), min.normalize().to_string());
-                    return Err(Problem::BelowMin { value, min });
-                }
-            }
-            if let Some(max) = field.max {
-                if crate::value::cmp_num(d, &max).is_gt() {
-                    let (value, max) = (d.normalize().to_string(), max.normalize().to_string());
-                    return Err(Problem::AboveMax { value, max });
-                }
-            }
+fn check_bounds(d: &Decimal, field: &Field) -> Result<(), Problem> {
+    if field.vtype == ValueType::Integer && d.scale() != 0 && !d.fract().is_zero() {
+        return Err(Problem::NotWhole(d.normalize().to_string()));
+    }
+    if let Some(allowed) = &field.allowed {
+        if !allowed.contains(d) {
+            let allowed = allowed.iter().map(|a| a.normalize().to_string()).collect();
+            return Err(Problem::NotAllowed { value: d.normalize().to_string(), allowed });
         }
-        Value::Text(t) => {
-            if let Some(max) = field.max_len {
-                let n = t.chars().count();
-                if n > max as usize {
-                    return Err(Problem::TextTooLong { chars: n, max });
-                }
-            }
+    }
+    if let Some(min) = field.min {
+        if crate::value::cmp_num(d, &min).is_lt() {
+            let (value, min) = (d.normalize().to_string(), min.normalize().to_string());
+            return Err(Problem::BelowMin { value, min });
         }
-        _ => {}
+    }
+    if let Some(max) = field.max {
+        if crate::value::cmp_num(d, &max).is_gt() {
+            let (value, max) = (d.normalize().to_string(), max.normalize().to_string());
+            return Err(Problem::AboveMax { value, max });
+        }
+    }
+    Ok(())
+}
+
+fn check_length(t: &str, field: &Field) -> Result<(), Problem> {
+    if let Some(max) = field.max_len {
+        let n = t.chars().count();
+        if n > max as usize {
+            return Err(Problem::TextTooLong { chars: n, max });
+        }
     }
     Ok(())
 }
 
 /// Parses one JSON value for a declared field.
-pub(crate) fn value_from_json(j: &Json, field: &Field, enums: &[EnumDef]) -> Result<Value, Problem> {
+pub(crate) fn value_from_json(j: &Json, field: &Field, texts: Texts<'_>) -> Result<Value, Problem> {
     match (j, &field.vtype) {
         (Json::Bool(b), ValueType::Bool) => Ok(Value::Bool(*b)),
-        (Json::Number(n), ValueType::Integer | ValueType::Decimal) => value_from_text(&n.to_string(), field, enums),
-        (Json::String(s), _) => value_from_text(s, field, enums),
+        (Json::Number(n), ValueType::Integer | ValueType::Decimal) => value_from_text(&n.to_string(), field, texts),
+        (Json::String(s), _) => value_from_text(s, field, texts),
         (Json::Number(n), ValueType::Bool) if n.to_string() == "0" || n.to_string() == "1" => {
             Ok(Value::Bool(n.to_string() == "1"))
         }
@@ -369,11 +371,13 @@ pub(crate) fn value_from_json(j: &Json, field: &Field, enums: &[EnumDef]) -> Res
 /// answers are, yes/no values pass as they are, and numbers and dates go
 /// through their text, so a number beyond 28 significant digits or a date
 /// outside the years 0–9999 is refused here as it would be in a file.
-pub(crate) fn value_from_value(v: &Value, field: &Field, enums: &[EnumDef]) -> Result<Value, Problem> {
+/// `names` are those of the rule set that computed `v`.
+pub(crate) fn value_from_value(v: &Value, names: &Names, field: &Field, texts: Texts<'_>) -> Result<Value, Problem> {
     match (v, &field.vtype) {
         (Value::Bool(_), ValueType::Bool) => Ok(v.clone()),
-        (Value::Text(t), _) => value_from_text(t, field, enums),
-        (other, _) => value_from_json(&other.to_json(), field, enums),
+        (Value::Text(t), _) => value_from_text(t, field, texts),
+        (Value::Name(i), _) => value_from_text(names.text(*i), field, texts),
+        (other, _) => value_from_json(&names.json(other), field, texts),
     }
 }
 
@@ -538,7 +542,7 @@ pub(crate) fn firm_from_json(
         }
         let raw = obj.get(&*field.name).filter(|v| !v.is_null() && *v != &Json::String(String::new()));
         let v = match raw {
-            Some(raw) => match value_from_json(raw, field, &plan.enums) {
+            Some(raw) => match value_from_json(raw, field, plan.texts()) {
                 Ok(v) => Some(v),
                 Err(m) => {
                     errors.push(InputError::new(&*field.name, &m));
@@ -627,7 +631,7 @@ pub(crate) fn record_from_json(
         let raw = obj.get(&*field.name).filter(|v| !v.is_null() && *v != &Json::String(String::new()));
         let v = match raw {
             Some(raw) => {
-                value_from_json(raw, field, &plan.enums).map_err(|m| errors.push(InputError::new(&fpath, &m))).ok()
+                value_from_json(raw, field, plan.texts()).map_err(|m| errors.push(InputError::new(&fpath, &m))).ok()
             }
             None => record_missing(field, &fpath, errors),
         };
@@ -665,6 +669,12 @@ pub(crate) fn toml_to_json(v: &toml::Value) -> Json {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// No enum types and no names: fields of other types read without them.
+    fn no_texts() -> Texts<'static> {
+        static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(Names::default);
+        Texts { enums: &[], names: &NAMES }
+    }
 
     #[test]
     fn a_repeated_key_is_named_with_its_object_and_position() {
@@ -707,26 +717,26 @@ mod tests {
         let dec = Field::plain("n", ValueType::Decimal);
         for t in ["1e2", "1E2", "+1e2", "-1e0", "1.2e1", " 1e2 ", "1e", "1e400"] {
             let expected = format!("expected a whole number like 12, found `{}` (exponents are not read)", t.trim());
-            assert_eq!(value_from_text(t, &int, &[]).map_err(|p| p.en()), Err(expected.clone()), "{t}");
+            assert_eq!(value_from_text(t, &int, no_texts()).map_err(|p| p.en()), Err(expected.clone()), "{t}");
             // JSON numbers keep their text (`arbitrary_precision`), so `1e2` is refused there too.
             // (serde_json writes the exponent's sign: `1e+2`.)
             if let Ok(j) = serde_json::from_str::<Json>(t) {
-                let err = value_from_json(&j, &int, &[]).unwrap_err().en();
+                let err = value_from_json(&j, &int, no_texts()).unwrap_err().en();
                 assert!(err.starts_with("expected a whole number like 12, found `") && err.contains('e'), "{t}: {err}");
             }
         }
-        assert_eq!(value_from_text("1e2", &dec, &[]), Ok(Value::Num(Decimal::from(100))));
+        assert_eq!(value_from_text("1e2", &dec, no_texts()), Ok(Value::Num(Decimal::from(100))));
         assert_eq!(
-            value_from_json(&serde_json::from_str("1.5e1").unwrap(), &dec, &[]),
+            value_from_json(&serde_json::from_str("1.5e1").unwrap(), &dec, no_texts()),
             Ok(Value::Num("15".parse().unwrap()))
         );
         // A zero fraction is a whole number, as before; another fraction is not.
-        assert_eq!(value_from_text("12.0", &int, &[]), Ok(Value::Num("12.0".parse().unwrap())));
+        assert_eq!(value_from_text("12.0", &int, no_texts()), Ok(Value::Num("12.0".parse().unwrap())));
         assert_eq!(
-            value_from_json(&serde_json::from_str("12.0").unwrap(), &int, &[]),
+            value_from_json(&serde_json::from_str("12.0").unwrap(), &int, no_texts()),
             Ok(Value::Num("12.0".parse().unwrap()))
         );
-        let message = |t: &str| value_from_text(t, &int, &[]).map_err(|p| p.en());
+        let message = |t: &str| value_from_text(t, &int, no_texts()).map_err(|p| p.en());
         assert_eq!(message("12.5"), Err("expected a whole number, found `12.5`".into()));
         assert_eq!(message("abc"), Err("expected a number, found `abc`".into()));
     }
@@ -738,8 +748,8 @@ mod tests {
         fn whole_number_fields_read_decimals_without_exponents_or_fractions(
             t in "[-+]?[0-9]{1,3}(\\.[0-9]{0,2})?([eE][-+]?[0-9]{0,2})?",
         ) {
-            let int = value_from_text(&t, &Field::plain("n", ValueType::Integer), &[]);
-            let dec = value_from_text(&t, &Field::plain("n", ValueType::Decimal), &[]);
+            let int = value_from_text(&t, &Field::plain("n", ValueType::Integer), no_texts());
+            let dec = value_from_text(&t, &Field::plain("n", ValueType::Decimal), no_texts());
             if t.contains(['e', 'E']) {
                 prop_assert!(int.as_ref().is_err_and(|m| m.en().starts_with("expected a whole number like 12")), "{t}: {int:?}");
             } else {
@@ -789,8 +799,8 @@ mod tests {
                     from: None,
                 };
                 let mut general = Value::Bool(false);
-                let general = parse_text(&t, trim(&t), &field, &[], &mut general).map(|()| general);
-                prop_assert_eq!(value_from_text(&t, &field, &[]), general);
+                let general = parse_text(&t, trim(&t), &field, no_texts(), &mut general).map(|()| general);
+                prop_assert_eq!(value_from_text(&t, &field, no_texts()), general);
             }
         }
 

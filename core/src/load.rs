@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::cases;
+use crate::cases::{self, TestCase};
 use crate::compile::scheme;
 use crate::compile::{compile_ruleset, Unit};
 use crate::diagnostic::{Code, Diagnostic, FileId, SourceMap, Span};
-use crate::plan::Plan;
-use crate::rules::{CompiledRules, CompiledScheme, Origin, Rules, SchemeMeta, SchemeStep};
+use crate::plan::{Fill, Names, Plan};
+use crate::rules::{CompiledRules, CompiledScheme, Rules, SchemeMeta, SchemeStep};
 pub use crate::rules_root::LoadConfig;
 use crate::rules_root::{default_root, LexicalPath};
 use crate::syntax::document::Document;
@@ -97,16 +97,10 @@ pub fn load(path: &str, loader: &dyn SourceLoader) -> Loaded {
 pub fn load_with(path: &str, loader: &dyn SourceLoader, config: &LoadConfig) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diagnostics = Vec::new();
-    let mut rules = load_any(path, loader, config, &mut sources, &mut diagnostics);
+    let rules = load_any(path, loader, config, &mut sources, &mut diagnostics);
     // A file shared by scheme steps is checked with each; its problems are reported once.
     let mut seen = std::collections::HashSet::new();
     diagnostics.retain(|d| seen.insert(d.clone()));
-    let origin = Arc::new(Origin { path: path.to_string(), files: sources.files().collect(), config: config.clone() });
-    match &mut rules {
-        Some(Rules::Set(r)) => r.origin = Some(origin),
-        Some(Rules::Scheme(s)) => s.origin = Some(origin),
-        None => {}
-    }
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Loaded { rules: if has_errors { None } else { rules }, diagnostics, sources }
 }
@@ -237,16 +231,30 @@ fn load_ruleset(
     sources: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<CompiledRules> {
+    let (plan, tests) = check_ruleset(path, file, doc, files, sources, diags, Names::default())?;
+    Some(CompiledRules::new(plan, tests.into()))
+}
+
+/// The plan of a rule set and its cases; `names` are texts numbered before it.
+fn check_ruleset(
+    path: &str,
+    file: FileId,
+    doc: &Document,
+    files: &Files<'_>,
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    names: Names,
+) -> Option<(Plan, Vec<TestCase>)> {
     // Every file reachable through `include`, depth first, each once.
     let mut included: Vec<(String, FileId, Document)> = Vec::new();
     let mut stack: Vec<String> = vec![path.to_string()];
     collect_includes(path, doc, file, files, sources, diags, &mut included, &mut stack);
     let unit = Unit { file, doc, includes: included.iter().map(|(_, f, d)| (*f, d)).collect() };
-    let compiled = compile_ruleset(&unit, sources);
+    let compiled = compile_ruleset(&unit, sources, names);
     diags.extend(compiled.diagnostics);
     let plan = compiled.plan?;
     let tests = cases::read_tests(doc, file, &plan, diags);
-    Some(CompiledRules::new(plan, tests.into()))
+    Some((plan, tests))
 }
 
 #[allow(clippy::too_many_arguments)] // Recursive helper threading the loader's state.
@@ -316,7 +324,9 @@ fn load_scheme(
         diags.push(Diagnostic::error(Code::BadScheme, Some(span_of(&meta.id, file)), "the scheme has no [[steps]]"));
         return None;
     }
-    let mut steps: Vec<SchemeStep> = Vec::new();
+    // (alias, plan, cases, fills); the plans get the steps' one table of names at the end.
+    let mut steps: Vec<(String, Plan, Vec<TestCase>, Vec<Fill>)> = Vec::new();
+    let mut names = Names::default();
     // Steps that did not load: later steps' `from` naming them are not reported again.
     let mut failed_steps: Vec<String> = Vec::new();
     let mut failed = false;
@@ -324,7 +334,7 @@ fn load_scheme(
         let st = s.get_ref();
         let alias = st.alias.get_ref().clone();
         let at = Some(span_of(&st.alias, file));
-        if steps.iter().any(|x| x.alias == alias) {
+        if steps.iter().any(|x| x.0 == alias) {
             diags.push(Diagnostic::error(Code::DefinedTwice, at, format!("step `{alias}` is named twice")));
             failed = true;
             continue;
@@ -347,19 +357,27 @@ fn load_scheme(
             failed = true;
             continue;
         }
-        let Some(rules) = load_ruleset(&target, f, &d, files, sources, diags) else {
+        let Some((plan, tests)) = check_ruleset(&target, f, &d, files, sources, diags, names.clone()) else {
             failed_steps.push(alias);
             failed = true;
             continue;
         };
-        let earlier: Vec<(&str, &Plan)> = steps.iter().map(|s| (s.alias.as_str(), &*s.rules.plan)).collect();
-        let fills = scheme::resolve_fills(&alias, (&rules.plan, &d, f), &earlier, &failed_steps, at, diags);
-        scheme::check_shared_inputs(&alias, &rules.plan, &earlier, at, diags);
-        steps.push(SchemeStep { alias, rules, fills });
+        names = (*plan.names).clone();
+        let earlier: Vec<(&str, &Plan)> = steps.iter().map(|s| (s.0.as_str(), &s.1)).collect();
+        let fills = scheme::resolve_fills(&alias, (&plan, &d, f), &earlier, &failed_steps, at, diags);
+        scheme::check_shared_inputs(&alias, &plan, &earlier, at, diags);
+        steps.push((alias, plan, tests, fills));
     }
     if failed {
         return None;
     }
+    let names = Arc::new(names);
+    let steps: Vec<SchemeStep> = (steps.into_iter())
+        .map(|(alias, plan, tests, fills)| {
+            let plan = Plan { names: names.clone(), ..plan };
+            SchemeStep { alias, rules: CompiledRules::new(plan, tests.into()), fills }
+        })
+        .collect();
     let mut hasher = Sha256::new();
     hasher.update(sources.text(file).as_bytes());
     for s in &steps {
@@ -373,30 +391,6 @@ fn load_scheme(
     let plans: Vec<(&str, &Plan)> = scheme.steps.iter().map(|s| (s.alias.as_str(), &*s.rules.plan)).collect();
     let tests = cases::read_scheme_tests(doc, file, &plans, diags);
     Some(CompiledScheme { tests: tests.into(), ..scheme })
-}
-
-impl Rules {
-    /// The same rules compiled again from the texts they were loaded from:
-    /// every result is the same, and no memory is shared with `self`.
-    ///
-    /// Clones share texts, and every enum answer or grade handed from one
-    /// step to the next counts a reference to one of them; threads scoring
-    /// many firms with one set of rules all write those same counts, and
-    /// wait on one another's caches. Give each such thread its own copy.
-    pub fn compiled_again(&self) -> Rules {
-        let origin = match self {
-            Rules::Set(r) => &r.origin,
-            Rules::Scheme(s) => &s.origin,
-        };
-        let Some(origin) = origin else { return self.clone() };
-        let from_origin = |p: &str| {
-            let found = origin.files.iter().find(|(name, _)| name == p);
-            found.map(|(_, text)| text.clone()).ok_or_else(|| format!("`{p}` was not read the first time"))
-        };
-        // The same texts compile to the same rules; should that ever fail,
-        // the shared rules still give the same results.
-        load_with(&origin.path, &from_origin, &origin.config).rules.unwrap_or_else(|| self.clone())
-    }
 }
 
 #[cfg(test)]

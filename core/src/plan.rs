@@ -91,6 +91,105 @@ impl ValueType {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct EnumDef {
     pub(crate) options: Vec<(Arc<str>, Label)>,
+    /// Each option's id as a value: its index in the rule set's [`Names`].
+    pub(crate) values: Vec<Value>,
+}
+
+/// Every text a rule set holds as a value (enum option ids, text constants,
+/// table keys and cells, text defaults), each once. While evaluating, such
+/// a text is `Value::Name(index)`: answers, constants and grades compare by
+/// index, and evaluating a firm touches no shared text. The invariant that
+/// makes comparing by index exact: a `Value::Text` never holds one of these
+/// texts, so answers read against the rules go through [`Names::value`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Names {
+    texts: Vec<Arc<str>>,
+    index: std::collections::HashMap<Arc<str>, u32>,
+}
+
+impl Names {
+    /// The text of `Value::Name(i)`.
+    pub(crate) fn text(&self, i: u32) -> &Arc<str> {
+        &self.texts[i as usize]
+    }
+
+    /// `s` as a value: its name when the rules hold it, else a text of its own.
+    #[inline]
+    pub(crate) fn value(&self, s: &str) -> Value {
+        match self.index.get(s) {
+            Some(&i) => Value::Name(i),
+            None => Value::Text(Arc::from(s)),
+        }
+    }
+
+    /// `s` as a name, added if it is new: for the texts of the rules themselves.
+    pub(crate) fn intern(&mut self, s: &str) -> Value {
+        if let Some(&i) = self.index.get(s) {
+            return Value::Name(i);
+        }
+        let i = u32::try_from(self.texts.len()).expect("a rule file holds fewer than 2^32 texts");
+        let text: Arc<str> = Arc::from(s);
+        self.texts.push(text.clone());
+        self.index.insert(text, i);
+        Value::Name(i)
+    }
+
+    /// `v` with a text of the rules as its name (added if new).
+    pub(crate) fn interned(&mut self, v: Value) -> Value {
+        match v {
+            Value::Text(t) => self.intern(&t),
+            other => other,
+        }
+    }
+
+    /// Each name of `self` as a value read against `other`: how values
+    /// numbered by one table read in another.
+    pub(crate) fn renumbered(&self, other: &Names) -> Box<[Value]> {
+        self.texts.iter().map(|t| other.value(t)).collect()
+    }
+
+    /// `v` for people: a name as its text.
+    pub(crate) fn show<'a>(&'a self, v: &'a Value) -> Shown<'a> {
+        Shown { names: self, value: v }
+    }
+
+    /// `v` as JSON: numbers and dates as strings, names as their texts.
+    pub(crate) fn json(&self, v: &Value) -> serde_json::Value {
+        match v {
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            other => serde_json::Value::String(self.show(other).to_string()),
+        }
+    }
+
+    /// `v` with a name replaced by a text of its own, for values that leave the rules.
+    pub(crate) fn resolved(&self, v: &Value) -> Value {
+        match v {
+            Value::Name(i) => Value::Text(Arc::from(&**self.text(*i))),
+            other => other.clone(),
+        }
+    }
+}
+
+/// A value as people read it: [`Names::show`].
+pub(crate) struct Shown<'a> {
+    names: &'a Names,
+    value: &'a Value,
+}
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.value {
+            Value::Name(i) => f.write_str(self.names.text(*i)),
+            other => other.fmt(f),
+        }
+    }
+}
+
+/// What reading a text against a rule set needs: its enum types and its names.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Texts<'a> {
+    pub(crate) enums: &'a [EnumDef],
+    pub(crate) names: &'a Names,
 }
 
 /// What a missing answer means.
@@ -332,6 +431,9 @@ impl ResultColumns {
 pub(crate) struct Plan {
     pub(crate) meta: Meta,
     pub(crate) enums: Vec<EnumDef>,
+    /// The texts the rules hold as values; see [`Names`]. The steps of a
+    /// scheme share one table, so their values mean the same in each.
+    pub(crate) names: Arc<Names>,
     pub(crate) groups: Vec<(Arc<str>, Label, Option<Label>)>,
     pub(crate) inputs: Vec<Field>,
     pub(crate) lists: Vec<ListDef>,
@@ -355,6 +457,13 @@ pub(crate) struct Plan {
     pub(crate) results: ResultColumns,
     /// The rule set as results name it, built once.
     pub(crate) ruleset_ref: RulesetRef,
+}
+
+impl Plan {
+    /// What reading an answer against these rules needs.
+    pub(crate) fn texts(&self) -> Texts<'_> {
+        Texts { enums: &self.enums, names: &self.names }
+    }
 }
 
 /// An input of a scheme step filled from an earlier step's result

@@ -2,10 +2,9 @@
 //! [`CompiledScheme`] (rule sets chained), and their evaluation entry points.
 //!
 //! Both are immutable, cheap to clone (an `Arc` inside) and `Send + Sync`, so
-//! any thread can evaluate with them. Clones share their texts (enum options,
-//! grade ids) and so those texts' reference counts; a thread that evaluates
-//! many firms does better with a copy of its own, [`Rules::compiled_again`]
-//! (a batch run gives one to each worker thread).
+//! any number of threads can evaluate with one copy. Evaluating touches no
+//! shared reference count: enum answers, text constants and grades are
+//! indices while evaluating, and become texts only in reports.
 
 use std::sync::Arc;
 
@@ -18,7 +17,6 @@ use crate::cases::TestCase;
 use crate::eval::{self, Chain, EvalError, EvalOptions, Program, StepFailure};
 use crate::input::{self, Firm, InputError, Problem};
 use crate::plan::{Fill, Meta, Plan};
-use crate::rules_root::LoadConfig;
 use crate::value::Value;
 
 /// A checked rule set, ready to evaluate many firms.
@@ -28,18 +26,6 @@ pub struct CompiledRules {
     /// The plan made ready to evaluate.
     pub(crate) program: Arc<Program>,
     pub(crate) tests: Arc<[TestCase]>,
-    /// The texts it was loaded from (none for a scheme's step: the scheme has them).
-    pub(crate) origin: Option<Arc<Origin>>,
-}
-
-/// The texts a rule file was compiled from: its own and every file it read.
-#[derive(Debug)]
-pub(crate) struct Origin {
-    pub(crate) path: String,
-    /// (name as loaded, text).
-    pub(crate) files: Vec<(String, String)>,
-    /// How it was loaded (its rules root).
-    pub(crate) config: LoadConfig,
 }
 
 /// Why a firm could not be assessed.
@@ -76,7 +62,7 @@ impl CompiledRules {
     pub(crate) fn new(plan: Plan, tests: Arc<[TestCase]>) -> CompiledRules {
         let plan = Arc::new(plan);
         let program = Arc::new(Program::new(plan.clone()));
-        CompiledRules { plan, program, tests, origin: None }
+        CompiledRules { plan, program, tests }
     }
 
     /// Rule set metadata.
@@ -155,8 +141,9 @@ impl<'r> Scored<'r> {
     }
 
     /// A derived value by name; `None` when it is not applicable or unknown.
-    pub fn value(&self, name: &str) -> Option<&Value> {
-        self.outcome.value(self.plan, name)
+    /// A text is always [`Value::Text`] here, never a name of the rules.
+    pub fn value(&self, name: &str) -> Option<Value> {
+        self.outcome.value(self.plan, name).map(|v| self.plan.names.resolved(v))
     }
 }
 
@@ -177,8 +164,6 @@ pub struct CompiledScheme {
     /// The steps ready to run.
     pub(crate) chain: Arc<Chain>,
     pub(crate) tests: Arc<[TestCase]>,
-    /// The texts it was loaded from.
-    pub(crate) origin: Option<Arc<Origin>>,
 }
 
 /// Scheme metadata.
@@ -221,7 +206,7 @@ impl CompiledScheme {
     pub(crate) fn new(meta: SchemeMeta, steps: Vec<SchemeStep>) -> CompiledScheme {
         let chain = Chain::new(steps.iter().map(|s| (s.rules.program.clone(), s.fills.clone())));
         let (meta, steps, chain) = (Arc::new(meta), steps.into(), Arc::new(chain));
-        CompiledScheme { meta, steps, chain, tests: Arc::from(Vec::new()), origin: None }
+        CompiledScheme { meta, steps, chain, tests: Arc::from(Vec::new()) }
     }
 
     /// Scheme metadata.

@@ -132,7 +132,7 @@ fn field_schema(plan: &Plan, f: &Field) -> FieldSchema {
     };
     let (missing, default) = match &f.missing {
         Missing::Required => ("required", None),
-        Missing::Default(v) => ("default", Some(v.to_json())),
+        Missing::Default(v) => ("default", Some(plan.names.json(v))),
         Missing::NotApplicable => ("not_applicable", None),
         Missing::Penalty(_) => ("penalty", None),
     };

@@ -20,8 +20,12 @@ pub enum Value {
     Bool(bool),
     /// An exact decimal number.
     Num(Decimal),
-    /// Text, also the id of an enum option.
+    /// Text that is not one of the rule set's own texts.
     Text(Arc<str>),
+    /// One of the rule set's own texts (an enum option's id, a text
+    /// constant, a table key or cell), by its index in the rules' names:
+    /// such texts compare by index. Results for people show the text.
+    Name(u32),
     /// A calendar date.
     Date(NaiveDate),
     /// A length of time.
@@ -45,16 +49,7 @@ impl fmt::Display for Value {
             Value::Text(t) => f.write_str(t),
             Value::Date(d) => write!(f, "{d}"),
             Value::Duration(d) => write!(f, "{} months {} days", d.months, d.days),
-        }
-    }
-}
-
-impl Value {
-    /// The value as JSON: numbers and dates as strings, booleans as booleans.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Value::Bool(b) => serde_json::Value::Bool(*b),
-            other => serde_json::Value::String(other.to_string()),
+            Value::Name(i) => write!(f, "text #{i} of the rules"),
         }
     }
 }

@@ -547,3 +547,50 @@ fn compare_lists_the_firms_that_move() {
     assert!(moved_any > 0, "three years on, some firm's accidents and penalties have aged out");
     assert!(out.starts_with("uscc,name,sector,region,blacklist_old_grade,blacklist_new_grade,"), "{out}");
 }
+
+/// The rule file `rel` with an extra enum input declared first, so that
+/// every text of the rules is numbered two further on.
+fn renumbered(rel: &str) -> safegrade::Rules {
+    let base = repo();
+    let reader = move |p: &str| {
+        let text = std::fs::read_to_string(base.join(p)).map_err(|e| e.to_string())?;
+        let first_input = text.find("\n[inputs.").expect("the rules declare inputs");
+        let extra = "\n[inputs.renumbered]\ntype = \"enum\"\nlabel = \"renumbered\"\n\
+                     options = [{ id = \"renumbered_a\", label = \"a\" }, { id = \"renumbered_b\", label = \"b\" }]\n\
+                     missing = { default = \"renumbered_a\" }\n";
+        Ok(format!("{}{extra}{}", &text[..first_input], &text[first_input..]))
+    };
+    let loaded = safegrade::load_with(rel, &reader, &safegrade::LoadConfig::default());
+    loaded.rules.unwrap_or_else(|| panic!("{rel} renumbered checks: {:?}", loaded.diagnostics))
+}
+
+#[test]
+fn compare_reads_list_records_in_each_sides_own_texts() {
+    // The two sides number the rules' texts differently (substance names
+    // are table keys); records read once for both must mean the same in
+    // each, so no firm moves.
+    let rel = "rules/gb18218-major-hazard.toml";
+    let (old, new) = (support::load(rel).rules.expect("checks"), renumbered(rel));
+    let firms = "uscc,exposed_people\n91320506012F4QKJ63,10\n9132050601F2CQCA0D,200\n";
+    let substances = "uscc,name,category,quantity_t\n\
+                      91320506012F4QKJ63,液氨,,15\n91320506012F4QKJ63,光气,,1\n\
+                      9132050601F2CQCA0D,未列名物质,W5.3,2000\n9132050601F2CQCA0D,液氯,,3\n";
+    let lists = vec![ListSource {
+        list: "substances".into(),
+        source: Source::new("substances.csv", Cursor::new(substances.as_bytes().to_vec())),
+    }];
+    let (mut out, mut rejects) = (Vec::new(), Vec::new());
+    let firms = Source::new("firms.csv", Cursor::new(firms.as_bytes().to_vec()));
+    let mut cfg = BatchConfig::new(as_of());
+    cfg.explain = true;
+    let s = batch::compare(&old, &new, as_of(), &cfg, firms, lists, &mut out, &mut rejects, &mut |_| {}).unwrap();
+    let rejects = String::from_utf8(rejects).unwrap();
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    assert!(s.balanced());
+    let m = &s.migrations[0];
+    let on_diagonal: u64 = (0..m.counts.len()).map(|i| m.counts[i][i]).sum();
+    let all: u64 = m.counts.iter().flatten().sum();
+    assert_eq!((on_diagonal, all), (2, 2), "{:?}", m.counts);
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.lines().count(), 1, "no firm moves: {out}");
+}

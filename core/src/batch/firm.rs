@@ -32,6 +32,30 @@ pub(crate) struct Side {
     pub(crate) as_of: NaiveDate,
     /// Per step, per list of its plan: the list source that fills it.
     step_lists: Vec<Vec<Option<usize>>>,
+    /// Per list source: how the names its records were read with read in
+    /// this side's rules, when they number texts differently (the two
+    /// rule versions of a compare run); `None` when they are the same table.
+    renames: Vec<Option<Box<[Value]>>>,
+}
+
+impl Side {
+    /// The records of each list source as this side's rules read them.
+    fn renamed<'p>(&self, parsed: &'p [RecordList]) -> Cow<'p, [RecordList]> {
+        if self.renames.iter().all(Option::is_none) {
+            return Cow::Borrowed(parsed);
+        }
+        let renamed = parsed.iter().zip(&self.renames).map(|(recs, rename)| match rename {
+            None => recs.clone(),
+            Some(table) => {
+                let value = |v: &Value| match v {
+                    Value::Name(i) => table[*i as usize].clone(),
+                    other => other.clone(),
+                };
+                recs.iter().map(|r| r.iter().map(value).collect()).collect()
+            }
+        });
+        Cow::Owned(renamed.collect())
+    }
 }
 
 /// Everything the per-firm work reads; shared by every thread.
@@ -111,7 +135,15 @@ impl Ctx {
                     .map(|s| s.rules.plan.lists.iter().map(|l| lists.iter().position(|x| *x.name == *l.name)).collect())
                     .collect();
                 let chain = Chain::new(steps.iter().map(|s| (s.rules.program.clone(), s.fills.clone())));
-                Side { steps, chain, as_of, step_lists }
+                // The steps of a side share one table of names.
+                let names = steps.first().map(|s| &s.rules.plan.names);
+                let renames = (lists.iter())
+                    .map(|l| match names {
+                        Some(names) if !Arc::ptr_eq(names, &l.plan.names) => Some(l.plan.names.renumbered(names)),
+                        _ => None,
+                    })
+                    .collect();
+                Side { steps, chain, as_of, step_lists, renames }
             })
             .collect();
         let values = sides[0]
@@ -278,6 +310,7 @@ impl Ctx {
         let mut firms: SmallVec<[SmallVec<[Firm; 4]>; 2]> = SmallVec::with_capacity(self.sides.len());
         for (si, side) in self.sides.iter().enumerate() {
             let mut per_step = SmallVec::with_capacity(side.steps.len());
+            let parsed = side.renamed(&parsed);
             for (s, step) in side.steps.iter().enumerate() {
                 let firm = self.step_firm(si, s, step, row.row, rows, &parsed, &mut errors);
                 per_step.push(firm);
@@ -342,7 +375,7 @@ impl Ctx {
                     message: write::NUL_IN_CELL.into(),
                 });
             } else if !t.is_empty() {
-                if let Err(problem) = input::read_cell(cell, t, field, &plan.enums, slot) {
+                if let Err(problem) = input::read_cell(cell, t, field, plan.texts(), slot) {
                     errors.push(CellError { col: *col, reason: RejectReason::BadValue, message: problem.en() });
                 }
             } else {
@@ -390,7 +423,7 @@ impl Ctx {
             match (!t.is_empty()).then_some(t) {
                 Some(t) => {
                     let value = slot.insert(Value::Bool(false));
-                    if let Err(problem) = input::read_cell(cell, t, field, &plan.enums, value) {
+                    if let Err(problem) = input::read_cell(cell, t, field, plan.texts(), value) {
                         *slot = None;
                         let message = problem.en();
                         push_unique(errors, CellError { col: *col, reason: RejectReason::BadValue, message });
@@ -493,7 +526,7 @@ impl Ctx {
             let blank = plan.results.blank_for(a.grade);
             for (name, i) in &self.values[s] {
                 let v = match &a.derived[*i] {
-                    Some(v) if !blank => Cow::Owned(v.to_string()),
+                    Some(v) if !blank => Cow::Owned(plan.names.show(v).to_string()),
                     _ => Cow::Borrowed(""),
                 };
                 cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));

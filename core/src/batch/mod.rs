@@ -133,8 +133,6 @@ fn run(
     let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
     let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
     let (firm_rows, headers) = Rows::open(firms, limits)?;
-    // Kept to lay out each worker's own copy of the rules the same way.
-    let mut headers_read = vec![headers.clone()];
     let firm_layout = layout::firm_layout(&firm_rows.file, headers, cfg, &steps)?;
     layout::check_breakdown(&firm_layout, cfg)?;
     let mut list_layouts = Vec::new();
@@ -145,13 +143,12 @@ fn run(
         }
         let (rows, headers) = Rows::open(ls.source, limits)?;
         let file = rows.file.to_string();
-        headers_read.push(headers.clone());
         let layout = layout::list_layout(&ls.list, &file, headers, cfg, &steps)?;
         list_layouts.push(layout);
         list_rows.push(rows);
     }
     for c in &cfg.ignore {
-        let mut all = headers_read.iter().flat_map(|h| &h.names);
+        let mut all = std::iter::once(&firm_layout.headers).chain(list_layouts.iter().map(|l| &l.headers)).flatten();
         if !all.any(|h| h == c) {
             let files: Vec<&str> = std::iter::once(firm_layout.file.as_str())
                 .chain(list_layouts.iter().map(|l| l.file.as_str()))
@@ -166,23 +163,7 @@ fn run(
     let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
     ctx.check_carried()?;
     let mut summary = Summary::start(&ctx);
-    // Each worker thread scores with its own copy of the rules, built
-    // before anything is written, so that no error leaves a bare header.
-    let worker_ctx = || {
-        let sides: Vec<(Vec<Step>, NaiveDate)> =
-            rules.iter().map(|(r, as_of)| (step::steps_of(&r.compiled_again()), *as_of)).collect();
-        let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-        let firm = &ctx.firm;
-        let firm_layout = layout::firm_layout(&firm.file, headers_read[0].clone(), cfg, &steps)?;
-        let list_layouts = ctx
-            .lists
-            .iter()
-            .zip(&headers_read[1..])
-            .map(|(l, headers)| layout::list_layout(&l.name, &l.file, headers.clone(), cfg, &steps))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Ctx::new(sides, cfg, firm_layout, list_layouts))
-    };
-    let pool = Pool::new(cfg.threads, worker_ctx)?;
+    let pool = Pool::new(cfg.threads);
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
     let mut header = Vec::new();
     if cfg.bom && cfg.format == OutputFormat::Csv {
@@ -382,34 +363,26 @@ fn drive(
     Ok(feeder.list_rows_read())
 }
 
-/// The worker threads, each with its own copy of the rules (see
-/// [`Rules::compiled_again`]): threads sharing one copy would all write the
-/// reference counts of its texts, and wait on each other's caches for it
-/// (5–8 % of the CPU time of a 1M-firm run on two cores).
+/// The worker threads. They share one copy of the rules: evaluating a firm
+/// writes nothing the rules hold, not even a reference count.
 #[cfg(feature = "parallel")]
 struct Pool {
     /// None: rayon's global pool.
     pool: Option<rayon::ThreadPool>,
-    /// Per thread of the pool, by index.
-    ctxs: Vec<Ctx>,
 }
 
 #[cfg(feature = "parallel")]
 impl Pool {
-    fn new(threads: usize, ctx: impl Fn() -> Result<Ctx, BatchError>) -> Result<Pool, BatchError> {
+    fn new(threads: usize) -> Pool {
         // 0 means rayon's global pool, one thread per core.
         let pool = (threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten();
-        let n = pool.as_ref().map_or_else(rayon::current_num_threads, rayon::ThreadPool::current_num_threads);
-        let ctxs = (0..n).map(|_| ctx()).collect::<Result<_, _>>()?;
-        Ok(Pool { pool, ctxs })
+        Pool { pool }
     }
 
-    /// Scores a chunk; a job runs with its thread's copy of the rules (or
-    /// with `ctx`, on a thread not of the pool).
+    /// Scores a chunk.
     fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {
         use rayon::prelude::*;
-        let ctx_here = || rayon::current_thread_index().and_then(|i| self.ctxs.get(i)).unwrap_or(ctx);
-        let work = || chunk.jobs.par_iter().with_min_len(16).map(|j| ctx_here().run(j, &chunk.rows)).collect();
+        let work = || chunk.jobs.par_iter().with_min_len(16).map(|j| ctx.run(j, &chunk.rows)).collect();
         match &self.pool {
             Some(pool) => pool.install(work),
             None => work(),
@@ -423,8 +396,8 @@ struct Pool;
 
 #[cfg(not(feature = "parallel"))]
 impl Pool {
-    fn new(_threads: usize, _ctx: impl Fn() -> Result<Ctx, BatchError>) -> Result<Pool, BatchError> {
-        Ok(Pool)
+    fn new(_threads: usize) -> Pool {
+        Pool
     }
 
     fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {

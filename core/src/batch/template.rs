@@ -263,11 +263,12 @@ fn guide_row(plan: &Plan, f: &Field, list: Option<&str>, column: &str, lang: Lan
         Missing::Required => String::new(),
         Missing::Default(v) => match (v, &f.vtype) {
             (Value::Bool(b), _) => (if *b { w.yes } else { w.no }).to_string(),
-            (Value::Text(id), ValueType::Enum(e)) => {
+            (Value::Name(n), ValueType::Enum(e)) => {
+                let id = plan.names.text(*n);
                 let label = plan.enums[*e as usize].options.iter().find(|(o, _)| o == id).map(|(_, l)| text(l));
                 label.map_or_else(|| id.to_string(), |l| format!("{id} = {l}"))
             }
-            (v, _) => v.to_string(),
+            (v, _) => plan.names.show(v).to_string(),
         },
         Missing::NotApplicable => w.not_applicable.to_string(),
         Missing::Penalty(_) => w.penalty.to_string(),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span};
-use crate::plan::{EnumDef, Field, ListDef, Node, TableDef, Ty};
+use crate::plan::{EnumDef, Field, ListDef, Names, Node, TableDef, Ty};
 use crate::syntax::document::SExpr;
 
 /// How far a derived value is lowered.
@@ -36,6 +36,8 @@ pub(crate) struct Compiler<'a> {
     pub(super) file: FileId,
     pub(super) diags: Vec<Diagnostic>,
     pub(super) enums: Vec<EnumDef>,
+    /// The texts the rules hold as values, interned as they are read.
+    pub(super) names: Names,
     pub(super) inputs: Vec<Field>,
     pub(super) input_index: HashMap<Arc<str>, u32>,
     pub(super) used_inputs: BTreeSet<u32>,

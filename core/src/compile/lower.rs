@@ -114,7 +114,7 @@ impl Compiler<'_> {
     pub(crate) fn lower(&mut self, e: &Expr, scope: &mut Scope, deps: &mut Deps) -> (Node, Ty) {
         match &e.kind {
             ExprKind::Number(n) => (Node::Const(Value::Num(*n)), Ty::Num),
-            ExprKind::Text(s) => (Node::Const(Value::Text(Arc::from(s.as_str()))), Ty::Text),
+            ExprKind::Text(s) => (Node::Const(self.names.intern(s)), Ty::Text),
             ExprKind::Bool(b) => (Node::Const(Value::Bool(*b)), Ty::Bool),
             ExprKind::Name(name) => self.lower_name(name, e.span, scope, deps),
             ExprKind::Duration(count, unit) => {
@@ -226,13 +226,14 @@ impl Compiler<'_> {
     }
 
     fn check_enum_literal(&mut self, ty: Ty, node: &Node, span: Span) {
-        let (Ty::Enum(e), Node::Const(Value::Text(lit))) = (ty, node) else { return };
+        let (Ty::Enum(e), Node::Const(Value::Name(lit))) = (ty, node) else { return };
+        let lit = self.names.text(*lit).clone();
         let opts = &self.enums[e as usize].options;
-        if opts.iter().any(|(id, _)| **id == **lit) {
+        if opts.iter().any(|(id, _)| **id == *lit) {
             return;
         }
         let ids: Vec<String> = opts.iter().map(|(id, _)| id.to_string()).collect();
-        let hint = did_you_mean(lit, ids.iter().map(|s| s.as_str()))
+        let hint = did_you_mean(&lit, ids.iter().map(|s| s.as_str()))
             .map(|c| format!("did you mean `{c}`? "))
             .unwrap_or_default();
         self.err(Code::NotAnOption, span, format!("`{lit}` is not one of the options")).help =

@@ -28,8 +28,8 @@ use sha2::{Digest, Sha256};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, SourceMap, Span};
 use crate::input::{toml_to_json, value_from_json};
 use crate::plan::{
-    Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Node, Override, OverrideAction,
-    Plan, RoundAt, Score, ScoreGroup, TableDef, Ty, ValueType,
+    Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Names, Node, Override,
+    OverrideAction, Plan, RoundAt, Score, ScoreGroup, TableDef, Texts, Ty, ValueType,
 };
 use crate::syntax::document::{self as doc, Document, SExpr, SString, SValue, Text};
 use crate::syntax::expr::{is_reserved, Expr};
@@ -79,12 +79,15 @@ fn name_ok(s: &str) -> bool {
 }
 
 /// Compiles a rule set document. `sources` holds the text of every file.
-pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap) -> Compiled {
+/// `names` are texts already numbered (by earlier steps of a scheme): the
+/// plan's names keep their numbers and add the rule set's own.
+pub(crate) fn compile_ruleset(unit: &Unit<'_>, sources: &SourceMap, names: Names) -> Compiled {
     let mut c = Compiler {
         sources,
         file: unit.file,
         diags: Vec::new(),
         enums: Vec::new(),
+        names,
         inputs: Vec::new(),
         input_index: HashMap::new(),
         used_inputs: BTreeSet::new(),
@@ -321,6 +324,7 @@ impl<'a> Compiler<'a> {
         Some(Plan {
             meta,
             enums: std::mem::take(&mut self.enums),
+            names: Arc::new(std::mem::take(&mut self.names)),
             groups,
             inputs: std::mem::take(&mut self.inputs),
             lists: std::mem::take(&mut self.lists),
@@ -436,7 +440,8 @@ impl<'a> Compiler<'a> {
                     .help = Some("add options = [{ id = \"…\", label = \"…\" }, …]".into());
                     return None;
                 }
-                self.enums.push(EnumDef { options });
+                let values = options.iter().map(|(id, _)| self.names.intern(id)).collect();
+                self.enums.push(EnumDef { options, values });
                 ValueType::Enum(self.enums.len() as u32 - 1)
             }
             other => {
@@ -574,8 +579,9 @@ impl<'a> Compiler<'a> {
             toml::Value::String(s) if s == "required" => Missing::Required,
             toml::Value::String(s) if s == "not_applicable" && top_level => Missing::NotApplicable,
             toml::Value::Table(t) if t.len() == 1 && t.contains_key("default") => {
-                match value_from_json(&toml_to_json(&t["default"]), field, &self.enums) {
-                    Ok(v) => Missing::Default(v),
+                let texts = Texts { enums: &self.enums, names: &self.names };
+                match value_from_json(&toml_to_json(&t["default"]), field, texts) {
+                    Ok(v) => Missing::Default(self.names.interned(v)),
                     Err(e) => {
                         self.error(Code::BadMissing, span, format!("the default does not fit the input: {}", e.en()));
                         return None;
@@ -933,7 +939,7 @@ impl<'a> Compiler<'a> {
                     continue;
                 };
                 match cell_value(cell.get_ref(), *ty, *whole) {
-                    Ok(v) => cells.push(v),
+                    Ok(v) => cells.push(self.names.interned(v)),
                     Err(e) => {
                         self.error(Code::BadTable, Span::new(file, cell.span()), format!("column `{c}`: {e}"));
                     }
@@ -945,7 +951,7 @@ impl<'a> Compiler<'a> {
             let cells: Arc<[Value]> = cells.into();
             for k in keys {
                 let key = match cell_value(k, key_ty, key_whole) {
-                    Ok(v) => v,
+                    Ok(v) => self.names.interned(v),
                     Err(e) => {
                         self.error(Code::BadTable, Span::new(file, key_cell.span()), format!("key: {e}"));
                         continue;
@@ -955,7 +961,7 @@ impl<'a> Compiler<'a> {
                     self.error(
                         Code::DefinedTwice,
                         rspan,
-                        format!("key `{key}` appears twice in table `{}`", name.get_ref()),
+                        format!("key `{}` appears twice in table `{}`", self.names.show(&key), name.get_ref()),
                     );
                 }
             }

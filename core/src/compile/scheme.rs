@@ -5,7 +5,7 @@
 //! files, and the scheme's own structure, is `load`'s.
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, Span};
-use crate::plan::{Fill, FillFrom, Plan, Ty, ValueType};
+use crate::plan::{Fill, FillFrom, Missing, Plan, Ty, ValueType};
 use crate::syntax::document::Document;
 use crate::syntax::span_of;
 
@@ -160,7 +160,9 @@ pub(crate) fn check_shared_inputs(
             if let Some(m) = other.lists.iter().find(|m| m.name == l.name) {
                 let same = l.fields.len() == m.fields.len()
                     && l.fields.iter().zip(&m.fields).all(|(a, b)| {
-                        a.name == b.name && same_type(plan, &a.vtype, other, &b.vtype) && a.missing == b.missing
+                        a.name == b.name
+                            && same_type(plan, &a.vtype, other, &b.vtype)
+                            && same_missing(plan, &a.missing, other, &b.missing)
                     });
                 if !same {
                     diags.push(Diagnostic::error(
@@ -182,6 +184,15 @@ fn same_type(pa: &Plan, a: &ValueType, pb: &Plan, b: &ValueType) -> bool {
             let oy: Vec<&str> = pb.enums[*y as usize].options.iter().map(|(o, _)| &**o).collect();
             ox == oy
         }
+        _ => a == b,
+    }
+}
+
+/// Whether two steps treat a missing value alike: a default is compared by
+/// its text, since each rule set numbers its own texts.
+fn same_missing(pa: &Plan, a: &Missing, pb: &Plan, b: &Missing) -> bool {
+    match (a, b) {
+        (Missing::Default(x), Missing::Default(y)) => pa.names.resolved(x) == pb.names.resolved(y),
         _ => a == b,
     }
 }

@@ -199,6 +199,12 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, ExprError> {
         (Value::Num(x), Value::Num(y)) => Ok(value::cmp_num(x, y)),
         (Value::Date(x), Value::Date(y)) => Ok(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Ok(x.cmp(y)),
+        // Names of one rule set are equal when their indices are, and a
+        // text is never equal to a name (see `plan::Names`); texts are only
+        // ever compared for equality, so any other order serves.
+        (Value::Name(x), Value::Name(y)) => Ok(x.cmp(y)),
+        (Value::Name(_), Value::Text(_)) => Ok(std::cmp::Ordering::Less),
+        (Value::Text(_), Value::Name(_)) => Ok(std::cmp::Ordering::Greater),
         (Value::Bool(x), Value::Bool(y)) => Ok(x.cmp(y)),
         _ => Err(ExprError::new(Fault::CannotCompare(a.to_string(), b.to_string()))),
     }
@@ -328,7 +334,10 @@ impl<'a> Env<'a> {
                 let table = &self.plan.tables[*t as usize];
                 self.with(key, f, |k| match table.rows.get(k) {
                     Some(row) => Ok(row[*col as usize].clone()),
-                    None => Err(ExprError::new(Fault::NoTableEntry { table: table.name.clone(), key: k.to_string() })),
+                    None => Err(ExprError::new(Fault::NoTableEntry {
+                        table: table.name.clone(),
+                        key: self.plan.names.show(k).to_string(),
+                    })),
                 })
             }
             Node::Builtin(b, args) => self.builtin(*b, args, f),
@@ -466,6 +475,7 @@ impl<'a> Env<'a> {
             }
             Builtin::UsccValid => match arg(0)? {
                 Value::Text(t) => Ok(Value::Bool(crate::uscc::validate(&t).is_ok())),
+                Value::Name(n) => Ok(Value::Bool(crate::uscc::validate(self.plan.names.text(n)).is_ok())),
                 other => Err(ExprError::new(Fault::Expected(Expected::Text, other.to_string()))),
             },
         }

@@ -90,7 +90,7 @@ pub(crate) fn report(plan: &Plan, firm: &Firm, as_of: NaiveDate, o: &Outcome, op
     };
     let mut values = IndexMap::with_capacity(plan.derived.len());
     for (d, v) in plan.derived.iter().zip(&o.derived) {
-        values.insert(d.name.clone(), v.as_ref().map_or(serde_json::Value::Null, Value::to_json));
+        values.insert(d.name.clone(), v.as_ref().map_or(serde_json::Value::Null, |v| plan.names.json(v)));
     }
     let g = &plan.grades[o.grade];
     Assessment {

@@ -49,7 +49,7 @@ impl Chain {
                         let field = &plan.inputs[fill.input as usize];
                         let earlier = &links[fill.step].program.plan;
                         (earlier.grades.iter())
-                            .map(|g| crate::input::value_from_value(&Value::Text(g.id.clone()), field, &plan.enums))
+                            .map(|g| crate::input::value_from_text(&g.id, field, plan.texts()))
                             .collect()
                     }
                     _ => Vec::new(),
@@ -66,7 +66,11 @@ impl Chain {
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(self.links.len());
         for (step, (link, firm)) in self.links.iter().zip(firms).enumerate() {
             if !link.fills.is_empty() {
-                link.fill(&outcomes, firm).map_err(|(input, problem)| StepFailure::Fill { step, input, problem })?;
+                link.fill(&self.links, &outcomes, firm).map_err(|(input, problem)| StepFailure::Fill {
+                    step,
+                    input,
+                    problem,
+                })?;
             }
             // Matched, not mapped: an outcome is large, and each move copies it.
             match link.program.run(firm, as_of) {
@@ -81,8 +85,9 @@ impl Chain {
 impl Link {
     /// Fills the inputs this step takes from earlier steps
     /// (`from = "step.grade"`, `"step.score"`, `"step.value"`); `earlier`
-    /// holds each earlier step's outcome, in order. An error names the input.
-    fn fill(&self, earlier: &[Outcome], firm: &mut Firm) -> Result<(), (u32, Problem)> {
+    /// holds each earlier step's outcome, in order, and `links` their steps.
+    /// An error names the input.
+    fn fill(&self, links: &[Link], earlier: &[Outcome], firm: &mut Firm) -> Result<(), (u32, Problem)> {
         let plan = &self.program.plan;
         for (fill, grade_values) in self.fills.iter().zip(&self.grade_values) {
             let o = &earlier[fill.step];
@@ -114,7 +119,8 @@ impl Link {
                 firm.inputs[input as usize] = v;
                 continue;
             };
-            let v = crate::input::value_from_value(&earlier_value, field, &plan.enums)
+            let names = &links[fill.step].program.plan.names;
+            let v = crate::input::value_from_value(&earlier_value, names, field, plan.texts())
                 .map_err(|m| (input, Problem::FromEarlier { what: what.clone(), problem: Box::new(m) }))?;
             firm.inputs[input as usize] = Some(v);
         }

@@ -11,7 +11,6 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
-use std::sync::Arc;
 
 use super::fault::EvalError;
 use super::outcome::Outcome;
@@ -37,8 +36,8 @@ pub(crate) struct OutcomeTable {
 enum Domain {
     /// `false`, then `true`.
     Bool,
-    /// The enum's option ids, in declaration order.
-    Options(Vec<Arc<str>>),
+    /// The enum's option ids as values (names), in declaration order.
+    Options(Vec<Value>),
     /// These numbers, each with its own scale.
     Numbers(Vec<Decimal>),
 }
@@ -48,10 +47,7 @@ impl Domain {
     fn of(plan: &Plan, field: &Field) -> Option<Domain> {
         match field.vtype {
             ValueType::Bool => Some(Domain::Bool),
-            ValueType::Enum(e) => {
-                let options = &plan.enums.get(e as usize)?.options;
-                Some(Domain::Options(options.iter().map(|(id, _)| id.clone()).collect()))
-            }
+            ValueType::Enum(e) => Some(Domain::Options(plan.enums.get(e as usize)?.values.clone())),
             ValueType::Integer | ValueType::Decimal if field.allowed.is_some() => {
                 Some(Domain::Numbers(field.allowed.clone()?))
             }
@@ -76,7 +72,7 @@ impl Domain {
     fn value(&self, index: usize) -> Value {
         match self {
             Domain::Bool => Value::Bool(index == 1),
-            Domain::Options(options) => Value::Text(options[index].clone()),
+            Domain::Options(options) => options[index].clone(),
             Domain::Numbers(numbers) => Value::Num(numbers[index]),
         }
     }
@@ -86,7 +82,7 @@ impl Domain {
     fn index(&self, value: &Value) -> Option<usize> {
         match (self, value) {
             (Domain::Bool, Value::Bool(b)) => Some(usize::from(*b)),
-            (Domain::Options(options), Value::Text(t)) => options.iter().position(|o| Arc::ptr_eq(o, t) || **o == **t),
+            (Domain::Options(options), Value::Name(_)) => options.iter().position(|o| o == value),
             (Domain::Numbers(numbers), Value::Num(n)) => {
                 let bits = n.serialize();
                 numbers.iter().position(|d| d.serialize() == bits)

@@ -1,7 +1,8 @@
 //! Tests for evaluation internals: the next-grade plan is a smallest set of
 //! fixable items when one exists, else a smallest set of any, checked
 //! against brute force over every subset of fired items; shaped
-//! items score exactly as the interpreter scores them.
+//! items score exactly as the interpreter scores them; texts compare as
+//! texts however each side was read (`tests/texts.toml`).
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -384,5 +385,25 @@ proptest! {
             }
         }
         prop_assert_eq!(o.score, total);
+    }
+}
+
+/// The cases of `tests/texts.toml` pass with the kernels and with the
+/// interpreter alone: the rules' own texts are names while evaluating, and
+/// an answer, a constant, a table cell or a chosen value equal to one of
+/// them is that name.
+#[test]
+fn texts_compare_as_texts_however_they_were_read() {
+    let rules = checked("texts.toml", include_str!("tests/texts.toml"));
+    let interpreted = CompiledRules {
+        program: std::sync::Arc::new(super::Program::interpreted(rules.plan.clone())),
+        ..rules.clone()
+    };
+    for rules in [rules, interpreted] {
+        let outcomes = crate::run_tests(&crate::Rules::Set(rules), &|_| String::new());
+        assert_eq!(outcomes.len(), 4);
+        for o in outcomes {
+            assert!(o.passed(), "{}: {:?}", o.name, o.failures);
+        }
     }
 }

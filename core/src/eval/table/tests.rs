@@ -3,8 +3,6 @@
 //! same plan without it give the same outcome or the same error; only rule
 //! sets whose outcome depends on their few answers alone get a table.
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
@@ -13,6 +11,7 @@ use crate::eval::kernel::Kernels;
 use crate::eval::test_rules::checked;
 use crate::eval::Program;
 use crate::input::Firm;
+use crate::plan::Names;
 use crate::rules::CompiledRules;
 use crate::value::Value;
 
@@ -98,22 +97,22 @@ fn num(text: &str) -> Option<Value> {
     Some(Value::Num(text.parse().unwrap()))
 }
 
-fn text(t: &str) -> Option<Value> {
-    Some(Value::Text(Arc::from(t)))
+/// A text answer as answers are read: a name when the rules hold it.
+fn text(names: &Names, t: &str) -> Option<Value> {
+    Some(names.value(t))
 }
 
 /// Every answer each input may be given, with whether the table holds it.
-fn candidates() -> [Vec<(Option<Value>, bool)>; 4] {
+fn candidates(names: &Names) -> [Vec<(Option<Value>, bool)>; 4] {
     let mut negative_zero = Decimal::ZERO;
     negative_zero.set_sign_negative(true);
     [
         vec![(Some(Value::Bool(false)), true), (Some(Value::Bool(true)), true), (None, false), (num("1"), false)],
         vec![
-            // Texts equal to the options but not the plan's own: still held.
-            (text("red"), true),
-            (text("green"), true),
-            (text("blue"), true),
-            (text("purple"), false),
+            (text(names, "red"), true),
+            (text(names, "green"), true),
+            (text(names, "blue"), true),
+            (text(names, "purple"), false),
             (None, false),
         ],
         vec![
@@ -149,7 +148,7 @@ fn every_answer_gives_what_evaluation_gives() {
     assert_eq!(table.outcomes.len(), 2 * 3 * 3 * 4);
     let reference = without_table(plan);
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
-    let [flags, colours, factors, ks] = candidates();
+    let [flags, colours, factors, ks] = candidates(&plan.plan.names);
     let (mut held, mut errors, mut tried) = (0, 0, 0);
     for (flag, f_held) in &flags {
         for (colour, c_held) in &colours {
