@@ -10,7 +10,6 @@
 
 mod problem;
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -20,7 +19,7 @@ use smallvec::SmallVec;
 
 use crate::plan::{Field, Missing, Names, Plan, Texts, ValueType};
 use crate::uscc;
-use crate::value::Value;
+use crate::value::{self, Value};
 pub use problem::InputErrorKind;
 pub(crate) use problem::{JsonKind, Problem};
 
@@ -122,7 +121,7 @@ pub(crate) fn read_cell(s: &str, t: &str, field: &Field, texts: Texts<'_>, out: 
             }
         }
         ValueType::Integer | ValueType::Decimal if field.allowed.is_none() => {
-            if let Some(n) = plain_integer(t) {
+            if let Some(n) = value::plain_integer(t) {
                 let d = Decimal::from(n);
                 let cmp = crate::value::cmp_num;
                 let above_min = field.min.is_none_or(|m| !cmp(&d, &m).is_lt());
@@ -244,78 +243,21 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// A number written out in digits, or for a decimal (`whole` false) also
-/// with an exponent (`1.5e3`). A whole number is never read from an
-/// exponent: `1e2` in a count of people or accidents is far likelier a
-/// spreadsheet's rewriting of another figure than a hundred. `12.0` is read
-/// (as 12, scale kept) and `check_bounds` refuses a fraction that is not zero.
+/// [`value::read_number`], its problems as answers report them.
 fn parse_decimal(t: &str, whole: bool) -> Result<Decimal, Problem> {
-    if t.len() > 64 {
-        return Err(Problem::NumberTooLong(clip(t)));
-    }
-    let plain = t.strip_prefix('+').unwrap_or(t);
-    if let Some(n) = plain_integer(plain) {
-        return Ok(Decimal::from(n));
-    }
-    let ok_chars =
-        !plain.is_empty() && plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'));
-    if !ok_chars {
-        return Err(Problem::NotANumber(clip(t)));
-    }
-    let (mantissa, exponent) = match plain.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e)),
-        None => (plain, None),
-    };
-    if exponent.is_some() && whole {
-        return Err(Problem::WholeWithExponent(clip(t)));
-    }
-    let digits = mantissa.trim_start_matches('-');
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if significant_digits(int, frac) > 28 {
-        return Err(Problem::TooManyDigits(clip(t)));
-    }
-    // rust_decimal would round further places away.
-    let too_many_places = || Problem::TooManyPlaces(clip(t));
-    if frac.trim_end_matches('0').len() > 28 {
-        return Err(too_many_places());
-    }
-    if let Some(exponent) = exponent {
-        return Decimal::from_scientific(plain).map_err(|e| match e {
-            rust_decimal::Error::ScaleExceedsMaximumPrecision(_) if exponent.starts_with('-') => too_many_places(),
-            _ => Problem::OutOfRange(clip(t)),
-        });
-    }
-    Decimal::from_str(plain).map_err(|_| {
-        if plain.chars().filter(|c| c.is_ascii_digit()).count() > 28 {
-            Problem::OutOfRangeDigits(clip(t))
-        } else {
-            Problem::NotANumber(clip(t))
+    use crate::value::NumberTextError as E;
+    value::read_number(t, whole).map_err(|e| {
+        let t = clip(t);
+        match e {
+            E::TooLong => Problem::NumberTooLong(t),
+            E::NotANumber => Problem::NotANumber(t),
+            E::WholeWithExponent => Problem::WholeWithExponent(t),
+            E::TooManyDigits => Problem::TooManyDigits(t),
+            E::TooManyPlaces => Problem::TooManyPlaces(t),
+            E::OutOfRange => Problem::OutOfRange(t),
+            E::OutOfRangeDigits => Problem::OutOfRangeDigits(t),
         }
     })
-}
-
-/// A whole number of at most 18 digits with an optional leading `-`: the
-/// common cell, read without the general parser.
-fn plain_integer(t: &str) -> Option<i64> {
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t),
-    };
-    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = digits.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
-    Some(if negative { -n } else { n })
-}
-
-/// The significant digits of `int.frac`: leading zeros do not count, nor,
-/// when there is a fraction, do trailing zeros.
-fn significant_digits(int: &str, frac: &str) -> usize {
-    let digits = || int.bytes().chain(frac.bytes());
-    let total = int.len() + frac.len();
-    let leading = digits().take_while(|&b| b == b'0').count();
-    let trailing = if frac.is_empty() { 0 } else { digits().rev().take_while(|&b| b == b'0').count() };
-    total.saturating_sub(leading + trailing)
 }
 
 fn check_bounds(d: &Decimal, field: &Field) -> Result<(), Problem> {
@@ -763,7 +705,7 @@ mod tests {
         /// The whole-number shortcut reads what the general parser reads.
         #[test]
         fn plain_integers_parse_as_decimals(t in "[-+]?[0-9]{1,20}") {
-            let general = Decimal::from_str(t.strip_prefix('+').unwrap_or(&t)).ok();
+            let general = <Decimal as std::str::FromStr>::from_str(t.strip_prefix('+').unwrap_or(&t)).ok();
             let fast = parse_decimal(&t, false).ok();
             prop_assert_eq!(parse_decimal(&t, true).ok(), general);
             prop_assert_eq!(fast, general);
@@ -828,15 +770,6 @@ mod tests {
                 }
                 Err(e) => prop_assert!(false, "{text}: {e}"),
             }
-        }
-
-        /// Counting significant digits agrees with trimming the zeros off the digit string.
-        #[test]
-        fn significant_digits_ignore_padding(int in "[0-9]{0,12}", frac in "[0-9]{0,12}") {
-            let joined = format!("{int}{frac}");
-            let trimmed = joined.trim_start_matches('0');
-            let trimmed = if frac.is_empty() { trimmed } else { trimmed.trim_end_matches('0') };
-            prop_assert_eq!(significant_digits(&int, &frac), trimmed.len());
         }
     }
 }

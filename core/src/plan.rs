@@ -218,9 +218,9 @@ pub(crate) struct Field {
     pub(crate) from: Option<Arc<str>>,
 }
 
-#[cfg(test)]
 impl Field {
-    /// A required field of the type with no bounds, label or help: for tests.
+    /// A required field of the type with no bounds, label or help: what a
+    /// table's column is read as.
     pub(crate) fn plain(name: &str, vtype: ValueType) -> Field {
         Field {
             name: name.into(),

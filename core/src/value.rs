@@ -100,63 +100,123 @@ impl ArithError {
     }
 }
 
-/// Why a number written in a rule file was not read.
+/// Why a number written as text was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum NumberTextError {
-    /// Not digits with an optional sign and decimal point.
+    /// Over 64 characters.
+    TooLong,
+    /// Not digits with an optional sign, decimal point and (for a decimal) exponent.
     NotANumber,
-    /// Beyond the largest magnitude.
-    OutOfRange,
+    /// A whole number written with an exponent.
+    WholeWithExponent,
+    /// More than 28 significant digits.
+    TooManyDigits,
     /// More than 28 decimal places, trailing zeros aside.
     TooManyPlaces,
-    /// More significant digits than a number holds at its scale.
-    TooManyDigits,
+    /// Beyond the largest magnitude (through its exponent).
+    OutOfRange,
+    /// Beyond the largest magnitude (through its digits).
+    OutOfRangeDigits,
 }
 
 impl NumberTextError {
-    /// What is wrong with `text`, for a diagnostic.
+    /// What is wrong with `text`, for a diagnostic of a rule file (answers
+    /// have their own texts, in English and Chinese).
     pub(crate) fn message(self, text: &str) -> String {
         match self {
+            NumberTextError::TooLong => format!("`{text}` is too long for a number"),
             NumberTextError::NotANumber => format!("`{text}` is not a number"),
-            NumberTextError::OutOfRange => {
+            NumberTextError::WholeWithExponent => format!("`{text}` is a whole number written with an exponent"),
+            NumberTextError::OutOfRange | NumberTextError::OutOfRangeDigits => {
                 format!("`{text}` is out of range (beyond ±79,228,162,514,264,337,593,543,950,335)")
             }
             NumberTextError::TooManyPlaces => {
                 format!("`{text}` has more than 28 decimal places; it cannot be held exactly")
             }
             NumberTextError::TooManyDigits => {
-                format!("`{text}` has more significant digits than a number holds; it cannot be held exactly")
+                format!("`{text}` has more than 28 significant digits; it cannot be held exactly")
             }
         }
     }
 }
 
-/// Reads a number written in digits (`-12.50`), exactly: where
-/// `rust_decimal` would round it (more than 28 decimal places, or more
-/// significant digits than fit), it is refused instead. Trailing zeros of
-/// the fraction change no value and are accepted.
-pub(crate) fn parse_exact(text: &str) -> Result<Decimal, NumberTextError> {
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let well_formed = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_');
-    let d = Decimal::from_str(text).map_err(|_| {
-        let n_digits = unsigned.bytes().filter(u8::is_ascii_digit).count();
-        if well_formed && n_digits > 28 {
-            NumberTextError::OutOfRange
+/// A number written out in digits, or for a decimal (`whole` false) also
+/// with an exponent (`1.5e3`). A whole number is never read from an
+/// exponent: `1e2` in a count of people or accidents is far likelier a
+/// spreadsheet's rewriting of another figure than a hundred. `12.0` is read
+/// (as 12, scale kept; a reader of a whole number refuses a fraction that
+/// is not zero). A number is read exactly or refused: never rounded.
+///
+/// This is the one reader of numbers: answers (JSON values and CSV cells),
+/// numbers in rule files, table cells and expression literals.
+pub(crate) fn read_number(t: &str, whole: bool) -> Result<Decimal, NumberTextError> {
+    if t.len() > 64 {
+        return Err(NumberTextError::TooLong);
+    }
+    let plain = t.strip_prefix('+').unwrap_or(t);
+    if let Some(n) = plain_integer(plain) {
+        return Ok(Decimal::from(n));
+    }
+    let ok_chars =
+        !plain.is_empty() && plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | 'e' | 'E' | '+'));
+    if !ok_chars {
+        return Err(NumberTextError::NotANumber);
+    }
+    let (mantissa, exponent) = match plain.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e)),
+        None => (plain, None),
+    };
+    if exponent.is_some() && whole {
+        return Err(NumberTextError::WholeWithExponent);
+    }
+    let digits = mantissa.trim_start_matches('-');
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if significant_digits(int, frac) > 28 {
+        return Err(NumberTextError::TooManyDigits);
+    }
+    // rust_decimal would round further places away.
+    if frac.trim_end_matches('0').len() > 28 {
+        return Err(NumberTextError::TooManyPlaces);
+    }
+    if let Some(exponent) = exponent {
+        return Decimal::from_scientific(plain).map_err(|e| match e {
+            rust_decimal::Error::ScaleExceedsMaximumPrecision(_) if exponent.starts_with('-') => {
+                NumberTextError::TooManyPlaces
+            }
+            _ => NumberTextError::OutOfRange,
+        });
+    }
+    Decimal::from_str(plain).map_err(|_| {
+        if plain.chars().filter(|c| c.is_ascii_digit()).count() > 28 {
+            NumberTextError::OutOfRangeDigits
         } else {
             NumberTextError::NotANumber
         }
-    })?;
-    let fraction = unsigned.split_once('.').map_or("", |(_, f)| f);
-    let places = fraction.trim_end_matches(['0', '_']).bytes().filter(u8::is_ascii_digit).count();
-    if places > 28 {
-        return Err(NumberTextError::TooManyPlaces);
+    })
+}
+
+/// A whole number of at most 18 digits with an optional leading `-`: the
+/// common cell, read without the general parser.
+pub(crate) fn plain_integer(t: &str) -> Option<i64> {
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-    // A value that fits has exactly `places` decimals once its zeros are gone.
-    if d.normalize().scale() as usize != places {
-        return Err(NumberTextError::TooManyDigits);
-    }
-    Ok(d)
+    let n = digits.bytes().fold(0i64, |acc, b| acc * 10 + i64::from(b - b'0'));
+    Some(if negative { -n } else { n })
+}
+
+/// The significant digits of `int.frac`: leading zeros do not count, nor,
+/// when there is a fraction, do trailing zeros.
+fn significant_digits(int: &str, frac: &str) -> usize {
+    let digits = || int.bytes().chain(frac.bytes());
+    let total = int.len() + frac.len();
+    let leading = digits().take_while(|&b| b == b'0').count();
+    let trailing = if frac.is_empty() { 0 } else { digits().rev().take_while(|&b| b == b'0').count() };
+    total.saturating_sub(leading + trailing)
 }
 
 #[inline]
@@ -310,14 +370,17 @@ mod tests {
 
     #[test]
     fn numbers_are_read_exactly_or_not_at_all() {
-        let read = |t: &str| parse_exact(t).map(|d| d.to_string());
+        let read = |t: &str| read_number(t, false).map(|d| d.to_string());
         assert_eq!(read("12.50"), Ok("12.50".into()));
         assert_eq!(read("-0.0000000000000000000000000001"), Ok("-0.0000000000000000000000000001".into()));
         assert_eq!(read("1.500000000000000000000000000000").map(|s| s.len()), Ok(30));
         assert_eq!(read("0.00000000000000000000000000001"), Err(NumberTextError::TooManyPlaces));
         assert_eq!(read("9.2345678901234567890123456789"), Err(NumberTextError::TooManyDigits));
-        assert_eq!(read("79228162514264337593543950335"), Ok(Decimal::MAX.to_string()));
-        assert_eq!(read("79228162514264337593543950336"), Err(NumberTextError::OutOfRange));
+        assert_eq!(read("792281625142643375935439503.3"), Ok("792281625142643375935439503.3".into()));
+        assert_eq!(read("79228162514264337593543950335"), Err(NumberTextError::TooManyDigits));
+        assert_eq!(read("1e29"), Err(NumberTextError::OutOfRange));
+        assert_eq!(read("1.5e1"), Ok("15".into()));
+        assert_eq!(read_number("1e1", true), Err(NumberTextError::WholeWithExponent));
         assert_eq!(read("1.2.3"), Err(NumberTextError::NotANumber));
         assert_eq!(read(""), Err(NumberTextError::NotANumber));
     }
@@ -329,5 +392,16 @@ mod tests {
         assert_eq!(RoundMode::HalfEven.apply(x, 1).to_string(), "2.4");
         assert_eq!(RoundMode::Down.apply(-x, 1).to_string(), "-2.4");
         assert_eq!(RoundMode::Floor.apply(-x, 1).to_string(), "-2.5");
+    }
+
+    proptest::proptest! {
+        /// Counting significant digits agrees with trimming the zeros off the digit string.
+        #[test]
+        fn significant_digits_ignore_padding(int in "[0-9]{0,12}", frac in "[0-9]{0,12}") {
+            let joined = format!("{int}{frac}");
+            let trimmed = joined.trim_start_matches('0');
+            let trimmed = if frac.is_empty() { trimmed } else { trimmed.trim_end_matches('0') };
+            proptest::prop_assert_eq!(significant_digits(&int, &frac), trimmed.len());
+        }
     }
 }

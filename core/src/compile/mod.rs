@@ -33,7 +33,7 @@ use crate::plan::{
 };
 use crate::syntax::document::{self as doc, Document, SExpr, SString, SValue, Text};
 use crate::syntax::expr::{is_reserved, Expr};
-use crate::value::{parse_exact, NumberTextError, RoundMode, Value};
+use crate::value::{read_number, NumberTextError, RoundMode, Value};
 use compiler::{Compiler, Deps, State};
 use lower::{Ctx, Scope};
 use whole::Reads;
@@ -186,7 +186,7 @@ impl<'a> Compiler<'a> {
             toml::Value::String(s) => s.clone(),
             _ => String::new(),
         };
-        match parse_exact(text.trim()) {
+        match read_number(text.trim(), false) {
             Ok(d) => Some(d),
             Err(NumberTextError::NotANumber) => {
                 self.error(Code::Structure, span, "expected a number");
@@ -880,6 +880,27 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// A table cell or key, read as an answer of the column's type is read
+    /// (`integer` when `whole`), its text numbered among the rules' names.
+    fn cell_value(&mut self, v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
+        let vtype = match ty {
+            Ty::Num if whole => ValueType::Integer,
+            Ty::Num => ValueType::Decimal,
+            Ty::Text => ValueType::Text,
+            Ty::Bool => ValueType::Bool,
+            Ty::Date => ValueType::Date,
+            _ => return Err("the column type is unknown".into()),
+        };
+        // A TOML float is read as its shortest text (`4.0` as `4`).
+        let json = match v {
+            toml::Value::Float(f) => serde_json::Value::String(f.to_string()),
+            other => toml_to_json(other),
+        };
+        let texts = Texts { enums: &[], names: &self.names };
+        let value = value_from_json(&json, &Field::plain("", vtype), texts).map_err(|p| p.en())?;
+        Ok(self.names.interned(value))
+    }
+
     fn declare_table(&mut self, name: &SString, table: &toml::Spanned<doc::Table>, file: FileId) {
         let t = table.get_ref();
         let key_ty = match t.key.get_ref().as_str() {
@@ -938,8 +959,8 @@ impl<'a> Compiler<'a> {
                     self.error(Code::BadTable, rspan, format!("this row has no value for column `{c}`"));
                     continue;
                 };
-                match cell_value(cell.get_ref(), *ty, *whole) {
-                    Ok(v) => cells.push(self.names.interned(v)),
+                match self.cell_value(cell.get_ref(), *ty, *whole) {
+                    Ok(v) => cells.push(v),
                     Err(e) => {
                         self.error(Code::BadTable, Span::new(file, cell.span()), format!("column `{c}`: {e}"));
                     }
@@ -950,8 +971,8 @@ impl<'a> Compiler<'a> {
             }
             let cells: Arc<[Value]> = cells.into();
             for k in keys {
-                let key = match cell_value(k, key_ty, key_whole) {
-                    Ok(v) => self.names.interned(v),
+                let key = match self.cell_value(k, key_ty, key_whole) {
+                    Ok(v) => v,
                     Err(e) => {
                         self.error(Code::BadTable, Span::new(file, key_cell.span()), format!("key: {e}"));
                         continue;
@@ -1450,40 +1471,4 @@ impl<'a> Compiler<'a> {
 
 fn c_span(v: &Option<SValue>) -> std::ops::Range<usize> {
     v.as_ref().map_or(0..0, |v| v.span())
-}
-
-/// A table cell or key as a value of the column's type; `whole` when the
-/// column is declared `integer`, so a number with a fraction is refused.
-fn cell_value(v: &toml::Value, ty: Ty, whole: bool) -> Result<Value, String> {
-    let num = match (ty, v) {
-        (Ty::Num, toml::Value::Integer(i)) => Some(Ok(Decimal::from(*i))),
-        (Ty::Num, toml::Value::Float(f)) => Some(parse_exact(&f.to_string()).map_err(|e| e.message(&f.to_string()))),
-        (Ty::Num, toml::Value::String(s)) => Some(parse_exact(s.trim()).map_err(|e| e.message(s))),
-        _ => None,
-    };
-    if let Some(n) = num {
-        let n: Decimal = n?;
-        if whole && !n.fract().is_zero() {
-            return Err(format!("`{n}` is not a whole number, but it is declared `integer`"));
-        }
-        return Ok(Value::Num(n));
-    }
-    match (ty, v) {
-        (Ty::Text, toml::Value::String(s)) => Ok(Value::Text(Arc::from(s.as_str()))),
-        (Ty::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
-        (Ty::Date, toml::Value::Datetime(d)) => chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d")
-            .map(Value::Date)
-            .map_err(|_| format!("`{d}` is not a date")),
-        (Ty::Never, _) => Err("the column type is unknown".into()),
-        (ty, other) => Err(format!(
-            "expected {}, found `{}`",
-            match ty {
-                Ty::Num => "a number",
-                Ty::Text => "text",
-                Ty::Bool => "a boolean",
-                _ => "a date",
-            },
-            toml_to_json(other)
-        )),
-    }
 }

@@ -9,7 +9,7 @@
 use rust_decimal::Decimal;
 
 use crate::diagnostic::{Code, Diagnostic, FileId, Span};
-use crate::value::{parse_exact, NumberTextError};
+use crate::value::{read_number, NumberTextError};
 
 /// Deepest nesting of an expression.
 pub const MAX_DEPTH: usize = 64;
@@ -119,7 +119,7 @@ impl Lexer<'_> {
             if text.ends_with('.') {
                 return Err((NumberTextError::NotANumber.message(written), start, end));
             }
-            return match parse_exact(&text) {
+            return match read_number(&text, false) {
                 Ok(d) => Ok((Tok::Num(d), start, end)),
                 Err(e) => Err((e.message(written), start, end)),
             };
