@@ -415,6 +415,8 @@ pub struct Meta {
 pub(crate) struct ResultColumns {
     /// Indices into `Plan::derived`.
     pub(crate) values: Vec<u32>,
+    /// Each column's title for people, when the file gives one.
+    pub(crate) labels: Vec<Option<Label>>,
     /// Indices into `Plan::grades`.
     pub(crate) blank_at: Vec<u32>,
 }

@@ -16,7 +16,7 @@ use crate::assessment::Assessment;
 use crate::cases::TestCase;
 use crate::eval::{self, Chain, EvalError, EvalOptions, Program, StepFailure};
 use crate::input::{self, Firm, InputError, Problem};
-use crate::plan::{Fill, Meta, Plan};
+use crate::plan::{Fill, Label, Meta, Plan};
 use crate::value::Value;
 
 /// A checked rule set, ready to evaluate many firms.
@@ -105,6 +105,13 @@ impl CompiledRules {
     /// Grade ids, best first.
     pub fn grade_ids(&self) -> Vec<&str> {
         self.plan.grades.iter().map(|g| &*g.id).collect()
+    }
+
+    /// The derived values batch results carry as columns (`[results]`), in
+    /// order, each with its title for people when the file gives one.
+    pub fn result_columns(&self) -> impl Iterator<Item = (&str, Option<&Label>)> + '_ {
+        let results = &self.plan.results;
+        (results.values.iter().zip(&results.labels)).map(|(&i, l)| (&*self.plan.derived[i as usize].name, l.as_ref()))
     }
 }
 

@@ -327,6 +327,12 @@ fn results_as_a_workbook_hold_the_csv_results_with_grade_colours() {
     let titles: Vec<String> = sheet[0].iter().map(|d| d.to_string()).collect();
     let grade_col = rows[0].iter().position(|h| h.ends_with("_grade")).expect("a grade column");
     assert!(titles[grade_col].contains(" / ") && titles[grade_col].contains("等级"), "{titles:?}");
+    // A result column the rules declare is titled as its `[results]` label says.
+    let since = rows[0].iter().position(|h| h == "blacklist_listed_since").expect("a listing date column");
+    assert_eq!(
+        titles[since],
+        "安全生产严重失信主体名单 列入日期 / Work-safety serious-dishonesty list (2023) listed since"
+    );
     let mut numbers = 0;
     for (r, row) in rows.iter().enumerate() {
         for (c, text) in row.iter().enumerate() {

@@ -71,6 +71,20 @@ fn step_labels(rules: &Rules) -> HashMap<String, Label> {
     }
 }
 
+/// The titles the rules give their result columns, by (step alias, column).
+fn column_labels(rules: &Rules) -> HashMap<(String, String), Label> {
+    let steps: Vec<(&str, &safegrade::CompiledRules)> = match rules {
+        Rules::Set(r) => vec![("", r)],
+        Rules::Scheme(s) => s.steps().collect(),
+    };
+    let labelled = |(alias, r): (&str, &safegrade::CompiledRules)| {
+        let alias = alias.to_string();
+        (r.result_columns().filter_map(move |(c, l)| Some(((alias.clone(), c.to_string()), l?.clone()))))
+            .collect::<Vec<_>>()
+    };
+    steps.into_iter().flat_map(labelled).collect()
+}
+
 /// A result column's words, Chinese and English.
 fn words(name: &str) -> (&'static str, &'static str) {
     match name {
@@ -83,10 +97,6 @@ fn words(name: &str) -> (&'static str, &'static str) {
         "old_score" => ("原得分", "old score"),
         "new_score" => ("新得分", "new score"),
         "changes" => ("变化", "changes"),
-        "listed_since" => ("列入日期", "listed since"),
-        "listed_until" => ("列入期满日期", "listed until"),
-        "removal_possible_from" => ("可申请移出日期", "removal possible from"),
-        "trigger_clause" => ("列入依据条款", "trigger clause"),
         _ => ("", ""),
     }
 }
@@ -102,10 +112,14 @@ fn split_column<'c>(column: &'c str, labels: &HashMap<String, Label>) -> (&'c st
         .map_or(("", column), |(len, name)| (&column[..len], name))
 }
 
-/// `中文 / English` for a result column.
-fn title(column: &str, labels: &HashMap<String, Label>) -> String {
+/// `中文 / English` for a result column: the step's name, then the
+/// column's words, or the title the rules give it.
+fn title(column: &str, labels: &HashMap<String, Label>, columns: &HashMap<(String, String), Label>) -> String {
     let (alias, name) = split_column(column, labels);
-    let (zh_word, en_word) = words(name);
+    let (mut zh_word, mut en_word) = words(name);
+    if let Some(l) = columns.get(&(alias.to_string(), name.to_string())) {
+        (zh_word, en_word) = (&l.zh, l.en.as_deref().unwrap_or(""));
+    }
     let Some(label) = labels.get(alias) else { return column.to_string() };
     let zh = if zh_word.is_empty() { format!("{} {name}", label.zh) } else { format!("{} {zh_word}", label.zh) };
     let en_label = label.en.as_deref().unwrap_or(if alias.is_empty() { "" } else { alias });
@@ -153,6 +167,7 @@ fn cell_text(text: &str, row: u32, col: u16) -> Result<&str> {
 fn results_sheet(ws: &mut Worksheet, p: &Parts<'_>) -> Result<()> {
     ws.set_name("results")?;
     let labels = step_labels(p.rules);
+    let columns = column_labels(p.rules);
     let bold = Format::new().set_bold();
     let colors = |steps: &[StepSummary]| -> HashMap<(String, String), u32> {
         steps
@@ -182,7 +197,7 @@ fn results_sheet(ws: &mut Worksheet, p: &Parts<'_>) -> Result<()> {
             for (c, name) in record.iter().enumerate() {
                 let col = u16::try_from(c).context("too many columns for a workbook")?;
                 let fixed = c < p.fixed;
-                let t = if fixed { name.to_string() } else { title(name, &labels) };
+                let t = if fixed { name.to_string() } else { title(name, &labels, &columns) };
                 ws.write_string_with_format(0, col, cell_text(&t, 0, col)?, &bold)?;
                 ws.write_string_with_format(1, col, cell_text(name, 1, col)?, &bold)?;
                 let (alias, short) = split_column(name, &labels);

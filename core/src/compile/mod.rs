@@ -10,11 +10,14 @@ mod bands;
 mod budget;
 mod calls;
 mod compiler;
+mod label;
 mod lower;
 mod results;
 pub(crate) mod scheme;
 mod whole;
 mod windows;
+
+pub(crate) use label::label_of;
 
 pub use budget::MAX_EVAL_COST;
 
@@ -31,7 +34,7 @@ use crate::plan::{
     Derived, EnumDef, Field, FunctionDef, Grade, Item, Label, ListDef, Meta, Missing, Names, Node, Override,
     OverrideAction, Plan, RoundAt, Score, ScoreGroup, TableDef, Texts, Ty, ValueType,
 };
-use crate::syntax::document::{self as doc, Document, SExpr, SString, SValue, Text};
+use crate::syntax::document::{self as doc, Document, SExpr, SString, SValue};
 use crate::syntax::expr::{is_reserved, Expr};
 use crate::value::{read_number, NumberTextError, RoundMode, Value};
 use compiler::{Compiler, Deps, State};
@@ -56,14 +59,6 @@ pub const MAX_CHAIN: usize = 64;
 pub(crate) struct Compiled {
     pub(crate) plan: Option<Plan>,
     pub(crate) diagnostics: Vec<Diagnostic>,
-}
-
-/// The label of a text as written in a rule file.
-pub(crate) fn label_of(t: &Text) -> Label {
-    match t {
-        Text::Plain(s) => Label { zh: Arc::from(s.as_str()), en: None },
-        Text::Translated { zh, en } => Label { zh: Arc::from(zh.as_str()), en: en.as_deref().map(Arc::from) },
-    }
 }
 
 /// Whether a grade colour is `#rrggbb`: `#` and six hex digits, and so

@@ -6,8 +6,9 @@
 //! are left blank (a firm not listed). This pass resolves the names to
 //! indices and reports, as R0214, a column that is not a derived value of
 //! the file or is named like a column written anyway, a grade the file
-//! does not have, and a name given twice.
+//! does not have, a label for no column, and a name given twice.
 
+use super::label::label_of;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId, Span};
 use crate::plan::{Derived, Grade, ResultColumns};
 use crate::syntax::document::{Results, SString};
@@ -47,7 +48,11 @@ pub(crate) fn result_columns(
             continue;
         }
         match derived.iter().position(|d| *d.name == *n) {
-            Some(i) => out.values.push(i as u32),
+            Some(i) => {
+                out.values.push(i as u32);
+                let label = results.labels.iter().find(|(k, _)| k.get_ref() == n).map(|(_, l)| label_of(l));
+                out.labels.push(label);
+            }
             None => {
                 let hint = did_you_mean(n, derived.iter().map(|d| &*d.name));
                 let help = hint.map_or_else(
@@ -56,6 +61,17 @@ pub(crate) fn result_columns(
                 );
                 error(name, format!("result column `{n}` is not a derived value of this rule set"), help);
             }
+        }
+    }
+    for name in results.labels.keys() {
+        let n = name.get_ref().as_str();
+        if !results.columns.iter().any(|c| c.get_ref() == n) {
+            let columns: Vec<&str> = results.columns.iter().map(|c| c.get_ref().as_str()).collect();
+            error(
+                name,
+                format!("`labels` names `{n}`, which is not a result column"),
+                format!("columns: {}", columns.join(", ")),
+            );
         }
     }
     let mut seen: Vec<&str> = Vec::new();

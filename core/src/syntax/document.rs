@@ -355,6 +355,9 @@ pub(crate) struct Results {
     pub(crate) columns: Vec<SString>,
     #[serde(default)]
     pub(crate) blank_when_grade: Vec<SString>,
+    /// Column titles for people (a workbook's header), by column.
+    #[serde(default)]
+    pub(crate) labels: IndexMap<SString, Text>,
 }
 
 #[derive(Debug, Deserialize)]
