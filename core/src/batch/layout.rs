@@ -25,7 +25,7 @@ use crate::plan::{Field, Missing, Plan};
 
 use super::config::BatchConfig;
 use super::error::{BatchError, BatchErrorKind};
-use super::read::Header;
+use super::rows::Header;
 use super::step::Step;
 
 /// The Chinese header of the key `uscc`.
@@ -272,7 +272,7 @@ pub(crate) fn firm_layout(
     cfg: &BatchConfig,
     sides: &[Vec<Step>],
 ) -> Result<FirmLayout, BatchError> {
-    let Header { line, names: headers } = header;
+    let Header { line, names: headers, .. } = header;
     let columns = columns_by_name(file, line, &headers)?;
     let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
     let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;
@@ -449,7 +449,7 @@ pub(crate) fn list_layout(
         let message = format!("the rules have no list `{name}`; lists: {}", names.join(", "));
         return Err(BatchError::new(file, None, message).with_kind(BatchErrorKind::UnknownList { list: name.into() }));
     };
-    let Header { line, names: headers } = header;
+    let Header { line, names: headers, .. } = header;
     let columns = columns_by_name(file, line, &headers)?;
     let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
     let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;
