@@ -22,7 +22,7 @@ use csv::ByteRecord;
 
 use super::error::BatchError;
 use super::packed::Packed;
-use super::rows::{Header, Lines, RowCells, RowSource};
+use super::rows::{too_many_columns, Header, Lines, RowCells, RowSource};
 use super::source::{Source, UTF_8};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
@@ -49,11 +49,14 @@ pub(crate) fn header_text(file: &str, line: u64, raw: &[u8], col: usize, encodin
     }
 }
 
-/// The size limits of one file's fields and rows, in bytes.
+/// The size limits of one file: fields and rows in bytes, the header in
+/// columns (refused before its names are read; any source's header is
+/// held to it again as the run opens it).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
     pub(crate) field: usize,
     pub(crate) row: usize,
+    pub(crate) columns: usize,
 }
 
 /// The csv reader's buffer.
@@ -188,6 +191,9 @@ impl RowSource for CsvRows {
                 Some(line),
                 "the line ends are a lone CR (an old Mac export): save the file with LF or CRLF line ends".into(),
             ));
+        }
+        if rec.len() > self.limits.columns {
+            return Err(too_many_columns(file, line, rec.len(), self.limits.columns));
         }
         let names = rec
             .iter()

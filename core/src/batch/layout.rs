@@ -1,4 +1,5 @@
-//! Header mapping: which CSV column feeds which declared input or list field.
+//! Header mapping: which column of a source feeds which declared input or
+//! list field.
 //!
 //! A firm file's header names the inputs of every step of every side (a
 //! compare run has two), by name or by Chinese (or English) label; a list

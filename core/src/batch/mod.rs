@@ -106,8 +106,8 @@
 //!
 //! # Limits
 //!
-//! A field may hold at most [`BatchConfig::max_field_bytes`] (1 MiB by
-//! default) and a row at most [`BatchConfig::max_row_bytes`] (16 MiB); the
+//! A CSV field may hold at most [`BatchConfig::max_field_bytes`] (1 MiB by
+//! default) and a CSV row at most [`BatchConfig::max_row_bytes`] (16 MiB); the
 //! row limit is enforced as the bytes arrive, so an unclosed quote or a
 //! 100 MB field costs at most that much memory before the run stops. A firm
 //! with more records in a list than the list's `max_records` is rejected
@@ -229,7 +229,8 @@ pub fn compare(
 
 /// A CSV source's rows, read within the configured limits.
 fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
-    Box::new(CsvRows::new(src, Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes }))
+    let limits = Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
+    Box::new(CsvRows::new(src, limits))
 }
 
 /// Each list file's rows.

@@ -93,11 +93,7 @@ impl Input {
     pub(crate) fn open(mut source: Box<dyn RowSource>, max_columns: usize) -> Result<(Input, Header), BatchError> {
         let header = source.header()?;
         if header.names.len() > max_columns {
-            return Err(BatchError::new(
-                &header.file,
-                Some(header.line),
-                format!("the header has {} columns, more than the limit of {max_columns}", header.names.len()),
-            ));
+            return Err(too_many_columns(&header.file, header.line, header.names.len(), max_columns));
         }
         let input = Input { file: Arc::from(header.file.as_str()), source, n_cols: header.names.len(), rows_read: 0 };
         Ok((input, header))
@@ -130,4 +126,9 @@ impl Input {
         into.keep_cells(&mut row, self.n_cols);
         Ok(Some(row))
     }
+}
+
+/// The fatal error of a header of `n` columns, over the limit of `max`.
+pub(crate) fn too_many_columns(file: &str, line: u64, n: usize, max: usize) -> BatchError {
+    BatchError::new(file, Some(line), format!("the header has {n} columns, more than the limit of {max}"))
 }

@@ -14,7 +14,7 @@ use super::Source;
 /// A CSV list file's rows, its header read.
 fn list_rows(csv: &str) -> Input {
     let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-    let rows = CsvRows::new(src, Limits { field: 1 << 20, row: 1 << 20 });
+    let rows = CsvRows::new(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 });
     Input::open(Box::new(rows), 64).unwrap().0
 }
 
