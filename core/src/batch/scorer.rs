@@ -68,14 +68,14 @@ impl Scorer {
     ) -> Result<Scorer, BatchError> {
         let sides: Vec<(Vec<Step>, NaiveDate)> = rules.iter().map(|(r, as_of)| (step::steps_of(r), *as_of)).collect();
         let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-        let firm_layout = layout::firm_layout(&firms.file, firms.clone(), cfg, &steps)?;
+        let firm_layout = layout::firm_layout(firms.clone(), cfg, &steps)?;
         layout::check_breakdown(&firm_layout, cfg)?;
         let mut list_layouts: Vec<ListLayout> = Vec::new();
         for (list, header) in lists {
             if list_layouts.iter().any(|l| l.name == *list) {
                 return Err(BatchError::new(&header.file, None, format!("list `{list}` is given twice")));
             }
-            list_layouts.push(layout::list_layout(list, &header.file, (*header).clone(), cfg, &steps)?);
+            list_layouts.push(layout::list_layout(list, (*header).clone(), cfg, &steps)?);
         }
         for c in &cfg.ignore {
             let mut all = std::iter::once(firms).chain(lists.iter().map(|(_, h)| *h)).flat_map(|h| &h.names);
