@@ -8,8 +8,8 @@ use std::io::Cursor;
 
 use chrono::NaiveDate;
 use safegrade::batch::{
-    self, BatchConfig, BatchError, FirmRows, Header, Lines, ListRows, ListSource, RowCells, RowSource, Scorer, Source,
-    Summary,
+    self, BatchConfig, BatchError, FirmRows, Header, Lines, ListRows, ListSource, RowCells, RowSource, Scorer,
+    SeenKeys, Source, Summary,
 };
 
 use crate::support;
@@ -92,7 +92,8 @@ fn from_rows(rules: &safegrade::Rules, cfg: &BatchConfig, firms: &File, lists: &
 }
 
 /// The same files, each firm given its list records and scored alone
-/// through a `Scorer`, its typed result checked against the row written.
+/// through a `Scorer` (a key met twice rejected by `SeenKeys`), its typed
+/// result checked against the row written.
 fn one_by_one(
     rules: &safegrade::Rules,
     cfg: &BatchConfig,
@@ -122,6 +123,7 @@ fn one_by_one(
     let result_columns: Vec<String> = results.headers().unwrap().iter().map(str::to_string).collect();
     let (mut out, mut rejects) = (result_header, scorer.rejects_header());
     let mut summary = Summary::new(&scorer);
+    let mut seen = SeenKeys::new();
     for (line, cells) in firm_rows.rows {
         let mut firm = FirmRows::new(line, cells.iter().map(String::as_str));
         for (l, map) in by_key.iter_mut().enumerate() {
@@ -129,7 +131,7 @@ fn one_by_one(
                 firm.record(l, line, record.iter().map(String::as_str));
             }
         }
-        let scoring = scorer.score(&firm);
+        let scoring = seen.check(&scorer, &firm).unwrap_or_else(|| scorer.score(&firm));
         summary.count(&scoring);
         match scoring.result() {
             Ok(result) => {
@@ -280,6 +282,9 @@ fn firms_scored_one_by_one_give_the_csv_results_rejects_and_accounting() {
     let mut bad_value = cells(&firms, 3);
     bad_value[4] = "maybe".into();
     set_line(&mut firms, 3, &bad_value.join(","));
+    // The firm on line 7 again, after line 8.
+    let twice = format!("{}\n{}", cells(&firms, 8).join(","), cells(&firms, 7).join(","));
+    set_line(&mut firms, 8, &twice);
     // A list row with a bad value, and one too short, reject their firms.
     let mut bad_date = cells(&lists[0], 2);
     bad_date[2] = "2025-13-01".into();
@@ -288,11 +293,9 @@ fn firms_scored_one_by_one_give_the_csv_results_rejects_and_accounting() {
     set_line(&mut lists[2], 5, &short);
     for cfg in [sample_cfg(), BatchConfig::new(as_of())] {
         let csv = from_csv(&hazchem(), &cfg, &firms, &lists).unwrap();
-        assert!(
-            csv.rejects.contains(",bad_list_record\n") && csv.rejects.contains(",field_count\n"),
-            "{}",
-            csv.rejects
-        );
+        for reason in ["bad_value", "duplicate_key", "bad_list_record", "field_count", "firm_rejected"] {
+            assert!(csv.rejects.contains(&format!(",{reason}\n")), "no {reason}: {}", csv.rejects);
+        }
         assert_eq!(one_by_one(&hazchem(), &cfg, &firms, &lists).unwrap(), csv);
     }
 }

@@ -17,7 +17,7 @@ use super::config::{BatchConfig, MAX_CHUNK_SIZE};
 use super::error::BatchError;
 use super::layout::{FirmLayout, ListLayout};
 use super::packed::{Packed, RowAt};
-use super::reject::{Reject, RejectReason};
+use super::reject::Reject;
 use super::rows::Input;
 use super::store::{KeyMap, ListStore};
 use super::stream::ListStream;
@@ -199,14 +199,7 @@ impl Feeder {
             }
         };
         if let Some(first) = first {
-            let r = Reject::new(
-                &self.firms.file,
-                line,
-                &self.key_name,
-                key,
-                RejectReason::DuplicateKey,
-                format!("the key `{key}` is on line {first} already; only the first row with a key is scored"),
-            );
+            let r = Reject::duplicate_key(&self.firms.file, line, &self.key_name, key, first);
             return reject(r);
         }
         let mut pre = Vec::new();

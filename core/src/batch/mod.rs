@@ -17,7 +17,8 @@
 //! - [`Scorer`] scores one firm at a time, for a reader that has each
 //!   firm's list records at hand (nested in the firm's row): a
 //!   [`FirmRows`] in, a [`Scoring`] out, holding the [`FirmResult`] or the
-//!   [`Reject`]s, and counted in a [`Summary`] with [`Summary::count`].
+//!   [`Reject`]s, and counted in a [`Summary`] with [`Summary::count`];
+//!   [`SeenKeys`] rejects a key met twice.
 //! - [`compare`] scores the same firms under two rule versions (or two
 //!   as-of dates) and writes the firms whose grade moves, with the items
 //!   that differ; the [`Summary`] holds the grade-migration matrix.
@@ -175,7 +176,7 @@ pub use error::{BatchError, BatchErrorKind};
 pub use reject::{Reject, RejectReason};
 pub use result::{FirmResult, StepResult};
 pub use rows::{Header, Lines, ListRows, RowCells, RowSource};
-pub use scorer::{FirmRows, Scorer, Scoring};
+pub use scorer::{FirmRows, Scorer, Scoring, SeenKeys};
 pub use source::{ListSource, Source, UTF_8};
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
 pub use template::{template, GuideRow, Lang, Template};

@@ -40,6 +40,7 @@ impl Default for Packed {
 
 impl Packed {
     /// The cells held; the index the next cell pushed gets.
+    #[inline]
     pub(crate) fn cells(&self) -> usize {
         self.ends.len() - 1
     }
@@ -103,6 +104,7 @@ impl Packed {
     }
 
     /// Adds one cell; returns its index.
+    #[inline]
     pub(crate) fn push_text(&mut self, text: &str) -> usize {
         self.text.push_str(text);
         self.ends.push(self.text.len());
@@ -110,11 +112,13 @@ impl Packed {
     }
 
     /// The text of cell `i`, as returned by [`Packed::push_text`].
+    #[inline]
     pub(crate) fn text(&self, i: usize) -> &str {
         &self.text[self.ends[i]..self.ends[i + 1]]
     }
 
     /// The text of a row's cell; empty when the row has no such column.
+    #[inline]
     pub(crate) fn cell(&self, row: RowAt, col: usize) -> &str {
         if col < row.len {
             self.text(row.first + col)
@@ -124,6 +128,7 @@ impl Packed {
     }
 
     /// The list rows in `range`.
+    #[inline]
     pub(crate) fn list_rows(&self, range: &Range<usize>) -> &[RowAt] {
         &self.list_rows[range.clone()]
     }

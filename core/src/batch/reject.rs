@@ -105,6 +105,13 @@ impl Reject {
         Reject { list: Some(list), ..self }
     }
 
+    /// The firm row on `line` of `file` whose key (in `column`) the row on
+    /// line `first` had: only the first is scored.
+    pub(crate) fn duplicate_key(file: &Arc<str>, line: u64, column: &str, key: &str, first: u64) -> Reject {
+        let message = format!("the key `{key}` is on line {first} already; only the first row with a key is scored");
+        Reject::new(file, line, column, key, RejectReason::DuplicateKey, message)
+    }
+
     /// The firm row on `line` of `file`, with more records in `list` (`n`)
     /// than the list allows (`cap`).
     pub(crate) fn too_many_records(file: &Arc<str>, line: u64, key: &str, list: &str, n: usize, cap: usize) -> Reject {

@@ -6,14 +6,17 @@
 //! The checks are a run's: the key is read and normalised, a list with
 //! more records than it allows rejects the firm with them, and a bad cell
 //! in the firm's row or any record rejects the firm with every record, for
-//! the same reasons and with the same messages. Only what needs the other
-//! firms is the caller's: a key met twice, and records whose key has no
-//! firm. A batch run builds one `Scorer` and scores its joined rows
-//! through it.
+//! the same reasons and with the same messages. A key met twice needs the
+//! firms before it: [`SeenKeys`] holds them, in the reader's order, and
+//! rejects a repeat as a run does. A batch run builds one `Scorer` and
+//! scores its joined rows through it.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use smallvec::SmallVec;
 
 use crate::input::INLINE_LISTS;
@@ -29,6 +32,7 @@ use super::reject::{Reject, REJECTS_HEADER};
 use super::result::FirmResult;
 use super::rows::Header;
 use super::step::{self, Step};
+use super::store::KeyMap;
 
 /// Scores firms, one at a time, as a batch run does; see the module
 /// documentation. `Send + Sync`: threads may share one.
@@ -131,22 +135,12 @@ impl Scorer {
     /// the end of its `lists`).
     pub fn score(&self, firm: &FirmRows) -> Scoring {
         let ctx = &self.ctx;
-        assert!(
-            firm.lists.len() <= ctx.lists.len(),
-            "a record of list source {}, of {}",
-            firm.lists.len() - 1,
-            ctx.lists.len()
-        );
-        let empty: &[RowAt] = &[];
-        let lists: SmallVec<[&[RowAt]; INLINE_LISTS]> =
-            (0..ctx.lists.len()).map(|l| firm.lists.get(l).map_or(empty, Vec::as_slice)).collect();
+        let lists = self.lists(firm);
         let (row, rows) = (firm.row, &firm.cells);
-        let key_col = ctx.firm.key_col;
-        let key =
-            match key_of(rows.cell(row, key_col), self.uscc, &self.firm_file, row.line, &ctx.firm.headers[key_col]) {
-                Ok(key) => key,
-                Err(r) => return self.rejected(keyless(r, row, ctx.firm.headers.len(), None), &lists),
-            };
+        let key = match self.key(firm) {
+            Ok(key) => key,
+            Err(r) => return self.rejected(keyless(r, row, ctx.firm.headers.len(), None), &lists),
+        };
         if let Some((l, (records, &cap))) =
             lists.iter().zip(&self.caps).enumerate().find(|(_, (r, &cap))| r.len() > cap)
         {
@@ -165,6 +159,19 @@ impl Scorer {
         }
     }
 
+    /// A firm's key, read and normalised, or why it cannot be.
+    fn key<'f>(&self, firm: &'f FirmRows) -> Result<Cow<'f, str>, Reject> {
+        let (col, line) = (self.ctx.firm.key_col, firm.row.line);
+        key_of(firm.cells.cell(firm.row, col), self.uscc, &self.firm_file, line, &self.ctx.firm.headers[col])
+    }
+
+    /// A firm's records, per list source.
+    fn lists<'f>(&self, firm: &'f FirmRows) -> SmallVec<[&'f [RowAt]; INLINE_LISTS]> {
+        let n = self.ctx.lists.len();
+        assert!(firm.lists.len() <= n, "a record of list source {}, of {n}", firm.lists.len() - 1);
+        (0..n).map(|l| firm.lists.get(l).map_or(&[][..], Vec::as_slice)).collect()
+    }
+
     /// A firm rejected before its cells are read (for its key, or too many
     /// records), and each of its records with it.
     fn rejected(&self, firm: Reject, lists: &[&[RowAt]]) -> Scoring {
@@ -176,6 +183,44 @@ impl Scorer {
         }
         rejects.insert(0, firm);
         Scoring { result: Err(rejects), scored: None, given: given(lists) }
+    }
+}
+
+/// The firm keys a reader scoring firm by firm has met, in its order: a
+/// firm whose key an earlier one had is rejected (`duplicate_key`), with
+/// its records, as a run rejects a firm row whose key an earlier row had.
+#[derive(Default)]
+pub struct SeenKeys {
+    /// Each key, and the line of its first firm.
+    first: KeyMap<u64>,
+}
+
+impl SeenKeys {
+    /// No keys met yet.
+    pub fn new() -> SeenKeys {
+        SeenKeys::default()
+    }
+
+    /// Notes `firm`'s key. `None` when no firm before had it (or it cannot
+    /// be read, which [`Scorer::score`] rejects): score the firm. Else the
+    /// firm's rejects, to write and count instead of scoring it.
+    ///
+    /// # Panics
+    ///
+    /// As [`Scorer::score`].
+    pub fn check(&mut self, scorer: &Scorer, firm: &FirmRows) -> Option<Scoring> {
+        let key = scorer.key(firm).ok()?;
+        match self.first.entry(CompactString::from(&*key)) {
+            Entry::Occupied(first) => {
+                let (file, column) = (&scorer.firm_file, &scorer.ctx.firm.headers[scorer.ctx.firm.key_col]);
+                let r = Reject::duplicate_key(file, firm.row.line, column, &key, *first.get());
+                Some(scorer.rejected(r, &scorer.lists(firm)))
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(firm.row.line);
+                None
+            }
+        }
     }
 }
 

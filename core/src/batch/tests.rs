@@ -19,6 +19,12 @@ fn list_rows(csv: &str) -> Input {
 }
 
 #[test]
+fn a_scorer_may_be_shared_by_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<super::Scorer>();
+}
+
+#[test]
 fn csv_fields_are_quoted_only_when_needed() {
     let mut buf = Vec::new();
     for s in ["plain", "a,b", "say \"hi\"", "line\nbreak"] {
