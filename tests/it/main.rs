@@ -8,6 +8,7 @@
 //! - `eval`: evaluation goldens: rule file + firm JSON → result JSON (tests/data/eval).
 //! - `invariants`: proptest invariants of scoring (monotonicity, order independence, determinism).
 //! - `hostile`: hostile rule files and inputs never panic or hang.
+//! - `rows`: batch scoring of rows in memory (`score_rows`) and firm by firm (`Scorer`) matches the CSV run.
 //! - `shipped_rules`: every file under rules/ checks clean and passes its own cases.
 //! - `support`: helpers.
 //! - `tidy`: house rules (a `//!` doc atop every Rust file).
@@ -23,6 +24,7 @@ mod eval;
 mod hostile;
 mod imports;
 mod invariants;
+mod rows;
 mod shipped_rules;
 mod support;
 mod tidy;

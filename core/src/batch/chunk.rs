@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::input::INLINE_LISTS;
 
-use super::read::{Packed, RowAt};
+use super::packed::{Packed, RowAt};
 use super::reject::Reject;
 
 /// A firm row, its key checked, with its list rows; all in its chunk's

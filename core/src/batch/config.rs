@@ -51,12 +51,15 @@ pub struct BatchConfig {
     pub chunk_size: usize,
     /// Worker threads (0: one per core). Ignored without the `parallel` feature.
     pub threads: usize,
-    /// The longest field accepted, in bytes; a longer one is a fatal error.
+    /// The longest field of a CSV file accepted, in bytes; a longer one is
+    /// a fatal error.
     pub max_field_bytes: usize,
-    /// The longest row accepted, in bytes (quotes and separators included);
-    /// checked as the bytes are read, so memory stays bounded.
+    /// The longest row of a CSV file accepted, in bytes (quotes and
+    /// separators included); checked as the bytes are read, so memory
+    /// stays bounded.
     pub max_row_bytes: usize,
-    /// The most columns a header may have (firm file and list files).
+    /// The most columns a header may have (of the firm source and of each
+    /// list source, in any format).
     pub max_columns: usize,
 }
 

@@ -56,7 +56,10 @@ pub enum BatchErrorKind {
 }
 
 impl BatchError {
-    pub(crate) fn new(file: &str, line: Option<u64>, message: String) -> BatchError {
+    /// A fatal error about `file` (on `line`, when there is one), of the
+    /// kind [`BatchErrorKind::Other`]: what a [`RowSource`](super::RowSource)
+    /// that cannot go on gives.
+    pub fn new(file: &str, line: Option<u64>, message: String) -> BatchError {
         BatchError { file: file.to_string(), line, message, kind: Box::new(BatchErrorKind::Other) }
     }
 

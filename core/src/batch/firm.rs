@@ -1,26 +1,32 @@
 //! The per-firm work, run in parallel: cells to values, the steps evaluated
-//! in order (later steps reading earlier results), and the output row.
+//! in order (later steps reading earlier results), the output row, and
+//! the rejects of a firm that cannot be scored, with its list rows.
 //!
 //! Everything here depends on one firm's rows only, so the result is the
-//! same whatever thread or chunk it runs in.
+//! same whatever thread or chunk it runs in, and whichever reader joined
+//! the rows: the CSV pipeline and [`Scorer`](super::Scorer) both score here.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::eval::{self, Chain, Outcome, Source, StepFailure};
 use crate::input::{self, Firm, RecordList, INLINE_LISTS};
+use crate::plan::Plan;
 use crate::value::Value;
 
-use super::chunk::{FirmRow, Job};
+use super::check::field_count_problem;
+use super::chunk::Job;
 use super::config::{BatchConfig, OutputFormat};
 use super::error::BatchError;
 use super::layout::{FirmLayout, ListLayout};
-use super::read::{self, Packed, RowAt};
+use super::packed::{Packed, RowAt};
 use super::reject::{Reject, RejectReason};
+use super::result::StepResult;
 use super::step::Step;
 use super::write;
 
@@ -86,6 +92,7 @@ pub(crate) struct Done {
 }
 
 /// A scored firm, for the summary.
+#[derive(Clone)]
 pub(crate) struct Scored {
     /// Per side, per step: the grade index.
     pub(crate) grades: SmallVec<[SmallVec<[u16; 8]>; 2]>,
@@ -95,6 +102,16 @@ pub(crate) struct Scored {
     pub(crate) by: Vec<Box<str>>,
     /// Per list source: the records attached.
     pub(crate) attached: SmallVec<[u32; INLINE_LISTS]>,
+}
+
+/// A firm to score: its row, its key (read and normalised), and per list
+/// source its list rows, all in `rows`.
+#[derive(Clone, Copy)]
+pub(crate) struct FirmCells<'a> {
+    pub(crate) row: RowAt,
+    pub(crate) key: &'a str,
+    pub(crate) lists: &'a [&'a [RowAt]],
+    pub(crate) rows: &'a Packed,
 }
 
 /// A problem with one cell.
@@ -262,25 +279,29 @@ impl Ctx {
         match &job.firm {
             None => Done::default(),
             Some(Err(r)) => Done { rejects: vec![r.clone()], ..Done::default() },
-            Some(Ok(row)) => self.score_row(row, rows),
+            Some(Ok(firm)) => {
+                let lists: SmallVec<[&[RowAt]; INLINE_LISTS]> = firm.lists.iter().map(|l| rows.list_rows(l)).collect();
+                self.score_row(FirmCells { row: firm.row, key: rows.text(firm.key), lists: &lists, rows }, None)
+            }
         }
     }
 
-    fn score_row(&self, row: &FirmRow, rows: &Packed) -> Done {
+    /// Scores a firm whose key is read and whose list rows are within
+    /// their limits; with `detail`, also gives each step's result (side 0).
+    pub(crate) fn score_row(&self, firm: FirmCells<'_>, detail: Option<&mut Vec<StepResult>>) -> Done {
+        let FirmCells { row, key, lists, rows } = firm;
         // Room for a usual row: the buffer is not grown a few bytes at a time.
         let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
-        if let Some(col) = (0..self.firm.headers.len()).find(|&c| write::holds_nul(rows.cell(row.row, c))) {
+        if let Some(col) = (0..self.firm.headers.len()).find(|&c| write::holds_nul(rows.cell(row, c))) {
             let err = CellError { col: Some(col), reason: RejectReason::BadValue, message: write::NUL_IN_CELL.into() };
-            return self.reject_firm(row, rows, vec![err], done);
+            return self.reject_firm(firm, vec![err], done);
         }
-        let key = rows.text(row.key);
         // The list rows, parsed once for every step.
-        let mut parsed: SmallVec<[RecordList; INLINE_LISTS]> = SmallVec::with_capacity(row.lists.len());
+        let mut parsed: SmallVec<[RecordList; INLINE_LISTS]> = SmallVec::with_capacity(lists.len());
         let mut bad_list = None;
-        for (l, range) in row.lists.iter().enumerate() {
-            let list_rows = rows.list_rows(range);
+        for (l, list_rows) in lists.iter().enumerate() {
             let mut recs = Vec::with_capacity(list_rows.len());
-            for &r in list_rows {
+            for &r in *list_rows {
                 match self.list_record(l, r, rows) {
                     Ok(rec) => recs.push(rec),
                     Err(errs) => {
@@ -294,15 +315,15 @@ impl Ctx {
             parsed.push(if recs.is_empty() { self.no_records.clone() } else { recs.into() });
         }
         // A row whose field count is wrong is rejected as a bad value is: with its list rows.
-        if let Some(message) = read::field_count_problem(row.row, self.firm.headers.len()) {
+        if let Some(message) = field_count_problem(row, self.firm.headers.len()) {
             let err = CellError { col: None, reason: RejectReason::FieldCount, message };
-            return self.reject_firm(row, rows, vec![err], done);
+            return self.reject_firm(firm, vec![err], done);
         }
         if let Some((l, line)) = bad_list {
             let lay = &self.lists[l];
             let message = format!("its `{}` row at {} line {line} is rejected", lay.name, lay.file);
             let err = CellError { col: None, reason: RejectReason::BadListRecord, message };
-            return self.reject_firm(row, rows, vec![err], done);
+            return self.reject_firm(firm, vec![err], done);
         }
         // Every step's inputs, on every side; all problems reported together.
         let mut errors: Vec<CellError> = Vec::new();
@@ -312,13 +333,12 @@ impl Ctx {
             let mut per_step = SmallVec::with_capacity(side.steps.len());
             let parsed = side.renamed(&parsed);
             for (s, step) in side.steps.iter().enumerate() {
-                let firm = self.step_firm(si, s, step, row.row, rows, &parsed, &mut errors);
-                per_step.push(firm);
+                per_step.push(self.step_firm(si, s, step, row, rows, &parsed, &mut errors));
             }
             firms.push(per_step);
         }
         if !errors.is_empty() {
-            return self.reject_firm(row, rows, errors, done);
+            return self.reject_firm(firm, errors, done);
         }
         let mut results: SmallVec<[Vec<Outcome>; 2]> = SmallVec::with_capacity(self.sides.len());
         for (side, side_firms) in self.sides.iter().zip(&mut firms) {
@@ -326,11 +346,15 @@ impl Ctx {
                 Ok(r) => results.push(r),
                 Err(message) => {
                     let err = CellError { col: None, reason: RejectReason::EvalError, message };
-                    return self.reject_firm(row, rows, vec![err], done);
+                    return self.reject_firm(firm, vec![err], done);
                 }
             }
         }
-        self.format_row(row, rows, &results, &mut done.out);
+        self.format_row(firm, &results, &mut done.out);
+        if let Some(detail) = detail {
+            let steps = self.sides[0].steps.iter().zip(&results[0]).enumerate();
+            detail.extend(steps.map(|(s, (step, a))| self.step_result(s, step, a)));
+        }
         let grades = self
             .sides
             .iter()
@@ -347,8 +371,8 @@ impl Ctx {
                 fired.extend(items);
             }
         }
-        let by = self.breakdown.iter().map(|&c| Box::from(input::trim(rows.cell(row.row, c)))).collect();
-        let attached = row.lists.iter().map(|l| l.len() as u32).collect();
+        let by = self.breakdown.iter().map(|&c| Box::from(input::trim(rows.cell(row, c)))).collect();
+        let attached = lists.iter().map(|l| l.len() as u32).collect();
         done.scored = Some(Scored { grades, fired, by, attached });
         done
     }
@@ -357,7 +381,7 @@ impl Ctx {
         let lay = &self.lists[l];
         let plan = &lay.plan;
         let def = &plan.lists[lay.list_idx];
-        if let Some(message) = read::field_count_problem(r, lay.headers.len()) {
+        if let Some(message) = field_count_problem(r, lay.headers.len()) {
             return Err(vec![CellError { col: None, reason: RejectReason::FieldCount, message }]);
         }
         let mut errors = Vec::new();
@@ -479,26 +503,24 @@ impl Ctx {
     }
 
     /// Rejects the firm row, and every good list row it had with it.
-    fn reject_firm(&self, row: &FirmRow, rows: &Packed, errs: Vec<CellError>, mut done: Done) -> Done {
-        let key = rows.text(row.key);
-        let r = self.reject_of(&self.firm.file, row.row.line, &self.firm.headers, key, errs);
+    fn reject_firm(&self, firm: FirmCells<'_>, errs: Vec<CellError>, mut done: Done) -> Done {
+        let FirmCells { row, key, lists, .. } = firm;
+        let r = self.reject_of(&self.firm.file, row.line, &self.firm.headers, key, errs);
         let already: Vec<(usize, u64)> = done.rejects.iter().filter_map(|r| r.list.map(|l| (l, r.line))).collect();
         done.rejects.insert(0, r);
-        for (l, range) in row.lists.iter().enumerate() {
-            let lay = &self.lists[l];
-            for lr in rows.list_rows(range).iter().filter(|lr| !already.contains(&(l, lr.line))) {
-                let message = format!("its firm (line {} of {}) is rejected", row.row.line, self.firm.file);
-                let file: Arc<str> = Arc::from(lay.file.as_str());
-                done.rejects.push(Reject::new(&file, lr.line, "", key, RejectReason::FirmRejected, message).in_list(l));
+        for (l, list_rows) in lists.iter().enumerate() {
+            let file: Arc<str> = Arc::from(self.lists[l].file.as_str());
+            for lr in list_rows.iter().filter(|lr| !already.contains(&(l, lr.line))) {
+                done.rejects.push(Reject::firm_rejected(&file, l, lr.line, key, &self.firm.file, row.line));
             }
         }
         done
     }
 
-    fn format_row(&self, row: &FirmRow, rows: &Packed, results: &[Vec<Outcome>], out: &mut Vec<u8>) {
-        let key = rows.text(row.key);
+    fn format_row(&self, firm: FirmCells<'_>, results: &[Vec<Outcome>], out: &mut Vec<u8>) {
+        let FirmCells { row, key, rows, .. } = firm;
         let carried: Vec<(&str, &str)> =
-            self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), rows.cell(row.row, c))).collect();
+            self.firm.carry.iter().map(|&c| (self.firm.headers[c].as_str(), rows.cell(row, c))).collect();
         let key_name = &self.firm.key_name;
         if self.pairs.is_empty() {
             let cols = self.score_columns(&results[0]);
@@ -523,22 +545,31 @@ impl Ctx {
             let plan = &step.rules.plan;
             cols.push((alias.as_str(), "score", write::Cell::Num(a.score)));
             cols.push((alias.as_str(), "grade", write::Cell::Text(Cow::Borrowed(&plan.grades[a.grade].id))));
-            let blank = plan.results.blank_for(a.grade);
             for (name, i) in &self.values[s] {
-                let v = match &a.derived[*i] {
-                    Some(v) if !blank => Cow::Owned(plan.names.show(v).to_string()),
-                    _ => Cow::Borrowed(""),
-                };
-                cols.push((alias.as_str(), name.as_str(), write::Cell::Text(v)));
+                cols.push((alias.as_str(), name.as_str(), write::Cell::Text(value_text(plan, a, *i))));
             }
             if self.explain {
-                let items = fired_points(plan, a);
-                cols.push((alias.as_str(), "items", write::Cell::Items(items)));
-                let ov = a.applied.iter().map(|&o| plan.overrides[o].id.to_string()).collect();
-                cols.push((alias.as_str(), "overrides", write::Cell::List(ov)));
+                cols.push((alias.as_str(), "items", write::Cell::Items(fired_points(plan, a))));
+                cols.push((alias.as_str(), "overrides", write::Cell::List(applied(plan, a))));
             }
         }
         cols
+    }
+
+    /// Step `s`'s result, as [`Ctx::score_columns`] writes it.
+    fn step_result(&self, s: usize, step: &Step, a: &Outcome) -> StepResult {
+        let plan = &step.rules.plan;
+        StepResult {
+            alias: step.alias.clone(),
+            score: a.score.normalize(),
+            grade: plan.grades[a.grade].id.to_string(),
+            columns: self.values[s]
+                .iter()
+                .map(|(name, i)| (name.clone(), value_text(plan, a, *i).into_owned()))
+                .collect(),
+            items: self.explain.then(|| fired_points(plan, a)),
+            overrides: self.explain.then(|| applied(plan, a)),
+        }
     }
 
     fn compare_columns<'s>(&'s self, old: &[Outcome], new: &[Outcome]) -> Vec<(&'s str, &'s str, write::Cell<'s>)> {
@@ -553,9 +584,10 @@ impl Ctx {
             let (items_a, items_b) = (fired_points(pa, a), fired_points(pb, b));
             let mut changes = Vec::new();
             for (id, points) in &items_a {
-                let now = items_b.iter().find(|(x, _)| x == id).map(|(_, p)| p.as_str());
-                if now != Some(points.as_str()) {
-                    changes.push(format!("{id}: {points} → {}", now.unwrap_or("—")));
+                let now = items_b.iter().find(|(x, _)| x == id).map(|(_, p)| *p);
+                if now != Some(*points) {
+                    changes
+                        .push(format!("{id}: {points} → {}", now.map_or_else(|| "—".to_string(), |p| p.to_string())));
                 }
             }
             for (id, points) in items_b.iter().filter(|(x, _)| !items_a.iter().any(|(y, _)| y == x)) {
@@ -595,8 +627,8 @@ fn evaluate_side(side: &Side, firms: &mut [Firm]) -> Result<Vec<Outcome>, String
     })
 }
 
-/// The fired items of an outcome as (id, points) texts.
-fn fired_points(plan: &crate::plan::Plan, o: &Outcome) -> Vec<(String, String)> {
+/// The fired items of an outcome: (id, points).
+fn fired_points(plan: &Plan, o: &Outcome) -> Vec<(String, Decimal)> {
     o.fired
         .iter()
         .map(|f| {
@@ -604,7 +636,21 @@ fn fired_points(plan: &crate::plan::Plan, o: &Outcome) -> Vec<(String, String)> 
                 Source::Item(i) => plan.items[i as usize].id.to_string(),
                 Source::Penalty(i) => eval::penalty_item_id(&plan.inputs[i as usize].name),
             };
-            (id, f.points.normalize().to_string())
+            (id, f.points.normalize())
         })
         .collect()
+}
+
+/// The ids of the overrides an outcome applied.
+fn applied(plan: &Plan, o: &Outcome) -> Vec<String> {
+    o.applied.iter().map(|&i| plan.overrides[i].id.to_string()).collect()
+}
+
+/// The text of derived value `i` as a result column: blank when it is not
+/// applicable, or when the grade is one the rules blank the columns for.
+fn value_text(plan: &Plan, o: &Outcome, i: usize) -> Cow<'static, str> {
+    match &o.derived[i] {
+        Some(v) if !plan.results.blank_for(o.grade) => Cow::Owned(plan.names.show(v).to_string()),
+        _ => Cow::Borrowed(""),
+    }
 }

@@ -11,16 +11,20 @@ use smallvec::SmallVec;
 
 use crate::input::INLINE_LISTS;
 
+use super::check::{key_of, keyless, out_of_order};
 use super::chunk::{Chunk, FirmRow, Job};
 use super::config::{BatchConfig, MAX_CHUNK_SIZE};
 use super::error::BatchError;
 use super::layout::{FirmLayout, ListLayout};
-use super::read::{self, ListStore, ListStream, Packed, RowAt, Rows};
-use super::reject::{Reject, RejectReason};
+use super::packed::{Packed, RowAt};
+use super::reject::Reject;
+use super::rows::Input;
+use super::store::{KeyMap, ListStore};
+use super::stream::ListStream;
 
 /// Reads firm rows and joins their list rows, sequentially.
 pub(crate) struct Feeder {
-    firms: Rows,
+    firms: Input,
     key_col: usize,
     key_name: String,
     uscc: bool,
@@ -30,7 +34,7 @@ pub(crate) struct Feeder {
     stores: Vec<(ListStore, Arc<str>, String)>,
     /// Lists to load before the first firm (grouped mode), with their key
     /// column and its header.
-    to_load: Vec<(Rows, usize, String)>,
+    to_load: Vec<(Input, usize, String)>,
     /// Load them each on a thread of its own.
     load_apart: bool,
     /// Rows read from each list loaded into `stores`.
@@ -41,7 +45,7 @@ pub(crate) struct Feeder {
     caps: Vec<usize>,
     list_names: Vec<String>,
     /// Grouped mode: each firm key read, and the line of its first row.
-    seen: read::KeyMap<u64>,
+    seen: KeyMap<u64>,
     /// The largest firm key so far (empty before the first), and the line
     /// of its first row (sorted mode).
     last_key: String,
@@ -62,9 +66,9 @@ impl Feeder {
     /// file's rows, laid out as its layout, and the most records one firm
     /// may have in it.
     pub(crate) fn new(
-        firms: Rows,
+        firms: Input,
         firm: &FirmLayout,
-        lists: Vec<(Rows, &ListLayout, usize)>,
+        lists: Vec<(Input, &ListLayout, usize)>,
         cfg: &BatchConfig,
     ) -> Feeder {
         let uscc = cfg.key == "uscc";
@@ -82,7 +86,7 @@ impl Feeder {
             n_lists: lists.len(),
             caps: lists.iter().map(|(_, _, cap)| *cap).collect(),
             list_names: lists.iter().map(|(_, l, _)| l.name.clone()).collect(),
-            seen: read::KeyMap::default(),
+            seen: KeyMap::default(),
             last_key: String::new(),
             last_key_line: 0,
             in_key_order: !cfg.sorted,
@@ -155,18 +159,18 @@ impl Feeder {
         let reject = |r| Ok(Job { pre: Vec::new(), firm: Some(Err(r)), overflow: Vec::new() });
         let line = row.line;
         let cell = rows.cell(row, self.key_col);
-        match read::key_of(cell, self.uscc, &self.firms.file, line, &self.key_name) {
+        match key_of(cell, self.uscc, &self.firms.file, line, &self.key_name) {
             Ok(k) => {
                 self.key.clear();
                 self.key.push_str(&k);
             }
-            Err(r) => return reject(read::keyless(r, row, self.firms.n_cols, None)),
+            Err(r) => return reject(keyless(r, row, self.firms.n_cols, None)),
         };
         let key = &*self.key;
         // The line of the first row with this key, if this is not it.
         let first = if self.sorted {
             if *key < *self.last_key {
-                return Err(read::out_of_order(&self.firms.file, line, key, &self.last_key));
+                return Err(out_of_order(&self.firms.file, line, key, &self.last_key));
             }
             if *self.last_key == *key {
                 Some(self.last_key_line)
@@ -195,14 +199,7 @@ impl Feeder {
             }
         };
         if let Some(first) = first {
-            let r = Reject::new(
-                &self.firms.file,
-                line,
-                &self.key_name,
-                key,
-                RejectReason::DuplicateKey,
-                format!("the key `{key}` is on line {first} already; only the first row with a key is scored"),
-            );
+            let r = Reject::duplicate_key(&self.firms.file, line, &self.key_name, key, first);
             return reject(r);
         }
         let mut pre = Vec::new();
@@ -221,9 +218,7 @@ impl Feeder {
         }
         if let Some(l) = self.overflow.iter().position(|o| !o.is_empty()) {
             let n = lists[l].len() + self.overflow[l].len();
-            let message =
-                format!("{n} `{}` records, more than the limit of {} for this list", self.list_names[l], self.caps[l]);
-            let r = Reject::new(&self.firms.file, line, "", key, RejectReason::TooManyRecords, message);
+            let r = Reject::too_many_records(&self.firms.file, line, key, &self.list_names[l], n, self.caps[l]);
             let overflow = lists
                 .iter()
                 .zip(std::mem::take(&mut self.overflow))
@@ -255,8 +250,8 @@ type Loaded = (ListStore, Arc<str>, String, u64, Vec<Reject>);
 /// thread of its own when `apart` (the native build), which on two cores
 /// takes the time of the largest file instead of the sum. An error in one
 /// list is reported after the lists before it, as when loaded in turn.
-fn load_stores(to_load: Vec<(Rows, usize, String)>, uscc: bool, apart: bool) -> Vec<Result<Loaded, BatchError>> {
-    let load = |list: usize, (mut rows, key_col, key_name): (Rows, usize, String)| {
+fn load_stores(to_load: Vec<(Input, usize, String)>, uscc: bool, apart: bool) -> Vec<Result<Loaded, BatchError>> {
+    let load = |list: usize, (mut rows, key_col, key_name): (Input, usize, String)| {
         let mut rejects = Vec::new();
         let store = ListStore::load(list, &mut rows, key_col, &key_name, uscc, &mut rejects)?;
         Ok((store, rows.file.clone(), key_name, rows.rows_read, rejects))

@@ -1,4 +1,5 @@
-//! Header mapping: which CSV column feeds which declared input or list field.
+//! Header mapping: which column of a source feeds which declared input or
+//! list field.
 //!
 //! A firm file's header names the inputs of every step of every side (a
 //! compare run has two), by name or by Chinese (or English) label; a list
@@ -25,7 +26,7 @@ use crate::plan::{Field, Missing, Plan};
 
 use super::config::BatchConfig;
 use super::error::{BatchError, BatchErrorKind};
-use super::read::Header;
+use super::rows::Header;
 use super::step::Step;
 
 /// The Chinese header of the key `uscc`.
@@ -266,13 +267,9 @@ fn distance_within(a: &[char], b: &[char], limit: usize) -> bool {
 /// Maps a firm file's header onto the inputs of every side's steps. Every
 /// column is looked up by hash, so a wide header costs time in proportion
 /// to its width.
-pub(crate) fn firm_layout(
-    file: &str,
-    header: Header,
-    cfg: &BatchConfig,
-    sides: &[Vec<Step>],
-) -> Result<FirmLayout, BatchError> {
-    let Header { line, names: headers } = header;
+pub(crate) fn firm_layout(header: Header, cfg: &BatchConfig, sides: &[Vec<Step>]) -> Result<FirmLayout, BatchError> {
+    let Header { file, line, names: headers } = header;
+    let file = file.as_str();
     let columns = columns_by_name(file, line, &headers)?;
     let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
     let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;
@@ -432,11 +429,12 @@ pub(crate) fn check_breakdown(firm: &FirmLayout, cfg: &BatchConfig) -> Result<()
 /// column looked up by hash.
 pub(crate) fn list_layout(
     name: &str,
-    file: &str,
     header: Header,
     cfg: &BatchConfig,
     sides: &[Vec<Step>],
 ) -> Result<ListLayout, BatchError> {
+    let Header { file, line, names: headers } = header;
+    let file = file.as_str();
     let found = sides
         .iter()
         .flatten()
@@ -449,7 +447,6 @@ pub(crate) fn list_layout(
         let message = format!("the rules have no list `{name}`; lists: {}", names.join(", "));
         return Err(BatchError::new(file, None, message).with_kind(BatchErrorKind::UnknownList { list: name.into() }));
     };
-    let Header { line, names: headers } = header;
     let columns = columns_by_name(file, line, &headers)?;
     let mut ignored_col = ignored_by_config(&headers, &columns, cfg);
     let key_col = key_column(file, (line, &headers), &columns, &ignored_col, &cfg.key)?;

@@ -1,5 +1,6 @@
-//! Batch scoring: every firm of a CSV export through a rule set or scheme,
-//! with list files (accidents, penalties …) joined by the firm's key.
+//! Batch scoring: every firm of a CSV export, or of any other source of
+//! rows, through a rule set or scheme, with list files (accidents,
+//! penalties …) joined by the firm's key.
 //!
 //! # Brief overview
 //!
@@ -8,6 +9,16 @@
 //!   firm, in input order, to any `Write` (CSV or JSON lines, see
 //!   [`OutputFormat`]). Rows that cannot be scored go to the rejects writer
 //!   as CSV (`file,line,column,key,reason,reason_code`), never dropped.
+//! - [`score_rows`] does the same for sources of another format: a
+//!   [`RowSource`] gives a [`Header`] and rows of text cells, each at a
+//!   line (a row number), and the join, the checks, the rejects, the
+//!   accounting and the output are those of [`score`], which reads CSV
+//!   through a `RowSource` of its own.
+//! - [`Scorer`] scores one firm at a time, for a reader that has each
+//!   firm's list records at hand (nested in the firm's row): a
+//!   [`FirmRows`] in, a [`Scoring`] out, holding the [`FirmResult`] or the
+//!   [`Reject`]s, and counted in a [`Summary`] with [`Summary::count`];
+//!   [`SeenKeys`] rejects a key met twice.
 //! - [`compare`] scores the same firms under two rule versions (or two
 //!   as-of dates) and writes the firms whose grade moves, with the items
 //!   that differ; the [`Summary`] holds the grade-migration matrix.
@@ -22,10 +33,82 @@
 //! run with a [`BatchError`] naming the file and line. Line numbers count
 //! physical lines, blank ones included.
 //!
+//! # Scoring firm by firm
+//!
+//! ```
+//! use safegrade::batch::{BatchConfig, FirmRows, Header, Scorer, Summary};
+//!
+//! let rules = r#"
+//! [ruleset]
+//! id = "demo"
+//! name = "示例"
+//! version = "1"
+//! [inputs.staff]
+//! type = "integer"
+//! label = "从业人数"
+//! [lists.visits]
+//! label = "检查"
+//! [lists.visits.fields.day]
+//! type = "date"
+//! label = "日期"
+//! [[items]]
+//! id = "visits"
+//! label = "检查次数"
+//! points = "-5 * count(visits)"
+//! [score]
+//! base = "100"
+//! [[grades]]
+//! id = "good"
+//! label = "良好"
+//! min = 90
+//! [[grades]]
+//! id = "poor"
+//! label = "较差"
+//! below = 90
+//! "#;
+//! let no_files = |p: &str| Err(format!("no file {p}"));
+//! let rules = safegrade::load_str("demo.toml", rules, &no_files).rules.unwrap();
+//! let cfg = BatchConfig { key: "id".into(), ..BatchConfig::new(chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()) };
+//! let header = |file: &str, names: &[&str]| Header {
+//!     file: file.into(),
+//!     line: 1,
+//!     names: names.iter().map(|n| n.to_string()).collect(),
+//! };
+//! let (firms, visits) = (header("firms", &["id", "staff"]), header("visits", &["id", "day"]));
+//! let scorer = Scorer::new(&rules, &cfg, &firms, &[("visits", &visits)]).unwrap();
+//! let mut summary = Summary::new(&scorer);
+//!
+//! // F1 had three visits.
+//! let mut f1 = FirmRows::new(2, ["F1", "12"]);
+//! for (line, day) in [(2, "2025-01-10"), (3, "2025-03-02"), (4, "2026-02-01")] {
+//!     f1.record(0, line, ["F1", day]);
+//! }
+//! let scored = scorer.score(&f1);
+//! summary.count(&scored);
+//! let result = scored.result().unwrap();
+//! assert_eq!((result.steps[0].score.to_string(), result.steps[0].grade.as_str()), ("85".into(), "poor"));
+//! assert_eq!(result.row, b"F1,85,poor\n");
+//!
+//! // F2's staff is not a number: it is rejected, and its visit with it.
+//! let mut f2 = FirmRows::new(3, ["F2", "many"]);
+//! f2.record(0, 5, ["F2", "2025-05-05"]);
+//! let rejected = scorer.score(&f2);
+//! summary.count(&rejected);
+//! let rejects = rejected.result().unwrap_err();
+//! let reasons: Vec<&str> = rejects.iter().map(|r| r.reason().code()).collect();
+//! assert_eq!(reasons, ["bad_value", "firm_rejected"]);
+//! assert_eq!((rejects[0].line(), rejects[0].column()), (3, "staff"));
+//!
+//! summary.finish();
+//! assert_eq!((summary.firms.rows, summary.firms.used, summary.firms.rejected), (2, 1, 1));
+//! assert_eq!((summary.lists[0].rows, summary.lists[0].used, summary.lists[0].rejected), (4, 3, 1));
+//! assert!(summary.balanced());
+//! ```
+//!
 //! # Limits
 //!
-//! A field may hold at most [`BatchConfig::max_field_bytes`] (1 MiB by
-//! default) and a row at most [`BatchConfig::max_row_bytes`] (16 MiB); the
+//! A CSV field may hold at most [`BatchConfig::max_field_bytes`] (1 MiB by
+//! default) and a CSV row at most [`BatchConfig::max_row_bytes`] (16 MiB); the
 //! row limit is enforced as the bytes arrive, so an unclosed quote or a
 //! 100 MB field costs at most that much memory before the run stops. A firm
 //! with more records in a list than the list's `max_records` is rejected
@@ -51,16 +134,23 @@
 //! chunks, in order, all three at once; without it (the wasm build)
 //! everything runs on the caller's thread.
 
+mod check;
 mod chunk;
 mod config;
+mod csv_rows;
 mod error;
 mod firm;
 mod join;
 mod layout;
-mod read;
+mod packed;
 mod reject;
+mod result;
+mod rows;
+mod scorer;
 mod source;
 mod step;
+mod store;
+mod stream;
 mod summary;
 mod template;
 mod write;
@@ -69,33 +159,50 @@ mod write;
 mod tests;
 
 use std::io::Write;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::rules::Rules;
 use chunk::Chunk;
+use csv_rows::{CsvRows, Limits};
 use firm::Ctx;
 use join::Feeder;
-use read::Rows;
-use reject::Reject;
-use step::Step;
+use rows::Input;
 
 pub use config::{
     BatchConfig, OutputFormat, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES, DEFAULT_MAX_ROW_BYTES, MAX_CHUNK_SIZE,
 };
 pub use error::{BatchError, BatchErrorKind};
-pub use reject::RejectReason;
+pub use reject::{Reject, RejectReason};
+pub use result::{FirmResult, StepResult};
+pub use rows::{Header, Lines, ListRows, RowCells, RowSource};
+pub use scorer::{FirmRows, Scorer, Scoring, SeenKeys};
 pub use source::{ListSource, Source, UTF_8};
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
 pub use template::{template, GuideRow, Lang, Template};
 
-/// Scores every firm; see the module documentation.
+/// Scores every firm of CSV sources; see the module documentation.
 pub fn score(
     rules: &Rules,
     cfg: &BatchConfig,
     firms: Source,
     lists: Vec<ListSource>,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, BatchError> {
+    run(&[(rules, cfg.as_of)], cfg, csv_rows(firms, cfg), csv_lists(lists, cfg), out, rejects, progress)
+}
+
+/// Scores every firm of sources of rows of any format, as [`score`] does
+/// those of CSV files: the same join (streamed under
+/// [`BatchConfig::sorted`], else grouped in memory), checks, rejects,
+/// accounting and output. `progress` is told the firm rows read so far.
+pub fn score_rows(
+    rules: &Rules,
+    cfg: &BatchConfig,
+    firms: Box<dyn RowSource>,
+    lists: Vec<ListRows>,
     out: &mut dyn Write,
     rejects: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
@@ -117,80 +224,51 @@ pub fn compare(
     rejects: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, BatchError> {
+    let (firms, lists) = (csv_rows(firms, cfg), csv_lists(lists, cfg));
     run(&[(old, cfg.as_of), (new, new_as_of)], cfg, firms, lists, out, rejects, progress)
+}
+
+/// A CSV source's rows, read within the configured limits.
+fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
+    let limits = Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
+    Box::new(CsvRows::new(src, limits))
+}
+
+/// Each list file's rows.
+fn csv_lists(lists: Vec<ListSource>, cfg: &BatchConfig) -> Vec<ListRows> {
+    lists.into_iter().map(|l| ListRows { list: l.list, rows: csv_rows(l.source, cfg) }).collect()
 }
 
 fn run(
     rules: &[(&Rules, NaiveDate)],
     cfg: &BatchConfig,
-    firms: Source,
-    lists: Vec<ListSource>,
+    firms: Box<dyn RowSource>,
+    lists: Vec<ListRows>,
     out: &mut dyn Write,
     rejects: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, BatchError> {
-    let sides: Vec<(Vec<Step>, NaiveDate)> = rules.iter().map(|(r, as_of)| (step::steps_of(r), *as_of)).collect();
-    let steps: Vec<Vec<Step>> = sides.iter().map(|(s, _)| s.clone()).collect();
-    let limits = read::Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
-    let (firm_rows, headers) = Rows::open(firms, limits)?;
-    let firm_layout = layout::firm_layout(&firm_rows.file, headers, cfg, &steps)?;
-    layout::check_breakdown(&firm_layout, cfg)?;
-    let mut list_layouts = Vec::new();
+    let (firm_rows, firm_header) = Input::open(firms, cfg.max_columns)?;
+    let mut list_headers = Vec::new();
     let mut list_rows = Vec::new();
     for ls in lists {
-        if list_layouts.iter().any(|l: &layout::ListLayout| l.name == ls.list) {
-            return Err(BatchError::new(&ls.source.file, None, format!("list `{}` is given twice", ls.list)));
-        }
-        let (rows, headers) = Rows::open(ls.source, limits)?;
-        let file = rows.file.to_string();
-        let layout = layout::list_layout(&ls.list, &file, headers, cfg, &steps)?;
-        list_layouts.push(layout);
+        let (rows, header) = Input::open(ls.rows, cfg.max_columns)?;
+        list_headers.push((ls.list, header));
         list_rows.push(rows);
     }
-    for c in &cfg.ignore {
-        let mut all = std::iter::once(&firm_layout.headers).chain(list_layouts.iter().map(|l| &l.headers)).flatten();
-        if !all.any(|h| h == c) {
-            let files: Vec<&str> = std::iter::once(firm_layout.file.as_str())
-                .chain(list_layouts.iter().map(|l| l.file.as_str()))
-                .collect();
-            return Err(BatchError::new(
-                "",
-                None,
-                format!("no file has the column `{c}` to ignore (files: {})", files.join(", ")),
-            ));
-        }
-    }
-    let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
-    ctx.check_carried()?;
-    let mut summary = Summary::start(&ctx);
+    let headers: Vec<(&str, &Header)> = list_headers.iter().map(|(list, h)| (list.as_str(), h)).collect();
+    let scorer = Scorer::build(rules, cfg, &firm_header, &headers)?;
+    let ctx = &scorer.ctx;
+    let mut summary = Summary::start(ctx);
     let pool = Pool::new(cfg.threads);
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
-    let mut header = Vec::new();
-    if cfg.bom && cfg.format == OutputFormat::Csv {
-        header.extend_from_slice("\u{FEFF}".as_bytes());
-    }
-    ctx.write_header(&mut header);
-    out.write_all(&header).map_err(|e| write_err("output", e))?;
-    let mut rejects_header = Vec::new();
-    if cfg.bom {
-        rejects_header.extend_from_slice("\u{FEFF}".as_bytes());
-    }
-    rejects_header.extend_from_slice(b"file,line,column,key,reason,reason_code\n");
-    rejects.write_all(&rejects_header).map_err(|e| write_err("rejects", e))?;
+    out.write_all(&scorer.header()).map_err(|e| write_err("output", e))?;
+    rejects.write_all(&scorer.rejects_header()).map_err(|e| write_err("rejects", e))?;
 
-    let lists = list_rows
-        .into_iter()
-        .zip(&ctx.lists)
-        .map(|(rows, l)| {
-            // The most records one firm may have: the smallest `max_records` of the steps declaring the list.
-            let declared =
-                steps.iter().flatten().flat_map(|st| st.rules.plan.lists.iter().filter(|d| *d.name == *l.name));
-            (rows, l, declared.map(|d| d.max_records as usize).min().unwrap_or(usize::MAX))
-        })
-        .collect();
+    let lists =
+        list_rows.into_iter().zip(&ctx.lists).zip(&scorer.caps).map(|((rows, l), &cap)| (rows, l, cap)).collect();
     let mut feeder = Feeder::new(firm_rows, &ctx.firm, lists, cfg);
 
-    let list_files: Vec<Arc<str>> = ctx.lists.iter().map(|l| Arc::from(l.file.as_str())).collect();
     // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
     let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
     let mut sink = |chunk: &Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
@@ -199,30 +277,22 @@ fn run(
         let mut n_firms = 0;
         for (job, d) in chunk.jobs.iter().zip(done) {
             for r in &job.pre {
-                write::reject_row(&mut rbuf, r);
+                r.write_row(&mut rbuf);
                 summary.count_reject(r);
             }
             if job.firm.is_some() {
                 n_firms += 1;
             }
             for r in &d.rejects {
-                write::reject_row(&mut rbuf, r);
+                r.write_row(&mut rbuf);
                 summary.count_reject(r);
             }
             if let Some(Err(firm)) = &job.firm {
                 for (l, lines) in &job.overflow {
-                    let message = format!("its firm (line {} of {}) is rejected", firm.line, firm.file);
                     for &line in lines {
-                        let r = Reject::new(
-                            &list_files[*l],
-                            line,
-                            "",
-                            &firm.key,
-                            RejectReason::FirmRejected,
-                            message.clone(),
-                        )
-                        .in_list(*l);
-                        write::reject_row(&mut rbuf, &r);
+                        let file = &scorer.list_files[*l];
+                        let r = Reject::firm_rejected(file, *l, line, &firm.key, &firm.file, firm.line);
+                        r.write_row(&mut rbuf);
                         summary.count_reject(&r);
                         if rbuf.len() >= 1 << 20 {
                             rejects.write_all(&rbuf).map_err(|e| write_err("rejects", e))?;
@@ -232,7 +302,9 @@ fn run(
                 }
             }
             buf.extend_from_slice(&d.out);
-            summary.count_done(&ctx, d);
+            if let Some(scored) = d.scored {
+                summary.count_scored(scored);
+            }
         }
         out.write_all(&buf).map_err(|e| write_err("output", e))?;
         rejects.write_all(&rbuf).map_err(|e| write_err("rejects", e))?;
@@ -241,14 +313,14 @@ fn run(
         Ok(())
     };
 
-    let list_read = drive(&mut feeder, &pool, &ctx, &mut summary, &mut sink)?;
+    let list_read = drive(&mut feeder, &pool, ctx, &mut summary, &mut sink)?;
     summary.could_stream = feeder.in_key_order();
     for (i, n) in list_read.into_iter().enumerate() {
         summary.lists[i].rows = n;
     }
     out.flush().map_err(|e| write_err("output", e))?;
     rejects.flush().map_err(|e| write_err("rejects", e))?;
-    summary.finish(&ctx);
+    summary.finish();
     Ok(summary)
 }
 

@@ -1,7 +1,13 @@
 //! Rows that cannot be scored: why (a stable reason code for the rejects
-//! file), and the rejected row as the rejects file and the summary see it.
+//! file), the rejected row as the rejects file and the summary see it, and
+//! the rejects file's header and rows.
 
 use std::sync::Arc;
+
+use super::write::{csv_field, end_row};
+
+/// The rejects file's header line.
+pub(crate) const REJECTS_HEADER: &str = "file,line,column,key,reason,reason_code\n";
 
 /// Why a row was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -61,9 +67,10 @@ impl RejectReason {
     ];
 }
 
-/// A rejected row.
+/// A rejected row: where it is, its key, why, and what is wrong, as the
+/// rejects file gives them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Reject {
+pub struct Reject {
     pub(crate) file: Arc<str>,
     /// `None` for a firm row, else the index of the list source.
     pub(crate) list: Option<usize>,
@@ -96,5 +103,80 @@ impl Reject {
 
     pub(crate) fn in_list(self, list: usize) -> Reject {
         Reject { list: Some(list), ..self }
+    }
+
+    /// The firm row on `line` of `file` whose key (in `column`) the row on
+    /// line `first` had: only the first is scored.
+    pub(crate) fn duplicate_key(file: &Arc<str>, line: u64, column: &str, key: &str, first: u64) -> Reject {
+        let message = format!("the key `{key}` is on line {first} already; only the first row with a key is scored");
+        Reject::new(file, line, column, key, RejectReason::DuplicateKey, message)
+    }
+
+    /// The firm row on `line` of `file`, with more records in `list` (`n`)
+    /// than the list allows (`cap`).
+    pub(crate) fn too_many_records(file: &Arc<str>, line: u64, key: &str, list: &str, n: usize, cap: usize) -> Reject {
+        let message = format!("{n} `{list}` records, more than the limit of {cap} for this list");
+        Reject::new(file, line, "", key, RejectReason::TooManyRecords, message)
+    }
+
+    /// A row on `line` of list source `list`, rejected with its firm: the
+    /// firm row on `firm_line` of `firm_file`.
+    pub(crate) fn firm_rejected(
+        file: &Arc<str>,
+        list: usize,
+        line: u64,
+        key: &str,
+        firm_file: &str,
+        firm_line: u64,
+    ) -> Reject {
+        let message = format!("its firm (line {firm_line} of {firm_file}) is rejected");
+        Reject::new(file, line, "", key, RejectReason::FirmRejected, message).in_list(list)
+    }
+
+    /// The source the row is in (its file name).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The list source the row is in, by its index among the run's list
+    /// sources; `None` for a firm row.
+    pub fn list(&self) -> Option<usize> {
+        self.list
+    }
+
+    /// The row's line (its first, for a row over several).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// The column at fault; empty when the problem is not one cell's.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// The row's key as written (normalised when it could be read).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Why it is rejected.
+    pub fn reason(&self) -> RejectReason {
+        self.reason
+    }
+
+    /// What is wrong, in English.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Appends its row of the rejects file to `buf`: `file,line,column,key,reason,reason_code`.
+    pub fn write_row(&self, buf: &mut Vec<u8>) {
+        csv_field(buf, &self.file);
+        csv_field(buf, &self.line.to_string());
+        csv_field(buf, &self.column);
+        csv_field(buf, &self.key);
+        csv_field(buf, &self.message);
+        csv_field(buf, self.reason.code());
+        end_row(buf);
     }
 }

@@ -1,14 +1,19 @@
 //! The accounting of a run: rows in, scored, attached and rejected per file;
 //! grade counts per step; the items fired most; rejects by reason; grade
 //! counts by a carried column (sector, region); migration matrices for a
-//! compare run.
+//! compare run. A batch run counts each firm as it writes it; a reader that
+//! scores firm by firm counts each [`Scoring`] the same way.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::firm::{Ctx, Done};
+use crate::plan::Plan;
+
+use super::firm::{Ctx, Scored};
 use super::reject::{Reject, RejectReason};
+use super::scorer::{Scorer, Scoring};
 
 /// Distinct values counted per breakdown column; the rest go under `(other)`.
 const MAX_BREAKDOWN_VALUES: usize = 500;
@@ -137,7 +142,8 @@ pub struct Breakdown {
     pub rows: Vec<(String, Vec<u64>)>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// The counts, and what the summary is built from at the end.
+#[derive(Clone, Default)]
 struct Acc {
     /// Per side, per step, per grade.
     grades: Vec<Vec<Vec<u64>>>,
@@ -147,9 +153,29 @@ struct Acc {
     matrix: Vec<Vec<Vec<u64>>>,
     /// Per breakdown column: value → per step (side 0) → per grade.
     by: Vec<BTreeMap<Box<str>, Vec<Vec<u64>>>>,
+    /// Per side, per step: the alias and the plan.
+    steps: Vec<Vec<(String, Arc<Plan>)>>,
+    /// Compare runs: (alias, old step, new step) pairs.
+    pairs: Vec<(String, usize, usize)>,
+    /// The breakdown columns.
+    by_columns: Vec<String>,
+}
+
+impl std::fmt::Debug for Acc {
+    /// Only its name: the plans it holds would fill pages.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acc").finish_non_exhaustive()
+    }
 }
 
 impl Summary {
+    /// The accounting of the firms a [`Scorer`] scores: every count zero.
+    /// Count each [`Scoring`] with [`Summary::count`], then
+    /// [`Summary::finish`].
+    pub fn new(scorer: &Scorer) -> Summary {
+        Summary::start(&scorer.ctx)
+    }
+
     pub(crate) fn start(ctx: &Ctx) -> Summary {
         let zeros = |f: &dyn Fn(&crate::plan::Plan) -> usize| -> Vec<Vec<Vec<u64>>> {
             ctx.sides.iter().map(|s| s.steps.iter().map(|st| vec![0; f(&st.rules.plan)]).collect()).collect()
@@ -200,7 +226,31 @@ impl Summary {
                 items: zeros(&|p| p.items.len()),
                 matrix,
                 by: vec![BTreeMap::new(); ctx.breakdown.len()],
+                steps: ctx
+                    .sides
+                    .iter()
+                    .map(|s| s.steps.iter().map(|st| (st.alias.clone(), st.rules.plan.clone())).collect())
+                    .collect(),
+                pairs: ctx.pairs.clone(),
+                by_columns: ctx.breakdown.iter().map(|&c| ctx.firm.headers[c].clone()).collect(),
             },
+        }
+    }
+
+    /// Counts one firm scored by a [`Scorer`]: its row and its records
+    /// read, and each scored, attached or rejected.
+    pub fn count(&mut self, scoring: &Scoring) {
+        self.firms.rows += 1;
+        for (list, n) in self.lists.iter_mut().zip(&scoring.given) {
+            list.rows += n;
+        }
+        if let Err(rejects) = scoring.result() {
+            for r in rejects {
+                self.count_reject(r);
+            }
+        }
+        if let Some(s) = &scoring.scored {
+            self.count_scored(s.clone());
         }
     }
 
@@ -212,45 +262,46 @@ impl Summary {
         *self.rejects.entry(r.reason.code().to_string()).or_default() += 1;
     }
 
-    pub(crate) fn count_done(&mut self, ctx: &Ctx, d: Done) {
-        let Some(s) = d.scored else { return };
+    /// Counts a scored firm (its rows read are counted apart).
+    pub(crate) fn count_scored(&mut self, s: Scored) {
+        let acc = &mut self.acc;
         self.firms.used += 1;
         for (l, n) in s.attached.iter().enumerate() {
             self.lists[l].used += u64::from(*n);
         }
         for (side, grades) in s.grades.iter().enumerate() {
             for (step, g) in grades.iter().enumerate() {
-                self.acc.grades[side][step][*g as usize] += 1;
+                acc.grades[side][step][*g as usize] += 1;
             }
         }
         for &(side, step, i) in &s.fired {
-            self.acc.items[usize::from(side)][step as usize][i as usize] += 1;
+            acc.items[usize::from(side)][step as usize][i as usize] += 1;
         }
-        for (p, (_, o, n)) in ctx.pairs.iter().enumerate() {
+        for (p, (_, o, n)) in acc.pairs.iter().enumerate() {
             let (a, b) = (s.grades[0][*o] as usize, s.grades[1][*n] as usize);
-            self.acc.matrix[p][a][b] += 1;
+            acc.matrix[p][a][b] += 1;
         }
+        let steps = &acc.steps[0];
         for (c, v) in s.by.into_iter().enumerate() {
-            let map = &mut self.acc.by[c];
+            let map = &mut acc.by[c];
             let key = if map.len() >= MAX_BREAKDOWN_VALUES && !map.contains_key(&v) { Box::from("(other)") } else { v };
-            let per_step = map
-                .entry(key)
-                .or_insert_with(|| ctx.sides[0].steps.iter().map(|st| vec![0; st.rules.plan.grades.len()]).collect());
+            let per_step =
+                map.entry(key).or_insert_with(|| steps.iter().map(|(_, plan)| vec![0; plan.grades.len()]).collect());
             for (step, g) in s.grades[0].iter().enumerate() {
                 per_step[step][*g as usize] += 1;
             }
         }
     }
 
-    pub(crate) fn finish(&mut self, ctx: &Ctx) {
-        let acc = std::mem::take(&mut self.acc);
+    /// Fills in the steps' grade and item counts, the migrations and the
+    /// breakdowns from the counts so far; call it after the last count.
+    pub fn finish(&mut self) {
+        let acc = &self.acc;
         let steps_of = |side: usize| -> Vec<StepSummary> {
-            ctx.sides[side]
-                .steps
+            acc.steps[side]
                 .iter()
                 .enumerate()
-                .map(|(s, st)| {
-                    let plan = &st.rules.plan;
+                .map(|(s, (alias, plan))| {
                     let grades = plan
                         .grades
                         .iter()
@@ -271,7 +322,7 @@ impl Summary {
                         .collect();
                     items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.id.cmp(&b.id)));
                     StepSummary {
-                        alias: st.alias.clone(),
+                        alias: alias.clone(),
                         ruleset: plan.meta.id.clone(),
                         version: plan.meta.version.clone(),
                         grades,
@@ -281,18 +332,17 @@ impl Summary {
                 .collect()
         };
         self.steps = steps_of(0);
-        if ctx.sides.len() > 1 {
+        if acc.steps.len() > 1 {
             self.new_steps = steps_of(1);
         }
-        self.migrations = ctx
+        let grade_ids = |plan: &Plan| -> Vec<String> { plan.grades.iter().map(|g| g.id.to_string()).collect() };
+        self.migrations = acc
             .pairs
             .iter()
-            .zip(acc.matrix)
+            .zip(&acc.matrix)
             .map(|((alias, o, n), counts)| {
-                let from: Vec<String> =
-                    ctx.sides[0].steps[*o].rules.plan.grades.iter().map(|g| g.id.to_string()).collect();
-                let to: Vec<String> =
-                    ctx.sides[1].steps[*n].rules.plan.grades.iter().map(|g| g.id.to_string()).collect();
+                let from = grade_ids(&acc.steps[0][*o].1);
+                let to = grade_ids(&acc.steps[1][*n].1);
                 let mut moved = 0;
                 for (i, r) in counts.iter().enumerate() {
                     for (j, n) in r.iter().enumerate() {
@@ -301,19 +351,22 @@ impl Summary {
                         }
                     }
                 }
-                Migration { alias: alias.clone(), from, to, counts, moved }
+                Migration { alias: alias.clone(), from, to, counts: counts.clone(), moved }
             })
             .collect();
-        for (c, map) in ctx.breakdown.iter().zip(acc.by) {
-            for (s, st) in ctx.sides[0].steps.iter().enumerate() {
-                self.breakdown.push(Breakdown {
-                    column: ctx.firm.headers[*c].clone(),
-                    alias: st.alias.clone(),
-                    grades: st.rules.plan.grades.iter().map(|g| g.id.to_string()).collect(),
+        self.breakdown = acc
+            .by_columns
+            .iter()
+            .zip(&acc.by)
+            .flat_map(|(column, map)| {
+                acc.steps[0].iter().enumerate().map(move |(s, (alias, plan))| Breakdown {
+                    column: column.clone(),
+                    alias: alias.clone(),
+                    grades: grade_ids(plan),
                     rows: map.iter().map(|(v, per_step)| (v.to_string(), per_step[s].clone())).collect(),
-                });
-            }
-        }
+                })
+            })
+            .collect();
     }
 
     /// Whether every file balances: rows = used + rejected.

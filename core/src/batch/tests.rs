@@ -3,9 +3,26 @@
 
 use proptest::prelude::*;
 
-use super::read::{field_count_problem, key_of, put_varint, take_varint, Arena, Limits, ListStore, Packed, Rows};
+use super::check::{field_count_problem, key_of};
+use super::csv_rows::{push_record, CsvRows, Limits};
+use super::packed::Packed;
+use super::rows::Input;
+use super::store::{put_varint, take_varint, Arena, ListStore};
 use super::write::csv_field;
 use super::Source;
+
+/// A CSV list file's rows, its header read.
+fn list_rows(csv: &str) -> Input {
+    let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
+    let rows = CsvRows::new(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 });
+    Input::open(Box::new(rows), 64).unwrap().0
+}
+
+#[test]
+fn a_scorer_may_be_shared_by_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<super::Scorer>();
+}
 
 #[test]
 fn csv_fields_are_quoted_only_when_needed() {
@@ -36,13 +53,23 @@ fn keys_are_checked_and_normalised() {
 fn packed_rows_give_back_their_cells() {
     let mut packed = Packed::default();
     let rec = |cells: &[&[u8]]| csv::ByteRecord::from(cells.to_vec());
-    let a = packed.push_record(2, 0, &rec(&[b"x", b"", "企业".as_bytes()])).unwrap();
+    let push = |packed: &mut Packed, line: u64, rec: &csv::ByteRecord| {
+        let first = packed.cells();
+        push_record(packed, rec).map(|()| super::packed::RowAt {
+            line,
+            more_lines: 0,
+            fields: 0,
+            first,
+            len: rec.len(),
+        })
+    };
+    let a = push(&mut packed, 2, &rec(&[b"x", b"", "企业".as_bytes()])).unwrap();
     let key = packed.push_text("K1");
     // 企 split by a comma: UTF-8 as a whole, not cell by cell.
     let split = "企".as_bytes();
-    assert_eq!(packed.push_record(3, 0, &rec(&[b"ok", &split[..1], &split[1..]])).unwrap_err(), (1, split[0]));
-    assert_eq!(packed.push_record(4, 0, &rec(&[b"ok", b"\xff"])).unwrap_err(), (1, 0xff));
-    let b = packed.push_record(5, 0, &rec(&[b"", b"yz"])).unwrap();
+    assert_eq!(push(&mut packed, 3, &rec(&[b"ok", &split[..1], &split[1..]])).unwrap_err(), (1, split[0]));
+    assert_eq!(push(&mut packed, 4, &rec(&[b"ok", b"\xff"])).unwrap_err(), (1, 0xff));
+    let b = push(&mut packed, 5, &rec(&[b"", b"yz"])).unwrap();
     assert_eq!((a.line, b.line), (2, 5));
     let mut copy = Packed::default();
     copy.push_text("first");
@@ -53,7 +80,7 @@ fn packed_rows_give_back_their_cells() {
     assert_eq!(cells(&copy, c), ["", "yz", "", ""]);
     assert_eq!(packed.text(key), "K1");
     packed.clear();
-    let d = packed.push_record(9, 0, &rec(&[b"again"])).unwrap();
+    let d = push(&mut packed, 9, &rec(&[b"again"])).unwrap();
     assert_eq!(cells(&packed, d), ["again", "", "", ""]);
 }
 
@@ -86,8 +113,7 @@ fn formulas_are_neutralised_and_numbers_kept() {
 fn a_list_store_gives_each_key_its_records_in_file_order() {
     // Lines 2 to 8; line 5 has no key.
     let csv = "uscc,n\nK2,1\nK1,2\nK2,3\n,4\nK1,5\nK2,6\nK3,7\n";
-    let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
+    let mut rows = list_rows(csv);
     let mut rejects = Vec::new();
     let mut store = ListStore::load(0, &mut rows, 0, "uscc", false, &mut rejects).unwrap();
     assert_eq!(rejects.iter().map(|r| r.line).collect::<Vec<_>>(), [5]);
@@ -116,8 +142,7 @@ fn a_list_store_keeps_what_makes_a_row_unreadable() {
     // Line 2 has two fields too many; lines 3 and 4 are one row, a field
     // too many; line 5 has no firm and a field too many.
     let csv = "uscc,n\nK1,1,x,y\nK1,\"a\nb\",x\nK2,1,2\n";
-    let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-    let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
+    let mut rows = list_rows(csv);
     let mut rejects = Vec::new();
     let mut store = ListStore::load(0, &mut rows, 0, "uscc", false, &mut rejects).unwrap();
     assert!(rejects.is_empty());
@@ -151,11 +176,8 @@ fn a_list_store_keeps_what_makes_a_row_unreadable() {
 
 #[test]
 fn a_list_store_knows_whether_its_keys_came_in_order() {
-    let in_order = |csv: &str| {
-        let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
-        let (mut rows, _) = Rows::open(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 }).unwrap();
-        ListStore::load(0, &mut rows, 0, "uscc", false, &mut Vec::new()).unwrap().in_key_order
-    };
+    let in_order =
+        |csv: &str| ListStore::load(0, &mut list_rows(csv), 0, "uscc", false, &mut Vec::new()).unwrap().in_key_order;
     assert!(in_order("uscc,n\nK1,1\nK1,2\n,3\nK2,4\n"));
     assert!(!in_order("uscc,n\nK2,1\nK1,2\n"));
     // A row with a bad key between two good ones hides nothing.

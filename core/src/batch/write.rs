@@ -31,7 +31,6 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
 use super::config::OutputFormat;
-use super::reject::Reject;
 
 /// One output value; texts from the plan are borrowed.
 pub(crate) enum Cell<'a> {
@@ -39,7 +38,7 @@ pub(crate) enum Cell<'a> {
     /// A number, written without trailing zeros (`85`, `72.5`).
     Num(Decimal),
     /// (item id, points): `id:points; …` in CSV, objects in JSON.
-    Items(Vec<(String, String)>),
+    Items(Vec<(String, Decimal)>),
     /// `a; b` in CSV, an array in JSON.
     List(Vec<String>),
 }
@@ -144,7 +143,9 @@ pub(crate) fn row(
                     Cell::Text(t) => Json::String(t.to_string()),
                     Cell::Num(n) => Json::String(n.normalize().to_string()),
                     Cell::Items(items) => {
-                        Json::Array(items.iter().map(|(id, p)| serde_json::json!({ "id": id, "points": p })).collect())
+                        let item =
+                            |(id, p): &(String, Decimal)| serde_json::json!({ "id": id, "points": p.to_string() });
+                        Json::Array(items.iter().map(item).collect())
                     }
                     Cell::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
                 };
@@ -162,15 +163,4 @@ pub(crate) fn row(
             }
         }
     }
-}
-
-/// Writes one row of the rejects file.
-pub(crate) fn reject_row(buf: &mut Vec<u8>, r: &Reject) {
-    csv_field(buf, &r.file);
-    csv_field(buf, &r.line.to_string());
-    csv_field(buf, &r.column);
-    csv_field(buf, &r.key);
-    csv_field(buf, &r.message);
-    csv_field(buf, r.reason.code());
-    end_row(buf);
 }
