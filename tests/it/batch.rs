@@ -461,6 +461,49 @@ fn chinese_labels_and_bom_are_accepted() {
     assert_eq!(res.summary.lists[0].used, 1);
 }
 
+/// A toy encoding for the test below: ASCII, 0x80 for 二, 0x81 for 级,
+/// 0xFF for nothing, every other byte its Latin-1 character.
+struct Toy;
+
+impl batch::CellDecoder for Toy {
+    fn decode(&mut self, raw: &[u8], out: &mut String) -> Result<(), usize> {
+        for (i, &b) in raw.iter().enumerate() {
+            match b {
+                0x80 => out.push('二'),
+                0x81 => out.push('级'),
+                0xFF => return Err(i),
+                _ => out.push(char::from(b)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_cell_decoder_reads_a_file_in_its_own_encoding() {
+    let cfg = BatchConfig { carry: vec!["name".into()], ..BatchConfig::new(as_of()) };
+    let toy = |bytes: &[u8]| Source::with_cells("firms.csv", Cursor::new(bytes.to_vec()), "TOY", Toy);
+    let score = |src| support::score_sources(&hazchem(), &cfg, src, Vec::new());
+    let utf8 = format!("{HEAD},name\n{},二级,1,Café \"二级\"\n\n{},level_1,0,\"a,\n\u{e9}\"\n", GOOD[0], GOOD[1]);
+    let mut bytes = format!("{HEAD},name\n{},", GOOD[0]).into_bytes();
+    bytes.extend_from_slice(b"\x80\x81,1,Caf\xE9 \"\x80\x81\"\n\n");
+    bytes.extend_from_slice(format!("{},level_1,0,\"a,\n", GOOD[1]).as_bytes());
+    bytes.extend_from_slice(b"\xE9\"\n");
+    let from_toy = score(toy(&bytes)).expect("scores");
+    let from_utf8 = score(Source::new("firms.csv", Cursor::new(utf8.into_bytes()))).expect("scores");
+    assert_eq!(from_toy.out, from_utf8.out);
+    assert!(from_toy.out.contains("Café \"\"二级\"\""), "{}", from_toy.out);
+    assert_eq!(from_toy.summary.firms.used, 2, "{}", from_toy.rejects);
+    // A byte the encoding does not have: fatal, naming the line, the column and the encoding.
+    bytes.extend_from_slice(format!("{},", GOOD[2]).as_bytes());
+    bytes.extend_from_slice(b"\x80\xFF,1,x\n");
+    let err = score(toy(&bytes)).err().expect("refused");
+    assert_eq!(err.to_string(), "firms.csv:6: not TOY (byte 0xFF in column 2)");
+    // Header cells are decoded too.
+    let err = score(toy(b"uscc,\xFF\n")).err().expect("refused");
+    assert_eq!(err.to_string(), "firms.csv:1: not TOY (byte 0xFF in column 2)");
+}
+
 /// Each firm's result row, by key.
 fn rows_by_key(out: &str) -> BTreeMap<String, String> {
     out.lines().skip(1).map(|l| (l.split(',').next().unwrap().to_string(), l.to_string())).collect()

@@ -5,7 +5,10 @@
 //! refused), a UTF-8 BOM, UTF-16 and GBK exports named as such, and the
 //! byte limits. Rows are parsed into one reused buffer and checked to be
 //! UTF-8 once, as they are copied into the run's packed rows, so a GBK
-//! export fails at its first bad line with the file, line and column.
+//! export read as UTF-8 fails at its first bad line with the file, line
+//! and column. A file in another encoding with a [`CellDecoder`] is split
+//! into rows and cells as it is, and its cells that are not ASCII are
+//! decoded as they are copied.
 //!
 //! Limits are enforced here: a field over the field limit is a fatal error
 //! naming the line and column, and the source is read through [`Capped`],
@@ -23,7 +26,7 @@ use csv::ByteRecord;
 use super::error::BatchError;
 use super::packed::Packed;
 use super::rows::{too_many_columns, Header, Lines, RowCells, RowSource};
-use super::source::{Source, UTF_8};
+use super::source::{CellDecoder, Source, UTF_8};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
 
@@ -147,6 +150,10 @@ pub(crate) struct CsvRows {
     limits: Limits,
     /// The buffer the csv parser reads a row into.
     buf: ByteRecord,
+    /// Decodes the cells of a file that is not UTF-8.
+    cells: Option<Box<dyn CellDecoder>>,
+    /// A decoded cell.
+    decoded: String,
 }
 
 impl CsvRows {
@@ -162,7 +169,15 @@ impl CsvRows {
             .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(BUFFER)
             .from_reader(capped);
-        CsvRows { file: src.file, encoding: src.encoding, reader, limits, buf: ByteRecord::new() }
+        CsvRows {
+            file: src.file,
+            encoding: src.encoding,
+            reader,
+            limits,
+            buf: ByteRecord::new(),
+            cells: src.cells,
+            decoded: String::new(),
+        }
     }
 }
 
@@ -195,11 +210,20 @@ impl RowSource for CsvRows {
         if rec.len() > self.limits.columns {
             return Err(too_many_columns(file, line, rec.len(), self.limits.columns));
         }
-        let names = rec
-            .iter()
-            .enumerate()
-            .map(|(i, h)| header_text(file, line, h, i, self.encoding))
-            .collect::<Result<_, _>>()?;
+        let mut names = Vec::with_capacity(rec.len());
+        for (i, raw) in rec.iter().enumerate() {
+            let text = match &mut self.cells {
+                Some(cells) if !raw.is_ascii() => {
+                    self.decoded.clear();
+                    cells
+                        .decode(raw, &mut self.decoded)
+                        .map_err(|at| not_in_encoding(file, line, self.encoding, i, raw, at))?;
+                    header_text(file, line, self.decoded.as_bytes(), i, self.encoding)?
+                }
+                _ => header_text(file, line, raw, i, self.encoding)?,
+            };
+            names.push(text);
+        }
         Ok(Header { file: self.file.clone(), line, names })
     }
 
@@ -213,12 +237,58 @@ impl RowSource for CsvRows {
             return Ok(None);
         };
         check_fields(&self.file, buf, line, self.limits)?;
-        push_record(cells.packed, buf).map_err(|(col, byte)| {
-            let (what, hint) = not_text(self.encoding);
-            BatchError::new(&self.file, Some(line), format!("{what} (byte 0x{byte:02X} in column {}){hint}", col + 1))
-        })?;
+        match &mut self.cells {
+            Some(decoder) if !buf.as_slice().is_ascii() => {
+                push_decoded(cells.packed, buf, decoder.as_mut(), &mut self.decoded)
+                    .map_err(|(col, at)| not_in_encoding(&self.file, line, self.encoding, col, &buf[col], at))?;
+            }
+            _ => push_record(cells.packed, buf).map_err(|(col, byte)| {
+                let (what, hint) = not_text(self.encoding);
+                BatchError::new(
+                    &self.file,
+                    Some(line),
+                    format!("{what} (byte 0x{byte:02X} in column {}){hint}", col + 1),
+                )
+            })?,
+        }
         Ok(Some(Lines { first: line, last: line + u64::from(more_lines) }))
     }
+}
+
+/// The fatal error of cell `col` (from 0) on `line`, whose byte `at` is
+/// not valid in `encoding`.
+fn not_in_encoding(file: &str, line: u64, encoding: &str, col: usize, raw: &[u8], at: usize) -> BatchError {
+    let byte = raw.get(at).copied().unwrap_or_default();
+    BatchError::new(file, Some(line), format!("not {encoding} (byte 0x{byte:02X} in column {})", col + 1))
+}
+
+/// Copies a row's cells, decoding those that are not ASCII through
+/// `decoder` (by way of `decoded`); else gives the first cell that does
+/// not decode (its column from 0, and the offset of its first bad byte)
+/// and copies nothing.
+fn push_decoded(
+    packed: &mut Packed,
+    rec: &ByteRecord,
+    decoder: &mut dyn CellDecoder,
+    decoded: &mut String,
+) -> Result<(), (usize, usize)> {
+    let first = packed.cells();
+    for (col, raw) in rec.iter().enumerate() {
+        let ascii = if raw.is_ascii() { std::str::from_utf8(raw).ok() } else { None };
+        let text = match ascii {
+            Some(ascii) => ascii,
+            None => {
+                decoded.clear();
+                if let Err(at) = decoder.decode(raw, decoded) {
+                    packed.truncate(first);
+                    return Err((col, at));
+                }
+                decoded.as_str()
+            }
+        };
+        packed.push_text(text);
+    }
+    Ok(())
 }
 
 /// Copies a row's cells, which must each be UTF-8; else gives the first

@@ -177,7 +177,7 @@ pub use reject::{Reject, RejectReason};
 pub use result::{FirmResult, StepResult};
 pub use rows::{Header, Lines, ListRows, RowCells, RowSource};
 pub use scorer::{FirmRows, Scorer, Scoring, SeenKeys};
-pub use source::{ListSource, Source, UTF_8};
+pub use source::{CellDecoder, ListSource, Source, UTF_8};
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
 pub use template::{template, GuideRow, Lang, Template};
 

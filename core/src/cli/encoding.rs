@@ -1,11 +1,12 @@
 //! The encodings of CSV files: which one an input is read in (`--encoding`,
-//! detected from the whole file with `auto`), a reader that decodes
-//! GB18030 into the UTF-8 the batch core reads, and a writer that encodes
-//! CSV output as GB18030 (`--out-encoding`).
+//! detected from the whole file with `auto`), the decoder of GB18030 cells
+//! into the UTF-8 the batch core reads, and a writer that encodes CSV
+//! output as GB18030 (`--out-encoding`).
 //!
-//! GB18030 (a superset of GBK and GB2312) never uses the bytes of a line
-//! end, a comma or a quote inside a multi-byte character, so the decoded
-//! text has the same lines, rows and cells as the original file: every
+//! GB18030 (a superset of GBK and GB2312) keeps ASCII bytes for ASCII and
+//! never uses the bytes of a line end, a comma or a quote inside a
+//! multi-byte character, so the core splits the file into lines, rows and
+//! cells as it is, and only cells that are not ASCII are decoded: every
 //! line number the core reports is the original file's.
 
 use std::fs::File;
@@ -13,6 +14,7 @@ use std::io::{self, Read, Write};
 
 use anyhow::{bail, Context, Result};
 use encoding_rs::{DecoderResult, GB18030};
+use safegrade::batch::CellDecoder;
 
 /// `--encoding`: how a CSV input is read.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -169,9 +171,9 @@ pub(crate) fn detect(path: &str, shown: &str) -> Result<Detected> {
 
 /// Counts the line ends of `bytes` (at `at` in the file).
 fn count_lines(bytes: &[u8], at: u64, lines: &mut u64, line_start: &mut u64) {
-    for (i, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b'\n') {
-        *lines += 1;
-        *line_start = at + i as u64 + 1;
+    if let Some(last) = memchr::memrchr(b'\n', bytes) {
+        *lines += memchr::memchr_iter(b'\n', bytes).count() as u64;
+        *line_start = at + last as u64 + 1;
     }
 }
 
@@ -194,69 +196,66 @@ fn read_full(f: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 fn gb18030_pass(path: &str, shown: &str, not_utf8: (u64, u64, u8)) -> Result<Detected> {
     let cannot = || format!("cannot read `{path}`");
     let mut f = File::open(path).with_context(cannot)?;
-    let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let mut buf = vec![0u8; BLOCK];
-    let mut out = vec![0u8; BLOCK * 2 + 16];
+    let mut buf = vec![0u8; BLOCK + 4];
+    // Bytes of a character cut by the end of the last block, at the start of `buf`.
+    let mut carry = 0usize;
     let (mut at, mut lines, mut line_start) = (0u64, 1u64, 0u64);
     // The line being scanned for UTF-8 evidence (its bytes so far, up to a bound).
     let mut line_bytes: Vec<u8> = Vec::new();
     let mut utf8_line: Option<u64> = None;
     loop {
-        let n = read_full(&mut f, &mut buf).with_context(cannot)?;
+        let n = read_full(&mut f, &mut buf[carry..carry + BLOCK]).with_context(cannot)?;
         let last = n == 0;
-        let chunk = &buf[..n];
-        // Lines that are clearly UTF-8.
+        let chunk = &buf[carry..carry + n];
+        // Lines that are clearly UTF-8; a line cut by the end of the block
+        // is kept (up to a bound) and checked once it ends.
         if utf8_line.is_none() {
             let mut line_no = lines;
-            for piece in chunk.split_inclusive(|&b| b == b'\n') {
-                if line_bytes.len() < 1 << 16 {
-                    line_bytes.extend_from_slice(&piece[..piece.len().min((1 << 16) - line_bytes.len())]);
+            let mut rest = chunk;
+            let mut check = |line: &[u8], line_no: u64| {
+                if utf8_line.is_none() && is_utf8_text(line) {
+                    utf8_line = Some(line_no);
                 }
-                if piece.ends_with(b"\n") {
-                    if utf8_line.is_none() && is_utf8_text(&line_bytes) {
-                        utf8_line = Some(line_no);
-                    }
+            };
+            while let Some(end) = memchr::memchr(b'\n', rest) {
+                if line_bytes.is_empty() {
+                    check(&rest[..end], line_no);
+                } else {
+                    keep(&mut line_bytes, &rest[..end]);
+                    check(&line_bytes, line_no);
                     line_bytes.clear();
-                    line_no += 1;
                 }
+                line_no += 1;
+                rest = &rest[end + 1..];
             }
-            if last && utf8_line.is_none() && is_utf8_text(&line_bytes) {
-                utf8_line = Some(line_no);
-            }
-        }
-        // GB18030, without replacement.
-        let mut src = chunk;
-        let mut consumed_at = at;
-        loop {
-            let (res, read, _) = decoder.decode_to_utf8_without_replacement(src, &mut out, last);
-            match res {
-                DecoderResult::InputEmpty => break,
-                DecoderResult::OutputFull => {
-                    count_lines(&src[..read], consumed_at, &mut lines, &mut line_start);
-                    consumed_at += read as u64;
-                    src = &src[read..];
-                }
-                DecoderResult::Malformed(bad, after) => {
-                    let bad_end = read - after as usize;
-                    let bad_start = bad_end.saturating_sub(bad as usize);
-                    count_lines(&src[..bad_start], consumed_at, &mut lines, &mut line_start);
-                    let off = consumed_at + bad_start as u64;
-                    let byte = src.get(bad_start).copied().unwrap_or(0);
-                    let (ul, ub, uv) = not_utf8;
-                    if let Some(l) = utf8_line {
-                        bail!(mixed(shown, l, not_utf8));
-                    }
-                    bail!(
-                        "`{shown}`: neither UTF-8 nor GB18030 (GBK): on {}, byte 0x{byte:02X} is not GB18030; \
-                         the first byte that is not UTF-8 is 0x{uv:02X} on {}",
-                        place(lines, off - line_start + 1),
-                        place(ul, ub)
-                    );
-                }
+            keep(&mut line_bytes, rest);
+            if last {
+                check(&line_bytes, line_no);
             }
         }
-        count_lines(src, consumed_at, &mut lines, &mut line_start);
-        at += n as u64;
+        // GB18030: every character whole and valid; one cut by the end of
+        // the block is checked with the next.
+        let block = &buf[..carry + n];
+        let (checked, bad) = gb18030_prefix(block, last);
+        if let Some(bad_at) = bad {
+            count_lines(&block[..bad_at], at, &mut lines, &mut line_start);
+            let off = at + bad_at as u64;
+            let byte = block[bad_at];
+            let (ul, ub, uv) = not_utf8;
+            if let Some(l) = utf8_line {
+                bail!(mixed(shown, l, not_utf8));
+            }
+            bail!(
+                "`{shown}`: neither UTF-8 nor GB18030 (GBK): on {}, byte 0x{byte:02X} is not GB18030; \
+                 the first byte that is not UTF-8 is 0x{uv:02X} on {}",
+                place(lines, off - line_start + 1),
+                place(ul, ub)
+            );
+        }
+        count_lines(&block[..checked], at, &mut lines, &mut line_start);
+        at += checked as u64;
+        buf.copy_within(checked..carry + n, 0);
+        carry = carry + n - checked;
         if last {
             break;
         }
@@ -265,6 +264,65 @@ fn gb18030_pass(path: &str, shown: &str, not_utf8: (u64, u64, u8)) -> Result<Det
         bail!(mixed(shown, l, not_utf8));
     }
     Ok(Detected::Gb18030)
+}
+
+/// How much of `bytes` is whole GB18030 characters, and the offset of the
+/// first byte that is not GB18030, if any. A character cut by the end of
+/// `bytes` is left for the next block, or is not GB18030 when `last`.
+///
+/// These are the rules of the WHATWG GB18030 decoder, which encoding_rs
+/// implements and [`Gb18030Cells`] decodes with (a test holds the two
+/// equal): a byte below 0x81 is a character (ASCII, and 0x80 for €); 0xFF
+/// is not one; a lead byte 0x81–0xFE takes a second byte 0x40–0x7E or
+/// 0x80–0xFE, or 0x30–0x39 then 0x81–0xFE then 0x30–0x39, whose pointer
+/// must lie in 0–39419 or 189000–1237575.
+fn gb18030_prefix(bytes: &[u8], last: bool) -> (usize, Option<usize>) {
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII runs at the speed of the scan.
+        match bytes[i..].iter().position(|&b| b >= 0x81) {
+            Some(k) => i += k,
+            None => return (bytes.len(), None),
+        }
+        let rest = &bytes[i..];
+        let trail = |k: usize, ok: fn(u8) -> bool| rest.get(k).map(|&b| ok(b));
+        let len = match (rest[0], trail(1, |b| matches!(b, 0x40..=0x7E | 0x80..=0xFE))) {
+            (0xFF, _) => None,
+            (_, Some(true)) => Some(2),
+            (_, None) => return cut(i, last),
+            (lead, Some(false)) => match (
+                trail(1, |b| b.is_ascii_digit()),
+                trail(2, |b| (0x81..=0xFE).contains(&b)),
+                trail(3, |b| b.is_ascii_digit()),
+            ) {
+                (Some(true), None, _) | (Some(true), Some(true), None) => return cut(i, last),
+                (Some(true), Some(true), Some(true)) => {
+                    let pointer = ((u32::from(lead - 0x81) * 10 + u32::from(rest[1] - 0x30)) * 126
+                        + u32::from(rest[2] - 0x81))
+                        * 10
+                        + u32::from(rest[3] - 0x30);
+                    (!(39_420..189_000).contains(&pointer) && pointer <= 1_237_575).then_some(4)
+                }
+                _ => None,
+            },
+        };
+        match len {
+            Some(len) => i += len,
+            None => return (i, Some(i)),
+        }
+    }
+    (i, None)
+}
+
+/// What [`gb18030_prefix`] gives for a character cut at `i`.
+fn cut(i: usize, last: bool) -> (usize, Option<usize>) {
+    (i, last.then_some(i))
+}
+
+/// Adds `bytes` to the line kept across blocks, up to 64 KiB of it.
+fn keep(line: &mut Vec<u8>, bytes: &[u8]) {
+    let room = (1 << 16) - line.len().min(1 << 16);
+    line.extend_from_slice(&bytes[..bytes.len().min(room)]);
 }
 
 /// The refusal of a file with a UTF-8 line (`utf8_line`) and a byte that is not UTF-8.
@@ -279,87 +337,98 @@ fn mixed(shown: &str, utf8_line: u64, (line, byte, value): (u64, u64, u8)) -> St
 /// A line that is UTF-8 and holds at least [`UTF8_EVIDENCE`] characters
 /// of three or four bytes.
 fn is_utf8_text(line: &[u8]) -> bool {
-    let wide = line.iter().filter(|&&b| b >= 0xE0).count();
-    wide >= UTF8_EVIDENCE
-        && std::str::from_utf8(line).is_ok_and(|s| s.chars().filter(|c| c.len_utf8() >= 3).count() >= UTF8_EVIDENCE)
+    // A GBK line stops being UTF-8 at once, mostly at its first character.
+    std::str::from_utf8(line).is_ok_and(|s| s.chars().filter(|c| c.len_utf8() >= 3).count() >= UTF8_EVIDENCE)
 }
 
-/// Decodes GB18030 into UTF-8 as it is read. A byte sequence that is not
-/// GB18030 is handed on as its own bytes, which are never UTF-8 there (a
-/// GB18030 lead byte followed by an ASCII byte, or 0xFF), so the
-/// batch core refuses its row as not GB18030, naming the line and column.
-pub(crate) struct Gb18030Reader<R> {
-    inner: R,
-    decoder: encoding_rs::Decoder,
-    input: Vec<u8>,
-    in_start: usize,
-    in_end: usize,
-    eof: bool,
-    output: Vec<u8>,
-    out_start: usize,
-}
+/// Decodes the cells of a GB18030 file, which the batch core splits into
+/// rows and cells before decoding (see [`CellDecoder`]).
+///
+/// A bureau's export holds many short cells of one or two Chinese
+/// characters (是, 否, a district), and a decoder set up per cell costs
+/// more than the characters; so ASCII and the two-byte characters (all of
+/// GBK) are decoded here through [`two_byte_chars`], a table that
+/// encoding_rs fills once, and a cell holding anything else (a four-byte
+/// character, 0x80, or a byte that is not GB18030) from that byte on by
+/// encoding_rs itself. A test holds the two ways equal.
+pub(crate) struct Gb18030Cells;
 
-impl<R: Read> Gb18030Reader<R> {
-    pub(crate) fn new(inner: R) -> Gb18030Reader<R> {
-        Gb18030Reader {
-            inner,
-            decoder: GB18030.new_decoder_with_bom_removal(),
-            input: vec![0; 1 << 16],
-            in_start: 0,
-            in_end: 0,
-            eof: false,
-            output: Vec::with_capacity((1 << 17) + 16),
-            out_start: 0,
-        }
-    }
-
-    /// Decodes more input into `output`; false at the end.
-    fn fill(&mut self) -> io::Result<bool> {
-        self.output.clear();
-        self.out_start = 0;
-        loop {
-            if self.in_start == self.in_end && !self.eof {
-                self.in_start = 0;
-                self.in_end = read_full(&mut self.inner, &mut self.input)?;
-                self.eof = self.in_end == 0;
+impl CellDecoder for Gb18030Cells {
+    fn decode(&mut self, raw: &[u8], out: &mut String) -> Result<(), usize> {
+        let table = two_byte_chars();
+        let mut i = 0;
+        while i < raw.len() {
+            let ascii = raw[i..].iter().take_while(|b| b.is_ascii()).count();
+            if ascii > 0 {
+                // ASCII bytes are their own UTF-8.
+                out.push_str(std::str::from_utf8(&raw[i..i + ascii]).map_err(|e| i + e.valid_up_to())?);
+                i += ascii;
+                continue;
             }
-            let src = &self.input[self.in_start..self.in_end];
-            let room = (1 << 17) + 16;
-            self.output.resize(room, 0);
-            let (res, read, written) = self.decoder.decode_to_utf8_without_replacement(src, &mut self.output, self.eof);
-            self.output.truncate(written);
-            match res {
-                DecoderResult::Malformed(bad, after) => {
-                    let bad_end = read - after as usize;
-                    let have = bad_end.min(bad as usize);
-                    if have < bad as usize {
-                        // Bytes held over from the previous block: not UTF-8 either.
-                        self.output.push(0x80);
-                    }
-                    self.output.extend_from_slice(&src[bad_end - have..bad_end]);
+            let c = match (raw[i], raw.get(i + 1)) {
+                (lead @ 0x81..=0xFE, Some(&trail)) => two_byte_index(lead, trail).and_then(|k| table[k]),
+                _ => None,
+            };
+            match c {
+                Some(c) => {
+                    out.push(c);
+                    i += 2;
                 }
-                DecoderResult::InputEmpty | DecoderResult::OutputFull => {}
-            }
-            self.in_start += read;
-            if !self.output.is_empty() {
-                return Ok(true);
-            }
-            if self.eof && self.in_start == self.in_end && matches!(res, DecoderResult::InputEmpty) {
-                return Ok(false);
+                None => return decode_rest(&raw[i..], out).map_err(|at| i + at),
             }
         }
+        Ok(())
     }
 }
 
-impl<R: Read> Read for Gb18030Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.out_start == self.output.len() && !self.fill()? {
-            return Ok(0);
+/// The index of a two-byte GB18030 character in [`two_byte_chars`].
+fn two_byte_index(lead: u8, trail: u8) -> Option<usize> {
+    let t = match trail {
+        0x40..=0x7E => trail - 0x40,
+        0x80..=0xFE => trail - 0x41,
+        _ => return None,
+    };
+    Some(usize::from(lead - 0x81) * 190 + usize::from(t))
+}
+
+/// The character of every two-byte GB18030 sequence (lead 0x81–0xFE,
+/// trail 0x40–0x7E or 0x80–0xFE), as encoding_rs decodes it; `None` where
+/// it does not give exactly one character.
+fn two_byte_chars() -> &'static [Option<char>] {
+    static TABLE: std::sync::OnceLock<Vec<Option<char>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec![None; 126 * 190];
+        for lead in 0x81..=0xFEu8 {
+            for trail in (0x40..=0x7Eu8).chain(0x80..=0xFE) {
+                let pair = [lead, trail];
+                let text = GB18030.decode_without_bom_handling_and_without_replacement(&pair);
+                let mut chars = text.as_deref().unwrap_or_default().chars();
+                if let (Some(c), None, Some(k)) = (chars.next(), chars.next(), two_byte_index(lead, trail)) {
+                    table[k] = Some(c);
+                }
+            }
         }
-        let n = buf.len().min(self.output.len() - self.out_start);
-        buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
-        self.out_start += n;
-        Ok(n)
+        table
+    })
+}
+
+/// Decodes `raw` with encoding_rs; a byte sequence that is not GB18030
+/// gives the offset of its first byte.
+fn decode_rest(raw: &[u8], out: &mut String) -> Result<(), usize> {
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut read = 0;
+    loop {
+        let room = decoder.max_utf8_buffer_length_without_replacement(raw.len() - read).unwrap_or(raw.len() * 3);
+        out.reserve(room);
+        let (res, n) = decoder.decode_to_string_without_replacement(&raw[read..], out, true);
+        read += n;
+        match res {
+            DecoderResult::InputEmpty => return Ok(()),
+            DecoderResult::OutputFull => {}
+            DecoderResult::Malformed(bad, after) => {
+                return Err(read.saturating_sub(usize::from(after) + usize::from(bad)));
+            }
+        }
     }
 }
 
@@ -422,34 +491,109 @@ impl<W: Write> Write for Gb18030Writer<W> {
 mod tests {
     use super::*;
 
-    fn decode(bytes: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut r = Gb18030Reader::new(bytes);
-        r.read_to_end(&mut out).unwrap();
-        out
+    fn decode(bytes: &[u8]) -> Result<String, usize> {
+        let mut out = String::from("kept ");
+        Gb18030Cells.decode(bytes, &mut out).map(|()| out)
     }
 
     #[test]
-    fn decodes_gbk_and_keeps_lines() {
-        let (gbk, _, _) = GB18030.encode("名称,区域\n化工厂,朝阳\r\n\n\"多\n行\",x\n");
-        assert_eq!(decode(&gbk), "名称,区域\n化工厂,朝阳\r\n\n\"多\n行\",x\n".as_bytes());
+    fn decodes_gbk_cells_after_what_is_there() {
+        let (gbk, _, _) = GB18030.encode("化工厂 № 1 €");
+        assert_eq!(decode(&gbk).unwrap(), "kept 化工厂 № 1 €");
+        // The four-byte form of GB18030, and its BOM (which a header's first cell loses later).
+        assert_eq!(decode(b"\x81\x30\x81\x30").unwrap(), "kept \u{80}");
+        assert_eq!(decode(b"\x84\x31\x95\x33id").unwrap(), "kept \u{FEFF}id");
     }
 
     #[test]
-    fn bytes_after_a_bad_sequence_are_kept() {
-        assert_eq!(decode(b"a,\x81,b\n"), b"a,\x81,b\n");
-        assert_eq!(
-            decode(b"a,\x81\n\xD6\xD0\n"),
-            "a,\u{81}".as_bytes()[..2].iter().chain(b"\x81\n").chain("中\n".as_bytes()).copied().collect::<Vec<u8>>()
-        );
-    }
-
-    #[test]
-    fn bad_sequences_stay_bad_utf8() {
-        for bad in [&b"a,\x81,b\n"[..], b"a,\xFF\n", b"x\xC4", b"\xC4,1", b"\x81\x30\x20"] {
-            let out = decode(bad);
-            assert!(std::str::from_utf8(&out).is_err(), "{bad:?} gave {out:?}");
+    fn a_bad_sequence_names_its_first_byte() {
+        for (bad, at) in [(&b"\x81"[..], 0), (b"ab\xFF", 2), (b"\xD6\xD0\x81,", 2), (b"x\x81\x30\x20", 1)] {
+            assert_eq!(decode(bad), Err(at), "{bad:?}");
         }
+        // A long cell, past any buffer the decoder is given at once.
+        let long = GB18030.encode(&"安全生产".repeat(10_000)).0.into_owned();
+        assert_eq!(decode(&long).unwrap().chars().count(), 5 + 40_000);
+    }
+
+    #[test]
+    fn the_check_of_whole_files_agrees_with_the_decoder() {
+        let agrees = |bytes: &[u8]| {
+            let valid = GB18030.decode_without_bom_handling_and_without_replacement(bytes).is_some();
+            let (checked, bad) = gb18030_prefix(bytes, true);
+            assert_eq!(bad.is_none(), valid, "{bytes:02X?}");
+            if valid {
+                assert_eq!(checked, bytes.len());
+            } else {
+                // The first bad byte is the decoder's, and the part before it decodes.
+                let mut out = String::new();
+                let at = Gb18030Cells.decode(bytes, &mut out).expect_err("bad");
+                assert_eq!(bad, Some(at), "{bytes:02X?}");
+            }
+        };
+        // Every one- and two-byte sequence, and two-byte ones after a character.
+        for a in 0..=255u8 {
+            agrees(&[a]);
+            for b in 0..=255u8 {
+                agrees(&[a, b]);
+                agrees(&[0xD6, 0xD0, a, b]);
+            }
+        }
+        // Four-byte sequences around the edges of the valid pointers, and garbage.
+        let mut seed = 7u64;
+        for _ in 0..200_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = seed.to_le_bytes();
+            let four = [0x81 + r[0] % 0x7E, 0x30 + r[1] % 10, 0x81 + r[2] % 0x7E, 0x30 + r[3] % 10];
+            agrees(&four);
+            agrees(&[four[0], four[1], four[2]]);
+            agrees(&[b'x', four[0], four[1], r[4], r[5], b',']);
+            agrees(&r);
+        }
+        for edge in [
+            [0x84, 0x31, 0xA4, 0x39],
+            [0x84, 0x31, 0xA5, 0x30],
+            [0x90, 0x30, 0x81, 0x30],
+            [0xE3, 0x32, 0x9A, 0x35],
+            [0xE3, 0x32, 0x9A, 0x36],
+            [0x8F, 0x39, 0xFE, 0x39],
+        ] {
+            agrees(&edge);
+        }
+    }
+
+    #[test]
+    fn cells_decode_as_encoding_rs_decodes_them() {
+        let agrees = |bytes: &[u8]| {
+            let mut table_way = String::new();
+            let mut whole = String::new();
+            let got = Gb18030Cells.decode(bytes, &mut table_way);
+            assert_eq!(got, decode_rest(bytes, &mut whole), "{bytes:02X?}");
+            if got.is_ok() {
+                assert_eq!(table_way, whole, "{bytes:02X?}");
+            }
+        };
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                agrees(&[a, b]);
+                agrees(&[b'x', a, b, 0xB0, 0xA1]);
+            }
+        }
+        let mut seed = 11u64;
+        for _ in 0..100_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = seed.to_le_bytes();
+            agrees(&r);
+            agrees(&[0x81 + r[0] % 0x7E, 0x30 + r[1] % 10, 0x81 + r[2] % 0x7E, 0x30 + r[3] % 10, r[4], r[5]]);
+        }
+        assert!(two_byte_chars().iter().all(Option::is_some), "every two-byte sequence is one character");
+    }
+
+    #[test]
+    fn a_character_cut_by_a_block_is_left_for_the_next() {
+        assert_eq!(gb18030_prefix(b"ab\xD6", false), (2, None));
+        assert_eq!(gb18030_prefix(b"ab\x81\x30\x81", false), (2, None));
+        assert_eq!(gb18030_prefix(b"ab\x81\x30\x81", true), (2, Some(2)));
+        assert_eq!(gb18030_prefix(b"\xD6\xD0,\xFF", false), (3, Some(3)));
     }
 
     #[test]
@@ -461,6 +605,6 @@ mod tests {
         }
         let out = w.into_inner().unwrap();
         assert_eq!(out, GB18030.encode(text).0.into_owned());
-        assert_eq!(decode(&out), text.as_bytes());
+        assert_eq!(decode(&out).unwrap(), format!("kept {text}"));
     }
 }

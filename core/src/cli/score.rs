@@ -23,7 +23,7 @@ use anyhow::{bail, Context, Result};
 use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputFormat, Source, Summary};
 
 use super::atomic::{Ready, Staged};
-use super::encoding::{self, Detected, Gb18030Reader, Gb18030Writer, InEncoding, OutEncoding};
+use super::encoding::{self, Detected, Gb18030Cells, Gb18030Writer, InEncoding, OutEncoding};
 use super::eval::as_of_date;
 use super::excel;
 use super::files::{load_confined, read_rule_file};
@@ -179,7 +179,7 @@ fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> R
     };
     let (reader, handle) = HashingReader::new(f);
     let source = match detected {
-        Detected::Gb18030 => Source::decoded(shown_as, Gb18030Reader::new(reader), detected.name()),
+        Detected::Gb18030 => Source::with_cells(shown_as, reader, detected.name(), Gb18030Cells),
         Detected::Utf8 | Detected::Workbook(_) => Source::new(shown_as, reader),
     };
     Ok((source, handle, detected))
