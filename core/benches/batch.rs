@@ -170,8 +170,8 @@ fn input_formats(dir: &Path, n_firms: u64) {
             if !gb {
                 assert!(std::str::from_utf8(rec.as_slice()).is_ok());
             } else if !rec.as_slice().is_ascii() {
+                text.clear();
                 for cell in rec.iter().filter(|c| !c.is_ascii()) {
-                    text.clear();
                     Gb18030Cells.decode(cell, &mut text).expect("GB18030");
                 }
             }

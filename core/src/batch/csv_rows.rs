@@ -152,7 +152,7 @@ pub(crate) struct CsvRows {
     buf: ByteRecord,
     /// Decodes the cells of a file that is not UTF-8.
     cells: Option<Box<dyn CellDecoder>>,
-    /// A decoded cell.
+    /// A decoded header cell.
     decoded: String,
 }
 
@@ -239,7 +239,7 @@ impl RowSource for CsvRows {
         check_fields(&self.file, buf, line, self.limits)?;
         match &mut self.cells {
             Some(decoder) if !buf.as_slice().is_ascii() => {
-                push_decoded(cells.packed, buf, decoder.as_mut(), &mut self.decoded)
+                push_decoded(cells.packed, buf, decoder.as_mut())
                     .map_err(|(col, at)| not_in_encoding(&self.file, line, self.encoding, col, &buf[col], at))?;
             }
             _ => push_record(cells.packed, buf).map_err(|(col, byte)| {
@@ -263,30 +263,23 @@ fn not_in_encoding(file: &str, line: u64, encoding: &str, col: usize, raw: &[u8]
 }
 
 /// Copies a row's cells, decoding those that are not ASCII through
-/// `decoder` (by way of `decoded`); else gives the first cell that does
-/// not decode (its column from 0, and the offset of its first bad byte)
-/// and copies nothing.
-fn push_decoded(
-    packed: &mut Packed,
-    rec: &ByteRecord,
-    decoder: &mut dyn CellDecoder,
-    decoded: &mut String,
-) -> Result<(), (usize, usize)> {
+/// `decoder` straight into the packed text; else gives the first cell
+/// that does not decode (its column from 0, and the offset of its first
+/// bad byte) and copies nothing.
+fn push_decoded(packed: &mut Packed, rec: &ByteRecord, decoder: &mut dyn CellDecoder) -> Result<(), (usize, usize)> {
     let first = packed.cells();
     for (col, raw) in rec.iter().enumerate() {
-        let ascii = if raw.is_ascii() { std::str::from_utf8(raw).ok() } else { None };
-        let text = match ascii {
-            Some(ascii) => ascii,
-            None => {
-                decoded.clear();
-                if let Err(at) = decoder.decode(raw, decoded) {
-                    packed.truncate(first);
-                    return Err((col, at));
-                }
-                decoded.as_str()
+        let pushed = match std::str::from_utf8(raw) {
+            Ok(ascii) if raw.is_ascii() => {
+                packed.push_text(ascii);
+                Ok(())
             }
+            _ => packed.push_with(|text| decoder.decode(raw, text)),
         };
-        packed.push_text(text);
+        if let Err(at) = pushed {
+            packed.truncate(first);
+            return Err((col, at));
+        }
     }
     Ok(())
 }

@@ -111,6 +111,22 @@ impl Packed {
         self.ends.len() - 2
     }
 
+    /// Appends a cell whose text `write` appends to the packed text; when
+    /// it fails, what it appended goes and no cell is added.
+    pub(crate) fn push_with<E>(&mut self, write: impl FnOnce(&mut String) -> Result<(), E>) -> Result<(), E> {
+        let start = self.text.len();
+        match write(&mut self.text) {
+            Ok(()) => {
+                self.ends.push(self.text.len());
+                Ok(())
+            }
+            Err(e) => {
+                self.text.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
     /// The text of cell `i`, as returned by [`Packed::push_text`].
     #[inline]
     pub(crate) fn text(&self, i: usize) -> &str {

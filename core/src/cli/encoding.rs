@@ -356,6 +356,13 @@ pub(crate) struct Gb18030Cells;
 impl CellDecoder for Gb18030Cells {
     fn decode(&mut self, raw: &[u8], out: &mut String) -> Result<(), usize> {
         let table = two_byte_chars();
+        // The commonest cell of all: one character (是, 否).
+        if let [lead, trail] = *raw {
+            if let Some(c) = table.get(lead, Some(trail)) {
+                out.push_str(c);
+                return Ok(());
+            }
+        }
         let mut i = 0;
         while i < raw.len() {
             let ascii = raw[i..].iter().take_while(|b| b.is_ascii()).count();
@@ -365,13 +372,9 @@ impl CellDecoder for Gb18030Cells {
                 i += ascii;
                 continue;
             }
-            let c = match (raw[i], raw.get(i + 1)) {
-                (lead @ 0x81..=0xFE, Some(&trail)) => two_byte_index(lead, trail).and_then(|k| table[k]),
-                _ => None,
-            };
-            match c {
+            match table.get(raw[i], raw.get(i + 1).copied()) {
                 Some(c) => {
-                    out.push(c);
+                    out.push_str(c);
                     i += 2;
                 }
                 None => return decode_rest(&raw[i..], out).map_err(|at| i + at),
@@ -381,31 +384,49 @@ impl CellDecoder for Gb18030Cells {
     }
 }
 
-/// The index of a two-byte GB18030 character in [`two_byte_chars`].
+/// The text of every two-byte GB18030 sequence (lead 0x81–0xFE, trail
+/// 0x40–0x7E or 0x80–0xFE) as encoding_rs decodes it, one after another;
+/// a sequence that does not decode to one character has none.
+struct TwoByteChars {
+    text: String,
+    /// Where the text of sequence `k` starts in `text`; it ends where `k + 1`'s starts.
+    starts: Vec<usize>,
+}
+
+impl TwoByteChars {
+    /// The text of `lead` then `trail`, when it is a two-byte character.
+    #[inline]
+    fn get(&self, lead: u8, trail: Option<u8>) -> Option<&str> {
+        let k = two_byte_index(lead, trail?)?;
+        let text = self.text.get(self.starts[k]..self.starts[k + 1])?;
+        (!text.is_empty()).then_some(text)
+    }
+}
+
+/// The index of a two-byte GB18030 sequence in [`TwoByteChars`].
 fn two_byte_index(lead: u8, trail: u8) -> Option<usize> {
     let t = match trail {
         0x40..=0x7E => trail - 0x40,
         0x80..=0xFE => trail - 0x41,
         _ => return None,
     };
-    Some(usize::from(lead - 0x81) * 190 + usize::from(t))
+    let l = lead.checked_sub(0x81).filter(|&l| l < 126)?;
+    Some(usize::from(l) * 190 + usize::from(t))
 }
 
-/// The character of every two-byte GB18030 sequence (lead 0x81–0xFE,
-/// trail 0x40–0x7E or 0x80–0xFE), as encoding_rs decodes it; `None` where
-/// it does not give exactly one character.
-fn two_byte_chars() -> &'static [Option<char>] {
-    static TABLE: std::sync::OnceLock<Vec<Option<char>>> = std::sync::OnceLock::new();
+/// The table of two-byte characters, filled by encoding_rs on first use.
+fn two_byte_chars() -> &'static TwoByteChars {
+    static TABLE: std::sync::OnceLock<TwoByteChars> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| {
-        let mut table = vec![None; 126 * 190];
+        let mut table = TwoByteChars { text: String::new(), starts: vec![0] };
         for lead in 0x81..=0xFEu8 {
             for trail in (0x40..=0x7Eu8).chain(0x80..=0xFE) {
                 let pair = [lead, trail];
                 let text = GB18030.decode_without_bom_handling_and_without_replacement(&pair);
-                let mut chars = text.as_deref().unwrap_or_default().chars();
-                if let (Some(c), None, Some(k)) = (chars.next(), chars.next(), two_byte_index(lead, trail)) {
-                    table[k] = Some(c);
+                if let Some(one) = text.as_deref().filter(|t| t.chars().count() == 1) {
+                    table.text.push_str(one);
                 }
+                table.starts.push(table.text.len());
             }
         }
         table
@@ -585,7 +606,10 @@ mod tests {
             agrees(&r);
             agrees(&[0x81 + r[0] % 0x7E, 0x30 + r[1] % 10, 0x81 + r[2] % 0x7E, 0x30 + r[3] % 10, r[4], r[5]]);
         }
-        assert!(two_byte_chars().iter().all(Option::is_some), "every two-byte sequence is one character");
+        let table = two_byte_chars();
+        let every =
+            (0x81..=0xFEu8).all(|l| (0x40..=0xFEu8).filter(|&t| t != 0x7F).all(|t| table.get(l, Some(t)).is_some()));
+        assert!(every, "every two-byte sequence is one character");
     }
 
     #[test]
