@@ -1,7 +1,8 @@
 //! Workbook inputs: a sheet is read as the CSV file it would be, cells
 //! mapped exactly (floats by their shortest text, serial dates as dates),
-//! rejects naming the sheet and row; merged header cells, formulas without
-//! a saved value and cells past the column limit refused.
+//! rejects naming the sheet and row, in `.xlsx`, `.xls` and `.ods` alike;
+//! merged header cells, formulas without a saved value and cells past the
+//! column limit refused.
 
 mod common;
 #[allow(dead_code)]
@@ -150,7 +151,22 @@ fn cells_map_exactly_and_bad_cells_are_rejects_naming_sheet_row_and_column() {
     ws.set_formula_result(5, 2, "42");
     wb.save(dir.join("t.xlsx")).expect("saved");
 
-    let (code, _, err) = cells_run(&dir, "t.xlsx#Firms", "x,n,d,b");
+    check_cells(&dir, "t.xlsx#Firms");
+    // The first sheet without `#`: it has no firms.
+    let (code, _, err) = cells_run(&dir, "t.xlsx", "x,n,d,b");
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = cells_run(&dir, "t.xlsx#Nope", "x,n,d,b");
+    assert_eq!(code, 2);
+    assert!(err.contains("has no sheet `Nope`; its sheets: `Notes`, `Firms`"), "{err}");
+    assert!(!dir.join("x.csv").exists());
+}
+
+/// Scores `firms`, a sheet holding the cells of
+/// `cells_map_exactly_and_bad_cells_are_rejects_naming_sheet_row_and_column`,
+/// and checks what each cell became.
+#[track_caller]
+fn check_cells(dir: &Path, firms: &str) {
+    let (code, _, err) = cells_run(dir, firms, "x,n,d,b");
     assert_eq!(code, 3, "{err}");
     let results = String::from_utf8(read(&dir.join("results.csv"))).expect("UTF-8");
     let cols = |id: &str| {
@@ -166,14 +182,75 @@ fn cells_map_exactly_and_bad_cells_are_rejects_naming_sheet_row_and_column() {
     assert_eq!(cols("d")[at("n")], "42");
     let rejects = String::from_utf8(read(&dir.join("rejects.csv"))).expect("UTF-8");
     assert_eq!(rejects.lines().count(), 2, "{rejects}");
-    assert!(rejects.contains("t.xlsx#Firms,5,") && rejects.contains('n'), "{rejects}");
-    // The first sheet without `#`: it has no firms.
-    let (code, _, err) = cells_run(&dir, "t.xlsx", "x,n,d,b");
-    assert_eq!(code, 2, "{err}");
-    let (code, _, err) = cells_run(&dir, "t.xlsx#Nope", "x,n,d,b");
+    let sheet = firms.replace("#Firms", "#Firms,5,");
+    assert!(rejects.contains(&sheet) && rejects.contains('n'), "{rejects}");
+}
+
+#[test]
+fn a_legacy_xls_sheet_maps_its_cells_as_an_xlsx_sheet_does() {
+    // Written by xlwt (scripts/xls-fixture.py): the same cells, in BIFF8.
+    let dir = fresh_dir("excel", "xls");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(root.join("tests/data/excel/cells.xls"), dir.join("t.xls")).expect("copied");
+    check_cells(&dir, "t.xls#Firms");
+    let (code, _, err) = cells_run(&dir, "t.xls#Nope", "x,n,d,b");
     assert_eq!(code, 2);
     assert!(err.contains("has no sheet `Nope`; its sheets: `Notes`, `Firms`"), "{err}");
-    assert!(!dir.join("x.csv").exists());
+}
+
+#[test]
+fn an_ods_sheet_maps_its_cells_as_an_xlsx_sheet_does() {
+    let dir = fresh_dir("excel", "ods");
+    std::fs::write(dir.join("t.ods"), ods_with_the_cells()).expect("written");
+    check_cells(&dir, "t.ods#Firms");
+}
+
+/// An OpenDocument spreadsheet, as LibreOffice saves one, with the cells
+/// of the `.xlsx` case: floats, a date cell, a text date, booleans, empty
+/// cells and a formula with its value.
+fn ods_with_the_cells() -> Vec<u8> {
+    use std::io::Write;
+    let text =
+        |t: &str| format!(r#"<table:table-cell office:value-type="string"><text:p>{t}</text:p></table:table-cell>"#);
+    let float = |v: &str| {
+        format!(
+            r#"<table:table-cell office:value-type="float" office:value="{v}"><text:p>{v}</text:p></table:table-cell>"#
+        )
+    };
+    let empty = "<table:table-cell/>".to_string();
+    let date = |d: &str| {
+        format!(
+            r#"<table:table-cell office:value-type="date" office:date-value="{d}"><text:p>{d}</text:p></table:table-cell>"#
+        )
+    };
+    let boolean = r#"<table:table-cell office:value-type="boolean" office:boolean-value="true"><text:p>TRUE</text:p></table:table-cell>"#.to_string();
+    let formula = r#"<table:table-cell table:formula="of:=6*7" office:value-type="float" office:value="42"><text:p>42</text:p></table:table-cell>"#.to_string();
+    let row = |cells: Vec<String>| format!("<table:table-row>{}</table:table-row>", cells.concat());
+    let firms = [
+        row(["id", "x", "n", "d", "b"].iter().map(|h| text(h)).collect()),
+        row(vec![text("a"), float("0.1"), float("12"), date("2026-01-05"), boolean]),
+        row(vec![text("b"), float("1E-07"), empty.clone(), text("2026-02-28")]),
+        "<table:table-row/>".to_string(),
+        row(vec![text("c"), float("0.30000000000000004"), float("12.5")]),
+        row(vec![text("d"), empty, formula]),
+    ]
+    .concat();
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Notes"><table:table-row>{}</table:table-row></table:table><table:table table:name="Firms">{firms}</table:table></office:spreadsheet></office:body></office:document-content>"#,
+        text("not the firms")
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).expect("zip");
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").expect("zip");
+    for (name, part) in [("META-INF/manifest.xml", manifest), ("content.xml", content.as_str())] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).expect("zip");
+        zip.write_all(part.as_bytes()).expect("zip");
+    }
+    zip.finish().expect("zip").into_inner()
 }
 
 #[test]
