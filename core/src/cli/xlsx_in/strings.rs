@@ -1,0 +1,106 @@
+//! Text in a workbook: the shared strings (`<si>`), read once into the CSV
+//! fields the sink writes for them, and the rich text of a shared or
+//! inline string (`<t>`, runs, phonetic runs, `xml:space`, `_xHHHH_`
+//! escapes).
+
+use super::scan::{Blocks, Scanner, Tag};
+use super::{push_field, values, SheetLimits};
+
+/// The shared strings, each as the CSV field the sink would write for it,
+/// one after another.
+#[derive(Default)]
+pub(super) struct SharedStrings {
+    fields: Vec<u8>,
+    /// Where each string ends in `fields`.
+    ends: Vec<usize>,
+}
+
+impl SharedStrings {
+    /// Reads the shared-strings part; each string is cut just past the
+    /// field limit as the sink cuts a cell (the core refuses it).
+    pub(super) fn read<B: Blocks>(scan: &mut Scanner<B>, limits: SheetLimits) -> Result<SharedStrings, String> {
+        let mut res = SharedStrings::default();
+        let (mut si, mut piece) = (Vec::new(), Vec::new());
+        let cap = raw_cap(limits);
+        while let Some(tag) = scan.next_tag()? {
+            if scan.name() != b"si" || tag == Tag::End {
+                continue;
+            }
+            si.clear();
+            if tag == Tag::Start {
+                rich_text(scan, &mut si, &mut piece, cap)?;
+            }
+            let n = res.ends.len();
+            let text =
+                utf8(&si, cap).ok_or_else(|| format!("`{}`: shared string {n} is not UTF-8 text", scan.part()))?;
+            push_field(&mut res.fields, &text[..text.floor_char_boundary(limits.field + 1)]);
+            res.ends.push(res.fields.len());
+        }
+        Ok(res)
+    }
+
+    /// The number of strings.
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// String `i` as a CSV field (empty for the empty string).
+    pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.fields[start..end])
+    }
+}
+
+/// The most bytes of a text read before it is cut: eight times the field
+/// limit, so that text that the trimming of white space or `_xHHHH_`
+/// escapes shorten is cut past the limit all the same.
+pub(super) fn raw_cap(limits: SheetLimits) -> usize {
+    limits.field.saturating_add(1).saturating_mul(8)
+}
+
+/// After the start tag of a rich text (a shared string's `<si>` or an
+/// inline string's `<is>`): its text, up to `cap` bytes, into `out`. The
+/// text is that of its `<t>` elements, its runs' (`<r><t>`) one after
+/// another, not its phonetic runs (`<rPh>`); white space around a `<t>`'s
+/// text is dropped unless it keeps it (`xml:space="preserve"`), then its
+/// `_xHHHH_` escapes are decoded. `piece` is scratch.
+pub(super) fn rich_text<B: Blocks>(
+    scan: &mut Scanner<B>,
+    out: &mut Vec<u8>,
+    piece: &mut Vec<u8>,
+    cap: usize,
+) -> Result<(), String> {
+    loop {
+        match scan.next_tag()? {
+            Some(Tag::Start) => match scan.name() {
+                b"t" => {
+                    let preserve = scan.attr(b"xml:space")? == Some(&b"preserve"[..]);
+                    piece.clear();
+                    scan.text(piece, cap)?;
+                    let text = if preserve { &piece[..] } else { piece.trim_ascii() };
+                    values::push_unescaped(out, text);
+                    out.truncate(cap);
+                }
+                // A run's text is read in turn; its properties and phonetic
+                // runs are not text.
+                b"r" => {}
+                _ => scan.skip_element()?,
+            },
+            Some(Tag::Empty) => {}
+            Some(Tag::End) if scan.name() == b"r" => {}
+            Some(Tag::End) => return Ok(()),
+            None => return Err(scan.error("the part ends inside a string")),
+        }
+    }
+}
+
+/// `bytes` as text; when they fill `cap` (a cut text), less a character cut
+/// at the end. `None` when they are not UTF-8.
+pub(super) fn utf8(bytes: &[u8], cap: usize) -> Option<&str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Some(s),
+        Err(e) if e.error_len().is_none() && bytes.len() >= cap => std::str::from_utf8(&bytes[..e.valid_up_to()]).ok(),
+        Err(_) => None,
+    }
+}
