@@ -255,8 +255,8 @@ impl Sink {
         self.place(r, c)?;
         if text.len() > self.limits.field {
             // The core refuses it, naming the line and column; a field far
-            // over is cut here so that memory stays bounded.
-            let cut = text.floor_char_boundary(self.limits.field + 1);
+            // over is cut here, past the limit, so that memory stays bounded.
+            let cut = text.ceil_char_boundary(self.limits.field + 1);
             push_field(&mut self.buf, &text[..cut]);
         } else {
             push_field(&mut self.buf, text);

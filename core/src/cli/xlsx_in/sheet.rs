@@ -7,9 +7,11 @@
 //! eight bytes at a time ([`Cells::fast`]); any other goes through the
 //! scanner, to the same result.
 
+use super::super::{cell_name, push_float, Merged, SheetLimits, Sink};
+use super::book::Book;
 use super::scan::{self, Blocks, Scanner, Tag};
 use super::strings::{raw_cap, rich_text, utf8};
-use super::{cell_name, push_float, values, Book, Merged, SheetLimits, Sink};
+use super::values;
 
 /// The bytes of a sheet in the window before a cell is read by the fast
 /// path (a longer cell takes the general one).
@@ -417,12 +419,12 @@ impl Cells<'_> {
                         }
                     }
                 }
-                (Type::Bool, Some(v)) => match v.trim_ascii() {
-                    b"" => None,
-                    b"1" => Some("true"),
-                    b"0" => Some("false"),
-                    b if b.eq_ignore_ascii_case(b"true") => Some("true"),
-                    b if b.eq_ignore_ascii_case(b"false") => Some("false"),
+                (Type::Bool, Some(v)) => match std::str::from_utf8(v).map(str::trim).unwrap_or("?") {
+                    "" => None,
+                    "1" => Some("true"),
+                    "0" => Some("false"),
+                    b if b.eq_ignore_ascii_case("true") => Some("true"),
+                    b if b.eq_ignore_ascii_case("false") => Some("false"),
                     _ => {
                         return Err(format!(
                             "cell {} holds `{}`, which is not a boolean",

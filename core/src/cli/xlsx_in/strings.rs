@@ -3,8 +3,9 @@
 //! inline string (`<t>`, runs, phonetic runs, `xml:space`, `_xHHHH_`
 //! escapes).
 
+use super::super::{push_field, SheetLimits};
 use super::scan::{Blocks, Scanner, Tag};
-use super::{push_field, values, SheetLimits};
+use super::values;
 
 /// The shared strings, each as the CSV field the sink would write for it,
 /// one after another.
@@ -33,7 +34,7 @@ impl SharedStrings {
             let n = res.ends.len();
             let text =
                 utf8(&si, cap).ok_or_else(|| format!("`{}`: shared string {n} is not UTF-8 text", scan.part()))?;
-            push_field(&mut res.fields, &text[..text.floor_char_boundary(limits.field + 1)]);
+            push_field(&mut res.fields, &text[..text.ceil_char_boundary(limits.field + 1)]);
             res.ends.push(res.fields.len());
         }
         Ok(res)
@@ -78,7 +79,7 @@ pub(super) fn rich_text<B: Blocks>(
                     let preserve = scan.attr(b"xml:space")? == Some(&b"preserve"[..]);
                     piece.clear();
                     scan.text(piece, cap)?;
-                    let text = if preserve { &piece[..] } else { piece.trim_ascii() };
+                    let text = if preserve { &piece[..] } else { trim_xml_space(piece) };
                     values::push_unescaped(out, text);
                     out.truncate(cap);
                 }
@@ -93,6 +94,14 @@ pub(super) fn rich_text<B: Blocks>(
             None => return Err(scan.error("the part ends inside a string")),
         }
     }
+}
+
+/// `s` without the white space XML has (space, tab, CR, LF) at its ends.
+fn trim_xml_space(s: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = s.iter().position(|b| !is_space(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    &s[start..end]
 }
 
 /// `bytes` as text; when they fill `cap` (a cut text), less a character cut
