@@ -266,7 +266,7 @@ impl Sink {
 
     /// Writes cell (`r`, `c`), whose text is `field` as a CSV field already:
     /// not empty, quoted when it must be, and cut as [`Self::cell`] cuts.
-    #[inline]
+    #[inline(always)]
     fn csv_cell(&mut self, r: u32, c: u32, field: &[u8]) -> Result<(), String> {
         self.place(r, c)?;
         self.buf.extend_from_slice(field);
@@ -275,18 +275,24 @@ impl Sink {
 
     /// Ends the text before cell (`r`, `c`): the rows and the empty cells
     /// before it, and its comma.
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, r: u32, c: u32) -> Result<(), String> {
-        if self.gone {
-            return Err(String::new());
-        }
-        if self.row == Some(r) && c == self.col && (c as usize) < self.limits.columns {
+        if !self.gone && self.row == Some(r) && c == self.col && (c as usize) < self.limits.columns {
             // The next cell of the row, as most are.
             if c > 0 {
                 self.buf.push(b',');
             }
             self.col += 1;
             return Ok(());
+        }
+        self.place_far(r, c)
+    }
+
+    /// [`Self::place`] for a cell that is not the next of its row.
+    #[inline(never)]
+    fn place_far(&mut self, r: u32, c: u32) -> Result<(), String> {
+        if self.gone {
+            return Err(String::new());
         }
         if r >= MAX_SHEET_ROWS {
             return Err(format!("cell {} is past row {MAX_SHEET_ROWS}, the last row of a sheet", cell_name(r, c)));
@@ -327,7 +333,7 @@ impl Sink {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn send_when_full(&mut self) -> Result<(), String> {
         if self.buf.len() >= CHUNK {
             self.send()?;

@@ -28,7 +28,7 @@ mod values;
 use std::io::{Cursor, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use zip::ZipArchive;
 
 use super::{pick, ChannelReader, SheetLimits, Sink};
@@ -45,6 +45,12 @@ pub(super) fn open(
     limits: SheetLimits,
 ) -> Result<(String, Box<dyn Read + Send>)> {
     let not_workbook = || format!("`{file}` is not a readable xlsx workbook");
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        // A compound file, as Office saves an encrypted workbook.
+        bail!(
+            "`{file}` is encrypted (saved with a password) or is an `.xls` file: save it as `.xlsx` without a password"
+        );
+    }
     let mut zip = ZipArchive::new(Cursor::new(bytes)).context("not a zip file").with_context(not_workbook)?;
     let book = Book::read(&mut zip, limits).with_context(not_workbook)?;
     let names: Vec<String> = book.sheets.iter().map(|(name, _)| name.clone()).collect();

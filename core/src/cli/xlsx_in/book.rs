@@ -51,7 +51,7 @@ impl Book {
         let i = find_part(zip, &workbook).with_context(|| format!("it has no part `{workbook}`"))?;
         let (sheets, is_1904) =
             sheets(&small_part(zip, i, &workbook)?).with_context(|| format!("cannot read `{workbook}`"))?;
-        let rels_name = format!("{dir}/_rels/{file}.rels");
+        let rels_name = resolve(dir, &format!("_rels/{file}.rels"));
         let rels = match find_part(zip, &rels_name) {
             Some(i) => relationships(&small_part(zip, i, &rels_name)?, dir)
                 .with_context(|| format!("cannot read `{rels_name}`"))?,

@@ -67,12 +67,16 @@ pub(super) fn read_sheet<B: Blocks>(
     limits: SheetLimits,
     sink: &mut Sink,
 ) -> Result<(), String> {
+    // Merged cells are stored after the cells; any before them are checked
+    // with those.
+    let mut merged = Vec::new();
     loop {
         match scan.next_tag()? {
             Some(Tag::Start) if scan.name() == b"sheetData" => break,
-            Some(Tag::Empty) if scan.name() == b"sheetData" => return merged_cells(scan, sink),
+            Some(Tag::Empty) if scan.name() == b"sheetData" => return merged_cells(scan, &merged, sink),
+            Some(Tag::Start | Tag::Empty) if scan.name() == b"mergeCell" => merged.extend(merged_range(scan)?),
             Some(_) => {}
-            None => return Err(format!("`{}` holds no cells (`sheetData`)", scan.part())),
+            None => return Err(format!("`{}` holds no cells (`sheetData`): it is not a worksheet", scan.part())),
         }
     }
     let mut cells = Cells {
@@ -124,7 +128,7 @@ pub(super) fn read_sheet<B: Blocks>(
                 cells.row = cells.row.saturating_add(1);
                 cells.col = 0;
             }
-            Some(Tag::End) if scan.name() == b"sheetData" => return merged_cells(scan, sink),
+            Some(Tag::End) if scan.name() == b"sheetData" => return merged_cells(scan, &merged, sink),
             Some(Tag::Start) => scan.skip_element()?,
             Some(_) => {}
             None => return Err(scan.error("the part ends inside the cells")),
@@ -498,7 +502,7 @@ fn fast_cell(s: &[u8]) -> Option<FastCell> {
 
 /// Whether the bytes of `s` from `i` start with `pat` (of 8 bytes at most),
 /// when there are 8 bytes to read.
-#[inline]
+#[inline(always)]
 fn starts<const N: usize>(s: &[u8], i: usize, pat: &[u8; N]) -> Option<bool> {
     let mut bytes = [0; 8];
     bytes[..N].copy_from_slice(pat);
@@ -508,7 +512,7 @@ fn starts<const N: usize>(s: &[u8], i: usize, pat: &[u8; N]) -> Option<bool> {
 
 /// The bytes of `s` from `i` before the first `b`, when there are fewer
 /// than 16 (and 16 bytes to read).
-#[inline]
+#[inline(always)]
 fn before(s: &[u8], i: usize, b: u8) -> Option<usize> {
     let n = first(word(s, i)?, b);
     if n < 8 {
@@ -520,7 +524,7 @@ fn before(s: &[u8], i: usize, b: u8) -> Option<usize> {
 
 /// The bytes of text of `s` from `i` before the next `<`, when there are
 /// fewer than 16, none of them a `&` or a CR.
-#[inline]
+#[inline(always)]
 fn text_before_markup(s: &[u8], i: usize) -> Option<usize> {
     let mut n = 0;
     for w in [word(s, i)?, word(s, i + 8)?] {
@@ -537,7 +541,7 @@ fn text_before_markup(s: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The eight bytes of `s` from `i`, the first the lowest.
-#[inline]
+#[inline(always)]
 fn word(s: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(s.get(i..i + 8)?.try_into().ok()?))
 }
@@ -545,7 +549,7 @@ fn word(s: &[u8], i: usize) -> Option<u64> {
 /// The index of the first byte `b` in `w` (as [`word`] reads it); 8 when
 /// there is none. A byte is `b` when its XOR with `b` is zero, and the
 /// lowest zero byte of `x` is the lowest high bit of `(x - 0x01…01) & !x`.
-#[inline]
+#[inline(always)]
 fn first(w: u64, b: u8) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let x = w ^ (ONES * u64::from(b));
@@ -588,24 +592,34 @@ fn number(digits: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// After the cells: the merged ranges (`<mergeCell ref="A1:B1"/>`), each
-/// checked against the header row.
-fn merged_cells<B: Blocks>(scan: &mut Scanner<B>, sink: &mut Sink) -> Result<(), String> {
+/// After the cells: the merged ranges (`<mergeCell ref="A1:B1"/>`),
+/// those read before the cells (`before`) first, each checked against the
+/// header row.
+fn merged_cells<B: Blocks>(scan: &mut Scanner<B>, before: &[Merged], sink: &mut Sink) -> Result<(), String> {
+    for m in before {
+        sink.check_merged(m)?;
+    }
     while let Some(tag) = scan.next_tag()? {
-        if tag == Tag::End || scan.name() != b"mergeCell" {
-            continue;
+        if tag != Tag::End && scan.name() == b"mergeCell" {
+            if let Some(m) = merged_range(scan)? {
+                sink.check_merged(&m)?;
+            }
         }
-        let Some(range) = scan.attr(b"ref")? else { continue };
-        let mut decoded = Vec::new();
-        scan::unescape(range, &mut decoded)?;
-        let (first, last) = match decoded.iter().position(|&b| b == b':') {
-            Some(colon) => (&decoded[..colon], &decoded[colon + 1..]),
-            None => (&decoded[..], &decoded[..]),
-        };
-        let (Some(start), Some(end)) = (cell_ref(first), cell_ref(last)) else {
-            return Err(format!("the merged range `{}` is not valid", String::from_utf8_lossy(&decoded)));
-        };
-        sink.check_merged(&Merged { start, end })?;
     }
     Ok(())
+}
+
+/// The range of the `<mergeCell>` just read, if it names one.
+fn merged_range<B: Blocks>(scan: &Scanner<B>) -> Result<Option<Merged>, String> {
+    let Some(range) = scan.attr(b"ref")? else { return Ok(None) };
+    let mut decoded = Vec::new();
+    scan::unescape(range, &mut decoded)?;
+    let (first, last) = match decoded.iter().position(|&b| b == b':') {
+        Some(colon) => (&decoded[..colon], &decoded[colon + 1..]),
+        None => (&decoded[..], &decoded[..]),
+    };
+    match (cell_ref(first), cell_ref(last)) {
+        (Some(start), Some(end)) => Ok(Some(Merged { start, end })),
+        _ => Err(format!("the merged range `{}` is not valid", String::from_utf8_lossy(&decoded))),
+    }
 }

@@ -23,7 +23,18 @@ impl SharedStrings {
         let mut res = SharedStrings::default();
         let (mut si, mut piece) = (Vec::new(), Vec::new());
         let cap = raw_cap(limits);
-        while let Some(tag) = scan.next_tag()? {
+        loop {
+            scan.want(PLAIN_WINDOW)?;
+            if let Some((len, text)) = plain_si(scan.rest()) {
+                si.clear();
+                values::push_unescaped(&mut si, trim_xml_space(text));
+                si.truncate(cap);
+                res.push(&si, cap, limits)
+                    .map_err(|n| format!("`{}`: shared string {n} is not UTF-8 text", scan.part()))?;
+                scan.advance(len);
+                continue;
+            }
+            let Some(tag) = scan.next_tag()? else { return Ok(res) };
             if scan.name() != b"si" || tag == Tag::End {
                 continue;
             }
@@ -31,13 +42,18 @@ impl SharedStrings {
             if tag == Tag::Start {
                 rich_text(scan, &mut si, &mut piece, cap)?;
             }
-            let n = res.ends.len();
-            let text =
-                utf8(&si, cap).ok_or_else(|| format!("`{}`: shared string {n} is not UTF-8 text", scan.part()))?;
-            push_field(&mut res.fields, &text[..text.ceil_char_boundary(limits.field + 1)]);
-            res.ends.push(res.fields.len());
+            res.push(&si, cap, limits)
+                .map_err(|n| format!("`{}`: shared string {n} is not UTF-8 text", scan.part()))?;
         }
-        Ok(res)
+    }
+
+    /// Adds the string `si` (read up to `cap` bytes); its number when it is
+    /// not UTF-8.
+    fn push(&mut self, si: &[u8], cap: usize, limits: SheetLimits) -> Result<(), usize> {
+        let text = utf8(si, cap).ok_or(self.ends.len())?;
+        push_field(&mut self.fields, &text[..text.ceil_char_boundary(limits.field.saturating_add(1))]);
+        self.ends.push(self.fields.len());
+        Ok(())
     }
 
     /// The number of strings.
@@ -46,11 +62,27 @@ impl SharedStrings {
     }
 
     /// String `i` as a CSV field (empty for the empty string).
+    #[inline]
     pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         Some(&self.fields[start..end])
     }
+}
+
+/// The bytes of the part in the window before a string is read by
+/// [`plain_si`] (a longer one takes the general way).
+const PLAIN_WINDOW: usize = 4 << 10;
+
+/// A shared string of the plain shape most are written in, read whole from
+/// the front of `s`: `<si><t>TEXT</t></si>` with no markup, entity or CR
+/// in TEXT. Its length and TEXT; `None` for any other shape, or when `s`
+/// ends first.
+fn plain_si(s: &[u8]) -> Option<(usize, &[u8])> {
+    let text = s.strip_prefix(b"<si><t>")?;
+    let end = memchr::memchr3(b'<', b'&', b'\r', text)?;
+    let len = b"<si><t>".len() + end + b"</t></si>".len();
+    (text[end..].starts_with(b"</t></si>")).then_some((len, &text[..end]))
 }
 
 /// The most bytes of a text read before it is cut: eight times the field

@@ -367,7 +367,15 @@ fn corrupt_parts_are_errors_naming_what_is_wrong() {
     check_err(r#"<row><c r="A1"><v>1</v>"#, &[], "`xl/worksheets/sheet1.xml` is not well-formed XML at byte");
     check_err(r#"<row><c r="A1"><v>1</v></c></row><row <c>"#, &[], "a `<` inside a tag");
     check_err("", &[("xl/worksheets/sheet1.xml", r#"<!DOCTYPE x [<!ENTITY e "e">]><worksheet/>"#)], "a document type");
-    check_err("", &[("xl/worksheets/sheet1.xml", "<worksheet/>")], "holds no cells (`sheetData`)");
+    check_err(
+        "",
+        &[("xl/worksheets/sheet1.xml", "<worksheet/>")],
+        "holds no cells (`sheetData`): it is not a worksheet",
+    );
+    let mut encrypted = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    encrypted.resize(4096, 0);
+    assert!(read(encrypted)
+        .is_err_and(|e| e.contains("`t.xlsx` is encrypted (saved with a password) or is an `.xls` file")));
     check_err("", &[("xl/sharedStrings.xml", "<sst><si><t>a</si>")], not_a_workbook);
     check_err(
         "",
@@ -404,6 +412,15 @@ fn parts_found_where_writers_put_them() {
     let mut csv = String::new();
     r.read_to_string(&mut csv).expect("read");
     assert_eq!((name.as_str(), csv.as_str()), ("A & B", "p,2\n"));
+    // The workbook at the package's root, its merged cells before its cells.
+    let root = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book.xml"/></Relationships>"#;
+    let book_rels = rels.replace("/xl/worksheets/Data.xml", "s.xml");
+    let merged_first = format!(
+        r#"<worksheet {NS}><mergeCells><mergeCell ref="B1:C1"/></mergeCells><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>"#
+    );
+    let parts =
+        [("_rels/.rels", root), ("book.xml", &workbook), ("_rels/book.xml.rels", &book_rels), ("s.xml", &merged_first)];
+    check_err("", &parts, "the header row 1 holds merged cells (B1:C1)");
 }
 
 #[test]
