@@ -77,7 +77,7 @@ pub(super) fn open(
             sink.finish(result);
         })
         .context("cannot start a thread to read the workbook")?;
-    Ok((name, Box::new(ChannelReader { rx, buf: Vec::new(), at: 0 })))
+    Ok((name, Box::new(ChannelReader::new(rx))))
 }
 
 /// The decompressed blocks of a sheet on their way from the thread that

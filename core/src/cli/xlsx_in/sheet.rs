@@ -330,17 +330,18 @@ impl Cells<'_> {
         };
         let v = &s[cell.v.0..cell.v.1];
         let style = cell.style.map(|(start, end)| &s[start..end]);
+        // The field: its bytes from its start, and its length.
         let field = if cell.shared {
             number(v).and_then(|i| usize::try_from(i).ok()).and_then(|i| self.book.strings.get(i))
         } else {
             let plain = style.is_none_or(|st| !self.is_date(st)) && values::is_shortest(v);
-            plain.then_some(v).filter(|v| v.len() <= self.limits.field)
+            (plain && v.len() <= self.limits.field).then(|| (&s[cell.v.0..], v.len()))
         };
         match field {
-            Some(field) => {
+            Some((src, len)) => {
                 self.col = col + 1;
-                if !field.is_empty() {
-                    sink.csv_cell(row, col, field)?;
+                if len > 0 {
+                    sink.csv_cell(row, col, src, len)?;
                 }
             }
             // A date or a number to rewrite, or a shared string that is not
@@ -391,10 +392,9 @@ impl Cells<'_> {
                             self.book.strings.len()
                         )
                     })?;
-                    if field.is_empty() {
-                        None
-                    } else {
-                        return sink.csv_cell(row, col, field);
+                    match field {
+                        (_, 0) => None,
+                        (src, len) => return sink.csv_cell(row, col, src, len),
                     }
                 }
                 (Type::Number { explicit }, Some(v)) => {

@@ -8,7 +8,10 @@ use super::scan::{Blocks, Scanner, Tag};
 use super::values;
 
 /// The shared strings, each as the CSV field the sink would write for it,
-/// one after another.
+/// one after another, then 16 bytes for [`Sink::csv_cell`] to read past
+/// the last.
+///
+/// [`Sink::csv_cell`]: super::super::Sink
 #[derive(Default)]
 pub(super) struct SharedStrings {
     fields: Vec<u8>,
@@ -34,7 +37,10 @@ impl SharedStrings {
                 scan.advance(len);
                 continue;
             }
-            let Some(tag) = scan.next_tag()? else { return Ok(res) };
+            let Some(tag) = scan.next_tag()? else {
+                res.fields.extend_from_slice(&[0; 16]);
+                return Ok(res);
+            };
             if scan.name() != b"si" || tag == Tag::End {
                 continue;
             }
@@ -61,12 +67,13 @@ impl SharedStrings {
         self.ends.len()
     }
 
-    /// String `i` as a CSV field (empty for the empty string).
+    /// String `i` as a CSV field (empty for the empty string): the bytes
+    /// from its start, and its length.
     #[inline]
-    pub(super) fn get(&self, i: usize) -> Option<&[u8]> {
+    pub(super) fn get(&self, i: usize) -> Option<(&[u8], usize)> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.fields[start..end])
+        Some((&self.fields[start..], end - start))
     }
 }
 

@@ -108,7 +108,7 @@ fn calamine_csv(xlsx: &[u8]) -> String {
     })();
     sink.finish(res);
     let mut out = String::new();
-    ChannelReader { rx, buf: Vec::new(), at: 0 }.read_to_string(&mut out).expect("the CSV text");
+    ChannelReader::new(rx).read_to_string(&mut out).expect("the CSV text");
     out
 }
 
@@ -512,8 +512,37 @@ fn any_cell() -> impl Strategy<Value = Cell> {
     ]
 }
 
+/// A sheet of every shape of cell, and shared strings and styles, for
+/// [`damaged_parts_are_read_or_refused_never_a_panic`] to damage.
+const WHOLE_SHEET: &str = r#"<worksheet xmlns="x"><dimension ref="A1:D3"/><mergeCells count="1"><mergeCell ref="C9:D9"/></mergeCells><sheetData><row r="1" spans="1:4"><c r="A1" t="s"><v>0</v></c><c r="B1" s="1"><v>46000.5</v></c><c r="C1" t="inlineStr"><is><r><t>a&amp;b</t></r><rPh><t>x</t></rPh></is></c><c r="D1" t="b"><v>1</v></c></row><row r="2"><c r="A2" t="str"><f>1</f><v>a_x000D_</v></c><c><v>1E-7</v></c><c r="C2" t="e"><v>#N/A</v></c><c r="D2"><![CDATA[x]]></c></row><row><c r="A3" s="2"><v>12.5</v></c></row></sheetData><mergeCells count="1"><mergeCell ref="A5:B5"/></mergeCells></worksheet>"#;
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn damaged_parts_are_read_or_refused_never_a_panic(
+        part in 0..3usize,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0..4usize, "[<>/=\"'&;#xX0-9a-zA-Z :\r\n_]{0,3}"), 1..4)
+    ) {
+        let strings = sst(&["<t>id</t>", "<r><t xml:space=\"preserve\"> r</t></r>"]);
+        let mut parts = [
+            ("xl/worksheets/sheet1.xml", WHOLE_SHEET.to_string()),
+            ("xl/sharedStrings.xml", strings),
+            ("xl/styles.xml", STYLES.to_string()),
+        ];
+        let text = &mut parts[part].1;
+        for (at, cut, insert) in &edits {
+            let mut bytes = std::mem::take(text).into_bytes();
+            let at = at.index(bytes.len() + 1);
+            let end = (at + cut).min(bytes.len());
+            bytes.splice(at..end, insert.bytes());
+            *text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let parts: Vec<(&str, &str)> = parts.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        if let Err(e) = read(book("", &parts)) {
+            prop_assert!(!e.contains("stopped before the end"), "{}", e);
+        }
+    }
 
     #[test]
     fn written_workbooks_read_as_calamine_reads_them(
