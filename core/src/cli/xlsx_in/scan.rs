@@ -186,7 +186,9 @@ impl<B: Blocks> Scanner<B> {
     /// end of the part.
     pub(super) fn next_tag(&mut self) -> Result<Option<Tag>, String> {
         loop {
-            match memchr(b'<', &self.buf[self.pos..self.end]) {
+            let s = &self.buf[self.pos..self.end];
+            // Most often the next tag is right there.
+            match if s.first() == Some(&b'<') { Some(0) } else { memchr(b'<', s) } {
                 Some(i) => self.pos += i,
                 None => {
                     self.pos = self.end;
@@ -207,16 +209,33 @@ impl<B: Blocks> Scanner<B> {
         &self.buf[self.name.0..self.name.1]
     }
 
+    /// Whether the last tag's name, without its prefix, is `name`.
+    #[inline]
+    pub(super) fn named(&self, name: &[u8]) -> bool {
+        let n = self.name();
+        n.len() == name.len() && n.iter().zip(name).all(|(a, b)| a == b)
+    }
+
     /// The raw value (entities not decoded) of the last start or empty
     /// tag's attribute named `name` (with its prefix, as in `xml:space`).
     pub(super) fn attr(&self, name: &[u8]) -> Result<Option<&[u8]>, String> {
+        let mut res = None;
+        self.each_attr(|key, value| {
+            if res.is_none() && key == name {
+                res = Some(value);
+            }
+        })?;
+        Ok(res)
+    }
+
+    /// Calls `f` with the name and raw value of each of the last start or
+    /// empty tag's attributes.
+    pub(super) fn each_attr<'s>(&'s self, mut f: impl FnMut(&'s [u8], &'s [u8])) -> Result<(), String> {
         let mut attrs = Attrs { s: &self.buf[self.attrs.0..self.attrs.1] };
         while let Some((key, value)) = attrs.next().map_err(|e| self.error(e))? {
-            if key == name {
-                return Ok(Some(value));
-            }
+            f(key, value);
         }
-        Ok(None)
+        Ok(())
     }
 
     /// After a start tag: skips to the end of its element.
@@ -240,7 +259,7 @@ impl<B: Blocks> Scanner<B> {
         let mut depth = 0u32;
         loop {
             let s = &self.buf[self.pos..self.end];
-            let Some(i) = memchr3(b'<', b'&', b'\r', s) else {
+            let Some(i) = find_text_end(s) else {
                 push_capped(out, s, cap);
                 self.pos = self.end;
                 if !self.fill()? {
@@ -298,34 +317,32 @@ impl<B: Blocks> Scanner<B> {
     fn markup(&mut self, text: Option<(&mut Vec<u8>, usize)>) -> Result<Option<Tag>, String> {
         loop {
             let s = &self.buf[self.pos..self.end];
-            if s.len() >= 9 || (self.eof && s.len() >= 2) {
-                if s.starts_with(b"<!--") {
-                    self.pos += 4;
-                    self.skip_past(b"-->", None)?;
-                    return Ok(None);
+            match s.get(1) {
+                Some(b'!') => {
+                    if s.starts_with(b"<!--") {
+                        self.pos += 4;
+                        self.skip_past(b"-->", None)?;
+                        return Ok(None);
+                    }
+                    if s.starts_with(b"<![CDATA[") {
+                        self.pos += 9;
+                        self.skip_past(b"]]>", text)?;
+                        return Ok(None);
+                    }
+                    if s.len() >= 9 || self.eof {
+                        return Err(self.error("a document type or other declaration, which a workbook does not hold"));
+                    }
                 }
-                if s.starts_with(b"<![CDATA[") {
-                    self.pos += 9;
-                    self.skip_past(b"]]>", text)?;
-                    return Ok(None);
-                }
-                if s[1] == b'!' {
-                    return Err(self.error("a document type or other declaration, which a workbook does not hold"));
-                }
-                if s[1] == b'?' {
+                Some(b'?') => {
                     self.pos += 2;
                     self.skip_past(b"?>", None)?;
                     return Ok(None);
                 }
-            }
-            if s.len() >= 2 && s[1] != b'!' && s[1] != b'?' {
-                match parse_tag(s).map_err(|e| self.error(e))? {
+                Some(_) => match parse_tag(s).map_err(|e| self.error(e))? {
                     Some(t) => {
                         let (name, attrs) = (t.name, t.attrs);
-                        let local = match memchr::memrchr(b':', &s[name.0..name.1]) {
-                            Some(i) => name.0 + i + 1,
-                            None => name.0,
-                        };
+                        let local =
+                            s[name.0..name.1].iter().rposition(|&b| b == b':').map_or(name.0, |i| name.0 + i + 1);
                         self.name = (self.pos + local, self.pos + name.1);
                         self.attrs = (self.pos + attrs.0, self.pos + attrs.1);
                         self.pos += t.len;
@@ -335,7 +352,8 @@ impl<B: Blocks> Scanner<B> {
                         return Err(self.error("a tag longer than 1 MiB"));
                     }
                     None => {}
-                }
+                },
+                None => {}
             }
             if !self.fill()? {
                 return Err(self.error("the part ends inside a tag"));
@@ -407,8 +425,7 @@ struct ParsedTag {
 /// before it does.
 fn parse_tag(s: &[u8]) -> Result<Option<ParsedTag>, &'static str> {
     if s[1] == b'/' {
-        let Some(gt) = memchr(b'>', &s[2..]) else { return Ok(None) };
-        let gt = gt + 2;
+        let Some(gt) = find(s, 2, b'>') else { return Ok(None) };
         let name_end = 2 + s[2..gt].trim_ascii_end().len();
         if name_end == 2 {
             return Err("an end tag without a name");
@@ -430,8 +447,8 @@ fn parse_tag(s: &[u8]) -> Result<Option<ParsedTag>, &'static str> {
         match s.get(i) {
             None => return Ok(None),
             Some(b'>') => break,
-            Some(&q @ (b'"' | b'\'')) => match memchr(q, &s[i + 1..]) {
-                Some(j) => i += j + 2,
+            Some(&q @ (b'"' | b'\'')) => match find(s, i + 1, q) {
+                Some(j) => i = j + 1,
                 None => return Ok(None),
             },
             Some(b'<') => return Err("a `<` inside a tag"),
@@ -441,6 +458,25 @@ fn parse_tag(s: &[u8]) -> Result<Option<ParsedTag>, &'static str> {
     let empty = s[i - 1] == b'/' && i > name.1;
     let (kind, attrs_end) = if empty { (Tag::Empty, i - 1) } else { (Tag::Start, i) };
     Ok(Some(ParsedTag { len: i + 1, kind, name, attrs: (name.1, attrs_end) }))
+}
+
+/// The index of the first `<`, `&` or CR in `s`, where text stops being
+/// copied as it is: often within a few bytes (a number), so looked for
+/// byte by byte there first.
+#[inline]
+fn find_text_end(s: &[u8]) -> Option<usize> {
+    let near = &s[..s.len().min(16)];
+    match near.iter().position(|&b| matches!(b, b'<' | b'&' | b'\r')) {
+        Some(i) => Some(i),
+        None => memchr3(b'<', b'&', b'\r', &s[near.len()..]).map(|i| near.len() + i),
+    }
+}
+
+/// The index of the first `b` in `s` from `from`. The spans searched in
+/// tags are short, where a loop beats `memchr`'s setting up.
+#[inline]
+fn find(s: &[u8], from: usize, b: u8) -> Option<usize> {
+    s.get(from..)?.iter().position(|&c| c == b).map(|i| from + i)
 }
 
 /// The attributes of a tag, `name="value"` or `name='value'` apart by
@@ -458,16 +494,16 @@ impl<'a> Attrs<'a> {
         if s.is_empty() {
             return Ok(None);
         }
-        let Some(eq) = memchr(b'=', s) else { return Err("an attribute without a value") };
+        let Some(eq) = find(s, 0, b'=') else { return Err("an attribute without a value") };
         let key = s[..eq].trim_ascii_end();
         if key.is_empty() || key.iter().any(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'')) {
             return Err("a malformed attribute");
         }
         let rest = s[eq + 1..].trim_ascii_start();
         let Some(&q @ (b'"' | b'\'')) = rest.first() else { return Err("an attribute value without quotes") };
-        let Some(close) = memchr(q, &rest[1..]) else { return Err("an attribute value without its closing quote") };
-        self.s = &rest[close + 2..];
-        Ok(Some((key, &rest[1..close + 1])))
+        let Some(close) = find(rest, 1, q) else { return Err("an attribute value without its closing quote") };
+        self.s = &rest[close + 1..];
+        Ok(Some((key, &rest[1..close])))
     }
 }
 
@@ -496,6 +532,10 @@ fn entity(name: &[u8]) -> Result<char, String> {
 /// Appends `raw` (an attribute's value, or text read without
 /// [`Scanner::text`]) to `out` with its entities decoded.
 pub(super) fn unescape(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    if !raw.contains(&b'&') {
+        out.extend_from_slice(raw);
+        return Ok(());
+    }
     let mut rest = raw;
     while let Some(i) = memchr(b'&', rest) {
         out.extend_from_slice(&rest[..i]);

@@ -10,7 +10,7 @@
 use super::super::{cell_name, push_float, Merged, SheetLimits, Sink};
 use super::book::Book;
 use super::scan::{self, Blocks, Scanner, Tag};
-use super::strings::{raw_cap, rich_text, utf8};
+use super::strings::{raw_cap, rich_text, trim_xml_space, utf8};
 use super::values;
 
 /// The bytes of a sheet in the window before a cell is read by the fast
@@ -25,8 +25,18 @@ struct RawCell<'a> {
     s: Option<&'a [u8]>,
     t: Option<&'a [u8]>,
     v: Option<&'a [u8]>,
-    inline: Option<&'a [u8]>,
+    inline: Option<Inline<'a>>,
     formula: bool,
+}
+
+/// An inline string's text (`<is>`).
+#[derive(Clone, Copy)]
+enum Inline<'a> {
+    /// Read by the scanner: its text.
+    Read(&'a [u8]),
+    /// A plain `<t>`'s text, as it is in the sheet: still to be trimmed
+    /// unless it keeps its white space, and its `_xHHHH_` escapes decoded.
+    Plain { text: &'a [u8], preserve: bool },
 }
 
 /// A cell's type (`t`).
@@ -72,9 +82,9 @@ pub(super) fn read_sheet<B: Blocks>(
     let mut merged = Vec::new();
     loop {
         match scan.next_tag()? {
-            Some(Tag::Start) if scan.name() == b"sheetData" => break,
-            Some(Tag::Empty) if scan.name() == b"sheetData" => return merged_cells(scan, &merged, sink),
-            Some(Tag::Start | Tag::Empty) if scan.name() == b"mergeCell" => merged.extend(merged_range(scan)?),
+            Some(Tag::Start) if scan.named(b"sheetData") => break,
+            Some(Tag::Empty) if scan.named(b"sheetData") => return merged_cells(scan, &merged, sink),
+            Some(Tag::Start | Tag::Empty) if scan.named(b"mergeCell") => merged.extend(merged_range(scan)?),
             Some(_) => {}
             None => return Err(format!("`{}` holds no cells (`sheetData`): it is not a worksheet", scan.part())),
         }
@@ -110,11 +120,11 @@ pub(super) fn read_sheet<B: Blocks>(
             }
         }
         match scan.next_tag()? {
-            Some(tag @ (Tag::Start | Tag::Empty)) if scan.name() == b"c" => {
+            Some(tag @ (Tag::Start | Tag::Empty)) if scan.named(b"c") => {
                 let cell = bufs.read(scan, tag, cells.cap)?;
                 cells.put(&cell, sink)?;
             }
-            Some(tag @ (Tag::Start | Tag::Empty)) if scan.name() == b"row" => {
+            Some(tag @ (Tag::Start | Tag::Empty)) if scan.named(b"row") => {
                 if let Some(r) = scan.attr(b"r")? {
                     cells.row = row_number(r)
                         .ok_or_else(|| format!("the row number `{}` is not valid", String::from_utf8_lossy(r)))?;
@@ -124,11 +134,11 @@ pub(super) fn read_sheet<B: Blocks>(
                     cells.row = cells.row.saturating_add(1);
                 }
             }
-            Some(Tag::End) if scan.name() == b"row" => {
+            Some(Tag::End) if scan.named(b"row") => {
                 cells.row = cells.row.saturating_add(1);
                 cells.col = 0;
             }
-            Some(Tag::End) if scan.name() == b"sheetData" => return merged_cells(scan, &merged, sink),
+            Some(Tag::End) if scan.named(b"sheetData") => return merged_cells(scan, &merged, sink),
             Some(Tag::Start) => scan.skip_element()?,
             Some(_) => {}
             None => return Err(scan.error("the part ends inside the cells")),
@@ -149,16 +159,25 @@ struct CellBufs {
 impl CellBufs {
     /// After a cell's start or empty tag `tag`: the cell, read to its end.
     fn read<B: Blocks>(&mut self, scan: &mut Scanner<B>, tag: Tag, cap: usize) -> Result<RawCell<'_>, String> {
-        // The attributes, decoded before the window moves on.
+        // The attributes, decoded before the window moves on (the first of
+        // each name).
         self.attrs.clear();
         let mut at = [None; 3];
-        for (i, key) in [&b"r"[..], b"s", b"t"].into_iter().enumerate() {
-            if let Some(raw) = scan.attr(key)? {
+        let mut bad = Ok(());
+        scan.each_attr(|key, raw| {
+            let i = match key {
+                b"r" => 0,
+                b"s" => 1,
+                b"t" => 2,
+                _ => return,
+            };
+            if at[i].is_none() && bad.is_ok() {
                 let start = self.attrs.len();
-                scan::unescape(raw, &mut self.attrs)?;
+                bad = scan::unescape(raw, &mut self.attrs);
                 at[i] = Some((start, self.attrs.len()));
             }
-        }
+        })?;
+        bad?;
         let (mut has_v, mut has_inline, mut formula) = (false, false, false);
         let mut open = tag == Tag::Start;
         while open {
@@ -200,7 +219,7 @@ impl CellBufs {
             s: attr(at[1]),
             t: attr(at[2]),
             v: has_v.then_some(&self.v[..]),
-            inline: has_inline.then_some(&self.inline[..]),
+            inline: has_inline.then_some(Inline::Read(&self.inline[..])),
             formula,
         })
     }
@@ -208,9 +227,11 @@ impl CellBufs {
 
 /// A cell of the plain shape most writers give all cells, read whole from
 /// `s`, which starts with `<c`: attributes in double quotes without
-/// entities, then `/>`, `></c>` or `><v>TEXT</v></c>` with no markup,
-/// entity or CR in TEXT. Its length and what it holds; `None` for any other
-/// shape, or when `s` ends first.
+/// entities, then `/>`, or `>`, an optional formula (`<f …>…</f>` or
+/// `<f …/>`), and `</c>`, `<v>TEXT</v></c>` or an inline string
+/// `<is><t>TEXT</t></is></c>` (its `<t>` may keep its white space), with no
+/// markup, entity or CR in TEXT. Its length and what it holds; `None` for
+/// any other shape, or when `s` ends first.
 fn plain_cell(s: &[u8]) -> Option<(usize, RawCell<'_>)> {
     let mut cell = RawCell::default();
     let mut i = 2;
@@ -255,14 +276,51 @@ fn plain_cell(s: &[u8]) -> Option<(usize, RawCell<'_>)> {
             }
         }
     }
-    let rest = &s[i + 1..];
+    i += 1;
+    // A formula, whose text is not read: its saved value is.
+    if s[i..].starts_with(b"<f") {
+        let gt = i + memchr::memchr(b'>', s.get(i..)?)?;
+        // The tag ends there unless its attributes are quoted otherwise.
+        let tag = &s[i..gt];
+        let odd_quotes = tag.iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        if odd_quotes || tag.contains(&b'\'') || !matches!(s[i + 2], b' ' | b'>' | b'/') {
+            return None;
+        }
+        cell.formula = true;
+        i = if s[gt - 1] == b'/' {
+            gt + 1
+        } else {
+            let close = gt + 1 + memchr::memchr(b'<', s.get(gt + 1..)?)?;
+            if !s[close..].starts_with(b"</f>") {
+                return None;
+            }
+            close + 4
+        };
+    }
+    let rest = &s[i..];
     if rest.starts_with(b"</c>") {
-        return Some((i + 5, cell));
+        return Some((i + 4, cell));
+    }
+    // An inline string of one plain text.
+    if rest.starts_with(b"<is><t") {
+        let (start, preserve) = if rest.starts_with(b"<is><t>") {
+            (i + 7, false)
+        } else if rest.starts_with(b"<is><t xml:space=\"preserve\">") {
+            (i + 28, true)
+        } else {
+            return None;
+        };
+        let end = start + s.get(start..)?.iter().position(|&b| matches!(b, b'<' | b'&' | b'\r'))?;
+        if !s[end..].starts_with(b"</t></is></c>") {
+            return None;
+        }
+        cell.inline = Some(Inline::Plain { text: &s[start..end], preserve });
+        return Some((end + b"</t></is></c>".len(), cell));
     }
     if !rest.starts_with(b"<v>") {
         return None;
     }
-    let start = i + 4;
+    let start = i + 3;
     let mut end = start;
     loop {
         match *s.get(end)? {
@@ -371,7 +429,16 @@ impl Cells<'_> {
             ));
         };
         let text = if let Some(inline) = cell.inline {
-            Some(utf8(inline, self.cap).ok_or_else(not_utf8)?)
+            let text = match inline {
+                Inline::Read(text) => text,
+                Inline::Plain { text, preserve } => {
+                    self.scratch.clear();
+                    values::push_unescaped(&mut self.scratch, if preserve { text } else { trim_xml_space(text) });
+                    self.scratch.truncate(self.cap);
+                    &self.scratch
+                }
+            };
+            Some(utf8(text, self.cap).ok_or_else(not_utf8)?)
         } else {
             match (kind, cell.v) {
                 (Type::Inline, _) | (_, None) => None,
@@ -600,7 +667,7 @@ fn merged_cells<B: Blocks>(scan: &mut Scanner<B>, before: &[Merged], sink: &mut 
         sink.check_merged(m)?;
     }
     while let Some(tag) = scan.next_tag()? {
-        if tag != Tag::End && scan.name() == b"mergeCell" {
+        if tag != Tag::End && scan.named(b"mergeCell") {
             if let Some(m) = merged_range(scan)? {
                 sink.check_merged(&m)?;
             }

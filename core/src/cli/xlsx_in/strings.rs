@@ -41,7 +41,7 @@ impl SharedStrings {
                 res.fields.extend_from_slice(&[0; 16]);
                 return Ok(res);
             };
-            if scan.name() != b"si" || tag == Tag::End {
+            if !scan.named(b"si") || tag == Tag::End {
                 continue;
             }
             si.clear();
@@ -128,7 +128,7 @@ pub(super) fn rich_text<B: Blocks>(
                 _ => scan.skip_element()?,
             },
             Some(Tag::Empty) => {}
-            Some(Tag::End) if scan.name() == b"r" => {}
+            Some(Tag::End) if scan.named(b"r") => {}
             Some(Tag::End) => return Ok(()),
             None => return Err(scan.error("the part ends inside a string")),
         }
@@ -136,7 +136,7 @@ pub(super) fn rich_text<B: Blocks>(
 }
 
 /// `s` without the white space XML has (space, tab, CR, LF) at its ends.
-fn trim_xml_space(s: &[u8]) -> &[u8] {
+pub(super) fn trim_xml_space(s: &[u8]) -> &[u8] {
     let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
     let start = s.iter().position(|b| !is_space(b)).unwrap_or(s.len());
     let end = s.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);

@@ -171,6 +171,11 @@ two</t></is></c></row>"#,
         &[],
         "\"x, \"\"y\"\"\",a b,,\"line\ntwo\"\n",
     );
+    check(
+        r#"<row><c r="A1" t="inlineStr"><is><t> a </t></is></c><c r="B1" t="inlineStr"><is><t xml:space="preserve"> a </t></is></c><c r="C1" t="inlineStr"><is><t>a_x000D_b</t></is></c><c r="D1" t="inlineStr"><is><t></t></is></c><c r="E1"><v>1</v></c></row>"#,
+        &[],
+        "a, a ,\"a\rb\",,1\n",
+    );
 }
 
 #[test]
