@@ -256,7 +256,7 @@ impl Sink {
         if text.len() > self.limits.field {
             // The core refuses it, naming the line and column; a field far
             // over is cut here, past the limit, so that memory stays bounded.
-            let cut = text.ceil_char_boundary(self.limits.field + 1);
+            let cut = text.ceil_char_boundary(self.limits.field.saturating_add(1));
             push_field(&mut self.buf, &text[..cut]);
         } else {
             push_field(&mut self.buf, text);
