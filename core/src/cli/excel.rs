@@ -12,19 +12,22 @@
 //! line numbers the core reports are the sheet's row numbers (an empty row
 //! is a blank line, skipped as in CSV).
 //!
-//! `.xlsx` sheets are streamed cell by cell on a thread of their own into a
-//! bounded channel: the CSV text is never held whole, only the workbook's
-//! bytes and its shared strings. A formula cell's cached value is used; one
-//! with no cached value (a workbook saved by a tool that does not compute)
-//! is refused. A merged cell that touches the header row is refused. `.xls`
-//! and `.ods` sheets are loaded whole by the reader (an `.xls` sheet holds
-//! at most 65,536 × 256 cells).
+//! `.xlsx` sheets are streamed cell by cell (`xlsx_in.rs`) on a thread of
+//! their own into a bounded channel: the CSV text is never held whole, only
+//! the workbook's bytes and its shared strings. A formula cell's cached
+//! value is used; one with no cached value (a workbook saved by a tool that
+//! does not compute) is refused. A merged cell that touches the header row
+//! is refused. `.xls` and `.ods` sheets are loaded whole by calamine (an
+//! `.xls` sheet holds at most 65,536 × 256 cells).
+
+#[path = "xlsx_in.rs"]
+mod xlsx_in;
 
 use std::io::{Cursor, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use anyhow::{bail, Context, Result};
-use calamine::{open_workbook_auto_from_rs, Data, DataRef, Dimensions, ExcelDateTime, Reader, Sheets, Xlsx};
+use calamine::{open_workbook_auto_from_rs, Data, ExcelDateTime, Reader, Sheets};
 
 /// The largest workbook file read: 512 MiB.
 pub(crate) const MAX_WORKBOOK_BYTES: u64 = 512 << 20;
@@ -97,22 +100,7 @@ pub(crate) fn open(
 ) -> Result<(String, Box<dyn Read + Send>)> {
     let not_workbook = || format!("`{file}` is not a readable {} workbook", kind.name());
     match kind {
-        Kind::Xlsx => {
-            let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).with_context(not_workbook)?;
-            let name = pick(file, &wb.sheet_names(), sheet)?;
-            let merged = wb.merge_cells_by_sheet_name(&name).with_context(not_workbook)?;
-            let (tx, rx) = sync_channel::<std::result::Result<Vec<u8>, String>>(4);
-            let sheet_name = name.clone();
-            std::thread::Builder::new()
-                .name("xlsx".into())
-                .spawn(move || {
-                    let mut sink = Sink::new(limits, tx, merged);
-                    let result = stream_xlsx(&mut wb, &sheet_name, &mut sink);
-                    sink.finish(result);
-                })
-                .context("cannot start a thread to read the workbook")?;
-            Ok((name, Box::new(ChannelReader { rx, buf: Vec::new(), at: 0 })))
-        }
+        Kind::Xlsx => xlsx_in::open(file, bytes, sheet, limits),
         Kind::Xls | Kind::Ods => {
             let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).with_context(not_workbook)?;
             let name = pick(file, &wb.sheet_names(), sheet)?;
@@ -120,6 +108,7 @@ pub(crate) fn open(
                 Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
                 _ => Vec::new(),
             };
+            let merged = merged.iter().map(|m| Merged { start: m.start, end: m.end }).collect();
             let range = wb.worksheet_range(&name).with_context(not_workbook)?;
             let (tx, rx) = sync_channel(4);
             std::thread::Builder::new()
@@ -140,7 +129,7 @@ pub(crate) fn open(
                     sink.finish(result);
                 })
                 .context("cannot start a thread to read the workbook")?;
-            Ok((name, Box::new(ChannelReader { rx, buf: Vec::new(), at: 0 })))
+            Ok((name, Box::new(ChannelReader::new(rx))))
         }
     }
 }
@@ -157,40 +146,8 @@ fn pick(file: &str, names: &[String], sheet: Option<&str>) -> Result<String> {
     }
 }
 
-fn stream_xlsx<RS: Read + std::io::Seek>(wb: &mut Xlsx<RS>, name: &str, sink: &mut Sink) -> Result<(), String> {
-    let mut cells = wb.worksheet_cells_reader(name).map_err(|e| format!("cannot read the sheet: {e}"))?;
-    while let Some(cell) = cells.next_cell_with_formula().map_err(|e| format!("cannot read the sheet: {e}"))? {
-        let (r, c) = cell.pos;
-        let text = match &cell.value {
-            DataRef::Empty if cell.formula.as_deref().is_some_and(|f| !f.is_empty()) => {
-                return Err(format!(
-                    "the formula in cell {} has no saved value (the workbook was written by a tool that does not compute formulas): open and save it in Excel or LibreOffice, or paste the values",
-                    cell_name(r, c)
-                ));
-            }
-            v => ref_text(v),
-        };
-        sink.cell(r, c, text.as_deref())?;
-    }
-    Ok(())
-}
-
-/// A cell's text as a CSV cell would hold it; `None` when empty.
-fn ref_text(v: &DataRef<'_>) -> Option<std::borrow::Cow<'static, str>> {
-    Some(match v {
-        DataRef::Empty => return None,
-        DataRef::Int(i) => i.to_string().into(),
-        DataRef::Float(f) => float_text(*f).into(),
-        DataRef::String(s) => s.clone().into(),
-        DataRef::SharedString(s) => s.to_string().into(),
-        DataRef::Bool(b) => (if *b { "true" } else { "false" }).into(),
-        DataRef::DateTime(d) => date_text(d).into(),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone().into(),
-        DataRef::Error(e) => e.to_string().into(),
-    })
-}
-
-/// The same for an `.xls` or `.ods` cell.
+/// An `.xls` or `.ods` cell's text as a CSV cell would hold it; `None`
+/// when empty.
 fn data_text(v: &Data) -> Option<String> {
     Some(match v {
         Data::Empty => return None,
@@ -207,11 +164,19 @@ fn data_text(v: &Data) -> Option<String> {
 /// A number stored as a float: its shortest round-trip text, which for a
 /// whole number has no fraction (`12`, not `12.0`).
 pub(crate) fn float_text(f: f64) -> String {
-    let s = format!("{f}");
-    if s == "-0" {
-        "0".into()
+    let mut s = String::new();
+    push_float(&mut s, f);
+    s
+}
+
+/// Appends [`float_text`] of `f` to `out`.
+fn push_float(out: &mut String, f: f64) {
+    use std::fmt::Write;
+    if f == 0.0 {
+        // Also -0, which `{}` writes `-0`.
+        out.push('0');
     } else {
-        s
+        let _ = write!(out, "{f}");
     }
 }
 
@@ -244,12 +209,22 @@ pub(crate) fn cell_name(row: u32, col: u32) -> String {
     format!("{}{}", String::from_utf8_lossy(&letters), u64::from(row) + 1)
 }
 
+/// A range of merged cells: its first and last (row, column), 0-based.
+#[derive(Clone, Copy, Debug)]
+struct Merged {
+    start: (u32, u32),
+    end: (u32, u32),
+}
+
 /// Writes cells, in row order, as CSV text into the channel.
 struct Sink {
     limits: SheetLimits,
     tx: SyncSender<std::result::Result<Vec<u8>, String>>,
-    merged: Vec<Dimensions>,
+    /// The merged ranges, when they are known before the cells.
+    merged: Vec<Merged>,
     buf: Vec<u8>,
+    /// The header row (0-based), once a cell is written.
+    header: Option<u32>,
     /// The row being written (0-based), once a cell is.
     row: Option<u32>,
     /// Fields written in the row so far.
@@ -261,12 +236,71 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(limits: SheetLimits, tx: SyncSender<std::result::Result<Vec<u8>, String>>, merged: Vec<Dimensions>) -> Sink {
-        Sink { limits, tx, merged, buf: Vec::with_capacity(CHUNK * 2), row: None, col: 0, width: None, gone: false }
+    fn new(limits: SheetLimits, tx: SyncSender<std::result::Result<Vec<u8>, String>>, merged: Vec<Merged>) -> Sink {
+        Sink {
+            limits,
+            tx,
+            merged,
+            buf: Vec::with_capacity(CHUNK * 2),
+            header: None,
+            row: None,
+            col: 0,
+            width: None,
+            gone: false,
+        }
     }
 
     fn cell(&mut self, r: u32, c: u32, text: Option<&str>) -> Result<(), String> {
         let Some(text) = text.filter(|t| !t.is_empty()) else { return Ok(()) };
+        self.place(r, c)?;
+        if text.len() > self.limits.field {
+            // The core refuses it, naming the line and column; a field far
+            // over is cut here, past the limit, so that memory stays bounded.
+            let cut = text.ceil_char_boundary(self.limits.field.saturating_add(1));
+            push_field(&mut self.buf, &text[..cut]);
+        } else {
+            push_field(&mut self.buf, text);
+        }
+        self.send_when_full()
+    }
+
+    /// Writes cell (`r`, `c`), whose text is the first `len` bytes of `src`
+    /// as a CSV field already: not empty, quoted when it must be, and cut
+    /// as [`Self::cell`] cuts. A short field is copied as the 16 bytes
+    /// `src` starts with when it has them, the rest dropped: a copy of a
+    /// length known in advance, not a call to copy bytes.
+    #[inline(always)]
+    fn csv_cell(&mut self, r: u32, c: u32, src: &[u8], len: usize) -> Result<(), String> {
+        self.place(r, c)?;
+        match src.first_chunk::<16>() {
+            Some(chunk) if len <= 16 => {
+                let at = self.buf.len();
+                self.buf.extend_from_slice(chunk);
+                self.buf.truncate(at + len);
+            }
+            _ => self.buf.extend_from_slice(&src[..len]),
+        }
+        self.send_when_full()
+    }
+
+    /// Ends the text before cell (`r`, `c`): the rows and the empty cells
+    /// before it, and its comma.
+    #[inline(always)]
+    fn place(&mut self, r: u32, c: u32) -> Result<(), String> {
+        if !self.gone && self.row == Some(r) && c == self.col && (c as usize) < self.limits.columns {
+            // The next cell of the row, as most are.
+            if c > 0 {
+                self.buf.push(b',');
+            }
+            self.col += 1;
+            return Ok(());
+        }
+        self.place_far(r, c)
+    }
+
+    /// [`Self::place`] for a cell that is not the next of its row.
+    #[inline(never)]
+    fn place_far(&mut self, r: u32, c: u32) -> Result<(), String> {
         if self.gone {
             return Err(String::new());
         }
@@ -306,14 +340,11 @@ impl Sink {
             self.buf.push(b',');
         }
         self.col += 1;
-        if text.len() > self.limits.field {
-            // The core refuses it, naming the line and column; a field far
-            // over is cut here so that memory stays bounded.
-            let cut = text.floor_char_boundary(self.limits.field + 1);
-            push_field(&mut self.buf, &text[..cut]);
-        } else {
-            push_field(&mut self.buf, text);
-        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn send_when_full(&mut self) -> Result<(), String> {
         if self.buf.len() >= CHUNK {
             self.send()?;
         }
@@ -323,19 +354,28 @@ impl Sink {
     /// A new row starts at sheet row `r`: the header when it is the first,
     /// which no merged cell may touch.
     fn start_row(&mut self, r: u32) -> Result<(), String> {
-        if self.width.is_none() && self.row.is_none() {
-            if let Some(m) = self.merged.iter().find(|m| m.start.0 <= r && r <= m.end.0) {
-                return Err(format!(
-                    "the header row {} holds merged cells ({}:{}): headers must be one row of single cells, one per column; unmerge them",
-                    u64::from(r) + 1,
-                    cell_name(m.start.0, m.start.1),
-                    cell_name(m.end.0, m.end.1)
-                ));
+        if self.header.is_none() {
+            self.header = Some(r);
+            for m in &self.merged {
+                self.check_merged(m)?;
             }
         }
         self.row = Some(r);
         self.col = 0;
         Ok(())
+    }
+
+    /// Refuses merged cells that touch the header row.
+    fn check_merged(&self, m: &Merged) -> Result<(), String> {
+        match self.header {
+            Some(r) if m.start.0 <= r && r <= m.end.0 => Err(format!(
+                "the header row {} holds merged cells ({}:{}): headers must be one row of single cells, one per column; unmerge them",
+                u64::from(r) + 1,
+                cell_name(m.start.0, m.start.1),
+                cell_name(m.end.0, m.end.1)
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Ends the row being written, padded to the header's width.
@@ -372,7 +412,11 @@ impl Sink {
                     // An empty sheet: the core says the file is empty.
                     self.buf.clear();
                 }
-                let _ = self.send();
+                if !self.buf.is_empty() && self.send().is_err() {
+                    return;
+                }
+                // The end, which a thread that stops (panics) never sends.
+                let _ = self.tx.send(Ok(Vec::new()));
             }
             Err(e) if !self.gone => {
                 let _ = self.tx.send(Err(e));
@@ -398,24 +442,40 @@ fn push_field(buf: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// The CSV text of a sheet as it comes from its thread; an error there is
-/// an I/O error here, which the core reports naming the file.
+/// The CSV text of a sheet as it comes from its thread, in chunks, then an
+/// empty one; an error there is an I/O error here, which the core reports
+/// naming the file, and so is the thread's stopping before the end.
 struct ChannelReader {
     rx: Receiver<std::result::Result<Vec<u8>, String>>,
     buf: Vec<u8>,
     at: usize,
+    ended: bool,
+}
+
+impl ChannelReader {
+    fn new(rx: Receiver<std::result::Result<Vec<u8>, String>>) -> ChannelReader {
+        ChannelReader { rx, buf: Vec::new(), at: 0, ended: false }
+    }
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.at == self.buf.len() {
+            if self.ended {
+                return Ok(0);
+            }
             match self.rx.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.ended = true,
                 Ok(Ok(chunk)) => {
                     self.buf = chunk;
                     self.at = 0;
                 }
                 Ok(Err(e)) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
-                Err(_) => return Ok(0),
+                Err(_) => {
+                    return Err(std::io::Error::other(
+                        "the thread reading the workbook stopped before the end of the sheet",
+                    ))
+                }
             }
         }
         let n = out.len().min(self.buf.len() - self.at);
