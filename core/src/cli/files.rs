@@ -35,7 +35,15 @@ pub(crate) enum ReadError {
 /// Reads all of `reader` when it holds at most `limit` bytes; reads at most
 /// `limit + 1` bytes in any case.
 pub(crate) fn read_bounded(reader: impl Read, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
+    read_bounded_sized(reader, limit, 0)
+}
+
+/// [`read_bounded`] of a reader expected to hold `expected` bytes (a file's
+/// length), room for which is made at once: a buffer grown by doubling
+/// would hold up to three times a large workbook while it grows.
+pub(crate) fn read_bounded_sized(reader: impl Read, limit: u64, expected: u64) -> Result<Vec<u8>, ReadError> {
+    let room = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(room);
     reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge { limit });

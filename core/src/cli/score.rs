@@ -163,8 +163,9 @@ fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> R
     let (path, sheet) = excel::split_sheet(arg);
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
     if let Some(kind) = excel::Kind::of(path) {
+        let length = f.metadata().map_or(0, |m| m.len());
         let (reader, handle) = HashingReader::new(f);
-        let bytes = super::files::read_bounded(reader, excel::MAX_WORKBOOK_BYTES)
+        let bytes = super::files::read_bounded_sized(reader, excel::MAX_WORKBOOK_BYTES, length)
             .with_context(|| format!("cannot read `{path}`"))?;
         let (shown_path, _) = excel::split_sheet(shown_as);
         let limits = excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
