@@ -366,3 +366,63 @@ fn a_scorer_refuses_the_headers_a_run_refuses() {
         assert_eq!(one_by_one(&hazchem(), &cfg, &firms, &lists).unwrap_err(), csv_error);
     }
 }
+
+#[test]
+fn a_cell_over_the_field_limit_stops_a_run_whatever_its_source() {
+    let (mut firms, lists) = sample("batch/golden");
+    let mut long = cells(&firms, 4);
+    long[1] = "名".repeat(400);
+    set_line(&mut firms, 4, &long.join(","));
+    let cfg = BatchConfig { max_field_bytes: 1024, ..sample_cfg() };
+    let csv_error = from_csv(&hazchem(), &cfg, &firms, &lists).unwrap_err();
+    assert_eq!(
+        csv_error.to_string(),
+        "firms.csv:4: column 2 holds 1200 bytes; a field may hold at most 1 KiB (1024 bytes)"
+    );
+    assert_eq!(from_rows(&hazchem(), &cfg, &firms, &lists).unwrap_err(), csv_error);
+    // At the limit, both score it.
+    let at_limit = BatchConfig { max_field_bytes: 1200, ..sample_cfg() };
+    let csv = from_csv(&hazchem(), &at_limit, &firms, &lists).unwrap();
+    assert_eq!(from_rows(&hazchem(), &at_limit, &firms, &lists).unwrap(), csv);
+}
+
+#[test]
+fn compare_and_mixed_sources_read_rows_as_csv_runs_do() {
+    let (firms, lists) = with_bad_rows();
+    let cfg = sample_cfg();
+    let new_as_of = NaiveDate::from_ymd_opt(2027, 6, 30).unwrap();
+    let csv_source = |(name, text): &File| Source::new(*name, Cursor::new(text.clone().into_bytes()));
+    let memory = |(name, text): &File| -> Box<dyn RowSource> { Box::new(VecRows::parse(name, text)) };
+    let run = |firms: Box<dyn RowSource>, lists: Vec<ListRows>, compare: bool| {
+        let (mut out, mut rejects) = (Vec::new(), Vec::new());
+        let (rules, progress) = (hazchem(), &mut |_| {});
+        let summary = if compare {
+            batch::compare_rows(&rules, &rules, new_as_of, &cfg, firms, lists, &mut out, &mut rejects, progress)
+        } else {
+            batch::score_rows(&rules, &cfg, firms, lists, &mut out, &mut rejects, progress)
+        };
+        outputs(out, rejects, &summary.unwrap())
+    };
+    // `compare` of the CSV files, and `compare_rows` of the rows in memory.
+    let (mut out, mut rejects) = (Vec::new(), Vec::new());
+    let csv_lists = lists.iter().map(|f| ListSource { list: list_of(f.0), source: csv_source(f) }).collect();
+    let summary = batch::compare(
+        &hazchem(),
+        &hazchem(),
+        new_as_of,
+        &cfg,
+        csv_source(&firms),
+        csv_lists,
+        &mut out,
+        &mut rejects,
+        &mut |_| {},
+    )
+    .unwrap();
+    let compared = outputs(out, rejects, &summary);
+    assert!(compared.out.lines().count() > 1, "some grades move a year on: {}", compared.out);
+    let in_memory = lists.iter().map(|f| ListRows { list: list_of(f.0), rows: memory(f) }).collect();
+    assert_eq!(run(memory(&firms), in_memory, true), compared);
+    // Firms in memory with CSV list files (`batch::csv_rows`) score as all-CSV files do.
+    let csv_lists = lists.iter().map(|f| ListRows { list: list_of(f.0), rows: batch::csv_rows(csv_source(f), &cfg) });
+    assert_eq!(run(memory(&firms), csv_lists.collect(), false), from_csv(&hazchem(), &cfg, &firms, &lists).unwrap());
+}

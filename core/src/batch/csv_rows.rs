@@ -25,7 +25,7 @@ use csv::ByteRecord;
 
 use super::error::BatchError;
 use super::packed::Packed;
-use super::rows::{too_many_columns, Header, Lines, RowCells, RowSource};
+use super::rows::{field_too_long, size, too_many_columns, Header, Lines, RowCells, RowSource};
 use super::source::{CellDecoder, Source, UTF_8};
 
 pub(crate) const GBK_HINT: &str = "; a GBK/GB18030 export? save the file as UTF-8 (Excel: 另存为 “CSV UTF-8”)";
@@ -381,27 +381,6 @@ fn check_fields(file: &str, rec: &ByteRecord, line: u64, limits: Limits) -> Resu
     }
     match rec.iter().position(|f| f.len() > limits.field) {
         None => Ok(()),
-        Some(col) => Err(BatchError::new(
-            file,
-            Some(line),
-            format!(
-                "column {} holds {} bytes; a field may hold at most {} ({} bytes)",
-                col + 1,
-                rec[col].len(),
-                size(limits.field),
-                limits.field
-            ),
-        )),
-    }
-}
-
-/// `1 MiB`, `16 MiB`, or bytes.
-fn size(n: usize) -> String {
-    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
-        format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
-        format!("{} KiB", n >> 10)
-    } else {
-        format!("{n} bytes")
+        Some(col) => Err(field_too_long(file, line, col, rec[col].len(), limits.field)),
     }
 }

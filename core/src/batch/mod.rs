@@ -13,7 +13,9 @@
 //!   [`RowSource`] gives a [`Header`] and rows of text cells, each at a
 //!   line (a row number), and the join, the checks, the rejects, the
 //!   accounting and the output are those of [`score`], which reads CSV
-//!   through a `RowSource` of its own.
+//!   through a `RowSource` of its own ([`csv_rows`], for a run that mixes
+//!   CSV files with other sources). A cell over the field limit stops a
+//!   run whatever its source.
 //! - [`Scorer`] scores one firm at a time, for a reader that has each
 //!   firm's list records at hand (nested in the firm's row): a
 //!   [`FirmRows`] in, a [`Scoring`] out, holding the [`FirmResult`] or the
@@ -22,6 +24,7 @@
 //! - [`compare`] scores the same firms under two rule versions (or two
 //!   as-of dates) and writes the firms whose grade moves, with the items
 //!   that differ; the [`Summary`] holds the grade-migration matrix.
+//!   [`compare_rows`] does the same from row sources.
 //! - [`Summary`] is the exact accounting: firm rows in = scored + rejected,
 //!   list rows in = attached + rejected; grade counts per step, the items
 //!   fired most, the rejects by reason.
@@ -225,11 +228,32 @@ pub fn compare(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, BatchError> {
     let (firms, lists) = (csv_rows(firms, cfg), csv_lists(lists, cfg));
+    compare_rows(old, new, new_as_of, cfg, firms, lists, out, rejects, progress)
+}
+
+/// Scores every firm of sources of rows of any format under `old` and
+/// `new`, as [`compare`] does those of CSV files.
+#[allow(clippy::too_many_arguments)] // The two rule sides plus the same inputs as `score_rows`.
+pub fn compare_rows(
+    old: &Rules,
+    new: &Rules,
+    new_as_of: NaiveDate,
+    cfg: &BatchConfig,
+    firms: Box<dyn RowSource>,
+    lists: Vec<ListRows>,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, BatchError> {
     run(&[(old, cfg.as_of), (new, new_as_of)], cfg, firms, lists, out, rejects, progress)
 }
 
-/// A CSV source's rows, read within the configured limits.
-fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
+/// The rows of a CSV source, read within the configured limits (field,
+/// row and column bytes, quoting, line ends, UTF-8 or its
+/// [`CellDecoder`]): what [`score`] reads each file through, for a run
+/// that mixes CSV files with sources of another format in
+/// [`score_rows`].
+pub fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
     let limits = Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
     Box::new(CsvRows::new(src, limits))
 }
@@ -248,11 +272,11 @@ fn run(
     rejects: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, BatchError> {
-    let (firm_rows, firm_header) = Input::open(firms, cfg.max_columns)?;
+    let (firm_rows, firm_header) = Input::open(firms, cfg.max_columns, cfg.max_field_bytes)?;
     let mut list_headers = Vec::new();
     let mut list_rows = Vec::new();
     for ls in lists {
-        let (rows, header) = Input::open(ls.rows, cfg.max_columns)?;
+        let (rows, header) = Input::open(ls.rows, cfg.max_columns, cfg.max_field_bytes)?;
         list_headers.push((ls.list, header));
         list_rows.push(rows);
     }

@@ -133,6 +133,12 @@ impl Packed {
         &self.text[self.ends[i]..self.ends[i + 1]]
     }
 
+    /// The bytes of `n` cells from cell `first` on, together.
+    #[inline]
+    pub(crate) fn text_len(&self, first: usize, n: usize) -> usize {
+        self.ends[first + n] - self.ends[first]
+    }
+
     /// The text of a row's cell; empty when the row has no such column.
     #[inline]
     pub(crate) fn cell(&self, row: RowAt, col: usize) -> &str {

@@ -85,17 +85,25 @@ pub(crate) struct Input {
     source: Box<dyn RowSource>,
     /// The header's column count.
     pub(crate) n_cols: usize,
+    /// The most bytes a cell may hold.
+    max_field: usize,
     pub(crate) rows_read: u64,
 }
 
 impl Input {
-    /// Reads a source's header, of at most `max_columns` columns.
-    pub(crate) fn open(mut source: Box<dyn RowSource>, max_columns: usize) -> Result<(Input, Header), BatchError> {
+    /// Reads a source's header, of at most `max_columns` columns whose
+    /// cells hold at most `max_field` bytes each.
+    pub(crate) fn open(
+        mut source: Box<dyn RowSource>,
+        max_columns: usize,
+        max_field: usize,
+    ) -> Result<(Input, Header), BatchError> {
         let header = source.header()?;
         if header.names.len() > max_columns {
             return Err(too_many_columns(&header.file, header.line, header.names.len(), max_columns));
         }
-        let input = Input { file: Arc::from(header.file.as_str()), source, n_cols: header.names.len(), rows_read: 0 };
+        let file = Arc::from(header.file.as_str());
+        let input = Input { file, source, n_cols: header.names.len(), max_field, rows_read: 0 };
         Ok((input, header))
     }
 
@@ -116,6 +124,14 @@ impl Input {
         };
         self.rows_read += 1;
         let fields = into.cells() - first;
+        if into.text_len(first, fields) > self.max_field {
+            // Only a row longer than the limit can hold a cell that is.
+            if let Some(col) = (0..fields).find(|&c| into.text(first + c).len() > self.max_field) {
+                let len = into.text(first + col).len();
+                into.truncate(first);
+                return Err(field_too_long(&self.file, lines.first, col, len, self.max_field));
+            }
+        }
         let mut row = RowAt {
             line: lines.first,
             more_lines: u32::try_from(lines.last.saturating_sub(lines.first)).unwrap_or(u32::MAX),
@@ -125,6 +141,27 @@ impl Input {
         };
         into.keep_cells(&mut row, self.n_cols);
         Ok(Some(row))
+    }
+}
+
+/// The fatal error of cell `col` (from 0) on `line`, of `len` bytes, over
+/// the field limit of `max`: whatever the source, the same.
+pub(crate) fn field_too_long(file: &str, line: u64, col: usize, len: usize, max: usize) -> BatchError {
+    BatchError::new(
+        file,
+        Some(line),
+        format!("column {} holds {len} bytes; a field may hold at most {} ({max} bytes)", col + 1, size(max)),
+    )
+}
+
+/// `1 MiB`, `16 MiB`, or bytes.
+pub(crate) fn size(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
     }
 }
 

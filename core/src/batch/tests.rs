@@ -15,7 +15,7 @@ use super::Source;
 fn list_rows(csv: &str) -> Input {
     let src = Source::new("l.csv", std::io::Cursor::new(csv.as_bytes().to_vec()));
     let rows = CsvRows::new(src, Limits { field: 1 << 20, row: 1 << 20, columns: 64 });
-    Input::open(Box::new(rows), 64).unwrap().0
+    Input::open(Box::new(rows), 64, 1 << 20).unwrap().0
 }
 
 #[test]
