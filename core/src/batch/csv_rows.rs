@@ -269,12 +269,11 @@ fn not_in_encoding(file: &str, line: u64, encoding: &str, col: usize, raw: &[u8]
 fn push_decoded(packed: &mut Packed, rec: &ByteRecord, decoder: &mut dyn CellDecoder) -> Result<(), (usize, usize)> {
     let first = packed.cells();
     for (col, raw) in rec.iter().enumerate() {
-        let pushed = match std::str::from_utf8(raw) {
-            Ok(ascii) if raw.is_ascii() => {
-                packed.push_text(ascii);
-                Ok(())
-            }
-            _ => packed.push_with(|text| decoder.decode(raw, text)),
+        let pushed = if raw.is_ascii() {
+            // ASCII is its own text in any such encoding.
+            std::str::from_utf8(raw).map(|ascii| packed.push_text(ascii)).map(drop).map_err(|e| e.valid_up_to())
+        } else {
+            packed.push_with(|text| decoder.decode(raw, text))
         };
         if let Err(at) = pushed {
             packed.truncate(first);
