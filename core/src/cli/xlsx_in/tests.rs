@@ -1,15 +1,16 @@
 //! The `.xlsx` reader on small workbooks built here part by part (each case
 //! the sheet rows, the parts that differ from a minimal workbook, and the
-//! CSV text or the error expected), and against calamine, which read these
-//! sheets before: the same text for workbooks written by rust_xlsxwriter
-//! and for every serial date.
+//! rows expected, written as CSV text with a line per sheet row, or the
+//! error expected), and against calamine, which read these sheets before:
+//! the same rows for workbooks written by rust_xlsxwriter and for every
+//! serial date.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use calamine::{ExcelDateTime, ExcelDateTimeType, Reader};
 use proptest::prelude::*;
 
-use super::super::{data_text, date_text, float_text, ChannelReader, Sink};
+use super::super::{data_text, date_text, float_text, SheetRows, Sink};
 use super::values::{format_is_date, is_shortest, push_date};
 use super::SheetLimits;
 
@@ -64,11 +65,34 @@ fn book(rows: &str, parts: &[(&str, &str)]) -> Vec<u8> {
     zip.finish().expect("a zip").into_inner()
 }
 
-/// The CSV text of the first sheet of `xlsx`, or the error that stops it.
+/// The rows of the first sheet of `xlsx` as CSV text, or the error that
+/// stops it.
 fn read_with(xlsx: Vec<u8>, limits: SheetLimits) -> Result<String, String> {
-    let (_, mut r) = super::open("t.xlsx", xlsx, None, limits).map_err(|e| format!("{e:#}"))?;
+    let rows = super::open("t.xlsx", xlsx, None, limits).map_err(|e| format!("{e:#}"))?;
+    csv_text(rows)
+}
+
+/// Rows as CSV text: each on the line of its sheet row (those between
+/// them blank), its cells quoted when they must be.
+fn csv_text(mut rows: SheetRows) -> Result<String, String> {
     let mut out = String::new();
-    r.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    let mut next_line = 1;
+    while let Some((line, cells)) = rows.next_cells().map_err(|e| e.to_string())? {
+        out.extend(std::iter::repeat_n('\n', (line - next_line) as usize));
+        let fields: Vec<String> = cells
+            .map(|i| {
+                let text = rows.cell(i);
+                if text.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", text.replace('"', "\"\""))
+                } else {
+                    text.to_string()
+                }
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+        next_line = line + 1;
+    }
     Ok(out)
 }
 
@@ -89,8 +113,8 @@ fn check_err(rows: &str, parts: &[(&str, &str)], expected: &str) {
     }
 }
 
-/// The CSV text calamine's reading of the first sheet gives, through the
-/// same sink (as `.xls` sheets are read).
+/// The rows calamine's reading of the first sheet gives, through the same
+/// sink (as `.xls` sheets are read), as [`csv_text`] writes them.
 fn calamine_csv(xlsx: &[u8]) -> String {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx.to_vec())).expect("a workbook");
     let name = wb.sheet_names()[0].clone();
@@ -107,9 +131,7 @@ fn calamine_csv(xlsx: &[u8]) -> String {
         Ok(())
     })();
     sink.finish(res);
-    let mut out = String::new();
-    ChannelReader::new(rx).read_to_string(&mut out).expect("the CSV text");
-    out
+    csv_text(SheetRows::new("t.xlsx#Sheet1".into(), rx)).expect("the rows")
 }
 
 #[test]
@@ -413,10 +435,9 @@ fn parts_found_where_writers_put_them() {
         "",
         &[("xl/_rels/workbook.xml.rels", rels), ("xl/workbook.xml", &workbook), ("xl/worksheets/data.xml", data)],
     );
-    let (name, mut r) = super::open("t.xlsx", xlsx, Some("A & B"), LIMITS).expect("opened");
-    let mut csv = String::new();
-    r.read_to_string(&mut csv).expect("read");
-    assert_eq!((name.as_str(), csv.as_str()), ("A & B", "p,2\n"));
+    let rows = super::open("t.xlsx", xlsx, Some("A & B"), LIMITS).expect("opened");
+    assert_eq!(rows.file, "t.xlsx#A & B");
+    assert_eq!(csv_text(rows).as_deref(), Ok("p,2\n"));
     // The workbook at the package's root, its merged cells before its cells.
     let root = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book.xml"/></Relationships>"#;
     let book_rels = rels.replace("/xl/worksheets/Data.xml", "s.xml");
