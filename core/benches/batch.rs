@@ -116,7 +116,8 @@ fn main() {
     );
 
     // 2c. Input formats: the firm file alone, as UTF-8 CSV, as GB18030 CSV
-    // and as an .xlsx sheet, each read to CSV records (faster of 2 passes).
+    // and as an .xlsx sheet, each read as a run reads its rows (faster of 2
+    // passes).
     input_formats(&dir, n_firms);
 
     // 3. The plan alone: hazchem risk over pre-read firms, no I/O.
@@ -137,7 +138,7 @@ fn main() {
     println!("against the hand-written rust_decimal floor: cargo bench -p safegrade --bench plan");
 }
 
-/// Times reading the firm file to the cells a run reads from UTF-8, GB18030 and xlsx.
+/// Times reading the firm file's rows as a run reads them from UTF-8, GB18030 and xlsx.
 fn input_formats(dir: &Path, n_firms: u64) {
     use encoding::{detect, Gb18030Cells};
     use excel::{Kind, SheetLimits};

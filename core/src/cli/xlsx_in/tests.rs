@@ -614,3 +614,19 @@ fn numbers_kept_as_written() {
         assert!(!is_shortest(v.as_bytes()), "{v}");
     }
 }
+
+#[test]
+fn the_header_is_trimmed_short_rows_padded_and_an_empty_sheet_is_an_empty_file() {
+    use safegrade::batch::RowSource;
+    let rows = r#"<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve"> id </t></is></c><c r="B2" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3"><v>1</v></c></row>"#;
+    let mut sheet = super::open("t.xlsx", book(rows, &[]), None, LIMITS).expect("opened");
+    let header = sheet.header().expect("a header");
+    assert_eq!((header.line, header.names), (2, vec!["id".to_string(), "x".to_string()]));
+    let (line, cells) = sheet.next_cells().expect("read").expect("a row");
+    assert_eq!((line, cells.len()), (3, 2));
+    assert!(sheet.next_cells().expect("read").is_none());
+
+    let mut empty = super::open("t.xlsx", book("", &[]), None, LIMITS).expect("opened");
+    let err = empty.header().expect_err("empty").to_string();
+    assert_eq!(err, "t.xlsx#Sheet1: the file is empty: expected a header line");
+}
