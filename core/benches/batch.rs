@@ -190,7 +190,7 @@ fn input_formats(dir: &Path, n_firms: u64) {
         detect(&path(&gb), "firms.csv").expect("detected");
         count_as(&gb, true)
     });
-    let limits = SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
+    let limits = SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes, row: cfg.max_row_bytes };
     let xlsx_s = best(&|| {
         let bytes = std::fs::read(&wb).expect("read");
         let rows = excel::open("firms.xlsx", Kind::Xlsx, bytes, None, limits).expect("a sheet");

@@ -89,6 +89,8 @@ pub(crate) fn split_sheet(arg: &str) -> (&str, Option<&str>) {
 pub(crate) struct SheetLimits {
     pub(crate) columns: usize,
     pub(crate) field: usize,
+    /// The most bytes of text a row may hold (a row is sent whole).
+    pub(crate) row: usize,
 }
 
 /// Opens sheet `sheet` (the first when `None`) of a workbook whose bytes
@@ -251,6 +253,8 @@ struct Sink {
     row: Option<u32>,
     /// Cells written in the row so far.
     col: u32,
+    /// Where the row's text starts.
+    row_start: usize,
     /// The header's width, once it is written.
     width: Option<u32>,
     /// The line (1-based sheet row) of an error the sink found itself.
@@ -271,6 +275,7 @@ impl Sink {
             header: None,
             row: None,
             col: 0,
+            row_start: 0,
             width: None,
             fail_line: None,
             gone: false,
@@ -286,7 +291,7 @@ impl Sink {
         let cut = text.ceil_char_boundary(self.limits.field.saturating_add(1));
         self.text.extend_from_slice(&text.as_bytes()[..cut]);
         self.ends.push(self.text.len());
-        Ok(())
+        self.check_row_len(r)
     }
 
     /// Writes cell (`r`, `c`), whose text is the first `len` bytes of `src`,
@@ -303,9 +308,25 @@ impl Sink {
                 self.text.extend_from_slice(chunk);
                 self.text.truncate(at + len);
             }
-            _ => self.text.extend_from_slice(&src[..len]),
+            _ => {
+                self.text.extend_from_slice(&src[..len]);
+                self.ends.push(self.text.len());
+                return self.check_row_len(r);
+            }
         }
         self.ends.push(self.text.len());
+        Ok(())
+    }
+
+    /// Refuses row `r` when its text is over the row limit: only a cell of
+    /// more than 16 bytes can take it there (short cells fill at most 64
+    /// KiB of a row of 4,096 columns), so only those are checked.
+    fn check_row_len(&mut self, r: u32) -> Result<(), String> {
+        if self.text.len() - self.row_start > self.limits.row {
+            let e =
+                format!("row {} holds more than {} bytes of text, the row limit", u64::from(r) + 1, self.limits.row);
+            return self.fail(r, e);
+        }
         Ok(())
     }
 
@@ -381,6 +402,7 @@ impl Sink {
         }
         self.row = Some(r);
         self.col = 0;
+        self.row_start = self.text.len();
         Ok(())
     }
 

@@ -173,7 +173,8 @@ fn open(
         let bytes = super::files::read_bounded_sized(reader, excel::MAX_WORKBOOK_BYTES, length)
             .with_context(|| format!("cannot read `{path}`"))?;
         let (shown_path, _) = excel::split_sheet(shown_as);
-        let limits = excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
+        let limits =
+            excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes, row: cfg.max_row_bytes };
         let rows = excel::open(shown_path, kind, bytes, sheet, limits)?;
         return Ok((Box::new(rows), handle, Detected::Workbook(kind)));
     }

@@ -16,7 +16,7 @@ use super::SheetLimits;
 
 const NS: &str = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 
-const LIMITS: SheetLimits = SheetLimits { columns: 4096, field: 1 << 20 };
+const LIMITS: SheetLimits = SheetLimits { columns: 4096, field: 1 << 20, row: 16 << 20 };
 
 /// A sheet part whose `<sheetData>` holds `rows`, followed by `after`.
 fn sheet(rows: &str, after: &str) -> String {
@@ -458,7 +458,17 @@ fn fields_are_cut_past_the_field_limit() {
     );
     let xlsx = book(&rows, &[("xl/sharedStrings.xml", &strings)]);
     // Just past 8 bytes, at a character's end.
-    assert_eq!(read_with(xlsx, SheetLimits { columns: 16, field: 8 }).as_deref(), Ok("ééééé,ééééé,123456789\n"));
+    assert_eq!(
+        read_with(xlsx, SheetLimits { columns: 16, field: 8, row: 64 }).as_deref(),
+        Ok("ééééé,ééééé,123456789\n")
+    );
+    // A row of more text than the row limit stops the read.
+    let xlsx = book(&rows, &[("xl/sharedStrings.xml", &strings)]);
+    let err = read_with(xlsx, SheetLimits { columns: 16, field: 8, row: 16 }).expect_err("too long");
+    assert!(
+        err.contains("t.xlsx#Sheet1:1: cannot read: row 1 holds more than 16 bytes of text, the row limit"),
+        "{err}"
+    );
 }
 
 #[test]
