@@ -116,7 +116,8 @@ fn main() {
     );
 
     // 2c. Input formats: the firm file alone, as UTF-8 CSV, as GB18030 CSV
-    // and as an .xlsx sheet, each read to CSV records (faster of 2 passes).
+    // and as an .xlsx sheet, each read as a run reads its rows (faster of 2
+    // passes).
     input_formats(&dir, n_firms);
 
     // 3. The plan alone: hazchem risk over pre-read firms, no I/O.
@@ -137,11 +138,10 @@ fn main() {
     println!("against the hand-written rust_decimal floor: cargo bench -p safegrade --bench plan");
 }
 
-/// Times reading the firm file to the cells a run reads from UTF-8, GB18030 and xlsx.
+/// Times reading the firm file's rows as a run reads them from UTF-8, GB18030 and xlsx.
 fn input_formats(dir: &Path, n_firms: u64) {
     use encoding::{detect, Gb18030Cells};
     use excel::{Kind, SheetLimits};
-    use safegrade::batch::CellDecoder;
     let utf8 = dir.join("firms.csv");
     let gb = dir.join("firms-gb18030.csv");
     let wb = dir.join("firms.xlsx");
@@ -158,28 +158,18 @@ fn input_formats(dir: &Path, n_firms: u64) {
         std::fs::write(&wb, bytes).expect("write");
         eprintln!("firms.xlsx written in {:.1} s", t.elapsed().as_secs_f64());
     }
-    // Each file is read as the CSV source of a run reads it: split into
-    // records, then the cells checked as UTF-8, or, in a GB18030 file,
-    // those that are not ASCII decoded.
-    let count_as = |r: &mut dyn std::io::Read, gb: bool| {
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(r);
-        let mut rec = csv::ByteRecord::new();
-        let mut text = String::new();
-        let mut n = 0u64;
-        while rdr.read_byte_record(&mut rec).expect("read") {
-            if !gb {
-                assert!(std::str::from_utf8(rec.as_slice()).is_ok());
-            } else if !rec.as_slice().is_ascii() {
-                text.clear();
-                for cell in rec.iter().filter(|c| !c.is_ascii()) {
-                    Gb18030Cells.decode(cell, &mut text).expect("GB18030");
-                }
-            }
-            n += 1;
-        }
-        n
+    // Each file is read as a run reads it, through its source of rows:
+    // the CSV files split into records, their cells checked as UTF-8 or,
+    // in the GB18030 file, those that are not ASCII decoded; the sheet's
+    // cells read from its XML.
+    let cfg = BatchConfig::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"));
+    let count_as = |p: &Path, gb: bool| {
+        let f = File::open(p).expect("open");
+        let src =
+            if gb { Source::with_cells("firms.csv", f, "GB18030", Gb18030Cells) } else { Source::new("firms.csv", f) };
+        batch::read_rows(batch::csv_rows(src, &cfg), &cfg).expect("read")
     };
-    let count = |r: &mut dyn std::io::Read| count_as(r, false);
+    let count = |p: &Path| count_as(p, false);
     let best = |f: &dyn Fn() -> u64| {
         let mut s = f64::INFINITY;
         for _ in 0..2 {
@@ -189,26 +179,26 @@ fn input_formats(dir: &Path, n_firms: u64) {
         }
         s
     };
-    let utf8_s = best(&|| count(&mut File::open(&utf8).expect("open")));
-    let gb_s = best(&|| count_as(&mut File::open(&gb).expect("open"), true));
+    let utf8_s = best(&|| count(&utf8));
+    let gb_s = best(&|| count_as(&gb, true));
     let path = |p: &Path| p.to_str().expect("a UTF-8 path").to_string();
     let utf8_auto_s = best(&|| {
         detect(&path(&utf8), "firms.csv").expect("detected");
-        count(&mut File::open(&utf8).expect("open"))
+        count(&utf8)
     });
     let gb_auto_s = best(&|| {
         detect(&path(&gb), "firms.csv").expect("detected");
-        count_as(&mut File::open(&gb).expect("open"), true)
+        count_as(&gb, true)
     });
-    let limits = || SheetLimits { columns: 4096, field: 1 << 20 };
+    let limits = SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes, row: cfg.max_row_bytes };
     let xlsx_s = best(&|| {
         let bytes = std::fs::read(&wb).expect("read");
-        let (_, mut r) = excel::open("firms.xlsx", Kind::Xlsx, bytes, None, limits()).expect("a sheet");
-        count(&mut r)
+        let rows = excel::open("firms.xlsx", Kind::Xlsx, bytes, None, limits).expect("a sheet");
+        batch::read_rows(Box::new(rows), &cfg).expect("read")
     });
     let mb = |p: &Path| std::fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6);
     println!(
-        "firm file alone, {n_firms} rows to CSV records (1 thread, faster of 2): UTF-8 CSV {utf8_s:.2} s ({:.0} MB); GB18030 CSV {gb_s:.2} s ({:.0} MB), +{:.0} % (target < 20 %); with `--encoding auto`'s pre-pass: UTF-8 {utf8_auto_s:.2} s, GB18030 {gb_auto_s:.2} s, +{:.0} %",
+        "firm file alone, {n_firms} rows read as a run reads them (1 thread, faster of 2): UTF-8 CSV {utf8_s:.2} s ({:.0} MB); GB18030 CSV {gb_s:.2} s ({:.0} MB), +{:.0} % (target < 20 %); with `--encoding auto`'s pre-pass: UTF-8 {utf8_auto_s:.2} s, GB18030 {gb_auto_s:.2} s, +{:.0} %",
         mb(&utf8),
         mb(&gb),
         (gb_s / utf8_s - 1.0) * 100.0,

@@ -271,6 +271,30 @@ fn the_sum_of_floats_keeps_its_binary_digits() {
 }
 
 #[test]
+fn a_cell_holding_line_breaks_shifts_no_row_after_it() {
+    let dir = fresh_dir("excel", "breaks");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["id", "x", "n", "note"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("header");
+    }
+    // Row 2: a note of three lines; row 4 (after an empty row): a fraction
+    // in the integer input, a reject that names its own sheet row.
+    ws.write_string(1, 0, "a").expect("cell");
+    ws.write_string(1, 3, "one\ntwo\r\nthree").expect("cell");
+    ws.write_string(3, 0, "b").expect("cell");
+    ws.write_number(3, 2, 12.5).expect("cell");
+    wb.save(dir.join("t.xlsx")).expect("saved");
+    let (code, _, err) = cells_run(&dir, "t.xlsx", "x,n,note");
+    assert_eq!(code, 3, "{err}");
+    let rejects = String::from_utf8(read(&dir.join("rejects.csv"))).expect("UTF-8");
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    assert!(rejects.contains("t.xlsx#Sheet1,4,"), "{rejects}");
+    let results = String::from_utf8(read(&dir.join("results.csv"))).expect("UTF-8");
+    assert!(results.contains("\"one\ntwo\r\nthree\""), "{results}");
+}
+
+#[test]
 fn merged_header_cells_and_formulas_without_values_are_refused() {
     let dir = fresh_dir("excel", "refused");
     let mut wb = Workbook::new();

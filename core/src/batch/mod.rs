@@ -170,6 +170,7 @@ use chunk::Chunk;
 use csv_rows::{CsvRows, Limits};
 use firm::Ctx;
 use join::Feeder;
+use packed::Packed;
 use rows::Input;
 
 pub use config::{
@@ -256,6 +257,18 @@ pub fn compare_rows(
 pub fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
     let limits = Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
     Box::new(CsvRows::new(src, limits))
+}
+
+/// Reads every row of a source as a run reads it (its header, the column
+/// and field limits) and counts them: for checking and timing a
+/// [`RowSource`].
+pub fn read_rows(source: Box<dyn RowSource>, cfg: &BatchConfig) -> Result<u64, BatchError> {
+    let (mut input, _) = Input::open(source, cfg.max_columns, cfg.max_field_bytes)?;
+    let mut cells = Packed::default();
+    while input.next(&mut cells)?.is_some() {
+        cells.clear();
+    }
+    Ok(input.rows_read)
 }
 
 /// Each list file's rows.

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListSource, OutputFormat, Source, Summary};
+use safegrade::batch::{self, BatchConfig, BatchErrorKind, ListRows, OutputFormat, RowSource, Source, Summary};
 
 use super::atomic::{Ready, Staged};
 use super::encoding::{self, Detected, Gb18030Cells, Gb18030Writer, InEncoding, OutEncoding};
@@ -157,9 +157,14 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
 /// in `encoding` (with `auto`, decided from the whole file first); its
 /// bytes, as in the file, are hashed as they are read. A workbook
 /// (`FILE.xlsx`, `FILE.xlsx#Sheet`) is read whole, within
-/// [`excel::MAX_WORKBOOK_BYTES`], and its sheet given as CSV text, named
-/// `FILE#Sheet`.
-fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> Result<(Source, HashHandle, Detected)> {
+/// [`excel::MAX_WORKBOOK_BYTES`], and its sheet's rows read as they come,
+/// named `FILE#Sheet`.
+fn open(
+    arg: &str,
+    shown_as: &str,
+    encoding: InEncoding,
+    cfg: &BatchConfig,
+) -> Result<(Box<dyn RowSource>, HashHandle, Detected)> {
     let (path, sheet) = excel::split_sheet(arg);
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
     if let Some(kind) = excel::Kind::of(path) {
@@ -168,10 +173,10 @@ fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> R
         let bytes = super::files::read_bounded_sized(reader, excel::MAX_WORKBOOK_BYTES, length)
             .with_context(|| format!("cannot read `{path}`"))?;
         let (shown_path, _) = excel::split_sheet(shown_as);
-        let limits = excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes };
-        let (name, reader) = excel::open(shown_path, kind, bytes, sheet, limits)?;
-        let source = Source::decoded(format!("{shown_path}#{name}"), reader, kind.name());
-        return Ok((source, handle, Detected::Workbook(kind)));
+        let limits =
+            excel::SheetLimits { columns: cfg.max_columns, field: cfg.max_field_bytes, row: cfg.max_row_bytes };
+        let rows = excel::open(shown_path, kind, bytes, sheet, limits)?;
+        return Ok((Box::new(rows), handle, Detected::Workbook(kind)));
     }
     let detected = match encoding {
         InEncoding::Utf8 => Detected::Utf8,
@@ -183,7 +188,7 @@ fn open(arg: &str, shown_as: &str, encoding: InEncoding, cfg: &BatchConfig) -> R
         Detected::Gb18030 => Source::with_cells(shown_as, reader, detected.name(), Gb18030Cells),
         Detected::Utf8 | Detected::Workbook(_) => Source::new(shown_as, reader),
     };
-    Ok((source, handle, detected))
+    Ok((batch::csv_rows(source, cfg), handle, detected))
 }
 
 pub(crate) fn run(mode: Mode<'_>, args: &BatchArgs) -> Result<ExitCode> {
@@ -266,7 +271,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         };
         let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding, &cfg)?;
         encodings.push(enc);
-        lists.push(ListSource { list: name.to_string(), source });
+        lists.push(ListRows { list: name.to_string(), rows: source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
     }
     let rejects_path = match &args.rejects {
@@ -345,9 +350,9 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         }
     };
     let summary = match &against {
-        None => batch::score(&rules, &cfg, firms, lists, &mut out, &mut rejects, &mut progress),
+        None => batch::score_rows(&rules, &cfg, firms, lists, &mut out, &mut rejects, &mut progress),
         Some((new, new_as_of)) => {
-            batch::compare(&rules, new, *new_as_of, &cfg, firms, lists, &mut out, &mut rejects, &mut progress)
+            batch::compare_rows(&rules, new, *new_as_of, &cfg, firms, lists, &mut out, &mut rejects, &mut progress)
         }
     };
     if let Some(b) = &bar {

@@ -2,8 +2,8 @@
 //! module owns finding a sheet's part (the workbook, its relationships),
 //! reading what its cells need (the date system, which cell formats show
 //! dates, the shared strings: `strings.rs`), and running the threads that
-//! stream the sheet into the [`Sink`] that writes the CSV text the batch
-//! core reads: one decompresses the sheet, another reads its cells
+//! stream the sheet into the [`Sink`] that sends its rows to the batch
+//! core: one decompresses the sheet, another reads its cells
 //! (`sheet.rs`, with the value rules of `values.rs`). The sheet's XML is
 //! read once, by a scanner made for it (`scan.rs`; quick-xml, general and
 //! allocating per event, took 9.5 s to tokenise a million-row sheet that
@@ -25,25 +25,20 @@ mod tests;
 #[path = "xlsx_in/values.rs"]
 mod values;
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use anyhow::{bail, Context, Result};
 use zip::ZipArchive;
 
-use super::{pick, ChannelReader, SheetLimits, Sink};
+use super::{pick, SheetLimits, SheetRows, Sink};
 use book::{find_part, Book, Zip};
 use scan::Scanner;
 
 /// Opens sheet `sheet` (the first when `None`) of the `.xlsx` workbook
-/// `bytes`, named `file` in messages: its name and a reader of its CSV
-/// text, written by a thread of its own.
-pub(super) fn open(
-    file: &str,
-    bytes: Vec<u8>,
-    sheet: Option<&str>,
-    limits: SheetLimits,
-) -> Result<(String, Box<dyn Read + Send>)> {
+/// `bytes`, named `file` in messages: its rows, read by a thread of its
+/// own and named `file#Sheet`.
+pub(super) fn open(file: &str, bytes: Vec<u8>, sheet: Option<&str>, limits: SheetLimits) -> Result<SheetRows> {
     let not_workbook = || format!("`{file}` is not a readable xlsx workbook");
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         // A compound file, as Office saves an encrypted workbook.
@@ -59,8 +54,8 @@ pub(super) fn open(
     let index = find_part(&zip, &part)
         .with_context(|| format!("the sheet `{name}` has no part `{part}`"))
         .with_context(not_workbook)?;
-    // One thread decompresses the sheet, another reads its XML into CSV
-    // text, which the core parses on a third.
+    // One thread decompresses the sheet, another reads its XML into rows,
+    // which the core reads on a third.
     let (blocks_tx, blocks_rx) = sync_channel(BLOCKS_IN_FLIGHT);
     let (spent_tx, spent_rx) = sync_channel(BLOCKS_IN_FLIGHT + 2);
     std::thread::Builder::new()
@@ -77,7 +72,7 @@ pub(super) fn open(
             sink.finish(result);
         })
         .context("cannot start a thread to read the workbook")?;
-    Ok((name, Box::new(ChannelReader::new(rx))))
+    Ok(SheetRows::new(format!("{file}#{name}"), rx))
 }
 
 /// The decompressed blocks of a sheet on their way from the thread that

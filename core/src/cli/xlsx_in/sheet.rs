@@ -1,6 +1,6 @@
 //! A sheet's cells, read from its XML into the [`Sink`]: each cell's
 //! position (its `r`, else the next column), its type (`t`), its format
-//! (`s`, for dates) and its value (`<v>`, `<is>`), turned into a CSV cell's
+//! (`s`, for dates) and its value (`<v>`, `<is>`), turned into the cell's
 //! text as `values.rs` says; then the merged cells, which a sheet stores
 //! after its cells, checked against the header row.
 //!
@@ -343,7 +343,7 @@ fn plain_cell(s: &[u8]) -> Option<(usize, RawCell<'_>)> {
     Some((end + b"</v></c>".len(), cell))
 }
 
-/// Turns cells into the sink's text.
+/// Turns cells into the sink's cells.
 struct Cells<'b> {
     book: &'b Book,
     limits: SheetLimits,
@@ -398,7 +398,7 @@ impl Cells<'_> {
         };
         let v = &s[cell.v.0..cell.v.1];
         let style = cell.style.map(|(start, end)| &s[start..end]);
-        // The field: its bytes from its start, and its length.
+        // The text: its bytes from its start, and its length.
         let field = if cell.shared {
             number(v).and_then(|i| usize::try_from(i).ok()).and_then(|i| self.book.strings.get(i))
         } else {
@@ -409,7 +409,7 @@ impl Cells<'_> {
             Some((src, len)) => {
                 self.col = col + 1;
                 if len > 0 {
-                    sink.csv_cell(row, col, src, len)?;
+                    sink.copied_cell(row, col, src, len)?;
                 }
             }
             // A date or a number to rewrite, or a shared string that is not
@@ -471,7 +471,7 @@ impl Cells<'_> {
                     })?;
                     match field {
                         (_, 0) => None,
-                        (src, len) => return sink.csv_cell(row, col, src, len),
+                        (src, len) => return sink.copied_cell(row, col, src, len),
                     }
                 }
                 (Type::Number { explicit }, Some(v)) => {

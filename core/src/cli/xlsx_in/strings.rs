@@ -1,21 +1,20 @@
-//! Text in a workbook: the shared strings (`<si>`), read once into the CSV
-//! fields the sink writes for them, and the rich text of a shared or
+//! Text in a workbook: the shared strings (`<si>`), read once into one
+//! text, and the rich text of a shared or
 //! inline string (`<t>`, runs, phonetic runs, `xml:space`, `_xHHHH_`
 //! escapes).
 
-use super::super::{push_field, SheetLimits};
+use super::super::SheetLimits;
 use super::scan::{Blocks, Scanner, Tag};
 use super::values;
 
-/// The shared strings, each as the CSV field the sink would write for it,
-/// one after another, then 16 bytes for [`Sink::csv_cell`] to read past
-/// the last.
+/// The shared strings' texts, one after another, then 16 bytes for
+/// [`Sink::copied_cell`] to read past the last.
 ///
-/// [`Sink::csv_cell`]: super::super::Sink
+/// [`Sink::copied_cell`]: super::super::Sink
 #[derive(Default)]
 pub(super) struct SharedStrings {
-    fields: Vec<u8>,
-    /// Where each string ends in `fields`.
+    texts: Vec<u8>,
+    /// Where each string ends in `texts`.
     ends: Vec<usize>,
 }
 
@@ -38,7 +37,7 @@ impl SharedStrings {
                 continue;
             }
             let Some(tag) = scan.next_tag()? else {
-                res.fields.extend_from_slice(&[0; 16]);
+                res.texts.extend_from_slice(&[0; 16]);
                 return Ok(res);
             };
             if !scan.named(b"si") || tag == Tag::End {
@@ -57,8 +56,9 @@ impl SharedStrings {
     /// not UTF-8.
     fn push(&mut self, si: &[u8], cap: usize, limits: SheetLimits) -> Result<(), usize> {
         let text = utf8(si, cap).ok_or(self.ends.len())?;
-        push_field(&mut self.fields, &text[..text.ceil_char_boundary(limits.field.saturating_add(1))]);
-        self.ends.push(self.fields.len());
+        let cut = text.ceil_char_boundary(limits.field.saturating_add(1));
+        self.texts.extend_from_slice(&text.as_bytes()[..cut]);
+        self.ends.push(self.texts.len());
         Ok(())
     }
 
@@ -67,13 +67,12 @@ impl SharedStrings {
         self.ends.len()
     }
 
-    /// String `i` as a CSV field (empty for the empty string): the bytes
-    /// from its start, and its length.
+    /// String `i`'s text: the bytes from its start, and its length.
     #[inline]
     pub(super) fn get(&self, i: usize) -> Option<(&[u8], usize)> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some((&self.fields[start..], end - start))
+        Some((&self.texts[start..], end - start))
     }
 }
 

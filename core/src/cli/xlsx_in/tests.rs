@@ -1,21 +1,22 @@
 //! The `.xlsx` reader on small workbooks built here part by part (each case
 //! the sheet rows, the parts that differ from a minimal workbook, and the
-//! CSV text or the error expected), and against calamine, which read these
-//! sheets before: the same text for workbooks written by rust_xlsxwriter
-//! and for every serial date.
+//! rows expected, written as CSV text with a line per sheet row, or the
+//! error expected), and against calamine, which read these sheets before:
+//! the same rows for workbooks written by rust_xlsxwriter and for every
+//! serial date.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 
 use calamine::{ExcelDateTime, ExcelDateTimeType, Reader};
 use proptest::prelude::*;
 
-use super::super::{data_text, date_text, float_text, ChannelReader, Sink};
+use super::super::{data_text, date_text, float_text, SheetRows, Sink};
 use super::values::{format_is_date, is_shortest, push_date};
 use super::SheetLimits;
 
 const NS: &str = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
 
-const LIMITS: SheetLimits = SheetLimits { columns: 4096, field: 1 << 20 };
+const LIMITS: SheetLimits = SheetLimits { columns: 4096, field: 1 << 20, row: 16 << 20 };
 
 /// A sheet part whose `<sheetData>` holds `rows`, followed by `after`.
 fn sheet(rows: &str, after: &str) -> String {
@@ -64,11 +65,34 @@ fn book(rows: &str, parts: &[(&str, &str)]) -> Vec<u8> {
     zip.finish().expect("a zip").into_inner()
 }
 
-/// The CSV text of the first sheet of `xlsx`, or the error that stops it.
+/// The rows of the first sheet of `xlsx` as CSV text, or the error that
+/// stops it.
 fn read_with(xlsx: Vec<u8>, limits: SheetLimits) -> Result<String, String> {
-    let (_, mut r) = super::open("t.xlsx", xlsx, None, limits).map_err(|e| format!("{e:#}"))?;
+    let rows = super::open("t.xlsx", xlsx, None, limits).map_err(|e| format!("{e:#}"))?;
+    csv_text(rows)
+}
+
+/// Rows as CSV text: each on the line of its sheet row (those between
+/// them blank), its cells quoted when they must be.
+fn csv_text(mut rows: SheetRows) -> Result<String, String> {
     let mut out = String::new();
-    r.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    let mut next_line = 1;
+    while let Some((line, cells)) = rows.next_cells().map_err(|e| e.to_string())? {
+        out.extend(std::iter::repeat_n('\n', (line - next_line) as usize));
+        let fields: Vec<String> = cells
+            .map(|i| {
+                let text = rows.cell(i);
+                if text.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", text.replace('"', "\"\""))
+                } else {
+                    text.to_string()
+                }
+            })
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+        next_line = line + 1;
+    }
     Ok(out)
 }
 
@@ -89,8 +113,8 @@ fn check_err(rows: &str, parts: &[(&str, &str)], expected: &str) {
     }
 }
 
-/// The CSV text calamine's reading of the first sheet gives, through the
-/// same sink (as `.xls` sheets are read).
+/// The rows calamine's reading of the first sheet gives, through the same
+/// sink (as `.xls` sheets are read), as [`csv_text`] writes them.
 fn calamine_csv(xlsx: &[u8]) -> String {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx.to_vec())).expect("a workbook");
     let name = wb.sheet_names()[0].clone();
@@ -107,9 +131,7 @@ fn calamine_csv(xlsx: &[u8]) -> String {
         Ok(())
     })();
     sink.finish(res);
-    let mut out = String::new();
-    ChannelReader::new(rx).read_to_string(&mut out).expect("the CSV text");
-    out
+    csv_text(SheetRows::new("t.xlsx#Sheet1".into(), rx)).expect("the rows")
 }
 
 #[test]
@@ -413,10 +435,9 @@ fn parts_found_where_writers_put_them() {
         "",
         &[("xl/_rels/workbook.xml.rels", rels), ("xl/workbook.xml", &workbook), ("xl/worksheets/data.xml", data)],
     );
-    let (name, mut r) = super::open("t.xlsx", xlsx, Some("A & B"), LIMITS).expect("opened");
-    let mut csv = String::new();
-    r.read_to_string(&mut csv).expect("read");
-    assert_eq!((name.as_str(), csv.as_str()), ("A & B", "p,2\n"));
+    let rows = super::open("t.xlsx", xlsx, Some("A & B"), LIMITS).expect("opened");
+    assert_eq!(rows.file, "t.xlsx#A & B");
+    assert_eq!(csv_text(rows).as_deref(), Ok("p,2\n"));
     // The workbook at the package's root, its merged cells before its cells.
     let root = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book.xml"/></Relationships>"#;
     let book_rels = rels.replace("/xl/worksheets/Data.xml", "s.xml");
@@ -437,7 +458,17 @@ fn fields_are_cut_past_the_field_limit() {
     );
     let xlsx = book(&rows, &[("xl/sharedStrings.xml", &strings)]);
     // Just past 8 bytes, at a character's end.
-    assert_eq!(read_with(xlsx, SheetLimits { columns: 16, field: 8 }).as_deref(), Ok("ééééé,ééééé,123456789\n"));
+    assert_eq!(
+        read_with(xlsx, SheetLimits { columns: 16, field: 8, row: 64 }).as_deref(),
+        Ok("ééééé,ééééé,123456789\n")
+    );
+    // A row of more text than the row limit stops the read.
+    let xlsx = book(&rows, &[("xl/sharedStrings.xml", &strings)]);
+    let err = read_with(xlsx, SheetLimits { columns: 16, field: 8, row: 16 }).expect_err("too long");
+    assert!(
+        err.contains("t.xlsx#Sheet1:1: cannot read: row 1 holds more than 16 bytes of text, the row limit"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -592,4 +623,20 @@ fn numbers_kept_as_written() {
     for v in ["-0", "00", "1.0", "1.", ".5", "1e5", "1234567890123456", "0.000000000000001", "+1", "1 ", "", "-"] {
         assert!(!is_shortest(v.as_bytes()), "{v}");
     }
+}
+
+#[test]
+fn the_header_is_trimmed_short_rows_padded_and_an_empty_sheet_is_an_empty_file() {
+    use safegrade::batch::RowSource;
+    let rows = r#"<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve"> id </t></is></c><c r="B2" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3"><v>1</v></c></row>"#;
+    let mut sheet = super::open("t.xlsx", book(rows, &[]), None, LIMITS).expect("opened");
+    let header = sheet.header().expect("a header");
+    assert_eq!((header.line, header.names), (2, vec!["id".to_string(), "x".to_string()]));
+    let (line, cells) = sheet.next_cells().expect("read").expect("a row");
+    assert_eq!((line, cells.len()), (3, 2));
+    assert!(sheet.next_cells().expect("read").is_none());
+
+    let mut empty = super::open("t.xlsx", book("", &[]), None, LIMITS).expect("opened");
+    let err = empty.header().expect_err("empty").to_string();
+    assert_eq!(err, "t.xlsx#Sheet1: the file is empty: expected a header line");
 }

@@ -1,5 +1,5 @@
 //! The text of a sheet cell's value, as [`super::super::float_text`] and
-//! the rest of the workbook reader give it for a CSV cell: which number
+//! the rest of the workbook reader give it for a cell: which number
 //! formats are dates, serial numbers as dates in the 1900 or 1904 system,
 //! numbers by their shortest round-trip text, and the `_xHHHH_` escapes
 //! Office writes in text.
