@@ -1,7 +1,7 @@
 //! The inputs of a run: a firm file or list file as a named reader of
 //! text, and which list of the rules a list file fills. A file in another
-//! encoding than UTF-8 names it, for messages, and either comes decoded by
-//! its reader or brings a [`CellDecoder`] that decodes its cells.
+//! encoding than UTF-8 names it, for messages, and brings a
+//! [`CellDecoder`] that decodes its cells.
 
 use std::io::Read;
 
@@ -13,11 +13,7 @@ pub struct Source {
     /// The name used in messages and in the rejects file.
     pub file: String,
     /// The bytes: UTF-8 text, or the file's own bytes when [`Source::cells`]
-    /// decodes them. A reader that decodes another encoding into UTF-8
-    /// names it in [`Source::encoding`] (`xlsx`), and hands a byte
-    /// sequence that is not valid in it on as bytes that are not UTF-8, so
-    /// that the row holding it is refused as not being text of that
-    /// encoding.
+    /// decodes them.
     pub reader: Box<dyn Read + Send>,
     /// The encoding the file is read in, for messages: `UTF-8` unless the
     /// file is in another.
@@ -44,11 +40,6 @@ impl Source {
     /// A source from a name and a reader.
     pub fn new(file: impl Into<String>, reader: impl Read + Send + 'static) -> Source {
         Source { file: file.into(), reader: Box::new(reader), encoding: UTF_8, cells: None }
-    }
-
-    /// A source whose reader decodes `encoding` into UTF-8 (see [`Source::reader`]).
-    pub fn decoded(file: impl Into<String>, reader: impl Read + Send + 'static, encoding: &'static str) -> Source {
-        Source { file: file.into(), reader: Box::new(reader), encoding, cells: None }
     }
 
     /// A source whose reader gives the file's own bytes in `encoding`,
