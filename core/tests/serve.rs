@@ -238,7 +238,7 @@ fn metrics_count_requests_evaluations_rejects_and_reloads() {
     assert_eq!(r.status, 200, "{}", r.text());
     let rejects = r.text().lines().filter(|l| l.starts_with("{\"reject\"")).count();
     assert_eq!(rejects, 1, "one bad key, one reject: {}", r.text());
-    let reload = server.post("/v1/reload", "application/json", b"", None);
+    let reload = server.reload();
     assert_eq!(reload.status, 200, "{}", reload.text());
 
     let after = server.get("/metrics", None);
@@ -946,6 +946,15 @@ fn listed_entry(server: &Server, id: &str) -> Value {
         .unwrap_or_else(|| panic!("{id} not listed"))
 }
 
+/// Sets the flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 #[test]
 fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
     let tmp = TempDir::new("reload");
@@ -959,28 +968,35 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
 
     let body = serde_json::to_vec(&json!({"answers": case.input, "as_of": case.as_of})).expect("JSON");
     let path = evaluate_path("credit-rating");
-    let stop = AtomicBool::new(false);
+    let stop = &AtomicBool::new(false);
     // (sent at, status, hash)
     let seen: Mutex<Vec<(Instant, u16, String)>> = Mutex::new(Vec::new());
     let (h2, after_a) = std::thread::scope(|s| {
         for _ in 0..4 {
-            let (server, body, path, stop, seen) = (&server, &body, &path, &stop, &seen);
+            let (server, body, path, seen) = (&server, &body, &path, &seen);
             s.spawn(move || {
                 let mut mine = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let sent = Instant::now();
-                    let r = server.post(path, "application/json", body, None);
-                    let hash = if r.status == 200 { result_hash(&r.json()) } else { r.text() };
-                    mine.push((sent, r.status, hash));
+                    match server.try_post(path, "application/json", body) {
+                        Ok(r) if r.status == 200 => match serde_json::from_slice::<Value>(&r.body) {
+                            Ok(v) => mine.push((sent, 200, result_hash(&v))),
+                            Err(e) => mine.push((sent, 200, format!("not JSON ({e}): {}", r.text()))),
+                        },
+                        Ok(r) => mine.push((sent, r.status, r.text())),
+                        Err(e) => mine.push((sent, 0, e)),
+                    }
                 }
                 seen.lock().expect("lock").extend(mine);
             });
         }
+        // Stops the clients even when an assertion below fails.
+        let _stop = StopOnDrop(stop);
         std::thread::sleep(Duration::from_millis(400));
 
         // (a) a valid new version.
         bump_version(&file, "9.9.9");
-        let r = server.post("/v1/reload", "application/json", b"", None);
+        let r = server.reload();
         let after_a = Instant::now();
         assert_eq!(r.status, 200, "reload: {}", r.text());
         let b = r.json();
@@ -994,7 +1010,7 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
 
         // (b) a text that does not check: the second version stays.
         std::fs::write(&file, "this is = = not [ TOML\n").expect("written");
-        let r = server.post("/v1/reload", "application/json", b"", None);
+        let r = server.reload();
         assert_eq!(r.status, 200, "reload: {}", r.text());
         std::thread::sleep(Duration::from_millis(400));
         stop.store(true, Ordering::Relaxed);

@@ -104,6 +104,17 @@ impl Server {
         Reply::of(req.send(body), path)
     }
 
+    /// `POST path` with this body; a transport failure as an error.
+    pub(crate) fn try_post(&self, path: &str, content_type: &str, body: &[u8]) -> Result<Reply, String> {
+        let res = self.agent.post(self.url(path)).header("content-type", content_type).send(body);
+        res.map(|r| Reply::of(Ok(r), path)).map_err(|e| format!("{path}: no HTTP answer: {e}"))
+    }
+
+    /// `POST /v1/reload` with no body.
+    pub(crate) fn reload(&self) -> Reply {
+        Reply::of(self.agent.post(self.url("/v1/reload")).send_empty(), "/v1/reload")
+    }
+
     /// `POST path` with a JSON body.
     pub(crate) fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
         self.post(path, "application/json", body.to_string().as_bytes(), None)
