@@ -39,6 +39,10 @@ pub struct BatchConfig {
     pub explain: bool,
     /// CSV or JSON lines.
     pub format: OutputFormat,
+    /// The rejects as CSV (`file,line,column,key,reason,reason_code`, with
+    /// a header line) or as JSON lines, one object of those members per
+    /// reject.
+    pub rejects_format: OutputFormat,
     /// Start CSV output (results and rejects) with a UTF-8 BOM, for Excel.
     pub bom: bool,
     /// The firm file and every list file are in ascending key order: join
@@ -80,7 +84,7 @@ pub const MAX_CHUNK_SIZE: usize = 65_536;
 pub const DEFAULT_MAX_COLUMNS: usize = 4096;
 
 impl BatchConfig {
-    /// The defaults: key `uscc`, CSV, unsorted, columns the rules do not
+    /// The defaults: key `uscc`, CSV results and rejects, unsorted, columns the rules do not
     /// read ignored, chunks of 4096 firms, every core, fields up to 1 MiB,
     /// rows up to 16 MiB and 4,096 columns.
     pub fn new(as_of: NaiveDate) -> BatchConfig {
@@ -93,6 +97,7 @@ impl BatchConfig {
             breakdown: Vec::new(),
             explain: false,
             format: OutputFormat::Csv,
+            rejects_format: OutputFormat::Csv,
             bom: false,
             sorted: false,
             chunk_size: 4096,

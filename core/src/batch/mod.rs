@@ -314,14 +314,14 @@ fn run(
         let mut n_firms = 0;
         for (job, d) in chunk.jobs.iter().zip(done) {
             for r in &job.pre {
-                r.write_row(&mut rbuf);
+                r.write(scorer.rejects_format, &mut rbuf);
                 summary.count_reject(r);
             }
             if job.firm.is_some() {
                 n_firms += 1;
             }
             for r in &d.rejects {
-                r.write_row(&mut rbuf);
+                r.write(scorer.rejects_format, &mut rbuf);
                 summary.count_reject(r);
             }
             if let Some(Err(firm)) = &job.firm {
@@ -329,7 +329,7 @@ fn run(
                     for &line in lines {
                         let file = &scorer.list_files[*l];
                         let r = Reject::firm_rejected(file, *l, line, &firm.key, &firm.file, firm.line);
-                        r.write_row(&mut rbuf);
+                        r.write(scorer.rejects_format, &mut rbuf);
                         summary.count_reject(&r);
                         if rbuf.len() >= 1 << 20 {
                             rejects.write_all(&rbuf).map_err(|e| write_err("rejects", e))?;

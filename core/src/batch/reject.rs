@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::config::OutputFormat;
 use super::write::{csv_field, end_row};
 
 /// The rejects file's header line.
@@ -167,6 +168,30 @@ impl Reject {
     /// What is wrong, in English.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// Appends it to `buf` as the rejects are written: a CSV row or a JSON line.
+    pub fn write(&self, format: OutputFormat, buf: &mut Vec<u8>) {
+        match format {
+            OutputFormat::Csv => self.write_row(buf),
+            OutputFormat::JsonLines => self.write_json(buf),
+        }
+    }
+
+    /// Appends it to `buf` as one line of JSON, an object with the members
+    /// of the rejects file's columns (`line` a number).
+    pub fn write_json(&self, buf: &mut Vec<u8>) {
+        let json = serde_json::json!({
+            "file": &*self.file,
+            "line": self.line,
+            "column": self.column,
+            "key": self.key,
+            "reason": self.message,
+            "reason_code": self.reason.code(),
+        });
+        // Serialising a `serde_json::Value` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, &json);
+        buf.push(b'\n');
     }
 
     /// Appends its row of the rejects file to `buf`: `file,line,column,key,reason,reason_code`.

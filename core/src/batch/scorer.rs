@@ -46,6 +46,8 @@ pub struct Scorer {
     firm_file: Arc<str>,
     uscc: bool,
     bom: bool,
+    /// The rejects as CSV rows or JSON lines.
+    pub(crate) rejects_format: OutputFormat,
 }
 
 impl Scorer {
@@ -106,7 +108,8 @@ impl Scorer {
         let firm_file = Arc::from(firm_layout.file.as_str());
         let ctx = Ctx::new(sides, cfg, firm_layout, list_layouts);
         ctx.check_carried()?;
-        Ok(Scorer { ctx, caps, list_files, firm_file, uscc: cfg.key == "uscc", bom: cfg.bom })
+        let (uscc, bom, rejects_format) = (cfg.key == "uscc", cfg.bom, cfg.rejects_format);
+        Ok(Scorer { ctx, caps, list_files, firm_file, uscc, bom, rejects_format })
     }
 
     /// The results' header: for CSV the header line (after a BOM when the
@@ -121,8 +124,12 @@ impl Scorer {
     }
 
     /// The rejects file's header line (after a BOM when the configuration
-    /// asks for one); [`Reject::write_row`] writes its rows.
+    /// asks for one), nothing for JSON lines; [`Reject::write`] writes its
+    /// rows.
     pub fn rejects_header(&self) -> Vec<u8> {
+        if self.rejects_format == OutputFormat::JsonLines {
+            return Vec::new();
+        }
         let bom = if self.bom { "\u{FEFF}" } else { "" };
         format!("{bom}{REJECTS_HEADER}").into_bytes()
     }

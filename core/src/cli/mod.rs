@@ -26,6 +26,8 @@ mod gen;
 mod manifest;
 mod report;
 mod score;
+#[cfg(feature = "serve")]
+mod serve;
 mod template;
 mod test;
 mod text;
@@ -150,6 +152,12 @@ enum Command {
         /// The manifest (`<out>.manifest.json`).
         manifest: String,
     },
+    /// Serve the rule files of a folder over HTTP: questionnaires, evaluations and batches as JSON.
+    #[cfg(feature = "serve")]
+    Serve {
+        #[command(flatten)]
+        args: serve::ServeArgs,
+    },
     /// Write a synthetic data set (firms and list files) for demos and benchmarks.
     Gen {
         /// Number of firms (1 to 10,000,000).
@@ -230,6 +238,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Gen { firms, seed, as_of, out, force } => gen::run(firms, seed, &as_of, &out, force),
         Command::Verify { manifest } => verify::run(&manifest),
+        #[cfg(feature = "serve")]
+        Command::Serve { args } => serve::run(args),
     }
 }
 

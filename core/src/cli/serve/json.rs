@@ -1,0 +1,94 @@
+//! Reading a JSON request body within the service's limits: its bytes
+//! (`--max-body`), its nesting depth, checked before it is parsed, and
+//! UTF-8.
+
+use axum::body::{Body, Bytes};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::error::ApiError;
+
+/// The deepest nesting of arrays and objects a request may hold: a firm's
+/// answers need three (the answers, a list, a record).
+pub(super) const MAX_JSON_DEPTH: usize = 32;
+
+/// Reads a whole body of at most `limit` bytes.
+pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::body_too_large(limit)),
+        Err(e) => Err(ApiError::bad_request(format!("cannot read the request body: {e}"))),
+    }
+}
+
+/// The body as a JSON object, after checking its depth.
+pub(super) fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        ApiError::bad_json(format!("the body is not UTF-8 (line {line})"))
+    })?;
+    check_depth(text)?;
+    match safegrade::parse_firm_json(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_json("the body is not a JSON object")),
+        Err(e) => Err(ApiError::bad_json(format!("the body is not valid JSON: {e}"))),
+    }
+}
+
+/// Refuses text whose arrays and objects nest deeper than
+/// [`MAX_JSON_DEPTH`], counting brackets outside strings, so a hostile
+/// body is refused before any value is built.
+pub(super) fn check_depth(text: &str) -> Result<(), ApiError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, b) in text.bytes().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    let line = text.as_bytes()[..i].iter().filter(|&&b| b == b'\n').count() + 1;
+                    return Err(ApiError::new(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        "too_deep",
+                        format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels (line {line}), the limit"),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings() {
+        let deep = format!("{}{}", "[".repeat(MAX_JSON_DEPTH + 1), "]".repeat(MAX_JSON_DEPTH + 1));
+        assert_eq!(check_depth(&deep).unwrap_err().code, "too_deep");
+        let fine = format!("{}{}", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        assert!(check_depth(&fine).is_ok());
+        let quoted = format!("{{\"a\": \"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
+        assert!(check_depth(&quoted).is_ok());
+    }
+
+    #[test]
+    fn a_body_must_be_a_json_object() {
+        assert_eq!(parse_object(b"[1]").unwrap_err().code, "bad_json");
+        assert_eq!(parse_object(b"{\"a\":1,\"a\":2}").unwrap_err().code, "bad_json");
+        assert_eq!(parse_object(b"{\"a\":").unwrap_err().code, "bad_json");
+        assert_eq!(parse_object(b"\xff").unwrap_err().code, "bad_json");
+        assert_eq!(parse_object(b"{\"a\":1}").unwrap()["a"], 1);
+    }
+}

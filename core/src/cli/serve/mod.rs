@@ -1,0 +1,238 @@
+//! `safegrade serve`: the decision service. Every rule file and scheme of
+//! a folder, checked and served over HTTP with a JSON API (the
+//! questionnaire, one firm's evaluation, a streamed batch), on tokio and
+//! axum. This module owns the flags, start-up, the shared state, the
+//! routes, and the signals: SIGHUP reloads the folder, SIGTERM and SIGINT
+//! stop accepting and finish the requests in flight. `api.rs` answers the
+//! routes, `score.rs` the streamed batch, `guard.rs` wraps every request
+//! (token, slots, time limit, log line, metrics).
+
+mod api;
+mod catalog;
+mod error;
+mod guard;
+mod json;
+mod metrics;
+mod score;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use catalog::Catalog;
+use metrics::Metrics;
+
+/// The flags of `safegrade serve`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// The folder of rule files and schemes to serve (searched for *.toml);
+    /// it is also their rules root.
+    #[arg(long, value_name = "DIR")]
+    rules: String,
+    /// The address to listen on; the default takes requests from this machine only.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Also serve the built self-assessment portal's files from this folder.
+    #[arg(long, value_name = "DIR")]
+    portal: Option<String>,
+    /// A file holding a token every request but /healthz and /readyz must
+    /// bring as `Authorization: Bearer TOKEN`.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<String>,
+    /// Log the firm's answers with each evaluate request (off: they may be confidential).
+    #[arg(long)]
+    log_answers: bool,
+    /// The largest request body, in bytes, of every route but score.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    max_body: usize,
+    /// The largest score request body, in bytes, counted as it streams.
+    #[arg(long, default_value_t = 1 << 30, value_name = "BYTES")]
+    max_batch_body: u64,
+    /// Seconds a request may take, every route but score.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    timeout: u64,
+    /// Seconds a score request may take, streaming included.
+    #[arg(long, default_value_t = 900, value_name = "SECS")]
+    batch_timeout: u64,
+    /// Requests in flight at once; another waits up to a second for a slot, then gets 503.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_concurrent: usize,
+    /// Score requests at once; another gets 503 at once.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    max_batches: usize,
+}
+
+/// What every request shares.
+pub(super) struct Shared {
+    /// The rule sets served; replaced whole by a reload.
+    catalog: RwLock<Arc<Catalog>>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+    dir: String,
+    metrics: Metrics,
+    token: Option<String>,
+    log_answers: bool,
+    max_body: usize,
+    max_batch_body: u64,
+    timeout: Duration,
+    batch_timeout: Duration,
+    /// Requests in flight, of `max_concurrent`.
+    slots: Semaphore,
+    max_concurrent: usize,
+    /// Set once a stop signal came: `/readyz` answers 503.
+    stopping: std::sync::atomic::AtomicBool,
+    /// Score requests in flight.
+    batches: Arc<Semaphore>,
+}
+
+type State = Arc<Shared>;
+
+impl Shared {
+    /// The catalog now: a request keeps it to the end.
+    fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Loads the folder again and serves what checks; logs every file
+    /// that does not.
+    async fn reload(self: &Arc<Self>) -> Result<Arc<Catalog>, String> {
+        let _one = self.reloading.lock().await;
+        let (dir, previous) = (self.dir.clone(), self.catalog());
+        let next = tokio::task::spawn_blocking(move || Catalog::load(&dir, &previous))
+            .await
+            .map_err(|e| format!("the reload stopped: {e}"))??;
+        let next = Arc::new(next);
+        log_problems(&next);
+        self.metrics.reloaded(!next.has_problems(), next.len());
+        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next.clone();
+        tracing::info!(rulesets = next.len(), problems = next.has_problems(), "reloaded");
+        Ok(next)
+    }
+}
+
+fn log_problems(catalog: &Catalog) {
+    for (file, problem) in catalog.problem_lines() {
+        tracing::warn!(file, problem = %problem, "rule file left out");
+    }
+}
+
+pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(std::io::stderr)
+        .init();
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --token-file `{path}`"))?;
+            let token = text.trim().to_string();
+            anyhow::ensure!(!token.is_empty(), "--token-file `{path}` holds no token");
+            Some(token)
+        }
+        None => None,
+    };
+    if let Some(portal) = &args.portal {
+        anyhow::ensure!(
+            std::path::Path::new(portal).join("index.html").is_file(),
+            "--portal `{portal}` holds no index.html; build the portal first (scripts/portal.sh --build-only --out DIR)"
+        );
+    }
+    let catalog = Catalog::load(&args.rules, &Catalog::default()).map_err(|e| anyhow::anyhow!("--rules: {e}"))?;
+    log_problems(&catalog);
+    let metrics = Metrics::new();
+    metrics.reloaded(!catalog.has_problems(), catalog.len());
+    let shared = Arc::new(Shared {
+        catalog: RwLock::new(Arc::new(catalog)),
+        reloading: tokio::sync::Mutex::new(()),
+        dir: args.rules.clone(),
+        metrics,
+        token,
+        log_answers: args.log_answers,
+        max_body: args.max_body,
+        max_batch_body: args.max_batch_body,
+        timeout: Duration::from_secs(args.timeout),
+        batch_timeout: Duration::from_secs(args.batch_timeout),
+        slots: Semaphore::new(args.max_concurrent.max(1)),
+        max_concurrent: args.max_concurrent.max(1),
+        stopping: std::sync::atomic::AtomicBool::new(false),
+        batches: Arc::new(Semaphore::new(args.max_batches.max(1))),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
+    runtime.block_on(serve(shared, args.addr, args.portal))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(shared: State, addr: SocketAddr, portal: Option<String>) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let app = router(shared.clone(), portal.as_deref());
+    tokio::spawn(reload_on_hangup(shared.clone()));
+    tracing::info!(addr = %bound, rulesets = shared.catalog().len(), "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal(shared.clone()))
+        .await
+        .context("the server stopped")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Every route, wrapped by the guard; the portal's files (or a JSON 404) for any other path.
+fn router(shared: State, portal: Option<&str>) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics))
+        .route("/v1/openapi.json", get(api::openapi))
+        .route("/v1/rulesets", get(api::rulesets))
+        .route("/v1/rulesets/{id}", get(api::schema))
+        .route("/v1/rulesets/{id}/evaluate", post(api::evaluate))
+        .route("/v1/rulesets/{id}/score", post(score::score))
+        .route("/v1/reload", post(api::reload));
+    let routes = match portal {
+        Some(dir) => {
+            let files = tower_http::services::ServeDir::new(dir)
+                .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(api::not_found));
+            routes.fallback_service(files)
+        }
+        None => routes.fallback(api::not_found),
+    };
+    routes
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::guard))
+        .with_state(shared)
+}
+
+/// Reloads the folder on each SIGHUP.
+async fn reload_on_hangup(shared: State) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; reload with POST /v1/reload");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Err(e) = shared.reload().await {
+            tracing::error!(error = %e, "reload failed");
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn stop_signal(shared: State) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    shared.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!("stopping: finishing the requests in flight");
+}

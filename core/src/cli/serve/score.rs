@@ -1,0 +1,407 @@
+//! `POST /v1/rulesets/{id}/score`: a batch of firms streamed in (CSV, or
+//! JSON lines with each firm's lists nested) and their results streamed
+//! out as JSON lines, with the rejects and, last, the summary. A CSV body
+//! goes through the batch pipeline as a firm file does for `safegrade
+//! score`; a JSON-lines body through the library's firm-by-firm
+//! [`Scorer`], which gives the same rows and rejects. The body is read as
+//! it comes (counted against `--max-batch-body`) and nothing is held but
+//! the rows being scored; a client that stops reading stops the run at the
+//! time limit.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::rc::Rc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use safegrade::batch::{
+    self, BatchConfig, BatchError, FirmRows, Header, Lang, OutputFormat, Scorer, SeenKeys, Summary,
+};
+use safegrade::Rules;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use super::api::{as_of, entry, served};
+use super::error::ApiError;
+use super::json::check_depth;
+
+/// The name rejects and errors give the request body.
+const BODY_NAME: &str = "request";
+
+/// Bytes of output gathered before they are sent.
+const SEND_BYTES: usize = 64 << 10;
+
+pub(super) async fn score(
+    State(shared): State<super::State>,
+    Path(id): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let entry = entry(&shared, &id)?;
+    let cfg = config(&query)?;
+    let format = body_format(&headers)?;
+    let permit =
+        shared.batches.clone().try_acquire_owned().map_err(|_| {
+            ApiError::busy("the most score requests at once (--max-batches) are running; try again later")
+        })?;
+    let started = Instant::now();
+    let deadline = started + shared.batch_timeout;
+    let (limit, seconds) = (shared.max_batch_body, shared.batch_timeout.as_secs());
+    let mut read = 0u64;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        read += chunk.len() as u64;
+        if read > limit {
+            return Err(std::io::Error::other(format!("the request body is larger than the limit of {limit} bytes")));
+        }
+        if Instant::now() > deadline {
+            return Err(std::io::Error::other(format!("the request took longer than its time limit of {seconds} s")));
+        }
+        Ok(chunk)
+    });
+    let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    let runtime = tokio::runtime::Handle::current();
+    let (task_entry, task_shared) = (entry.clone(), shared.clone());
+    tokio::task::spawn_blocking(move || {
+        let outbox = Rc::new(RefCell::new(Outbox { tx, runtime, deadline, seconds, buf: Vec::new() }));
+        let mut out = Tagged::new(b"{\"result\":", outbox.clone());
+        let mut rejects = Tagged::new(b"{\"reject\":", outbox.clone());
+        let rules = &task_entry.rules;
+        let run = match format {
+            BodyFormat::Csv => {
+                let source = batch::Source::new(BODY_NAME, reader);
+                batch::score(rules, &cfg, source, Vec::new(), &mut out, &mut rejects, &mut |_| {})
+            }
+            BodyFormat::JsonLines => score_json_lines(rules, &cfg, BufReader::new(reader), &mut out, &mut rejects),
+        };
+        let (firms, rejected) = run.as_ref().map_or((0, 0), |s| (s.firms.used, s.rejected()));
+        let error = run.as_ref().err().map(ToString::to_string);
+        tracing::info!(
+            ruleset = task_entry.id,
+            hash = task_entry.hash,
+            firms,
+            rejected,
+            error,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "score finished"
+        );
+        let last = match run {
+            Ok(summary) => {
+                task_shared.metrics.evaluated(&task_entry.id, summary.firms.used);
+                for (reason, n) in &summary.rejects {
+                    task_shared.metrics.rejected(&task_entry.id, reason, *n);
+                }
+                let rules = json!({ "id": task_entry.id, "hash": task_entry.hash });
+                json!({ "summary": summary, "rules": rules })
+            }
+            Err(e) => json!({ "error": { "code": "batch_error", "message": e.to_string() } }),
+        };
+        let mut outbox = outbox.borrow_mut();
+        let _ = serde_json::to_writer(&mut outbox.buf, &last);
+        outbox.buf.push(b'\n');
+        let _ = outbox.send();
+        drop(permit);
+    });
+    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
+    }));
+    let response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
+    Ok(served(response, &entry))
+}
+
+/// The run's configuration from the query: `as_of`, `key`, `explain`, `carry`.
+fn config(query: &BTreeMap<String, String>) -> Result<BatchConfig, ApiError> {
+    if let Some(other) = query.keys().find(|k| !matches!(k.as_str(), "as_of" | "key" | "explain" | "carry")) {
+        return Err(ApiError::bad_request(format!(
+            "unknown query parameter `{other}`; score takes as_of, key, explain and carry"
+        )));
+    }
+    let date = match query.get("as_of") {
+        Some(text) => as_of(text)?,
+        None => super::super::eval::as_of_date(None).map_err(|e| ApiError::bad_request(e.to_string()))?,
+    };
+    let mut cfg = BatchConfig::new(date);
+    cfg.format = OutputFormat::JsonLines;
+    cfg.rejects_format = OutputFormat::JsonLines;
+    if let Some(key) = query.get("key") {
+        cfg.key = key.clone();
+    }
+    cfg.explain = match query.get("explain").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(ApiError::bad_request(format!("`explain` is `{other}`; it is true or false"))),
+    };
+    if let Some(carry) = query.get("carry") {
+        cfg.carry = carry.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect();
+    }
+    Ok(cfg)
+}
+
+enum BodyFormat {
+    Csv,
+    JsonLines,
+}
+
+fn body_format(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "text/csv" => Ok(BodyFormat::Csv),
+        "application/x-ndjson" | "application/jsonl" | "application/json-lines" => Ok(BodyFormat::JsonLines),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("a score body is text/csv or application/x-ndjson, not `{content_type}`"),
+        )),
+    }
+}
+
+/// Where both writers put their lines, in the order written, and sends
+/// them to the response.
+struct Outbox {
+    tx: mpsc::Sender<Bytes>,
+    runtime: tokio::runtime::Handle,
+    deadline: Instant,
+    seconds: u64,
+    buf: Vec<u8>,
+}
+
+impl Outbox {
+    /// Sends what is gathered; fails when the client is gone or has not
+    /// read it before the time limit.
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let bytes = Bytes::from(std::mem::take(&mut self.buf));
+        let wait = self.deadline.saturating_duration_since(Instant::now());
+        let sent = self.runtime.block_on(tokio::time::timeout(wait, self.tx.send(bytes)));
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
+            Err(_) => Err(std::io::Error::other(format!(
+                "the client did not read the answer within the time limit of {} s",
+                self.seconds
+            ))),
+        }
+    }
+}
+
+/// A writer of JSON lines that wraps each line as `{"result":LINE}` or
+/// `{"reject":LINE}` on its way to the outbox.
+struct Tagged {
+    tag: &'static [u8],
+    /// A line not ended yet.
+    pending: Vec<u8>,
+    outbox: Rc<RefCell<Outbox>>,
+}
+
+impl Tagged {
+    fn new(tag: &'static [u8], outbox: Rc<RefCell<Outbox>>) -> Tagged {
+        Tagged { tag, pending: Vec::new(), outbox }
+    }
+}
+
+impl Write for Tagged {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        let mut outbox = self.outbox.borrow_mut();
+        let mut start = 0;
+        while let Some(end) = memchr::memchr(b'\n', &self.pending[start..]) {
+            let line = &self.pending[start..start + end];
+            outbox.buf.extend_from_slice(self.tag);
+            outbox.buf.extend_from_slice(line);
+            outbox.buf.extend_from_slice(b"}\n");
+            start += end + 1;
+        }
+        self.pending.drain(..start);
+        if outbox.buf.len() >= SEND_BYTES {
+            outbox.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.outbox.borrow_mut().send()
+    }
+}
+
+/// Scores firms given as JSON lines, each with its lists nested, through
+/// the library's firm-by-firm [`Scorer`]: the same rows, rejects and
+/// accounting as the batch pipeline.
+fn score_json_lines(
+    rules: &Rules,
+    cfg: &BatchConfig,
+    mut input: impl BufRead,
+    out: &mut dyn Write,
+    rejects: &mut dyn Write,
+) -> Result<Summary, BatchError> {
+    let layout = JsonLayout::new(rules, cfg);
+    let header = |names: &[String]| Header { file: BODY_NAME.into(), line: 1, names: names.to_vec() };
+    let list_headers: Vec<(String, Header)> =
+        layout.lists.iter().map(|(l, names)| (l.clone(), header(names))).collect();
+    let lists: Vec<(&str, &Header)> = list_headers.iter().map(|(l, h)| (l.as_str(), h)).collect();
+    let scorer = Scorer::new(rules, cfg, &header(&layout.firm), &lists)?;
+    let mut summary = Summary::new(&scorer);
+    let mut seen = SeenKeys::new();
+    let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
+    out.write_all(&scorer.header()).map_err(|e| write_err("output", e))?;
+    rejects.write_all(&scorer.rejects_header()).map_err(|e| write_err("rejects", e))?;
+    let (mut line, mut text, mut buf) = (0u64, Vec::new(), Vec::new());
+    loop {
+        text.clear();
+        let limit = cfg.max_row_bytes as u64 + 1;
+        let n = std::io::Read::take(&mut input, limit)
+            .read_until(b'\n', &mut text)
+            .map_err(|e| BatchError::new(BODY_NAME, Some(line + 1), format!("cannot read: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        if n as u64 == limit && text.last() != Some(&b'\n') {
+            let message = format!("the line is longer than {} bytes, the row limit", cfg.max_row_bytes);
+            return Err(BatchError::new(BODY_NAME, Some(line), message));
+        }
+        let Some(firm) = layout.firm_rows(&text, line)? else { continue };
+        let scoring = match seen.check(&scorer, &firm) {
+            Some(duplicate) => duplicate,
+            None => scorer.score(&firm),
+        };
+        summary.count(&scoring);
+        buf.clear();
+        match scoring.result() {
+            Ok(result) => out.write_all(&result.row).map_err(|e| write_err("output", e))?,
+            Err(rows) => {
+                for r in rows {
+                    r.write(cfg.rejects_format, &mut buf);
+                }
+                rejects.write_all(&buf).map_err(|e| write_err("rejects", e))?;
+            }
+        }
+    }
+    out.flush().map_err(|e| write_err("output", e))?;
+    rejects.flush().map_err(|e| write_err("rejects", e))?;
+    summary.finish();
+    Ok(summary)
+}
+
+/// The columns a JSON line's members fill: the firm's (the key, the
+/// inputs the rules read, the carried columns) and each list's.
+struct JsonLayout {
+    firm: Vec<String>,
+    lists: Vec<(String, Vec<String>)>,
+    key: String,
+}
+
+impl JsonLayout {
+    fn new(rules: &Rules, cfg: &BatchConfig) -> JsonLayout {
+        let template = batch::template(rules, Lang::En);
+        let keyed = |mut names: Vec<String>| {
+            if let Some(first) = names.first_mut() {
+                first.clone_from(&cfg.key);
+            }
+            names
+        };
+        let mut firm = keyed(template.firms);
+        firm.extend(cfg.carry.iter().filter(|c| !firm.contains(c)).cloned().collect::<Vec<_>>());
+        let lists = template.lists.into_iter().map(|(l, names)| (l, keyed(names))).collect();
+        JsonLayout { firm, lists, key: cfg.key.clone() }
+    }
+
+    /// The firm on `line` as rows of cells, `None` for a blank line; a
+    /// line that is not a JSON object of known members stops the run.
+    fn firm_rows(&self, text: &[u8], line: u64) -> Result<Option<FirmRows>, BatchError> {
+        let fail = |message: String| BatchError::new(BODY_NAME, Some(line), message);
+        let text = std::str::from_utf8(text).map_err(|_| fail("the line is not UTF-8".into()))?;
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        check_depth(text).map_err(|e| fail(e.message))?;
+        let mut members = match safegrade::parse_firm_json(text) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(fail("the line is not a JSON object (one firm per line)".into())),
+            Err(e) => return Err(fail(format!("the line is not valid JSON: {e}"))),
+        };
+        let key = members.get(&self.key).map(cell).transpose().map_err(|m| fail(format!("`{}` {m}", self.key)))?;
+        let mut records = Vec::new();
+        for (i, (list, names)) in self.lists.iter().enumerate() {
+            match members.remove(list) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    for (n, item) in items.into_iter().enumerate() {
+                        let Value::Object(mut fields) = item else {
+                            return Err(fail(format!("record {} of `{list}` is not an object", n + 1)));
+                        };
+                        if !fields.contains_key(&self.key) {
+                            if let Some(key) = &key {
+                                fields.insert(self.key.clone(), Value::String(key.clone()));
+                            }
+                        }
+                        let cells = take_cells(&mut fields, names)
+                            .map_err(|m| fail(format!("record {} of `{list}`: {m}", n + 1)))?;
+                        records.push((i, cells));
+                    }
+                }
+                Some(_) => return Err(fail(format!("`{list}` is not an array of records"))),
+            }
+        }
+        let cells = take_cells(&mut members, &self.firm).map_err(fail)?;
+        let mut firm = FirmRows::new(line, cells.iter().map(String::as_str));
+        for (list, cells) in &records {
+            firm.record(*list, line, cells.iter().map(String::as_str));
+        }
+        Ok(Some(firm))
+    }
+}
+
+/// Takes the cells of `names` out of `members`; a member left over is not
+/// a column of the rules.
+fn take_cells(members: &mut Map<String, Value>, names: &[String]) -> Result<Vec<String>, String> {
+    let cells = names
+        .iter()
+        .map(|name| members.remove(name).as_ref().map_or(Ok(String::new()), cell).map_err(|m| format!("`{name}` {m}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(other) = members.keys().next() {
+        return Err(format!("`{other}` is not the key, an input, a list or a carried column of the rules"));
+    }
+    Ok(cells)
+}
+
+/// A JSON value as the text of a cell: a string as it is, a number as
+/// written, a boolean as `true`/`false`, null as an empty cell.
+fn cell(value: &Value) -> Result<String, String> {
+    match value {
+        Value::Null => Ok(String::new()),
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Array(_) | Value::Object(_) => Err("holds an array or object, not a value".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_numbers_as_written() {
+        let v: Value = serde_json::from_str(r#"[0.10, "x", true, null, -12]"#).unwrap();
+        let cells: Vec<String> = v.as_array().unwrap().iter().map(|v| cell(v).unwrap()).collect();
+        assert_eq!(cells, ["0.10", "x", "true", "", "-12"]);
+        assert!(cell(&serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn a_member_no_column_takes_is_named() {
+        let mut members: Map<String, Value> = serde_json::from_str(r#"{"a": 1, "b": 2, "zz": 3}"#).unwrap();
+        let err = take_cells(&mut members, &["a".into(), "b".into()]).unwrap_err();
+        assert_eq!(err, "`zz` is not the key, an input, a list or a carried column of the rules");
+    }
+}
