@@ -376,6 +376,8 @@ fn ruleset_schema_is_the_library_schema() {
     let dir = rules_dir();
     let server = Server::start(&dir, &[]);
     let listed = server.get("/v1/rulesets", None).json();
+    // Every rule file is checked; the differences are reported together.
+    let mut differ = Vec::new();
     for file in toml_files(&dir) {
         let id = id_of(&file);
         let r = server.get(&format!("/v1/rulesets/{id}"), None);
@@ -390,25 +392,39 @@ fn ruleset_schema_is_the_library_schema() {
         assert!(got.is_object(), "{id}: a JSON object");
         match load_rules(&file) {
             safegrade::Rules::Set(rules) => {
+                // SPEC DISAGREEMENT (seen on d50c772): the server wraps the
+                // questionnaire as `{"kind":"ruleset","schema":{…}}`; the spec
+                // (and docs/openapi.json's `Questionnaire`) say the answer is
+                // exactly the JSON `safegrade::schema` gives.
                 let expected = serde_json::to_value(rules.schema()).expect("serializes");
-                assert!(got["inputs"].is_array(), "{id}: the inputs: {got}");
-                assert_eq!(got, expected, "{id}: the schema `safegrade::schema` gives");
+                if got != expected {
+                    differ.push(format!(
+                        "{id}: not the schema `safegrade::schema` gives (top-level members {:?}, expected {:?})",
+                        got.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+                        expected.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+                    ));
+                }
             }
             safegrade::Rules::Scheme(scheme) => {
                 // The portal/wasm `schema` call: `steps: [{alias, schema}]`.
                 let expected: Vec<Value> = scheme
                     .steps()
-                    .map(|(alias, r)| json!({"alias": alias, "schema": serde_json::to_value(r.schema()).expect("serializes")}))
+                    .map(|(alias, r)| {
+                        json!({"alias": alias, "schema": serde_json::to_value(r.schema()).expect("serializes")})
+                    })
                     .collect();
-                assert_eq!(got["steps"], Value::Array(expected), "{id}: the steps' schemas");
-                if let Some(kind) = got.get("kind") {
-                    assert_eq!(kind, "scheme", "{id}: kind");
+                if got["steps"] != Value::Array(expected) {
+                    differ.push(format!("{id}: `steps` is not each step's schema: {got}"));
+                }
+                if got.get("kind").is_some_and(|k| k != "scheme") {
+                    differ.push(format!("{id}: kind {}", got["kind"]));
                 }
             }
         }
     }
     let r = server.get("/v1/rulesets/no-such-ruleset", None);
     assert_error(&r, 404, "unknown_ruleset");
+    assert!(differ.is_empty(), "questionnaires differ:\n{}", differ.join("\n"));
 }
 
 // ---------------------------------------------------------------------------
@@ -460,7 +476,7 @@ fn compare_case(server: &Server, case: &Case, scratch: &Path) -> Result<bool, St
                 return Err(format!("{what}: status {} for bad input {expected:?}: {}", r.status, r.text()));
             }
             let b = r.json();
-            let got: BTreeSet<String> = b["problems"]
+            let got: BTreeSet<String> = b["error"]["problems"]
                 .as_array()
                 .map(|ps| ps.iter().filter_map(|p| p["message"].as_str().map(str::to_string)).collect())
                 .unwrap_or_default();
@@ -614,13 +630,27 @@ fn summary_counts(s: &Value) -> Value {
 
 fn check_summary_line(last: &Value, server: &Server, cli: &CliScore, what: &str) {
     let summary = last.get("summary").unwrap_or_else(|| panic!("{what}: the last line is not a summary: {last}"));
-    assert_eq!(summary_counts(summary), summary_counts(&cli.summary), "{what}: summary counts");
+    let (mut got, mut expected) = (summary_counts(summary), summary_counts(&cli.summary));
+    let (got_breakdown, expected_breakdown) = (got["breakdown"].take(), expected["breakdown"].take());
+    assert_eq!(got, expected, "{what}: summary counts (rows, lists, rejects by reason, grade and item counts)");
     let listed = server.get("/v1/rulesets", None).json();
     let hazchem = listed["rulesets"].as_array().expect("a list").iter().find(|e| e["id"] == "hazchem").cloned();
     let hash = hazchem.as_ref().and_then(|e| e["hash"].as_str()).expect("hazchem listed");
     assert_eq!(last["rules"]["hash"], hash, "{what}: rules.hash on the summary line");
     assert_eq!(last["rules"]["id"], "hazchem", "{what}: rules.id");
-    assert_eq!(last["rules"]["version"], meta_of(&rules_dir().join("schemes/hazchem.toml")).2.as_str());
+    // SPEC DISAGREEMENT (seen on d50c772): with `carry=name,sector,region`
+    // the server's summary has `"breakdown":[]`, where `safegrade score
+    // --carry name,sector,region --summary` counts grades by sector and region.
+    assert_eq!(got_breakdown, expected_breakdown, "{what}: summary breakdown (grade counts by carried column)");
+    // SPEC DISAGREEMENT (seen on d50c772): the summary line's `rules` has no
+    // `version`; the spec's line is `"rules":{"id":…,"version":…,"hash":…}`.
+    let version = meta_of(&rules_dir().join("schemes/hazchem.toml")).2;
+    assert_eq!(
+        last["rules"]["version"],
+        version.as_str(),
+        "{what}: rules.version on the summary line: {}",
+        last["rules"]
+    );
 }
 
 /// Result lines equal, in order.
@@ -764,21 +794,23 @@ fn sample_ndjson(dir: &Path) -> String {
     out
 }
 
-#[test]
-fn score_ndjson_equals_cli_score_with_lists() {
+/// The sample as NDJSON against `safegrade score` with the three list
+/// files, both with the same `carry` (or none).
+fn ndjson_equals_cli(carry: Option<&str>, what: &str) {
     let server = Server::start(&rules_dir(), &[]);
     let scratch = TempDir::new("score-ndjson");
     let sample = root().join(SAMPLE);
     let ndjson = sample_ndjson(&sample);
-    let cli = cli_score(&sample.join("firms.csv"), Some(&sample), &[], scratch.path());
-    let r = server.post(
-        &format!("/v1/rulesets/hazchem/score?as_of={AS_OF}"),
-        "application/x-ndjson",
-        ndjson.as_bytes(),
-        None,
-    );
+    let (extra, query) = match carry {
+        Some(c) => (vec!["--carry", c], format!("as_of={AS_OF}&carry={c}")),
+        None => (vec![], format!("as_of={AS_OF}")),
+    };
+    let cli = cli_score(&sample.join("firms.csv"), Some(&sample), &extra, scratch.path());
+    let r =
+        server.post(&format!("/v1/rulesets/hazchem/score?{query}"), "application/x-ndjson", ndjson.as_bytes(), None);
     let a = split_score(&r);
-    check_results(&a.results, &cli.results, "NDJSON");
+    assert!(a.last.get("error").is_none(), "{what}: the run stopped: {}", a.last);
+    check_results(&a.results, &cli.results, what);
     let key_reason = |k: &str, reason: &str| (k.to_string(), reason.to_string());
     let got: Vec<(String, String)> = a
         .rejects
@@ -786,9 +818,24 @@ fn score_ndjson_equals_cli_score_with_lists() {
         .map(|r| key_reason(r["key"].as_str().unwrap_or(""), r["reason"].as_str().unwrap_or("")))
         .collect();
     let expected: Vec<(String, String)> = cli.rejects.iter().map(|r| key_reason(&r["key"], &r["reason"])).collect();
-    assert_eq!(got, expected, "NDJSON: rejects (key, reason)");
-    check_summary_line(&a.last, &server, &cli, "NDJSON");
+    assert_eq!(got, expected, "{what}: rejects (key, reason)");
     assert_eq!(r.header("x-safegrade-hash"), a.last["rules"]["hash"].as_str(), "x-safegrade-hash of score");
+    check_summary_line(&a.last, &server, &cli, what);
+}
+
+#[test]
+fn score_ndjson_equals_cli_score_with_lists() {
+    ndjson_equals_cli(Some("name,sector,region"), "NDJSON with carry");
+}
+
+#[test]
+fn score_ndjson_ignores_the_columns_cli_score_ignores() {
+    // The firm lines hold every column of firms.csv; `safegrade score`
+    // without --carry ignores name, sector and region (a note on stderr).
+    // SPEC DISAGREEMENT (seen on d50c772): the server stops the run:
+    // {"error":{"code":"batch_error","message":"request:1: `region` is not
+    // the key, an input, a list or a carried column of the rules"}}
+    ndjson_equals_cli(None, "NDJSON without carry");
 }
 
 // ---------------------------------------------------------------------------
@@ -821,7 +868,7 @@ fn errors_of_evaluate() {
     // Unknown input: 400 bad_input, a problem names it.
     let r = server.post_json(&path, &json!({"answers": {"l": 6, "e": 6, "c": 7, "bogus_input": 1}, "as_of": AS_OF}));
     let b = assert_error(&r, 400, "bad_input");
-    let problems = b["problems"].as_array().unwrap_or_else(|| panic!("problems: {b}"));
+    let problems = b["error"]["problems"].as_array().unwrap_or_else(|| panic!("error.problems: {b}"));
     assert!(
         problems.iter().any(|p| p["message"].as_str().is_some_and(|m| m.contains("bogus_input"))),
         "a problem names `bogus_input`: {b}"
@@ -834,7 +881,7 @@ fn errors_of_evaluate() {
     let r = server.post_json(&path, &json!({"answers": {"l": "six", "e": 6, "c": 7}, "as_of": AS_OF}));
     let b = assert_error(&r, 400, "bad_input");
     assert!(
-        b["problems"].as_array().is_some_and(|ps| ps
+        b["error"]["problems"].as_array().is_some_and(|ps| ps
             .iter()
             .any(|p| p["message"].as_str().is_some_and(|m| m.starts_with("l:") || m.contains("`l`")))),
         "a problem names `l`: {b}"
@@ -966,6 +1013,7 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
     let server = Server::start(&rules, &[]);
     assert_eq!(listed_entry(&server, "credit-rating")["hash"], h1.as_str());
 
+    let metrics_before = server.get("/metrics", None).text();
     let body = serde_json::to_vec(&json!({"answers": case.input, "as_of": case.as_of})).expect("JSON");
     let path = evaluate_path("credit-rating");
     let stop = &AtomicBool::new(false);
@@ -1050,9 +1098,13 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
         problems.iter().any(|p| p["file"].as_str().is_some_and(|f| f.ends_with("credit-rating.toml"))),
         "a problem names the file: {entry}"
     );
+    // One good reload and one with problems since the clients started.
     let metrics = server.get("/metrics", None).text();
-    assert_eq!(metric_sum(&metrics, "safegrade_reloads_total", &[("result", "ok")]), 1.0, "{metrics}");
-    assert_eq!(metric_sum(&metrics, "safegrade_reloads_total", &[("result", "problems")]), 1.0, "{metrics}");
+    let delta = |result: &str| {
+        metric_sum(&metrics, "safegrade_reloads_total", &[("result", result)])
+            - metric_sum(&metrics_before, "safegrade_reloads_total", &[("result", result)])
+    };
+    assert_eq!((delta("ok"), delta("problems")), (1.0, 1.0), "reloads counted (ok, problems):\n{metrics}");
 }
 
 #[test]
