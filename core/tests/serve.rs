@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -937,7 +937,13 @@ fn errors_of_the_bearer_token() {
         let body = serde_json::to_vec(&json!({"answers": {"l": 6, "e": 6, "c": 7}})).expect("JSON");
         let r = server.post(&evaluate_path("lec"), "application/json", &body, token);
         assert_error(&r, 401, "unauthorized");
-        assert_error(&server.get("/metrics", token), 401, "unauthorized");
+        for route in ["/metrics", "/v1/openapi.json", "/v1/rulesets/lec"] {
+            assert_error(&server.get(route, token), 401, "unauthorized");
+        }
+        let firms = b"uscc\n";
+        let r = server.post(&format!("/v1/rulesets/hazchem/score?as_of={AS_OF}"), "text/csv", firms, token);
+        assert_error(&r, 401, "unauthorized");
+        assert_error(&server.post("/v1/reload", "application/json", b"", token), 401, "unauthorized");
     }
     let r = server.get("/v1/rulesets", Some("s3cret-token-42"));
     assert_eq!(r.status, 200, "the right token: {}", r.text());
@@ -946,10 +952,16 @@ fn errors_of_the_bearer_token() {
     assert_eq!(r.status, 200, "the right token: {}", r.text());
 }
 
+/// The header and first two rows of the sample's firm file.
+fn small_firms() -> Vec<u8> {
+    let text = std::fs::read_to_string(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    text.lines().take(3).map(|l| format!("{l}\n")).collect::<String>().into_bytes()
+}
+
 #[test]
 fn errors_of_media_type_route_and_method() {
     let server = Server::start(&rules_dir(), &[]);
-    let firms = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    let firms = small_firms();
     let r = server.post(&format!("/v1/rulesets/hazchem/score?as_of={AS_OF}"), "application/json", &firms, None);
     assert_error(&r, 415, "unsupported_media_type");
 
@@ -1054,6 +1066,8 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
             entry.as_ref().and_then(|e| e["hash"].as_str()).expect("credit-rating in the reload answer").to_string();
         assert_ne!(h2, h1, "a new text, a new hash");
         assert_eq!(entry.as_ref().map(|e| &e["version"]), Some(&json!("9.9.9")), "the new version is served");
+        let listed = server.get("/v1/rulesets", None).json();
+        assert_eq!(b["rulesets"], listed["rulesets"], "the reload answer lists what GET /v1/rulesets lists");
         std::thread::sleep(Duration::from_millis(400));
 
         // (b) a text that does not check: the second version stays.
@@ -1098,6 +1112,7 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
         problems.iter().any(|p| p["file"].as_str().is_some_and(|f| f.ends_with("credit-rating.toml"))),
         "a problem names the file: {entry}"
     );
+    let problems_file_names: Vec<&Value> = problems.iter().map(|p| &p["file"]).collect();
     // One good reload and one with problems since the clients started.
     let metrics = server.get("/metrics", None).text();
     let delta = |result: &str| {
@@ -1105,6 +1120,12 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
             - metric_sum(&metrics_before, "safegrade_reloads_total", &[("result", result)])
     };
     assert_eq!((delta("ok"), delta("problems")), (1.0, 1.0), "reloads counted (ok, problems):\n{metrics}");
+    // SPEC DISAGREEMENT (seen on d50c772): the problems name the file by its
+    // absolute path on the server; docs/openapi.json (`Diagnostic.file`) says
+    // relative to the rules folder.
+    for f in problems_file_names {
+        assert_eq!(f, "credit-rating.toml", "problem file, relative to --rules");
+    }
 }
 
 #[test]
@@ -1145,4 +1166,210 @@ fn sigterm_exits_zero() {
     let status = server.wait_exit(Duration::from_secs(5));
     let status = status.unwrap_or_else(|| panic!("still running 5 s after SIGTERM; log:\n{}", server.log_text()));
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM; log:\n{}", server.log_text());
+}
+
+#[test]
+fn sigint_exits_zero() {
+    let mut server = Server::start(&rules_dir(), &[]);
+    assert_eq!(server.get("/healthz", None).status, 200);
+    server.signal("INT");
+    let status = server.wait_exit(Duration::from_secs(5));
+    let status = status.unwrap_or_else(|| panic!("still running 5 s after SIGINT; log:\n{}", server.log_text()));
+    assert_eq!(status.code(), Some(0), "exit status after SIGINT; log:\n{}", server.log_text());
+}
+
+/// A body sent in two parts with a pause between them.
+struct SlowBody {
+    parts: Vec<Vec<u8>>,
+    pause: Duration,
+    sent_first: Arc<AtomicBool>,
+}
+
+impl std::io::Read for SlowBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(part) = self.parts.first_mut() else { return Ok(0) };
+        if part.is_empty() {
+            self.parts.remove(0);
+            if self.parts.is_empty() {
+                return Ok(0);
+            }
+            self.sent_first.store(true, Ordering::SeqCst);
+            std::thread::sleep(self.pause);
+            return self.read(buf);
+        }
+        let n = buf.len().min(part.len());
+        buf[..n].copy_from_slice(&part[..n]);
+        part.drain(..n);
+        Ok(n)
+    }
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let mut server = Server::start(&rules_dir(), &[]);
+    let csv = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    let half = csv.len() / 2;
+    let half = half + csv[half..].iter().position(|b| *b == b'\n').expect("a line end") + 1;
+    let sent_first = Arc::new(AtomicBool::new(false));
+    let body = SlowBody {
+        parts: vec![csv[..half].to_vec(), csv[half..].to_vec()],
+        pause: Duration::from_millis(1500),
+        sent_first: Arc::clone(&sent_first),
+    };
+    let reply = std::thread::scope(|s| {
+        let server = &server;
+        let request =
+            s.spawn(move || server.post_reader(&format!("/v1/rulesets/hazchem/score?as_of={AS_OF}"), "text/csv", body));
+        let start = Instant::now();
+        while !sent_first.load(Ordering::SeqCst) {
+            assert!(start.elapsed() < Duration::from_secs(10), "the first half was never sent");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        server.signal("TERM");
+        request.join().expect("the request thread")
+    });
+    let a = split_score(&reply);
+    assert!(a.last.get("summary").is_some(), "the request in flight ends with its summary: {}", a.last);
+    assert_eq!(a.results.len(), 1000, "every firm of the request in flight scored");
+    let status = server.wait_exit(Duration::from_secs(5));
+    let status = status.unwrap_or_else(|| panic!("still running 5 s after SIGTERM; log:\n{}", server.log_text()));
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM; log:\n{}", server.log_text());
+}
+
+#[test]
+fn one_log_line_per_request() {
+    let server = Server::start(&rules_dir(), &[]);
+    let r = server.post_json(&evaluate_path("lec"), &json!({"answers": {"l": 6, "e": 6, "c": 7}, "as_of": AS_OF}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let hash = result_hash(&r.json());
+    let r404 = server.get("/v1/no-such-route", None);
+    assert_eq!(r404.status, 404);
+    let start = Instant::now();
+    let (eval_line, missing_line) = loop {
+        let lines = server.log_json();
+        let requests: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
+        let eval = requests.iter().find(|l| l["path"] == "/v1/rulesets/lec/evaluate").map(|l| (*l).clone());
+        let missing = requests.iter().find(|l| l["path"] == "/v1/no-such-route").map(|l| (*l).clone());
+        if let (Some(e), Some(m)) = (&eval, &missing) {
+            break (e.clone(), m.clone());
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "no request log lines:\n{}", server.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(eval_line["method"], "POST", "{eval_line}");
+    assert_eq!(eval_line["status"], 200, "{eval_line}");
+    assert_eq!(eval_line["ruleset"], "lec", "{eval_line}");
+    assert_eq!(eval_line["hash"], hash.as_str(), "{eval_line}");
+    assert!(eval_line["duration_ms"].as_f64().is_some_and(|d| d >= 0.0), "duration_ms: {eval_line}");
+    assert_eq!(eval_line["level"], "INFO", "{eval_line}");
+    assert!(eval_line["timestamp"].is_string(), "timestamp: {eval_line}");
+    assert_eq!(missing_line["method"], "GET", "{missing_line}");
+    assert_eq!(missing_line["status"], 404, "{missing_line}");
+    // Every stderr line is one JSON object.
+    for line in server.log.lock().expect("log").iter() {
+        assert!(serde_json::from_str::<Value>(line).is_ok_and(|v| v.is_object()), "not a JSON object: {line}");
+    }
+}
+
+#[test]
+fn a_file_that_does_not_check_at_start_is_listed_unloaded() {
+    let tmp = TempDir::new("unloaded");
+    let rules = tmp.path().join("rules");
+    copy_tree(&rules_dir(), &rules);
+    std::fs::write(rules.join("broken.toml"), "[ruleset]\nid = \"broken\"\nversion = = 1\n").expect("written");
+    let server = Server::start(&rules, &[]);
+    let body = server.get("/v1/rulesets", None).json();
+    let served = body["rulesets"].as_array().expect("rulesets");
+    assert_eq!(served.len(), toml_files(&rules_dir()).len(), "the good files are served");
+    let unloaded = body["unloaded"].as_array().unwrap_or_else(|| panic!("unloaded: {body}"));
+    assert_eq!(unloaded.len(), 1, "one file unloaded: {body}");
+    assert_eq!(unloaded[0]["file"], "broken.toml", "{body}");
+    let problems = unloaded[0]["problems"].as_array().unwrap_or_else(|| panic!("problems: {body}"));
+    assert!(!problems.is_empty(), "{body}");
+    for p in problems {
+        let code = p["code"].as_str().unwrap_or("");
+        assert!(
+            code.len() == 5 && code.starts_with(['R', 'W']) && code[1..].bytes().all(|b| b.is_ascii_digit()),
+            "problem code: {p}"
+        );
+        assert!(p["line"].as_u64().is_some_and(|l| l >= 1), "problem line: {p}");
+        assert!(p["message"].as_str().is_some_and(|m| !m.is_empty()), "problem message: {p}");
+    }
+    let ready = server.get("/readyz", None).json();
+    assert_eq!(ready["rulesets"], served.len(), "readyz counts the served rule sets: {ready}");
+    assert_error(&server.get("/v1/rulesets/broken", None), 404, "unknown_ruleset");
+    // SPEC DISAGREEMENT (seen on d50c772): a problem's `file` is the absolute
+    // path on the server (`/tmp/…/rules/broken.toml`); the spec's example and
+    // docs/openapi.json (`Diagnostic.file`: relative to the rules folder) say `broken.toml`.
+    for p in problems {
+        assert_eq!(p["file"], "broken.toml", "problem file, relative to --rules: {p}");
+    }
+}
+
+#[test]
+fn errors_of_score_queries() {
+    let server = Server::start(&rules_dir(), &[]);
+    // A small body: the server may answer before reading a large one and
+    // close the connection while the client still sends.
+    let firms = small_firms();
+    let r = server.post("/v1/rulesets/hazchem/score?as_of=2026-13-01", "text/csv", &firms, None);
+    let b = assert_error(&r, 400, "bad_as_of");
+    assert!(message(&b).contains("2026-13-01"), "{b}");
+    let r = server.post(&format!("/v1/rulesets/hazchem/score?as_of={AS_OF}&bogus=1"), "text/csv", &firms, None);
+    let b = assert_error(&r, 400, "bad_request");
+    assert!(message(&b).contains("bogus"), "bad_request names the parameter: {b}");
+    let r = server.post(&format!("/v1/rulesets/no-such-ruleset/score?as_of={AS_OF}"), "text/csv", &firms, None);
+    assert_error(&r, 404, "unknown_ruleset");
+}
+
+#[test]
+fn score_explain_equals_cli_score_explain() {
+    let server = Server::start(&rules_dir(), &[]);
+    let scratch = TempDir::new("score-explain");
+    let text = std::fs::read_to_string(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    let head: String = text.lines().take(101).map(|l| format!("{l}\n")).collect();
+    let firms = scratch.path().join("firms.csv");
+    std::fs::write(&firms, &head).expect("written");
+    let cli = cli_score(&firms, None, &["--explain"], scratch.path());
+    let (_, a) = score_csv(&server, &firms, &format!("as_of={AS_OF}&explain=true"));
+    check_results(&a.results, &cli.results, "CSV with explain");
+    assert!(cli.results[0].contains("\"items\""), "explained results name the items fired: {}", cli.results[0]);
+}
+
+#[test]
+fn evaluate_without_as_of_uses_the_local_date() {
+    let server = Server::start(&rules_dir(), &[]);
+    let scratch = TempDir::new("eval-today");
+    let case = credit_case();
+    let input = scratch.path().join("answers.json");
+    std::fs::write(&input, case.input.to_string()).expect("written");
+    let file = rules_dir().join("credit-rating.toml");
+    let args = ["eval", "--rules", file.to_str().expect("UTF-8"), "--input", input.to_str().expect("UTF-8")];
+    let (code, out, err) = run_cli(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let r = server.post_json(&evaluate_path("credit-rating"), &json!({"answers": case.input}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), String::from_utf8_lossy(&out), "the same result as `safegrade eval` without --as-of");
+}
+
+#[test]
+fn portal_files_are_served_beside_the_api() {
+    let tmp = TempDir::new("portal");
+    let portal = tmp.path().join("portal");
+    std::fs::create_dir_all(portal.join("assets")).expect("a folder");
+    let index = "<!doctype html><title>portal</title>\n";
+    let js = "console.log('safegrade');\n";
+    std::fs::write(portal.join("index.html"), index).expect("written");
+    std::fs::write(portal.join("assets/app.js"), js).expect("written");
+    let server = Server::start(&rules_dir(), &["--portal", portal.to_str().expect("UTF-8")]);
+    let r = server.get("/", None);
+    assert_eq!((r.status, r.text().as_str()), (200, index), "/ is index.html");
+    let r = server.get("/index.html", None);
+    assert_eq!((r.status, r.text().as_str()), (200, index), "/index.html");
+    let r = server.get("/assets/app.js", None);
+    assert_eq!((r.status, r.text().as_str()), (200, js), "a file of the portal");
+    assert_eq!(server.get("/v1/rulesets", None).status, 200, "the API beside the portal");
+    assert_eq!(server.get("/healthz", None).json(), json!({"status": "ok"}));
+    assert_eq!(server.get("/no-such-file.css", None).status, 404, "a file the portal does not have");
 }

@@ -110,6 +110,17 @@ impl Server {
         res.map(|r| Reply::of(Ok(r), path)).map_err(|e| format!("{path}: no HTTP answer: {e}"))
     }
 
+    /// `POST path` whose body is read from `body` as it is sent (chunked).
+    pub(crate) fn post_reader(&self, path: &str, content_type: &str, body: impl std::io::Read + 'static) -> Reply {
+        let req = self.agent.post(self.url(path)).header("content-type", content_type);
+        Reply::of(req.send(ureq::SendBody::from_owned_reader(body)), path)
+    }
+
+    /// The log lines so far, parsed (lines that are not JSON left out).
+    pub(crate) fn log_json(&self) -> Vec<serde_json::Value> {
+        self.log.lock().expect("log").iter().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
     /// `POST /v1/reload` with no body.
     pub(crate) fn reload(&self) -> Reply {
         Reply::of(self.agent.post(self.url("/v1/reload")).send_empty(), "/v1/reload")
