@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use safegrade::{AssessError, Rules};
@@ -16,13 +16,10 @@ use serde_json::{json, Value};
 use super::catalog::Entry;
 use super::error::ApiError;
 use super::guard::{LoggedAnswers, Served};
-use super::json::{parse_object, read_body};
+use super::json::{parse_object, read_body, SMALL_BODY_BYTES};
 
 /// The OpenAPI description of this service, as kept in the repository.
 const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
-
-/// Bodies above this many bytes are parsed and evaluated off the async threads.
-const INLINE_BODY_BYTES: usize = 256 << 10;
 
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -89,16 +86,23 @@ pub(super) async fn schema(State(shared): State<super::State>, Path(id): Path<St
 pub(super) async fn evaluate(
     State(shared): State<super::State>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let entry = entry(&shared, &id)?;
-    let answer = evaluate_with(&shared, &entry, body).await;
+    let answer = evaluate_with(&shared, &entry, &headers, body).await;
     Ok(served(answer.unwrap_or_else(IntoResponse::into_response), &entry))
 }
 
-async fn evaluate_with(shared: &super::Shared, entry: &Arc<Entry>, body: Body) -> Result<Response, ApiError> {
-    let bytes = read_body(body, shared.max_body).await?;
-    let (big, log_answers) = (bytes.len() > INLINE_BODY_BYTES, shared.log_answers);
+async fn evaluate_with(
+    shared: &super::Shared,
+    entry: &Arc<Entry>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (bytes, _large) = read_body(headers, body, shared.max_body, &shared.large_bodies).await?;
+    // A large body is parsed and evaluated off the threads that serve requests.
+    let (big, log_answers) = (bytes.len() > SMALL_BODY_BYTES, shared.log_answers);
     let work = {
         let entry = entry.clone();
         move || evaluate_body(&entry, &bytes, log_answers)

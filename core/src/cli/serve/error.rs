@@ -39,7 +39,7 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "unknown_ruleset", message)
     }
 
-    pub(super) fn body_too_large(limit: usize) -> ApiError {
+    pub(super) fn body_too_large(limit: u64) -> ApiError {
         let message = format!("the request body is larger than the limit of {limit} bytes");
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message)
     }
@@ -65,6 +65,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if self.code == "busy" {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response.extensions_mut().insert(ErrorCode(self.code));
         response

@@ -1,23 +1,57 @@
 //! Reading a JSON request body within the service's limits: its bytes
-//! (`--max-body`), its nesting depth, checked before it is parsed, and
-//! UTF-8.
+//! (`--max-body`), a large-body slot for one over 256 KiB, its nesting
+//! depth, checked before it is parsed, and UTF-8.
+
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use axum::http::HeaderMap;
+use futures_util::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
+
+/// A body up to this size needs no large-body slot.
+pub(super) const SMALL_BODY_BYTES: usize = 256 << 10;
+
+/// Bodies over [`SMALL_BODY_BYTES`] read and evaluated at once: with up to
+/// 16 MiB each, what a burst of large requests holds stays bounded.
+pub(super) const LARGE_BODY_SLOTS: usize = 2;
 
 /// The deepest nesting of arrays and objects a request may hold: a firm's
 /// answers need three (the answers, a list, a record).
 pub(super) const MAX_JSON_DEPTH: usize = 32;
 
-/// Reads a whole body of at most `limit` bytes.
-pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::body_too_large(limit)),
-        Err(e) => Err(ApiError::bad_request(format!("cannot read the request body: {e}"))),
+/// Reads a whole body of at most `limit` bytes (one that declares more is
+/// refused unread). One that grows over [`SMALL_BODY_BYTES`] waits up to
+/// a second for one of the `large` slots, held until the answer is made.
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    large: &Arc<Semaphore>,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), ApiError> {
+    let too_large = || ApiError::body_too_large(limit as u64);
+    let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
     }
+    let (mut bytes, mut slot) = (Vec::new(), None);
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        let len = bytes.len() + chunk.len();
+        if len > limit {
+            return Err(too_large());
+        }
+        if len > SMALL_BODY_BYTES && slot.is_none() {
+            let wait = tokio::time::timeout(super::guard::SLOT_WAIT, large.clone().acquire_owned()).await;
+            let busy = || ApiError::busy(format!("the {LARGE_BODY_SLOTS} slots for bodies over 256 KiB are taken"));
+            slot = Some(wait.map_err(|_| busy())?.map_err(|_| busy())?);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok((Bytes::from(bytes), slot))
 }
 
 /// The body as a JSON object, after checking its depth.

@@ -61,7 +61,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value_t = 900, value_name = "SECS")]
     batch_timeout: u64,
     /// Requests in flight at once; another waits up to a second for a slot, then gets 503.
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(long, default_value_t = 64, value_name = "N")]
     max_concurrent: usize,
     /// Score requests at once; another gets 503 at once.
     #[arg(long, default_value_t = 2, value_name = "N")]
@@ -89,6 +89,8 @@ pub(super) struct Shared {
     stopping: std::sync::atomic::AtomicBool,
     /// Score requests in flight.
     batches: Arc<Semaphore>,
+    /// Requests reading or evaluating a body over 256 KiB.
+    large_bodies: Arc<Semaphore>,
 }
 
 type State = Arc<Shared>;
@@ -164,6 +166,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         max_concurrent: args.max_concurrent.max(1),
         stopping: std::sync::atomic::AtomicBool::new(false),
         batches: Arc::new(Semaphore::new(args.max_batches.max(1))),
+        large_bodies: Arc::new(Semaphore::new(json::LARGE_BODY_SLOTS)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(serve(shared, args.addr, args.portal))?;

@@ -26,6 +26,7 @@ use safegrade::Rules;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
+use super::super::encoding::Gb18030Cells;
 use super::api::{as_of, entry, served};
 use super::error::ApiError;
 use super::json::check_depth;
@@ -44,8 +45,12 @@ pub(super) async fn score(
     body: Body,
 ) -> Result<Response, ApiError> {
     let entry = entry(&shared, &id)?;
-    let cfg = config(&query)?;
+    let (cfg, gb18030) = config(&query)?;
     let format = body_format(&headers)?;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > shared.max_batch_body) {
+        return Err(ApiError::body_too_large(shared.max_batch_body));
+    }
     let permit =
         shared.batches.clone().try_acquire_owned().map_err(|_| {
             ApiError::busy("the most score requests at once (--max-batches) are running; try again later")
@@ -76,7 +81,10 @@ pub(super) async fn score(
         let rules = &task_entry.rules;
         let run = match format {
             BodyFormat::Csv => {
-                let source = batch::Source::new(BODY_NAME, reader);
+                let source = match gb18030 {
+                    true => batch::Source::with_cells(BODY_NAME, reader, "GB18030", Gb18030Cells),
+                    false => batch::Source::new(BODY_NAME, reader),
+                };
                 batch::score(rules, &cfg, source, Vec::new(), &mut out, &mut rejects, &mut |_| {})
             }
             BodyFormat::JsonLines => score_json_lines(rules, &cfg, BufReader::new(reader), &mut out, &mut rejects),
@@ -116,13 +124,20 @@ pub(super) async fn score(
     Ok(served(response, &entry))
 }
 
-/// The run's configuration from the query: `as_of`, `key`, `explain`, `carry`.
-fn config(query: &BTreeMap<String, String>) -> Result<BatchConfig, ApiError> {
-    if let Some(other) = query.keys().find(|k| !matches!(k.as_str(), "as_of" | "key" | "explain" | "carry")) {
+/// The run's configuration from the query (`as_of`, `key`, `explain`,
+/// `carry`), and whether a CSV body is GB18030 (`encoding`).
+fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiError> {
+    let known = ["as_of", "key", "explain", "carry", "encoding"];
+    if let Some(other) = query.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!(
-            "unknown query parameter `{other}`; score takes as_of, key, explain and carry"
+            "unknown query parameter `{other}`; score takes as_of, key, explain, carry and encoding"
         )));
     }
+    let gb18030 = match query.get("encoding").map(|e| e.to_ascii_lowercase()).as_deref() {
+        None | Some("utf-8" | "utf8") => false,
+        Some("gb18030" | "gbk") => true,
+        Some(_) => return Err(ApiError::bad_request("`encoding` is utf-8 or gb18030 (GBK)")),
+    };
     let date = match query.get("as_of") {
         Some(text) => as_of(text)?,
         None => super::super::eval::as_of_date(None).map_err(|e| ApiError::bad_request(e.to_string()))?,
@@ -141,7 +156,7 @@ fn config(query: &BTreeMap<String, String>) -> Result<BatchConfig, ApiError> {
     if let Some(carry) = query.get("carry") {
         cfg.carry = carry.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect();
     }
-    Ok(cfg)
+    Ok((cfg, gb18030))
 }
 
 enum BodyFormat {
