@@ -1373,3 +1373,146 @@ fn portal_files_are_served_beside_the_api() {
     assert_eq!(server.get("/healthz", None).json(), json!({"status": "ok"}));
     assert_eq!(server.get("/no-such-file.css", None).status, 404, "a file the portal does not have");
 }
+
+/// A body in two parts, the second sent `pause` after the first; the flag
+/// turns true once the first part is out.
+fn slow_body(bytes: &[u8], pause: Duration) -> (SlowBody, Arc<AtomicBool>) {
+    let half = bytes.len() / 2;
+    let sent_first = Arc::new(AtomicBool::new(false));
+    let body = SlowBody {
+        parts: vec![bytes[..half].to_vec(), bytes[half..].to_vec()],
+        pause,
+        sent_first: Arc::clone(&sent_first),
+    };
+    (body, sent_first)
+}
+
+fn wait_for(flag: &AtomicBool) {
+    let start = Instant::now();
+    while !flag.load(Ordering::SeqCst) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the first part was never sent");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Let the server take the request in.
+    std::thread::sleep(Duration::from_millis(200));
+}
+
+#[test]
+fn a_score_over_max_batches_is_busy_at_once() {
+    let server = Server::start(&rules_dir(), &["--max-batches", "1"]);
+    let csv = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    let (body, sent_first) = slow_body(&csv, Duration::from_millis(2500));
+    let query = format!("/v1/rulesets/hazchem/score?as_of={AS_OF}");
+    std::thread::scope(|s| {
+        let (server, query) = (&server, &query);
+        let first = s.spawn(move || server.post_reader(query, "text/csv", body));
+        wait_for(&sent_first);
+        let start = Instant::now();
+        let r = server.post(query, "text/csv", &small_firms(), None);
+        let took = start.elapsed();
+        assert_error(&r, 503, "busy");
+        assert!(took < Duration::from_millis(900), "busy at once, not after {took:?}");
+        // Other routes are not held up by the score run.
+        let e = server.post_json(&evaluate_path("lec"), &json!({"answers": {"l": 6, "e": 6, "c": 7}, "as_of": AS_OF}));
+        assert_eq!(e.status, 200, "{}", e.text());
+        let a = split_score(&first.join().expect("the first request"));
+        assert_eq!(a.results.len(), 1000, "the first run is scored whole");
+    });
+    // The slot is free again.
+    let r = server.post(&query, "text/csv", &small_firms(), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn a_request_over_max_concurrent_waits_then_is_busy() {
+    let server = Server::start(&rules_dir(), &["--max-concurrent", "1"]);
+    let answers = serde_json::to_vec(&json!({"answers": {"l": 6, "e": 6, "c": 7}, "as_of": AS_OF})).expect("JSON");
+    let (body, sent_first) = slow_body(&answers, Duration::from_millis(3000));
+    let path = evaluate_path("lec");
+    std::thread::scope(|s| {
+        let (server, path) = (&server, &path);
+        let first = s.spawn(move || server.post_reader(path, "application/json", body));
+        wait_for(&sent_first);
+        let start = Instant::now();
+        let r = server.post(path, "application/json", &answers, None);
+        let took = start.elapsed();
+        assert_error(&r, 503, "busy");
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+            "busy after waiting about 1 s for a slot, not {took:?}"
+        );
+        let first = first.join().expect("the first request");
+        assert_eq!(first.status, 200, "the request in flight: {}", first.text());
+    });
+    assert_eq!(server.get("/healthz", None).status, 200);
+}
+
+/// Sends raw bytes over a new connection and reads until the server closes
+/// it or `limit` passes: (status, body, time to the answer's first byte).
+fn raw_exchange(addr: &str, request: &[u8], limit: Duration) -> (u16, String, Duration) {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connects");
+    conn.set_read_timeout(Some(limit)).expect("a timeout");
+    let start = Instant::now();
+    conn.write_all(request).expect("sent");
+    let mut first = [0u8; 1];
+    let n = conn.read(&mut first).unwrap_or_else(|e| panic!("no answer within {limit:?}: {e}"));
+    assert_eq!(n, 1, "the connection closed without an answer");
+    let took = start.elapsed();
+    let mut rest = Vec::new();
+    let _ = conn.read_to_end(&mut rest);
+    let text = format!("{}{}", first[0] as char, String::from_utf8_lossy(&rest));
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body, took)
+}
+
+#[test]
+fn a_request_over_its_time_limit_gets_timeout() {
+    let server = Server::start(&rules_dir(), &["--timeout", "1"]);
+    let answers = serde_json::to_vec(&json!({"answers": {"l": 6, "e": 6, "c": 7}, "as_of": AS_OF})).expect("JSON");
+    // Half the body is sent; the rest never comes.
+    let mut request = format!(
+        "POST /v1/rulesets/lec/evaluate HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        server.addr,
+        answers.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&answers[..answers.len() / 2]);
+    let (status, body, took) = raw_exchange(&server.addr, &request, Duration::from_secs(5));
+    assert_eq!(status, 408, "status; body: {body}");
+    // The body may come chunked: find the JSON object in it.
+    let json_text = &body[body.find('{').unwrap_or(0)..=body.rfind('}').unwrap_or(0)];
+    let b: Value = serde_json::from_str(json_text).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(b["error"]["code"], "timeout", "{b}");
+    assert!(took < Duration::from_millis(2500), "answered at the 1 s limit, not after {took:?}");
+    let r = server.post(&evaluate_path("lec"), "application/json", &answers, None);
+    assert_eq!(r.status, 200, "a quick request passes: {}", r.text());
+}
+
+#[test]
+fn score_bodies_over_max_batch_body() {
+    let server = Server::start(&rules_dir(), &["--max-batch-body", "5000"]);
+    let csv = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    let query = format!("/v1/rulesets/hazchem/score?as_of={AS_OF}");
+    // Declared (Content-Length) over the limit: 413, unread.
+    let cut = csv[..8000].iter().rposition(|b| *b == b'\n').expect("a line end") + 1;
+    let r = server.post(&query, "text/csv", &csv[..cut], None);
+    let b = assert_error(&r, 413, "body_too_large");
+    assert!(message(&b).contains("5000"), "names the limit in bytes: {b}");
+    // Streamed (chunked) past the limit: the firms so far, then a batch_error line.
+    let (body, _) = slow_body(&csv[..cut], Duration::from_millis(10));
+    let r = server.post_reader(&query, "text/csv", body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    let last: Value = serde_json::from_str(text.lines().last().expect("a line")).expect("JSON");
+    assert_eq!(last["error"]["code"], "batch_error", "the answer ends with a batch_error: {last}");
+    assert!(last["error"]["message"].as_str().is_some_and(|m| m.contains("5000")), "names the limit: {last}");
+    assert!(text.lines().all(|l| !l.starts_with("{\"summary\"")), "no summary after a batch error");
+    // Under the limit: scored.
+    let small = small_firms();
+    assert!(small.len() < 5000);
+    let r = server.post(&query, "text/csv", &small, None);
+    let a = split_score(&r);
+    assert_eq!(a.results.len(), 2, "{}", r.text());
+}
