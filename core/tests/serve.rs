@@ -838,6 +838,55 @@ fn score_ndjson_ignores_the_columns_cli_score_ignores() {
     ndjson_equals_cli(None, "NDJSON without carry");
 }
 
+#[test]
+fn score_ndjson_rejects_name_the_ndjson_line() {
+    // A bad value in the firm line of a firm with no list records: the same
+    // reject as `safegrade score` gives for the CSV row, on the NDJSON line.
+    let server = Server::start(&rules_dir(), &[]);
+    let scratch = TempDir::new("score-ndjson-rejects");
+    let sample = root().join(SAMPLE);
+    let data = scratch.path().join("data");
+    std::fs::create_dir_all(&data).expect("a folder");
+    for l in LISTS {
+        std::fs::copy(sample.join(format!("{l}.csv")), data.join(format!("{l}.csv"))).expect("copied");
+    }
+    let with_records: BTreeSet<String> = LISTS
+        .iter()
+        .flat_map(|l| read_csv(&sample.join(format!("{l}.csv"))).1.into_iter().map(|r| r[0].clone()))
+        .collect();
+    let (header, mut rows) = read_csv(&sample.join("firms.csv"));
+    let col = header.iter().position(|h| h == "n_explosives").expect("n_explosives");
+    let bad = (3..rows.len()).find(|i| !with_records.contains(&rows[*i][0])).expect("a firm without records");
+    rows[bad][col] = "lots".into();
+    let mut wr = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    wr.write_record(&header).expect("written");
+    for r in &rows {
+        wr.write_record(r).expect("written");
+    }
+    std::fs::write(data.join("firms.csv"), wr.into_inner().expect("flushed")).expect("written");
+
+    let carry = "name,sector,region";
+    let cli = cli_score(&data.join("firms.csv"), Some(&data), &["--carry", carry], scratch.path());
+    assert_eq!(cli.rejects.len(), 1, "the CLI rejects the one row: {:?}", cli.rejects);
+    let ndjson = sample_ndjson(&data);
+    let query = format!("/v1/rulesets/hazchem/score?as_of={AS_OF}&carry={carry}");
+    let r = server.post(&query, "application/x-ndjson", ndjson.as_bytes(), None);
+    let a = split_score(&r);
+    assert!(a.last.get("error").is_none(), "the run stopped: {}", a.last);
+    check_results(&a.results, &cli.results, "NDJSON with a bad value");
+    assert_eq!(a.rejects.len(), 1, "one reject: {:?}", a.rejects);
+    let (got, c) = (&a.rejects[0], &cli.rejects[0]);
+    assert_eq!(c["line"], (bad + 2).to_string(), "the CLI's line counts the header");
+    assert_eq!(got["file"], "request", "{got}");
+    assert_eq!(got["line"], bad + 1, "the NDJSON line of the firm: {got}");
+    for field in ["column", "key", "reason", "reason_code"] {
+        assert_eq!(got[field], c[field].as_str(), "reject {field}: {got}");
+    }
+    let summary = &a.last["summary"];
+    assert_eq!(summary_counts(summary)["firms"], summary_counts(&cli.summary)["firms"], "firm counts");
+    assert_eq!(summary["rejects"], cli.summary["rejects"], "rejects by reason");
+}
+
 // ---------------------------------------------------------------------------
 // 4. Errors
 // ---------------------------------------------------------------------------
@@ -1208,24 +1257,13 @@ impl std::io::Read for SlowBody {
 fn sigterm_lets_a_request_in_flight_finish() {
     let mut server = Server::start(&rules_dir(), &[]);
     let csv = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
-    let half = csv.len() / 2;
-    let half = half + csv[half..].iter().position(|b| *b == b'\n').expect("a line end") + 1;
-    let sent_first = Arc::new(AtomicBool::new(false));
-    let body = SlowBody {
-        parts: vec![csv[..half].to_vec(), csv[half..].to_vec()],
-        pause: Duration::from_millis(1500),
-        sent_first: Arc::clone(&sent_first),
-    };
+    let (body, sent_first) = slow_body(&csv, Duration::from_millis(1500));
     let reply = std::thread::scope(|s| {
         let server = &server;
         let request =
             s.spawn(move || server.post_reader(&format!("/v1/rulesets/hazchem/score?as_of={AS_OF}"), "text/csv", body));
-        let start = Instant::now();
-        while !sent_first.load(Ordering::SeqCst) {
-            assert!(start.elapsed() < Duration::from_secs(10), "the first half was never sent");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        // Half the body is in; the rest comes after the signal.
+        wait_for(&sent_first);
         server.signal("TERM");
         request.join().expect("the request thread")
     });
