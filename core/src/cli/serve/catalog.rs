@@ -26,7 +26,7 @@ pub(super) struct Entry {
     pub(super) hash: String,
     /// `{"zh": …, "en": …}`.
     name: Value,
-    version: String,
+    pub(super) version: String,
     /// The checked rules.
     pub(super) rules: Rules,
 }
@@ -82,8 +82,19 @@ impl Catalog {
             match loaded.rules {
                 Some(rules) => next.add(Entry::new(file, rules)),
                 None => {
-                    let problems =
-                        loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| loaded.sources.to_json(d)).collect();
+                    let problems = loaded
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.is_error())
+                        .map(|d| {
+                            // Files named relative to the folder served, never by the server's paths.
+                            let mut problem = loaded.sources.to_json(d);
+                            if let Some(shown) = problem["file"].as_str().map(|f| relative(dir, f)) {
+                                problem["file"] = json!(shown);
+                            }
+                            problem
+                        })
+                        .collect();
                     next.problems.insert(file.clone(), problems);
                     let kept = previous.served.values().find(|e| e.file == file);
                     if let Some(kept) = kept.filter(|e| !next.served.contains_key(&e.id)) {
@@ -152,9 +163,11 @@ impl Catalog {
     }
 }
 
-/// `path` relative to `dir`, with `/` between folders.
+/// `path` relative to `dir` (either may be absolute), with `/` between folders.
 fn relative(dir: &str, path: &str) -> String {
-    let rel = Path::new(path).strip_prefix(dir).unwrap_or(Path::new(path));
+    let absolute = |p: &str| std::path::absolute(p).unwrap_or_else(|_| p.into());
+    let (dir, whole) = (absolute(dir), absolute(path));
+    let rel = whole.strip_prefix(&dir).unwrap_or(Path::new(path));
     rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 

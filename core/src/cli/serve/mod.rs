@@ -125,12 +125,18 @@ fn log_problems(catalog: &Catalog) {
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
+    // Log lines go to stderr from a thread of their own, written in
+    // batches: a request never waits on the reader of the log. The guard
+    // writes what is left when `run` returns.
+    let (log, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::LineWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
-        .with_writer(std::io::stderr)
+        .with_writer(log)
         .init();
     let token = match &args.token_file {
         Some(path) => {

@@ -106,7 +106,7 @@ pub(super) async fn score(
                 for (reason, n) in &summary.rejects {
                     task_shared.metrics.rejected(&task_entry.id, reason, *n);
                 }
-                let rules = json!({ "id": task_entry.id, "hash": task_entry.hash });
+                let rules = json!({ "id": task_entry.id, "version": task_entry.version, "hash": task_entry.hash });
                 json!({ "summary": summary, "rules": rules })
             }
             Err(e) => json!({ "error": { "code": "batch_error", "message": e.to_string() } }),
@@ -125,12 +125,13 @@ pub(super) async fn score(
 }
 
 /// The run's configuration from the query (`as_of`, `key`, `explain`,
-/// `carry`), and whether a CSV body is GB18030 (`encoding`).
+/// `carry`, `by`, `strict`, as `safegrade score` takes them), and whether a
+/// CSV body is GB18030 (`encoding`).
 fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiError> {
-    let known = ["as_of", "key", "explain", "carry", "encoding"];
+    let known = ["as_of", "key", "explain", "carry", "by", "strict", "encoding"];
     if let Some(other) = query.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!(
-            "unknown query parameter `{other}`; score takes as_of, key, explain, carry and encoding"
+            "unknown query parameter `{other}`; score takes as_of, key, explain, carry, by, strict and encoding"
         )));
     }
     let gb18030 = match query.get("encoding").map(|e| e.to_ascii_lowercase()).as_deref() {
@@ -148,14 +149,21 @@ fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiEr
     if let Some(key) = query.get("key") {
         cfg.key = key.clone();
     }
-    cfg.explain = match query.get("explain").map(String::as_str) {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("`explain` is `{other}`; it is true or false"))),
+    let flag = |name: &str| match query.get(name).map(String::as_str) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("`{name}` is `{other}`; it is true or false"))),
     };
-    if let Some(carry) = query.get("carry") {
-        cfg.carry = carry.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect();
-    }
+    (cfg.explain, cfg.strict) = (flag("explain")?, flag("strict")?);
+    let columns = |name: &str| -> Vec<String> {
+        query.get(name).map_or_else(Vec::new, |v| v.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect())
+    };
+    cfg.carry = columns("carry");
+    // As `safegrade score`: grades are counted by the carried sector and region unless `by` says.
+    cfg.breakdown = match query.get("by") {
+        Some(_) => columns("by"),
+        None => cfg.carry.iter().filter(|c| matches!(c.as_str(), "sector" | "region")).cloned().collect(),
+    };
     Ok((cfg, gb18030))
 }
 
@@ -250,7 +258,11 @@ impl Write for Tagged {
 
 /// Scores firms given as JSON lines, each with its lists nested, through
 /// the library's firm-by-firm [`Scorer`]: the same rows, rejects and
-/// accounting as the batch pipeline.
+/// accounting as the batch pipeline. The first firm's members are the
+/// columns, as a CSV file's header is: the rules' inputs and lists, the
+/// key and carried columns, and any others, which are ignored (and listed
+/// in the summary) unless a name is close to an input's or the run is
+/// strict, exactly as for a CSV file.
 fn score_json_lines(
     rules: &Rules,
     cfg: &BatchConfig,
@@ -258,7 +270,11 @@ fn score_json_lines(
     out: &mut dyn Write,
     rejects: &mut dyn Write,
 ) -> Result<Summary, BatchError> {
-    let layout = JsonLayout::new(rules, cfg);
+    let mut lines = JsonLines { line: 0, text: Vec::new(), limit: cfg.max_row_bytes };
+    let Some((first_line, first)) = lines.next_object(&mut input)? else {
+        return Err(BatchError::new(BODY_NAME, None, "the body holds no firm: one JSON object per line".to_string()));
+    };
+    let layout = JsonLayout::new(rules, cfg, &first);
     let header = |names: &[String]| Header { file: BODY_NAME.into(), line: 1, names: names.to_vec() };
     let list_headers: Vec<(String, Header)> =
         layout.lists.iter().map(|(l, names)| (l.clone(), header(names))).collect();
@@ -269,22 +285,10 @@ fn score_json_lines(
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
     out.write_all(&scorer.header()).map_err(|e| write_err("output", e))?;
     rejects.write_all(&scorer.rejects_header()).map_err(|e| write_err("rejects", e))?;
-    let (mut line, mut text, mut buf) = (0u64, Vec::new(), Vec::new());
-    loop {
-        text.clear();
-        let limit = cfg.max_row_bytes as u64 + 1;
-        let n = std::io::Read::take(&mut input, limit)
-            .read_until(b'\n', &mut text)
-            .map_err(|e| BatchError::new(BODY_NAME, Some(line + 1), format!("cannot read: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
-        if n as u64 == limit && text.last() != Some(&b'\n') {
-            let message = format!("the line is longer than {} bytes, the row limit", cfg.max_row_bytes);
-            return Err(BatchError::new(BODY_NAME, Some(line), message));
-        }
-        let Some(firm) = layout.firm_rows(&text, line)? else { continue };
+    let mut buf = Vec::new();
+    let mut next = Some((first_line, first));
+    while let Some((line, members)) = next {
+        let firm = layout.firm_rows(members, line)?;
         let scoring = match seen.check(&scorer, &firm) {
             Some(duplicate) => duplicate,
             None => scorer.score(&firm),
@@ -300,6 +304,7 @@ fn score_json_lines(
                 rejects.write_all(&buf).map_err(|e| write_err("rejects", e))?;
             }
         }
+        next = lines.next_object(&mut input)?;
     }
     out.flush().map_err(|e| write_err("output", e))?;
     rejects.flush().map_err(|e| write_err("rejects", e))?;
@@ -307,8 +312,54 @@ fn score_json_lines(
     Ok(summary)
 }
 
+/// A line's number and its JSON object.
+type LineObject = (u64, Map<String, Value>);
+
+/// The lines of a JSON-lines body, each a JSON object; blank lines are
+/// skipped but counted.
+struct JsonLines {
+    line: u64,
+    text: Vec<u8>,
+    /// The longest line, in bytes (the row limit).
+    limit: usize,
+}
+
+impl JsonLines {
+    /// The next object and its line; `None` at the end. A line that is
+    /// not one JSON object, or is longer than the row limit, stops the run.
+    fn next_object(&mut self, input: &mut impl BufRead) -> Result<Option<LineObject>, BatchError> {
+        loop {
+            self.text.clear();
+            let limit = self.limit as u64 + 1;
+            let n = std::io::Read::take(&mut *input, limit)
+                .read_until(b'\n', &mut self.text)
+                .map_err(|e| BatchError::new(BODY_NAME, Some(self.line + 1), format!("cannot read: {e}")))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let fail = |message: String| BatchError::new(BODY_NAME, Some(self.line), message);
+            if n as u64 == limit && self.text.last() != Some(&b'\n') {
+                return Err(fail(format!("the line is longer than {} bytes, the row limit", self.limit)));
+            }
+            let text = std::str::from_utf8(&self.text).map_err(|_| fail("the line is not UTF-8".into()))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            check_depth(text).map_err(|e| fail(e.message))?;
+            return match safegrade::parse_firm_json(text) {
+                Ok(Value::Object(map)) => Ok(Some((self.line, map))),
+                Ok(_) => Err(fail("the line is not a JSON object (one firm per line)".into())),
+                Err(e) => Err(fail(format!("the line is not valid JSON: {e}"))),
+            };
+        }
+    }
+}
+
 /// The columns a JSON line's members fill: the firm's (the key, the
-/// inputs the rules read, the carried columns) and each list's.
+/// inputs the rules read, the carried columns, the first line's other
+/// members) and each list's (its fields, and the other members of the
+/// first line's records).
 struct JsonLayout {
     firm: Vec<String>,
     lists: Vec<(String, Vec<String>)>,
@@ -316,7 +367,7 @@ struct JsonLayout {
 }
 
 impl JsonLayout {
-    fn new(rules: &Rules, cfg: &BatchConfig) -> JsonLayout {
+    fn new(rules: &Rules, cfg: &BatchConfig, first: &Map<String, Value>) -> JsonLayout {
         let template = batch::template(rules, Lang::En);
         let keyed = |mut names: Vec<String>| {
             if let Some(first) = names.first_mut() {
@@ -324,26 +375,33 @@ impl JsonLayout {
             }
             names
         };
+        let add = |names: &mut Vec<String>, more: &mut dyn Iterator<Item = &String>| {
+            for name in more {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        };
+        let lists: Vec<(String, Vec<String>)> = template
+            .lists
+            .into_iter()
+            .map(|(list, names)| {
+                let mut names = keyed(names);
+                let records = first.get(&list).and_then(Value::as_array).into_iter().flatten();
+                add(&mut names, &mut records.filter_map(Value::as_object).flat_map(Map::keys));
+                (list, names)
+            })
+            .collect();
         let mut firm = keyed(template.firms);
-        firm.extend(cfg.carry.iter().filter(|c| !firm.contains(c)).cloned().collect::<Vec<_>>());
-        let lists = template.lists.into_iter().map(|(l, names)| (l, keyed(names))).collect();
+        add(&mut firm, &mut cfg.carry.iter());
+        add(&mut firm, &mut first.keys().filter(|k| !lists.iter().any(|(l, _)| l == *k)));
         JsonLayout { firm, lists, key: cfg.key.clone() }
     }
 
-    /// The firm on `line` as rows of cells, `None` for a blank line; a
-    /// line that is not a JSON object of known members stops the run.
-    fn firm_rows(&self, text: &[u8], line: u64) -> Result<Option<FirmRows>, BatchError> {
+    /// The firm of one line as rows of cells; a member that is not a
+    /// column (not in the first line, and read by no rule) stops the run.
+    fn firm_rows(&self, mut members: Map<String, Value>, line: u64) -> Result<FirmRows, BatchError> {
         let fail = |message: String| BatchError::new(BODY_NAME, Some(line), message);
-        let text = std::str::from_utf8(text).map_err(|_| fail("the line is not UTF-8".into()))?;
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
-        check_depth(text).map_err(|e| fail(e.message))?;
-        let mut members = match safegrade::parse_firm_json(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(fail("the line is not a JSON object (one firm per line)".into())),
-            Err(e) => return Err(fail(format!("the line is not valid JSON: {e}"))),
-        };
         let key = members.get(&self.key).map(cell).transpose().map_err(|m| fail(format!("`{}` {m}", self.key)))?;
         let mut records = Vec::new();
         for (i, (list, names)) in self.lists.iter().enumerate() {
@@ -372,7 +430,7 @@ impl JsonLayout {
         for (list, cells) in &records {
             firm.record(*list, line, cells.iter().map(String::as_str));
         }
-        Ok(Some(firm))
+        Ok(firm)
     }
 }
 
@@ -384,7 +442,9 @@ fn take_cells(members: &mut Map<String, Value>, names: &[String]) -> Result<Vec<
         .map(|name| members.remove(name).as_ref().map_or(Ok(String::new()), cell).map_err(|m| format!("`{name}` {m}")))
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(other) = members.keys().next() {
-        return Err(format!("`{other}` is not the key, an input, a list or a carried column of the rules"));
+        return Err(format!(
+            "`{other}` is not a column: no rule reads it and the first line does not have it (the first line's members are the columns, as a CSV header)"
+        ));
     }
     Ok(cells)
 }
@@ -417,6 +477,6 @@ mod tests {
     fn a_member_no_column_takes_is_named() {
         let mut members: Map<String, Value> = serde_json::from_str(r#"{"a": 1, "b": 2, "zz": 3}"#).unwrap();
         let err = take_cells(&mut members, &["a".into(), "b".into()]).unwrap_err();
-        assert_eq!(err, "`zz` is not the key, an input, a list or a carried column of the rules");
+        assert!(err.starts_with("`zz` is not a column: no rule reads it"), "{err}");
     }
 }

@@ -1,0 +1,203 @@
+//! The decision service's load benchmark (`cargo bench -p safegrade --bench
+//! serve`): single-firm evaluations of the hazchem scheme through
+//! `safegrade serve` on loopback, from many clients at once.
+//!
+//! It starts the release binary on a free port of 127.0.0.1 with the
+//! shipped rules, and runs `CLIENTS` client threads (default 64), each with
+//! one kept-alive connection, sending `POST /v1/rulesets/hazchem/evaluate`
+//! for one firm (an orange firm with a penalty: all four steps evaluate)
+//! until `REQUESTS` requests (default 1,000,000) are answered. Every answer
+//! must be `200` and byte-identical to the library's result for the same
+//! firm; any other answer is counted as an error and the run exits 1. It
+//! prints the evaluations per second, the latency percentiles measured by
+//! the clients (p50, p99, p99.9, max), and the service's resident memory
+//! after a tenth of the requests and at the end (flat memory: the end
+//! within 10 % of the tenth). Targets: at least 20,000 evaluations a second
+//! and p99 under 10 ms on 2 cores with 64 clients.
+//!
+//! `--check` (and `cargo test -p safegrade --bench serve`, which passes no
+//! `--bench`) runs 2,000 requests from 8 clients and checks the answers
+//! only. `--requests N` and `--clients N` set the counts.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The firm: the hazchem scheme's fourth test case (orange, B, tier 2).
+const ANSWERS: &str = r#"{"standardization":"level_2","n_major_hazards_grade_2":1,"n_hazard_processes":3,"safety_distance_noncompliant":true,"no_dual_power":true,"fine_chem_no_reaction_assessment":true,"penalties":[{"date":"2024-01-15"}]}"#;
+const AS_OF: &str = "2024-06-30";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let check_only = args.iter().any(|a| a == "--check") || !args.iter().any(|a| a == "--bench");
+    let number = |flag: &str| {
+        let at = args.iter().position(|a| a == flag)?;
+        args.get(at + 1)?.parse::<u64>().ok()
+    };
+    let requests = number("--requests").unwrap_or(if check_only { 2_000 } else { 1_000_000 });
+    let clients = number("--clients").unwrap_or(if check_only { 8 } else { 64 }).max(1);
+
+    let expected = expected_answer();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut server = Server::start(&format!("{root}/rules"));
+    let url = format!("http://{}/v1/rulesets/hazchem/evaluate", server.addr);
+    let body = format!(r#"{{"answers":{ANSWERS},"as_of":"{AS_OF}"}}"#);
+
+    let (sent, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let tenth = requests / 10;
+    let rss_at_tenth = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let (url, body, expected) = (url.clone(), body.clone(), expected.clone());
+            let (sent, errors, rss_at_tenth, pid) = (sent.clone(), errors.clone(), rss_at_tenth.clone(), server.pid());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let mut latencies = Vec::new();
+                loop {
+                    let n = sent.fetch_add(1, Ordering::Relaxed);
+                    if n >= requests {
+                        break;
+                    }
+                    if n == tenth {
+                        rss_at_tenth.store(rss_kib(pid), Ordering::Relaxed);
+                    }
+                    let t = Instant::now();
+                    let answer = agent
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .send(body.as_str())
+                        .and_then(|mut r| Ok((r.status().as_u16(), r.body_mut().read_to_string()?)));
+                    latencies.push(t.elapsed().as_micros() as u32);
+                    match answer {
+                        Ok((200, text)) if text == expected => {}
+                        other => {
+                            if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                                eprintln!("unexpected answer: {other:?}");
+                            }
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies: Vec<u32> = threads.into_iter().flat_map(|t| t.join().expect("client thread")).collect();
+    let elapsed = start.elapsed().as_secs_f64();
+    let rss_end = rss_kib(server.pid());
+    server.stop();
+
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)] as f64 / 1000.0;
+    let errors = errors.load(Ordering::Relaxed);
+    let per_second = requests as f64 / elapsed;
+    println!("safegrade serve, hazchem scheme, one firm per request: {requests} requests from {clients} clients");
+    println!("  {per_second:.0} evaluations/s in {elapsed:.1} s, {errors} errors");
+    println!(
+        "  latency ms: p50 {:.2}, p99 {:.2}, p99.9 {:.2}, max {:.2}",
+        at(0.50),
+        at(0.99),
+        at(0.999),
+        latencies.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    let rss_tenth = rss_at_tenth.load(Ordering::Relaxed);
+    println!(
+        "  service memory (RSS): {:.1} MB after {tenth} requests, {:.1} MB at the end ({:+.1} %)",
+        rss_tenth as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        (rss_end as f64 / rss_tenth.max(1) as f64 - 1.0) * 100.0
+    );
+    if !check_only {
+        println!(
+            "  targets: >= 20000 evaluations/s: {}; p99 < 10 ms: {}; memory flat (within 10 %): {}",
+            verdict(per_second >= 20_000.0),
+            verdict(at(0.99) < 10.0),
+            verdict((rss_end as f64) <= rss_tenth as f64 * 1.1)
+        );
+    }
+    if errors > 0 {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+/// What `safegrade eval --format json` prints for the firm: the library's
+/// result, pretty-printed, with a final line end.
+fn expected_answer() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/schemes/hazchem.toml");
+    let loader = |p: &str| std::fs::read_to_string(p).map_err(|e| e.to_string());
+    let rules = safegrade::load(path, &loader).rules.expect("the hazchem scheme checks");
+    let answers: serde_json::Value = serde_json::from_str(ANSWERS).expect("answers");
+    let as_of = chrono::NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").expect("date");
+    let result = rules.assess_json(&answers, as_of).expect("the firm evaluates");
+    format!("{}\n", serde_json::to_string_pretty(&result).expect("JSON"))
+}
+
+/// The service, on a port the system chose.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(rules: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_safegrade"))
+            .args(["serve", "--rules", rules, "--addr", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start safegrade serve");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let addr = loop {
+            let line = lines.next().expect("the service logs `listening`").expect("a log line");
+            let json: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if json["message"] == "listening" {
+                break json["addr"].as_str().expect("addr").to_string();
+            }
+        };
+        // The request log: read and dropped, so the service never waits on the pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then waits for the exit.
+    fn stop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The resident memory of process `pid`, in KiB (0 when unknown).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
