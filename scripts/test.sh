@@ -22,6 +22,9 @@ cargo test --workspace
 step "the plan agrees with a hand-written hazchem scorecard (bench check)"
 cargo test -q -p safegrade --bench plan
 
+step "the decision service answers 2,000 evaluations from 8 clients, each the library's result (bench check)"
+cargo test -q -p safegrade --bench serve
+
 step "rule sets: safegrade check and safegrade test"
 cargo run -q -p safegrade -- check rules/
 cargo run -q -p safegrade -- test rules/
