@@ -1542,3 +1542,95 @@ fn score_bodies_over_max_batch_body() {
     let a = split_score(&r);
     assert_eq!(a.results.len(), 2, "{}", r.text());
 }
+
+// ---------------------------------------------------------------------------
+// JSON-lines columns, GB18030 bodies, logged answers
+// ---------------------------------------------------------------------------
+
+/// Scores a JSON-lines body through the hazchem risk rule set.
+fn score_lines(server: &Server, lines: &[Value], query: &str) -> ScoreAnswer {
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let path = format!("/v1/rulesets/hazchem-risk-2018/score?as_of={AS_OF}{query}");
+    split_score(&server.post(&path, "application/x-ndjson", body.as_bytes(), None))
+}
+
+#[test]
+fn json_lines_take_the_first_line_as_their_columns() {
+    let server = Server::start(&rules_dir(), &[]);
+    let (a, b) = ("91320506012F4QKJ63", "9132050601F2CQCA0D");
+    // A member no rule reads is ignored and listed, as a CSV column is.
+    let ok = score_lines(
+        &server,
+        &[json!({"uscc": a, "note": "x", "n_explosives": 2}), json!({"uscc": b, "note": "y"})],
+        "",
+    );
+    assert_eq!(ok.results.len(), 2, "{:?}", ok.last);
+    assert_eq!(ok.last["summary"]["firms"]["ignored_columns"], json!(["note"]), "{}", ok.last);
+    // ... unless the run is strict.
+    let strict = score_lines(&server, &[json!({"uscc": a, "note": "x"})], "&strict=true");
+    assert_eq!(strict.last["error"]["code"], "batch_error", "{}", strict.last);
+    assert!(message(&strict.last).contains("note"), "{}", strict.last);
+    // A member close to an input's name stops the run, naming both.
+    let typo = score_lines(&server, &[json!({"uscc": a, "n_explosive": 2})], "");
+    let text = message(&typo.last);
+    assert!(text.contains("n_explosive") && text.contains("n_explosives"), "a did-you-mean: {text}");
+    assert!(typo.results.is_empty(), "nothing scored: {:?}", typo.results);
+    // A later line with a member that is not a column stops the run at that line.
+    let late = score_lines(&server, &[json!({"uscc": a}), json!({"uscc": b, "surprise": 1})], "");
+    assert_eq!(late.results.len(), 1, "the first firm is scored: {:?}", late.last);
+    let text = message(&late.last);
+    assert!(text.starts_with("request:2:") && text.contains("`surprise`"), "{text}");
+    // Numbers are taken exactly as written, and a record may leave out its key.
+    let exact = score_lines(
+        &server,
+        &[
+            json!({"uscc": a, "accidents": [{"date": "2025-03-01", "deaths": 1, "serious_injuries": 0, "direct_loss_wan": 120.50}]}),
+        ],
+        "&explain=true",
+    );
+    assert_eq!(exact.results.len(), 1, "{}", exact.last);
+    assert_eq!(exact.last["summary"]["lists"][0]["used"], 1, "the record is attached: {}", exact.last);
+    // A line that is not a JSON object names its line.
+    let body = format!("{}\n\n[1]\n", json!({"uscc": a}));
+    let path = format!("/v1/rulesets/hazchem-risk-2018/score?as_of={AS_OF}");
+    let bad = split_score(&server.post(&path, "application/x-ndjson", body.as_bytes(), None));
+    assert!(message(&bad.last).starts_with("request:3:"), "blank lines count: {}", bad.last);
+}
+
+#[test]
+fn a_gb18030_csv_body_scores_as_its_utf8_twin() {
+    let server = Server::start(&rules_dir(), &[]);
+    let path = |enc: &str| format!("/v1/rulesets/hazchem-risk-2018/score?as_of={AS_OF}&carry=name{enc}");
+    let gbk = std::fs::read(root().join(SAMPLE).join("gbk/firms.csv")).expect("the GBK sample");
+    let utf8 = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("the sample");
+    let from_gbk = split_score(&server.post(&path("&encoding=gb18030"), "text/csv", &gbk, None));
+    let from_utf8 = split_score(&server.post(&path(""), "text/csv", &utf8, None));
+    assert_eq!(from_gbk.results.len(), 1000, "{}", from_gbk.last);
+    assert_eq!(from_gbk.results, from_utf8.results, "the same results, names decoded");
+    // Read as UTF-8, the GBK body stops at its first Chinese cell.
+    let wrong = split_score(&server.post(&path(""), "text/csv", &gbk, None));
+    assert!(message(&wrong.last).contains("not UTF-8"), "{}", wrong.last);
+}
+
+#[test]
+fn answers_are_logged_only_when_asked() {
+    let answers = json!({"l": 6, "e": 6, "c": 7});
+    for (flags, logged) in [(&[][..], false), (&["--log-answers"][..], true)] {
+        let server = Server::start(&rules_dir(), flags);
+        let r = server.post_json(&evaluate_path("lec"), &json!({"answers": answers, "as_of": AS_OF}));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let start = Instant::now();
+        let line = loop {
+            let lines = server.log_json();
+            if let Some(l) = lines.iter().find(|l| l["path"] == "/v1/rulesets/lec/evaluate") {
+                break l.clone();
+            }
+            assert!(start.elapsed() < Duration::from_secs(5), "no log line:\n{}", server.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        match logged {
+            true => assert_eq!(line["answers"], answers.to_string(), "{line}"),
+            false => assert!(line.get("answers").is_none(), "{line}"),
+        }
+    }
+}

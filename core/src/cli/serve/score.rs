@@ -275,11 +275,7 @@ fn score_json_lines(
         return Err(BatchError::new(BODY_NAME, None, "the body holds no firm: one JSON object per line".to_string()));
     };
     let layout = JsonLayout::new(rules, cfg, &first);
-    let header = |names: &[String]| Header { file: BODY_NAME.into(), line: 1, names: names.to_vec() };
-    let list_headers: Vec<(String, Header)> =
-        layout.lists.iter().map(|(l, names)| (l.clone(), header(names))).collect();
-    let lists: Vec<(&str, &Header)> = list_headers.iter().map(|(l, h)| (l.as_str(), h)).collect();
-    let scorer = Scorer::new(rules, cfg, &header(&layout.firm), &lists)?;
+    let scorer = layout.scorer(rules, cfg)?;
     let mut summary = Summary::new(&scorer);
     let mut seen = SeenKeys::new();
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
@@ -361,20 +357,28 @@ impl JsonLines {
 /// members) and each list's (its fields, and the other members of the
 /// first line's records).
 struct JsonLayout {
-    firm: Vec<String>,
-    lists: Vec<(String, Vec<String>)>,
+    firm: Columns,
+    lists: Vec<(String, Columns)>,
     key: String,
 }
 
+/// A header's names, and how many of them (from the first) the first line gives.
+type Columns = (Vec<String>, usize);
+
+/// `names` with the first, the key's column, named `key`.
+fn keyed(mut names: Vec<String>, key: &str) -> Vec<String> {
+    if let Some(first) = names.first_mut() {
+        *first = key.to_string();
+    }
+    names
+}
+
 impl JsonLayout {
+    /// The columns: those of the first line, then the inputs and fields
+    /// of the rules it does not have. Each header's first part, what the
+    /// first line gives, is checked as a CSV header is (`given`).
     fn new(rules: &Rules, cfg: &BatchConfig, first: &Map<String, Value>) -> JsonLayout {
         let template = batch::template(rules, Lang::En);
-        let keyed = |mut names: Vec<String>| {
-            if let Some(first) = names.first_mut() {
-                first.clone_from(&cfg.key);
-            }
-            names
-        };
         let add = |names: &mut Vec<String>, more: &mut dyn Iterator<Item = &String>| {
             for name in more {
                 if !names.contains(name) {
@@ -382,20 +386,50 @@ impl JsonLayout {
                 }
             }
         };
-        let lists: Vec<(String, Vec<String>)> = template
+        // The key, then the first line's members (or a list's first records'), then the rest.
+        let columns = |given: &mut dyn Iterator<Item = &String>, rest: &[String]| {
+            let mut names = vec![cfg.key.clone()];
+            add(&mut names, given);
+            let n_given = names.len();
+            add(&mut names, &mut rest.iter().skip(1));
+            (names, n_given)
+        };
+        let lists: Vec<(String, Columns)> = template
             .lists
             .into_iter()
-            .map(|(list, names)| {
-                let mut names = keyed(names);
-                let records = first.get(&list).and_then(Value::as_array).into_iter().flatten();
-                add(&mut names, &mut records.filter_map(Value::as_object).flat_map(Map::keys));
-                (list, names)
+            .map(|(list, fields)| {
+                let records: Vec<&Map<String, Value>> = first
+                    .get(&list)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_object)
+                    .collect();
+                let columns = match records.is_empty() {
+                    // No record to take columns from: the list's own fields.
+                    true => (keyed(fields.clone(), &cfg.key), fields.len()),
+                    false => columns(&mut records.iter().flat_map(|r| r.keys()), &fields),
+                };
+                (list, columns)
             })
             .collect();
-        let mut firm = keyed(template.firms);
-        add(&mut firm, &mut cfg.carry.iter());
-        add(&mut firm, &mut first.keys().filter(|k| !lists.iter().any(|(l, _)| l == *k)));
+        let members = first.keys().filter(|k| !lists.iter().any(|(l, _)| l == *k));
+        let firm = columns(&mut members.chain(&cfg.carry), &template.firms);
         JsonLayout { firm, lists, key: cfg.key.clone() }
+    }
+
+    /// A scorer for these columns, after checking the first line's as a
+    /// CSV header is checked: a member close to an input's name, or any
+    /// member no rule reads in a strict run, stops the run.
+    fn scorer(&self, rules: &Rules, cfg: &BatchConfig) -> Result<Scorer, BatchError> {
+        let header = |names: &[String]| Header { file: BODY_NAME.into(), line: 1, names: names.to_vec() };
+        let build = |part: &dyn Fn(&Columns) -> &[String]| {
+            let lists: Vec<(&str, Header)> = self.lists.iter().map(|(l, c)| (l.as_str(), header(part(c)))).collect();
+            let lists: Vec<(&str, &Header)> = lists.iter().map(|(l, h)| (*l, h)).collect();
+            Scorer::new(rules, cfg, &header(part(&self.firm)), &lists)
+        };
+        build(&|(names, given)| &names[..*given])?;
+        build(&|(names, _)| names)
     }
 
     /// The firm of one line as rows of cells; a member that is not a
@@ -404,7 +438,7 @@ impl JsonLayout {
         let fail = |message: String| BatchError::new(BODY_NAME, Some(line), message);
         let key = members.get(&self.key).map(cell).transpose().map_err(|m| fail(format!("`{}` {m}", self.key)))?;
         let mut records = Vec::new();
-        for (i, (list, names)) in self.lists.iter().enumerate() {
+        for (i, (list, (names, _))) in self.lists.iter().enumerate() {
             match members.remove(list) {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
@@ -425,7 +459,7 @@ impl JsonLayout {
                 Some(_) => return Err(fail(format!("`{list}` is not an array of records"))),
             }
         }
-        let cells = take_cells(&mut members, &self.firm).map_err(fail)?;
+        let cells = take_cells(&mut members, &self.firm.0).map_err(fail)?;
         let mut firm = FirmRows::new(line, cells.iter().map(String::as_str));
         for (list, cells) in &records {
             firm.record(*list, line, cells.iter().map(String::as_str));
