@@ -9,6 +9,7 @@ mod common;
 mod serve_util;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -219,7 +220,7 @@ fn metrics_count_requests_evaluations_rejects_and_reloads() {
     let before = server.get("/metrics", None);
     assert_eq!(before.status, 200, "{}", before.text());
     let ct = before.header("content-type").unwrap_or("");
-    assert!(ct.starts_with("text/plain") && ct.contains("version=0.0.4"), "content-type of /metrics: {ct}");
+    assert!(ct.starts_with("application/openmetrics-text"), "content-type of /metrics: {ct}");
     let before = before.text();
 
     // Three evaluations of lec, one unknown rule set, one score with a reject, one reload.
@@ -1633,4 +1634,41 @@ fn answers_are_logged_only_when_asked() {
             false => assert!(line.get("answers").is_none(), "{line}"),
         }
     }
+}
+
+#[test]
+fn a_score_body_that_stalls_ends_at_the_time_limit_and_frees_its_slot() {
+    let server = Server::start(&rules_dir(), &["--max-batches", "1", "--batch-timeout", "1"]);
+    let csv = std::fs::read(root().join(SAMPLE).join("firms.csv")).expect("firms");
+    // Half the body, then nothing: the answer comes at the time limit (read
+    // on a raw socket, since an HTTP client still sending would not read it).
+    let query = format!("/v1/rulesets/hazchem/score?as_of={AS_OF}");
+    let mut socket = std::net::TcpStream::connect(&server.addr).expect("connects");
+    let head = format!(
+        "POST {query} HTTP/1.1\r\nhost: {}\r\ncontent-type: text/csv\r\ncontent-length: {}\r\n\r\n",
+        server.addr,
+        csv.len()
+    );
+    socket.write_all(head.as_bytes()).expect("sent");
+    socket.write_all(&csv[..csv.len() / 2]).expect("sent");
+    socket.set_read_timeout(Some(Duration::from_secs(10))).expect("a timeout");
+    let start = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 65536];
+    while let Ok(n) = socket.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&answer).contains("\"batch_error\"") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("\"batch_error\"") && text.contains("time limit of 1 s"), "{text}");
+    // Its slot is free again.
+    let next = split_score(&server.post(&query, "text/csv", &small_firms(), None));
+    assert!(next.last.get("summary").is_some(), "{}", next.last);
 }

@@ -34,7 +34,8 @@ pub(super) async fn readyz(State(shared): State<super::State>) -> Response {
 }
 
 pub(super) async fn metrics(State(shared): State<super::State>) -> Response {
-    let content_type = "text/plain; version=0.0.4; charset=utf-8";
+    // prometheus-client writes the OpenMetrics text format (counters typed, `# EOF` last).
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
 }
 

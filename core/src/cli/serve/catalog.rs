@@ -74,6 +74,9 @@ impl Catalog {
     /// Loads every `*.toml` under `dir` within the rules root `dir`. What
     /// `previous` served from a file that no longer checks is served still.
     pub(super) fn load(dir: &str, previous: &Catalog) -> Result<Catalog, String> {
+        if !Path::new(dir).is_dir() {
+            return Err(format!("`{dir}` is not a folder of rule files"));
+        }
         let files = expand(&[dir.to_string()]).map_err(|e| format!("{e:#}"))?;
         let mut next = Catalog::default();
         for path in files {
@@ -216,7 +219,10 @@ mod tests {
         let third = Catalog::load(&dir, &second).unwrap();
         assert_ne!(third.get("a").unwrap().hash, hash);
         assert!(!third.has_problems());
-        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // A folder gone is an error: the catalog being served stays.
+        let gone = Catalog::load(&dir, &third).err().unwrap();
+        assert!(gone.ends_with("is not a folder of rule files"), "{gone}");
     }
 
     #[test]

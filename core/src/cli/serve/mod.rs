@@ -41,8 +41,8 @@ pub(crate) struct ServeArgs {
     /// Also serve the built self-assessment portal's files from this folder.
     #[arg(long, value_name = "DIR")]
     portal: Option<String>,
-    /// A file holding a token every request but /healthz and /readyz must
-    /// bring as `Authorization: Bearer TOKEN`.
+    /// A file holding a token every request to the API (/v1/…) and /metrics
+    /// must bring as `Authorization: Bearer TOKEN`.
     #[arg(long, value_name = "FILE")]
     token_file: Option<String>,
     /// Log the firm's answers with each evaluate request (off: they may be confidential).

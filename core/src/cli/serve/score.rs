@@ -47,6 +47,9 @@ pub(super) async fn score(
     let entry = entry(&shared, &id)?;
     let (cfg, gb18030) = config(&query)?;
     let format = body_format(&headers)?;
+    if gb18030 && matches!(format, BodyFormat::JsonLines) {
+        return Err(ApiError::bad_request("`encoding` is for a CSV body; JSON lines are UTF-8"));
+    }
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > shared.max_batch_body) {
         return Err(ApiError::body_too_large(shared.max_batch_body));
@@ -58,18 +61,7 @@ pub(super) async fn score(
     let started = Instant::now();
     let deadline = started + shared.batch_timeout;
     let (limit, seconds) = (shared.max_batch_body, shared.batch_timeout.as_secs());
-    let mut read = 0u64;
-    let stream = body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
-        read += chunk.len() as u64;
-        if read > limit {
-            return Err(std::io::Error::other(format!("the request body is larger than the limit of {limit} bytes")));
-        }
-        if Instant::now() > deadline {
-            return Err(std::io::Error::other(format!("the request took longer than its time limit of {seconds} s")));
-        }
-        Ok(chunk)
-    });
+    let stream = Box::pin(limited(body, limit, deadline, seconds));
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     let runtime = tokio::runtime::Handle::current();
@@ -91,15 +83,6 @@ pub(super) async fn score(
         };
         let (firms, rejected) = run.as_ref().map_or((0, 0), |s| (s.firms.used, s.rejected()));
         let error = run.as_ref().err().map(ToString::to_string);
-        tracing::info!(
-            ruleset = task_entry.id,
-            hash = task_entry.hash,
-            firms,
-            rejected,
-            error,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "score finished"
-        );
         let last = match run {
             Ok(summary) => {
                 task_shared.metrics.evaluated(&task_entry.id, summary.firms.used);
@@ -114,14 +97,47 @@ pub(super) async fn score(
         let mut outbox = outbox.borrow_mut();
         let _ = serde_json::to_writer(&mut outbox.buf, &last);
         outbox.buf.push(b'\n');
-        let _ = outbox.send();
+        let sent = outbox.send().err().map(|e| e.to_string());
         drop(permit);
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (ruleset, hash) = (&task_entry.id, &task_entry.hash);
+        tracing::info!(ruleset, hash, firms, rejected, error, sent, duration_ms, "score finished");
     });
     let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
     }));
     let response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
     Ok(served(response, &entry))
+}
+
+/// The body's chunks, refused past `limit` bytes or the `deadline`,
+/// which also ends a wait for a chunk that does not come (a client that
+/// stops sending).
+fn limited(
+    body: Body,
+    limit: u64,
+    deadline: Instant,
+    seconds: u64,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send {
+    let state = (body.into_data_stream(), 0u64, false);
+    futures_util::stream::unfold(state, move |(mut chunks, read, failed)| async move {
+        if failed {
+            return None;
+        }
+        let problem = match tokio::time::timeout_at(deadline.into(), chunks.next()).await {
+            Err(_) => format!("the request took longer than its time limit of {seconds} s"),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => format!("cannot read the request body: {e}"),
+            Ok(Some(Ok(chunk))) => {
+                let read = read + chunk.len() as u64;
+                if read <= limit {
+                    return Some((Ok(chunk), (chunks, read, false)));
+                }
+                format!("the request body is larger than the limit of {limit} bytes")
+            }
+        };
+        Some((Err(std::io::Error::other(problem)), (chunks, read, true)))
+    })
 }
 
 /// The run's configuration from the query (`as_of`, `key`, `explain`,
@@ -436,7 +452,7 @@ impl JsonLayout {
     /// column (not in the first line, and read by no rule) stops the run.
     fn firm_rows(&self, mut members: Map<String, Value>, line: u64) -> Result<FirmRows, BatchError> {
         let fail = |message: String| BatchError::new(BODY_NAME, Some(line), message);
-        let key = members.get(&self.key).map(cell).transpose().map_err(|m| fail(format!("`{}` {m}", self.key)))?;
+        let key = members.get(&self.key).map(cell);
         let mut records = Vec::new();
         for (i, (list, (names, _))) in self.lists.iter().enumerate() {
             match members.remove(list) {
@@ -471,10 +487,8 @@ impl JsonLayout {
 /// Takes the cells of `names` out of `members`; a member left over is not
 /// a column of the rules.
 fn take_cells(members: &mut Map<String, Value>, names: &[String]) -> Result<Vec<String>, String> {
-    let cells = names
-        .iter()
-        .map(|name| members.remove(name).as_ref().map_or(Ok(String::new()), cell).map_err(|m| format!("`{name}` {m}")))
-        .collect::<Result<Vec<_>, _>>()?;
+    let cells =
+        names.iter().map(|name| members.remove(name).as_ref().map_or_else(String::new, cell)).collect::<Vec<_>>();
     if let Some(other) = members.keys().next() {
         return Err(format!(
             "`{other}` is not a column: no rule reads it and the first line does not have it (the first line's members are the columns, as a CSV header)"
@@ -484,14 +498,16 @@ fn take_cells(members: &mut Map<String, Value>, names: &[String]) -> Result<Vec<
 }
 
 /// A JSON value as the text of a cell: a string as it is, a number as
-/// written, a boolean as `true`/`false`, null as an empty cell.
-fn cell(value: &Value) -> Result<String, String> {
+/// written, a boolean as `true`/`false`, null as an empty cell, an array
+/// or object as its JSON text (which no input reads: a bad value where an
+/// input is given one, ignored in a column no rule reads).
+fn cell(value: &Value) -> String {
     match value {
-        Value::Null => Ok(String::new()),
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        Value::Array(_) | Value::Object(_) => Err("holds an array or object, not a value".into()),
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(_) | Value::Object(_) => value.to_string(),
     }
 }
 
@@ -502,9 +518,9 @@ mod tests {
     #[test]
     fn cells_keep_numbers_as_written() {
         let v: Value = serde_json::from_str(r#"[0.10, "x", true, null, -12]"#).unwrap();
-        let cells: Vec<String> = v.as_array().unwrap().iter().map(|v| cell(v).unwrap()).collect();
+        let cells: Vec<String> = v.as_array().unwrap().iter().map(cell).collect();
         assert_eq!(cells, ["0.10", "x", "true", "", "-12"]);
-        assert!(cell(&serde_json::json!([1])).is_err());
+        assert_eq!(cell(&serde_json::json!([1, {"a": "b"}])), r#"[1,{"a":"b"}]"#);
     }
 
     #[test]
