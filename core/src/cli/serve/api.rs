@@ -25,7 +25,7 @@ pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub(super) async fn readyz(State(shared): State<super::State>) -> Response {
+pub(super) async fn readyz(State(shared): State<super::state::State>) -> Response {
     if shared.stopping.load(Ordering::Relaxed) {
         return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the service is stopping")
             .into_response();
@@ -33,7 +33,7 @@ pub(super) async fn readyz(State(shared): State<super::State>) -> Response {
     Json(json!({ "status": "ready", "rulesets": shared.catalog().len() })).into_response()
 }
 
-pub(super) async fn metrics(State(shared): State<super::State>) -> Response {
+pub(super) async fn metrics(State(shared): State<super::state::State>) -> Response {
     // prometheus-client writes the OpenMetrics text format (counters typed, `# EOF` last).
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     ([(header::CONTENT_TYPE, content_type)], shared.metrics.render()).into_response()
@@ -43,11 +43,11 @@ pub(super) async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-pub(super) async fn rulesets(State(shared): State<super::State>) -> Json<Value> {
+pub(super) async fn rulesets(State(shared): State<super::state::State>) -> Json<Value> {
     Json(shared.catalog().listing())
 }
 
-pub(super) async fn reload(State(shared): State<super::State>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn reload(State(shared): State<super::state::State>) -> Result<Json<Value>, ApiError> {
     let catalog =
         shared.reload().await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "reload_failed", e))?;
     let mut answer = catalog.listing();
@@ -56,7 +56,7 @@ pub(super) async fn reload(State(shared): State<super::State>) -> Result<Json<Va
 }
 
 /// The rule set or scheme `id`, or the 404 that lists those served.
-pub(super) fn entry(shared: &super::Shared, id: &str) -> Result<Arc<Entry>, ApiError> {
+pub(super) fn entry(shared: &super::state::Shared, id: &str) -> Result<Arc<Entry>, ApiError> {
     let catalog = shared.catalog();
     catalog.get(id).ok_or_else(|| ApiError::unknown_ruleset(id, &catalog.ids()))
 }
@@ -71,7 +71,10 @@ pub(super) fn served(mut response: Response, entry: &Entry) -> Response {
     response
 }
 
-pub(super) async fn schema(State(shared): State<super::State>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn schema(
+    State(shared): State<super::state::State>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let entry = entry(&shared, &id)?;
     let schema = match &entry.rules {
         Rules::Set(r) => json!({ "kind": "ruleset", "schema": r.schema() }),
@@ -85,7 +88,7 @@ pub(super) async fn schema(State(shared): State<super::State>, Path(id): Path<St
 }
 
 pub(super) async fn evaluate(
-    State(shared): State<super::State>,
+    State(shared): State<super::state::State>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -96,7 +99,7 @@ pub(super) async fn evaluate(
 }
 
 async fn evaluate_with(
-    shared: &super::Shared,
+    shared: &super::state::Shared,
     entry: &Arc<Entry>,
     headers: &HeaderMap,
     body: Body,

@@ -4,7 +4,7 @@
 //! afterwards one JSON log line and the metrics. A handler tells the guard which rules it used by putting a
 //! [`Served`] into its response.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -24,10 +24,7 @@ pub(super) struct Served {
 #[derive(Clone, Debug)]
 pub(super) struct LoggedAnswers(pub(super) String);
 
-/// How long a request waits for a slot before it is answered 503.
-pub(super) const SLOT_WAIT: Duration = Duration::from_secs(1);
-
-pub(super) async fn guard(State(shared): State<super::State>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(State(shared): State<super::state::State>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = request.extensions().get::<MatchedPath>().map_or("other", MatchedPath::as_str).to_string();
     let (method, path) = (request.method().to_string(), request.uri().path().to_string());
@@ -42,7 +39,7 @@ pub(super) async fn guard(State(shared): State<super::State>, request: Request, 
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "this service needs `Authorization: Bearer TOKEN`")
             .into_response()
     } else {
-        match tokio::time::timeout(SLOT_WAIT, shared.slots.acquire()).await {
+        match tokio::time::timeout(super::state::SLOT_WAIT, shared.slots.acquire()).await {
             Ok(Ok(_slot)) => {
                 // A score request streams for longer than this: it keeps its own time limit.
                 let limit = if route.ends_with("/score") { shared.batch_timeout } else { shared.timeout };

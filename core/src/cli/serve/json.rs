@@ -45,7 +45,7 @@ pub(super) async fn read_body(
             return Err(too_large());
         }
         if len > SMALL_BODY_BYTES && slot.is_none() {
-            let wait = tokio::time::timeout(super::guard::SLOT_WAIT, large.clone().acquire_owned()).await;
+            let wait = tokio::time::timeout(super::state::SLOT_WAIT, large.clone().acquire_owned()).await;
             let busy = || ApiError::busy(format!("the {LARGE_BODY_SLOTS} slots for bodies over 256 KiB are taken"));
             slot = Some(wait.map_err(|_| busy())?.map_err(|_| busy())?);
         }

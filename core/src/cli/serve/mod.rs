@@ -14,6 +14,7 @@ mod guard;
 mod json;
 mod metrics;
 mod score;
+mod state;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -27,6 +28,7 @@ use tokio::sync::Semaphore;
 
 use catalog::Catalog;
 use metrics::Metrics;
+use state::{log_problems, Shared, State};
 
 /// The flags of `safegrade serve`.
 #[derive(clap::Args, Debug)]
@@ -66,62 +68,6 @@ pub(crate) struct ServeArgs {
     /// Score requests at once; another gets 503 at once.
     #[arg(long, default_value_t = 2, value_name = "N")]
     max_batches: usize,
-}
-
-/// What every request shares.
-pub(super) struct Shared {
-    /// The rule sets served; replaced whole by a reload.
-    catalog: RwLock<Arc<Catalog>>,
-    /// One reload at a time.
-    reloading: tokio::sync::Mutex<()>,
-    dir: String,
-    metrics: Metrics,
-    token: Option<String>,
-    log_answers: bool,
-    max_body: usize,
-    max_batch_body: u64,
-    timeout: Duration,
-    batch_timeout: Duration,
-    /// Requests in flight, of `max_concurrent`.
-    slots: Semaphore,
-    max_concurrent: usize,
-    /// Set once a stop signal came: `/readyz` answers 503.
-    stopping: std::sync::atomic::AtomicBool,
-    /// Score requests in flight.
-    batches: Arc<Semaphore>,
-    /// Requests reading or evaluating a body over 256 KiB.
-    large_bodies: Arc<Semaphore>,
-}
-
-type State = Arc<Shared>;
-
-impl Shared {
-    /// The catalog now: a request keeps it to the end.
-    fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-
-    /// Loads the folder again and serves what checks; logs every file
-    /// that does not.
-    async fn reload(self: &Arc<Self>) -> Result<Arc<Catalog>, String> {
-        let _one = self.reloading.lock().await;
-        let (dir, previous) = (self.dir.clone(), self.catalog());
-        let next = tokio::task::spawn_blocking(move || Catalog::load(&dir, &previous))
-            .await
-            .map_err(|e| format!("the reload stopped: {e}"))??;
-        let next = Arc::new(next);
-        log_problems(&next);
-        self.metrics.reloaded(!next.has_problems(), next.len());
-        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next.clone();
-        tracing::info!(rulesets = next.len(), problems = next.has_problems(), "reloaded");
-        Ok(next)
-    }
-}
-
-fn log_problems(catalog: &Catalog) {
-    for (file, problem) in catalog.problem_lines() {
-        tracing::warn!(file, problem = %problem, "rule file left out");
-    }
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {

@@ -38,7 +38,7 @@ const BODY_NAME: &str = "request";
 const SEND_BYTES: usize = 64 << 10;
 
 pub(super) async fn score(
-    State(shared): State<super::State>,
+    State(shared): State<super::state::State>,
     Path(id): Path<String>,
     Query(query): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
