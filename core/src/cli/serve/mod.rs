@@ -1,11 +1,12 @@
 //! `safegrade serve`: the decision service. Every rule file and scheme of
 //! a folder, checked and served over HTTP with a JSON API (the
 //! questionnaire, one firm's evaluation, a streamed batch), on tokio and
-//! axum. This module owns the flags, start-up, the shared state, the
-//! routes, and the signals: SIGHUP reloads the folder, SIGTERM and SIGINT
-//! stop accepting and finish the requests in flight. `api.rs` answers the
-//! routes, `score.rs` the streamed batch, `guard.rs` wraps every request
-//! (token, slots, time limit, log line, metrics).
+//! axum. This module owns the flags, start-up, the routes, and the
+//! signals: SIGHUP reloads the folder, SIGTERM and SIGINT stop accepting
+//! and finish the requests in flight. `state.rs` holds what requests
+//! share, `api.rs` answers the routes, `score.rs` the streamed batch,
+//! `guard.rs` wraps every request (token, slots, time limit, log line,
+//! metrics).
 
 mod api;
 mod catalog;
