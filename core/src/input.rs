@@ -440,16 +440,23 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys<'_> {
     /// A number (kept exact by `arbitrary_precision`) arrives here too, as a
     /// map of one private key: one key cannot repeat.
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = std::collections::HashSet::new();
+        // Most objects have a few keys (a number has one): a list is
+        // searched until it has 16, then a set.
+        let mut few: Vec<String> = Vec::new();
+        let mut many: std::collections::HashSet<String, foldhash::fast::RandomState> = Default::default();
         while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
+            if few.contains(&key) || many.contains(&key) {
                 let path = self.at.to_string();
                 let path = if path.is_empty() { "(firm)".to_string() } else { path };
                 *self.found.borrow_mut() = Some((path, clip(&key)));
                 return Err(serde::de::Error::custom("duplicate key"));
             }
             map.next_value_seed(UniqueKeys { at: JsonPath::Key(&self.at, &key), found: self.found })?;
-            seen.insert(key);
+            if few.len() < 16 {
+                few.push(key);
+            } else {
+                many.insert(key);
+            }
         }
         Ok(())
     }

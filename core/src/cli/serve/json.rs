@@ -72,23 +72,29 @@ pub(super) fn parse_object(bytes: &[u8]) -> Result<serde_json::Map<String, serde
 /// [`MAX_JSON_DEPTH`], counting brackets outside strings, so a hostile
 /// body is refused before any value is built.
 pub(super) fn check_depth(text: &str) -> Result<(), ApiError> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, b) in text.bytes().enumerate() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
+    let bytes = text.as_bytes();
+    let (mut depth, mut at) = (0usize, 0usize);
+    while at < bytes.len() {
+        match bytes[at] {
+            // A string: skip to its closing quote, past escaped characters.
+            b'"' => {
+                at += 1;
+                loop {
+                    let Some(n) = memchr::memchr2(b'"', b'\\', bytes.get(at..).unwrap_or_default()) else {
+                        return Ok(()); // Unclosed: the parser says so.
+                    };
+                    at += n + 1;
+                    if bytes[at - 1] == b'"' {
+                        break;
+                    }
+                    at += 1;
+                }
+                continue;
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
-                    let line = text.as_bytes()[..i].iter().filter(|&&b| b == b'\n').count() + 1;
+                    let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
                     return Err(ApiError::new(
                         axum::http::StatusCode::BAD_REQUEST,
                         "too_deep",
@@ -99,6 +105,7 @@ pub(super) fn check_depth(text: &str) -> Result<(), ApiError> {
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        at += 1;
     }
     Ok(())
 }
@@ -115,6 +122,11 @@ mod tests {
         assert!(check_depth(&fine).is_ok());
         let quoted = format!("{{\"a\": \"{}\\\"{}\"}}", "[".repeat(100), "{".repeat(100));
         assert!(check_depth(&quoted).is_ok());
+        // An escaped backslash ends before the quote that closes the string.
+        let backslash = format!("[\"\\\\\", {}{}]", "[".repeat(MAX_JSON_DEPTH), "]".repeat(MAX_JSON_DEPTH));
+        assert_eq!(check_depth(&backslash).unwrap_err().code, "too_deep", "{backslash}");
+        // An unclosed string ends the text.
+        assert!(check_depth(&format!("[\"{}", "[".repeat(100))).is_ok());
     }
 
     #[test]

@@ -19,8 +19,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
+use rayon::prelude::*;
 use safegrade::batch::{
-    self, BatchConfig, BatchError, FirmRows, Header, Lang, OutputFormat, Scorer, SeenKeys, Summary,
+    self, BatchConfig, BatchError, FirmRows, Header, Lang, OutputFormat, Scorer, Scoring, SeenKeys, Summary,
 };
 use safegrade::Rules;
 use serde_json::{json, Map, Value};
@@ -141,13 +142,13 @@ fn limited(
 }
 
 /// The run's configuration from the query (`as_of`, `key`, `explain`,
-/// `carry`, `by`, `strict`, as `safegrade score` takes them), and whether a
+/// `carry`, `by`, `strict`, `sorted`, as `safegrade score` takes them), and whether a
 /// CSV body is GB18030 (`encoding`).
 fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiError> {
-    let known = ["as_of", "key", "explain", "carry", "by", "strict", "encoding"];
+    let known = ["as_of", "key", "explain", "carry", "by", "strict", "sorted", "encoding"];
     if let Some(other) = query.keys().find(|k| !known.contains(&k.as_str())) {
         return Err(ApiError::bad_request(format!(
-            "unknown query parameter `{other}`; score takes as_of, key, explain, carry, by, strict and encoding"
+            "unknown query parameter `{other}`; score takes as_of, key, explain, carry, by, strict, sorted and encoding"
         )));
     }
     let gb18030 = match query.get("encoding").map(|e| e.to_ascii_lowercase()).as_deref() {
@@ -170,7 +171,7 @@ fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiEr
         Some("true") => Ok(true),
         Some(other) => Err(ApiError::bad_request(format!("`{name}` is `{other}`; it is true or false"))),
     };
-    (cfg.explain, cfg.strict) = (flag("explain")?, flag("strict")?);
+    (cfg.explain, cfg.strict, cfg.sorted) = (flag("explain")?, flag("strict")?, flag("sorted")?);
     let columns = |name: &str| -> Vec<String> {
         query.get(name).map_or_else(Vec::new, |v| v.split(',').filter(|c| !c.is_empty()).map(str::to_string).collect())
     };
@@ -286,10 +287,11 @@ fn score_json_lines(
     out: &mut dyn Write,
     rejects: &mut dyn Write,
 ) -> Result<Summary, BatchError> {
-    let mut lines = JsonLines { line: 0, text: Vec::new(), limit: cfg.max_row_bytes };
-    let Some((first_line, first)) = lines.next_object(&mut input)? else {
+    let mut lines = JsonLines { line: 0, limit: cfg.max_row_bytes };
+    let Some((first_line, first_text)) = lines.next_line(&mut input)? else {
         return Err(BatchError::new(BODY_NAME, None, "the body holds no firm: one JSON object per line".to_string()));
     };
+    let first = parse_line(&first_text, first_line)?;
     let layout = JsonLayout::new(rules, cfg, &first);
     let scorer = layout.scorer(rules, cfg)?;
     let mut summary = Summary::new(&scorer);
@@ -297,26 +299,57 @@ fn score_json_lines(
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
     out.write_all(&scorer.header()).map_err(|e| write_err("output", e))?;
     rejects.write_all(&scorer.rejects_header()).map_err(|e| write_err("rejects", e))?;
-    let mut buf = Vec::new();
-    let mut next = Some((first_line, first));
-    while let Some((line, members)) = next {
-        let firm = layout.firm_rows(members, line)?;
-        let scoring = match seen.check(&scorer, &firm) {
-            Some(duplicate) => duplicate,
-            None => scorer.score(&firm),
-        };
-        summary.count(&scoring);
-        buf.clear();
-        match scoring.result() {
-            Ok(result) => out.write_all(&result.row).map_err(|e| write_err("output", e))?,
-            Err(rows) => {
-                for r in rows {
-                    r.write(cfg.rejects_format, &mut buf);
-                }
-                rejects.write_all(&buf).map_err(|e| write_err("rejects", e))?;
+    let (mut buf, mut chunk) = (Vec::new(), vec![(first_line, first_text)]);
+    loop {
+        while chunk.len() < JSON_CHUNK {
+            match lines.next_line(&mut input)? {
+                Some(line) => chunk.push(line),
+                None => break,
             }
         }
-        next = lines.next_object(&mut input)?;
+        if chunk.is_empty() {
+            break;
+        }
+        // Parsing and scoring run on the worker threads; the key check,
+        // the accounting and the writing in line order, here.
+        let parsed: Vec<Result<FirmRows, BatchError>> =
+            chunk.par_iter().map(|(line, text)| layout.firm_rows(parse_line(text, *line)?, *line)).collect();
+        // A line that cannot be read stops the run after the firms before it.
+        let (mut firms, mut stop) = (Vec::with_capacity(parsed.len()), None);
+        for firm in parsed {
+            match firm {
+                Ok(firm) => firms.push(firm),
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
+            }
+        }
+        let duplicates: Vec<Option<Scoring>> = firms.iter().map(|firm| seen.check(&scorer, firm)).collect();
+        let scored: Vec<Scoring> = firms
+            .par_iter()
+            .zip(duplicates)
+            .map(|(firm, duplicate)| duplicate.unwrap_or_else(|| scorer.score(firm)))
+            .collect();
+        for scoring in &scored {
+            summary.count(scoring);
+            buf.clear();
+            match scoring.result() {
+                Ok(result) => out.write_all(&result.row).map_err(|e| write_err("output", e))?,
+                Err(rows) => {
+                    for r in rows {
+                        r.write(cfg.rejects_format, &mut buf);
+                    }
+                    rejects.write_all(&buf).map_err(|e| write_err("rejects", e))?;
+                }
+            }
+        }
+        if let Some(error) = stop {
+            out.flush().map_err(|e| write_err("output", e))?;
+            rejects.flush().map_err(|e| write_err("rejects", e))?;
+            return Err(error);
+        }
+        chunk.clear();
     }
     out.flush().map_err(|e| write_err("output", e))?;
     rejects.flush().map_err(|e| write_err("rejects", e))?;
@@ -324,47 +357,50 @@ fn score_json_lines(
     Ok(summary)
 }
 
-/// A line's number and its JSON object.
-type LineObject = (u64, Map<String, Value>);
+/// Lines read, parsed and scored at a time.
+const JSON_CHUNK: usize = 1024;
 
-/// The lines of a JSON-lines body, each a JSON object; blank lines are
-/// skipped but counted.
+/// The lines of a JSON-lines body; blank lines are skipped but counted.
 struct JsonLines {
     line: u64,
-    text: Vec<u8>,
     /// The longest line, in bytes (the row limit).
     limit: usize,
 }
 
 impl JsonLines {
-    /// The next object and its line; `None` at the end. A line that is
-    /// not one JSON object, or is longer than the row limit, stops the run.
-    fn next_object(&mut self, input: &mut impl BufRead) -> Result<Option<LineObject>, BatchError> {
+    /// The next line that is not blank, and its number; `None` at the
+    /// end. A line longer than the row limit stops the run.
+    fn next_line(&mut self, input: &mut impl BufRead) -> Result<Option<(u64, Vec<u8>)>, BatchError> {
         loop {
-            self.text.clear();
+            let mut text = Vec::new();
             let limit = self.limit as u64 + 1;
             let n = std::io::Read::take(&mut *input, limit)
-                .read_until(b'\n', &mut self.text)
+                .read_until(b'\n', &mut text)
                 .map_err(|e| BatchError::new(BODY_NAME, Some(self.line + 1), format!("cannot read: {e}")))?;
             if n == 0 {
                 return Ok(None);
             }
             self.line += 1;
-            let fail = |message: String| BatchError::new(BODY_NAME, Some(self.line), message);
-            if n as u64 == limit && self.text.last() != Some(&b'\n') {
-                return Err(fail(format!("the line is longer than {} bytes, the row limit", self.limit)));
+            if n as u64 == limit && text.last() != Some(&b'\n') {
+                let message = format!("the line is longer than {} bytes, the row limit", self.limit);
+                return Err(BatchError::new(BODY_NAME, Some(self.line), message));
             }
-            let text = std::str::from_utf8(&self.text).map_err(|_| fail("the line is not UTF-8".into()))?;
-            if text.trim().is_empty() {
-                continue;
+            if !text.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Some((self.line, text)));
             }
-            check_depth(text).map_err(|e| fail(e.message))?;
-            return match safegrade::parse_firm_json(text) {
-                Ok(Value::Object(map)) => Ok(Some((self.line, map))),
-                Ok(_) => Err(fail("the line is not a JSON object (one firm per line)".into())),
-                Err(e) => Err(fail(format!("the line is not valid JSON: {e}"))),
-            };
         }
+    }
+}
+
+/// The JSON object of one line; anything else stops the run.
+fn parse_line(text: &[u8], line: u64) -> Result<Map<String, Value>, BatchError> {
+    let fail = |message: String| BatchError::new(BODY_NAME, Some(line), message);
+    let text = std::str::from_utf8(text).map_err(|_| fail("the line is not UTF-8".into()))?;
+    check_depth(text).map_err(|e| fail(e.message))?;
+    match safegrade::parse_firm_json(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(fail("the line is not a JSON object (one firm per line)".into())),
+        Err(e) => Err(fail(format!("the line is not valid JSON: {e}"))),
     }
 }
 
