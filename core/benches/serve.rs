@@ -17,6 +17,9 @@
 //! 15 % or more). Targets: at least 20,000 evaluations a second
 //! and p99 under 10 ms on 2 cores with 64 clients.
 //!
+//! A run stops after 300 s whatever its count, and a connection waits at
+//! most 10 s for an answer.
+//!
 //! `--check` (and `cargo test -p safegrade --bench serve`, which passes no
 //! `--bench`) runs 2,000 requests from 8 clients and checks the answers
 //! only. `--requests N` and `--clients N` set the counts.
@@ -31,6 +34,8 @@ use std::time::{Duration, Instant};
 /// The firm: the hazchem scheme's fourth test case (orange, B, tier 2).
 const ANSWERS: &str = r#"{"standardization":"level_2","n_major_hazards_grade_2":1,"n_hazard_processes":3,"safety_distance_noncompliant":true,"no_dual_power":true,"fine_chem_no_reaction_assessment":true,"penalties":[{"date":"2024-01-15"}]}"#;
 const AS_OF: &str = "2024-06-30";
+/// The longest a run may take; it stops there, short of its count.
+const TIME_LIMIT: Duration = Duration::from_secs(300);
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,7 +67,7 @@ fn main() -> ExitCode {
                 let mut latencies = Vec::new();
                 loop {
                     let n = sent.fetch_add(1, Ordering::Relaxed);
-                    if n >= requests {
+                    if n >= requests || start.elapsed() > TIME_LIMIT {
                         break;
                     }
                     if n % tenth == 0 && n / tenth < 10 && n > 0 {
@@ -98,8 +103,12 @@ fn main() -> ExitCode {
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)] as f64 / 1000.0;
     let errors = errors.load(Ordering::Relaxed);
-    let per_second = requests as f64 / elapsed;
-    println!("safegrade serve, hazchem scheme, one firm per request: {requests} requests from {clients} clients");
+    let answered = latencies.len() as u64;
+    let per_second = answered as f64 / elapsed;
+    println!("safegrade serve, hazchem scheme, one firm per request: {answered} requests from {clients} clients");
+    if answered < requests {
+        println!("  stopped at the time limit of {} s, before {requests}", TIME_LIMIT.as_secs());
+    }
     println!("  {per_second:.0} evaluations/s in {elapsed:.1} s, {errors} errors");
     println!(
         "  latency ms: p50 {:.2}, p99 {:.2}, p99.9 {:.2}, max {:.2}",
@@ -221,6 +230,8 @@ impl Client {
     fn connect(addr: &str, path: &str, body: &str) -> Client {
         let stream = TcpStream::connect(addr).expect("connects to the service");
         stream.set_nodelay(true).expect("TCP_NODELAY");
+        // A service that stops answering ends the bench, never hangs it.
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("a read timeout");
         let request = format!(
             "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
