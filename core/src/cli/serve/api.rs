@@ -2,7 +2,6 @@
 //! metrics, the OpenAPI description, the rule sets served, a rule set's
 //! questionnaire, one firm's evaluation, and a reload.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -25,12 +24,8 @@ pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub(super) async fn readyz(State(shared): State<super::state::State>) -> Response {
-    if shared.stopping.load(Ordering::Relaxed) {
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the service is stopping")
-            .into_response();
-    }
-    Json(json!({ "status": "ready", "rulesets": shared.catalog().len() })).into_response()
+pub(super) async fn readyz(State(shared): State<super::state::State>) -> Json<Value> {
+    Json(json!({ "status": "ready", "rulesets": shared.catalog().len() }))
 }
 
 pub(super) async fn metrics(State(shared): State<super::state::State>) -> Response {

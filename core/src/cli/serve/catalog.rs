@@ -74,13 +74,24 @@ impl Catalog {
     /// Loads every `*.toml` under `dir` within the rules root `dir`. What
     /// `previous` served from a file that no longer checks is served still.
     pub(super) fn load(dir: &str, previous: &Catalog) -> Result<Catalog, String> {
+        // Messages name the folder as the rules folder, never by the server's path.
         if !Path::new(dir).is_dir() {
-            return Err(format!("`{dir}` is not a folder of rule files"));
+            return Err("the rules folder is gone, or is not a folder".into());
         }
-        let files = expand(&[dir.to_string()]).map_err(|e| format!("{e:#}"))?;
+        let mut files = expand(&[dir.to_string()])
+            .map_err(|e| format!("{e:#}").replace(&format!("`{dir}`"), "the rules folder"))?;
+        // The files that served before come first: a new copy of one (a
+        // backup beside it) is the duplicate, never the file that served.
+        files.sort_by_key(|path| !previous.served.values().any(|e| e.file == relative(dir, path)));
+        let root = std::fs::canonicalize(dir).map_err(|e| format!("the rules folder cannot be read: {e}"))?;
         let mut next = Catalog::default();
         for path in files {
             let file = relative(dir, &path);
+            if !std::fs::canonicalize(&path).is_ok_and(|real| real.starts_with(&root)) {
+                let message = "a link leads this file outside the rules folder; it is not read";
+                next.problems.insert(file.clone(), vec![problem("outside_root", &file, message)]);
+                continue;
+            }
             let loaded = load_rules(&path, Some(dir));
             match loaded.rules {
                 Some(rules) => next.add(Entry::new(file, rules)),
@@ -94,6 +105,11 @@ impl Catalog {
                             let mut problem = loaded.sources.to_json(d);
                             if let Some(shown) = problem["file"].as_str().map(|f| relative(dir, f)) {
                                 problem["file"] = json!(shown);
+                            }
+                            for text in ["message", "help"] {
+                                if let Some(shown) = problem[text].as_str().map(|t| unrooted(dir, &root, t)) {
+                                    problem[text] = json!(shown);
+                                }
                             }
                             problem
                         })
@@ -114,9 +130,7 @@ impl Catalog {
         if let Some(first) = self.served.get(&entry.id) {
             let message =
                 format!("the id `{}` is served from `{}` already; this file is left out", entry.id, first.file);
-            let problem = json!({ "code": "duplicate_id", "severity": "error", "message": message, "file": entry.file,
-                "line": null, "column": null, "help": null });
-            self.problems.insert(entry.file.clone(), vec![problem]);
+            self.problems.insert(entry.file.clone(), vec![problem("duplicate_id", &entry.file, &message)]);
             return;
         }
         self.served.insert(entry.id.clone(), Arc::new(entry));
@@ -164,6 +178,22 @@ impl Catalog {
             (file.as_str(), format!("{} problem(s); first: {first}", problems.len()))
         })
     }
+}
+
+/// A problem of the service's own, shaped as a diagnostic.
+fn problem(code: &str, file: &str, message: &str) -> Value {
+    json!({ "code": code, "severity": "error", "message": message, "file": file, "line": null, "column": null,
+        "help": null })
+}
+
+/// `text` with the paths of the rules folder (as given and as resolved)
+/// taken out of the file names it holds.
+fn unrooted(dir: &str, root: &Path, text: &str) -> String {
+    let mut text = text.to_string();
+    for prefix in [root.to_string_lossy().into_owned(), dir.trim_end_matches('/').to_string()] {
+        text = text.replace(&format!("{prefix}/"), "").replace(&prefix, "the rules folder");
+    }
+    text
 }
 
 /// `path` relative to `dir` (either may be absolute), with `/` between folders.
@@ -222,7 +252,32 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         // A folder gone is an error: the catalog being served stays.
         let gone = Catalog::load(&dir, &third).err().unwrap();
-        assert!(gone.ends_with("is not a folder of rule files"), "{gone}");
+        assert_eq!(gone, "the rules folder is gone, or is not a folder");
+    }
+
+    #[test]
+    fn a_new_copy_of_a_served_file_never_takes_its_place() {
+        let dir = folder("backup", &[("lec.toml", &rules("lec", "1"))]);
+        let first = Catalog::load(&dir, &Catalog::default()).unwrap();
+        std::fs::write(Path::new(&dir).join("lec-old.toml"), rules("lec", "0.9")).unwrap();
+        let second = Catalog::load(&dir, &first).unwrap();
+        assert_eq!(second.get("lec").unwrap().file, "lec.toml");
+        assert_eq!(second.listing()["unloaded"][0]["file"], "lec-old.toml");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_link_out_of_the_folder_is_not_read() {
+        let outside = folder("outside", &[("secret.toml", &rules("secret", "1"))]);
+        let dir = folder("links", &[("a.toml", &rules("a", "1"))]);
+        std::os::unix::fs::symlink(Path::new(&outside).join("secret.toml"), Path::new(&dir).join("link.toml")).unwrap();
+        let catalog = Catalog::load(&dir, &Catalog::default()).unwrap();
+        assert_eq!(catalog.ids(), ["a"]);
+        let listing = catalog.listing();
+        assert_eq!(listing["unloaded"][0]["problems"][0]["code"], "outside_root");
+        assert!(!listing.to_string().contains(&outside), "no server path: {listing}");
+        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(outside).unwrap();
     }
 
     #[test]

@@ -66,6 +66,8 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        // The body may be left unread: the connection is not used again.
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         if self.code == "busy" {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

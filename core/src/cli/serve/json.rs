@@ -95,10 +95,12 @@ pub(super) fn check_depth(text: &str) -> Result<(), ApiError> {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
                     let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+                    let at_line =
+                        if memchr::memchr(b'\n', bytes).is_some() { format!(" (line {line})") } else { String::new() };
                     return Err(ApiError::new(
                         axum::http::StatusCode::BAD_REQUEST,
                         "too_deep",
-                        format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels (line {line}), the limit"),
+                        format!("the JSON nests deeper than {MAX_JSON_DEPTH} levels{at_line}, the limit"),
                     ));
                 }
             }

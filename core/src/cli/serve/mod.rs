@@ -69,6 +69,10 @@ pub(crate) struct ServeArgs {
     /// Score requests at once; another gets 503 at once.
     #[arg(long, default_value_t = 2, value_name = "N")]
     max_batches: usize,
+    /// Connections open at once; more wait to be accepted. A connection
+    /// that takes over 10 s to send a request's headers is closed.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    max_connections: usize,
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
@@ -117,28 +121,60 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         batch_timeout: Duration::from_secs(args.batch_timeout),
         slots: Semaphore::new(args.max_concurrent.max(1)),
         max_concurrent: args.max_concurrent.max(1),
-        stopping: std::sync::atomic::AtomicBool::new(false),
         batches: Arc::new(Semaphore::new(args.max_batches.max(1))),
         large_bodies: Arc::new(Semaphore::new(json::LARGE_BODY_SLOTS)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    runtime.block_on(serve(shared, args.addr, args.portal))?;
+    runtime.block_on(serve(shared, args.addr, args.portal, args.max_connections))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(shared: State, addr: SocketAddr, portal: Option<String>) -> Result<()> {
+async fn serve(shared: State, addr: SocketAddr, portal: Option<String>, max_connections: usize) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
-    let app = router(shared.clone(), portal.as_deref());
+    let app = hyper_util::service::TowerToHyperService::new(router(shared.clone(), portal.as_deref()));
     tokio::spawn(reload_on_hangup(shared.clone()));
     tracing::info!(addr = %bound, rulesets = shared.catalog().len(), "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal(shared.clone()))
-        .await
-        .context("the server stopped")?;
+    // HTTP/1.1 with a time limit on reading a request's headers, so a
+    // client that sends them slowly (or never) cannot keep a connection;
+    // at most `max_connections` at once, the others wait to be accepted.
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    let connections = Arc::new(Semaphore::new(max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.context("the connection slots closed")?,
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, and go on.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), app.clone()));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }
+
+/// The longest a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Every route, wrapped by the guard; the portal's files (or a JSON 404) for any other path.
 fn router(shared: State, portal: Option<&str>) -> Router {
@@ -180,7 +216,7 @@ async fn reload_on_hangup(shared: State) {
 }
 
 /// Resolves on SIGTERM or SIGINT.
-async fn stop_signal(shared: State) {
+async fn stop_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return std::future::pending().await;
@@ -189,6 +225,5 @@ async fn stop_signal(shared: State) {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    shared.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!("stopping: finishing the requests in flight");
 }

@@ -41,11 +41,17 @@ const SEND_BYTES: usize = 64 << 10;
 pub(super) async fn score(
     State(shared): State<super::state::State>,
     Path(id): Path<String>,
-    Query(query): Query<BTreeMap<String, String>>,
+    Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let entry = entry(&shared, &id)?;
+    let mut query = BTreeMap::new();
+    for (name, value) in pairs {
+        if query.insert(name.clone(), value).is_some() {
+            return Err(ApiError::bad_request(format!("the query gives `{name}` twice")));
+        }
+    }
     let (cfg, gb18030) = config(&query)?;
     let format = body_format(&headers)?;
     if gb18030 && matches!(format, BodyFormat::JsonLines) {
@@ -82,8 +88,16 @@ pub(super) async fn score(
             }
             BodyFormat::JsonLines => score_json_lines(rules, &cfg, BufReader::new(reader), &mut out, &mut rejects),
         };
-        let (firms, rejected) = run.as_ref().map_or((0, 0), |s| (s.firms.used, s.rejected()));
-        let error = run.as_ref().err().map(ToString::to_string);
+        // Counted as sent, so a run that stops is counted too; an error's
+        // message may quote a firm's key, logged only with --log-answers.
+        let (firms, rejected) = (out.lines, rejects.lines);
+        let error = run.as_ref().err().map(|e| match task_shared.log_answers {
+            true => e.to_string(),
+            false => format!(
+                "{BODY_NAME}:{}: a batch error (its text, which may quote a key, with --log-answers)",
+                e.line().map_or("-".into(), |l| l.to_string())
+            ),
+        });
         let last = match run {
             Ok(summary) => {
                 task_shared.metrics.evaluated(&task_entry.id, summary.firms.used);
@@ -238,6 +252,8 @@ impl Outbox {
 /// `{"reject":LINE}` on its way to the outbox.
 struct Tagged {
     tag: &'static [u8],
+    /// Lines written.
+    lines: u64,
     /// A line not ended yet.
     pending: Vec<u8>,
     outbox: Rc<RefCell<Outbox>>,
@@ -245,7 +261,7 @@ struct Tagged {
 
 impl Tagged {
     fn new(tag: &'static [u8], outbox: Rc<RefCell<Outbox>>) -> Tagged {
-        Tagged { tag, pending: Vec::new(), outbox }
+        Tagged { tag, lines: 0, pending: Vec::new(), outbox }
     }
 }
 
@@ -259,6 +275,7 @@ impl Write for Tagged {
             outbox.buf.extend_from_slice(self.tag);
             outbox.buf.extend_from_slice(line);
             outbox.buf.extend_from_slice(b"}\n");
+            self.lines += 1;
             start += end + 1;
         }
         self.pending.drain(..start);
@@ -292,6 +309,12 @@ fn score_json_lines(
         return Err(BatchError::new(BODY_NAME, None, "the body holds no firm: one JSON object per line".to_string()));
     };
     let first = parse_line(&first_text, first_line)?;
+    if !first.contains_key(&cfg.key) {
+        let near = first.keys().find(|k| k.eq_ignore_ascii_case(&cfg.key) || k.as_str() == "统一社会信用代码");
+        let hint = near.map(|k| format!("; is `{k}` the key? (key={k} in the query)")).unwrap_or_default();
+        let message = format!("the first line has no key member `{}`{hint}", cfg.key);
+        return Err(BatchError::new(BODY_NAME, Some(first_line), message));
+    }
     let layout = JsonLayout::new(rules, cfg, &first);
     let scorer = layout.scorer(rules, cfg)?;
     let mut summary = Summary::new(&scorer);
@@ -384,6 +407,9 @@ impl JsonLines {
             if n as u64 == limit && text.last() != Some(&b'\n') {
                 let message = format!("the line is longer than {} bytes, the row limit", self.limit);
                 return Err(BatchError::new(BODY_NAME, Some(self.line), message));
+            }
+            if self.line == 1 && text.starts_with("\u{FEFF}".as_bytes()) {
+                text.drain(..3); // A UTF-8 BOM, as a CSV body may start with.
             }
             if !text.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Some((self.line, text)));
@@ -498,10 +524,16 @@ impl JsonLayout {
                         let Value::Object(mut fields) = item else {
                             return Err(fail(format!("record {} of `{list}` is not an object", n + 1)));
                         };
-                        if !fields.contains_key(&self.key) {
-                            if let Some(key) = &key {
+                        match (fields.get(&self.key).map(cell), &key) {
+                            (None, Some(key)) => {
                                 fields.insert(self.key.clone(), Value::String(key.clone()));
                             }
+                            (Some(own), Some(key)) if own != *key => {
+                                let message =
+                                    format!("record {} of `{list}` has the key `{own}`, not its firm's", n + 1);
+                                return Err(fail(message));
+                            }
+                            _ => {}
                         }
                         let cells = take_cells(&mut fields, names)
                             .map_err(|m| fail(format!("record {} of `{list}`: {m}", n + 1)))?;

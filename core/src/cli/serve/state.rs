@@ -30,8 +30,6 @@ pub(super) struct Shared {
     /// Requests in flight, of `max_concurrent`.
     pub(super) slots: Semaphore,
     pub(super) max_concurrent: usize,
-    /// Set once a stop signal came: `/readyz` answers 503.
-    pub(super) stopping: std::sync::atomic::AtomicBool,
     /// Score requests in flight.
     pub(super) batches: Arc<Semaphore>,
     /// Requests reading or evaluating a body over 256 KiB.
