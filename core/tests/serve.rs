@@ -1672,3 +1672,46 @@ fn a_score_body_that_stalls_ends_at_the_time_limit_and_frees_its_slot() {
     let next = split_score(&server.post(&query, "text/csv", &small_firms(), None));
     assert!(next.last.get("summary").is_some(), "{}", next.last);
 }
+
+#[test]
+fn a_client_that_sends_its_whole_body_before_reading_gets_its_answer() {
+    // 60,000 firms (about 20 MB each way): far more than the sockets'
+    // buffers hold, so a service that waited for the client to read would stop.
+    let server = Server::start(&rules_dir(), &[]);
+    let mut csv = String::from("name,note,n_major_hazards_grade_2,no_dual_power\n");
+    for i in 0..60_000 {
+        csv.push_str(&format!("firm-{i:05},{},{},{}\n", "x".repeat(300), i % 3, i % 2 == 0));
+    }
+    let query = format!("/v1/rulesets/hazchem-risk-2018/score?as_of={AS_OF}&key=name&carry=note");
+    let mut socket = std::net::TcpStream::connect(&server.addr).expect("connects");
+    let head = format!(
+        "POST {query} HTTP/1.1\r\nhost: {}\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        server.addr,
+        csv.len()
+    );
+    socket.set_write_timeout(Some(Duration::from_secs(20))).expect("a timeout");
+    socket.write_all(head.as_bytes()).expect("sent");
+    socket.write_all(csv.as_bytes()).expect("the whole body is taken while the answer waits");
+    socket.set_read_timeout(Some(Duration::from_secs(20))).expect("a timeout");
+    let mut answer = Vec::new();
+    socket.read_to_end(&mut answer).expect("the answer");
+    let text = unchunked(&answer);
+    assert_eq!(text.matches("{\"result\":").count(), 60_000, "every firm's result");
+    assert!(text.contains("{\"summary\":"), "the summary line");
+}
+
+/// The body of a raw HTTP/1.1 answer sent in chunks.
+fn unchunked(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let (_, mut rest) = text.split_once("\r\n\r\n").expect("headers");
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    body
+}

@@ -15,6 +15,7 @@ mod guard;
 mod json;
 mod metrics;
 mod score;
+mod spool;
 mod state;
 
 use std::net::SocketAddr;

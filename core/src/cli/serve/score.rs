@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -25,12 +26,12 @@ use safegrade::batch::{
 };
 use safegrade::Rules;
 use serde_json::{json, Map, Value};
-use tokio::sync::mpsc;
 
 use super::super::encoding::Gb18030Cells;
 use super::api::{as_of, entry, served};
 use super::error::ApiError;
 use super::json::check_depth;
+use super::spool::{self, Spool};
 
 /// The name rejects and errors give the request body.
 const BODY_NAME: &str = "request";
@@ -70,11 +71,11 @@ pub(super) async fn score(
     let (limit, seconds) = (shared.max_batch_body, shared.batch_timeout.as_secs());
     let stream = Box::pin(limited(body, limit, deadline, seconds));
     let reader = tokio_util::io::SyncIoBridge::new(tokio_util::io::StreamReader::new(stream));
-    let (tx, rx) = mpsc::channel::<Bytes>(4);
-    let runtime = tokio::runtime::Handle::current();
+    let spool = Arc::new(Spool::default());
+    let answer = spool.clone();
     let (task_entry, task_shared) = (entry.clone(), shared.clone());
     tokio::task::spawn_blocking(move || {
-        let outbox = Rc::new(RefCell::new(Outbox { tx, runtime, deadline, seconds, buf: Vec::new() }));
+        let outbox = Rc::new(RefCell::new(Outbox { spool, buf: Vec::new() }));
         let mut out = Tagged::new(b"{\"result\":", outbox.clone());
         let mut rejects = Tagged::new(b"{\"reject\":", outbox.clone());
         let rules = &task_entry.rules;
@@ -113,14 +114,13 @@ pub(super) async fn score(
         let _ = serde_json::to_writer(&mut outbox.buf, &last);
         outbox.buf.push(b'\n');
         let sent = outbox.send().err().map(|e| e.to_string());
+        outbox.spool.finish();
         drop(permit);
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let (ruleset, hash) = (&task_entry.id, &task_entry.hash);
         tracing::info!(ruleset, hash, firms, rejected, error, sent, duration_ms, "score finished");
     });
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|bytes| (Ok::<_, std::convert::Infallible>(bytes), rx))
-    }));
+    let body = Body::from_stream(spool::stream(answer));
     let response = ([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response();
     Ok(served(response, &entry))
 }
@@ -217,34 +217,21 @@ fn body_format(headers: &HeaderMap) -> Result<BodyFormat, ApiError> {
     }
 }
 
-/// Where both writers put their lines, in the order written, and sends
-/// them to the response.
+/// Where both writers put their lines, in the order written, and hands
+/// them to the answer's spool.
 struct Outbox {
-    tx: mpsc::Sender<Bytes>,
-    runtime: tokio::runtime::Handle,
-    deadline: Instant,
-    seconds: u64,
+    spool: Arc<Spool>,
     buf: Vec<u8>,
 }
 
 impl Outbox {
-    /// Sends what is gathered; fails when the client is gone or has not
-    /// read it before the time limit.
+    /// Hands over what is gathered; fails when the client is gone, or
+    /// has left too much unread.
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let bytes = Bytes::from(std::mem::take(&mut self.buf));
-        let wait = self.deadline.saturating_duration_since(Instant::now());
-        let sent = self.runtime.block_on(tokio::time::timeout(wait, self.tx.send(bytes)));
-        match sent {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")),
-            Err(_) => Err(std::io::Error::other(format!(
-                "the client did not read the answer within the time limit of {} s",
-                self.seconds
-            ))),
-        }
+        self.spool.push(std::mem::take(&mut self.buf))
     }
 }
 
