@@ -224,6 +224,14 @@ struct Outbox {
     buf: Vec<u8>,
 }
 
+/// However the run ends (a panic too), its answer ends, so the client is
+/// never left waiting.
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.spool.finish();
+    }
+}
+
 impl Outbox {
     /// Hands over what is gathered; fails when the client is gone, or
     /// has left too much unread.
