@@ -1399,6 +1399,7 @@ fn portal_files_are_served_beside_the_api() {
     assert_eq!(server.get("/v1/rulesets", None).status, 200, "the API beside the portal");
     assert_eq!(server.get("/healthz", None).json(), json!({"status": "ok"}));
     assert_eq!(server.get("/no-such-file.css", None).status, 404, "a file the portal does not have");
+    assert_error(&server.post("/", "text/plain", b"x", None), 405, "method_not_allowed");
 }
 
 /// A body in two parts, the second sent `pause` after the first; the flag

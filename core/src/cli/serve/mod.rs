@@ -193,7 +193,8 @@ fn router(shared: State, portal: Option<&str>) -> Router {
         Some(dir) => {
             let files = tower_http::services::ServeDir::new(dir)
                 .not_found_service(axum::handler::HandlerWithoutStateExt::into_service(api::not_found));
-            routes.fallback_service(files)
+            // Files are read with GET or HEAD; any other method gets the JSON 405.
+            routes.fallback_service(axum::routing::get_service(files).fallback(api::method_not_allowed))
         }
         None => routes.fallback(api::not_found),
     };
