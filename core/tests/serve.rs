@@ -1194,6 +1194,34 @@ fn sighup_reloads() {
     assert_eq!(result_hash(&r.json()), expected, "evaluate runs the reloaded version");
 }
 
+#[test]
+fn watch_reloads_when_a_rule_file_changes() {
+    let tmp = TempDir::new("watch");
+    let rules = tmp.path().join("rules");
+    copy_tree(&rules_dir(), &rules);
+    let server = Server::start(&rules, &["--watch"]);
+    bump_version(&rules.join("lec.toml"), "7.7.70");
+    let expected = cli_hash(&rules.join("lec.toml"), tmp.path());
+    let start = Instant::now();
+    loop {
+        let entry = listed_entry(&server, "lec");
+        if entry["hash"] == expected.as_str() {
+            assert_eq!(entry["version"], "7.7.70");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no reload 10 s after the change: {entry}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A file added is served too.
+    let lec = std::fs::read_to_string(rules.join("lec.toml")).expect("readable");
+    std::fs::write(rules.join("lec-copy.toml"), lec.replacen("id = \"lec\"", "id = \"lec-copy\"", 1)).expect("written");
+    let start = Instant::now();
+    while server.get("/v1/rulesets/lec-copy", None).status != 200 {
+        assert!(start.elapsed() < Duration::from_secs(10), "the new file is not served 10 s after it came");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 6. Shutdown
 // ---------------------------------------------------------------------------

@@ -70,6 +70,10 @@ pub(crate) struct ServeArgs {
     /// Score requests at once; another gets 503 at once.
     #[arg(long, default_value_t = 2, value_name = "N")]
     max_batches: usize,
+    /// Reload when a rule file under --rules changes (looked at every 2 s),
+    /// as SIGHUP does.
+    #[arg(long)]
+    watch: bool,
     /// Connections open at once; more wait to be accepted. A connection
     /// that takes over 10 s to send a request's headers is closed.
     #[arg(long, default_value_t = 1024, value_name = "N")]
@@ -126,15 +130,24 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         large_bodies: Arc::new(Semaphore::new(json::LARGE_BODY_SLOTS)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    runtime.block_on(serve(shared, args.addr, args.portal, args.max_connections))?;
+    runtime.block_on(serve(shared, args.addr, args.portal, args.max_connections, args.watch))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(shared: State, addr: SocketAddr, portal: Option<String>, max_connections: usize) -> Result<()> {
+async fn serve(
+    shared: State,
+    addr: SocketAddr,
+    portal: Option<String>,
+    max_connections: usize,
+    watch: bool,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let app = hyper_util::service::TowerToHyperService::new(router(shared.clone(), portal.as_deref()));
     tokio::spawn(reload_on_hangup(shared.clone()));
+    if watch {
+        tokio::spawn(reload_on_change(shared.clone()));
+    }
     tracing::info!(addr = %bound, rulesets = shared.catalog().len(), "listening");
     // HTTP/1.1 with a time limit on reading a request's headers, so a
     // client that sends them slowly (or never) cannot keep a connection;
@@ -213,6 +226,27 @@ async fn reload_on_hangup(shared: State) {
     while hangups.recv().await.is_some() {
         if let Err(e) = shared.reload().await {
             tracing::error!(error = %e, "reload failed");
+        }
+    }
+}
+
+/// How often `--watch` looks at the rule files.
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// Reloads the folder when a rule file is added, removed or changed (its
+/// size or time of change), looked at every [`WATCH_EVERY`].
+async fn reload_on_change(shared: State) {
+    let look = |dir: String| tokio::task::spawn_blocking(move || state::fingerprint(&dir));
+    let mut seen = look(shared.dir.clone()).await.ok();
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let now = look(shared.dir.clone()).await.ok();
+        if now != seen {
+            tracing::info!("a rule file changed");
+            if let Err(e) = shared.reload().await {
+                tracing::error!(error = %e, "reload failed");
+            }
+            seen = now;
         }
     }
 }

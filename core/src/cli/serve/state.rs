@@ -66,3 +66,17 @@ pub(super) fn log_problems(catalog: &Catalog) {
         tracing::warn!(file, problem = %problem, "rule file left out");
     }
 }
+
+/// What `--watch` compares: each rule file under `dir` with its size and
+/// time of change (nothing when the folder cannot be listed).
+pub(super) fn fingerprint(dir: &str) -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+    let files = super::super::files::expand(&[dir.to_string()]).unwrap_or_default();
+    files
+        .into_iter()
+        .map(|path| {
+            let meta = std::fs::metadata(&path).ok();
+            let (len, modified) = meta.map_or((0, None), |m| (m.len(), m.modified().ok()));
+            (path, len, modified)
+        })
+        .collect()
+}
