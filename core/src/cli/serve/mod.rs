@@ -109,6 +109,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
             "--portal `{portal}` holds no index.html; build the portal first (scripts/portal.sh --build-only --out DIR)"
         );
     }
+    // Taken before the files are read: a change while they are read is seen.
+    let watched = args.watch.then(|| state::fingerprint(&args.rules));
     let catalog = Catalog::load(&args.rules, &Catalog::default()).map_err(|e| anyhow::anyhow!("--rules: {e}"))?;
     log_problems(&catalog);
     let metrics = Metrics::new();
@@ -130,7 +132,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         large_bodies: Arc::new(Semaphore::new(json::LARGE_BODY_SLOTS)),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start tokio")?;
-    runtime.block_on(serve(shared, args.addr, args.portal, args.max_connections, args.watch))?;
+    runtime.block_on(serve(shared, args.addr, args.portal, args.max_connections, watched))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -139,14 +141,14 @@ async fn serve(
     addr: SocketAddr,
     portal: Option<String>,
     max_connections: usize,
-    watch: bool,
+    watched: Option<state::Fingerprint>,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr()?;
     let app = hyper_util::service::TowerToHyperService::new(router(shared.clone(), portal.as_deref()));
     tokio::spawn(reload_on_hangup(shared.clone()));
-    if watch {
-        tokio::spawn(reload_on_change(shared.clone()));
+    if let Some(seen) = watched {
+        tokio::spawn(reload_on_change(shared.clone(), seen));
     }
     tracing::info!(addr = %bound, rulesets = shared.catalog().len(), "listening");
     // HTTP/1.1 with a time limit on reading a request's headers, so a
@@ -234,10 +236,10 @@ async fn reload_on_hangup(shared: State) {
 const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 /// Reloads the folder when a rule file is added, removed or changed (its
-/// size or time of change), looked at every [`WATCH_EVERY`].
-async fn reload_on_change(shared: State) {
+/// size or time of change) since `seen`, looked at every [`WATCH_EVERY`].
+async fn reload_on_change(shared: State, seen: state::Fingerprint) {
     let look = |dir: String| tokio::task::spawn_blocking(move || state::fingerprint(&dir));
-    let mut seen = look(shared.dir.clone()).await.ok();
+    let mut seen = Some(seen);
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
         let now = look(shared.dir.clone()).await.ok();

@@ -67,9 +67,12 @@ pub(super) fn log_problems(catalog: &Catalog) {
     }
 }
 
-/// What `--watch` compares: each rule file under `dir` with its size and
-/// time of change (nothing when the folder cannot be listed).
-pub(super) fn fingerprint(dir: &str) -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+/// What `--watch` compares: each rule file with its size and time of change.
+pub(super) type Fingerprint = Vec<(String, u64, Option<std::time::SystemTime>)>;
+
+/// The [`Fingerprint`] of the rule files under `dir` (empty when the
+/// folder cannot be listed).
+pub(super) fn fingerprint(dir: &str) -> Fingerprint {
     let files = super::super::files::expand(&[dir.to_string()]).unwrap_or_default();
     files
         .into_iter()
