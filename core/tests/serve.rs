@@ -1168,6 +1168,20 @@ fn reload_under_load_serves_old_or_new_and_keeps_the_good_version() {
     }
 }
 
+/// Waits up to 10 s for `id` to be served with `hash`, and checks its version.
+fn wait_for_version(server: &Server, id: &str, hash: &str, version: &str, after: &str) {
+    let start = Instant::now();
+    loop {
+        let entry = listed_entry(server, id);
+        if entry["hash"] == hash {
+            assert_eq!(entry["version"], version);
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no reload 10 s after {after}: {entry}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn sighup_reloads() {
     let tmp = TempDir::new("sighup");
@@ -1179,16 +1193,7 @@ fn sighup_reloads() {
     let expected = cli_hash(&rules.join("lec.toml"), tmp.path());
     assert_ne!(before, expected);
     server.signal("HUP");
-    let start = Instant::now();
-    loop {
-        let entry = listed_entry(&server, "lec");
-        if entry["hash"] == expected.as_str() {
-            assert_eq!(entry["version"], "7.7.7");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no reload 10 s after SIGHUP: {entry}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_version(&server, "lec", &expected, "7.7.7", "SIGHUP");
     let r = server.post_json(&evaluate_path("lec"), &json!({"answers": {"l": 6, "e": 6, "c": 7}, "as_of": AS_OF}));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(result_hash(&r.json()), expected, "evaluate runs the reloaded version");
@@ -1202,16 +1207,7 @@ fn watch_reloads_when_a_rule_file_changes() {
     let server = Server::start(&rules, &["--watch"]);
     bump_version(&rules.join("lec.toml"), "7.7.70");
     let expected = cli_hash(&rules.join("lec.toml"), tmp.path());
-    let start = Instant::now();
-    loop {
-        let entry = listed_entry(&server, "lec");
-        if entry["hash"] == expected.as_str() {
-            assert_eq!(entry["version"], "7.7.70");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "no reload 10 s after the change: {entry}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_for_version(&server, "lec", &expected, "7.7.70", "the change");
     // A file added is served too.
     let lec = std::fs::read_to_string(rules.join("lec.toml")).expect("readable");
     std::fs::write(rules.join("lec-copy.toml"), lec.replacen("id = \"lec\"", "id = \"lec-copy\"", 1)).expect("written");

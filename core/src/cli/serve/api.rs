@@ -133,8 +133,8 @@ fn evaluate_body(entry: &Entry, bytes: &[u8], log_answers: bool) -> Result<(Stri
         )));
     }
     let as_of = match body.get("as_of") {
-        None => super::super::eval::as_of_date(None).map_err(|e| ApiError::bad_request(e.to_string()))?,
-        Some(Value::String(s)) => as_of(s)?,
+        None => as_of(None)?,
+        Some(Value::String(s)) => as_of(Some(s))?,
         Some(other) => return Err(bad_as_of(&other.to_string())),
     };
     let answers = match body.remove("answers") {
@@ -165,9 +165,9 @@ fn evaluate_body(entry: &Entry, bytes: &[u8], log_answers: bool) -> Result<(Stri
     }
 }
 
-/// An as-of date, exactly `YYYY-MM-DD`.
-pub(super) fn as_of(text: &str) -> Result<chrono::NaiveDate, ApiError> {
-    super::super::eval::as_of_date(Some(text)).map_err(|_| bad_as_of(text))
+/// An as-of date, exactly `YYYY-MM-DD`, or the server's local date when none is given.
+pub(super) fn as_of(text: Option<&str>) -> Result<chrono::NaiveDate, ApiError> {
+    super::super::eval::as_of_date(text).map_err(|_| bad_as_of(text.unwrap_or("")))
 }
 
 fn bad_as_of(text: &str) -> ApiError {

@@ -170,10 +170,7 @@ fn config(query: &BTreeMap<String, String>) -> Result<(BatchConfig, bool), ApiEr
         Some("gb18030" | "gbk") => true,
         Some(_) => return Err(ApiError::bad_request("`encoding` is utf-8 or gb18030 (GBK)")),
     };
-    let date = match query.get("as_of") {
-        Some(text) => as_of(text)?,
-        None => super::super::eval::as_of_date(None).map_err(|e| ApiError::bad_request(e.to_string()))?,
-    };
+    let date = as_of(query.get("as_of").map(String::as_str))?;
     let mut cfg = BatchConfig::new(date);
     cfg.format = OutputFormat::JsonLines;
     cfg.rejects_format = OutputFormat::JsonLines;
