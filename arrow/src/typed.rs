@@ -186,10 +186,8 @@ mod tests {
     #[test]
     fn a_batch_holds_the_cells_exactly() {
         let names = vec!["n".to_string(), "loss".to_string(), "day".to_string()];
-        let rows = vec![
-            vec!["3".into(), "1.5".into(), "2026-06-30".into()],
-            vec!["".into(), "-0.25".into(), "".into()],
-        ];
+        let rows =
+            vec![vec!["3".into(), "1.5".into(), "2026-06-30".into()], vec!["".into(), "-0.25".into(), "".into()]];
         let schema = infer_schema(&names, &rows);
         let b = batch(&schema, &rows).unwrap();
         let shown = arrow_cast::pretty::pretty_format_batches(&[b]).unwrap().to_string();
