@@ -257,7 +257,11 @@ struct ParquetTable {
 }
 
 /// Rows per record batch `gen` hands the Parquet writer.
-const GEN_BATCH_ROWS: usize = 1 << 16;
+const GEN_BATCH_ROWS: usize = 8192;
+
+/// Rows per row group of a generated Parquet file: four files are written
+/// at once, each holding a row group in memory until it is full.
+const GEN_ROW_GROUP_ROWS: usize = 1 << 18;
 
 impl Table {
     /// The data file `name`.`ext` in `dir` of the columns `columns`, its
@@ -273,7 +277,11 @@ impl Table {
             GenFormat::Parquet => {
                 let fields: Vec<Field> = columns.iter().map(|c| Field::new(c, column_type(name, c), true)).collect();
                 let schema = Arc::new(Schema::new(fields));
-                let writer = ArrowWriter::try_new(w, schema.clone(), Some(super::parquet::writer_properties()))?;
+                let writer = ArrowWriter::try_new(
+                    w,
+                    schema.clone(),
+                    Some(super::parquet::writer_properties(GEN_ROW_GROUP_ROWS)),
+                )?;
                 Ok(Table::Parquet(Box::new(ParquetTable { schema, rows: Vec::with_capacity(GEN_BATCH_ROWS), writer })))
             }
         }

@@ -48,12 +48,13 @@ pub(crate) fn is_parquet(path: &str) -> bool {
     Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
-/// The properties every Parquet file this tool writes has: ZSTD, and
-/// nothing that changes from one run to the next.
-pub(crate) fn writer_properties() -> WriterProperties {
+/// The properties every Parquet file this tool writes has: ZSTD, row
+/// groups of at most `row_group_rows` rows (the writer holds one, encoded,
+/// in memory), and nothing that changes from one run to the next.
+pub(crate) fn writer_properties(row_group_rows: usize) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
         .build()
 }
 
@@ -127,7 +128,7 @@ impl ResultsWriter {
         });
         let sink = CellSink::results(&names, WRITE_BATCH_ROWS, consumer);
         let schema: SchemaRef = sink.schema();
-        let w = ArrowWriter::try_new(file, Arc::clone(&schema), Some(writer_properties()))
+        let w = ArrowWriter::try_new(file, Arc::clone(&schema), Some(writer_properties(ROW_GROUP_ROWS)))
             .map_err(std::io::Error::other)?;
         *writer.borrow_mut() = Some(w);
         Ok(State::Writing { sink, writer })
