@@ -360,6 +360,19 @@ fn column_types_are_checked_and_floats_read_only_when_allowed() {
     let (code, _, err) = types_run(&dir, "broken.parquet", &["--out", "broken/results.csv"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("`broken.parquet`") && err.contains("Parquet"), "{err}");
+
+    // No firm scored: a Parquet file of the results' columns and no row.
+    std::fs::write(dir.join("allbad.csv"), "id,x,d\na,abc,\n").expect("written");
+    let (code, _, err) = types_run(&dir, "allbad.csv", &["--out", "allbad/results.parquet"]);
+    assert_eq!(code, 3, "{err}");
+    let cells = parquet_cells(&dir.join("allbad/results.parquet"));
+    assert_eq!(cells.len(), 1, "{cells:?}");
+    assert_eq!(cells[0][0], "id");
+    // A Parquet file holds UTF-8: GB18030 results are refused before any work.
+    let (code, _, err) =
+        types_run(&dir, "good.parquet", &["--out", "gbk/results.parquet", "--out-encoding", "gb18030"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--out-encoding gb18030"), "{err}");
 }
 
 #[test]
