@@ -1,0 +1,37 @@
+"""safegrade: enterprise safety-credit and risk-grading scoring from rule files.
+
+Load a rule file (TOML) or a scheme with :func:`load` (from disk, with its
+includes or steps) or :func:`loads` (rule text), then evaluate one firm's
+answers with :meth:`Rules.evaluate`: the result is the dict that
+``safegrade eval --format json`` prints.
+
+>>> import safegrade
+>>> rules = safegrade.load("rules/hazchem-risk-2018.toml")
+>>> result = rules.evaluate({"uscc": "91320000MA1XXXXX0X"}, as_of="2026-11-29")  # doctest: +SKIP
+>>> result["grade"]  # doctest: +SKIP
+
+Failures are ``ValueError`` subclasses: :class:`RulesError` (a rule file
+that does not check; ``.diagnostics``), :class:`InputError` (answers that do
+not fit the inputs; ``.problems``) and :class:`EvalError` (an evaluation that
+stopped; ``.error``).
+"""
+
+from safegrade._native import (
+    MAX_RULE_FILE_BYTES,
+    EvalError,
+    InputError,
+    Rules,
+    RulesError,
+    load,
+    loads,
+)
+
+__all__ = [
+    "MAX_RULE_FILE_BYTES",
+    "EvalError",
+    "InputError",
+    "Rules",
+    "RulesError",
+    "load",
+    "loads",
+]

@@ -1,0 +1,125 @@
+//! `safegrade.Rules`: a checked rule set or scheme, immutable and shared
+//! between threads. It answers its metadata, the warnings it checked with,
+//! its questionnaire, and one firm's result: the same JSON as `safegrade
+//! eval --format json`, evaluated with the GIL released.
+
+use pyo3::prelude::*;
+use safegrade::AssessError;
+use serde_json::{json, Value};
+
+use crate::answers::{answers_json, as_of};
+use crate::errors::{eval_error, input_error};
+use crate::json::{loads, to_python};
+
+/// A checked rule set or scheme, ready to evaluate firms.
+///
+/// Made by `safegrade.load` (a file on disk) or `safegrade.loads` (rule
+/// text). Immutable; one `Rules` may be used from many threads.
+#[pyclass(frozen, module = "safegrade")]
+pub(crate) struct Rules {
+    pub(crate) rules: safegrade::Rules,
+    /// The warnings the file checked with, as dicts.
+    pub(crate) report: Vec<Value>,
+    /// The path or name it was loaded from.
+    pub(crate) name: String,
+}
+
+#[pymethods]
+impl Rules {
+    /// The rule set's or scheme's id.
+    #[getter]
+    fn id(&self) -> &str {
+        match &self.rules {
+            safegrade::Rules::Set(r) => &r.meta().id,
+            safegrade::Rules::Scheme(s) => &s.meta().id,
+        }
+    }
+
+    /// Its version, as the rule file gives it.
+    #[getter]
+    fn version(&self) -> &str {
+        match &self.rules {
+            safegrade::Rules::Set(r) => &r.meta().version,
+            safegrade::Rules::Scheme(s) => &s.meta().version,
+        }
+    }
+
+    /// The sha256 (hex) every result carries: of the rule file's text with
+    /// its includes, or for a scheme of its text and its steps' hashes.
+    #[getter]
+    fn hash(&self) -> &str {
+        match &self.rules {
+            safegrade::Rules::Set(r) => &r.meta().hash,
+            safegrade::Rules::Scheme(s) => &s.meta().hash,
+        }
+    }
+
+    /// `"ruleset"` or `"scheme"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match &self.rules {
+            safegrade::Rules::Set(_) => "ruleset",
+            safegrade::Rules::Scheme(_) => "scheme",
+        }
+    }
+
+    /// The warnings the file checked with, each a dict `{code, severity,
+    /// file, line, column, message, help}`; empty when there were none.
+    fn check_report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &Value::from(self.report.clone()))
+    }
+
+    /// The questionnaire: `{"kind": "ruleset", "schema": {…}}`, or for a
+    /// scheme `{"kind": "scheme", "steps": [{"alias": …, "schema": {…}}]}`;
+    /// the JSON the JavaScript `schema` and the service's
+    /// `/v1/rulesets/{id}/schema` answer.
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let schema = match &self.rules {
+            safegrade::Rules::Set(r) => json!({ "kind": "ruleset", "schema": r.schema() }),
+            safegrade::Rules::Scheme(s) => {
+                let steps: Vec<Value> =
+                    s.steps().map(|(alias, r)| json!({ "alias": alias, "schema": r.schema() })).collect();
+                json!({ "kind": "scheme", "steps": steps })
+            }
+        };
+        to_python(py, &schema)
+    }
+
+    /// Evaluates one firm as of a date: the result of `safegrade eval
+    /// --format json` as a dict.
+    ///
+    /// `answers` is a dict of int, str, bool, None, decimal.Decimal,
+    /// datetime.date, and for list inputs lists of dicts; a float raises
+    /// TypeError (floats are not exact). `as_of` is a datetime.date or a
+    /// str YYYY-MM-DD. Raises InputError when the answers do not fit the
+    /// inputs, EvalError when the evaluation stops.
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        answers: &Bound<'py, PyAny>,
+        as_of_date: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = answers_json(answers)?;
+        let as_of = as_of(as_of_date)?;
+        let rules = &self.rules;
+        let result = py.detach(|| {
+            // The command line's path: the JSON text read, then the rules' own reader.
+            let json = safegrade::parse_firm_json(&text).map_err(|e| e.to_string())?;
+            Ok::<_, String>(rules.assess_json(&json, as_of).map(|v| v.to_string()))
+        });
+        match result {
+            Err(e) => Err(pyo3::exceptions::PyValueError::new_err(format!("the answers are not JSON: {e}"))),
+            Ok(Ok(text)) => loads(py, &text),
+            Ok(Err(AssessError::Input { errors })) => Err(input_error(py, &errors)?),
+            Ok(Err(AssessError::Eval { error })) => Err(eval_error(py, &error)?),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<safegrade.Rules {} {} version {} from {:?}>", self.kind(), self.id(), self.version(), self.name)
+    }
+
+    // Arrow batch scoring, `Rules.score(firms, lists, as_of, …) -> Scored`,
+    // goes here: over the crate `safegrade-arrow` and pyo3-arrow (see
+    // `lib.rs`).
+}
