@@ -5,10 +5,15 @@ includes or steps) or :func:`loads` (rule text), then evaluate one firm's
 answers with :meth:`Rules.evaluate`: the result is the dict that
 ``safegrade eval --format json`` prints.
 
+>>> from decimal import Decimal
 >>> import safegrade
->>> rules = safegrade.load("rules/hazchem-risk-2018.toml")
->>> result = rules.evaluate({"uscc": "91320000MA1XXXXX0X"}, as_of="2026-11-29")  # doctest: +SKIP
->>> result["grade"]  # doctest: +SKIP
+>>> rules = safegrade.load("rules/lec.toml")
+>>> result = rules.evaluate({"l": 3, "e": Decimal("0.5"), "c": 100}, as_of="2026-11-29")
+>>> result["score"], result["grade"]
+('150', 'level_3')
+
+Answers are int, str, bool, None, decimal.Decimal, datetime.date, and lists
+of dicts for list inputs; a float raises TypeError, as floats are not exact.
 
 Failures are ``ValueError`` subclasses: :class:`RulesError` (a rule file
 that does not check; ``.diagnostics``), :class:`InputError` (answers that do

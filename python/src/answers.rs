@@ -128,7 +128,7 @@ fn to_json(obj: &Bound<'_, PyAny>, types: &Types<'_>, path: &mut String, depth: 
 
 /// Reads the as-of date: a `datetime.date` (not a `datetime`) or a str
 /// exactly `YYYY-MM-DD` naming a real day, as `safegrade eval --as-of`.
-pub(crate) fn as_of(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
+pub(crate) fn read_as_of(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
     let py = obj.py();
     let dt = py.import("datetime")?;
     let text = if let Ok(s) = obj.cast::<PyString>() {

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use safegrade::AssessError;
 use serde_json::{json, Value};
 
-use crate::answers::{answers_json, as_of};
+use crate::answers::{answers_json, read_as_of};
 use crate::errors::{eval_error, input_error};
 use crate::json::{loads, to_python};
 
@@ -97,10 +97,10 @@ impl Rules {
         &self,
         py: Python<'py>,
         answers: &Bound<'py, PyAny>,
-        as_of_date: &Bound<'py, PyAny>,
+        as_of: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let text = answers_json(answers)?;
-        let as_of = as_of(as_of_date)?;
+        let as_of = read_as_of(as_of)?;
         let rules = &self.rules;
         let result = py.detach(|| {
             // The command line's path: the JSON text read, then the rules' own reader.
