@@ -47,8 +47,9 @@ fi
 
 if [ "$TEST" = 1 ]; then
   step "pytest, pyarrow, polars, pandas"
-  "$VPY" -c 'import pytest, pyarrow, polars, pandas' 2>/dev/null \
-    || "$VPY" -m pip install -q --disable-pip-version-check pytest pyarrow polars pandas
+  # tomli reads the rule files' cases where tomllib is missing (Python 3.10).
+  "$VPY" -c 'import sys, pytest, pyarrow, polars, pandas; sys.version_info >= (3, 11) or __import__("tomli")' 2>/dev/null \
+    || "$VPY" -m pip install -q --disable-pip-version-check pytest pyarrow polars pandas 'tomli; python_version < "3.11"'
   # The release profile's fat LTO takes minutes on two cores; the tests need no more than `wheel-test`.
   PROFILE=(--profile wheel-test)
   OUT=$TARGET/wheels-test

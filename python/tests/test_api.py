@@ -69,6 +69,7 @@ def test_loads_evaluates(demo):
 
 
 def test_as_of_date_or_text(demo):
+    assert demo.evaluate(answers={"violations": 0}, as_of="2026-01-02")["as_of"] == "2026-01-02"
     assert demo.evaluate({"violations": 0}, datetime.date(2026, 1, 2)) == demo.evaluate({"violations": 0}, "2026-01-02")
     for bad in ["2026-1-2", "26-01-02", "2026-02-30", ""]:
         with pytest.raises(ValueError, match="is not a date YYYY-MM-DD"):
