@@ -15,7 +15,7 @@ COPY . .
 # copied out of the cache in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release -p safegrade --locked \
+    cargo build --release -p safegrade-cli --locked \
     && cp target/release/safegrade /usr/local/bin/safegrade
 
 FROM debian:bookworm-slim

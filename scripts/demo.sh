@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build -q --release -p safegrade
+cargo build -q --release -p safegrade-cli
 mkdir -p out
 exec "${CARGO_TARGET_DIR:-target}/release/safegrade" score \
   --rules rules/schemes/hazchem.toml \

@@ -71,7 +71,7 @@ step "install into $VENV"
 if [ "$TEST" = 1 ]; then
   step "pytest python/tests"
   # The tests hold `evaluate` equal to the command line's `eval`.
-  cargo build -q -p safegrade --bin safegrade
+  cargo build -q -p safegrade-cli --bin safegrade
   SAFEGRADE_BIN=$(realpath "$TARGET/debug/safegrade") "$VPY" -m pytest -q python/tests
 fi
 

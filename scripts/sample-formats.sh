@@ -2,7 +2,7 @@
 # Writes the bundled sample (tests/data/sample, UTF-8) in the other formats
 # safegrade reads: tests/data/sample/gbk/*.csv, the same files in GB18030
 # (GBK), as Excel saves "CSV (逗号分隔)" on a Chinese Windows machine.
-# core/tests/encoding.rs checks that they match the UTF-8 files.
+# cli/tests/encoding.rs checks that they match the UTF-8 files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p tests/data/sample/gbk
@@ -14,6 +14,6 @@ done
 # dates); `--firms tests/data/sample/xlsx/sample.xlsx#firms` gives the same
 # results as the CSV files.
 mkdir -p tests/data/sample/xlsx
-cargo run -q -p safegrade --example csv-to-xlsx -- tests/data/sample/xlsx/sample.xlsx \
+cargo run -q -p safegrade-cli --example csv-to-xlsx -- tests/data/sample/xlsx/sample.xlsx \
   firms=tests/data/sample/firms.csv accidents=tests/data/sample/accidents.csv \
   penalties=tests/data/sample/penalties.csv hidden_dangers=tests/data/sample/hidden_dangers.csv

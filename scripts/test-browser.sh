@@ -42,7 +42,7 @@ if [ ! -d e2e/node_modules ]; then
 fi
 
 step "portal: expected result, evaluated natively"
-cargo run -q -p safegrade -- eval --rules rules/hazchem-risk-2018.toml \
+cargo run -q -p safegrade-cli -- eval --rules rules/hazchem-risk-2018.toml \
   --input e2e/fixtures/firm.json --as-of "$AS_OF" >e2e/out/expected.json
 
 step "portal: end-to-end in headless Chromium"

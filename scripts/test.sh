@@ -23,11 +23,11 @@ step "the plan agrees with a hand-written hazchem scorecard (bench check)"
 cargo test -q -p safegrade --bench plan
 
 step "the decision service answers 2,000 evaluations from 8 clients, each the library's result (bench check)"
-cargo test -q -p safegrade --bench serve
+cargo test -q -p safegrade-cli --bench serve
 
 step "rule sets: safegrade check and safegrade test"
-cargo run -q -p safegrade -- check rules/
-cargo run -q -p safegrade -- test rules/
+cargo run -q -p safegrade-cli -- check rules/
+cargo run -q -p safegrade-cli -- test rules/
 
 step "the main job on the bundled sample (scripts/demo.sh)"
 bash scripts/demo.sh

@@ -48,7 +48,7 @@ def _binary():
     built = target / "debug" / "safegrade"
     if not built.exists():
         cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
-        subprocess.run([cargo, "build", "-q", "-p", "safegrade", "--bin", "safegrade"], cwd=ROOT, check=True)
+        subprocess.run([cargo, "build", "-q", "-p", "safegrade-cli", "--bin", "safegrade"], cwd=ROOT, check=True)
     return built
 
 

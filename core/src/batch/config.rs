@@ -11,6 +11,13 @@ pub enum OutputFormat {
     Csv,
     /// One JSON object per line.
     JsonLines,
+    /// Each cell as its length in bytes (4 bytes, little-endian) then its
+    /// UTF-8 text, as computed: no quoting, no formula neutralisation, no
+    /// row ends. The results' header is their names as cells, the rejects
+    /// have none; a row has as many cells as the header (the rejects six).
+    /// For writers of typed formats (Arrow, Parquet) that read the cells
+    /// back into columns.
+    Cells,
 }
 
 /// How a batch run reads and writes.

@@ -229,8 +229,10 @@ impl Ctx {
         let mut written: HashMap<String, String> = HashMap::new();
         for (alias, name) in self.result_columns() {
             let (top, what) = match self.format {
-                OutputFormat::Csv if alias.is_empty() => (name.to_string(), format!("a column `{name}`")),
-                OutputFormat::Csv => {
+                OutputFormat::Csv | OutputFormat::Cells if alias.is_empty() => {
+                    (name.to_string(), format!("a column `{name}`"))
+                }
+                OutputFormat::Csv | OutputFormat::Cells => {
                     let column = format!("{}{name}", Self::prefix(alias));
                     let what = format!("a column `{column}` (step `{alias}`'s `{name}`)");
                     (column, what)
@@ -260,18 +262,31 @@ impl Ctx {
         Ok(())
     }
 
-    /// The CSV header line (nothing for JSON lines).
-    pub(crate) fn write_header(&self, buf: &mut Vec<u8>) {
-        if self.format != OutputFormat::Csv {
-            return;
-        }
+    /// The results' column names, in order: the key, the carried columns,
+    /// then each step's columns (prefixed with its alias in a scheme).
+    pub(crate) fn column_names(&self) -> Vec<String> {
         let mut cols: Vec<String> = vec![self.firm.key_name.clone()];
         cols.extend(self.firm.carry.iter().map(|&c| self.firm.headers[c].clone()));
         cols.extend(self.result_columns().into_iter().map(|(alias, name)| format!("{}{name}", Self::prefix(alias))));
-        for c in &cols {
-            write::csv_field(buf, c);
+        cols
+    }
+
+    /// The header: a CSV line, or the names as cells; nothing for JSON lines.
+    pub(crate) fn write_header(&self, buf: &mut Vec<u8>) {
+        match self.format {
+            OutputFormat::JsonLines => {}
+            OutputFormat::Csv => {
+                for c in &self.column_names() {
+                    write::csv_field(buf, c);
+                }
+                write::end_row(buf);
+            }
+            OutputFormat::Cells => {
+                for c in &self.column_names() {
+                    write::cell(buf, c);
+                }
+            }
         }
-        write::end_row(buf);
     }
 
     /// Does one job.

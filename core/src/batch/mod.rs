@@ -139,6 +139,7 @@
 
 mod check;
 mod chunk;
+mod columns;
 mod config;
 mod csv_rows;
 mod error;
@@ -173,6 +174,7 @@ use join::Feeder;
 use packed::Packed;
 use rows::Input;
 
+pub use columns::{ColumnUse, InputKind};
 pub use config::{
     BatchConfig, OutputFormat, DEFAULT_MAX_COLUMNS, DEFAULT_MAX_FIELD_BYTES, DEFAULT_MAX_ROW_BYTES, MAX_CHUNK_SIZE,
 };
@@ -295,6 +297,11 @@ fn run(
     }
     let headers: Vec<(&str, &Header)> = list_headers.iter().map(|(list, h)| (list.as_str(), h)).collect();
     let scorer = Scorer::build(rules, cfg, &firm_header, &headers)?;
+    let (mut firm_rows, mut list_rows) = (firm_rows, list_rows);
+    firm_rows.check_columns(&scorer.firm_columns())?;
+    for (l, rows) in list_rows.iter_mut().enumerate() {
+        rows.check_columns(&scorer.list_columns(l).unwrap_or_default())?;
+    }
     let ctx = &scorer.ctx;
     let mut summary = Summary::start(ctx);
     let pool = Pool::new(cfg.threads);

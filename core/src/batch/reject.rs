@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::config::OutputFormat;
-use super::write::{csv_field, end_row};
+use super::write::{cell, csv_field, end_row};
 
 /// The rejects file's header line.
 pub(crate) const REJECTS_HEADER: &str = "file,line,column,key,reason,reason_code\n";
@@ -170,11 +170,19 @@ impl Reject {
         &self.message
     }
 
-    /// Appends it to `buf` as the rejects are written: a CSV row or a JSON line.
+    /// Appends it to `buf` as the rejects are written: a CSV row, a JSON
+    /// line, or six cells.
     pub fn write(&self, format: OutputFormat, buf: &mut Vec<u8>) {
         match format {
             OutputFormat::Csv => self.write_row(buf),
             OutputFormat::JsonLines => self.write_json(buf),
+            OutputFormat::Cells => {
+                for c in
+                    [&*self.file, &self.line.to_string(), &self.column, &self.key, &self.message, self.reason.code()]
+                {
+                    cell(buf, c);
+                }
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use super::columns::ColumnUse;
 use super::error::BatchError;
 use super::packed::{Packed, RowAt};
 
@@ -69,6 +70,16 @@ pub trait RowSource: Send {
     /// Reads the next row: pushes its cells to `cells` and gives its
     /// lines; `None` at the end.
     fn next_row(&mut self, cells: &mut RowCells<'_>) -> Result<Option<Lines>, BatchError>;
+
+    /// Checks, once the header is mapped and before any row is read, that
+    /// each column can hold what the run reads from it (`uses`, in header
+    /// order). Text (CSV) holds anything, so by default every column
+    /// passes; a source of typed columns refuses one whose type cannot,
+    /// naming the column, its type and the input.
+    fn check_columns(&mut self, uses: &[ColumnUse]) -> Result<(), BatchError> {
+        let _ = uses;
+        Ok(())
+    }
 }
 
 /// A list's rows: which list of the rules they fill, and their source.
@@ -105,6 +116,11 @@ impl Input {
         let file = Arc::from(header.file.as_str());
         let input = Input { file, source, n_cols: header.names.len(), max_field, rows_read: 0 };
         Ok((input, header))
+    }
+
+    /// Has the source check its columns' types against their uses.
+    pub(crate) fn check_columns(&mut self, uses: &[ColumnUse]) -> Result<(), BatchError> {
+        self.source.check_columns(uses)
     }
 
     /// Reads the next row into `into`: `Ok(None)` at the end. Its field

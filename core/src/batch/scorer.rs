@@ -23,6 +23,7 @@ use crate::input::INLINE_LISTS;
 use crate::rules::Rules;
 
 use super::check::{key_of, keyless};
+use super::columns::{ColumnUse, InputKind};
 use super::config::{BatchConfig, OutputFormat};
 use super::error::BatchError;
 use super::firm::{Ctx, Done, FirmCells, Scored};
@@ -113,7 +114,8 @@ impl Scorer {
     }
 
     /// The results' header: for CSV the header line (after a BOM when the
-    /// configuration asks for one); nothing for JSON lines.
+    /// configuration asks for one), for cells the names as cells; nothing
+    /// for JSON lines.
     pub fn header(&self) -> Vec<u8> {
         let mut header = Vec::new();
         if self.bom && self.ctx.format == OutputFormat::Csv {
@@ -123,11 +125,27 @@ impl Scorer {
         header
     }
 
+    /// The results' column names, in order (the CSV header's).
+    pub fn columns(&self) -> Vec<String> {
+        self.ctx.column_names()
+    }
+
+    /// How each column of the firm source is used, in header order.
+    pub fn firm_columns(&self) -> Vec<ColumnUse> {
+        firm_columns(&self.ctx)
+    }
+
+    /// How each column of list source `list` (its index among the lists
+    /// the scorer was built with) is used; `None` past the last.
+    pub fn list_columns(&self, list: usize) -> Option<Vec<ColumnUse>> {
+        (list < self.ctx.lists.len()).then(|| list_columns(&self.ctx, list))
+    }
+
     /// The rejects file's header line (after a BOM when the configuration
-    /// asks for one), nothing for JSON lines; [`Reject::write`] writes its
+    /// asks for one), nothing for JSON lines or cells; [`Reject::write`] writes its
     /// rows.
     pub fn rejects_header(&self) -> Vec<u8> {
-        if self.rejects_format == OutputFormat::JsonLines {
+        if self.rejects_format != OutputFormat::Csv {
             return Vec::new();
         }
         let bom = if self.bom { "\u{FEFF}" } else { "" };
@@ -229,6 +247,40 @@ impl SeenKeys {
             }
         }
     }
+}
+
+/// The use of each column of the firm source, in header order.
+fn firm_columns(ctx: &Ctx) -> Vec<ColumnUse> {
+    let firm = &ctx.firm;
+    let mut uses = vec![ColumnUse::Ignored; firm.headers.len()];
+    for &c in &firm.carry {
+        uses[c] = ColumnUse::Carried;
+    }
+    for (side, per_step) in ctx.sides.iter().zip(&firm.inputs) {
+        for (step, columns) in side.steps.iter().zip(per_step) {
+            for (input, column) in step.rules.plan.inputs.iter().zip(columns) {
+                if let Some(c) = *column {
+                    uses[c] = ColumnUse::Input { name: input.name.to_string(), kind: InputKind::of(&input.vtype) };
+                }
+            }
+        }
+    }
+    uses[firm.key_col] = ColumnUse::Key;
+    uses
+}
+
+/// The use of each column of list source `list`, in header order.
+fn list_columns(ctx: &Ctx, list: usize) -> Vec<ColumnUse> {
+    let layout = &ctx.lists[list];
+    let mut uses = vec![ColumnUse::Ignored; layout.headers.len()];
+    let fields = &layout.plan.lists[layout.list_idx].fields;
+    for (field, column) in fields.iter().zip(&layout.fields) {
+        if let Some(c) = *column {
+            uses[c] = ColumnUse::Input { name: field.name.to_string(), kind: InputKind::of(&field.vtype) };
+        }
+    }
+    uses[layout.key_col] = ColumnUse::Key;
+    uses
 }
 
 /// The records given per list source.

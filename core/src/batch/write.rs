@@ -1,5 +1,5 @@
-//! Output rows: CSV (quoted only when needed, as RFC 4180 says) and JSON
-//! lines, and the rejects file.
+//! Output rows: CSV (quoted only when needed, as RFC 4180 says), JSON
+//! lines or cells, and the rejects file.
 //!
 //! A row is built in a buffer by the thread that scored the firm; the writer
 //! only copies buffers, in input order.
@@ -93,6 +93,13 @@ pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
     buf.push(b',');
 }
 
+/// Appends one cell in the [`OutputFormat::Cells`] form: its length, then its text.
+pub(crate) fn cell(buf: &mut Vec<u8>, s: &str) {
+    // A cell is far below 4 GiB: an input cell is at most the field limit.
+    buf.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
 /// Ends a CSV row (replacing the last separator).
 pub(crate) fn end_row(buf: &mut Vec<u8>) {
     if buf.last() == Some(&b',') {
@@ -131,6 +138,23 @@ pub(crate) fn row(
                 }
             }
             end_row(out);
+        }
+        OutputFormat::Cells => {
+            cell(out, key);
+            for (_, v) in carried {
+                cell(out, v);
+            }
+            for (_, _, c) in cols {
+                match c {
+                    Cell::Text(t) => cell(out, t),
+                    Cell::Num(n) => cell(out, &n.normalize().to_string()),
+                    Cell::Items(items) => {
+                        let s: Vec<String> = items.iter().map(|(id, p)| format!("{id}:{p}")).collect();
+                        cell(out, &s.join("; "));
+                    }
+                    Cell::List(l) => cell(out, &l.join("; ")),
+                }
+            }
         }
         OutputFormat::JsonLines => {
             let mut obj = Map::new();

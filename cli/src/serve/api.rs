@@ -18,7 +18,7 @@ use super::guard::{LoggedAnswers, Served};
 use super::json::{parse_object, read_body, SMALL_BODY_BYTES};
 
 /// The OpenAPI description of this service, as kept in the repository.
-const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
 pub(super) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

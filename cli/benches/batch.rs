@@ -1,4 +1,4 @@
-//! The batch benchmark (`cargo bench -p safegrade --bench batch`).
+//! The batch benchmark (`cargo bench -p safegrade-cli --bench batch`).
 //!
 //! It generates (once, cached under `target/bench-data/`) a synthetic
 //! district with `safegrade gen`, then measures in one run and prints:
@@ -19,10 +19,10 @@ use safegrade::batch::{self, BatchConfig, ListSource, Source};
 
 // The command line's readers of GB18030 files and workbooks, compiled in.
 #[allow(dead_code, unused_imports)]
-#[path = "../src/cli/encoding.rs"]
+#[path = "../src/encoding.rs"]
 mod encoding;
 #[allow(dead_code, unused_imports)]
-#[path = "../src/cli/excel.rs"]
+#[path = "../src/excel.rs"]
 mod excel;
 
 #[allow(dead_code)]

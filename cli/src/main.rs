@@ -1,4 +1,4 @@
-//! The command line: flags, dispatch and exit codes.
+//! The `safegrade` command-line tool: flags, dispatch and exit codes.
 //!
 //! Each subcommand lives in its own module and returns an [`ExitCode`];
 //! `main` only maps a fatal error (an unreadable file, a bad flag value) to
@@ -39,6 +39,12 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use choices::{EvalFormat, Format, Lang};
+
+/// Batch runs allocate many small per-firm buffers on several threads;
+/// mimalloc serves them from thread-local pages (about a fifth of a run's
+/// time went to glibc's allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Enterprise safety-credit and risk-grading scoring from rule files.
 #[derive(Parser, Debug)]
@@ -192,7 +198,7 @@ enum Command {
     },
 }
 
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match guarded(move || run(cli.command)) {
         Ok(code) => code,

@@ -1,4 +1,4 @@
-//! The decision service's load benchmark (`cargo bench -p safegrade --bench
+//! The decision service's load benchmark (`cargo bench -p safegrade-cli --bench
 //! serve`): single-firm evaluations of the hazchem scheme through
 //! `safegrade serve` on loopback, from many clients at once.
 //!
@@ -20,7 +20,7 @@
 //! A run stops after 300 s whatever its count, and a connection waits at
 //! most 10 s for an answer.
 //!
-//! `--check` (and `cargo test -p safegrade --bench serve`, which passes no
+//! `--check` (and `cargo test -p safegrade-cli --bench serve`, which passes no
 //! `--bench`) runs 2,000 requests from 8 clients and checks the answers
 //! only. `--requests N` and `--clients N` set the counts.
 

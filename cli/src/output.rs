@@ -12,7 +12,7 @@ macro_rules! outln {
     };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        match writeln!(std::io::stdout(), "{}", $crate::cli::output::shown(&format!($($arg)*))) {
+        match writeln!(std::io::stdout(), "{}", $crate::output::shown(&format!($($arg)*))) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
         }
@@ -28,7 +28,7 @@ macro_rules! errln {
     };
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "{}", $crate::cli::output::shown(&format!($($arg)*)));
+        let _ = writeln!(std::io::stderr(), "{}", $crate::output::shown(&format!($($arg)*)));
     }};
 }
 
@@ -36,7 +36,7 @@ macro_rules! errln {
 macro_rules! errprint {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!(std::io::stderr(), "{}", $crate::cli::output::shown(&format!($($arg)*)));
+        let _ = write!(std::io::stderr(), "{}", $crate::output::shown(&format!($($arg)*)));
     }};
 }
 
