@@ -18,7 +18,13 @@ of dicts for list inputs; a float raises TypeError, as floats are not exact.
 Failures are ``ValueError`` subclasses: :class:`RulesError` (a rule file
 that does not check; ``.diagnostics``), :class:`InputError` (answers that do
 not fit the inputs; ``.problems``) and :class:`EvalError` (an evaluation that
-stopped; ``.error``).
+stopped; ``.error``); :meth:`Rules.score` raises :class:`ScoreError` when a
+run over a table cannot go on.
+
+:meth:`Rules.score` scores a whole table (a pyarrow Table, a Polars or
+pandas DataFrame, a DuckDB result: anything with ``__arrow_c_stream__``) as
+``safegrade score`` scores a CSV export, into :class:`Scored` (``.results``
+and ``.rejects`` as pyarrow Tables, ``.summary`` a dict).
 """
 
 from safegrade._native import (
@@ -27,6 +33,8 @@ from safegrade._native import (
     InputError,
     Rules,
     RulesError,
+    Scored,
+    ScoreError,
     load,
     loads,
 )
@@ -37,6 +45,8 @@ __all__ = [
     "InputError",
     "Rules",
     "RulesError",
+    "Scored",
+    "ScoreError",
     "load",
     "loads",
 ]

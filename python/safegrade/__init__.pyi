@@ -56,6 +56,27 @@ class EvalError(ValueError):
     error: dict[str, Any]
     """`{context, message, context_zh, message_zh, kind}`."""
 
+class ScoreError(ValueError):
+    """A scoring run that cannot go on (no key column, a column the rules cannot read, a likely typo …)."""
+
+    code: str
+    """`other`, `unknown_column`, `likely_typo`, `no_key_column`, `not_sorted`, `unknown_list` or `breakdown_not_carried`."""
+    file: str
+    line: int | None
+
+class Scored:
+    """What `Rules.score` gives."""
+
+    @property
+    def results(self) -> Any:
+        """A pyarrow.Table: one row per scored firm, the columns of `safegrade score`'s results, as text."""
+    @property
+    def rejects(self) -> Any:
+        """A pyarrow.Table: one row per rejected row (`file, line, column, key, reason, reason_code`)."""
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The accounting, as `safegrade score --summary` writes it."""
+
 class Rules:
     """A checked rule set or scheme, ready to evaluate firms; immutable and thread-safe."""
 
@@ -82,6 +103,34 @@ class Rules:
         Raises TypeError for a float or a value of another type, InputError
         when the answers do not fit the inputs, EvalError when the
         evaluation stops."""
+    def score(
+        self,
+        firms: Any,
+        lists: Mapping[str, Any] | None = None,
+        *,
+        as_of: datetime.date | str,
+        key: str = "uscc",
+        explain: bool = False,
+        carry: Sequence[str] | None = None,
+        strict: bool = False,
+        sorted: bool = False,
+        floats: bool = False,
+        threads: int | None = None,
+        by: Sequence[str] | None = None,
+    ) -> Scored:
+        """Scores every firm of a table, as `safegrade score` does for CSV.
+
+        `firms` and each table of `lists` (list name → records joined by
+        `key`) are objects with `__arrow_c_stream__` (pyarrow, Polars,
+        DuckDB) or pandas DataFrames. Leave `lists` out when the firm table
+        holds each list as a list-of-struct column named as the list.
+        `explain` adds the items fired and overrides applied, `carry` passes
+        firm columns through, `by` counts grades by carried columns in the
+        summary, `strict` refuses columns nothing reads, `sorted` joins
+        tables in key order as they stream, `floats` reads float columns by
+        their shortest text, `threads` bounds the workers. The GIL is
+        released while scoring. Raises ScoreError when the run
+        cannot go on."""
 
 def load(path: str | os.PathLike[str], rules_root: str | os.PathLike[str] | None = None) -> Rules:
     """Reads a rule file or scheme from disk with its includes or steps, read

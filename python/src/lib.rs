@@ -12,8 +12,9 @@
 //! - `Rules.evaluate(answers, as_of)` turns the answers into JSON
 //!   (`answers.rs`) and answers the result of `safegrade eval --format
 //!   json` as a dict (`json.rs`).
-//! - `Rules.score(…)`, Arrow batch scoring over the crate `safegrade-arrow`,
-//!   is yet to come; its place is marked in `rules.rs`.
+//! - `Rules.score(firms, lists, as_of=…)` scores a whole table (pyarrow,
+//!   Polars, DuckDB, pandas) through the crate `safegrade-arrow` and
+//!   pyo3-arrow into a `Scored` of pyarrow Tables (`score.rs`).
 //!
 //! The workspace forbids `unsafe_code`; the code PyO3's macros generate is
 //! not linted as this crate's, so no override is needed.
@@ -28,6 +29,7 @@ mod answers;
 mod errors;
 mod json;
 mod rules;
+mod score;
 mod source;
 
 use rules::Rules;
@@ -88,6 +90,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("RulesError", py.get_type::<errors::RulesError>())?;
     m.add("InputError", py.get_type::<errors::InputError>())?;
     m.add("EvalError", py.get_type::<errors::EvalError>())?;
+    m.add_class::<score::Scored>()?;
+    m.add("ScoreError", py.get_type::<score::ScoreError>())?;
     m.add("MAX_RULE_FILE_BYTES", MAX_RULE_FILE_BYTES)?;
     Ok(())
 }

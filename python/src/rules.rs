@@ -1,15 +1,18 @@
 //! `safegrade.Rules`: a checked rule set or scheme, immutable and shared
 //! between threads. It answers its metadata, the warnings it checked with,
-//! its questionnaire, and one firm's result: the same JSON as `safegrade
-//! eval --format json`, evaluated with the GIL released.
+//! its questionnaire, one firm's result (the same JSON as `safegrade eval
+//! --format json`) and, through `score.rs`, a whole table's; both with the
+//! GIL released.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use safegrade::AssessError;
 use serde_json::{json, Value};
 
 use crate::answers::{answers_json, read_as_of};
 use crate::errors::{eval_error, input_error};
 use crate::json::{loads, to_python};
+use crate::score::{Scored, Settings};
 
 /// A checked rule set or scheme, ready to evaluate firms.
 ///
@@ -119,7 +122,53 @@ impl Rules {
         format!("<safegrade.Rules {} {} version {} from {:?}>", self.kind(), self.id(), self.version(), self.name)
     }
 
-    // Arrow batch scoring, `Rules.score(firms, lists, as_of, …) -> Scored`,
-    // goes here: over the crate `safegrade-arrow` and pyo3-arrow (see
-    // `lib.rs`).
+    /// Scores every firm of a table (Arrow batch scoring, as `safegrade
+    /// score` does for CSV): a `Scored` with `.results` and `.rejects`
+    /// (pyarrow Tables) and `.summary` (a dict).
+    ///
+    /// `firms` is any object with `__arrow_c_stream__` (a pyarrow Table,
+    /// a Polars DataFrame, a DuckDB result) or a pandas DataFrame. `lists`
+    /// maps each list name to its table of records joined by `key`; leave
+    /// it out when the firm table holds each list as a list-of-struct
+    /// column named as the list. `explain` adds the items fired and the
+    /// overrides applied; `carry` names firm columns passed through;
+    /// `strict` refuses columns the rules do not read; `sorted` joins
+    /// tables already in key order as they stream; `floats` reads float
+    /// columns by their shortest text (refused otherwise); `threads`
+    /// bounds the workers (default: one per core); `by` names carried
+    /// columns to count grades by in the summary. The GIL is released
+    /// while scoring. Raises ScoreError when the run cannot go on.
+    #[pyo3(signature = (
+        firms, lists = None, *, as_of, key = "uscc", explain = false, carry = None,
+        strict = false, sorted = false, floats = false, threads = None, by = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn score(
+        &self,
+        py: Python<'_>,
+        firms: &Bound<'_, PyAny>,
+        lists: Option<&Bound<'_, PyDict>>,
+        as_of: &Bound<'_, PyAny>,
+        key: &str,
+        explain: bool,
+        carry: Option<Vec<String>>,
+        strict: bool,
+        sorted: bool,
+        floats: bool,
+        threads: Option<usize>,
+        by: Option<Vec<String>>,
+    ) -> PyResult<Scored> {
+        let settings = Settings {
+            as_of: read_as_of(as_of)?,
+            key: key.to_string(),
+            explain,
+            carry: carry.unwrap_or_default(),
+            strict,
+            sorted,
+            floats,
+            threads,
+            by: by.unwrap_or_default(),
+        };
+        crate::score::score(py, &self.rules, firms, lists, settings)
+    }
 }
