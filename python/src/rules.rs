@@ -27,34 +27,35 @@ pub(crate) struct Rules {
     pub(crate) name: String,
 }
 
+impl Rules {
+    /// The id, version and hash of the rule set or scheme.
+    fn meta(&self) -> (&str, &str, &str) {
+        match &self.rules {
+            safegrade::Rules::Set(r) => (&r.meta().id, &r.meta().version, &r.meta().hash),
+            safegrade::Rules::Scheme(s) => (&s.meta().id, &s.meta().version, &s.meta().hash),
+        }
+    }
+}
+
 #[pymethods]
 impl Rules {
     /// The rule set's or scheme's id.
     #[getter]
     fn id(&self) -> &str {
-        match &self.rules {
-            safegrade::Rules::Set(r) => &r.meta().id,
-            safegrade::Rules::Scheme(s) => &s.meta().id,
-        }
+        self.meta().0
     }
 
     /// Its version, as the rule file gives it.
     #[getter]
     fn version(&self) -> &str {
-        match &self.rules {
-            safegrade::Rules::Set(r) => &r.meta().version,
-            safegrade::Rules::Scheme(s) => &s.meta().version,
-        }
+        self.meta().1
     }
 
     /// The sha256 (hex) every result carries: of the rule file's text with
     /// its includes, or for a scheme of its text and its steps' hashes.
     #[getter]
     fn hash(&self) -> &str {
-        match &self.rules {
-            safegrade::Rules::Set(r) => &r.meta().hash,
-            safegrade::Rules::Scheme(s) => &s.meta().hash,
-        }
+        self.meta().2
     }
 
     /// `"ruleset"` or `"scheme"`.

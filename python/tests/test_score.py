@@ -203,3 +203,27 @@ def test_a_decimal_column(tmp_path):
     one = rules.evaluate({"l": Decimal("3"), "e": Decimal("0.5"), "c": 100}, AS_OF)
     row = scored.results.to_pylist()[0]
     assert row["score"] == one["score"] and row["grade"] == one["grade"]
+
+
+def test_the_gil_is_released_while_scoring(scheme):
+    import threading
+    import time
+
+    firms = strings(SAMPLE / "firms.csv")
+    lists = {name: strings(SAMPLE / f"{name}.csv") for name in LISTS}
+    took = []
+
+    def run():
+        start = time.perf_counter()
+        scheme.score(firms, lists, as_of=AS_OF, threads=1)
+        took.append(time.perf_counter() - start)
+
+    worker = threading.Thread(target=run)
+    ticks = [time.perf_counter()]
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    gap = max(b - a for a, b in zip(ticks, ticks[1:]))
+    # Held, the GIL would stop this loop for the whole run.
+    assert gap < took[0] / 2, (gap, took)
