@@ -9,10 +9,14 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Date64Type, Decimal128Type, Decimal256Type, DecimalType, Float32Type, Float64Type, Int16Type,
-    Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Date32Type, Date64Type, Decimal128Type, Decimal256Type, DecimalType, Float32Type, Float64Type, Int64Type,
+    UInt64Type,
 };
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Date64Array, Decimal128Array, Decimal256Array, Float32Array,
+    Float64Array, Int64Array, LargeStringArray, StringArray, StringViewArray, UInt64Array,
+};
+use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 use safegrade::batch::{ColumnUse, InputKind};
 
@@ -103,86 +107,171 @@ fn what(usage: &ColumnUse) -> String {
     }
 }
 
-/// A column of one record batch, ready to give each row's cell.
+/// A column of one record batch, ready to give each row's cell: its type
+/// is decided once, not per cell.
 pub(crate) struct Cells {
-    array: ArrayRef,
-    shape: Option<Shape>,
-    /// For a dictionary: its values as text, read once per batch.
-    dictionary: Option<Vec<Option<String>>>,
+    column: Column,
+    nulls: Option<NullBuffer>,
+}
+
+/// A column by its type.
+enum Column {
+    /// Nulls, or a type with no text form (a column read by nothing).
+    Empty,
+    Utf8(StringArray),
+    LargeUtf8(LargeStringArray),
+    Utf8View(StringViewArray),
+    /// A dictionary: each row's key, and the values' texts.
+    Dictionary(Vec<usize>, Vec<Option<String>>),
+    Bool(BooleanArray),
+    Int(Int64Array),
+    UInt(UInt64Array),
+    Decimal128(Decimal128Array, i8),
+    Decimal256(Decimal256Array, u8, i8),
+    Float32(Float32Array),
+    Float64(Float64Array),
+    Date32(Date32Array),
+    Date64(Date64Array),
 }
 
 impl Cells {
     /// A column's cells; a dictionary's values are read once here.
     pub(crate) fn new(array: &ArrayRef) -> Cells {
-        let shape = shape(array.data_type());
-        let dictionary = array.as_any_dictionary_opt().map(|d| {
-            let values = Cells::new(d.values());
-            (0..d.values().len()).map(|i| values.text(i)).collect()
-        });
-        Cells { array: array.clone(), shape, dictionary }
+        // Narrower integers are widened once per batch; widening cannot fail.
+        let widen = |t: DataType| arrow_cast::cast(array, &t).ok();
+        let column = match array.data_type() {
+            DataType::Utf8 => Column::Utf8(array.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Column::LargeUtf8(array.as_string::<i64>().clone()),
+            DataType::Utf8View => Column::Utf8View(array.as_string_view().clone()),
+            DataType::Dictionary(..) if shape(array.data_type()) == Some(Shape::Text) => {
+                let d = array.as_any_dictionary();
+                let values = Cells::new(d.values());
+                let texts = (0..d.values().len()).map(|i| values.text(i)).collect();
+                Column::Dictionary(d.normalized_keys(), texts)
+            }
+            DataType::Boolean => Column::Bool(array.as_boolean().clone()),
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+                widen(DataType::Int64).map_or(Column::Empty, |a| Column::Int(a.as_primitive::<Int64Type>().clone()))
+            }
+            DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+                widen(DataType::UInt64).map_or(Column::Empty, |a| Column::UInt(a.as_primitive::<UInt64Type>().clone()))
+            }
+            DataType::Decimal128(_, s) => Column::Decimal128(array.as_primitive::<Decimal128Type>().clone(), *s),
+            DataType::Decimal256(p, s) => Column::Decimal256(array.as_primitive::<Decimal256Type>().clone(), *p, *s),
+            DataType::Float32 => Column::Float32(array.as_primitive::<Float32Type>().clone()),
+            DataType::Float64 => Column::Float64(array.as_primitive::<Float64Type>().clone()),
+            DataType::Date32 => Column::Date32(array.as_primitive::<Date32Type>().clone()),
+            DataType::Date64 => Column::Date64(array.as_primitive::<Date64Type>().clone()),
+            _ => Column::Empty,
+        };
+        Cells { column, nulls: array.logical_nulls() }
     }
 
     /// Row `row`'s cell, appended to `out` (nothing for a null).
     pub(crate) fn push(&self, row: usize, out: &mut String) {
         use std::fmt::Write;
-        let a = &self.array;
-        if a.is_null(row) {
+        if self.nulls.as_ref().is_some_and(|n| n.is_null(row)) {
             return;
         }
+        let mut int = itoa::Buffer::new();
         // Writing to a `String` cannot fail.
-        let _ = match (self.shape, a.data_type()) {
-            (None | Some(Shape::Null), _) => Ok(()),
-            (Some(Shape::Text), _) if self.dictionary.is_some() => {
-                let key = a.as_any_dictionary().normalized_keys()[row];
-                out.push_str(
-                    self.dictionary.as_ref().and_then(|d| d.get(key)).and_then(Option::as_deref).unwrap_or(""),
-                );
+        let _ = match &self.column {
+            Column::Empty => Ok(()),
+            Column::Utf8(a) => out.write_str(a.value(row)),
+            Column::LargeUtf8(a) => out.write_str(a.value(row)),
+            Column::Utf8View(a) => out.write_str(a.value(row)),
+            Column::Dictionary(keys, texts) => {
+                out.write_str(texts.get(keys[row]).and_then(Option::as_deref).unwrap_or(""))
+            }
+            Column::Bool(a) => out.write_str(if a.value(row) { "true" } else { "false" }),
+            Column::Int(a) => out.write_str(int.format(a.value(row))),
+            Column::UInt(a) => out.write_str(int.format(a.value(row))),
+            Column::Decimal128(a, scale) => {
+                decimal(out, int.format(a.value(row)), *scale);
                 Ok(())
             }
-            (_, DataType::Utf8) => out.write_str(a.as_string::<i32>().value(row)),
-            (_, DataType::LargeUtf8) => out.write_str(a.as_string::<i64>().value(row)),
-            (_, DataType::Utf8View) => out.write_str(a.as_string_view().value(row)),
-            (_, DataType::Boolean) => out.write_str(if a.as_boolean().value(row) { "true" } else { "false" }),
-            (_, DataType::Int8) => write!(out, "{}", a.as_primitive::<Int8Type>().value(row)),
-            (_, DataType::Int16) => write!(out, "{}", a.as_primitive::<Int16Type>().value(row)),
-            (_, DataType::Int32) => write!(out, "{}", a.as_primitive::<Int32Type>().value(row)),
-            (_, DataType::Int64) => write!(out, "{}", a.as_primitive::<Int64Type>().value(row)),
-            (_, DataType::UInt8) => write!(out, "{}", a.as_primitive::<UInt8Type>().value(row)),
-            (_, DataType::UInt16) => write!(out, "{}", a.as_primitive::<UInt16Type>().value(row)),
-            (_, DataType::UInt32) => write!(out, "{}", a.as_primitive::<UInt32Type>().value(row)),
-            (_, DataType::UInt64) => write!(out, "{}", a.as_primitive::<UInt64Type>().value(row)),
-            (_, DataType::Decimal128(p, s)) => {
-                out.write_str(&Decimal128Type::format_decimal(a.as_primitive::<Decimal128Type>().value(row), *p, *s))
-            }
-            (_, DataType::Decimal256(p, s)) => {
-                out.write_str(&Decimal256Type::format_decimal(a.as_primitive::<Decimal256Type>().value(row), *p, *s))
-            }
+            Column::Decimal256(a, p, s) => out.write_str(&Decimal256Type::format_decimal(a.value(row), *p, *s)),
             // Rust writes a float as its shortest text that reads back as it, never with an exponent.
-            (_, DataType::Float32) => write!(out, "{}", a.as_primitive::<Float32Type>().value(row)),
-            (_, DataType::Float64) => write!(out, "{}", a.as_primitive::<Float64Type>().value(row)),
-            (_, DataType::Date32) => match a.as_primitive::<Date32Type>().value_as_date(row) {
-                Some(d) => write!(out, "{}", d.format("%Y-%m-%d")),
-                None => write!(out, "day {} after 1970-01-01", a.as_primitive::<Date32Type>().value(row)),
-            },
-            (_, DataType::Date64) => match a.as_primitive::<Date64Type>().value_as_datetime(row) {
+            Column::Float32(a) => write!(out, "{}", a.value(row)),
+            Column::Float64(a) => write!(out, "{}", a.value(row)),
+            Column::Date32(a) => {
+                let days = a.value(row);
+                match date(days) {
+                    Some(text) => out.write_str(std::str::from_utf8(&text).unwrap_or("")),
+                    None => write!(out, "day {days} after 1970-01-01"),
+                }
+            }
+            Column::Date64(a) => match a.value_as_datetime(row) {
                 // A Date64 that is not at midnight is not a date: its text is refused as one.
                 Some(t) if t.time() == chrono::NaiveTime::MIN => write!(out, "{}", t.date().format("%Y-%m-%d")),
                 Some(t) => write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.3f")),
-                None => write!(out, "{} ms after 1970-01-01", a.as_primitive::<Date64Type>().value(row)),
+                None => write!(out, "{} ms after 1970-01-01", a.value(row)),
             },
-            _ => Ok(()),
         };
     }
 
     /// Row `row`'s cell as text; `None` for a null.
     fn text(&self, row: usize) -> Option<String> {
-        if self.array.is_null(row) {
+        if self.nulls.as_ref().is_some_and(|n| n.is_null(row)) {
             return None;
         }
         let mut s = String::new();
         self.push(row, &mut s);
         Some(s)
     }
+}
+
+/// Appends the decimal whose digits (and sign) are `digits` and whose
+/// scale is `scale`: `12345` of scale 2 is `123.45`, `-5` is `-0.05`, of
+/// scale -2 `1234500`.
+fn decimal(out: &mut String, digits: &str, scale: i8) {
+    let (sign, digits) = digits.strip_prefix('-').map_or(("", digits), |d| ("-", d));
+    out.push_str(sign);
+    if scale <= 0 {
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', scale.unsigned_abs() as usize));
+        return;
+    }
+    let scale = scale as usize;
+    if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - digits.len()));
+        out.push_str(digits);
+    }
+}
+
+/// The `YYYY-MM-DD` text of the day `days` after 1970-01-01, for years 0
+/// to 9999 (the civil-from-days algorithm of the proleptic Gregorian
+/// calendar).
+fn date(days: i32) -> Option<[u8; 10]> {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut text = *b"0000-00-00";
+    let digit = |n: i64| b'0' + (n % 10) as u8;
+    text[0] = digit(year / 1000);
+    text[1] = digit(year / 100);
+    text[2] = digit(year / 10);
+    text[3] = digit(year);
+    text[5] = digit(month / 10);
+    text[6] = digit(month);
+    text[8] = digit(day / 10);
+    text[9] = digit(day);
+    Some(text)
 }
 
 #[cfg(test)]
@@ -227,6 +316,32 @@ mod tests {
         dict.append_value("B");
         dict.append_value("A");
         assert_eq!(cells(Arc::new(dict.finish())), ["A", "", "B", "A"]);
+    }
+
+    #[test]
+    fn dates_agree_with_the_calendar_from_year_0_to_9999() {
+        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let first = chrono::NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or_default();
+        let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+        let (from, to) = ((first - epoch).num_days() as i32, (last - epoch).num_days() as i32);
+        for days in (from..=to).step_by(7).chain([from, to, 0, -1, 59, 60]) {
+            let want = (epoch + chrono::Duration::days(days.into())).format("%Y-%m-%d").to_string();
+            assert_eq!(date(days).map(|t| String::from_utf8_lossy(&t).into_owned()), Some(want), "day {days}");
+        }
+        assert_eq!((date(from - 1), date(to + 1)), (None, None));
+    }
+
+    #[test]
+    fn decimals_of_any_scale_keep_their_digits() {
+        let text = |digits: &str, scale: i8| {
+            let mut s = String::new();
+            decimal(&mut s, digits, scale);
+            s
+        };
+        assert_eq!(text("12345", 2), "123.45");
+        assert_eq!(text("-5", 3), "-0.005");
+        assert_eq!(text("12", -2), "1200");
+        assert_eq!(text("0", 0), "0");
     }
 
     #[test]
