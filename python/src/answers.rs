@@ -1,6 +1,7 @@
 //! Python values into the JSON the library reads, and the as-of date.
 //!
-//! A firm's answers are a dict of `int`, `str`, `bool`, `None`,
+//! A firm's answers are a dict of `int` (or any integer with `__index__`,
+//! such as numpy's), `str`, `bool`, `None`,
 //! `decimal.Decimal` (its exact digits), `datetime.date` (as `YYYY-MM-DD`),
 //! lists and dicts, written here as JSON text, which then takes the command
 //! line's path (`parse_firm_json`). A `float` is refused: it holds a binary
@@ -65,9 +66,10 @@ fn to_json(obj: &Bound<'_, PyAny>, types: &Types<'_>, path: &mut String, depth: 
     if let Ok(b) = obj.cast::<PyBool>() {
         return Ok(Value::Bool(b.is_true()));
     }
-    if obj.is_instance_of::<PyInt>() {
-        // `int(x)` first: an IntEnum's `str` is its name, not its digits.
-        let exact = obj.py().get_type::<PyInt>().call1((obj,))?;
+    if obj.is_instance_of::<PyInt>() || (!obj.is_instance_of::<PyFloat>() && obj.hasattr("__index__")?) {
+        // An integer (numpy's too, through `__index__`), written by the
+        // digits of the plain int: an IntEnum's `str` is its name.
+        let exact = obj.call_method0("__index__")?;
         return number(&exact.str()?.to_cow()?, path);
     }
     if obj.is_instance_of::<PyFloat>() {
@@ -121,7 +123,7 @@ fn to_json(obj: &Bound<'_, PyAny>, types: &Types<'_>, path: &mut String, depth: 
         return Ok(Value::Array(items));
     }
     Err(PyTypeError::new_err(format!(
-        "{path} is a {}; answers hold int, str, bool, None, decimal.Decimal, datetime.date, lists and dicts",
+        "{path} is of type {}; answers hold int, str, bool, None, decimal.Decimal, datetime.date, lists and dicts",
         type_name(obj)
     )))
 }

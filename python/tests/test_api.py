@@ -88,7 +88,18 @@ def test_exact_values_are_accepted(demo):
     assert exact == as_text
     # Decimal in exponent form is written with its digits.
     assert demo.evaluate({"violations": Decimal("1E+0")}, "2026-01-01")["score"] == "95"
-    assert demo.evaluate({"violations": True is True and 2, "area": None}, "2026-01-01")["score"] == "90"
+    assert demo.evaluate({"violations": 2, "area": None}, "2026-01-01")["score"] == "90"
+    # Any integer with __index__ (numpy's, an IntEnum) is read by its digits.
+    import enum
+
+    class Count(enum.IntEnum):
+        TWO = 2
+
+    assert demo.evaluate({"violations": Count.TWO}, "2026-01-01")["score"] == "90"
+    np = pytest.importorskip("numpy")
+    assert demo.evaluate({"violations": np.int64(2)}, "2026-01-01")["score"] == "90"
+    with pytest.raises(TypeError, match="floats are not exact"):
+        demo.evaluate({"violations": np.float64(2)}, "2026-01-01")
 
 
 @pytest.mark.parametrize(
@@ -96,9 +107,9 @@ def test_exact_values_are_accepted(demo):
     [
         ({"violations": 1.0}, TypeError, r"answers\[\"violations\"\] is the float 1.0: floats are not exact; pass a str or decimal.Decimal"),
         ({"violations": 1, "area": 2.5}, TypeError, "floats are not exact"),
-        ({"violations": object()}, TypeError, r"answers\[\"violations\"\] is a object"),
-        ({"violations": {1, 2}}, TypeError, "is a set"),
-        ({"violations": b"1"}, TypeError, "is a bytes"),
+        ({"violations": object()}, TypeError, r"answers\[\"violations\"\] is of type object"),
+        ({"violations": {1, 2}}, TypeError, "is of type set"),
+        ({"violations": b"1"}, TypeError, "is of type bytes"),
         ({"x": [{"y": [1, {"z": 0.5}]}]}, TypeError, r"answers\[\"x\"\]\[0\]\[\"y\"\]\[1\]\[\"z\"\] is the float 0.5"),
         ({"x": {1: "a"}}, TypeError, "keys are str"),
         ({"since": datetime.datetime(2020, 1, 1)}, TypeError, "is a datetime"),
