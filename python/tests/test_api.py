@@ -272,3 +272,14 @@ def test_the_module_docstring_example(monkeypatch):
 
     monkeypatch.chdir(ROOT)
     assert doctest.testmod(safegrade).failed == 0
+
+
+def test_a_scheme_loaded_from_its_own_folder(monkeypatch):
+    # Its steps climb above the working folder (`../…`): read all the same, as `safegrade eval` reads them.
+    want = safegrade.load(SCHEME).hash
+    monkeypatch.chdir(SCHEME.parent)
+    assert safegrade.load("hazchem.toml").hash == want
+    assert safegrade.load("hazchem.toml", rules_root="..").hash == want
+    with pytest.raises(safegrade.RulesError) as info:
+        safegrade.load("hazchem.toml", rules_root=".")
+    assert "R0008" in {d["code"] for d in info.value.diagnostics}
