@@ -210,6 +210,26 @@ impl Cells {
         };
     }
 
+    /// Row `row`'s cell: text read in place, any other value written
+    /// into `scratch` (empty for a null).
+    pub(crate) fn cell<'a>(&'a self, row: usize, scratch: &'a mut String) -> &'a str {
+        if self.nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+            return "";
+        }
+        match &self.column {
+            Column::Utf8(a) => a.value(row),
+            Column::LargeUtf8(a) => a.value(row),
+            Column::Utf8View(a) => a.value(row),
+            Column::Dictionary(keys, texts) => texts.get(keys[row]).and_then(Option::as_deref).unwrap_or(""),
+            Column::Bool(a) => ["false", "true"][usize::from(a.value(row))],
+            _ => {
+                scratch.clear();
+                self.push(row, scratch);
+                scratch
+            }
+        }
+    }
+
     /// Row `row`'s cell as text; `None` for a null.
     fn text(&self, row: usize) -> Option<String> {
         if self.nulls.as_ref().is_some_and(|n| n.is_null(row)) {

@@ -217,20 +217,15 @@ impl Chunk {
 
     /// Row `row`'s firm, on `line`, with its records.
     fn firm(&self, nested: &Nested, row: usize, line: u64) -> Result<FirmRows, BatchError> {
-        let mut cells: Vec<String> = Vec::with_capacity(self.firm.len());
-        for c in &self.firm {
-            let mut s = String::new();
-            c.push(row, &mut s);
-            cells.push(s);
-        }
+        let mut scratch = String::new();
+        let cells: Vec<String> = self.firm.iter().map(|c| c.cell(row, &mut scratch).to_owned()).collect();
         let key = self.key.map_or("", |k| cells[k].as_str());
         let mut firm = FirmRows::new(line, cells.iter().map(String::as_str));
         let mut record: Vec<String> = Vec::new();
         for (l, (ranges, fields, own_key)) in self.lists.iter().enumerate() {
             for (n, r) in ranges.range(row).enumerate() {
                 if let Some(own) = own_key {
-                    let mut k = String::new();
-                    own.push(r, &mut k);
+                    let k = own.cell(r, &mut scratch);
                     if !k.is_empty() && k != key {
                         let list = &nested.lists[l].0;
                         let m = format!("record {} of `{list}` has the key `{k}`, not its firm's (`{key}`)", n + 1);
@@ -239,11 +234,7 @@ impl Chunk {
                 }
                 record.clear();
                 record.push(key.to_string());
-                for c in fields {
-                    let mut s = String::new();
-                    c.push(r, &mut s);
-                    record.push(s);
-                }
+                record.extend(fields.iter().map(|c| c.cell(r, &mut scratch).to_owned()));
                 firm.record(l, line, record.iter().map(String::as_str));
             }
         }

@@ -51,9 +51,7 @@ impl RowSource for BatchRows {
             if let Some((batch, columns, row)) = &mut self.current {
                 if *row < batch.num_rows() {
                     for c in columns.iter() {
-                        self.cell.clear();
-                        c.push(*row, &mut self.cell);
-                        cells.push(&self.cell);
+                        cells.push(c.cell(*row, &mut self.cell));
                     }
                     *row += 1;
                     let line = self.line;

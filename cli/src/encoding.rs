@@ -78,6 +78,8 @@ pub(crate) enum Detected {
     Gb18030,
     /// Not a CSV file: a sheet of a workbook.
     Workbook(super::excel::Kind),
+    /// Not a CSV file: a Parquet file.
+    Parquet,
 }
 
 impl Detected {
@@ -87,6 +89,7 @@ impl Detected {
             Detected::Utf8 => "UTF-8",
             Detected::Gb18030 => "GB18030",
             Detected::Workbook(k) => k.name(),
+            Detected::Parquet => "parquet",
         }
     }
 }

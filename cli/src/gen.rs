@@ -10,14 +10,42 @@
 //!
 //! The output folder must be new or empty unless `--force` is given, so
 //! that `gen` never silently replaces data files already there.
+//!
+//! With `--format parquet` the same rows are written as Parquet files of
+//! typed columns (integers `Int64`, money `Decimal128`, dates `Date32`,
+//! 是/否 answers `Boolean`, text `Utf8`; an empty cell a null), each
+//! column's type fixed here by what the generator puts in it, and written
+//! in row groups as the rows come, so memory does not grow with the
+//! number of firms beyond the keys.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use chrono::{Days, NaiveDate};
+use parquet::arrow::ArrowWriter;
+
+/// The files `gen` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum GenFormat {
+    /// CSV files (UTF-8, no BOM).
+    Csv,
+    /// Parquet files of typed columns.
+    Parquet,
+}
+
+impl GenFormat {
+    fn ext(self) -> &'static str {
+        match self {
+            GenFormat::Csv => "csv",
+            GenFormat::Parquet => "parquet",
+        }
+    }
+}
 
 /// The most firms `gen` writes: ten million, about 5.5 GB of files (555
 /// bytes a firm with its list records), with some 600 MB of keys held in
@@ -166,6 +194,152 @@ const INPUTS: [&str; 51] = [
     "team_award",
 ];
 
+/// The firm file's columns.
+fn firm_columns() -> Vec<String> {
+    ["uscc", "name", "sector", "region"].iter().chain(INPUTS.iter()).map(|c| c.to_string()).collect()
+}
+
+const ACCIDENT_COLUMNS: [&str; 10] = [
+    "uscc",
+    "id",
+    "date",
+    "deaths",
+    "serious_injuries",
+    "direct_loss_wan",
+    "social_impact",
+    "concealed",
+    "fine_multiplied",
+    "responsible",
+];
+const PENALTY_COLUMNS: [&str; 10] = [
+    "uscc",
+    "date",
+    "accident_id",
+    "accident_date",
+    "fine_multiplied",
+    "listing_date",
+    "unlicensed",
+    "assessment_fraud",
+    "refused_execution",
+    "egregious",
+];
+const DANGER_COLUMNS: [&str; 6] = ["uscc", "found", "deadline", "rectified_on", "major", "supervised"];
+
+/// The Parquet type of a generated column, by what `run` writes in it:
+/// counts are integers, `direct_loss_wan` is 万元 with two decimals, the
+/// dates are dates, the 是/否 answers booleans, and the rest text (keys,
+/// names, ids, the standardisation level and award options).
+fn column_type(file: &str, column: &str) -> DataType {
+    match (file, column) {
+        (_, "uscc" | "name" | "sector" | "region" | "id" | "accident_id") => DataType::Utf8,
+        ("firms", "standardization" | "government_award" | "safety_culture_award" | "team_award") => DataType::Utf8,
+        ("firms", c) if c.starts_with("n_") => DataType::Int64,
+        ("firms", _) => DataType::Boolean,
+        ("accidents", "deaths" | "serious_injuries") => DataType::Int64,
+        ("accidents", "direct_loss_wan") => DataType::Decimal128(18, 2),
+        (_, "date" | "accident_date" | "listing_date" | "found" | "deadline" | "rectified_on") => DataType::Date32,
+        _ => DataType::Boolean,
+    }
+}
+
+/// A data file being written, row by row.
+enum Table {
+    Csv(BufWriter<File>),
+    Parquet(Box<ParquetTable>),
+}
+
+/// Rows gathered into record batches of typed columns, written in row groups.
+struct ParquetTable {
+    schema: SchemaRef,
+    /// The rows not yet in a batch, as text (是/否 as true/false).
+    rows: Vec<Vec<String>>,
+    writer: ArrowWriter<BufWriter<File>>,
+}
+
+/// Rows per record batch `gen` hands the Parquet writer.
+const GEN_BATCH_ROWS: usize = 8192;
+
+/// Rows per row group of a generated Parquet file: four files are written
+/// at once, each holding a row group in memory until it is full.
+const GEN_ROW_GROUP_ROWS: usize = 1 << 18;
+
+impl Table {
+    /// The data file `name`.`ext` in `dir` of the columns `columns`, its
+    /// header written (CSV) or its schema set (Parquet).
+    fn create(dir: &Path, name: &str, columns: &[String], format: GenFormat) -> Result<Table> {
+        let w = create(dir, &format!("{name}.{}", format.ext()))?;
+        match format {
+            GenFormat::Csv => {
+                let mut w = w;
+                writeln!(w, "{}", columns.join(","))?;
+                Ok(Table::Csv(w))
+            }
+            GenFormat::Parquet => {
+                let fields: Vec<Field> = columns.iter().map(|c| Field::new(c, column_type(name, c), true)).collect();
+                let schema = Arc::new(Schema::new(fields));
+                let writer = ArrowWriter::try_new(
+                    w,
+                    schema.clone(),
+                    Some(super::parquet::writer_properties(GEN_ROW_GROUP_ROWS)),
+                )?;
+                Ok(Table::Parquet(Box::new(ParquetTable { schema, rows: Vec::with_capacity(GEN_BATCH_ROWS), writer })))
+            }
+        }
+    }
+
+    fn row(&mut self, cells: &[&str]) -> Result<()> {
+        match self {
+            Table::Csv(w) => {
+                for (i, c) in cells.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    w.write_all(c.as_bytes())?;
+                }
+                w.write_all(b"\n")?;
+            }
+            Table::Parquet(t) => {
+                let row = cells
+                    .iter()
+                    .zip(t.schema.fields())
+                    .map(|(c, f)| match (f.data_type(), *c) {
+                        (DataType::Boolean, "是") => "true".to_string(),
+                        (DataType::Boolean, "否") => "false".to_string(),
+                        _ => c.to_string(),
+                    })
+                    .collect();
+                t.rows.push(row);
+                if t.rows.len() == GEN_BATCH_ROWS {
+                    t.flush()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        match self {
+            Table::Csv(mut w) => w.flush()?,
+            Table::Parquet(mut t) => {
+                t.flush()?;
+                t.writer.into_inner()?.flush()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ParquetTable {
+    fn flush(&mut self) -> Result<()> {
+        if !self.rows.is_empty() {
+            let batch = safegrade_arrow::typed::batch(&self.schema, &self.rows)?;
+            self.writer.write(&batch)?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+}
+
 /// What the penalties of one firm need to know of its accidents.
 struct Accident {
     date: NaiveDate,
@@ -221,7 +395,7 @@ fn create(dir: &Path, name: &str) -> Result<BufWriter<File>> {
 
 /// Refuses an output folder that holds files, unless `force`: a mistyped
 /// `--out` must not replace a bureau's exports named `firms.csv`.
-fn check_out_dir(dir: &Path, out: &str, force: bool) -> Result<()> {
+fn check_out_dir(dir: &Path, out: &str, force: bool, format: GenFormat) -> Result<()> {
     let Ok(meta) = std::fs::metadata(dir) else { return Ok(()) };
     if !meta.is_dir() {
         bail!("--out `{out}` is not a folder");
@@ -230,17 +404,18 @@ fn check_out_dir(dir: &Path, out: &str, force: bool) -> Result<()> {
     if !force && entries.next().is_some() {
         bail!(
             "--out `{out}` is not empty: give a new or empty folder, or --force to replace the data files in it \
-             (firms.csv, accidents.csv, penalties.csv, hidden_dangers.csv)"
+             (firms.{0}, accidents.{0}, penalties.{0}, hidden_dangers.{0})",
+            format.ext()
         );
     }
     Ok(())
 }
 
-pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) -> Result<ExitCode> {
+pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool, format: GenFormat) -> Result<ExitCode> {
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
         .with_context(|| format!("--as-of `{as_of}` is not a date YYYY-MM-DD"))?;
     let dir = Path::new(out);
-    check_out_dir(dir, out, force)?;
+    check_out_dir(dir, out, force, format)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{out}`"))?;
     let mut rng = Rng(seed);
     // Keys first, sorted and unique, so every file is in key order.
@@ -252,21 +427,11 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
         keys.sort_unstable();
         keys.dedup();
     }
-    let mut firms = create(dir, "firms.csv")?;
-    let mut accidents = create(dir, "accidents.csv")?;
-    let mut penalties = create(dir, "penalties.csv")?;
-    let mut dangers = create(dir, "hidden_dangers.csv")?;
-    writeln!(firms, "uscc,name,sector,region,{}", INPUTS.join(","))?;
-    writeln!(
-        accidents,
-        "uscc,id,date,deaths,serious_injuries,direct_loss_wan,social_impact,concealed,fine_multiplied,responsible"
-    )?;
-    writeln!(
-        penalties,
-        "uscc,date,accident_id,accident_date,fine_multiplied,listing_date,unlicensed,assessment_fraud,\
-         refused_execution,egregious"
-    )?;
-    writeln!(dangers, "uscc,found,deadline,rectified_on,major,supervised")?;
+    let strings = |c: &[&str]| c.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let mut firms = Table::create(dir, "firms", &firm_columns(), format)?;
+    let mut accidents = Table::create(dir, "accidents", &strings(&ACCIDENT_COLUMNS), format)?;
+    let mut penalties = Table::create(dir, "penalties", &strings(&PENALTY_COLUMNS), format)?;
+    let mut dangers = Table::create(dir, "hidden_dangers", &strings(&DANGER_COLUMNS), format)?;
     let (mut n_acc, mut n_pen, mut n_hd) = (0u64, 0u64, 0u64);
     for (i, key) in keys.iter().enumerate() {
         let sector = *rng.pick(&SECTORS);
@@ -347,7 +512,7 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
             (*rng.pick(&[("none", 950), ("municipal", 40), ("provincial", 10)])).into(),
         ];
         row.extend(cells);
-        writeln!(firms, "{}", row.join(","))?;
+        firms.row(&row.iter().map(String::as_str).collect::<Vec<_>>())?;
 
         // Accidents: most firms none; a few have several. Most carry the id of
         // their investigation report (year and number); older exports have none.
@@ -362,16 +527,20 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
             let id = if rng.chance(900) { format!("{}-{:02}", d.format("%Y"), idx + 1) } else { String::new() };
             let concealed = rng.chance(15);
             // The 2–5× fine is recorded on the penalty decision, not the accident.
-            writeln!(
-                accidents,
-                "{key},{id},{},{deaths},{injuries},{}.{:02},{},{},,{}",
-                date(d),
-                loss / 100,
-                loss % 100,
-                yes_no(deaths > 0 && rng.chance(100)),
+            let social = yes_no(deaths > 0 && rng.chance(100));
+            let responsible = yes_no(!rng.chance(80));
+            accidents.row(&[
+                key,
+                &id,
+                &date(d),
+                &deaths.to_string(),
+                &injuries.to_string(),
+                &format!("{}.{:02}", loss / 100, loss % 100),
+                social,
                 yes_no(concealed),
-                yes_no(!rng.chance(80)),
-            )?;
+                "",
+                responsible,
+            ])?;
             // 重大 or worse (国务院令第493号 第三条), for the listing decisions below.
             let major = deaths >= 10 || injuries >= 50 || loss >= 500_000;
             accs.push(Accident { date: d, id, fatal: deaths > 0, major, concealed });
@@ -395,19 +564,18 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
             let listing = multiplied || acc.is_some_and(|a| a.major || a.concealed) || flags.contains(&true);
             let listing_date =
                 d.checked_add_days(Days::new(20 + rng.below(40))).filter(|l| listing && rng.chance(800) && *l <= as_of);
-            writeln!(
-                penalties,
-                "{key},{},{},{},{},{},{},{},{},{}",
-                date(d),
+            penalties.row(&[
+                key,
+                &date(d),
                 acc.map_or("", |a| a.id.as_str()),
-                acc.map(|a| date(a.date)).unwrap_or_default(),
+                &acc.map(|a| date(a.date)).unwrap_or_default(),
                 if acc.is_some() || multiplied { yes_no(multiplied) } else { "" },
-                listing_date.map(date).unwrap_or_default(),
+                &listing_date.map(date).unwrap_or_default(),
                 yes_no(flags[0]),
                 yes_no(flags[1]),
                 yes_no(flags[2]),
                 yes_no(flags[3]),
-            )?;
+            ])?;
             n_pen += 1;
         }
         // Hidden dangers found by inspections and self-checks.
@@ -422,20 +590,19 @@ pub(crate) fn run(n_firms: u64, seed: u64, as_of: &str, out: &str, force: bool) 
             }
             .filter(|d| *d <= as_of);
             let major = sloppy(&mut rng, 25);
-            writeln!(
-                dangers,
-                "{key},{},{},{},{},{}",
-                date(found),
-                date(deadline),
-                rectified.map(date).unwrap_or_default(),
+            dangers.row(&[
+                key,
+                &date(found),
+                &date(deadline),
+                &rectified.map(date).unwrap_or_default(),
                 yes_no(major),
                 yes_no(major && rng.chance(200)),
-            )?;
+            ])?;
             n_hd += 1;
         }
     }
-    for w in [&mut firms, &mut accidents, &mut penalties, &mut dangers] {
-        w.flush()?;
+    for t in [firms, accidents, penalties, dangers] {
+        t.finish()?;
     }
     errln!(
         "{out}: {} firms, {n_acc} accidents, {n_pen} penalties, {n_hd} hidden dangers ({} list records)",

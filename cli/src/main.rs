@@ -24,6 +24,7 @@ mod excel;
 mod files;
 mod gen;
 mod manifest;
+mod parquet;
 mod report;
 mod score;
 #[cfg(feature = "serve")]
@@ -183,6 +184,9 @@ enum Command {
         /// data files of the same names.
         #[arg(long)]
         force: bool,
+        /// The files: `csv`, or `parquet` (typed columns, the same rows).
+        #[arg(long, value_enum, default_value_t = gen::GenFormat::Csv)]
+        format: gen::GenFormat,
     },
     /// Print a shell completion script, e.g. `safegrade completions bash > ~/.local/share/bash-completion/completions/safegrade`.
     Completions {
@@ -242,7 +246,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let mode = score::Mode::Compare { old: &rules, new, new_as_of: against_as_of.as_deref() };
             score::run(mode, &batch)
         }
-        Command::Gen { firms, seed, as_of, out, force } => gen::run(firms, seed, &as_of, &out, force),
+        Command::Gen { firms, seed, as_of, out, force, format } => gen::run(firms, seed, &as_of, &out, force, format),
         Command::Verify { manifest } => verify::run(&manifest),
         #[cfg(feature = "serve")]
         Command::Serve { args } => serve::run(args),

@@ -82,6 +82,9 @@ pub(crate) struct Options {
     pub(crate) explain: bool,
     pub(crate) bom: bool,
     pub(crate) sorted: bool,
+    /// `--floats`: float columns of Parquet inputs read by their shortest text.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub(crate) floats: bool,
     /// `--encoding`, when not `auto` (format 4 on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) encoding: Option<String>,
@@ -130,6 +133,10 @@ pub(crate) struct StepRecord {
     pub(crate) id: String,
     pub(crate) version: String,
     pub(crate) hash: String,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A file and the SHA-256 of its bytes.
@@ -401,7 +408,7 @@ impl Manifest {
         if !o.by.is_empty() {
             c.extend(["--by".into(), o.by.join(",")]);
         }
-        for (on, flag) in [(o.explain, "--explain"), (o.bom, "--bom"), (o.sorted, "--sorted")] {
+        for (on, flag) in [(o.explain, "--explain"), (o.bom, "--bom"), (o.sorted, "--sorted"), (o.floats, "--floats")] {
             if on {
                 c.push(flag.into());
             }

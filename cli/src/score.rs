@@ -28,6 +28,7 @@ use super::eval::as_of_date;
 use super::excel;
 use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
+use super::parquet;
 
 /// The flags `score` and `compare` share.
 #[derive(clap::Args, Debug)]
@@ -36,16 +37,16 @@ pub(crate) struct BatchArgs {
     /// folder of the rule file, or for a scheme the folder above it.
     #[arg(long, value_name = "DIR")]
     pub(crate) rules_root: Option<String>,
-    /// The firm file (CSV, or a workbook `.xlsx`/`.xls`/`.ods`, `FILE.xlsx#Sheet`): a key column and the inputs of the rules.
+    /// The firm file (CSV, a workbook `.xlsx`/`.xls`/`.ods`, `FILE.xlsx#Sheet`, or `.parquet`): a key column and the inputs of the rules.
     #[arg(long)]
     pub(crate) firms: String,
-    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`, or `accidents=data.xlsx#Accidents`); repeatable.
+    /// A list file: `NAME=FILE.csv` (e.g. `accidents=accidents.csv`, `accidents=data.xlsx#Accidents` or `accidents=accidents.parquet`); repeatable.
     #[arg(long = "list", value_name = "NAME=FILE")]
     pub(crate) lists: Vec<String>,
     /// The date to assess as of (YYYY-MM-DD); defaults to today.
     #[arg(long)]
     pub(crate) as_of: Option<String>,
-    /// Results: `.csv`, `.jsonl` or `.xlsx`; `-` (the default) is CSV on stdout.
+    /// Results: `.csv`, `.jsonl`, `.xlsx` or `.parquet`; `-` (the default) is CSV on stdout.
     #[arg(long, default_value = "-")]
     pub(crate) out: String,
     /// The rejects file (CSV); defaults to `rejects.csv` beside the results.
@@ -77,6 +78,11 @@ pub(crate) struct BatchArgs {
     /// (GBK) when the whole file decodes as GB18030 and is not UTF-8.
     #[arg(long, value_enum, default_value_t = InEncoding::Auto)]
     pub(crate) encoding: InEncoding,
+    /// Read float columns of Parquet inputs, each by its shortest text
+    /// (0.1 as `0.1`); without it a float column the rules read stops the
+    /// run, since a float is not an exact number.
+    #[arg(long)]
+    pub(crate) floats: bool,
     /// The encoding of the CSV results and rejects; `gb18030` for systems
     /// that read only GBK.
     #[arg(long, value_enum, default_value_t = OutEncoding::Utf8)]
@@ -158,13 +164,19 @@ fn load_rules(path: &str, root: Option<&str>) -> Result<(safegrade::Rules, Vec<F
 /// bytes, as in the file, are hashed as they are read. A workbook
 /// (`FILE.xlsx`, `FILE.xlsx#Sheet`) is read whole, within
 /// [`excel::MAX_WORKBOOK_BYTES`], and its sheet's rows read as they come,
-/// named `FILE#Sheet`.
+/// named `FILE#Sheet`. A Parquet file (`FILE.parquet`) is read as its
+/// record batches come, `floats` deciding whether a float column may be read.
 fn open(
     arg: &str,
     shown_as: &str,
     encoding: InEncoding,
     cfg: &BatchConfig,
+    floats: bool,
 ) -> Result<(Box<dyn RowSource>, HashHandle, Detected)> {
+    if parquet::is_parquet(arg) {
+        let (rows, handle) = parquet::open(arg, shown_as, floats)?;
+        return Ok((rows, handle, Detected::Parquet));
+    }
     let (path, sheet) = excel::split_sheet(arg);
     let f = File::open(path).with_context(|| format!("cannot open `{path}`"))?;
     if let Some(kind) = excel::Kind::of(path) {
@@ -186,7 +198,7 @@ fn open(
     let (reader, handle) = HashingReader::new(f);
     let source = match detected {
         Detected::Gb18030 => Source::with_cells(shown_as, reader, detected.name(), Gb18030Cells),
-        Detected::Utf8 | Detected::Workbook(_) => Source::new(shown_as, reader),
+        Detected::Utf8 | Detected::Workbook(_) | Detected::Parquet => Source::new(shown_as, reader),
     };
     Ok((batch::csv_rows(source, cfg), handle, detected))
 }
@@ -200,12 +212,15 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     let quiet = matches!(audit, Audit::Rebuild { .. });
     let as_of = as_of_date(args.as_of.as_deref())?;
     let workbook = args.out.ends_with(".xlsx");
+    let parquet_out = args.out.ends_with(".parquet");
     let format = if args.out.ends_with(".jsonl") || args.out.ends_with(".ndjson") {
         OutputFormat::JsonLines
     } else if args.out == "-" || args.out.ends_with(".csv") || workbook {
         OutputFormat::Csv
+    } else if parquet_out {
+        OutputFormat::Cells
     } else {
-        bail!("--out `{}`: name a .csv, .jsonl or .xlsx file (or `-` for CSV on stdout)", args.out);
+        bail!("--out `{}`: name a .csv, .jsonl, .xlsx or .parquet file (or `-` for CSV on stdout)", args.out);
     };
     let explain = matches!(mode, Mode::Score { explain: true, .. });
     let rules_path = match mode {
@@ -227,6 +242,9 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
     if args.out_encoding == OutEncoding::Gb18030 {
         if workbook {
             bail!("--out-encoding gb18030: a workbook holds Unicode text; write CSV (--out FILE.csv) for GB18030");
+        }
+        if parquet_out {
+            bail!("--out-encoding gb18030: a Parquet file holds UTF-8 text; write CSV (--out FILE.csv) for GB18030");
         }
         if format == OutputFormat::JsonLines {
             bail!("--out-encoding gb18030: JSON lines are always UTF-8; write CSV (--out FILE.csv) for GB18030");
@@ -261,7 +279,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         Audit::Rebuild { shown_as, .. } => shown_as.get(i).cloned().unwrap_or_else(|| path.to_string()),
         Audit::Write => path.to_string(),
     };
-    let (firms, firms_hash, firms_enc) = open(&args.firms, &shown_as(0, &args.firms), args.encoding, &cfg)?;
+    let (firms, firms_hash, firms_enc) =
+        open(&args.firms, &shown_as(0, &args.firms), args.encoding, &cfg, args.floats)?;
     let mut lists = Vec::new();
     let mut inputs: Vec<(Option<String>, String, HashHandle)> = vec![(None, args.firms.clone(), firms_hash)];
     let mut encodings = vec![firms_enc];
@@ -269,7 +288,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         let Some((name, path)) = l.split_once('=') else {
             bail!("--list `{l}`: expected NAME=FILE, e.g. accidents=accidents.csv");
         };
-        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding, &cfg)?;
+        let (source, hash, enc) = open(path, &shown_as(lists.len() + 1, path), args.encoding, &cfg, args.floats)?;
         encodings.push(enc);
         lists.push(ListRows { list: name.to_string(), rows: source });
         inputs.push((Some(name.to_string()), path.to_string(), hash));
@@ -322,6 +341,8 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
         // The CSV results in memory, laid out as a workbook at the end.
         workbook_file = Some(Staged::create("--out", Path::new(&args.out))?);
         Output::Memory(Vec::new())
+    } else if parquet_out {
+        Output::Parquet(parquet::ResultsWriter::new(Staged::create("--out", Path::new(&args.out))?))
     } else {
         Output::File(Staged::create("--out", Path::new(&args.out))?)
     };
@@ -375,6 +396,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
             None
         }
         Output::File(s) => Some(s.finish()?),
+        Output::Parquet(w) => Some(w.finish().with_context(|| format!("--out `{}`", args.out))?),
         Output::Memory(csv) => {
             let file = workbook_file.take().context("internal error: no workbook staged")?;
             if summary.firms.used > super::xlsx_out::MAX_DATA_ROWS {
@@ -443,6 +465,7 @@ pub(crate) fn execute(mode: Mode<'_>, args: &BatchArgs, audit: &Audit) -> Result
                 explain,
                 bom: args.bom,
                 sorted: args.sorted,
+                floats: args.floats,
                 encoding: (args.encoding != InEncoding::Auto).then(|| args.encoding.flag().to_string()),
                 out_encoding: (args.out_encoding != OutEncoding::Utf8).then(|| args.out_encoding.flag().to_string()),
                 out: rel(&args.out),
@@ -593,9 +616,11 @@ impl<W: Write> Write for Encoded<W> {
     }
 }
 
-/// The results: a staged file, stdout, or memory (for a workbook).
+/// The results: a staged file, stdout, memory (for a workbook), or a
+/// Parquet file written as the run goes.
 enum Output {
     File(Staged),
+    Parquet(parquet::ResultsWriter),
     Stdout(BufWriter<std::io::Stdout>),
     Memory(Vec<u8>),
 }
@@ -625,6 +650,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Output::File(f) => f.write(buf),
+            Output::Parquet(w) => w.write(buf),
             Output::Stdout(w) => w.write(buf),
             Output::Memory(v) => v.write(buf),
         }
@@ -633,6 +659,7 @@ impl Write for Output {
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Output::File(f) => f.flush(),
+            Output::Parquet(w) => w.flush(),
             Output::Stdout(w) => w.flush(),
             Output::Memory(_) => Ok(()),
         }

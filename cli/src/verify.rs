@@ -78,6 +78,7 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
         by: o.by.clone(),
         bom: o.bom,
         sorted: o.sorted,
+        floats: o.floats,
         encoding: match o.encoding.as_deref() {
             None => InEncoding::Auto,
             Some(e) => InEncoding::parse(e)
@@ -114,8 +115,8 @@ pub(crate) fn run(path: &str) -> Result<ExitCode> {
     for (i, (what, rec)) in recorded.iter().enumerate() {
         let on_disk = at(&rec.path);
         let fresh_path = fresh_of(what);
-        // A workbook is compressed: its lines say nothing.
-        let text = !rec.path.ends_with(".xlsx");
+        // A workbook or a Parquet file is compressed: its lines say nothing.
+        let text = !rec.path.ends_with(".xlsx") && !rec.path.ends_with(".parquet");
         let line = |label| {
             fresh_path.filter(|_| text).map_or_else(String::new, |f| first_difference(&on_disk, label, Path::new(f)))
         };
