@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite, as CI runs it: set-up, formatting, lints, native tests,
-# the shipped rule sets' own cases, the wasm32 build of the library, and the
-# browser tests.
+# the shipped rule sets' own cases, the wasm32 build of the library, the
+# Python package, and the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -34,6 +34,9 @@ bash scripts/demo.sh
 
 step "the library builds for wasm32 without default features"
 cargo build -p safegrade --no-default-features --target wasm32-unknown-unknown
+
+step "the Python package: build the wheel and run pytest"
+bash scripts/python.sh --test
 
 if [ -f scripts/test-browser.sh ]; then
   step "browser tests"
