@@ -89,11 +89,7 @@ fn main() {
         "Parquet through the Arrow path (streamed to results.parquet, {threads} threads): {:.2} s, {arrow_cpu:.2} s of CPU, peak memory {:.0} MB (target < 300 MB)",
         streamed.0, streamed.1
     );
-    println!(
-        "ratio CSV / Arrow: {:.2}x wall, {:.2}x CPU (target >= 1.5x)",
-        csv_s / streamed.0,
-        csv_cpu / arrow_cpu
-    );
+    println!("ratio CSV / Arrow: {:.2}x wall, {:.2}x CPU (target >= 1.5x)", csv_s / streamed.0, csv_cpu / arrow_cpu);
     let memory = run_child("memory", &pq_dir, threads);
     println!(
         "Parquet read into tables, results kept in memory (Rust, {threads} threads): {:.2} s (read {:.2} s + score {:.2} s)",
