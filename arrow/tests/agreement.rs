@@ -325,3 +325,24 @@ fn lists_given_both_ways_are_refused() {
     .expect("refused");
     assert!(e.to_string().contains("give every list one way"), "{e}");
 }
+
+#[test]
+fn unknown_and_misspelt_columns_stop_both_paths_alike() {
+    let rules = load("rules/hazchem-risk-2018.toml");
+    let firms = head(&sample("firms.csv"), 6);
+    let rename = |from: &str, to: &str| firms.replacen(from, to, 1);
+    // A column whose name is one edit from an input's; and, in a strict run, any column no rule reads.
+    let cases = [
+        (rename("n_hazard_processes", "n_hazard_proceses"), false, "did you mean `n_hazard_processes`?"),
+        (firms.clone(), true, "not an input of the rules"),
+    ];
+    for (text, strict, says) in cases {
+        let cfg = BatchConfig { strict, ..BatchConfig::new(as_of()) };
+        let csv = try_csv_run(&rules, &cfg, &text, &[]).err().expect("the CSV path stops");
+        let opts = Options { batch: cfg, ..Options::new(as_of()) };
+        let arrow =
+            try_arrow_run(&rules, &opts, batches(&table(&text)), Vec::new()).err().expect("the Arrow path stops");
+        assert_eq!(csv, arrow, "the same error from both");
+        assert!(csv.contains(says), "{csv}");
+    }
+}
