@@ -157,11 +157,7 @@ pub fn columns(
     let cfg = &opts.batch;
     let schema = firms.batches.schema();
     let scorer = match Nested::of(&firms.name, &schema, &list_names(rules), &cfg.key) {
-        Some(nested) => {
-            let headers = nested.list_headers();
-            let headers: Vec<(&str, &Header)> = headers.iter().map(|(l, h)| (l.as_str(), h)).collect();
-            Scorer::new(rules, cfg, &nested.firm_header(&schema), &headers)?
-        }
+        Some(nested) => nested.scorer(rules, cfg, &schema)?,
         None => {
             let header = |t: &Named| Header {
                 file: t.name.clone(),
@@ -197,9 +193,7 @@ pub fn score_to(
             );
             return Err(BatchError::new(&firms.name, None, message));
         }
-        let headers = nested.list_headers();
-        let headers: Vec<(&str, &Header)> = headers.iter().map(|(l, h)| (l.as_str(), h)).collect();
-        let scorer = Scorer::new(rules, &cfg, &nested.firm_header(&schema), &headers)?;
+        let scorer = nested.scorer(rules, &cfg, &schema)?;
         nested.check_types(&scorer, &schema, opts.floats)?;
         return nested.run(&scorer, &cfg, firms.batches, out, rejects);
     }

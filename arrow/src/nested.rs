@@ -18,6 +18,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, Schema};
 use rayon::prelude::*;
 use safegrade::batch::{BatchConfig, BatchError, FirmRows, Header, OutputFormat, Scorer, Scoring, SeenKeys, Summary};
+use safegrade::Rules;
 
 use crate::cell::{self, Cells};
 use crate::rows::read_error;
@@ -67,19 +68,18 @@ impl Nested {
         (!nested.lists.is_empty()).then_some(nested)
     }
 
-    /// The firm table's header, without its lists.
-    pub(crate) fn firm_header(&self, schema: &Schema) -> Header {
+    /// A scorer of the firm table's columns without its lists, each list's
+    /// header being the key, then the record's fields.
+    pub(crate) fn scorer(&self, rules: &Rules, cfg: &BatchConfig, schema: &Schema) -> Result<Scorer, BatchError> {
         let names = self.firm.iter().map(|&i| schema.field(i).name().clone()).collect();
-        Header { file: self.file.clone(), line: 1, names }
-    }
-
-    /// Each nested list's name and header: the key, then its fields.
-    pub(crate) fn list_headers(&self) -> Vec<(String, Header)> {
-        let header = |(list, _, fields): &ListColumn| {
+        let firm = Header { file: self.file.clone(), line: 1, names };
+        let header = |list: &str, fields: &[(usize, String)]| {
             let names = std::iter::once(self.key.clone()).chain(fields.iter().map(|(_, n)| n.clone())).collect();
-            (list.clone(), Header { file: format!("{}#{list}", self.file), line: 1, names })
+            Header { file: format!("{}#{list}", self.file), line: 1, names }
         };
-        self.lists.iter().map(header).collect()
+        let lists: Vec<(&str, Header)> = self.lists.iter().map(|(l, _, f)| (l.as_str(), header(l, f))).collect();
+        let lists: Vec<(&str, &Header)> = lists.iter().map(|(l, h)| (*l, h)).collect();
+        Scorer::new(rules, cfg, &firm, &lists)
     }
 
     /// Checks the types of the firm table's columns and of the lists'
