@@ -5,7 +5,7 @@
 #
 #   bash scripts/python.sh          release wheel into $CARGO_TARGET_DIR/wheels (default target/wheels)
 #   bash scripts/python.sh --test   a quicker wheel (profile `wheel-test`) into .../wheels-test,
-#                                   then pytest on python/tests (with pyarrow, polars, pandas)
+#                                   then pytest on python/tests (with pyarrow, polars, pandas, duckdb)
 #
 # PYTHON names the interpreter to make the venv with (default python3).
 set -euo pipefail
@@ -46,10 +46,10 @@ if [ "$("$VENV/bin/maturin" --version 2>/dev/null)" != "maturin $MATURIN_VERSION
 fi
 
 if [ "$TEST" = 1 ]; then
-  step "pytest, pyarrow, polars, pandas"
+  step "pytest, pyarrow, polars, pandas, duckdb"
   # tomli reads the rule files' cases where tomllib is missing (Python 3.10).
-  "$VPY" -c 'import sys, pytest, pyarrow, polars, pandas; sys.version_info >= (3, 11) or __import__("tomli")' 2>/dev/null \
-    || "$VPY" -m pip install -q --disable-pip-version-check pytest pyarrow polars pandas 'tomli; python_version < "3.11"'
+  "$VPY" -c 'import sys, pytest, pyarrow, polars, pandas, duckdb; sys.version_info >= (3, 11) or __import__("tomli")' 2>/dev/null \
+    || "$VPY" -m pip install -q --disable-pip-version-check pytest pyarrow polars pandas duckdb 'tomli; python_version < "3.11"'
   # The release profile's fat LTO takes minutes on two cores; the tests need no more than `wheel-test`.
   PROFILE=(--profile wheel-test)
   OUT=$TARGET/wheels-test

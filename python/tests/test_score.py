@@ -107,6 +107,18 @@ def test_polars_and_pandas_tables(scheme, sample_cli):
     assert cells(scored.results) == want
 
 
+def test_duckdb_results(scheme, sample_cli):
+    duckdb = pytest.importorskip("duckdb")
+
+    def query(name):
+        # A connection streams one result at a time, and a run reads its tables side by side.
+        sql = f"select * from read_csv('{SAMPLE / (name + '.csv')}', all_varchar = true)"
+        return duckdb.connect().sql(sql)
+
+    scored = scheme.score(query("firms"), {n: query(n) for n in LISTS}, as_of=AS_OF, carry=CARRY, explain=True)
+    assert cells(scored.results) == cells(sample_cli[0])
+
+
 def test_typed_columns(scheme, sample_cli):
     pl = pytest.importorskip("polars")
     firms = pl.read_csv(SAMPLE / "firms.csv")
