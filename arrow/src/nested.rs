@@ -170,26 +170,38 @@ struct Chunk {
     lists: Vec<(ListRanges, Vec<Cells>, Option<Cells>)>,
 }
 
-/// Each row's range of records in a list column's values.
+/// Each row's range of records in a list column's values: the offsets of
+/// the chunk's rows, less the first, since the values are sliced to the
+/// chunk's records.
 struct ListRanges {
     array: ArrayRef,
+    offsets: Vec<usize>,
 }
 
 impl ListRanges {
+    /// The ranges of `array`'s rows, and its records alone.
+    fn new(array: ArrayRef) -> (ListRanges, ArrayRef) {
+        let (offsets, values): (Vec<usize>, &ArrayRef) = match array.data_type() {
+            DataType::List(_) => {
+                let a = array.as_list::<i32>();
+                (a.value_offsets().iter().map(|&o| o as usize).collect(), a.values())
+            }
+            _ => {
+                let a = array.as_list::<i64>();
+                (a.value_offsets().iter().map(|&o| o as usize).collect(), a.values())
+            }
+        };
+        let (first, last) = (offsets.first().copied().unwrap_or(0), offsets.last().copied().unwrap_or(0));
+        let records = values.slice(first, last - first);
+        let offsets = offsets.iter().map(|o| o - first).collect();
+        (ListRanges { array, offsets }, records)
+    }
+
     fn range(&self, row: usize) -> Range<usize> {
         if self.array.is_null(row) {
             return 0..0;
         }
-        match self.array.data_type() {
-            DataType::List(_) => {
-                let o = self.array.as_list::<i32>().value_offsets();
-                o[row] as usize..o[row + 1] as usize
-            }
-            _ => {
-                let o = self.array.as_list::<i64>().value_offsets();
-                o[row] as usize..o[row + 1] as usize
-            }
-        }
+        self.offsets[row]..self.offsets[row + 1]
     }
 }
 
@@ -201,15 +213,11 @@ impl Chunk {
             .iter()
             .zip(&nested.own_keys)
             .map(|((_, col, fields), own_key)| {
-                let array = batch.column(*col).clone();
-                let values = match array.data_type() {
-                    DataType::List(_) => array.as_list::<i32>().values().clone(),
-                    _ => array.as_list::<i64>().values().clone(),
-                };
+                let (ranges, values) = ListRanges::new(batch.column(*col).clone());
                 let records = values.as_struct();
                 let cells = fields.iter().map(|(j, _)| Cells::new(records.column(*j))).collect();
                 let own = own_key.map(|j| Cells::new(records.column(j)));
-                (ListRanges { array }, cells, own)
+                (ranges, cells, own)
             })
             .collect();
         Chunk { firm, key, lists }
@@ -217,11 +225,15 @@ impl Chunk {
 
     /// Row `row`'s firm, on `line`, with its records.
     fn firm(&self, nested: &Nested, row: usize, line: u64) -> Result<FirmRows, BatchError> {
-        let mut scratch = String::new();
-        let cells: Vec<String> = self.firm.iter().map(|c| c.cell(row, &mut scratch).to_owned()).collect();
-        let key = self.key.map_or("", |k| cells[k].as_str());
-        let mut firm = FirmRows::new(line, cells.iter().map(String::as_str));
-        let mut record: Vec<String> = Vec::new();
+        // A row's cells go into one text, each at its range: no allocation per cell.
+        let (mut text, mut scratch) = (String::new(), String::new());
+        let mut ends: Vec<usize> = Vec::with_capacity(self.firm.len());
+        for c in &self.firm {
+            text.push_str(c.cell(row, &mut scratch));
+            ends.push(text.len());
+        }
+        let key = self.key.and_then(|k| spans(&ends).nth(k)).map_or(String::new(), |r| text[r].to_owned());
+        let mut firm = FirmRows::new(line, spans(&ends).map(|r| &text[r]));
         for (l, (ranges, fields, own_key)) in self.lists.iter().enumerate() {
             for (n, r) in ranges.range(row).enumerate() {
                 if let Some(own) = own_key {
@@ -232,12 +244,22 @@ impl Chunk {
                         return Err(BatchError::new(&nested.file, Some(line), m));
                     }
                 }
-                record.clear();
-                record.push(key.to_string());
-                record.extend(fields.iter().map(|c| c.cell(r, &mut scratch).to_owned()));
-                firm.record(l, line, record.iter().map(String::as_str));
+                text.clear();
+                ends.clear();
+                text.push_str(&key);
+                ends.push(text.len());
+                for c in fields {
+                    text.push_str(c.cell(r, &mut scratch));
+                    ends.push(text.len());
+                }
+                firm.record(l, line, spans(&ends).map(|r| &text[r]));
             }
         }
         Ok(firm)
     }
+}
+
+/// The ranges of cells that end at `ends`, one after another.
+fn spans(ends: &[usize]) -> impl Iterator<Item = Range<usize>> + '_ {
+    std::iter::once(0).chain(ends.iter().copied()).zip(ends.iter().copied()).map(|(start, end)| start..end)
 }
