@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use super::choices::Format;
-use super::files::{expand, load_rules};
+use safegrade_rulefiles::load as load_rules;
+
+use super::files::expand;
 
 pub(crate) fn run(paths: &[String], rules_root: Option<&str>, format: Format) -> Result<ExitCode> {
     let mut any_error = false;

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 
-use super::files::{load_rules, read_input};
+use safegrade_rulefiles::load as load_rules;
+
+use super::files::read_input;
 
 /// Parses `--as-of`, defaulting to today's local date.
 pub(crate) fn as_of_date(s: Option<&str>) -> Result<NaiveDate> {

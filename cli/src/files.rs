@@ -1,19 +1,16 @@
-//! File access for the command line: reads bounded by their limits, the
-//! rule loader, and path expansion.
+//! File access for the command line: reads bounded by their limits and
+//! path expansion (rule files are read by `safegrade-rulefiles`).
 //!
 //! Whole files are read through [`read_bounded`], which reads at most its
 //! limit and one byte more, whatever the file is: a device such as
 //! `/dev/zero`, a pipe, stdin, a file still growing. Sizes the file system
-//! reports are never trusted. Includes and scheme steps are read only when
-//! their real path, links resolved, lies inside the rules root the library
-//! has checked their written path against.
+//! reports are never trusted.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use safegrade::{Code, LoadConfig, SourceLoader};
 
 /// Largest firm data `safegrade eval` reads (a file or stdin).
 pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
@@ -63,98 +60,6 @@ fn size(bytes: u64) -> String {
         format!("{} MiB", bytes / MIB)
     } else {
         format!("{bytes} bytes")
-    }
-}
-
-/// Reads a rule file for the library's loader, within the rule-file limit.
-pub(crate) fn read_rule_file(path: &str) -> Result<String, String> {
-    let limit = safegrade::MAX_RULE_FILE_BYTES as u64;
-    let bytes = read_file_bounded(path, limit).map_err(|e| match e {
-        ReadError::TooLarge { .. } => format!("{e}, the limit for a rule file"),
-        ReadError::Io(_) => e.to_string(),
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("not UTF-8 (line {line}); save the file as UTF-8")
-    })
-}
-
-/// A loader reading rule files with `read` (such as [`read_rule_file`])
-/// that reads an include or a scheme step only when its real path, links
-/// resolved, lies inside the real rules root.
-pub(crate) struct Confined<F>(pub(crate) F);
-
-impl<F: Fn(&str) -> Result<String, String>> SourceLoader for Confined<F> {
-    fn load(&self, path: &str) -> Result<String, String> {
-        (self.0)(path)
-    }
-
-    fn load_within(&self, path: &str, root: &str) -> Result<String, String> {
-        let real_root =
-            std::fs::canonicalize(root).map_err(|e| format!("the rules root `{root}` cannot be found: {e}"))?;
-        let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
-        if !real.starts_with(&real_root) {
-            return Err(format!("a link leads it outside the rules root `{root}`"));
-        }
-        (self.0)(path)
-    }
-}
-
-/// How to load the rule file at `path` with the rules root `root`
-/// (`--rules-root`, or the library's default): the path to load and the
-/// configuration. The library compares paths as written, so when one of the
-/// two is absolute, both are made so.
-pub(crate) fn rules_config(path: &str, root: Option<&str>) -> (String, LoadConfig) {
-    let Some(root) = root else { return (path.to_string(), LoadConfig::default()) };
-    if Path::new(path).is_absolute() == Path::new(root).is_absolute() {
-        (path.to_string(), LoadConfig { root: Some(root.to_string()) })
-    } else {
-        (absolute(path), LoadConfig { root: Some(absolute(root)) })
-    }
-}
-
-/// `path` made absolute, as text (unchanged when that fails).
-fn absolute(path: &str) -> String {
-    std::path::absolute(path).map_or_else(|_| path.to_string(), |a| a.to_string_lossy().into_owned())
-}
-
-/// Loads the rule file at `path` from disk, within the rules root `root`
-/// when one is given.
-pub(crate) fn load_rules(path: &str, root: Option<&str>) -> safegrade::Loaded {
-    load_confined(path, root, read_rule_file, || {})
-}
-
-/// Loads the rule file at `path` through `read`, within the rules root.
-///
-/// The library compares paths as written. Relative paths that climb above
-/// the working folder (a scheme loaded from its own folder whose steps are
-/// `../../rules/…`) cannot be compared that way, so a relative load refused
-/// for its rules root (R0008) is tried once more with absolute paths, after
-/// `before_retry`: a step inside the root is then read, one outside it is
-/// refused as before (its diagnostics naming the paths as written),
-/// whichever way the paths were written.
-pub(crate) fn load_confined(
-    path: &str,
-    root: Option<&str>,
-    read: impl Fn(&str) -> Result<String, String>,
-    before_retry: impl FnOnce(),
-) -> safegrade::Loaded {
-    let (to_load, config) = rules_config(path, root);
-    let loader = Confined(read);
-    let loaded = safegrade::load_with(&to_load, &loader, &config);
-    let outside = loaded.diagnostics.iter().any(|d| d.code == Code::OutsideRoot);
-    if !outside || Path::new(&to_load).is_absolute() {
-        return loaded;
-    }
-    before_retry();
-    let config = LoadConfig { root: config.root.as_deref().map(absolute) };
-    let again = safegrade::load_with(&absolute(&to_load), &loader, &config);
-    // Outside either way: the diagnostics name the paths as they were written.
-    if again.diagnostics.iter().any(|d| d.code == Code::OutsideRoot) {
-        loaded
-    } else {
-        again
     }
 }
 

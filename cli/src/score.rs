@@ -26,9 +26,9 @@ use super::atomic::{Ready, Staged};
 use super::encoding::{self, Detected, Gb18030Cells, Gb18030Writer, InEncoding, OutEncoding};
 use super::eval::as_of_date;
 use super::excel;
-use super::files::{load_confined, read_rule_file};
 use super::manifest::{self, FileHash, HashHandle, HashingReader, InputFile, Manifest};
 use super::parquet;
+use safegrade_rulefiles::{load_confined, read_rule_file};
 
 /// The flags `score` and `compare` share.
 #[derive(clap::Args, Debug)]

@@ -16,7 +16,7 @@ use safegrade::batch::{self, Template};
 
 use super::atomic::{commit_all, Staged};
 use super::choices::Lang;
-use super::files::load_rules;
+use safegrade_rulefiles::load as load_rules;
 
 /// The files a template of `out` is written to: (what, path, contents).
 fn files(out: &Path, t: &Template, bom: bool) -> Result<Vec<(String, PathBuf, String)>> {

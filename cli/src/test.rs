@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::files::{expand, load_rules};
+use safegrade_rulefiles::load as load_rules;
+
+use super::files::expand;
 
 pub(crate) fn run(paths: &[String], rules_root: Option<&str>) -> Result<ExitCode> {
     let (mut passed, mut failed, mut broken) = (0, 0, 0);

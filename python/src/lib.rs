@@ -30,7 +30,6 @@ mod errors;
 mod json;
 mod rules;
 mod score;
-mod source;
 
 use rules::Rules;
 
@@ -45,7 +44,7 @@ use rules::Rules;
 fn load(py: Python<'_>, path: PathBuf, rules_root: Option<PathBuf>) -> PyResult<Rules> {
     let path = utf8(path, "path")?;
     let root = rules_root.map(|r| utf8(r, "rules_root")).transpose()?;
-    let loaded = py.detach(|| source::load_file(&path, root.as_deref()));
+    let loaded = py.detach(|| safegrade_rulefiles::load(&path, root.as_deref()));
     finish(py, &path, loaded)
 }
 

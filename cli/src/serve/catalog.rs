@@ -12,7 +12,9 @@ use std::sync::Arc;
 use safegrade::Rules;
 use serde_json::{json, Value};
 
-use super::super::files::{expand, load_rules};
+use safegrade_rulefiles::load as load_rules;
+
+use super::super::files::expand;
 
 /// One rule set or scheme being served.
 pub(super) struct Entry {
