@@ -8,7 +8,7 @@
 //!
 //! - `load(path, rules_root=None)` and `loads(text, name)` give a
 //!   [`rules::Rules`] or raise `RulesError` (`errors.rs`); files are read as
-//!   the command line reads them (`source.rs`).
+//!   the command line reads them (`safegrade-rulefiles`).
 //! - `Rules.evaluate(answers, as_of)` turns the answers into JSON
 //!   (`answers.rs`) and answers the result of `safegrade eval --format
 //!   json` as a dict (`json.rs`).
