@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# One clean build: incremental caches would only cost disk.
+export CARGO_INCREMENTAL=0
 
 bash scripts/setup.sh
 
