@@ -26,10 +26,14 @@
 //!   as their exact decimal text); the rejects' are the rejects file's
 //!   (`line` a `UInt64`). [`score_to`] streams both to consumers instead
 //!   of keeping them ([`CellSink`]), for writing a Parquet file as it goes.
+//! - [`FirmScorer`] scores firm rows one batch at a time, each row to one
+//!   output row (its results, or why it was rejected), for a query
+//!   engine's function; it remembers nothing between rows.
 //!
 //! [`score_rows`]: safegrade::batch::score_rows
 
 mod cell;
+mod firm;
 mod nested;
 mod rows;
 mod sink;
@@ -42,6 +46,7 @@ use arrow_schema::SchemaRef;
 use safegrade::batch::{self, BatchConfig, BatchError, Header, ListRows, OutputFormat, RowSource, Scorer, Summary};
 use safegrade::Rules;
 
+pub use firm::{FirmScorer, REJECT_MESSAGE, REJECT_REASON};
 pub use sink::{reject_schema, CellSink, Consumer, REJECT_COLUMNS};
 
 use nested::Nested;

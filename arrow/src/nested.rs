@@ -45,6 +45,13 @@ impl Nested {
     /// The nested lists of `schema` among `lists` (the rules' lists);
     /// `None` when it has none.
     pub(crate) fn of(file: &str, schema: &Schema, lists: &[String], key: &str) -> Option<Nested> {
+        let nested = Nested::split(file, schema, lists, key);
+        (!nested.lists.is_empty()).then_some(nested)
+    }
+
+    /// The columns of `schema` split into the firm's and its nested lists
+    /// (possibly none).
+    pub(crate) fn split(file: &str, schema: &Schema, lists: &[String], key: &str) -> Nested {
         let mut nested =
             Nested { file: file.into(), key: key.into(), firm: Vec::new(), lists: Vec::new(), own_keys: Vec::new() };
         for (i, f) in schema.fields().iter().enumerate() {
@@ -65,7 +72,7 @@ impl Nested {
             nested.lists.push((f.name().clone(), i, fields.collect()));
             nested.own_keys.push(own_key);
         }
-        (!nested.lists.is_empty()).then_some(nested)
+        nested
     }
 
     /// A scorer of the firm table's columns without its lists, each list's
@@ -106,6 +113,11 @@ impl Nested {
         Ok(())
     }
 
+    /// Which of the firm's columns (those not lists) is the key.
+    pub(crate) fn key_column(&self, scorer: &Scorer) -> Option<usize> {
+        self.firm.iter().zip(scorer.firm_columns()).position(|(_, u)| u == safegrade::batch::ColumnUse::Key)
+    }
+
     /// Scores every firm of `batches`, writing results and rejects as cells.
     pub(crate) fn run(
         &self,
@@ -123,8 +135,7 @@ impl Nested {
         let mut summary = Summary::new(scorer);
         let mut seen = SeenKeys::new();
         out.write_all(&scorer.header()).map_err(|e| write_err("results", e))?;
-        let key_col =
-            self.firm.iter().zip(scorer.firm_columns()).position(|(_, u)| u == safegrade::batch::ColumnUse::Key);
+        let key_col = self.key_column(scorer);
         let mut line = 2u64;
         let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
         for batch in batches {
@@ -163,7 +174,7 @@ impl Nested {
 }
 
 /// One chunk of firm rows, its columns ready to read.
-struct Chunk {
+pub(crate) struct Chunk {
     firm: Vec<Cells>,
     key: Option<usize>,
     /// Per nested list: each row's record range, and the records' fields.
@@ -206,7 +217,7 @@ impl ListRanges {
 }
 
 impl Chunk {
-    fn new(nested: &Nested, batch: &RecordBatch, key: Option<usize>) -> Chunk {
+    pub(crate) fn new(nested: &Nested, batch: &RecordBatch, key: Option<usize>) -> Chunk {
         let firm = nested.firm.iter().map(|&i| Cells::new(batch.column(i))).collect();
         let lists = nested
             .lists
@@ -224,7 +235,7 @@ impl Chunk {
     }
 
     /// Row `row`'s firm, on `line`, with its records.
-    fn firm(&self, nested: &Nested, row: usize, line: u64) -> Result<FirmRows, BatchError> {
+    pub(crate) fn firm(&self, nested: &Nested, row: usize, line: u64) -> Result<FirmRows, BatchError> {
         // A row's cells go into one text, each at its range: no allocation per cell.
         let (mut text, mut scratch) = (String::new(), String::new());
         let mut ends: Vec<usize> = Vec::with_capacity(self.firm.len());
