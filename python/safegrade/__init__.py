@@ -25,10 +25,15 @@ run over a table cannot go on.
 pandas DataFrame, a DuckDB result: anything with ``__arrow_c_stream__``) as
 ``safegrade score`` scores a CSV export, into :class:`Scored` (``.results``
 and ``.rejects`` as pyarrow Tables, ``.summary`` a dict).
+
+:meth:`Rules.datafusion_udf` gives the SQL function ``safegrade_score`` for
+Python's DataFusion (the package ``datafusion`` 55): register it with
+``ctx.register_udf(datafusion.udf(rules.datafusion_udf(as_of=...)))``.
 """
 
 from safegrade._native import (
     MAX_RULE_FILE_BYTES,
+    DataFusionFunction,
     EvalError,
     InputError,
     Rules,
@@ -41,6 +46,7 @@ from safegrade._native import (
 
 __all__ = [
     "MAX_RULE_FILE_BYTES",
+    "DataFusionFunction",
     "EvalError",
     "InputError",
     "Rules",

@@ -77,6 +77,15 @@ class Scored:
     def summary(self) -> dict[str, Any]:
         """The accounting, as `safegrade score --summary` writes it."""
 
+class DataFusionFunction:
+    """The SQL function `safegrade_score` for Python's DataFusion, made by `Rules.datafusion_udf`."""
+
+    @property
+    def name(self) -> str:
+        """The function's name in SQL."""
+    def __datafusion_scalar_udf__(self, *args: Any) -> Any:
+        """The function as DataFusion's foreign scalar function (a PyCapsule named `datafusion_scalar_udf`)."""
+
 class Rules:
     """A checked rule set or scheme, ready to evaluate firms; immutable and thread-safe."""
 
@@ -131,6 +140,23 @@ class Rules:
         their shortest text, `threads` bounds the workers. The GIL is
         released while scoring. Raises ScoreError when the run
         cannot go on."""
+
+    def datafusion_udf(
+        self,
+        *,
+        as_of: datetime.date | str,
+        key: str = "uscc",
+        explain: bool = False,
+        floats: bool = False,
+        name: str = "safegrade_score",
+    ) -> DataFusionFunction:
+        """The DataFusion function `name` scoring one firm per row through these rules as of `as_of`.
+
+        Its argument is a struct of the firm's columns (`named_struct('uscc', uscc, …)`), each list a
+        list of structs named as the list (`array_agg(named_struct(…))` grouped by the key); its value
+        a struct of the results' columns as text, then `reject_reason` and `reject_message` (null for
+        a scored firm). Register it with
+        `ctx.register_udf(datafusion.udf(rules.datafusion_udf(as_of=...)))`."""
 
 def load(path: str | os.PathLike[str], rules_root: str | os.PathLike[str] | None = None) -> Rules:
     """Reads a rule file or scheme from disk with its includes or steps, read

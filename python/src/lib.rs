@@ -15,6 +15,9 @@
 //! - `Rules.score(firms, lists, as_of=…)` scores a whole table (pyarrow,
 //!   Polars, DuckDB, pandas) through the crate `safegrade-arrow` and
 //!   pyo3-arrow into a `Scored` of pyarrow Tables (`score.rs`).
+//! - `Rules.datafusion_udf(as_of=…)` gives the DataFusion function
+//!   `safegrade_score` (crate `safegrade-datafusion`) for Python's
+//!   DataFusion, through its foreign-function capsule (`udf.rs`).
 //!
 //! The workspace forbids `unsafe_code`; the code PyO3's macros generate is
 //! not linted as this crate's, so no override is needed.
@@ -30,6 +33,7 @@ mod errors;
 mod json;
 mod rules;
 mod score;
+mod udf;
 
 use rules::Rules;
 
@@ -90,6 +94,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("InputError", py.get_type::<errors::InputError>())?;
     m.add("EvalError", py.get_type::<errors::EvalError>())?;
     m.add_class::<score::Scored>()?;
+    m.add_class::<udf::DataFusionFunction>()?;
     m.add("ScoreError", py.get_type::<score::ScoreError>())?;
     m.add("MAX_RULE_FILE_BYTES", MAX_RULE_FILE_BYTES)?;
     Ok(())

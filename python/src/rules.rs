@@ -172,4 +172,28 @@ impl Rules {
         };
         crate::score::score(py, &self.rules, firms, lists, settings)
     }
+
+    /// The DataFusion function `name` (default `safegrade_score`) scoring
+    /// one firm per row through these rules as of `as_of`: its argument a
+    /// struct of the firm's columns, each list a list of structs named as
+    /// the list; its value a struct of the results' columns as text, then
+    /// `reject_reason` and `reject_message` (null for a scored firm).
+    /// Register it on a `datafusion.SessionContext` with
+    /// `ctx.register_udf(datafusion.udf(rules.datafusion_udf(as_of=…)))`.
+    #[pyo3(signature = (*, as_of, key = "uscc", explain = false, floats = false, name = "safegrade_score"))]
+    fn datafusion_udf(
+        &self,
+        as_of: &Bound<'_, PyAny>,
+        key: &str,
+        explain: bool,
+        floats: bool,
+        name: &str,
+    ) -> PyResult<crate::udf::DataFusionFunction> {
+        let mut opts = safegrade_arrow::Options::new(read_as_of(as_of)?);
+        opts.floats = floats;
+        opts.batch.key = key.to_string();
+        opts.batch.explain = explain;
+        let function = safegrade_datafusion::ScoreFunction::new(self.rules.clone(), opts).named(name);
+        Ok(crate::udf::DataFusionFunction { udf: std::sync::Arc::new(function.into_udf()) })
+    }
 }
