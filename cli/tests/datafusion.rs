@@ -311,3 +311,31 @@ fn a_struct_that_does_not_fit_the_rules_is_refused_when_planned() {
         assert!(e.contains("did you mean `n_explosives`"), "a misspelt column is named: {e}");
     });
 }
+
+/// The query of docs/DATAFUSION.md (its ```sql block).
+fn docs_query() -> String {
+    let doc = std::fs::read_to_string(root().join("docs/DATAFUSION.md")).expect("docs/DATAFUSION.md");
+    let start = doc.find("```sql\n").expect("a ```sql block") + "```sql\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    doc[start..end].trim().trim_end_matches(';').to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_query_scores_as_the_command_line_does() {
+    let dir = fresh_dir("datafusion", "documented");
+    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "1000", "--seed", "3", "--out", ".", "--format", "parquet"]);
+    assert_eq!(code, 0, "gen: {err}");
+    let file = "rules/schemes/hazchem.toml";
+    let (code, err) = score(&dir, file, "parquet", &LISTS, "results.parquet");
+    assert_eq!(code, 0, "{err}");
+    let ctx = session(load(file));
+    for t in std::iter::once("firms").chain(LISTS) {
+        let path = dir.join(format!("{t}.parquet"));
+        ctx.register_parquet(t, path.to_str().expect("UTF-8"), ParquetReadOptions::default()).await.expect("a table");
+    }
+    let df = ctx.sql(&format!("SELECT scored FROM ({})", docs_query())).await.expect("planned");
+    let got = collect(&df.collect().await.expect("run"), None);
+    let want = parquet_results(&dir.join("results.parquet"));
+    assert_eq!((got.columns, got.results.len()), (want.columns, 1000));
+    assert_eq!(got.results, want.results);
+}
