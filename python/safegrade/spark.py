@@ -6,8 +6,8 @@ shapes of firm data a Spark job scores:
 - :func:`score_nested`: one firm frame whose lists are ``array<struct>``
   columns named as the lists, scored batch by batch with ``mapInArrow``;
 - :func:`score_keyed`: a firm frame and one frame per list joined by the
-  key column, scored firm by firm with ``groupBy(key).cogroup(...)
-  .applyInArrow(...)`` (Spark 4.0 or later).
+  key column, grouped by a hash of the key with ``groupBy(...).cogroup(...)
+  .applyInArrow(...)`` (Spark 4.0 or later) and scored group by group.
 
 Both give a :class:`Scored`: ``.results`` (the columns of
 :meth:`safegrade.Rules.score`'s results, all text) and ``.rejects`` (``file,
@@ -49,6 +49,7 @@ __all__ = ["Scored", "score_keyed", "score_nested"]
 _RESULT = "result"
 _REJECT = "reject"
 _LIST_TAG = "__safegrade_list__"
+_GROUP = "__safegrade_group__"
 # The rejects' columns in Spark: a Spark row has no line number.
 _REJECT_COLUMNS = ("file", "column", "key", "reason", "reason_code")
 
@@ -131,15 +132,21 @@ def score_keyed(
     carry: Sequence[str] | None = None,
     strict: bool = False,
     floats: bool = False,
+    groups: int | None = None,
 ) -> Scored:
     """Scores a firm frame and its lists, one frame per list joined by ``key``.
 
     The lists are brought into one frame (the key, the list's name, and a
-    struct column named as the list holding its record), grouped by key
-    with the firms (``cogroup``) and each firm is scored with its records,
-    split back per list with their Arrow types. A repeated firm key and a
-    record whose key has no firm are rejects, as in one run over the whole
-    table. Needs Spark 4.0 or later (``applyInArrow`` on a cogroup).
+    struct column named as the list holding its record). Firms and records
+    are hashed by key into ``groups`` groups (by default
+    ``spark.sql.shuffle.partitions``) and grouped together
+    (``groupBy(...).cogroup(...).applyInArrow(...)``, Spark 4.0 or later);
+    each group is scored in one call, its records split back per list with
+    their Arrow types. All rows of a key fall in one group, so a repeated
+    firm key and a record whose key has no firm are rejects, as in one run
+    over the whole table. A group is held in memory while it is scored:
+    raise ``groups`` when groups grow too large. The key column must have
+    one type in every frame.
 
     The other arguments are those of :func:`score_nested`.
     """
@@ -148,24 +155,37 @@ def score_keyed(
     if not isinstance(lists, Mapping) or not lists:
         raise TypeError("lists must map list names to Spark DataFrames; without lists, use score_nested")
     for name, frame in lists.items():
-        if not isinstance(name, str) or name in ("", _LIST_TAG):
+        if not isinstance(name, str) or name in ("", _LIST_TAG, _GROUP):
             raise ValueError(f"lists: {name!r} is no list name")
         _require_frame(frame, f"lists[{name!r}]")
     _require_key(firms, key, "firms")
+    if _GROUP in firms.columns:
+        raise ValueError(f"firms has a column {_GROUP!r}, the name safegrade.spark groups by")
+    key_type = firms.schema[key].dataType
     for name, frame in lists.items():
         _require_key(frame, key, f"lists[{name!r}]")
+        if frame.schema[key].dataType != key_type:
+            raise TypeError(
+                f"lists[{name!r}]'s key column {key!r} is {frame.schema[key].dataType.simpleString()}, "
+                f"the firms' is {key_type.simpleString()}: cast them to one type"
+            )
+    if groups is None:
+        groups = int(firms.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"groups must be a whole number of at least 1, not {groups!r}")
 
     from pyspark.sql import functions as F
 
     shipped = _ship(rules, rules_root)
     run = _Run(shipped, _date(as_of), key, explain, _names(carry, "carry"), strict, floats, 1, tuple(lists))
+    schema = run.output_schema(_arrow_schema(firms), {name: _arrow_schema(frame) for name, frame in lists.items()})
+    group = F.pmod(F.xxhash64(_col(key)), F.lit(groups)).alias(_GROUP)
     merged = None
     for name, frame in lists.items():
         record = F.struct(*[_col(c) for c in frame.columns if c != key]).alias(name)
-        part = frame.select(_col(key), F.lit(name).alias(_LIST_TAG), record)
+        part = frame.select(group, _col(key), F.lit(name).alias(_LIST_TAG), record)
         merged = part if merged is None else merged.unionByName(part, allowMissingColumns=True)
-    schema = run.output_schema(_arrow_schema(firms), {name: _arrow_schema(frame) for name, frame in lists.items()})
-    grouped = firms.groupBy(_col(key)).cogroup(merged.groupBy(_col(key)))
+    grouped = firms.select(group, "*").groupBy(_GROUP).cogroup(merged.groupBy(_GROUP))
 
     # A function of two tables: Spark reads a bound method's `self` as the group's key.
     def score_group(firms: pa.Table, records: pa.Table) -> pa.Table:
@@ -298,7 +318,7 @@ class _Run:
             yield from _output(self.score(pa.Table.from_batches([batch]), {}), pa)
 
     def score_group(self, firms: pa.Table, records: pa.Table) -> pa.Table:
-        """`applyInArrow`'s function: one key's firm rows and list records, scored."""
+        """`applyInArrow`'s function: one group's firm rows and list records, scored."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -311,7 +331,7 @@ class _Run:
             fields = [struct.field(i) for i in range(struct.type.num_fields)]
             names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
             lists[name] = pa.Table.from_arrays([rows.column(self.key), *fields], names=[self.key, *names])
-        scored = self.score(firms, lists)
+        scored = self.score(firms.drop_columns([_GROUP]), lists)
         batches = list(_output(scored, pa))
         schema = _output_schema(scored.results.schema, scored.rejects.schema, pa)
         return pa.Table.from_batches(batches, schema)

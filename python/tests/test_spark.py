@@ -121,9 +121,10 @@ def test_both_shapes_agree_however_partitioned(frames, sample_cli, parts):
     firms = firms.repartition(parts)
     lists = {name: records.repartition(parts) for name, records in lists.items()}
     nested = nest(firms, lists).repartition(parts)
-    _, by_batch, none = collect(sgs.score_nested(nested, SCHEME, as_of=AS_OF, carry=CARRY, explain=True))
-    _, by_firm, none_either = collect(sgs.score_keyed(firms, lists, SCHEME, as_of=AS_OF, carry=CARRY, explain=True))
-    assert by_batch == by_firm == sorted(cells(sample_cli[0]))
+    settings = {"as_of": AS_OF, "carry": CARRY, "explain": True}
+    _, by_batch, none = collect(sgs.score_nested(nested, SCHEME, **settings))
+    _, by_group, none_either = collect(sgs.score_keyed(firms, lists, SCHEME, groups=parts * 3, **settings))
+    assert by_batch == by_group == sorted(cells(sample_cli[0]))
     assert none == none_either == []
 
 
@@ -154,12 +155,14 @@ def test_rejects_are_the_command_lines_but_their_line_numbers(spark, adversarial
     firms = spark.createDataFrame(strings(firms_csv)).repartition(3)
     lists = {"accidents": spark.createDataFrame(strings(paths["accidents"])).repartition(2)}
 
-    # Keyed: a firm's rows and records meet in one group, so every reject is found.
-    keyed = sgs.score_keyed(firms, lists, SCHEME, as_of=AS_OF)
-    got, rows, rejects = collect(keyed)
-    assert got.column_names == results.column_names
-    assert rows == sorted(cells(results))
-    assert rejected(rejects) == want
+    # Keyed: a key's firm rows and records meet in one group, so every reject is found,
+    # in groups of one firm or two as in groups of many.
+    for groups in (64, 3):
+        keyed = sgs.score_keyed(firms, lists, SCHEME, as_of=AS_OF, groups=groups)
+        got, rows, rejects = collect(keyed)
+        assert got.column_names == results.column_names
+        assert rows == sorted(cells(results))
+        assert rejected(rejects) == want
     assert keyed.rejects.columns == ["file", "column", "key", "reason", "reason_code"]
 
     # Nested, in one partition: the repeated key is seen; the records of no firm are dropped by the join.
@@ -240,6 +243,11 @@ def test_bad_input_is_refused_on_the_driver(frames):
         sgs.score_keyed(firms, {**lists, "accidents": lists["accidents"].drop("uscc")}, SCHEME, as_of=AS_OF)
     with pytest.raises(ValueError, match="firms has no key column 'id'"):
         sgs.score_keyed(firms, lists, SCHEME, as_of=AS_OF, key="id")
+    with pytest.raises(TypeError, match=r"lists\['accidents'\]'s key column 'uscc' is bigint, the firms' is string"):
+        typed = lists["accidents"].withColumn("uscc", F.lit(1).cast("bigint"))
+        sgs.score_keyed(firms, {**lists, "accidents": typed}, SCHEME, as_of=AS_OF)
+    with pytest.raises(ValueError, match="groups must be a whole number of at least 1, not 0"):
+        sgs.score_keyed(firms, lists, SCHEME, as_of=AS_OF, groups=0)
     with pytest.raises(TypeError, match="without lists, use score_nested"):
         sgs.score_keyed(firms, {}, SCHEME, as_of=AS_OF)
     with pytest.raises(safegrade.ScoreError) as info:
