@@ -32,11 +32,13 @@ works without it.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import safegrade
 
@@ -170,7 +172,7 @@ def score_keyed(
                 f"the firms' is {key_type.simpleString()}: cast them to one type"
             )
     if groups is None:
-        groups = int(firms.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+        groups = int(str(firms.sparkSession.conf.get("spark.sql.shuffle.partitions")))
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"groups must be a whole number of at least 1, not {groups!r}")
 
@@ -180,11 +182,14 @@ def score_keyed(
     run = _Run(shipped, _date(as_of), key, explain, _names(carry, "carry"), strict, floats, 1, tuple(lists))
     schema = run.output_schema(_arrow_schema(firms), {name: _arrow_schema(frame) for name, frame in lists.items()})
     group = F.pmod(F.xxhash64(_col(key)), F.lit(groups)).alias(_GROUP)
-    merged = None
-    for name, frame in lists.items():
-        record = F.struct(*[_col(c) for c in frame.columns if c != key]).alias(name)
-        part = frame.select(group, _col(key), F.lit(name).alias(_LIST_TAG), record)
-        merged = part if merged is None else merged.unionByName(part, allowMissingColumns=True)
+
+    def tagged(name: str, frame: DataFrame) -> DataFrame:
+        """The list's rows as its group, key, name and a struct of its record, named as the list."""
+        fields = [_col(c) for c in frame.columns if c != key]
+        return frame.select(group, _col(key), F.lit(name).alias(_LIST_TAG), F.struct(*fields).alias(name))
+
+    parts = [tagged(name, frame) for name, frame in lists.items()]
+    merged = functools.reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), parts)
     grouped = firms.select(group, "*").groupBy(_GROUP).cogroup(merged.groupBy(_GROUP))
 
     # A function of two tables: Spark reads a bound method's `self` as the group's key.
