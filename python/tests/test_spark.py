@@ -115,6 +115,18 @@ def test_keyed_lists_score_as_the_command_line_does(frames, sample_cli):
     assert rejected_rows == []
 
 
+def test_the_files_read_by_spark_score_alike(spark, sample_cli):
+    # docs/SPARK.md's recipe: Spark's CSV reader gives text columns, an empty cell null (a missing answer).
+    read = spark.read.option("header", True)
+    firms = read.csv(str(SAMPLE / "firms.csv"))
+    lists = {name: read.csv(str(SAMPLE / f"{name}.csv")) for name in LISTS}
+    assert lists["penalties"].where(F.col("listing_date").isNull()).count() > 0
+    settings = {"as_of": AS_OF, "carry": CARRY, "explain": True}
+    want = sorted(cells(sample_cli[0]))
+    assert collect(sgs.score_nested(nest(firms, lists), SCHEME, **settings))[1:] == (want, [])
+    assert collect(sgs.score_keyed(firms, lists, SCHEME, **settings))[1:] == (want, [])
+
+
 @pytest.mark.parametrize("parts", [1, 2, 7])
 def test_both_shapes_agree_however_partitioned(frames, sample_cli, parts):
     firms, lists = frames
