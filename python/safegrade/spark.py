@@ -26,7 +26,7 @@ exceptions: a key repeated in two batches of :func:`score_nested` is not
 seen as repeated (each copy is scored), and a reject has no line number.
 
 pyspark is imported only when a function here is called, so the package
-works without it.
+works without it; this module needs pyarrow, as ``Rules.score`` does.
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 import safegrade
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
-    import pyarrow as pa
     from pyspark.sql import Column, DataFrame
 
 __all__ = ["Scored", "score_keyed", "score_nested"]
@@ -309,49 +311,41 @@ class _Run:
 
     def output_schema(self, firms: pa.Schema, lists: dict[str, pa.Schema]) -> Any:
         """The Spark schema of the scored frame, from a run over empty tables of these schemas."""
-        import pyarrow as pa
         from pyspark.sql.pandas.types import from_arrow_schema
 
         empty = self.score(firms.empty_table(), {n: s.empty_table() for n, s in lists.items()})
-        return from_arrow_schema(_output_schema(empty.results.schema, empty.rejects.schema, pa))
+        return from_arrow_schema(_output_schema(empty.results.schema, empty.rejects.schema))
 
     def score_batches(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         """`mapInArrow`'s function: each batch of firms with nested lists, scored."""
-        import pyarrow as pa
-
         for batch in batches:
-            yield from _output(self.score(pa.Table.from_batches([batch]), {}), pa)
+            yield from _output(self.score(pa.Table.from_batches([batch]), {}))
 
     def score_group(self, firms: pa.Table, records: pa.Table) -> pa.Table:
         """`applyInArrow`'s function: one group's firm rows and list records, scored."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         lists = {}
         tag = records.column(_LIST_TAG)
         for name in self.lists:
             rows = records.filter(pc.equal(tag, name))
-            column = rows.column(name)
-            struct = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
-            fields = [struct.field(i) for i in range(struct.type.num_fields)]
-            names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
-            lists[name] = pa.Table.from_arrays([rows.column(self.key), *fields], names=[self.key, *names])
+            struct = rows.column(name).combine_chunks()
+            names = [self.key, *(field.name for field in struct.type)]
+            lists[name] = pa.Table.from_arrays([rows.column(self.key), *struct.flatten()], names=names)
         scored = self.score(firms.drop_columns([_GROUP]), lists)
-        batches = list(_output(scored, pa))
-        schema = _output_schema(scored.results.schema, scored.rejects.schema, pa)
+        batches = list(_output(scored))
+        schema = _output_schema(scored.results.schema, scored.rejects.schema)
         return pa.Table.from_batches(batches, schema)
 
 
-def _output_schema(results: pa.Schema, rejects: pa.Schema, pa: Any) -> pa.Schema:
+def _output_schema(results: pa.Schema, rejects: pa.Schema) -> pa.Schema:
     """The Arrow schema of the scored frame: a struct of the results and one of the rejects, both nullable."""
     result = pa.struct([pa.field(f.name, f.type) for f in results])
     reject = pa.struct([pa.field(n, rejects.field(n).type) for n in _REJECT_COLUMNS])
     return pa.schema([pa.field(_RESULT, result), pa.field(_REJECT, reject)])
 
 
-def _output(scored: safegrade.Scored, pa: Any) -> Iterator[pa.RecordBatch]:
+def _output(scored: safegrade.Scored) -> Iterator[pa.RecordBatch]:
     """A scored table's results and rejects as batches of the scored frame."""
-    schema = _output_schema(scored.results.schema, scored.rejects.schema, pa)
+    schema = _output_schema(scored.results.schema, scored.rejects.schema)
     result, reject = schema.field(_RESULT).type, schema.field(_REJECT).type
     for batch in scored.results.to_batches():
         rows = pa.StructArray.from_arrays(batch.columns, fields=list(result))

@@ -33,7 +33,7 @@ def spark():
     """One local Spark of two cores for the module, its workers this interpreter."""
     before = os.environ.get("PYSPARK_PYTHON")
     os.environ["PYSPARK_PYTHON"] = sys.executable
-    session = (
+    local = (
         SparkSession.builder.master("local[2]")
         .appName("safegrade-tests")
         .config("spark.ui.enabled", "false")
@@ -42,9 +42,9 @@ def spark():
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    local.sparkContext.setLogLevel("ERROR")
+    yield local
+    local.stop()
     if before is None:
         os.environ.pop("PYSPARK_PYTHON", None)
     else:
