@@ -5,7 +5,8 @@
 #
 #   bash scripts/python.sh          release wheel into $CARGO_TARGET_DIR/wheels (default target/wheels)
 #   bash scripts/python.sh --test   a quicker wheel (profile `wheel-test`) into .../wheels-test,
-#                                   then pytest on python/tests (with pyarrow, polars, pandas, duckdb)
+#                                   then pytest on python/tests (with pyarrow, polars, pandas, duckdb,
+#                                   and PySpark with Debian's Java 17 for safegrade.spark)
 #
 # PYTHON names the interpreter to make the venv with (default python3).
 set -euo pipefail
@@ -13,6 +14,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 MATURIN_VERSION=1.16.0
+# The newest PySpark the tests of safegrade.spark pass with (Spark 4 runs on Java 17 or later).
+PYSPARK_VERSION=4.3.0
 TEST=0
 for arg in "$@"; do
   case "$arg" in
@@ -23,6 +26,12 @@ for arg in "$@"; do
 done
 
 step() { printf '\n== %s\n' "$*"; }
+# Installs Debian packages, through sudo unless root.
+apt_install() {
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "$@"
+}
 
 PY=${PYTHON:-python3}
 VENV=.venv-python
@@ -33,9 +42,7 @@ step "Python ≥ 3.10 with venv"
   || { echo "python.sh: $PY is $("$PY" --version 2>&1); the package needs CPython 3.10 or later" >&2; exit 1; }
 if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
   # Debian splits venv (with ensurepip) out of python3.
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q python3-venv
+  apt_install python3-venv
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 VPY=$VENV/bin/python
@@ -50,6 +57,10 @@ if [ "$TEST" = 1 ]; then
   # tomli reads the rule files' cases where tomllib is missing (Python 3.10).
   "$VPY" -c 'import sys, pytest, pyarrow, polars, pandas, duckdb; sys.version_info >= (3, 11) or __import__("tomli")' 2>/dev/null \
     || "$VPY" -m pip install -q --disable-pip-version-check pytest pyarrow polars pandas duckdb 'tomli; python_version < "3.11"'
+  step "PySpark $PYSPARK_VERSION and Java"
+  "$VPY" -c "import sys, pyspark; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" 2>/dev/null \
+    || "$VPY" -m pip install -q --disable-pip-version-check "pyspark==$PYSPARK_VERSION"
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
   # The release profile's fat LTO takes minutes on two cores; the tests need no more than `wheel-test`.
   PROFILE=(--profile wheel-test)
   OUT=$TARGET/wheels-test
