@@ -6,7 +6,7 @@
 #   bash scripts/python.sh          release wheel into $CARGO_TARGET_DIR/wheels (default target/wheels)
 #   bash scripts/python.sh --test   a quicker wheel (profile `wheel-test`) into .../wheels-test,
 #                                   then pytest on python/tests (with pyarrow, polars, pandas, duckdb,
-#                                   and PySpark with Debian's Java 17 for safegrade.spark)
+#                                   PySpark with Debian's Java 17 for safegrade.spark, DataFusion 55)
 #
 # PYTHON names the interpreter to make the venv with (default python3).
 set -euo pipefail
@@ -16,6 +16,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 MATURIN_VERSION=1.16.0
 # The newest PySpark the tests of safegrade.spark pass with (Spark 4 runs on Java 17 or later).
 PYSPARK_VERSION=4.3.0
+# The DataFusion the package's function is built against (datafusion-ffi 55).
+DATAFUSION_VERSION=55.0.0
 TEST=0
 for arg in "$@"; do
   case "$arg" in
@@ -61,6 +63,9 @@ if [ "$TEST" = 1 ]; then
   "$VPY" -c "import sys, pyspark; sys.exit(pyspark.__version__ != '$PYSPARK_VERSION')" 2>/dev/null \
     || "$VPY" -m pip install -q --disable-pip-version-check "pyspark==$PYSPARK_VERSION"
   command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  step "DataFusion $DATAFUSION_VERSION"
+  "$VPY" -c "import sys, importlib.metadata as m; sys.exit(m.version('datafusion') != '$DATAFUSION_VERSION')" 2>/dev/null \
+    || "$VPY" -m pip install -q --disable-pip-version-check "datafusion==$DATAFUSION_VERSION"
   # The release profile's fat LTO takes minutes on two cores; the tests need no more than `wheel-test`.
   PROFILE=(--profile wheel-test)
   OUT=$TARGET/wheels-test

@@ -323,7 +323,8 @@ fn docs_query() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_query_scores_as_the_command_line_does() {
     let dir = fresh_dir("datafusion", "documented");
-    let (code, _, err) = safegrade(&dir, &["gen", "--firms", "1000", "--seed", "3", "--out", ".", "--format", "parquet"]);
+    let (code, _, err) =
+        safegrade(&dir, &["gen", "--firms", "1000", "--seed", "3", "--out", ".", "--format", "parquet"]);
     assert_eq!(code, 0, "gen: {err}");
     let file = "rules/schemes/hazchem.toml";
     let (code, err) = score(&dir, file, "parquet", &LISTS, "results.parquet");
