@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use arrow_array::cast::AsArray;
 use datafusion::config::ConfigOptions;
+use datafusion::logical_expr::Partitioning;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures_util::StreamExt;
 use safegrade_arrow::Options;
@@ -186,10 +187,13 @@ fn child(root: &Path, dir: &Path, partitions: usize, mode: &str) {
                 return;
             }
             _ => {
+                // One file, read as one stream: its batches dealt to the partitions.
                 let df = ctx.table("firms_nested").await.expect("the nested table");
+                let df = df.repartition(Partitioning::RoundRobinBatch(partitions)).expect("repartitioned");
                 let fields: Vec<String> =
                     df.schema().fields().iter().map(|f| format!("'{0}', \"{0}\"", f.name())).collect();
-                format!("SELECT safegrade_score(named_struct({})) AS scored FROM firms_nested", fields.join(", "))
+                ctx.register_table("firms_dealt", df.into_view()).expect("a view");
+                format!("SELECT safegrade_score(named_struct({})) AS scored FROM firms_dealt", fields.join(", "))
             }
         };
         let t = Instant::now();
