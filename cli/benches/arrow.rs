@@ -22,12 +22,15 @@
 //! Arguments: `FIRMS` (default 1000000) and `THREADS` (default 2). Numbers
 //! are recorded in docs/PERFORMANCE.md.
 
+mod common;
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use arrow_array::RecordBatchReader;
+use common::{children_cpu, generate, peak_rss_mb};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use safegrade_arrow::{Batches, CellSink, Named, Options};
@@ -116,21 +119,6 @@ fn main() {
     } else {
         println!("the Python package is not installed (bash scripts/python.sh): no Python figure");
     }
-}
-
-/// Writes the district as `format` into `dir`, unless it is there.
-fn generate(dir: &Path, n_firms: u64, format: &str) {
-    if dir.join(format!("hidden_dangers.{format}")).exists() {
-        return;
-    }
-    let t = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_safegrade"))
-        .args(["gen", "--firms", &n_firms.to_string(), "--seed", "4", "--force", "--format", format, "--out"])
-        .arg(dir)
-        .status()
-        .expect("run safegrade gen");
-    assert!(status.success());
-    eprintln!("generated {format} in {:.1} s", t.elapsed().as_secs_f64());
 }
 
 /// Runs this bench as a child in `mode`: (seconds, peak MB, read s, score s).
@@ -222,24 +210,4 @@ fn sink_schema(names: &[String]) -> arrow_schema::SchemaRef {
     let fields: Vec<arrow_schema::Field> =
         names.iter().map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Utf8, true)).collect();
     std::sync::Arc::new(arrow_schema::Schema::new(fields))
-}
-
-/// The CPU time (user and system) of the child processes waited for so far, in seconds.
-fn children_cpu() -> f64 {
-    use nix::sys::resource::{getrusage, UsageWho};
-    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    secs(u.user_time()) + secs(u.system_time())
-}
-
-/// This process's peak resident memory in MB (VmHWM).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }

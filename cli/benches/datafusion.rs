@@ -19,11 +19,14 @@
 //! nodes. Defaults: 1,000,000 firms, 2 partitions. Numbers are recorded in
 //! docs/PERFORMANCE.md.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use arrow_array::cast::AsArray;
+use common::{children_cpu, generate, peak_rss_mb};
 use datafusion::config::ConfigOptions;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures_util::StreamExt;
@@ -47,7 +50,7 @@ fn main() {
         child(&root, &dir, partitions, mode);
         return;
     }
-    generate(&dir, n_firms);
+    generate(&dir, n_firms, "parquet");
     let records: u64 = LISTS.iter().map(|l| parquet_rows(&dir.join(format!("{l}.parquet")))).sum();
     println!("input: {n_firms} firms, {records} list records, Parquet (gen --seed 4)");
 
@@ -130,21 +133,6 @@ fn query(n_firms: u64, partitions: usize, mode: &str) -> (f64, f64, f64) {
     (n[0], n[1], children_cpu() - cpu)
 }
 
-/// Writes the district as Parquet into `dir`, unless it is there.
-fn generate(dir: &Path, n_firms: u64) {
-    if dir.join("hidden_dangers.parquet").exists() {
-        return;
-    }
-    let t = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_safegrade"))
-        .args(["gen", "--firms", &n_firms.to_string(), "--seed", "4", "--force", "--format", "parquet", "--out"])
-        .arg(dir)
-        .status()
-        .expect("run safegrade gen");
-    assert!(status.success());
-    eprintln!("generated in {:.1} s", t.elapsed().as_secs_f64());
-}
-
 /// The rows of a Parquet file, from its footer.
 fn parquet_rows(path: &Path) -> u64 {
     let file = std::fs::File::open(path).expect("a Parquet file");
@@ -218,28 +206,8 @@ fn docs_query(root: &Path) -> String {
     doc[start..end].trim().trim_end_matches(';').to_string()
 }
 
-/// The CPU time (user and system) of the child processes waited for so far, in seconds.
-fn children_cpu() -> f64 {
-    use nix::sys::resource::{getrusage, UsageWho};
-    let u = getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage");
-    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
-    secs(u.user_time()) + secs(u.system_time())
-}
-
 /// The largest peak resident memory of the children waited for so far, in MB.
 fn children_peak_mb() -> f64 {
     use nix::sys::resource::{getrusage, UsageWho};
     getrusage(UsageWho::RUSAGE_CHILDREN).expect("getrusage").max_rss() as f64 / 1024.0
-}
-
-/// This process's peak resident memory in MB (VmHWM).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
