@@ -30,7 +30,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use arrow_array::RecordBatchReader;
-use common::{children_cpu, generate, peak_rss_mb};
+use common::{children_cpu, generate, peak_rss_mb, score_sorted};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 use safegrade_arrow::{Batches, CellSink, Named, Options};
@@ -68,20 +68,8 @@ fn main() {
     );
 
     // 1. The command line from CSV.
-    let out = root.join("target/bench-data/arrow-bench-out");
-    std::fs::create_dir_all(&out).expect("an output folder");
-    let (t, cpu) = (Instant::now(), children_cpu());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_safegrade"));
-    cmd.args(["score", "--rules"]).arg(root.join("rules/schemes/hazchem.toml"));
-    cmd.arg("--firms").arg(csv_dir.join("firms.csv"));
-    for l in LISTS {
-        cmd.arg("--list").arg(format!("{l}={}", csv_dir.join(format!("{l}.csv")).display()));
-    }
-    cmd.args(["--as-of", "2026-06-30", "--sorted", "--threads", &threads.to_string(), "--out"]);
-    cmd.arg(out.join("results.csv")).arg("--rejects").arg(out.join("rejects.csv"));
-    let status = cmd.stderr(std::process::Stdio::null()).status().expect("run safegrade score");
-    assert!(status.code() == Some(0) || status.code() == Some(3), "safegrade score: {status}");
-    let (csv_s, csv_cpu) = (t.elapsed().as_secs_f64(), children_cpu() - cpu);
+    let (csv_s, csv_cpu) =
+        score_sorted(&root, &csv_dir, "csv", threads, &root.join("target/bench-data/arrow-bench-out"));
     println!("CSV through the command line (score --sorted, {threads} threads): {csv_s:.2} s, {csv_cpu:.2} s of CPU");
 
     // 2. The Arrow path from Parquet, streamed, and from tables in memory.

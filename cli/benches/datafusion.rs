@@ -26,7 +26,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use arrow_array::cast::AsArray;
-use common::{children_cpu, generate, peak_rss_mb};
+use common::{children_cpu, generate, peak_rss_mb, score_sorted};
 use datafusion::config::ConfigOptions;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use futures_util::StreamExt;
@@ -56,19 +56,7 @@ fn main() {
 
     // 1. The command line.
     let out = root.join("target/bench-data/datafusion-bench-out");
-    std::fs::create_dir_all(&out).expect("an output folder");
-    let (t, cpu) = (Instant::now(), children_cpu());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_safegrade"));
-    cmd.args(["score", "--rules"]).arg(root.join("rules/schemes/hazchem.toml"));
-    cmd.arg("--firms").arg(dir.join("firms.parquet"));
-    for l in LISTS {
-        cmd.arg("--list").arg(format!("{l}={}", dir.join(format!("{l}.parquet")).display()));
-    }
-    cmd.args(["--as-of", "2026-06-30", "--sorted", "--threads", &partitions.to_string(), "--out"]);
-    cmd.arg(out.join("results.csv")).arg("--rejects").arg(out.join("rejects.csv"));
-    let status = cmd.stderr(std::process::Stdio::null()).status().expect("run safegrade score");
-    assert!(status.code() == Some(0) || status.code() == Some(3), "safegrade score: {status}");
-    let (cli_s, cli_cpu) = (t.elapsed().as_secs_f64(), children_cpu() - cpu);
+    let (cli_s, cli_cpu) = score_sorted(&root, &dir, "parquet", partitions, &out);
     let cli_peak = children_peak_mb();
     println!(
         "command line (score --sorted, {partitions} threads): {cli_s:.2} s, {cli_cpu:.2} s of CPU, peak {cli_peak:.0} MB; \

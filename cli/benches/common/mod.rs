@@ -22,6 +22,26 @@ pub(crate) fn generate(dir: &Path, n_firms: u64, format: &str) {
     eprintln!("generated {format} in {:.1} s", t.elapsed().as_secs_f64());
 }
 
+/// `safegrade score --sorted` of the hazchem scheme over `firms.EXT` and
+/// its lists in `dir` on `threads` workers, results and rejects written
+/// into `out`: (seconds, CPU seconds).
+pub(crate) fn score_sorted(root: &Path, dir: &Path, ext: &str, threads: usize, out: &Path) -> (f64, f64) {
+    const LISTS: [&str; 3] = ["accidents", "penalties", "hidden_dangers"];
+    std::fs::create_dir_all(out).expect("an output folder");
+    let (t, cpu) = (Instant::now(), children_cpu());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_safegrade"));
+    cmd.args(["score", "--rules"]).arg(root.join("rules/schemes/hazchem.toml"));
+    cmd.arg("--firms").arg(dir.join(format!("firms.{ext}")));
+    for l in LISTS {
+        cmd.arg("--list").arg(format!("{l}={}", dir.join(format!("{l}.{ext}")).display()));
+    }
+    cmd.args(["--as-of", "2026-06-30", "--sorted", "--threads", &threads.to_string(), "--out"]);
+    cmd.arg(out.join("results.csv")).arg("--rejects").arg(out.join("rejects.csv"));
+    let status = cmd.stderr(std::process::Stdio::null()).status().expect("run safegrade score");
+    assert!(status.code() == Some(0) || status.code() == Some(3), "safegrade score: {status}");
+    (t.elapsed().as_secs_f64(), children_cpu() - cpu)
+}
+
 /// The CPU time (user and system) of the child processes waited for so far, in seconds.
 pub(crate) fn children_cpu() -> f64 {
     use nix::sys::resource::{getrusage, UsageWho};
