@@ -168,3 +168,35 @@ impl ScalarUDFImpl for ScoreFunction {
         Ok(ColumnarValue::Array(Arc::new(StructArray::try_new(fields, columns, nulls)?)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+
+    use super::*;
+
+    fn function(as_of: (i32, u32, u32)) -> ScoreFunction {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/hazchem-risk-2018.toml");
+        let loaded = safegrade::load(root, &|p: &str| std::fs::read_to_string(p).map_err(|e| e.to_string()));
+        let rules = loaded.rules.expect("the rule set checks");
+        let date = chrono::NaiveDate::from_ymd_opt(as_of.0, as_of.1, as_of.2).expect("a date");
+        ScoreFunction::new(rules, Options::new(date))
+    }
+
+    fn hash(f: &ScoreFunction) -> u64 {
+        let mut h = DefaultHasher::new();
+        f.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn functions_are_equal_by_rules_hash_date_and_name() {
+        let (a, b) = (function((2026, 6, 30)), function((2026, 6, 30)));
+        assert!(a == b && hash(&a) == hash(&b));
+        let later = function((2026, 7, 1));
+        assert!(a != later);
+        let renamed = function((2026, 6, 30)).named("risk");
+        assert!(a != renamed && renamed.name() == "risk");
+        assert!(a.into_udf() == b.into_udf(), "registered functions compare alike");
+    }
+}
