@@ -11,7 +11,7 @@
 # when it fails). The folder (default dist/) holds index.html, style.css,
 # main.js (starts the page), worker.js (the worker that checks and
 # evaluates), app.js and app_bg.wasm (shared by both), and rules/ (the
-# shipped rule files, read on demand); it can be copied to any static web
+# shipped rule sets and rules/schemes/, read on demand); it can be copied to any static web
 # server. index.html carries a Content-Security-Policy; a server may send the
 # same policy as a header (the worker, which gets no <meta>, then has it too).
 set -euo pipefail
@@ -60,8 +60,9 @@ else
   echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
 fi
 cp web/index.html web/style.css web/main.js web/worker.js "$OUT/"
-mkdir -p "$OUT/rules"
+mkdir -p "$OUT/rules/schemes"
 cp rules/*.toml "$OUT/rules/"
+cp rules/schemes/*.toml "$OUT/rules/schemes/"
 RAW=$(wc -c <"$OUT/app_bg.wasm")
 GZ=$(gzip -9 -c "$OUT/app_bg.wasm" | wc -c)
 echo "portal built in $OUT/: app_bg.wasm $RAW bytes, $GZ bytes gzipped"

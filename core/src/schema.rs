@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::plan::{Field, Label, Meta, Missing, Plan, ValueType};
-use crate::rules::CompiledRules;
+use crate::rules::{CompiledRules, CompiledScheme};
 
 /// Everything a form needs to ask a rule set's questions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -192,6 +192,145 @@ impl CompiledRules {
                 .iter()
                 .map(|g| GroupSchema { id: g.id.to_string(), label: g.label.clone(), help: None })
                 .collect(),
+        }
+    }
+}
+
+impl CompiledScheme {
+    /// The one questionnaire a scheme asks: every input and list its steps
+    /// read from the firm, each once, in step order (the first step to ask
+    /// it gives its label, group and treatment when missing). Inputs a step
+    /// fills `from` an earlier step are not asked; a list read by several
+    /// steps has every field any of them reads, and the smallest record
+    /// limit. `ruleset` is the scheme's own id, name, version and hash
+    /// (kind `scheme`); `grades` is empty, as each step has its own
+    /// ([`CompiledScheme::steps`] and [`CompiledRules::schema`]).
+    pub fn schema(&self) -> Schema {
+        let meta = self.meta();
+        let mut merged = Schema {
+            ruleset: Meta {
+                id: meta.id.clone(),
+                name: meta.name.clone(),
+                version: meta.version.clone(),
+                kind: "scheme".into(),
+                hash: meta.hash.clone(),
+                effective_from: None,
+                effective_to: None,
+                sources: Vec::new(),
+                notes: None,
+            },
+            groups: Vec::new(),
+            inputs: Vec::new(),
+            lists: Vec::new(),
+            grades: Vec::new(),
+            score_groups: Vec::new(),
+        };
+        for (_, rules) in self.steps() {
+            let step = rules.schema();
+            for g in step.groups {
+                if !merged.groups.iter().any(|m| m.id == g.id) {
+                    merged.groups.push(g);
+                }
+            }
+            for f in step.inputs.into_iter().filter(|f| f.from.is_none()) {
+                match merged.inputs.iter_mut().find(|m| m.name == f.name) {
+                    Some(m) => m.required |= f.required,
+                    None => merged.inputs.push(f),
+                }
+            }
+            for l in step.lists {
+                let Some(m) = merged.lists.iter_mut().find(|m| m.name == l.name) else {
+                    merged.lists.push(l);
+                    continue;
+                };
+                m.max_records = m.max_records.min(l.max_records);
+                for f in l.fields {
+                    match m.fields.iter_mut().find(|x| x.name == f.name) {
+                        Some(x) => x.required |= f.required,
+                        None => m.fields.push(f),
+                    }
+                }
+            }
+        }
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::NaiveDate;
+    use serde_json::{json, Map, Value as Json};
+
+    use crate::{load, AssessError, CompiledScheme, InputErrorKind, Rules};
+
+    fn shipped_scheme() -> CompiledScheme {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../");
+        let loader = |p: &str| std::fs::read_to_string(format!("{root}{p}")).map_err(|e| e.to_string());
+        match load("rules/schemes/hazchem.toml", &loader).rules {
+            Some(Rules::Scheme(s)) => s,
+            _ => panic!("the shipped scheme loads"),
+        }
+    }
+
+    /// A value of the field's type that reading accepts.
+    fn sample(f: &super::FieldSchema) -> Json {
+        match f.ty.as_str() {
+            "bool" => json!(true),
+            "integer" | "decimal" => json!(f.min.as_deref().unwrap_or("0").parse::<i64>().unwrap_or(0)),
+            "enum" => json!(f.options[0].id),
+            "date" => json!("2024-01-01"),
+            _ => json!("x"),
+        }
+    }
+
+    #[test]
+    fn a_scheme_asks_each_input_once_and_nothing_a_step_fills() {
+        let scheme = shipped_scheme();
+        let schema = scheme.schema();
+        assert_eq!((schema.ruleset.id.as_str(), schema.ruleset.kind.as_str()), ("hazchem", "scheme"));
+        assert_eq!(schema.ruleset.hash, scheme.meta().hash);
+        let names: Vec<&str> = schema.inputs.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names.len(), names.iter().collect::<BTreeSet<_>>().len(), "each input once: {names:?}");
+        assert!(!names.contains(&"blacklist_status") && !names.contains(&"risk_grade"), "{names:?}");
+        assert!(schema.inputs.iter().all(|f| f.from.is_none()));
+        // Every input and list field any step reads from the firm is asked.
+        for (alias, rules) in scheme.steps() {
+            let step = rules.schema();
+            for f in step.inputs.iter().filter(|f| f.from.is_none()) {
+                assert!(names.contains(&f.name.as_str()), "{alias}.{} is asked", f.name);
+            }
+            for l in &step.lists {
+                let merged = schema.lists.iter().find(|m| m.name == l.name).expect("list asked");
+                assert!(merged.max_records <= l.max_records);
+                for f in &l.fields {
+                    assert!(merged.fields.iter().any(|m| m.name == f.name), "{alias}: {}.{}", l.name, f.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_question_of_a_scheme_is_an_answer_it_reads() {
+        let scheme = shipped_scheme();
+        let schema = scheme.schema();
+        let mut firm = Map::new();
+        for f in &schema.inputs {
+            firm.insert(f.name.clone(), sample(f));
+        }
+        for l in &schema.lists {
+            let record: Map<String, Json> = l.fields.iter().map(|f| (f.name.clone(), sample(f))).collect();
+            firm.insert(l.name.clone(), json!([record]));
+        }
+        let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).expect("date");
+        match scheme.assess_json(&Json::Object(firm), as_of) {
+            Ok(a) => assert_eq!(a.steps.len(), scheme.steps().count()),
+            Err(AssessError::Input { errors }) => assert!(
+                errors.iter().all(|e| !matches!(e.kind(), InputErrorKind::UnknownField { .. })),
+                "answers the scheme reads: {errors:?}"
+            ),
+            Err(e) => panic!("{e}"),
         }
     }
 }

@@ -24,7 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use yew::{Callback, Reducible};
 
 use crate::answers::Answers;
-use crate::engine::{DiagView, Evaluation};
+use crate::engine::{DiagView, Evaluation, StepSchema};
 use crate::platform::Timeout;
 use crate::state::Source;
 use crate::wire::{self, Reply};
@@ -62,11 +62,14 @@ pub struct EvalJob {
     pub as_of: String,
 }
 
-/// A loaded source: its questionnaire when it checked, and the problems.
+/// A loaded source: its questionnaire when it checked, a scheme's steps,
+/// and the problems.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Loaded {
     /// The questionnaire; `None` when the file does not check.
     pub schema: Option<Rc<Schema>>,
+    /// A scheme's steps, in order; empty for a rule set.
+    pub steps: Rc<Vec<StepSchema>>,
     /// Errors and warnings.
     pub diagnostics: Vec<DiagView>,
 }
@@ -363,13 +366,13 @@ impl Client {
         let Some(flight) = self.in_flight.take_if(|f| f.seq == reply.seq()) else { return Vec::new() };
         let mut events = Vec::new();
         match (flight.kind, reply) {
-            (kind @ (Kind::Load(n) | Kind::Reload(n)), Reply::Loaded { schema, diagnostics, .. }) => {
+            (kind @ (Kind::Load(n) | Kind::Reload(n)), Reply::Loaded { schema, steps, diagnostics, .. }) => {
                 let checked = schema.is_some();
                 self.worker_has = checked.then_some(n);
                 if let Some(s) = self.source.as_mut().filter(|s| s.0 == n) {
                     s.2 = if checked { Status::Good } else { Status::Bad };
                     if matches!(kind, Kind::Load(_)) {
-                        let loaded = Loaded { schema: schema.map(|s| Rc::new(*s)), diagnostics };
+                        let loaded = Loaded { schema: schema.map(|s| Rc::new(*s)), steps: Rc::new(steps), diagnostics };
                         events.push(Event::Loaded(s.1.clone(), Rc::new(loaded)));
                     }
                 }

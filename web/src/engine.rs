@@ -1,4 +1,4 @@
-//! Core calls: loading rule sets and evaluating answers.
+//! Core calls: loading rule sets and schemes, and evaluating answers.
 //!
 //! These run in the portal's worker ([`crate::worker`]), never on the page's
 //! thread: a hostile rule file or a huge answer set can take long, and the
@@ -6,7 +6,7 @@
 //! ([`crate::wire`]) and never stores them in [`crate::state::State`].
 
 use chrono::NaiveDate;
-use safegrade::{AssessError, Assessment, CompiledRules, InputError, Rules, Schema, Severity};
+use safegrade::{AssessError, Assessment, InputError, Label, Rules, Schema, Severity};
 use serde_json::Value as Json;
 
 use crate::i18n::Lang;
@@ -32,13 +32,29 @@ pub struct DiagView {
     pub rendered: String,
 }
 
-/// The rule set the questionnaire is built from, or why there is none.
+/// One step of a scheme: its alias and its rule set's questionnaire (for
+/// its grades' and questions' labels).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepSchema {
+    /// The step's alias (`blacklist`, `risk`, …).
+    pub alias: String,
+    /// Its rule set's questionnaire.
+    pub schema: Schema,
+    /// The derived values its results show (`[results]`), each with its
+    /// title (its name when the file gives none).
+    pub results: Vec<(String, Label)>,
+}
+
+/// The rule set or scheme the questionnaire is built from, or why there is
+/// none.
 #[derive(Clone, Debug)]
 pub struct LoadedRules {
     /// The checked rules; `None` when loading failed.
-    pub rules: Option<CompiledRules>,
-    /// Their questionnaire.
+    pub rules: Option<Rules>,
+    /// Their questionnaire (a scheme's asks every step's inputs once).
     pub schema: Option<Schema>,
+    /// A scheme's steps, in order; empty for a rule set.
+    pub steps: Vec<StepSchema>,
     /// Problems found (errors and warnings).
     pub diagnostics: Vec<DiagView>,
 }
@@ -47,7 +63,7 @@ pub struct LoadedRules {
 /// file (whose includes may be shipped files).
 pub fn load_source(source: Option<&Source>) -> LoadedRules {
     let (path, own_text) = match source {
-        None => return LoadedRules { rules: None, schema: None, diagnostics: Vec::new() },
+        None => return LoadedRules { rules: None, schema: None, steps: Vec::new(), diagnostics: Vec::new() },
         Some(Source::Shipped(path)) => (path.clone(), None),
         Some(Source::Own { path, text }) => (path.clone(), Some(text.clone())),
     };
@@ -57,7 +73,7 @@ pub fn load_source(source: Option<&Source>) -> LoadedRules {
         _ => shipped_loader(p),
     };
     let loaded = safegrade::load(&path, &loader);
-    let mut diagnostics: Vec<DiagView> = loaded
+    let diagnostics: Vec<DiagView> = loaded
         .diagnostics
         .iter()
         .map(|d| {
@@ -73,22 +89,27 @@ pub fn load_source(source: Option<&Source>) -> LoadedRules {
             }
         })
         .collect();
-    match loaded.rules {
-        Some(Rules::Set(rules)) => LoadedRules { schema: Some(rules.schema()), rules: Some(rules), diagnostics },
-        Some(Rules::Scheme(_)) => {
-            diagnostics.push(DiagView {
-                is_error: true,
-                code: "portal".into(),
-                message: "this file is a scheme; the portal assesses one rule set at a time".into(),
-                location: None,
-                line: None,
-                help: Some("load one of the scheme's rule sets instead".into()),
-                rendered: String::new(),
-            });
-            LoadedRules { rules: None, schema: None, diagnostics }
-        }
-        None => LoadedRules { rules: None, schema: None, diagnostics },
-    }
+    let (schema, steps) = match &loaded.rules {
+        Some(Rules::Set(rules)) => (Some(rules.schema()), Vec::new()),
+        Some(Rules::Scheme(scheme)) => (
+            Some(scheme.schema()),
+            scheme
+                .steps()
+                .map(|(alias, r)| StepSchema {
+                    alias: alias.to_string(),
+                    schema: r.schema(),
+                    results: r
+                        .result_columns()
+                        .map(|(name, label)| {
+                            (name.to_string(), label.cloned().unwrap_or_else(|| Label { zh: name.into(), en: None }))
+                        })
+                        .collect(),
+                })
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    };
+    LoadedRules { rules: loaded.rules, schema, steps, diagnostics }
 }
 
 /// What evaluating the answers gave.
@@ -96,6 +117,8 @@ pub fn load_source(source: Option<&Source>) -> LoadedRules {
 pub enum Outcome {
     /// The assessment.
     Assessed(Box<Assessment>),
+    /// A scheme's assessment: each step's, in order, under its alias.
+    Steps(Vec<(String, Assessment)>),
     /// Answers that must be fixed first (path, message).
     InputErrors(Vec<AnswerError>),
     /// Evaluation stopped: why, in English and in Chinese.
@@ -146,8 +169,8 @@ pub fn parse_as_of(s: &str) -> Option<NaiveDate> {
 }
 
 /// Evaluates the answers (a JSON object, as a firm's data) as of a date
-/// (`YYYY-MM-DD`).
-pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
+/// (`YYYY-MM-DD`) with a rule set or through every step of a scheme.
+pub fn evaluate(rules: &Rules, answers: &Json, as_of: &str) -> Outcome {
     let Some(date) = parse_as_of(as_of) else {
         return Outcome::InputErrors(vec![AnswerError {
             path: "as_of".into(),
@@ -155,8 +178,12 @@ pub fn evaluate(rules: &CompiledRules, answers: &Json, as_of: &str) -> Outcome {
             message_zh: format!("“{as_of}”不是 YYYY-MM-DD 格式的日期"),
         }]);
     };
-    match rules.assess_json(answers, date) {
-        Ok(a) => Outcome::Assessed(Box::new(a)),
+    let assessed = match rules {
+        Rules::Set(r) => r.assess_json(answers, date).map(|a| Outcome::Assessed(Box::new(a))),
+        Rules::Scheme(s) => s.assess_json(answers, date).map(|a| Outcome::Steps(a.steps.into_iter().collect())),
+    };
+    match assessed {
+        Ok(outcome) => outcome,
         Err(AssessError::Input { errors }) => Outcome::InputErrors(errors.into_iter().map(AnswerError::from).collect()),
         Err(AssessError::Eval { error }) => Outcome::Failed { en: error.to_string(), zh: error.to_string_zh() },
     }

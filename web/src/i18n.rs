@@ -88,6 +88,9 @@ mod texts {
     pub const SWITCH_LANG_LABEL: T = T("切换到英文", "Switch to Chinese");
     pub const PICK_RULES: T = T("规则", "Rule set");
     pub const PICK_PLACEHOLDER: T = T("请选择规则…", "Choose a rule set…");
+    pub const PICK_SCHEMES: T = T("监管方案（多个规则集依次评估）", "Schemes (rule sets in turn)");
+    pub const PICK_RULESETS: T = T("单个规则集", "Single rule sets");
+    pub const SCHEME_STEPS: T = T("依次评估", "Steps");
     pub const OWN_RULES: T = T("载入自己的规则文件（.toml）", "Load your own rule file (.toml)");
     pub const AS_OF: T = T("评估基准日", "Assessment date");
     pub const SAVE: T = T("保存答案", "Save answers");

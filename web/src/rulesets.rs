@@ -1,8 +1,9 @@
 //! The shipped rule sets and the loader that serves them (and their
 //! includes) to core.
 //!
-//! Paths are the repository's (`rules/x.toml`), so an include such as
-//! `accident-severity.toml` resolves exactly as it does for the CLI. A rule
+//! Paths are the repository's (`rules/x.toml`, `rules/schemes/x.toml`), so
+//! an include such as `accident-severity.toml` or a scheme's step
+//! `../credit-rating.toml` resolves exactly as it does for the CLI. A rule
 //! file the user loads is named `rules/<its name>` for the same reason: it
 //! can include the shipped shared definitions.
 //!
@@ -28,6 +29,9 @@ pub struct RuleFile {
     pub name_zh: &'static str,
     /// Its `[ruleset] name` in English.
     pub name_en: &'static str,
+    /// Whether it is a scheme (`[scheme]`, its name from there), whose
+    /// steps are rule sets of this list.
+    pub scheme: bool,
 }
 
 impl RuleFile {
@@ -39,12 +43,20 @@ impl RuleFile {
 
 macro_rules! rule_file {
     ($file:literal, $zh:literal, $en:literal) => {
-        RuleFile { path: concat!("rules/", $file), name_zh: $zh, name_en: $en }
+        RuleFile { path: concat!("rules/", $file), name_zh: $zh, name_en: $en, scheme: false }
     };
 }
 
-/// Every rule set under `rules/`, in the picker's order.
+macro_rules! scheme_file {
+    ($file:literal, $zh:literal, $en:literal) => {
+        RuleFile { path: concat!("rules/schemes/", $file), name_zh: $zh, name_en: $en, scheme: true }
+    };
+}
+
+/// Every scheme under `rules/schemes/`, then every rule set under
+/// `rules/`, in the picker's order.
 pub const SHIPPED: &[RuleFile] = &[
+    scheme_file!("hazchem.toml", "危险化学品企业分级分类监管方案", "Hazardous chemicals enterprise supervision scheme"),
     rule_file!(
         "hazchem-risk-2018.toml",
         "危险化学品生产储存企业安全风险评估诊断分级",

@@ -7,8 +7,8 @@
 //!
 //! | request | reply |
 //! |---|---|
-//! | `{"seq", "op": "load", "source", "path", "text"}` (`text` null for a shipped rule set) | `{"seq", "op": "loaded", "schema": {…} \| null, "diagnostics": […]}` |
-//! | `{"seq", "op": "eval", "source", "as_of", "answers"}` | `{"seq", "op": "evaluated", "ms", "assessment" \| "input_errors" \| "failed"}`, or `{"seq", "op": "not_loaded"}` when the worker does not hold that source |
+//! | `{"seq", "op": "load", "source", "path", "text"}` (`text` null for a shipped rule set) | `{"seq", "op": "loaded", "schema": {…} \| null, "steps": [{"alias", "schema", "results"}], "diagnostics": […]}` (`steps` empty but for a scheme) |
+//! | `{"seq", "op": "eval", "source", "as_of", "answers"}` | `{"seq", "op": "evaluated", "ms", "assessment" \| "steps": [{"alias", "assessment"}] \| "input_errors" \| "failed"}`, or `{"seq", "op": "not_loaded"}` when the worker does not hold that source |
 //! | `{"seq", "op": "bench", "source", "as_of", "answers", "n"}` | `{"seq", "op": "bench", "mean_ms"}`, or `not_loaded` |
 //! | anything else | `{"seq", "op": "refused", "message"}` |
 //!
@@ -27,7 +27,7 @@ use safegrade::{
 use serde_json::{json, Value as Json};
 
 use crate::answers::Answers;
-use crate::engine::{AnswerError, DiagView, Evaluation, Outcome};
+use crate::engine::{AnswerError, DiagView, Evaluation, Outcome, StepSchema};
 use crate::state::Source;
 
 /// A request to the worker.
@@ -70,6 +70,8 @@ pub enum Reply {
         seq: u64,
         /// The questionnaire; `None` when loading failed.
         schema: Option<Box<Schema>>,
+        /// A scheme's steps; empty for a rule set.
+        steps: Vec<StepSchema>,
         /// Errors and warnings.
         diagnostics: Vec<DiagView>,
     },
@@ -167,13 +169,32 @@ impl Reply {
     /// built into a JSON tree first (smaller code, one pass).
     pub fn to_json(&self) -> String {
         match self {
-            Reply::Loaded { seq, schema, diagnostics } => {
+            Reply::Loaded { seq, schema, steps, diagnostics } => {
                 let diagnostics = Json::Array(diagnostics.iter().map(diag_to_json).collect());
-                format!(r#"{{"seq":{seq},"op":"loaded","schema":{},"diagnostics":{diagnostics}}}"#, text(schema))
+                let steps = steps.iter().map(|s| {
+                    let results: Vec<Json> = s.results.iter().map(|(n, l)| json!({ "name": n, "label": l })).collect();
+                    format!(
+                        r#"{{"alias":{},"schema":{},"results":{}}}"#,
+                        text(&s.alias),
+                        text(&s.schema),
+                        Json::Array(results)
+                    )
+                });
+                let steps = steps.collect::<Vec<_>>().join(",");
+                format!(
+                    r#"{{"seq":{seq},"op":"loaded","schema":{},"steps":[{steps}],"diagnostics":{diagnostics}}}"#,
+                    text(schema)
+                )
             }
             Reply::Evaluated { seq, evaluation } => {
                 let (k, v) = match &evaluation.outcome {
                     Outcome::Assessed(a) => ("assessment", text(&**a)),
+                    Outcome::Steps(steps) => {
+                        let steps = steps
+                            .iter()
+                            .map(|(alias, a)| format!(r#"{{"alias":{},"assessment":{}}}"#, text(alias), text(a)));
+                        ("steps", format!("[{}]", steps.collect::<Vec<_>>().join(",")))
+                    }
                     Outcome::InputErrors(e) => ("input_errors", text(e)),
                     Outcome::Failed { en, zh } => ("failed", json!({ "en": en, "zh": zh }).to_string()),
                 };
@@ -194,11 +215,31 @@ impl Reply {
             "loaded" => Reply::Loaded {
                 seq,
                 schema: j.get("schema").filter(|s| s.is_object()).map(|s| Box::new(schema_from_json(s))),
+                steps: list(&j, "steps")
+                    .iter()
+                    .map(|s| StepSchema {
+                        alias: string(s, "alias"),
+                        schema: schema_from_json(s.get("schema").unwrap_or(&Json::Null)),
+                        results: list(s, "results")
+                            .iter()
+                            .map(|r| (string(r, "name"), label(r.get("label"))))
+                            .collect(),
+                    })
+                    .collect(),
                 diagnostics: list(&j, "diagnostics").iter().map(diag_from_json).collect(),
             },
             "evaluated" => {
                 let outcome = if let Some(a) = j.get("assessment") {
                     Outcome::Assessed(Box::new(assessment_from_json(a)))
+                } else if let Some(Json::Array(steps)) = j.get("steps") {
+                    Outcome::Steps(
+                        steps
+                            .iter()
+                            .map(|s| {
+                                (string(s, "alias"), assessment_from_json(s.get("assessment").unwrap_or(&Json::Null)))
+                            })
+                            .collect(),
+                    )
                 } else if let Some(Json::Array(errors)) = j.get("input_errors") {
                     Outcome::InputErrors(
                         errors

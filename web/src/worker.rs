@@ -5,14 +5,14 @@
 //! compiled `WebAssembly.Module`, so nothing is downloaded or compiled
 //! twice) and hands every request to [`handle`] (exported as
 //! `worker_message` by `main.rs`). The worker keeps
-//! the compiled rules of the last source it loaded, by the page's number for
+//! the compiled rules (a rule set or a scheme) of the last source it loaded, by the page's number for
 //! it, so an evaluation sends only the answers. A request that runs too long
 //! is not stopped here: the page terminates the whole worker and starts a
 //! new one ([`crate::client`]).
 
 use std::cell::RefCell;
 
-use safegrade::CompiledRules;
+use safegrade::Rules;
 
 use crate::engine::{self, Evaluation};
 use crate::state::Source;
@@ -20,7 +20,7 @@ use crate::wire::{Reply, Request};
 
 thread_local! {
     /// The page's number for the loaded source, and its compiled rules.
-    static LOADED: RefCell<Option<(u64, CompiledRules)>> = const { RefCell::new(None) };
+    static LOADED: RefCell<Option<(u64, Rules)>> = const { RefCell::new(None) };
 }
 
 /// The worker's entry point: answers one request's text (see
@@ -39,7 +39,12 @@ pub fn handle(request: &str, now: impl Fn() -> f64) -> String {
             };
             let loaded = engine::load_source(Some(&src));
             LOADED.with(|l| *l.borrow_mut() = loaded.rules.map(|r| (source, r)));
-            Reply::Loaded { seq, schema: loaded.schema.map(Box::new), diagnostics: loaded.diagnostics }
+            Reply::Loaded {
+                seq,
+                schema: loaded.schema.map(Box::new),
+                steps: loaded.steps,
+                diagnostics: loaded.diagnostics,
+            }
         }
         Request::Eval { seq, source, as_of, answers, bench } => LOADED.with(|l| {
             let l = l.borrow();

@@ -27,18 +27,24 @@ const HAZCHEM: &str = "rules/hazchem-risk-2018.toml";
 fn shipped_table_matches_the_rule_files() {
     for f in SHIPPED {
         let loaded = safegrade::load(f.path, &shipped_loader);
-        let Some(safegrade::Rules::Set(rules)) = loaded.rules else { panic!("{} does not load", f.path) };
-        assert_eq!(rules.meta().name, f.name(), "{}: update its name in web/src/rulesets.rs", f.path);
+        let (name, scheme) = match loaded.rules {
+            Some(safegrade::Rules::Set(rules)) => (rules.meta().name.clone(), false),
+            Some(safegrade::Rules::Scheme(s)) => (s.meta().name.clone(), true),
+            None => panic!("{} does not load", f.path),
+        };
+        assert_eq!((name, scheme), (f.name(), f.scheme), "{}: update it in web/src/rulesets.rs", f.path);
     }
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules");
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        if name.ends_with(".toml") {
-            let path = format!("rules/{name}");
-            assert!(
-                SHIPPED.iter().any(|f| f.path == path),
-                "{path} is not offered by the portal (web/src/rulesets.rs)"
-            );
+    for folder in ["rules", "rules/schemes"] {
+        let dir = format!("{}/../{folder}", env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if name.ends_with(".toml") {
+                let path = format!("{folder}/{name}");
+                assert!(
+                    SHIPPED.iter().any(|f| f.path == path),
+                    "{path} is not offered by the portal (web/src/rulesets.rs)"
+                );
+            }
         }
     }
     assert!(shipped_loader("rules/../secret.toml").is_err(), "only listed files are served");
@@ -110,11 +116,13 @@ fn ask(request: &str) -> Reply {
 
 #[test]
 fn the_worker_loads_evaluates_and_the_page_reads_core_types_back() {
-    let Reply::Loaded { seq: 1, schema: Some(schema), diagnostics } = ask(&wire::load_request(1, 7, &hazchem())) else {
+    let Reply::Loaded { seq: 1, schema: Some(schema), diagnostics, steps } = ask(&wire::load_request(1, 7, &hazchem()))
+    else {
         panic!("not loaded")
     };
-    let rules = engine::load_source(Some(&hazchem())).rules.unwrap();
+    let Some(safegrade::Rules::Set(rules)) = engine::load_source(Some(&hazchem())).rules else { panic!("a rule set") };
     assert_eq!(*schema, rules.schema(), "the schema survives the trip");
+    assert!(steps.is_empty(), "a rule set has no steps");
     assert!(diagnostics.iter().all(|d| !d.is_error));
     let Reply::Evaluated { seq: 2, evaluation } = ask(&wire::eval_request(2, 7, "2026-11-29", &firm_answers(), None))
     else {
@@ -146,6 +154,45 @@ fn the_worker_loads_evaluates_and_the_page_reads_core_types_back() {
         panic!("a broken file loads")
     };
     assert!(diagnostics.iter().any(|d| d.is_error && d.line.is_some()));
+}
+
+const SCHEME: &str = "rules/schemes/hazchem.toml";
+
+#[test]
+fn a_scheme_through_the_worker_gives_each_step_as_core_does() {
+    let scheme = Source::Shipped(SCHEME.into());
+    let Reply::Loaded { schema: Some(schema), steps, diagnostics, .. } = ask(&wire::load_request(1, 3, &scheme)) else {
+        panic!("the scheme does not load")
+    };
+    assert!(diagnostics.iter().all(|d| !d.is_error));
+    let Some(safegrade::Rules::Scheme(core)) = safegrade::load(SCHEME, &shipped_loader).rules else { panic!("scheme") };
+    assert_eq!(*schema, core.schema(), "one questionnaire for every step");
+    let aliases: Vec<&str> = steps.iter().map(|s| s.alias.as_str()).collect();
+    assert_eq!(aliases, ["blacklist", "risk", "credit", "tier"]);
+    for (step, (alias, rules)) in steps.iter().zip(core.steps()) {
+        assert_eq!((step.alias.as_str(), &step.schema), (alias, &rules.schema()));
+        let declared: Vec<&str> = rules.result_columns().map(|(n, _)| n).collect();
+        assert_eq!(step.results.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), declared);
+    }
+    assert_eq!(steps[0].results[0].1.zh.as_ref(), "列入日期", "titles as the rule file gives them");
+    for (fixture, as_of) in [
+        (include_str!("../../e2e/fixtures/hazchem-scheme.json"), "2024-06-30"),
+        (include_str!("../../e2e/fixtures/hazchem-scheme-orange.json"), "2024-06-30"),
+    ] {
+        let Value::Object(m) = as_typed(&serde_json::from_str(fixture).unwrap()) else { unreachable!() };
+        let answers = Answers::from_json(m);
+        let Reply::Evaluated { evaluation, .. } = ask(&wire::eval_request(2, 3, as_of, &answers, None)) else {
+            panic!("not evaluated")
+        };
+        let Outcome::Steps(got) = evaluation.outcome else { panic!("no steps: {:?}", evaluation.outcome) };
+        let date = engine::parse_as_of(as_of).unwrap();
+        let want = core.assess_json(&serde_json::from_str(fixture).unwrap(), date).unwrap();
+        let want: Vec<(String, Value)> =
+            want.steps.iter().map(|(k, a)| (k.clone(), serde_json::to_value(a).unwrap())).collect();
+        let got: Vec<(String, Value)> =
+            got.iter().map(|(k, a)| (k.clone(), serde_json::to_value(a).unwrap())).collect();
+        assert_eq!(got, want, "each step as core gives it, in order");
+    }
 }
 
 #[test]

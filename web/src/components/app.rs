@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use safegrade::Assessment;
 use serde_json::json;
 use yew::prelude::*;
 
@@ -75,7 +76,8 @@ pub fn app() -> Html {
         move |_| Client::new(on_event)
     });
     let weak = Rc::downgrade(&*client);
-    let entries = use_memo((), |_| SHIPPED.iter().map(|f| (f.path.to_string(), f.name())).collect::<Vec<_>>());
+    let entries =
+        use_memo((), |_| SHIPPED.iter().map(|f| (f.path.to_string(), f.name(), f.scheme)).collect::<Vec<_>>());
     let lang = state.lang;
     let source = state.source.clone();
 
@@ -87,6 +89,7 @@ pub fn app() -> Html {
     let load = source.as_ref().and_then(|s| view.load_of(s)).cloned();
     let loaded = load.as_ref().and_then(|l| l.as_ref().ok()).cloned();
     let schema = loaded.as_ref().and_then(|l| l.schema.clone());
+    let steps = loaded.as_ref().map(|l| l.steps.clone()).unwrap_or_default();
     // … and evaluates the answers on screen once it checked.
     let answers = state.current_answers();
     let job = schema.as_ref().and(source.clone()).map(|source| EvalJob {
@@ -250,22 +253,29 @@ pub fn app() -> Html {
         Some(Outcome::InputErrors(errs)) => errs.clone(),
         _ => Vec::new(),
     });
-    let assessed = match current.as_ref().map(|e| &e.outcome) {
-        Some(Outcome::Assessed(a)) => Some(a.clone()),
-        _ => None,
-    };
-    // At phone width the result is below a long form: a bar keeps the grade in view.
-    let mini = assessed.map(|a| {
+    let badge = |a: &Assessment| {
         let color = grade_color(a.grade_color.as_deref());
         let style = format!("background:{color};color:{}", text_color_on(color));
-        html! {
+        html! { <span class="badge" style={style}>{ lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string() }</span> }
+    };
+    // At phone width the result is below a long form: a bar keeps the grade
+    // (a scheme's: every step's) in view.
+    let mini = match current.as_ref().map(|e| &e.outcome) {
+        Some(Outcome::Assessed(a)) => Some(html! {
             <a class="mini-result no-print" href="#result">
-                <span class="badge" style={style}>{ lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string() }</span>
+                { badge(a) }
                 <span>{ format!("{} {}", i18n::SCORE.get(lang), a.score) }</span>
                 <span class="go">{ "↓" }</span>
             </a>
-        }
-    });
+        }),
+        Some(Outcome::Steps(results)) => Some(html! {
+            <a class="mini-result no-print" href="#result">
+                { for results.iter().map(|(_, a)| badge(a)) }
+                <span class="go">{ "↓" }</span>
+            </a>
+        }),
+        _ => None,
+    };
     let stopped = load.as_ref().and_then(|l| l.as_ref().err()).map(|why| match why {
         Stopped::TimedOut => i18n::CHECK_TIMEOUT.get(lang).replace("{}", &seconds(CHECK_TIME_LIMIT_MS)),
         Stopped::Failed => i18n::CHECK_FAILED.get(lang).to_string(),
@@ -299,7 +309,7 @@ pub fn app() -> Html {
                 <UnknownAnswers lang={lang} names={(*unknown).clone()} schema={schema.clone()} on_drop={drop_unknown} />
             }
             if let Some(schema) = &schema {
-                <Report lang={lang} schema={schema.clone()} answers={answers.clone()}
+                <Report lang={lang} schema={schema.clone()} steps={steps.clone()} answers={answers.clone()}
                     as_of={state.as_of.clone()} today={platform::today()} records={*printing} />
             }
             <div class="layout">
@@ -310,6 +320,12 @@ pub fn app() -> Html {
                             <p class="ruleset-meta">
                                 <code>{ schema.ruleset.id.clone() }</code>{ format!(" · {} {}", i18n::VERSION.get(lang), schema.ruleset.version) }
                             </p>
+                            if !steps.is_empty() {
+                                <p class="ruleset-meta scheme-steps">
+                                    { format!("{}{}", i18n::SCHEME_STEPS.get(lang), lang.pick("：", Some(": "))) }
+                                    { steps.iter().map(|s| lang.label(&s.schema.ruleset.name)).collect::<Vec<_>>().join(" → ") }
+                                </p>
+                            }
                         </div>
                         <Questionnaire lang={lang} schema={schema.clone()} answers={answers.clone()}
                             errors={errors} on_action={on_action.clone()} />
@@ -320,7 +336,7 @@ pub fn app() -> Html {
                     }
                 </main>
                 <aside class="result-col">
-                    <ResultPanel lang={lang} schema={schema.clone()} evaluation={shown} pending={pending}
+                    <ResultPanel lang={lang} schema={schema.clone()} steps={steps.clone()} evaluation={shown} pending={pending}
                         answered={!answers.is_empty()} />
                 </aside>
             </div>

@@ -1,6 +1,7 @@
 //! The head of the printed self-assessment report: date, rule set id,
 //! version and hash (the questionnaire's, so it prints whether or not the
-//! answers evaluate), and every answer. Hidden on screen; the print style
+//! answers evaluate; for a scheme, the scheme's and each step's rule set's),
+//! and every answer. Hidden on screen; the print style
 //! sheet shows it above the result panel and hides the form.
 //!
 //! The lists' records are built only while printing (`records`): a list may
@@ -16,6 +17,7 @@ use yew::prelude::*;
 
 use crate::answers::{Answers, Record};
 use crate::components::field::default_text;
+use crate::engine::StepSchema;
 use crate::i18n::{self, Lang};
 
 /// Records of one list printed at most.
@@ -28,6 +30,9 @@ pub struct ReportProps {
     pub lang: Lang,
     /// The questionnaire.
     pub schema: Rc<Schema>,
+    /// A scheme's steps (empty for a rule set).
+    #[prop_or_default]
+    pub steps: Rc<Vec<StepSchema>>,
     /// The answers.
     pub answers: Answers,
     /// The as-of date.
@@ -73,6 +78,25 @@ pub fn report(p: &ReportProps) -> Html {
                 <tr><th>{ i18n::VERSION.get(lang) }</th><td>{ m.version.clone() }</td></tr>
                 <tr><th>{ i18n::HASH.get(lang) }</th><td class="hash">{ m.hash.clone() }</td></tr>
             </table>
+            if !p.steps.is_empty() {
+                <table class="meta steps" data-testid="report-steps">
+                    <thead><tr>
+                        <th>{ i18n::SCHEME_STEPS.get(lang) }</th><th>{ i18n::RULESET_ID.get(lang) }</th>
+                        <th>{ i18n::VERSION.get(lang) }</th><th>{ i18n::HASH.get(lang) }</th>
+                    </tr></thead>
+                    <tbody>
+                    { for p.steps.iter().map(|s| {
+                        let r = &s.schema.ruleset;
+                        html! {
+                            <tr data-step={s.alias.clone()}>
+                                <td>{ lang.label(&r.name) }</td><td>{ r.id.clone() }</td>
+                                <td>{ r.version.clone() }</td><td class="hash">{ r.hash.clone() }</td>
+                            </tr>
+                        }
+                    }) }
+                    </tbody>
+                </table>
+            }
             <h2>{ i18n::ANSWERS.get(lang) }</h2>
             <table class="answers">
                 <thead><tr><th>{ i18n::QUESTION.get(lang) }</th><th>{ i18n::ANSWER.get(lang) }</th></tr></thead>

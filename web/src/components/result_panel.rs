@@ -1,10 +1,14 @@
 //! The live result: the grade as a coloured badge, the score, every item
 //! that gained or lost points with its clause and advice, the overrides
-//! that applied, and what it takes to reach the next grade.
+//! that applied, and what it takes to reach the next grade; for a scheme,
+//! all of that for each step in order (blacklist status, risk colour,
+//! credit grade, supervision tier), with the values the step's results
+//! declare (such as the listing dates).
 //!
-//! The panel carries `data-grade` and `data-score`, and each item
-//! `data-item-id` and `data-points`, so tests read the result without
-//! parsing the text.
+//! The panel carries `data-grade` and `data-score` (a scheme's, `data-steps`,
+//! and each step's section `data-step`, `data-grade` and `data-score`), and
+//! each item `data-item-id` and `data-points`, so tests read the result
+//! without parsing the text.
 
 use std::rc::Rc;
 
@@ -12,7 +16,7 @@ use safegrade::{Assessment, MissingTreatment, Schema};
 use yew::prelude::*;
 
 use crate::components::field::default_text;
-use crate::engine::{Evaluation, Outcome};
+use crate::engine::{Evaluation, Outcome, StepSchema};
 use crate::i18n::{self, Lang};
 
 /// Props of [`ResultPanel`].
@@ -24,6 +28,9 @@ pub struct ResultPanelProps {
     pub schema: Option<Rc<Schema>>,
     /// What core said; `None` before a rule set is chosen.
     pub evaluation: Option<Rc<Evaluation>>,
+    /// A scheme's steps (empty for a rule set).
+    #[prop_or_default]
+    pub steps: Rc<Vec<StepSchema>>,
     /// Whether any question has been answered.
     #[prop_or(true)]
     pub answered: bool,
@@ -150,7 +157,40 @@ fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
     }
 }
 
-fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) -> Html {
+/// A heading at `level` (3 for a rule set's result, 4 inside a scheme's step).
+fn heading(level: u8, text: &str) -> Html {
+    match level {
+        3 => html! { <h3>{ text.to_string() }</h3> },
+        _ => html! { <h4>{ text.to_string() }</h4> },
+    }
+}
+
+/// The values a step's results declare, with their titles; none shown
+/// when the step leaves them blank (not listed, for instance).
+fn result_values(lang: Lang, step: &StepSchema, a: &Assessment) -> Html {
+    let shown: Vec<(String, String)> = step
+        .results
+        .iter()
+        .filter_map(|(name, label)| {
+            let text = match a.values.get(name.as_str())? {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (!text.is_empty()).then(|| (lang.label(label), text))
+        })
+        .collect();
+    if shown.is_empty() {
+        return html! {};
+    }
+    html! {
+        <dl class="values">
+            { for shown.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }
+        </dl>
+    }
+}
+
+fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> Html {
     let color = grade_color(a.grade_color.as_deref());
     let style = format!("background:{color};color:{}", text_color_on(color));
     let label = lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string();
@@ -172,7 +212,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
         { warnings(lang, schema, a) }
         { assumed(lang, schema, a) }
         if !a.overrides.is_empty() {
-            <h3>{ i18n::OVERRIDES.get(lang) }</h3>
+            { heading(level, i18n::OVERRIDES.get(lang)) }
             <ul class="overrides">
             { for a.overrides.iter().map(|o| html! {
                 <li data-override-id={o.id.to_string()}>
@@ -183,7 +223,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             }) }
             </ul>
         }
-        <h3>{ i18n::ITEMS.get(lang) }</h3>
+        { heading(level, i18n::ITEMS.get(lang)) }
         if a.items.is_empty() {
             <p class="empty">{ i18n::NO_ITEMS.get(lang) }</p>
         } else {
@@ -205,7 +245,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             }) }
             </ul>
         }
-        <h3>{ i18n::NEXT_GRADE.get(lang) }</h3>
+        { heading(level, i18n::NEXT_GRADE.get(lang)) }
         <div class="next" data-testid="next-grade">
         { match &a.next_grade {
             None => html! { <p>{ i18n::BEST_GRADE.get(lang) }</p> },
@@ -240,8 +280,36 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             },
         } }
         </div>
-        <p class="timing no-print">{ format!("{} {millis:.3} ms · {}", i18n::EVAL_TIME.get(lang), i18n::PRIVACY.get(lang)) }</p>
         </>
+    }
+}
+
+fn timing(lang: Lang, millis: f64) -> Html {
+    html! {
+        <p class="timing no-print">{ format!("{} {millis:.3} ms · {}", i18n::EVAL_TIME.get(lang), i18n::PRIVACY.get(lang)) }</p>
+    }
+}
+
+/// A scheme's result: one section per step, in order, each titled with its
+/// rule set's name and showing that step's result in its own terms.
+fn steps_assessed(lang: Lang, steps: &[StepSchema], results: &[(String, Assessment)]) -> Html {
+    html! {
+        <ol class="steps">
+        { for results.iter().map(|(alias, a)| {
+            let step = steps.iter().find(|s| &s.alias == alias);
+            let title = step.map_or_else(|| alias.clone(), |s| lang.label(&s.schema.ruleset.name));
+            let id = format!("step-{alias}");
+            html! {
+                <li class="step" data-step={alias.clone()} data-grade={a.grade.to_string()} data-score={a.score.clone()}>
+                    <section aria-labelledby={id.clone()}>
+                        <h3 id={id}>{ title }</h3>
+                        { assessed(lang, step.map(|s| &s.schema), a, 4) }
+                        if let Some(s) = step { { result_values(lang, s, a) } }
+                    </section>
+                </li>
+            }
+        }) }
+        </ol>
     }
 }
 
@@ -250,6 +318,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
 pub fn result_panel(p: &ResultPanelProps) -> Html {
     let lang = p.lang;
     let schema = p.schema.as_deref();
+    let mut steps_shown = None;
     let (grade, score, body) = match p.evaluation.as_deref() {
         None if p.pending => (None, None, html! {}),
         None => (None, None, html! { <p class="empty">{ i18n::NOTHING_PICKED.get(lang) }</p> }),
@@ -257,10 +326,22 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
             let body = html! {
                 <>
                 if !p.answered { <p class="note unanswered" data-testid="nothing-answered">{ i18n::NOTHING_ANSWERED.get(lang) }</p> }
-                { assessed(lang, schema, a, *millis) }
+                { assessed(lang, schema, a, 3) }
+                { timing(lang, *millis) }
                 </>
             };
             (Some(a.grade.to_string()), Some(a.score.clone()), body)
+        }
+        Some(Evaluation { outcome: Outcome::Steps(results), millis }) => {
+            let body = html! {
+                <>
+                if !p.answered { <p class="note unanswered" data-testid="nothing-answered">{ i18n::NOTHING_ANSWERED.get(lang) }</p> }
+                { steps_assessed(lang, &p.steps, results) }
+                { timing(lang, *millis) }
+                </>
+            };
+            steps_shown = Some(results.len());
+            (None, None, body)
         }
         Some(Evaluation { outcome: Outcome::InputErrors(errors), .. }) => {
             let label_of = |path: &str| schema.map_or_else(|| path.to_string(), |s| answer_label(lang, s, path));
@@ -282,10 +363,11 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
             (None, None, html! { <p class="err" role="alert">{ format!("{}{m}", i18n::EVAL_FAILED.get(lang)) }</p> })
         }
     };
-    let (grade, score) = if p.pending { (None, None) } else { (grade, score) };
+    let (grade, score, steps_shown) = if p.pending { (None, None, None) } else { (grade, score, steps_shown) };
     html! {
         <section id="result" class={classes!("result", p.pending.then_some("pending"))} aria-labelledby="result-title"
-            aria-live="polite" aria-busy={p.pending.then_some("true")} data-grade={grade} data-score={score}>
+            aria-live="polite" aria-busy={p.pending.then_some("true")} data-grade={grade} data-score={score}
+            data-steps={steps_shown.map(|n| n.to_string())}>
             <h2 id="result-title">{ i18n::RESULT.get(lang) }</h2>
             if p.pending { <p class="updating">{ i18n::UPDATING.get(lang) }</p> }
             { body }

@@ -1,4 +1,4 @@
-//! The controls above the form: rule-set picker, "load your own rule file",
+//! The controls above the form: the picker of schemes and rule sets, "load your own rule file",
 //! the as-of date, and saving, loading, printing and clearing the answers.
 
 use std::rc::Rc;
@@ -17,8 +17,9 @@ use crate::state::{Action, Notice, Source};
 pub struct ToolbarProps {
     /// Interface language.
     pub lang: Lang,
-    /// The shipped rule sets: path and name.
-    pub entries: Rc<Vec<(String, Label)>>,
+    /// The shipped schemes and rule sets: path, name, and whether it is a
+    /// scheme.
+    pub entries: Rc<Vec<(String, Label, bool)>>,
     /// The chosen rule set.
     pub source: Option<Source>,
     /// The as-of date.
@@ -101,8 +102,12 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
                 <label for="ruleset">{ i18n::PICK_RULES.get(lang) }</label>
                 <select id="ruleset" onchange={on_pick}>
                     <option value="" selected={selected.is_empty()} disabled=true>{ i18n::PICK_PLACEHOLDER.get(lang) }</option>
-                    { for p.entries.iter().map(|(path, name)| html! {
-                        <option value={path.clone()} selected={&selected == path}>{ lang.label(name) }</option>
+                    { for [(true, i18n::PICK_SCHEMES), (false, i18n::PICK_RULESETS)].into_iter().map(|(schemes, title)| html! {
+                        <optgroup label={title.get(lang)}>
+                        { for p.entries.iter().filter(|e| e.2 == schemes).map(|(path, name, _)| html! {
+                            <option value={path.clone()} selected={&selected == path}>{ lang.label(name) }</option>
+                        }) }
+                        </optgroup>
                     }) }
                     if let Some(path) = own {
                         <option value={selected.clone()} selected=true>
