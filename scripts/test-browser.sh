@@ -7,7 +7,10 @@
 #   3. the portal built with scripts/portal.sh, served on 127.0.0.1 on a free
 #      port, driven end to end with playwright-core (e2e/portal.test.mjs)
 #      and compared with `safegrade eval` run natively on the same answers;
-#   4. the same portal against hostile and oversized input
+#   4. the hazchem scheme answered through the portal, each step compared
+#      with `safegrade eval --rules rules/schemes/hazchem.toml`
+#      (e2e/scheme.test.mjs);
+#   5. the same portal against hostile and oversized input
 #      (e2e/robust.test.mjs): rule text reaching the network, files that
 #      never finish checking or evaluating, huge answer files, storage past
 #      its quota, answers for another rule set.
@@ -58,6 +61,9 @@ node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
 
 step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
 node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+
+step "portal: the hazchem scheme step by step, against safegrade eval"
+node e2e/scheme.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
 
 step "portal: hostile and oversized input in headless Chromium"
 node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"

@@ -269,7 +269,7 @@ pub fn app() -> Html {
             </a>
         }),
         Some(Outcome::Steps(results)) => Some(html! {
-            <a class="mini-result no-print" href="#result">
+            <a class="mini-result steps-bar no-print" href="#result">
                 { for results.iter().map(|(_, a)| badge(a)) }
                 <span class="go">{ "↓" }</span>
             </a>

@@ -88,7 +88,7 @@ pub fn report(p: &ReportProps) -> Html {
                     { for p.steps.iter().map(|s| {
                         let r = &s.schema.ruleset;
                         html! {
-                            <tr data-step={s.alias.clone()}>
+                            <tr data-report-step={s.alias.clone()}>
                                 <td>{ lang.label(&r.name) }</td><td>{ r.id.clone() }</td>
                                 <td>{ r.version.clone() }</td><td class="hash">{ r.hash.clone() }</td>
                             </tr>

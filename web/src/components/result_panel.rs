@@ -102,13 +102,13 @@ pub fn answer_label(lang: Lang, s: &Schema, path: &str) -> String {
 
 /// Records the result ignored because they are dated after the as-of date,
 /// each named by its list's label, record number and field label.
-fn warnings(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
+fn warnings(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> Html {
     if a.warnings.is_empty() {
         return html! {};
     }
     html! {
         <div class="warnings" data-testid="warnings" role="note">
-            <h3>{ i18n::DATA_WARNINGS.get(lang) }</h3>
+            { heading(level, i18n::DATA_WARNINGS.get(lang)) }
             <ul>
             { for a.warnings.iter().map(|w| {
                 let path = format!("{}[{}].{}", w.list, w.record.saturating_sub(1), w.field);
@@ -127,14 +127,14 @@ fn warnings(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
 
 /// The answers the result assumed because they were not given: each input
 /// with the value taken by default, or how its absence was treated.
-fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment) -> Html {
+fn assumed(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> Html {
     if a.missing.is_empty() {
         return html! {};
     }
     let field = |name: &str| schema.and_then(|s| s.inputs.iter().find(|f| f.name == name));
     html! {
         <div class="assumed" data-testid="assumed">
-            <h3>{ i18n::ASSUMED.get(lang) }</h3>
+            { heading(level, i18n::ASSUMED.get(lang)) }
             <ul>
             { for a.missing.iter().map(|m| {
                 let f = field(&m.input);
@@ -209,8 +209,8 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> H
         if a.band_grade != a.grade {
             <p class="note">{ format!("{}{}{}", i18n::BAND_GRADE.get(lang), lang.pick("：", Some(": ")), grade_label(lang, schema, &a.band_grade)) }</p>
         }
-        { warnings(lang, schema, a) }
-        { assumed(lang, schema, a) }
+        { warnings(lang, schema, a, level) }
+        { assumed(lang, schema, a, level) }
         if !a.overrides.is_empty() {
             { heading(level, i18n::OVERRIDES.get(lang)) }
             <ul class="overrides">
