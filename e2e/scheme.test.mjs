@@ -190,6 +190,19 @@ try {
   await page.waitForFunction((g) => document.querySelector("#result [data-step=risk]")?.dataset.grade === g, "orange");
   assert.deepEqual(await shown(page), wantOrange);
 
+  t("a scheme of the user's own, chosen with its rule file: every step evaluates");
+  const root = join(here, "..");
+  const ownScheme = join(work, "my-scheme.toml");
+  const ownCredit = join(work, "my-credit.toml");
+  writeFileSync(ownScheme, readFileSync(join(root, SCHEME), "utf8").replace("../credit-rating.toml", "../my-credit.toml"));
+  writeFileSync(ownCredit, readFileSync(join(root, "rules/credit-rating.toml"), "utf8"));
+  await page.setInputFiles("#own-rules", [ownCredit, ownScheme]);
+  await page.waitForFunction(() => document.querySelector("#ruleset").selectedOptions[0]?.textContent.includes("my-scheme.toml"));
+  await page.waitForSelector("#questionnaire #q-standardization");
+  await fill(page, orange);
+  await page.waitForFunction(() => document.querySelector("#result")?.dataset.steps === "4");
+  assert.deepEqual(await shown(page), wantOrange, "the user's copy gives the shipped scheme's result");
+
   assert.deepEqual(errors, [], "no errors in the page console");
 } catch (e) {
   console.error(`FAILED at step: ${step}`);

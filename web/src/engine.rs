@@ -62,15 +62,27 @@ pub struct LoadedRules {
 /// Loads and checks the chosen source: a shipped rule set, or the user's
 /// file (whose includes may be shipped files).
 pub fn load_source(source: Option<&Source>) -> LoadedRules {
-    let (path, own_text) = match source {
+    let (path, own) = match source {
         None => return LoadedRules { rules: None, schema: None, steps: Vec::new(), diagnostics: Vec::new() },
-        Some(Source::Shipped(path)) => (path.clone(), None),
-        Some(Source::Own { path, text }) => (path.clone(), Some(text.clone())),
+        Some(Source::Shipped(path)) => (path.clone(), Vec::new()),
+        Some(Source::Own { path, text, others }) => {
+            let mut own = vec![(path.clone(), text.clone())];
+            own.extend(others.iter().cloned());
+            (path.clone(), own)
+        }
     };
-    let own_path = path.clone();
-    let loader = move |p: &str| match &own_text {
-        Some(t) if p == own_path => Ok(t.to_string()),
-        _ => shipped_loader(p),
+    // The user's files, then the shipped ones; a path that leaves `rules/`
+    // (a scheme copied from `rules/schemes/` names its steps `../x.toml`)
+    // is looked for by its file name in `rules/`.
+    let find = move |p: &str| match own.iter().find(|(q, _)| q == p) {
+        Some((_, t)) => Ok(t.to_string()),
+        None => shipped_loader(p),
+    };
+    let loader = move |p: &str| match find(p) {
+        Err(e) if !p.starts_with("rules/") => {
+            find(&format!("rules/{}", p.rsplit('/').next().unwrap_or(p))).map_err(|_| e)
+        }
+        found => found,
     };
     let loaded = safegrade::load(&path, &loader);
     let diagnostics: Vec<DiagView> = loaded

@@ -91,7 +91,10 @@ mod texts {
     pub const PICK_SCHEMES: T = T("监管方案（多个规则集依次评估）", "Schemes (rule sets in turn)");
     pub const PICK_RULESETS: T = T("单个规则集", "Single rule sets");
     pub const SCHEME_STEPS: T = T("依次评估", "Steps");
-    pub const OWN_RULES: T = T("载入自己的规则文件（.toml）", "Load your own rule file (.toml)");
+    pub const OWN_RULES: T = T(
+        "载入自己的规则文件（.toml；方案可连同其规则文件一起选择）",
+        "Load your own rule file (.toml; a scheme with its rule files)",
+    );
     pub const AS_OF: T = T("评估基准日", "Assessment date");
     pub const SAVE: T = T("保存答案", "Save answers");
     pub const LOAD: T = T("载入答案", "Load answers");

@@ -5,6 +5,9 @@
 //! Each helper degrades to doing nothing when the browser refuses (a popup
 //! blocker, a missing API): the self-assessment keeps working.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -78,6 +81,45 @@ pub enum Chosen {
     Text(String, String),
     /// It holds more than the limit: its size in bytes (it was not read).
     TooLarge(f64),
+}
+
+/// Reads every file chosen in a file input as text, in the order chosen,
+/// unless one holds more than `limit` bytes (then none is read, and `done`
+/// gets that file's size), and calls `done` once all are read.
+pub fn read_chosen_files(
+    input: &web_sys::HtmlInputElement,
+    limit: f64,
+    done: impl FnOnce(Result<Vec<(String, String)>, f64>) + 'static,
+) {
+    let Some(list) = input.files() else { return };
+    let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+    input.set_value("");
+    if files.is_empty() {
+        return;
+    }
+    if let Some(big) = files.iter().find(|f| f.size() > limit) {
+        done(Err(big.size()));
+        return;
+    }
+    let texts = Rc::new(RefCell::new(vec![None; files.len()]));
+    let done = Rc::new(RefCell::new(Some(done)));
+    for (i, file) in files.iter().enumerate() {
+        let Ok(reader) = web_sys::FileReader::new() else { return };
+        let (r, name, texts, done) = (reader.clone(), file.name(), texts.clone(), done.clone());
+        let onload = Closure::once_into_js(move || {
+            let text = r.result().ok().and_then(|v| v.as_string()).unwrap_or_default();
+            texts.borrow_mut()[i] = Some((name, text));
+            let all: Option<Vec<(String, String)>> = texts.borrow().iter().cloned().collect();
+            // Only once the last file is read is `done` taken and called.
+            if let Some(all) = all {
+                if let Some(done) = done.borrow_mut().take() {
+                    done(Ok(all));
+                }
+            }
+        });
+        reader.set_onload(Some(onload.unchecked_ref()));
+        let _ = reader.read_as_text(file);
+    }
 }
 
 /// Reads the first file chosen in a file input as text, unless it holds

@@ -24,16 +24,28 @@ use crate::rulesets::{is_shipped, own_path};
 pub enum Source {
     /// A shipped rule set, by path (`rules/x.toml`).
     Shipped(String),
-    /// A file the user loaded: its path (`rules/<file name>`) and text.
+    /// A file the user loaded: its path (`rules/<file name>`) and text,
+    /// with the files chosen with it (a scheme's own rule sets, files it
+    /// includes), each by path.
     Own {
         /// `rules/<file name>`.
         path: String,
         /// The file's text.
         text: Rc<str>,
+        /// The files chosen with it: `rules/<file name>` and text.
+        others: Rc<[(String, Rc<str>)]>,
     },
 }
 
 impl Source {
+    /// A user's file's path (`None` for a shipped one).
+    pub fn own_file(&self) -> Option<&str> {
+        match self {
+            Source::Own { path, .. } => Some(path),
+            Source::Shipped(_) => None,
+        }
+    }
+
     /// The key answers are kept under.
     pub fn key(&self) -> String {
         match self {
@@ -41,6 +53,13 @@ impl Source {
             Source::Own { path, .. } => format!("own:{path}"),
         }
     }
+}
+
+/// Whether a rule file's text is a scheme: a `[scheme]` table header on a
+/// line of its own (read before the file is checked, to know which of the
+/// files chosen together is the one to use).
+pub fn is_scheme(text: &str) -> bool {
+    text.lines().any(|l| l.trim() == "[scheme]")
 }
 
 /// A message for the user above the form; rendered in the current language.
@@ -163,13 +182,10 @@ pub enum Action {
     SetLang(Lang),
     /// Choose a shipped rule set.
     Pick(String),
-    /// Use a rule file the user loaded.
-    LoadOwn {
-        /// The file's name.
-        name: String,
-        /// Its text.
-        text: String,
-    },
+    /// Use the rule files the user loaded (name and text of each, at
+    /// least one): a scheme among them is the one used, else the first,
+    /// and the others are there for it to read.
+    LoadOwn(Vec<(String, String)>),
     /// Change the as-of date.
     SetAsOf(String),
     /// Answer (or, with `None`, clear) a scalar input.
@@ -262,7 +278,7 @@ impl State {
     /// says so.
     pub fn restore(
         settings: Option<&Json>,
-        rules: Option<(String, String)>,
+        rules: Option<Source>,
         answers: BTreeMap<String, Map<String, Json>>,
         today: String,
     ) -> State {
@@ -282,7 +298,7 @@ impl State {
             s.source = Some(Source::Shipped(p.to_string()));
         } else if let Some(p) = src.and_then(|v| v.get("own")).and_then(Json::as_str) {
             match rules {
-                Some((path, text)) if path == p => s.source = Some(Source::Own { path, text: Rc::from(text) }),
+                Some(own @ Source::Own { .. }) if own.own_file() == Some(p) => s.source = Some(own),
                 _ => s.notice = Some(Notice::RulesNotRestored(p.to_string())),
             }
         }
@@ -298,8 +314,16 @@ impl State {
                 self.notice = None;
                 self.pending = None;
             }
-            Action::LoadOwn { name, text } => {
-                self.source = Some(Source::Own { path: own_path(&name), text: Rc::from(text) });
+            Action::LoadOwn(files) => {
+                let Some(main) = files.iter().position(|(_, t)| is_scheme(t)).or((!files.is_empty()).then_some(0))
+                else {
+                    return;
+                };
+                let others = files.iter().enumerate().filter(|(i, _)| *i != main);
+                let others = others.map(|(_, (n, t))| (own_path(n), Rc::from(t.as_str()))).collect::<Vec<_>>();
+                let (name, text) = &files[main];
+                self.source =
+                    Some(Source::Own { path: own_path(name), text: Rc::from(text.as_str()), others: others.into() });
                 self.notice = None;
                 self.pending = None;
             }

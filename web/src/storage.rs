@@ -12,6 +12,7 @@
 //! item holding everything) is read once, without its rule file, and removed.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde_json::{json, Map, Value as Json};
 use wasm_bindgen::JsCast;
@@ -53,8 +54,8 @@ pub enum Problem {
 pub struct Stored {
     /// The settings part.
     pub settings: Option<Json>,
-    /// The user's rule file: path and text.
-    pub rules: Option<(String, String)>,
+    /// The user's rule file (with the files chosen with it).
+    pub rules: Option<Source>,
     /// Answers by [`Source::key`].
     pub answers: BTreeMap<String, Map<String, Json>>,
     /// Whether this came from the first format, so nothing is stored as
@@ -77,7 +78,11 @@ pub fn read() -> Stored {
     let mut out = Stored { settings: parse(get(SETTINGS)), ..Stored::default() };
     if let Some(r) = parse(get(RULES)) {
         if let (Some(p), Some(t)) = (r.get("path").and_then(Json::as_str), r.get("text").and_then(Json::as_str)) {
-            out.rules = Some((p.to_string(), t.to_string()));
+            let others = r.get("others").and_then(Json::as_array).map_or(&[][..], Vec::as_slice).iter();
+            let others =
+                others.filter_map(|o| Some((o.get("path")?.as_str()?.to_string(), Rc::from(o.get("text")?.as_str()?))));
+            out.rules =
+                Some(Source::Own { path: p.to_string(), text: Rc::from(t), others: others.collect::<Vec<_>>().into() });
         }
     }
     let n = s.length().unwrap_or(0);
@@ -182,8 +187,9 @@ impl Saver {
             RulesPart::Unknown => {}
             RulesPart::Keep(src) if self.rules.as_ref() == Some(src) => {}
             RulesPart::Keep(src) => {
-                if let Source::Own { path, text } = src {
-                    let r = write(RULES, &json!({ "path": path, "text": &**text }).to_string());
+                if let Source::Own { path, text, others } = src {
+                    let others: Vec<Json> = others.iter().map(|(p, t)| json!({ "path": p, "text": &**t })).collect();
+                    let r = write(RULES, &json!({ "path": path, "text": &**text, "others": others }).to_string());
                     if r.is_err() {
                         remove(RULES);
                     }

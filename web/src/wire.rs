@@ -7,7 +7,7 @@
 //!
 //! | request | reply |
 //! |---|---|
-//! | `{"seq", "op": "load", "source", "path", "text"}` (`text` null for a shipped rule set) | `{"seq", "op": "loaded", "schema": {…} \| null, "steps": [{"alias", "schema", "results"}], "diagnostics": […]}` (`steps` empty but for a scheme) |
+//! | `{"seq", "op": "load", "source", "path", "text", "others": [{"path", "text"}]}` (`text` null for a shipped rule set; `others`, files chosen with it) | `{"seq", "op": "loaded", "schema": {…} \| null, "steps": [{"alias", "schema", "results"}], "diagnostics": […]}` (`steps` empty but for a scheme) |
 //! | `{"seq", "op": "eval", "source", "as_of", "answers"}` | `{"seq", "op": "evaluated", "ms", "assessment" \| "steps": [{"alias", "assessment"}] \| "input_errors" \| "failed"}`, or `{"seq", "op": "not_loaded"}` when the worker does not hold that source |
 //! | `{"seq", "op": "bench", "source", "as_of", "answers", "n"}` | `{"seq", "op": "bench", "mean_ms"}`, or `not_loaded` |
 //! | anything else | `{"seq", "op": "refused", "message"}` |
@@ -43,6 +43,8 @@ pub enum Request {
         path: String,
         /// The user's file text; `None` for a shipped rule set.
         text: Option<String>,
+        /// The files the user chose with it: path and text.
+        others: Vec<(String, String)>,
     },
     /// Evaluate answers with the loaded source; with `bench`, evaluate them
     /// that many times and answer the mean time.
@@ -118,11 +120,13 @@ impl Reply {
 
 /// The text of a load request.
 pub fn load_request(seq: u64, source: u64, src: &Source) -> String {
-    let (path, text) = match src {
-        Source::Shipped(p) => (p.as_str(), None),
-        Source::Own { path, text } => (path.as_str(), Some(&**text)),
+    let (path, text, others) = match src {
+        Source::Shipped(p) => (p.as_str(), None, Vec::new()),
+        Source::Own { path, text, others } => {
+            (path.as_str(), Some(&**text), others.iter().map(|(p, t)| json!({ "path": p, "text": &**t })).collect())
+        }
     };
-    json!({ "seq": seq, "op": "load", "source": source, "path": path, "text": text }).to_string()
+    json!({ "seq": seq, "op": "load", "source": source, "path": path, "text": text, "others": others }).to_string()
 }
 
 /// The text of an evaluation request (`bench`: a benchmark of that many).
@@ -151,6 +155,10 @@ impl Request {
                 source,
                 path: string("path").ok_or_else(|| refused(seq, "no path"))?,
                 text: string("text"),
+                others: list(&j, "others")
+                    .iter()
+                    .filter_map(|o| Some((o.get("path")?.as_str()?.to_string(), o.get("text")?.as_str()?.to_string())))
+                    .collect(),
             }),
             Some(op @ ("eval" | "bench")) => Ok(Request::Eval {
                 seq,

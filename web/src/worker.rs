@@ -11,6 +11,7 @@
 //! new one ([`crate::client`]).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use safegrade::Rules;
 
@@ -32,9 +33,12 @@ pub fn handle(request: &str, now: impl Fn() -> f64) -> String {
         Err((seq, message)) => return Reply::Refused { seq, message }.to_json(),
     };
     let reply = match req {
-        Request::Load { seq, source, path, text } => {
+        Request::Load { seq, source, path, text, others } => {
             let src = match text {
-                Some(text) => Source::Own { path, text: text.into() },
+                Some(text) => {
+                    let others = others.into_iter().map(|(p, t)| (p, Rc::from(t))).collect::<Vec<_>>();
+                    Source::Own { path, text: text.into(), others: others.into() }
+                }
                 None => Source::Shipped(path),
             };
             let loaded = engine::load_source(Some(&src));

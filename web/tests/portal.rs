@@ -94,7 +94,7 @@ fn input_errors_name_the_answer() {
 #[test]
 fn broken_own_file_gives_diagnostics_with_lines() {
     let text = include_str!("../../e2e/fixtures/broken.toml");
-    let src = Source::Own { path: "rules/broken.toml".into(), text: text.into() };
+    let src = Source::Own { path: "rules/broken.toml".into(), text: text.into(), others: Rc::from([]) };
     let loaded = engine::load_source(Some(&src));
     assert!(loaded.rules.is_none());
     let d = loaded.diagnostics.iter().find(|d| d.is_error).unwrap();
@@ -105,7 +105,7 @@ fn broken_own_file_gives_diagnostics_with_lines() {
 #[test]
 fn own_file_can_include_shipped_definitions() {
     let text = include_str!("../../rules/hazchem-risk-2018.toml");
-    let src = Source::Own { path: "rules/my-copy.toml".into(), text: text.into() };
+    let src = Source::Own { path: "rules/my-copy.toml".into(), text: text.into(), others: Rc::from([]) };
     assert!(engine::load_source(Some(&src)).rules.is_some());
 }
 
@@ -149,7 +149,7 @@ fn the_worker_loads_evaluates_and_the_page_reads_core_types_back() {
     assert_eq!(engine::error_for(&errs, "accidents[0].date", Lang::Zh), Some("必填，但未填写"));
     assert!(matches!(ask("not json"), Reply::Refused { seq: 0, .. }));
     assert!(matches!(ask(r#"{"seq": 9, "op": "dance", "source": 1}"#), Reply::Refused { seq: 9, .. }));
-    let broken = Source::Own { path: "rules/b.toml".into(), text: "[ruleset".into() };
+    let broken = Source::Own { path: "rules/b.toml".into(), text: "[ruleset".into(), others: Rc::from([]) };
     let Reply::Loaded { schema: None, diagnostics, .. } = ask(&wire::load_request(6, 9, &broken)) else {
         panic!("a broken file loads")
     };
@@ -193,6 +193,41 @@ fn a_scheme_through_the_worker_gives_each_step_as_core_does() {
             got.iter().map(|(k, a)| (k.clone(), serde_json::to_value(a).unwrap())).collect();
         assert_eq!(got, want, "each step as core gives it, in order");
     }
+}
+
+#[test]
+fn a_users_scheme_runs_with_the_rule_files_chosen_with_it() {
+    let text = |p: &str| std::fs::read_to_string(format!("{}/../{p}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    // A copy of the shipped scheme (steps named `../x.toml`) and a rule set of
+    // the user's own: its credit step's file, renamed and re-versioned.
+    let scheme = text(SCHEME).replace("../credit-rating.toml", "../my-credit.toml");
+    let credit = text("rules/credit-rating.toml").replacen("version = \"", "version = \"9.", 1);
+    let mut s = State::new("2024-06-30".into());
+    s.apply(Action::LoadOwn(vec![("my-credit.toml".into(), credit.clone()), ("my-scheme.toml".into(), scheme)]));
+    let Some(src @ Source::Own { path, others, .. }) = &s.source else { panic!("no own source") };
+    assert_eq!(path, "rules/my-scheme.toml", "the scheme among the files chosen is the one used");
+    assert_eq!(others.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["rules/my-credit.toml"]);
+    let Reply::Loaded { schema: Some(_), steps, diagnostics, .. } = ask(&wire::load_request(1, 5, src)) else {
+        panic!("the user's scheme does not load")
+    };
+    assert!(diagnostics.iter().all(|d| !d.is_error), "{diagnostics:?}");
+    let credit_step = steps.iter().find(|s| s.alias == "credit").unwrap();
+    assert!(credit_step.schema.ruleset.version.starts_with("9."), "the user's own credit file is read");
+    assert_eq!(steps[1].schema.ruleset.id, "hazchem-risk-2018", "the other steps are the shipped files");
+    // Without its rule file the scheme says which file is missing.
+    s.apply(Action::LoadOwn(vec![(
+        "my-scheme.toml".into(),
+        text(SCHEME).replace("../credit-rating.toml", "../my-credit.toml"),
+    )]));
+    let Reply::Loaded { schema: None, diagnostics, .. } = ask(&wire::load_request(2, 6, s.source.as_ref().unwrap()))
+    else {
+        panic!("loads without its file")
+    };
+    assert!(diagnostics.iter().any(|d| d.is_error && d.message.contains("my-credit.toml")), "{diagnostics:?}");
+    // Storage keeps the files chosen with it.
+    let settings = s.settings_json();
+    let back = State::restore(Some(&settings), s.source.clone(), BTreeMap::new(), "d".into());
+    assert_eq!(back.source, s.source);
 }
 
 #[test]
@@ -358,8 +393,13 @@ fn unreadable_answer_files_say_why_in_parts_both_languages_can_tell() {
 #[test]
 fn a_users_rule_file_is_restored_only_when_it_was_stored() {
     let settings = json!({ "version": 2, "lang": "zh", "as_of": "2026-01-01", "source": { "own": "rules/x.toml" } });
-    let s = State::restore(Some(&settings), Some(("rules/x.toml".into(), "text".into())), BTreeMap::new(), "d".into());
-    assert_eq!(s.source, Some(Source::Own { path: "rules/x.toml".into(), text: "text".into() }));
+    let own = Source::Own {
+        path: "rules/x.toml".into(),
+        text: "text".into(),
+        others: Rc::from([("rules/y.toml".to_string(), Rc::from("y"))]),
+    };
+    let s = State::restore(Some(&settings), Some(own.clone()), BTreeMap::new(), "d".into());
+    assert_eq!(s.source, Some(own));
     let s = State::restore(Some(&settings), None, BTreeMap::new(), "d".into());
     assert_eq!((s.source, s.notice), (None, Some(Notice::RulesNotRestored("rules/x.toml".into()))));
     // The first format kept the text with the settings, with no sign it checked.

@@ -53,10 +53,10 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let cb = cb.clone();
-            platform::read_chosen_file(&input, safegrade::MAX_RULE_FILE_BYTES as f64, move |chosen| {
+            platform::read_chosen_files(&input, safegrade::MAX_RULE_FILE_BYTES as f64, move |chosen| {
                 cb.emit(match chosen {
-                    Chosen::Text(name, text) => Action::LoadOwn { name, text },
-                    Chosen::TooLarge(bytes) => Action::Notice(Some(Notice::FileTooLarge {
+                    Ok(files) => Action::LoadOwn(files),
+                    Err(bytes) => Action::Notice(Some(Notice::FileTooLarge {
                         bytes,
                         limit: safegrade::MAX_RULE_FILE_BYTES as f64,
                     })),
@@ -90,7 +90,8 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
     let selected = p.source.as_ref().map(Source::key).unwrap_or_default();
     let has_rules = p.source.is_some();
     let own = match &p.source {
-        Some(Source::Own { path, .. }) => Some(path.clone()),
+        Some(Source::Own { path, others, .. }) if others.is_empty() => Some(path.clone()),
+        Some(Source::Own { path, others, .. }) => Some(format!("{path} + {}", others.len())),
         _ => None,
     };
     let save = p.on_save.reform(|_: MouseEvent| ());
@@ -118,7 +119,7 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
             </div>
             <div class="ctl">
                 <label for="own-rules" class="file-label">{ i18n::OWN_RULES.get(lang) }</label>
-                <input type="file" id="own-rules" accept=".toml,text/plain" onchange={on_own} />
+                <input type="file" id="own-rules" accept=".toml,text/plain" multiple=true onchange={on_own} />
             </div>
             <div class="ctl">
                 <label for="as-of">{ i18n::AS_OF.get(lang) }</label>
