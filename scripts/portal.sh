@@ -10,9 +10,9 @@
 # PATH (Debian's binaryen 108 cannot read current Rust output; it is skipped
 # when it fails). The folder (default dist/) holds index.html, style.css,
 # main.js (starts the page), worker.js (the worker that checks and
-# evaluates), app.js and app_bg.wasm (shared by both), and rules/ (the
-# shipped rule files, read on demand); it can be copied to any static web
-# server. index.html carries a Content-Security-Policy; a server may send the
+# evaluates), app.js and app_bg.wasm (shared by both), rules/ (the
+# shipped rule files, read on demand), manifest.webmanifest and icons/ (for
+# installing); it can be copied to any static web server. index.html carries a Content-Security-Policy; a server may send the
 # same policy as a header (the worker, which gets no <meta>, then has it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,8 +59,9 @@ if command -v wasm-opt >/dev/null 2>&1; then
 else
   echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
 fi
-cp web/index.html web/style.css web/main.js web/worker.js "$OUT/"
-mkdir -p "$OUT/rules"
+cp web/index.html web/style.css web/main.js web/worker.js web/manifest.webmanifest "$OUT/"
+mkdir -p "$OUT/rules" "$OUT/icons"
+cp web/icons/* "$OUT/icons/"
 cp rules/*.toml "$OUT/rules/"
 RAW=$(wc -c <"$OUT/app_bg.wasm")
 GZ=$(gzip -9 -c "$OUT/app_bg.wasm" | wc -c)
