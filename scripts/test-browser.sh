@@ -60,7 +60,7 @@ done
 node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
 
 step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
-node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" "${CARGO_TARGET_DIR:-target}/debug/safegrade"
 
 step "portal: hostile and oversized input in headless Chromium"
 node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"
