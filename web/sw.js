@@ -1,8 +1,9 @@
 // The portal's service worker: owns the offline copy of the site. It keeps
 // the app shell (cached on install) and every rule file read through it
-// (cached when first read, by the page's Web Worker, which a controlled page
-// starts controlled) in one cache named after the build, and answers from
-// that cache first, so the portal opens and assesses with the network off.
+// (cached when first read by the page's Web Worker, which is controlled
+// with its page, also when this worker claims the page after it started)
+// in one cache named after the build, and answers from that cache first,
+// so the portal opens and assesses with the network off.
 //
 // scripts/portal.sh stamps VERSION (a hash of the built files): a build with
 // other files has another sw.js, which the browser installs on the next
