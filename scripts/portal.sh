@@ -9,11 +9,15 @@
 # LTO), runs wasm-bindgen, then wasm-opt -Oz when a working wasm-opt is on
 # PATH (Debian's binaryen 108 cannot read current Rust output; it is skipped
 # when it fails). The folder (default dist/) holds index.html, style.css,
-# main.js (starts the page), worker.js (the worker that checks and
-# evaluates), app.js and app_bg.wasm (shared by both), and rules/ (the
-# shipped rule sets and rules/schemes/, read on demand); it can be copied to any static web
-# server. index.html carries a Content-Security-Policy; a server may send the
-# same policy as a header (the worker, which gets no <meta>, then has it too).
+# main.js (starts the page; offline.js registers the service worker and
+# shows the update notice), worker.js (the worker that checks and
+# evaluates), app.js and app_bg.wasm (shared by both), rules/ (the shipped
+# rule sets and rules/schemes/, read on demand), sw.js (the service worker
+# keeping the site
+# for offline use, stamped with the build's version), manifest.webmanifest
+# and icons/ (installing); it can be copied to any static web server.
+# index.html carries a Content-Security-Policy; a server may send the same
+# policy as a header (the worker, which gets no <meta>, then has it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -26,7 +30,7 @@ while [ $# -gt 0 ]; do
     --build-only) BUILD_ONLY=1 ;;
     --port) PORT="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "portal.sh: unknown argument \`$1\`" >&2; exit 2 ;;
   esac
   shift
@@ -40,7 +44,7 @@ fi
 
 echo "== building the portal (cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown)"
 cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown
-WASM=target/wasm32-unknown-unknown/wasm/safegrade-web.wasm
+WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/safegrade-web.wasm"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -59,13 +63,18 @@ if command -v wasm-opt >/dev/null 2>&1; then
 else
   echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
 fi
-cp web/index.html web/style.css web/main.js web/worker.js "$OUT/"
-mkdir -p "$OUT/rules/schemes"
+cp web/index.html web/style.css web/main.js web/offline.js web/worker.js web/sw.js web/manifest.webmanifest "$OUT/"
+mkdir -p "$OUT/rules/schemes" "$OUT/icons"
+cp web/icons/* "$OUT/icons/"
 cp rules/*.toml "$OUT/rules/"
 cp rules/schemes/*.toml "$OUT/rules/schemes/"
+# The build's version: a hash of every file's path and bytes, stamped into
+# sw.js (its cache's name) and offline.js; any other build has another one.
+VERSION=$(cd "$OUT" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+sed -i "s/__SAFEGRADE_VERSION__/$VERSION/" "$OUT/sw.js" "$OUT/offline.js"
 RAW=$(wc -c <"$OUT/app_bg.wasm")
 GZ=$(gzip -9 -c "$OUT/app_bg.wasm" | wc -c)
-echo "portal built in $OUT/: app_bg.wasm $RAW bytes, $GZ bytes gzipped"
+echo "portal $VERSION built in $OUT/: app_bg.wasm $RAW bytes, $GZ bytes gzipped"
 
 [ "$BUILD_ONLY" = 1 ] && exit 0
 echo "serving $OUT/ on http://127.0.0.1:$PORT/ (Ctrl-C to stop)"

@@ -13,7 +13,10 @@
 #   5. the same portal against hostile and oversized input
 #      (e2e/robust.test.mjs): rule text reaching the network, files that
 #      never finish checking or evaluating, huge answer files, storage past
-#      its quota, answers for another rule set.
+#      its quota, answers for another rule set;
+#   5. the portal offline and across an update (e2e/offline.test.mjs): it
+#      serves dist/ on a port of its own, then a second build on the same
+#      port (an update is a new build at the same origin).
 # Screenshots and measured figures go to e2e/out/ (metrics.json).
 # Needs what scripts/setup.sh installs (Chromium, ChromeDriver,
 # wasm-bindgen-cli, e2e/node_modules); installs the last two itself if missing.
@@ -60,10 +63,13 @@ done
 node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
 
 step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
-node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" "${CARGO_TARGET_DIR:-target}/debug/safegrade"
 
 step "portal: the hazchem scheme step by step, against safegrade eval"
 node e2e/scheme.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
 
 step "portal: hostile and oversized input in headless Chromium"
 node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"
+
+step "portal: offline and updated (service worker) in headless Chromium"
+node e2e/offline.test.mjs dist e2e/out/expected.json

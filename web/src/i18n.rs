@@ -246,4 +246,8 @@ mod texts {
     pub const PREV_PAGE: T = T("上一页", "Previous page");
     pub const NEXT_PAGE: T = T("下一页", "Next page");
     pub const REPORT_MORE: T = T("另有 {} 条记录未列出。", "{} more records are not listed.");
+    pub const RULES_OFFLINE: T = T(
+        "无法读取：离线时只能用本浏览器打开过的规则集。",
+        "Cannot be read: offline, only rule sets opened here before work.",
+    );
 }

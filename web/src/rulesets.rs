@@ -79,6 +79,10 @@ pub const SHIPPED: &[RuleFile] = &[
     ),
 ];
 
+/// How the loader's message ends when the site gave no answer at all (the
+/// network is off, and no copy of the file was kept for offline use).
+pub const NOT_FETCHED: &str = "from the site";
+
 /// Whether `path` is a shipped rule set.
 pub fn is_shipped(path: &str) -> bool {
     SHIPPED.iter().any(|f| f.path == path)
@@ -114,7 +118,7 @@ mod cached {
     }
 
     fn request(path: &str) -> Result<String, String> {
-        let failed = || format!("cannot read `{path}` from the site");
+        let failed = || format!("cannot read `{path}` {}", super::NOT_FETCHED);
         let xhr = web_sys::XmlHttpRequest::new().map_err(|_| failed())?;
         xhr.open_with_async("GET", path, false).map_err(|_| failed())?;
         xhr.override_mime_type("text/plain; charset=utf-8").map_err(|_| failed())?;

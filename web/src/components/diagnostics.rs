@@ -1,10 +1,14 @@
 //! The problems found in a rule file the user loaded, each with its code,
-//! line and column, the source line with a caret, and the help line.
+//! line and column, the source line with a caret, and the help line; when a
+//! shipped rule set could not be fetched (offline, and never read before in
+//! this browser), the heading says so in the interface's language.
 
+use safegrade::Code;
 use yew::prelude::*;
 
 use crate::engine::DiagView;
 use crate::i18n::{self, Lang};
+use crate::rulesets::NOT_FETCHED;
 
 /// Props of [`Diagnostics`].
 #[derive(Properties, PartialEq)]
@@ -22,6 +26,12 @@ fn excerpt(rendered: &str) -> String {
     rendered.lines().skip(1).filter(|l| !l.trim_start().starts_with("--> ")).collect::<Vec<_>>().join("\n")
 }
 
+/// Whether a diagnostic says a shipped rule file could not be fetched from
+/// the site (offline, a rule set never read in this browser).
+fn not_fetched(d: &DiagView) -> bool {
+    d.is_error && d.code == Code::Unreadable.as_str() && d.message.ends_with(NOT_FETCHED)
+}
+
 /// The diagnostics list; nothing when there are none.
 #[function_component(Diagnostics)]
 pub fn diagnostics(p: &DiagnosticsProps) -> Html {
@@ -29,7 +39,13 @@ pub fn diagnostics(p: &DiagnosticsProps) -> Html {
         return html! {};
     }
     let has_errors = p.diagnostics.iter().any(|d| d.is_error);
-    let title = if has_errors { i18n::DIAGNOSTICS } else { i18n::WARNINGS };
+    let title = if p.diagnostics.iter().any(not_fetched) {
+        i18n::RULES_OFFLINE
+    } else if has_errors {
+        i18n::DIAGNOSTICS
+    } else {
+        i18n::WARNINGS
+    };
     html! {
         <section class={classes!("diagnostics", has_errors.then_some("errors"))} role={has_errors.then_some("alert")}
             aria-labelledby="diag-title" data-testid="diagnostics">
@@ -55,7 +71,28 @@ pub fn diagnostics(p: &DiagnosticsProps) -> Html {
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, not_fetched};
+    use crate::engine::DiagView;
+
+    fn error(code: &str, message: &str) -> DiagView {
+        DiagView {
+            is_error: true,
+            code: code.into(),
+            message: message.into(),
+            location: None,
+            line: None,
+            help: None,
+            rendered: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_rule_file_the_site_did_not_give_is_told_apart() {
+        let offline = "cannot read `rules/lec.toml`: cannot read `rules/lec.toml` from the site";
+        assert!(not_fetched(&error("R0005", offline)));
+        assert!(!not_fetched(&error("R0005", &format!("{offline} (HTTP 404)"))));
+        assert!(!not_fetched(&error("R0001", offline)));
+    }
 
     #[test]
     fn the_excerpt_leaves_out_what_the_heading_shows() {
