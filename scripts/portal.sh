@@ -13,9 +13,8 @@
 # shows the update notice), worker.js (the worker that checks and
 # evaluates), app.js and app_bg.wasm (shared by both), rules/ (the shipped
 # rule sets and rules/schemes/, read on demand), sw.js (the service worker
-# keeping the site
-# for offline use, stamped with the build's version), manifest.webmanifest
-# and icons/ (installing); it can be copied to any static web server.
+# keeping the site for offline use, stamped with the build's version),
+# manifest.webmanifest and icons/ (installing); it can be copied to any static web server.
 # index.html carries a Content-Security-Policy; a server may send the same
 # policy as a header (the worker, which gets no <meta>, then has it too).
 set -euo pipefail
