@@ -36,6 +36,7 @@ const expected = JSON.parse(readFileSync(expectedPath, "utf8"));
 const firm = JSON.parse(readFileSync(join(here, "fixtures/firm.json"), "utf8"));
 const HAZCHEM = "rules/hazchem-risk-2018.toml";
 const NEVER_READ = "rules/lec.toml";
+const SCHEME = "rules/schemes/hazchem.toml";
 const FORM = "#questionnaire #q-n_major_hazards_grade_1";
 
 let step = "";
@@ -154,6 +155,16 @@ try {
     assert.ok(shell[f] > 0, `${f} is cached`);
   }
   assert.equal(shell[NEVER_READ], undefined, "a rule set never read is not cached");
+
+  t("pick the hazchem scheme, then the rule set again: the scheme and its steps' files are cached");
+  await page.selectOption("#ruleset", SCHEME);
+  await page.waitForSelector("#questionnaire #q-standardization");
+  await page.selectOption("#ruleset", HAZCHEM);
+  await page.waitForSelector(FORM);
+  cached = await cachesIn(page);
+  for (const f of [SCHEME, "rules/blacklist-2023.toml", "rules/credit-rating.toml", "rules/supervision-tier.toml"]) {
+    assert.ok(cached[`safegrade-portal-${v1}`][f] > 0, `${f} is cached`);
+  }
   metrics.bytes_cached = Object.values(shell).reduce((a, b) => a + b, 0);
   metrics.files_cached = Object.keys(shell).length;
 
@@ -181,6 +192,13 @@ try {
   metrics.offline_reload_to_form_ms = Date.now() - reloadStart;
   assert.equal(await page.inputValue("#ruleset"), HAZCHEM);
   await assertEvaluates(page);
+
+  t("offline, the scheme read before: its questionnaire, and every step evaluates");
+  await page.selectOption("#ruleset", SCHEME);
+  await page.waitForSelector("#questionnaire #q-standardization");
+  await page.waitForSelector("#result[data-steps='4']");
+  await page.selectOption("#ruleset", HAZCHEM);
+  await page.waitForSelector(FORM);
 
   t("offline, a rule set never read says so, in Chinese and in English");
   await page.selectOption("#ruleset", NEVER_READ);
