@@ -40,7 +40,7 @@ fi
 
 echo "== building the portal (cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown)"
 cargo build -p safegrade-web --profile wasm --target wasm32-unknown-unknown
-WASM=target/wasm32-unknown-unknown/wasm/safegrade-web.wasm
+WASM="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/safegrade-web.wasm"
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
