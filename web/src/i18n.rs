@@ -240,4 +240,9 @@ mod texts {
     pub const PREV_PAGE: T = T("上一页", "Previous page");
     pub const NEXT_PAGE: T = T("下一页", "Next page");
     pub const REPORT_MORE: T = T("另有 {} 条记录未列出。", "{} more records are not listed.");
+    // Accessibility: landmark names and what the status region announces.
+    pub const TOOLBAR: T = T("规则与答案", "Rule set and answers");
+    pub const SAY_RESULT: T = T("评估结果：{grade}，得分 {score}", "Result: {grade}, score {score}");
+    pub const SAY_FIX: T = T("无评估结果：{} 个答案需要修改", "No result: {} answers to fix");
+    pub const SAY_STOPPED: T = T("评估未能完成", "The evaluation stopped");
 }

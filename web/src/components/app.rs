@@ -12,6 +12,7 @@ use serde_json::json;
 use yew::prelude::*;
 
 use crate::client::{self, Client, EvalJob, Stopped, CHECK_TIME_LIMIT_MS, EVAL_TIME_LIMIT_MS};
+use crate::components::announce::Announce;
 use crate::components::diagnostics::Diagnostics;
 use crate::components::notices::{NoticeBar, StorageProblems, UnknownAnswers};
 use crate::components::questionnaire::Questionnaire;
@@ -262,7 +263,7 @@ pub fn app() -> Html {
             <a class="mini-result no-print" href="#result">
                 <span class="badge" style={style}>{ lang.pick(&a.grade_label, a.grade_label_en.as_deref()).to_string() }</span>
                 <span>{ format!("{} {}", i18n::SCORE.get(lang), a.score) }</span>
-                <span class="go">{ "↓" }</span>
+                <span class="go" aria-hidden="true">{ "↓" }</span>
             </a>
         }
     });
@@ -283,7 +284,7 @@ pub fn app() -> Html {
                 </div>
                 <button type="button" id="lang-switch" class="lang" onclick={toggle_lang}
                     lang={if lang == Lang::Zh { "en" } else { "zh-CN" }}
-                    aria-label={i18n::SWITCH_LANG_LABEL.get(lang)}>{ i18n::SWITCH_LANG.get(lang) }</button>
+                    title={i18n::SWITCH_LANG_LABEL.get(lang)}>{ i18n::SWITCH_LANG.get(lang) }</button>
             </header>
             <Toolbar lang={lang} entries={entries.clone()} source={source.clone()}
                 as_of={state.as_of.clone()} on_action={on_action.clone()} {on_save} {on_load_answers} {on_print} />
@@ -322,6 +323,7 @@ pub fn app() -> Html {
                 <aside class="result-col">
                     <ResultPanel lang={lang} schema={schema.clone()} evaluation={shown} pending={pending}
                         answered={!answers.is_empty()} />
+                    <Announce lang={lang} evaluation={current.clone()} />
                 </aside>
             </div>
             // One node whether or not the bar is shown: a list that changes length
