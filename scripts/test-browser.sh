@@ -10,8 +10,11 @@
 #   4. the same portal against hostile and oversized input
 #      (e2e/robust.test.mjs): rule text reaching the network, files that
 #      never finish checking or evaluating, huge answer files, storage past
-#      its quota, answers for another rule set.
-# Screenshots and measured figures go to e2e/out/ (metrics.json).
+#      its quota, answers for another rule set;
+#   5. the same portal's accessibility (e2e/a11y.test.mjs): axe-core scans
+#      in both languages, labels, errors tied to inputs, the result
+#      announced, and a pass with the keyboard alone.
+# Screenshots and measured figures go to e2e/out/ (metrics.json, a11y.json).
 # Needs what scripts/setup.sh installs (Chromium, ChromeDriver,
 # wasm-bindgen-cli, e2e/node_modules); installs the last two itself if missing.
 set -euo pipefail
@@ -36,7 +39,7 @@ node e2e/pkg.test.mjs wasm/pkg tests/data/browser/hazchem-firm.expected.json
 step "portal: build"
 bash scripts/portal.sh --build-only --out dist
 
-if [ ! -d e2e/node_modules ]; then
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ]; then
   step "end-to-end test packages (npm ci)"
   (cd e2e && npm ci --no-audit --no-fund)
 fi
@@ -57,7 +60,10 @@ done
 node e2e/portal.test.mjs "http://127.0.0.1:$PORT/" e2e/out/expected.json dist
 
 step "portal: what is shown (rule sets alone, assumed answers), against safegrade eval"
-node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" "${CARGO_TARGET_DIR:-target}/debug/safegrade"
 
 step "portal: hostile and oversized input in headless Chromium"
 node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"
+
+step "portal: accessibility (axe-core scans, labels, announcements, keyboard only)"
+node e2e/a11y.test.mjs "http://127.0.0.1:$PORT/"
