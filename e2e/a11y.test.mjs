@@ -16,8 +16,9 @@
 //    leaves it unchanged.
 // 3. The keyboard alone (Tab, Shift+Tab, Enter, Space, arrows, typing)
 //    picks the hazchem rule set, answers a yes/no and a number question,
-//    adds and fills an accident record, and reaches the result; every
-//    focused element is visible.
+//    adds and fills an accident record, reaches the result by the skip link,
+//    and dismisses a notice; every focused element is visible, with a
+//    focus ring.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -211,7 +212,11 @@ try {
     const focused = () => page.evaluate(() => {
       const e = document.activeElement;
       const r = e.getBoundingClientRect();
-      return { id: e.id, tag: e.tagName, cls: e.className, w: r.width, h: r.height, text: (e.textContent || "").trim().slice(0, 40) };
+      // The focus ring: the element's outline, or, for the visually hidden
+      // answer-file input, its label's.
+      const ring = (x) => x && getComputedStyle(x).outlineStyle !== "none" && parseFloat(getComputedStyle(x).outlineWidth) > 0;
+      const ringed = ring(e) || [...(e.labels || [])].some(ring);
+      return { id: e.id, tag: e.tagName, cls: e.className, w: r.width, h: r.height, ringed, text: (e.textContent || "").trim().slice(0, 40) };
     });
     // Presses `key` until `pred(focused)` holds; fails after `limit` presses.
     const until = async (key, pred, limit, what) => {
@@ -219,6 +224,8 @@ try {
         await kb.press(key);
         const f = await focused();
         assert.ok(f.w > 0 && f.h > 0, `focused element not visible: ${JSON.stringify(f)}`);
+        // Past the last stop the focus leaves the page (the body) before it wraps round.
+        assert.ok(f.ringed || f.tag === "BODY", `focused element shows no focus ring: ${JSON.stringify(f)}`);
         if (pred(f)) return f;
       }
       assert.fail(`${what} not reached with ${limit} × ${key}`);
@@ -236,6 +243,7 @@ try {
       const f = await focused();
       stops.push(f.id || f.tag);
       assert.ok(f.w > 0 && f.h > 0, `tab stop ${i + 1} is not visible: ${JSON.stringify(f)}`);
+      assert.ok(f.ringed, `tab stop ${i + 1} shows no focus ring: ${JSON.stringify(f)}`);
     }
     console.log(`    tab stops: ${stops.join(" ")}`);
     for (const id of ["own-rules", "as-of", "save-answers", "load-answers", "q-n_major_hazards_grade_1"]) {
@@ -276,6 +284,7 @@ try {
     await until("Shift+Tab", (f) => f.tag === "A" && f.cls.includes("skip"), 300, "the skip link");
     await kb.press("Enter");
     await page.waitForFunction(() => document.activeElement && document.activeElement.id === "result");
+    assert.ok((await focused()).ringed, "the focused result shows its focus ring");
     const grade = (await page.locator("[data-testid=grade]").innerText()).trim();
     const after = await liveText(page);
     assert.notEqual(after, before, "the status changed");
