@@ -18,8 +18,12 @@ use crate::i18n::{self, Lang};
 pub struct AnnounceProps {
     /// Interface language.
     pub lang: Lang,
-    /// The result for the answers on screen; `None` while it is computed.
+    /// The result for the answers on screen, if there is one yet.
     pub evaluation: Option<Rc<Evaluation>>,
+    /// Whether that result is being computed (the last line then stays);
+    /// with no result and nothing computed, the region is emptied.
+    #[prop_or_default]
+    pub pending: bool,
 }
 
 /// The line said for a result.
@@ -38,8 +42,8 @@ pub fn summary(lang: Lang, e: &Evaluation) -> String {
 #[function_component(Announce)]
 pub fn announce(p: &AnnounceProps) -> Html {
     let last = use_mut_ref(|| None::<Rc<Evaluation>>);
-    if let Some(e) = &p.evaluation {
-        *last.borrow_mut() = Some(e.clone());
+    if p.evaluation.is_some() || !p.pending {
+        *last.borrow_mut() = p.evaluation.clone();
     }
     let text = last.borrow().as_deref().map(|e| summary(p.lang, e)).unwrap_or_default();
     html! {

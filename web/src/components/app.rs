@@ -323,7 +323,7 @@ pub fn app() -> Html {
                 <aside class="result-col">
                     <ResultPanel lang={lang} schema={schema.clone()} evaluation={shown} pending={pending}
                         answered={!answers.is_empty()} />
-                    <Announce lang={lang} evaluation={current.clone()} />
+                    <Announce lang={lang} evaluation={current.clone()} {pending} />
                 </aside>
             </div>
             // One node whether or not the bar is shown: a list that changes length
