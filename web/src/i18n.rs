@@ -118,7 +118,6 @@ mod texts {
     pub const BAND_GRADE: T = T("按分数应为", "By score alone");
     pub const ITEMS: T = T("得分与扣分项", "Points gained and lost");
     pub const NO_ITEMS: T = T("没有扣分或加分项。", "No item gained or lost points.");
-    pub const POINTS: T = T("分值", "Points");
     pub const CITE: T = T("依据", "Clause");
     pub const ADVICE: T = T("整改建议", "How to fix");
     pub const NOTHING_ANSWERED: T = T(

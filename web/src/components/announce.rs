@@ -2,29 +2,15 @@
 //! one short line (grade and score, or how many answers need fixing), so a
 //! change of result is announced without the whole panel being read again.
 //!
-//! While the result for new answers is being computed the last line stays,
-//! and a line equal to the last leaves the region untouched: typing that does
-//! not change grade or score announces nothing.
-
-use std::rc::Rc;
+//! It is given the result shown, which stays the last one while the result
+//! for new answers is computed; a line equal to the last leaves the region
+//! untouched, so typing that does not change grade or score announces
+//! nothing. A plain function rather than a component: it holds no state.
 
 use yew::prelude::*;
 
 use crate::engine::{Evaluation, Outcome};
 use crate::i18n::{self, Lang};
-
-/// Props of [`Announce`].
-#[derive(Properties, PartialEq)]
-pub struct AnnounceProps {
-    /// Interface language.
-    pub lang: Lang,
-    /// The result for the answers on screen, if there is one yet.
-    pub evaluation: Option<Rc<Evaluation>>,
-    /// Whether that result is being computed (the last line then stays);
-    /// with no result and nothing computed, the region is emptied.
-    #[prop_or_default]
-    pub pending: bool,
-}
 
 /// The line said for a result.
 pub fn summary(lang: Lang, e: &Evaluation) -> String {
@@ -38,14 +24,9 @@ pub fn summary(lang: Lang, e: &Evaluation) -> String {
     }
 }
 
-/// The status region (visually hidden).
-#[function_component(Announce)]
-pub fn announce(p: &AnnounceProps) -> Html {
-    let last = use_mut_ref(|| None::<Rc<Evaluation>>);
-    if p.evaluation.is_some() || !p.pending {
-        *last.borrow_mut() = p.evaluation.clone();
-    }
-    let text = last.borrow().as_deref().map(|e| summary(p.lang, e)).unwrap_or_default();
+/// The status region (visually hidden) for the result shown, if any.
+pub fn announce(lang: Lang, shown: Option<&Evaluation>) -> Html {
+    let text = shown.map(|e| summary(lang, e)).unwrap_or_default();
     html! {
         <div class="sr-only" role="status" aria-live="polite" aria-atomic="true" data-testid="result-status">{ text }</div>
     }

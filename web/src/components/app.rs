@@ -12,7 +12,7 @@ use serde_json::json;
 use yew::prelude::*;
 
 use crate::client::{self, Client, EvalJob, Stopped, CHECK_TIME_LIMIT_MS, EVAL_TIME_LIMIT_MS};
-use crate::components::announce::Announce;
+use crate::components::announce::announce;
 use crate::components::diagnostics::Diagnostics;
 use crate::components::notices::{NoticeBar, StorageProblems, UnknownAnswers};
 use crate::components::questionnaire::Questionnaire;
@@ -321,9 +321,9 @@ pub fn app() -> Html {
                     }
                 </main>
                 <aside class="result-col">
+                    { announce(lang, shown.as_deref()) }
                     <ResultPanel lang={lang} schema={schema.clone()} evaluation={shown} pending={pending}
                         answered={!answers.is_empty()} />
-                    <Announce lang={lang} evaluation={current.clone()} {pending} />
                 </aside>
             </div>
             // One node whether or not the bar is shown: a list that changes length

@@ -194,7 +194,6 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
                 html! {
                     <li data-item-id={i.id.to_string()} data-points={i.points.clone()}>
                         <span class={classes!("pts", if negative { "minus" } else { "plus" })}>
-                            <span class="sr-only">{ format!("{} ", i18n::POINTS.get(lang)) }</span>
                             { if negative { i.points.clone() } else { format!("+{}", i.points) } }
                         </span>
                         <span class="what">{ lang.pick(&i.label, i.label_en.as_deref()).to_string() }</span>
