@@ -7,9 +7,11 @@
 // 1. axe-core (the version pinned in package.json) scans, in Chinese and in
 //    English: the rule-set picker at first load, the hazchem questionnaire
 //    with a list record added, a result with its next-grade plan; and, in
-//    Chinese, the result at phone width and an input error shown. Rules: WCAG 2.0/2.1 A and AA, and
-//    best practices. No violation may be serious or critical; the counts of
-//    all violations by impact go to out/a11y.json.
+//    Chinese, the result at phone width, an input error shown and the
+//    question asked before loading another rule set's answers. Rules: WCAG
+//    2.0/2.1 A and AA, and best practices. No violation may be serious or
+//    critical; the counts of all violations by impact go to out/a11y.json
+//    (with what axe left for review, not asserted).
 // 2. Checks axe does not make: every input has a label; errors are tied to
 //    their inputs; the result is announced by a small polite status region
 //    (grade and score), not by the whole panel, and not again while typing
@@ -195,6 +197,16 @@ try {
       assert.ok(!(await liveText(page)).includes(grade), "the status says the answers need fixing");
       await scan(page, "input error", lang);
       await page.fill("#q-n_major_hazards_grade_1", "");
+
+      t(`[${lang}] answers saved for another rule set: the question takes the focus, is scanned, and Escape cancels it`);
+      const other = JSON.stringify({ format: "safegrade-answers/1", ruleset: { id: "other-rules", version: "3", path: null }, as_of: AS_OF, answers: { n_explosives: "7" } });
+      await page.setInputFiles("#load-answers", { name: "other.json", mimeType: "application/json", buffer: Buffer.from(other) });
+      const dialog = page.locator("[data-testid=confirm-import]");
+      await dialog.waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement.id), "import-cancel", "the question has the focus");
+      await scan(page, "confirm dialog", lang);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "detached" });
     }
     await context.close();
   }
