@@ -14,10 +14,13 @@
 #      (e2e/robust.test.mjs): rule text reaching the network, files that
 #      never finish checking or evaluating, huge answer files, storage past
 #      its quota, answers for another rule set;
-#   5. the portal offline and across an update (e2e/offline.test.mjs): it
+#   6. the portal offline and across an update (e2e/offline.test.mjs): it
 #      serves dist/ on a port of its own, then a second build on the same
-#      port (an update is a new build at the same origin).
-# Screenshots and measured figures go to e2e/out/ (metrics.json).
+#      port (an update is a new build at the same origin);
+#   7. the portal's accessibility (e2e/a11y.test.mjs): axe-core scans
+#      in both languages, labels, errors tied to inputs, the result
+#      announced, and a pass with the keyboard alone.
+# Screenshots and measured figures go to e2e/out/ (metrics.json, a11y.json).
 # Needs what scripts/setup.sh installs (Chromium, ChromeDriver,
 # wasm-bindgen-cli, e2e/node_modules); installs the last two itself if missing.
 set -euo pipefail
@@ -42,7 +45,7 @@ node e2e/pkg.test.mjs wasm/pkg tests/data/browser/hazchem-firm.expected.json
 step "portal: build"
 bash scripts/portal.sh --build-only --out dist
 
-if [ ! -d e2e/node_modules ]; then
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ]; then
   step "end-to-end test packages (npm ci)"
   (cd e2e && npm ci --no-audit --no-fund)
 fi
@@ -66,10 +69,13 @@ step "portal: what is shown (rule sets alone, assumed answers), against safegrad
 node e2e/presentation.test.mjs "http://127.0.0.1:$PORT/" "${CARGO_TARGET_DIR:-target}/debug/safegrade"
 
 step "portal: the hazchem scheme step by step, against safegrade eval"
-node e2e/scheme.test.mjs "http://127.0.0.1:$PORT/" target/debug/safegrade
+node e2e/scheme.test.mjs "http://127.0.0.1:$PORT/" "${CARGO_TARGET_DIR:-target}/debug/safegrade"
 
 step "portal: hostile and oversized input in headless Chromium"
 node e2e/robust.test.mjs "http://127.0.0.1:$PORT/"
 
 step "portal: offline and updated (service worker) in headless Chromium"
 node e2e/offline.test.mjs dist e2e/out/expected.json
+
+step "portal: accessibility (axe-core scans, labels, announcements, keyboard only)"
+node e2e/a11y.test.mjs "http://127.0.0.1:$PORT/"

@@ -13,6 +13,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 cargo build -p safegrade-wasm --profile wasm --target wasm32-unknown-unknown
 rm -rf wasm/pkg
 wasm-bindgen --target web --remove-name-section --remove-producers-section \
-  --out-name safegrade --out-dir wasm/pkg target/wasm32-unknown-unknown/wasm/safegrade_wasm.wasm
+  --out-name safegrade --out-dir wasm/pkg "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/safegrade_wasm.wasm"
 cp wasm/package.json wasm/README.md wasm/pkg/
 echo "npm package in wasm/pkg: $(wc -c <wasm/pkg/safegrade_bg.wasm) bytes of wasm, $(gzip -9 -c wasm/pkg/safegrade_bg.wasm | wc -c) gzipped"

@@ -124,7 +124,6 @@ mod texts {
     pub const BAND_GRADE: T = T("按分数应为", "By score alone");
     pub const ITEMS: T = T("得分与扣分项", "Points gained and lost");
     pub const NO_ITEMS: T = T("没有扣分或加分项。", "No item gained or lost points.");
-    pub const POINTS: T = T("分值", "Points");
     pub const CITE: T = T("依据", "Clause");
     pub const ADVICE: T = T("整改建议", "How to fix");
     pub const NOTHING_ANSWERED: T = T(
@@ -250,4 +249,10 @@ mod texts {
         "无法读取：离线时只能用本浏览器打开过的规则集。",
         "Cannot be read: offline, only rule sets opened here before work.",
     );
+    // Accessibility: landmark names and what the status region announces.
+    pub const TOOLBAR: T = T("规则与答案", "Rule set and answers");
+    pub const SAY_RESULT: T = T("评估结果：{grade}，得分 {score}", "Result: {grade}, score {score}");
+    pub const SAY_STEPS: T = T("评估结果：{}", "Result: {}");
+    pub const SAY_FIX: T = T("无评估结果：{} 个答案需要修改", "No result: {} answers to fix");
+    pub const SAY_STOPPED: T = T("评估未能完成", "The evaluation stopped");
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 use yew::prelude::*;
 
 use crate::client::{self, Client, EvalJob, Stopped, CHECK_TIME_LIMIT_MS, EVAL_TIME_LIMIT_MS};
+use crate::components::announce::announce;
 use crate::components::diagnostics::Diagnostics;
 use crate::components::notices::{NoticeBar, StorageProblems, UnknownAnswers};
 use crate::components::questionnaire::Questionnaire;
@@ -265,7 +266,7 @@ pub fn app() -> Html {
             <a class="mini-result no-print" href="#result">
                 { badge(a) }
                 <span>{ format!("{} {}", i18n::SCORE.get(lang), a.score) }</span>
-                <span class="go">{ "↓" }</span>
+                <span class="go" aria-hidden="true">{ "↓" }</span>
             </a>
         }),
         Some(Outcome::Steps(results)) => Some(html! {
@@ -293,7 +294,7 @@ pub fn app() -> Html {
                 </div>
                 <button type="button" id="lang-switch" class="lang" onclick={toggle_lang}
                     lang={if lang == Lang::Zh { "en" } else { "zh-CN" }}
-                    aria-label={i18n::SWITCH_LANG_LABEL.get(lang)}>{ i18n::SWITCH_LANG.get(lang) }</button>
+                    title={i18n::SWITCH_LANG_LABEL.get(lang)}>{ i18n::SWITCH_LANG.get(lang) }</button>
             </header>
             <Toolbar lang={lang} entries={entries.clone()} source={source.clone()}
                 as_of={state.as_of.clone()} on_action={on_action.clone()} {on_save} {on_load_answers} {on_print} />
@@ -336,6 +337,7 @@ pub fn app() -> Html {
                     }
                 </main>
                 <aside class="result-col">
+                    { announce(lang, shown.as_deref()) }
                     <ResultPanel lang={lang} schema={schema.clone()} steps={steps.clone()} evaluation={shown} pending={pending}
                         answered={!answers.is_empty()} />
                 </aside>

@@ -64,6 +64,7 @@ pub fn list_table(p: &ListTableProps) -> Html {
     let current = (*page).min(pages - 1);
     let (from, to) = (current * ROWS_PER_PAGE, ((current + 1) * ROWS_PER_PAGE).min(count));
     let title_id = format!("list-{}", l.name);
+    let err_id = format!("list-{}-err", l.name);
     let help = l.help.as_ref().map(|h| lang.label(h));
     let full = count >= l.max_records as usize;
     let add = {
@@ -120,7 +121,7 @@ pub fn list_table(p: &ListTableProps) -> Html {
     };
     html! {
         <div class="list" role="group" aria-labelledby={title_id.clone()} data-list={l.name.clone()}
-            data-count={count.to_string()}>
+            data-count={count.to_string()} aria-describedby={list_error.is_some().then(|| err_id.clone())}>
             <h3 id={title_id}>{ lang.label(&l.label) }</h3>
             if let Some(h) = help { <p class="help">{ h }</p> }
             if count == 0 {
@@ -149,7 +150,7 @@ pub fn list_table(p: &ListTableProps) -> Html {
                 </div>
                 { pager("bottom") }
             }
-            if let Some(e) = list_error { <div class="err" role="alert">{ e }</div> }
+            if let Some(e) = list_error { <div id={err_id} class="err" role="alert">{ e }</div> }
             <button type="button" class="add" onclick={add} disabled={full}>
                 { format!("+ {}", i18n::ADD_ROW.get(lang)) }
                 <span class="sr-only">{ format!(" ({})", lang.label(&l.label)) }</span>

@@ -1,6 +1,7 @@
 //! The portal's components, one per file; each takes `PartialEq` props and
 //! sends changes up through callbacks.
 
+pub mod announce;
 pub mod app;
 pub mod diagnostics;
 pub mod field;

@@ -233,8 +233,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> H
                 let advice = i.advice.as_ref().map(|ad| lang.pick(ad, i.advice_en.as_deref()).to_string());
                 html! {
                     <li data-item-id={i.id.to_string()} data-points={i.points.clone()}>
-                        <span class={classes!("pts", if negative { "minus" } else { "plus" })}
-                            aria-label={format!("{} {}", i18n::POINTS.get(lang), i.points)}>
+                        <span class={classes!("pts", if negative { "minus" } else { "plus" })}>
                             { if negative { i.points.clone() } else { format!("+{}", i.points) } }
                         </span>
                         <span class="what">{ lang.pick(&i.label, i.label_en.as_deref()).to_string() }</span>
@@ -366,7 +365,7 @@ pub fn result_panel(p: &ResultPanelProps) -> Html {
     let (grade, score, steps_shown) = if p.pending { (None, None, None) } else { (grade, score, steps_shown) };
     html! {
         <section id="result" class={classes!("result", p.pending.then_some("pending"))} aria-labelledby="result-title"
-            aria-live="polite" aria-busy={p.pending.then_some("true")} data-grade={grade} data-score={score}
+            tabindex="0" aria-busy={p.pending.then_some("true")} data-grade={grade} data-score={score}
             data-steps={steps_shown.map(|n| n.to_string())}>
             <h2 id="result-title">{ i18n::RESULT.get(lang) }</h2>
             if p.pending { <p class="updating">{ i18n::UPDATING.get(lang) }</p> }

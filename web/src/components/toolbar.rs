@@ -98,7 +98,7 @@ pub fn toolbar(p: &ToolbarProps) -> Html {
     let print = p.on_print.reform(|_: MouseEvent| ());
     let clear = p.on_action.reform(|_: MouseEvent| Action::Clear);
     html! {
-        <div class="toolbar no-print">
+        <div class="toolbar no-print" role="region" aria-label={i18n::TOOLBAR.get(lang)}>
             <div class="ctl picker">
                 <label for="ruleset">{ i18n::PICK_RULES.get(lang) }</label>
                 <select id="ruleset" onchange={on_pick}>
