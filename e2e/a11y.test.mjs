@@ -78,7 +78,7 @@ async function scan(page, name, lang) {
   // What axe could not decide (such as contrast over a gradient): listed, not asserted.
   const review = result.incomplete.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
   scans.push({ name, lang, violations, review });
-  const brief = violations.map((v) => `${v.impact} ${v.id} ×${v.nodes}`).join("; ") || "none";
+  const brief = violations.map((v) => `${v.impact} ${v.id} ×${v.nodes} (${v.targets.join(", ")})`).join("; ") || "none";
   console.log(`    axe ${name} [${lang}]: ${brief}; to review: ${review.map((v) => `${v.id} ×${v.nodes}`).join(", ") || "none"}`);
 }
 
@@ -208,6 +208,21 @@ try {
       await page.keyboard.press("Escape");
       await dialog.waitFor({ state: "detached" });
     }
+
+    t(`[${lang}] the hazchem scheme: one questionnaire, every step's result, announced`);
+    await page.selectOption("#ruleset", "rules/schemes/hazchem.toml");
+    await page.waitForSelector("#questionnaire #q-standardization");
+    await page.selectOption("#q-standardization", "level_2");
+    await page.fill("#q-n_hazard_processes", "3");
+    await page.check("#q-safety_distance_noncompliant");
+    await page.click("[data-list=penalties] button.add");
+    await page.fill("#q-penalties-0-date", "2026-01-15");
+    await page.waitForSelector("#result[data-steps='4'] [data-step=tier][data-grade]");
+    assert.deepEqual(await unlabelled(page), [], "inputs without a label (scheme)");
+    const stepGrades = await page.$$eval("#result [data-step] [data-testid=grade]", (es) => es.map((e) => e.textContent.trim()));
+    assert.equal(stepGrades.length, 4);
+    await page.waitForFunction(([sel, g]) => g.every((x) => document.querySelector(sel).textContent.includes(x)), [LIVE, stepGrades]);
+    await scan(page, "scheme result", lang);
     await context.close();
   }
 
@@ -244,7 +259,8 @@ try {
     };
 
     await until("Tab", (f) => f.id === "ruleset", 10, "the rule-set picker");
-    await kb.press("ArrowDown");
+    // The schemes come first in the picker, then the rule sets.
+    for (let i = 0; i < 3 && (await page.inputValue("#ruleset")) !== RULESET; i++) await kb.press("ArrowDown");
     await page.waitForSelector("#questionnaire #q-n_major_hazards_grade_1");
     assert.equal(await page.inputValue("#ruleset"), RULESET);
 

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use serde_json::{json, Map, Value};
 
 use safegrade_web::answers::Answers;
-use safegrade_web::components::result_panel::{grade_color, NEUTRAL_COLOR};
+use safegrade_web::components::result_panel::{grade_color, text_color_on, NEUTRAL_COLOR};
 use safegrade_web::engine::{self, Outcome};
 use safegrade_web::i18n::Lang;
 use safegrade_web::import::{self, Verdict};
@@ -257,6 +257,20 @@ fn only_rrggbb_colours_reach_a_style_attribute() {
         assert_eq!(grade_color(Some(bad)), NEUTRAL_COLOR, "{bad}");
     }
     assert_eq!(grade_color(None), NEUTRAL_COLOR);
+}
+
+#[test]
+fn a_badge_s_text_is_the_higher_contrast_of_black_and_white() {
+    // The shipped grade colours: green (listed-not, credit A) takes black
+    // text, which white would fail (3.2:1); red and blue take white.
+    for (bg, text) in [("#2da44e", "#111"), ("#e3b341", "#111"), ("#f0883e", "#111"), ("#cf222e", "#fff")] {
+        assert_eq!(text_color_on(bg), text, "{bg}");
+    }
+    assert_eq!((text_color_on("#1f6feb"), text_color_on("#da3633")), ("#fff", "#fff"));
+    assert_eq!(
+        (text_color_on("#ffffff"), text_color_on("#000000"), text_color_on("nonsense")),
+        ("#111", "#fff", "#111")
+    );
 }
 
 #[test]

@@ -54,14 +54,25 @@ pub fn grade_color(color: Option<&str>) -> &str {
     }
 }
 
-/// Black or white, whichever reads better on `bg` (`#rrggbb`).
+/// Near-black or white, whichever has the higher contrast ratio on `bg`
+/// (`#rrggbb`), as WCAG 2.1 measures it (relative luminance of the sRGB
+/// channels): on a mid green such as `#2da44e` that is black (5.9:1, where
+/// white gives 3.2:1).
 pub fn text_color_on(bg: &str) -> &'static str {
     let hex = bg.trim_start_matches('#');
-    let channel = |i: usize| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).map(f64::from);
-    match (hex.len(), channel(0), channel(2), channel(4)) {
-        (6, Some(r), Some(g), Some(b)) if 0.299 * r + 0.587 * g + 0.114 * b > 150.0 => "#111",
-        (6, Some(_), Some(_), Some(_)) => "#fff",
-        _ => "#111",
+    let linear = |i: usize| {
+        let c = f64::from(u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()?) / 255.0;
+        Some(if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) })
+    };
+    let (Some(r), Some(g), Some(b), 6) = (linear(0), linear(2), linear(4), hex.len()) else { return "#111" };
+    let luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    // `#111` has a relative luminance of 0.0056.
+    let on_dark = (luminance + 0.05) / (0.0056 + 0.05);
+    let on_white = 1.05 / (luminance + 0.05);
+    if on_dark >= on_white {
+        "#111"
+    } else {
+        "#fff"
     }
 }
 
