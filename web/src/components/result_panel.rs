@@ -14,6 +14,7 @@ use yew::prelude::*;
 use crate::components::field::default_text;
 use crate::engine::{Evaluation, Outcome};
 use crate::i18n::{self, Lang};
+use crate::platform;
 
 /// Props of [`ResultPanel`].
 #[derive(Properties, PartialEq)]
@@ -240,7 +241,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, millis: f64) ->
             },
         } }
         </div>
-        <p class="timing no-print">{ format!("{} {millis:.3} ms · {}", i18n::EVAL_TIME.get(lang), i18n::PRIVACY.get(lang)) }</p>
+        <p class="timing no-print">{ format!("{} {} ms · {}", i18n::EVAL_TIME.get(lang), platform::fixed(millis, 3), i18n::PRIVACY.get(lang)) }</p>
         </>
     }
 }
