@@ -195,10 +195,10 @@ try {
     metrics.wasm_gzip_bytes = gzipSync(wasm, { level: 9 }).length;
     // The budget: one module holds the page and the whole core (checker,
     // evaluator, input and evaluation messages in two languages), which the
-    // worker runs; the rule texts are separate files. 437,188 bytes measured
-    // here (zlib level 9; `gzip -9` gives 435,205: docs/PERFORMANCE.md,
+    // worker runs; the rule texts are separate files. 437,650 bytes measured
+    // here (zlib level 9; `gzip -9` gives 435,640: docs/PERFORMANCE.md,
     // "Portal size"), plus 2 %.
-    assert.ok(metrics.wasm_gzip_bytes < 445932, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
+    assert.ok(metrics.wasm_gzip_bytes < 446403, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
   }
   assert.deepEqual(errors, [], "no errors in the page console");
 } catch (e) {

@@ -214,9 +214,22 @@ fn spanned<T>(v: V<'_>, read: fn(V<'_>) -> R<T>) -> R<Spanned<T>> {
     Ok(Spanned::new(span, read(v)?))
 }
 
+/// Every integer and float in `v` is one TOML's reader can hold.
+fn numbers_fit(v: &V<'_>) -> R<()> {
+    match v.get_ref() {
+        DeValue::Integer(_) | DeValue::Float(_) => unexpected(&v.span(), v.get_ref()).map(drop),
+        DeValue::Array(a) => a.iter().try_for_each(numbers_fit),
+        DeValue::Table(t) => t.values().try_for_each(numbers_fit),
+        _ => Ok(()),
+    }
+}
+
 /// Text: a string, or a table with `zh` and optionally `en` (other keys
 /// are ignored).
 fn text(v: V<'_>) -> R<Text> {
+    // serde reads the whole value before trying each form: a number too
+    // large is reported as such, wherever it is.
+    numbers_fit(&v)?;
     let span = v.span();
     let mismatch = || fault(span.clone(), "data did not match any variant of untagged enum Text".into());
     match v.into_inner() {
@@ -712,3 +725,7 @@ pub(crate) fn expect_value(v: &toml::Value) -> Result<Expect, String> {
     }
     Ok(e)
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod tests;
