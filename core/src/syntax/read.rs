@@ -4,9 +4,9 @@
 //! toml parses the text once into its spanned tree (`DeTable`); this module
 //! walks it with one plain function per struct, so the checker (and the
 //! portal's wasm) carries no serde deserializer for each type. The
-//! messages are serde's: `unknown field `x`, expected one of ...` at the
+//! messages are serde's: ``unknown field `x`, expected one of …`` at the
 //! key, `invalid type: string "no", expected a boolean` at the value,
-//! `missing field `x`` at the table, the first in the file's order.
+//! ``missing field `x` `` at the table; the first in the file's order wins.
 
 use std::ops::Range;
 
