@@ -197,9 +197,10 @@ try {
     metrics.wasm_gzip_bytes = gzipSync(wasm, { level: 9 }).length;
     // The budget: one module holds the page and the whole core (checker,
     // evaluator, input and evaluation messages in two languages), which the
-    // worker runs; the rule texts are separate files. A page module without
-    // the core is the way down.
-    assert.ok(metrics.wasm_gzip_bytes < 531 * 1024, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
+    // worker runs; the rule texts are separate files. 437,650 bytes measured
+    // here (zlib level 9; `gzip -9` gives 435,640: docs/PERFORMANCE.md,
+    // "Portal size"), plus 2 %.
+    assert.ok(metrics.wasm_gzip_bytes < 446403, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
   }
   assert.deepEqual(errors, [], "no errors in the page console");
 } catch (e) {

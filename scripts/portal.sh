@@ -6,17 +6,18 @@
 #
 # Installs what is missing first: the wasm32 target and wasm-bindgen-cli at
 # the version in Cargo.lock. Builds web/ with the `wasm` profile (opt-level z,
-# LTO), runs wasm-bindgen, then wasm-opt -Oz when a working wasm-opt is on
-# PATH (Debian's binaryen 108 cannot read current Rust output; it is skipped
-# when it fails). The folder (default dist/) holds index.html, style.css,
+# LTO), then runs wasm-bindgen (no wasm-opt: -Oz makes the module 6 % smaller
+# but its gzipped size larger; see docs/PERFORMANCE.md, "Portal size").
+# The folder (default dist/) holds index.html, style.css,
 # main.js (starts the page; offline.js registers the service worker and
 # shows the update notice), worker.js (the worker that checks and
 # evaluates), app.js and app_bg.wasm (shared by both), rules/ (the shipped
 # rule sets and rules/schemes/, read on demand), sw.js (the service worker
 # keeping the site for offline use, stamped with the build's version),
-# manifest.webmanifest and icons/ (installing); it can be copied to any static web server.
-# index.html carries a Content-Security-Policy; a server may send the same
-# policy as a header (the worker, which gets no <meta>, then has it too).
+# manifest.webmanifest and icons/ (installing); it can be copied to any
+# static web server. index.html carries a Content-Security-Policy; a server
+# may send the same policy as a header (the worker, which gets no <meta>,
+# then has it too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -49,19 +50,6 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-name app --out-dir "$OUT" "$WASM"
-if command -v wasm-opt >/dev/null 2>&1; then
-  if wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-      --enable-mutable-globals --enable-reference-types --enable-multivalue \
-      "$OUT/app_bg.wasm" -o "$OUT/app_bg.opt.wasm" 2>/dev/null; then
-    mv "$OUT/app_bg.opt.wasm" "$OUT/app_bg.wasm"
-    echo "wasm-opt -Oz applied ($(wasm-opt --version))"
-  else
-    rm -f "$OUT/app_bg.opt.wasm"
-    echo "wasm-opt present but cannot read this module ($(wasm-opt --version 2>/dev/null)); skipped"
-  fi
-else
-  echo "no wasm-opt on PATH; skipped (optional: it saves only a few per cent)"
-fi
 cp web/index.html web/style.css web/main.js web/offline.js web/worker.js web/sw.js web/manifest.webmanifest "$OUT/"
 mkdir -p "$OUT/rules/schemes" "$OUT/icons"
 cp web/icons/* "$OUT/icons/"

@@ -67,14 +67,14 @@ fn read_expect(raw: &RawExpect, span: Span, diags: &mut Vec<Diagnostic>) -> Expe
     });
     let mut steps = IndexMap::new();
     for (alias, v) in raw.steps.iter().flatten() {
-        match v.clone().try_into::<RawExpect>() {
+        match crate::syntax::read::expect_value(v) {
             Ok(e) => {
                 steps.insert(alias.clone(), read_expect(&e, span, diags));
             }
             Err(e) => diags.push(Diagnostic::error(
                 Code::BadTestCase,
                 Some(span),
-                format!("expectation for step `{alias}`: {}", e.message()),
+                format!("expectation for step `{alias}`: {e}"),
             )),
         }
     }
@@ -173,9 +173,9 @@ fn read_case(
     let span = Span::new(file, t.span());
     let tt = t.get_ref();
     let as_of = match &tt.as_of {
-        Some(d) => match NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d") {
-            Ok(d) => d,
-            Err(_) => {
+        Some(d) => match crate::input::parse_date(&d.to_string()) {
+            Some(d) => d,
+            None => {
                 diags.push(Diagnostic::error(
                     Code::BadTestCase,
                     Some(span),
@@ -184,7 +184,7 @@ fn read_case(
                 return None;
             }
         },
-        None => NaiveDate::parse_from_str(DEFAULT_TEST_AS_OF, "%Y-%m-%d").expect("constant date"),
+        None => crate::input::parse_date(DEFAULT_TEST_AS_OF).expect("constant date"),
     };
     let input = toml_to_json(&toml::Value::Table(tt.input.clone()));
     let expect = read_expect(tt.expect.get_ref(), span, diags);

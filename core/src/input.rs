@@ -234,6 +234,37 @@ pub(crate) fn parse_date(t: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
+/// A date as chrono's `NaiveDate::parse_from_str(s, "%Y-%m-%d")` reads it
+/// (the form `date("…")` in an expression takes): whitespace may lead each
+/// number; the year has up to four digits, or a sign and any number; the
+/// month and day one or two digits; nothing may follow.
+pub(crate) fn parse_date_literal(s: &str) -> Option<NaiveDate> {
+    /// At least one and at most `max` ASCII digits.
+    fn digits(s: &str, max: usize) -> Option<(&str, i64)> {
+        let n = s.bytes().take(max).take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        let v = s.as_bytes()[..n].iter().try_fold(0i64, |v, &c| v.checked_mul(10)?.checked_add(i64::from(c - b'0')))?;
+        Some((&s[n..], v))
+    }
+    let t = s.trim_start();
+    let (rest, year) = if let Some(r) = t.strip_prefix('-') {
+        let (r, v) = digits(r, usize::MAX)?;
+        (r, -v)
+    } else if let Some(r) = t.strip_prefix('+') {
+        digits(r, usize::MAX)?
+    } else {
+        digits(t, 4)?
+    };
+    let (rest, month) = digits(rest.strip_prefix('-')?.trim_start(), 2)?;
+    let (rest, day) = digits(rest.strip_prefix('-')?.trim_start(), 2)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, u32::try_from(day).ok()?)
+}
+
 fn clip(s: &str) -> String {
     if s.chars().count() > 40 {
         let head: String = s.chars().take(40).collect();
@@ -777,6 +808,50 @@ mod tests {
                 }
                 Err(e) => prop_assert!(false, "{text}: {e}"),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod date_literal_tests {
+    use super::parse_date_literal;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn reads_dates_as_chrono_does() {
+        let cases = [
+            "2024-01-05",
+            "2024-1-5",
+            " 2024- 1- 5",
+            "+2024-01-01",
+            "-001-01-01",
+            "+12345-1-1",
+            "- 2024-01-01",
+            "20245-01-01",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-01-05 ",
+            "2024-01-005",
+            "2024/01/05",
+            "",
+            "-",
+            "2024",
+            "2024-",
+            "2024-01",
+            "2024-01-",
+            "0000-01-01",
+            "99999999999-01-01",
+            "+99999999999999999999-01-01",
+            "\u{3000}2024-01-01",
+            "2024-01-0x",
+            "0-1-1",
+            "+0-01-01",
+            "2024--01-01",
+        ];
+        for c in cases {
+            assert_eq!(parse_date_literal(c), NaiveDate::parse_from_str(c, "%Y-%m-%d").ok(), "{c:?}");
         }
     }
 }

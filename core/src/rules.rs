@@ -296,7 +296,7 @@ impl CompiledScheme {
                 version: self.meta.version.clone(),
                 hash: self.meta.hash.clone(),
             },
-            as_of: as_of.format("%Y-%m-%d").to_string(),
+            as_of: as_of.to_string(),
             steps: results,
         })
     }

@@ -177,7 +177,8 @@ pub struct Evaluation {
 pub fn parse_as_of(s: &str) -> Option<NaiveDate> {
     let shaped = s.len() == 10
         && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    shaped.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten()
+    let num = |r: std::ops::Range<usize>| s[r].bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    shaped.then(|| NaiveDate::from_ymd_opt(num(0..4) as i32, num(5..7), num(8..10))).flatten()
 }
 
 /// Evaluates the answers (a JSON object, as a firm's data) as of a date

@@ -25,10 +25,15 @@ pub const MAX_ANSWER_FILE_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 /// A size in bytes for people: `50.0 MB`, `980 KB`.
 pub fn human_size(bytes: f64) -> String {
+    // Whole bytes, in integers: tenths of a MiB rounded half to even, as
+    // `{:.1}` rounds the exact quotient; whole KiB rounded up.
+    let n = bytes.max(0.0) as u64;
     if bytes >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", bytes / (1024.0 * 1024.0))
+        let (q, r) = (n * 10 / (1 << 20), n * 10 % (1 << 20));
+        let tenths = if r * 2 > (1 << 20) || (r * 2 == (1 << 20) && q % 2 == 1) { q + 1 } else { q };
+        format!("{}.{} MB", tenths / 10, tenths % 10)
     } else {
-        format!("{:.0} KB", (bytes / 1024.0).ceil())
+        format!("{} KB", n.div_ceil(1024))
     }
 }
 

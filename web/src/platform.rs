@@ -20,6 +20,25 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
+/// `x` with `places` decimals (at most 6), as `format!("{x:.places$}")`
+/// gives it but for the last digit of a tie, for times shown to people;
+/// the formatter's exact decimal expansion is a large piece of code.
+pub fn fixed(x: f64, places: u32) -> String {
+    let scale = 10u64.pow(places.min(6));
+    let units = (x.abs() * scale as f64).round();
+    if !units.is_finite() || units >= 1e15 {
+        return format!("{x}");
+    }
+    let units = units as u64;
+    let sign = if x < 0.0 && units > 0 { "-" } else { "" };
+    let whole = units / scale;
+    if places == 0 {
+        return format!("{sign}{whole}");
+    }
+    let width = places.min(6) as usize;
+    format!("{sign}{whole}.{:0width$}", units % scale)
+}
+
 /// A pending `setTimeout`; dropping it cancels it.
 pub struct Timeout {
     id: i32,

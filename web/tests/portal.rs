@@ -478,3 +478,43 @@ fn answer_files_are_checked_against_their_rule_set() {
     assert!(matches!(import::read("[1]", Some(&hazchem())), Err(Notice::BadAnswerFile(_))));
     assert!(matches!(import::read(r#"{"a": 1, "a": 2}"#, Some(&hazchem())), Err(Notice::BadAnswerFile(_))));
 }
+
+#[test]
+fn sizes_and_times_read_as_the_formatter_writes_them() {
+    use safegrade_web::import::human_size;
+    use safegrade_web::platform::fixed;
+    let mb = 1024.0 * 1024.0;
+    // File sizes: whole bytes.
+    for bytes in [
+        0.0f64,
+        1.0,
+        1023.0,
+        1024.0,
+        1025.0,
+        500_000.0,
+        mb - 1.0,
+        mb,
+        1.25 * mb,
+        1.35 * mb,
+        1.05 * mb,
+        16.0 * mb,
+        50.0 * mb + 52_428.0,
+        50.0 * mb + 52_429.0,
+    ] {
+        let bytes = bytes.floor();
+        let want =
+            if bytes >= mb { format!("{:.1} MB", bytes / mb) } else { format!("{:.0} KB", (bytes / 1024.0).ceil()) };
+        assert_eq!(human_size(bytes), want, "{bytes}");
+    }
+    for (x, places, want) in [
+        (0.0, 1, "0.0"),
+        (12.345, 1, "12.3"),
+        (0.0004, 3, "0.000"),
+        (1.25, 3, "1.250"),
+        (987.6543, 3, "987.654"),
+        (3.96, 1, "4.0"),
+        (7.0, 0, "7"),
+    ] {
+        assert_eq!(fixed(x, places), want);
+    }
+}

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::compiler::{Compiler, Deps};
@@ -562,7 +561,7 @@ impl Compiler<'_> {
                     return fail();
                 }
                 let parsed = match &args[0].kind {
-                    ExprKind::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                    ExprKind::Text(s) => crate::input::parse_date_literal(s),
                     _ => None,
                 };
                 match parsed {

@@ -1,12 +1,14 @@
 //! Stage 1, parse: rule file text to syntax with spans.
 //!
-//! [`document`] reads the TOML shape; [`expr`] parses the expression strings
+//! [`read`] reads toml's spanned tree into the structs of [`document`]
+//! (by hand: no serde code per type); [`expr`] parses the expression strings
 //! inside it; [`bare_numbers`] refuses unquoted numbers that TOML would
 //! read as something else. Nothing here knows about names or types; that is `compile`.
 
 mod bare_numbers;
 pub(crate) mod document;
 pub(crate) mod expr;
+pub(crate) mod read;
 
 use toml::Spanned;
 
@@ -18,12 +20,13 @@ use crate::diagnostic::{Code, Diagnostic, FileId, Span};
 /// expression in it: an expression that does not parse keeps its
 /// diagnostic, which the checker reports where it meets the expression.
 pub(crate) fn parse_document(text: &str, file: FileId) -> Result<document::Document, Diagnostic> {
-    let mut doc = toml::from_str::<document::Document>(text).map_err(|e| {
-        let span = e.span().map(|r| Span::new(file, r));
-        let message = e.message().trim_end_matches('.').replace('\n', " ");
-        Diagnostic::error(Code::Structure, span, message)
+    let structure = |span: Option<std::ops::Range<usize>>, message: &str| {
+        let message = message.trim_end_matches('.').replace('\n', " ");
+        Diagnostic::error(Code::Structure, span.map(|r| Span::new(file, r)), message)
             .with_help("see docs/RULES.md for the structure of a rule file")
-    })?;
+    };
+    let tree = toml::de::DeTable::parse(text).map_err(|e| structure(e.span(), e.message()))?;
+    let mut doc = read::document(tree).map_err(|f| structure(Some(f.span), &f.message))?;
     for e in doc.expressions_mut() {
         e.tree = Some(expression(&e.value, file, text));
     }

@@ -190,11 +190,11 @@ pub fn app() -> Html {
     });
 
     // Markers for the load-time measurement: app mounted, form shown.
-    use_effect_with((), |_| platform::set_root_attr("data-mounted-ms", &format!("{:.1}", platform::now_ms())));
+    use_effect_with((), |_| platform::set_root_attr("data-mounted-ms", &platform::fixed(platform::now_ms(), 1)));
     let has_form = schema.is_some();
     use_effect_with((source.clone(), has_form), |(_, has_form)| {
         if *has_form {
-            platform::set_root_attr("data-form-ms", &format!("{:.1}", platform::now_ms()));
+            platform::set_root_attr("data-form-ms", &platform::fixed(platform::now_ms(), 1));
         }
     });
 

@@ -18,6 +18,7 @@ use yew::prelude::*;
 use crate::components::field::default_text;
 use crate::engine::{Evaluation, Outcome, StepSchema};
 use crate::i18n::{self, Lang};
+use crate::platform;
 
 /// Props of [`ResultPanel`].
 #[derive(Properties, PartialEq)]
@@ -296,7 +297,7 @@ fn assessed(lang: Lang, schema: Option<&Schema>, a: &Assessment, level: u8) -> H
 
 fn timing(lang: Lang, millis: f64) -> Html {
     html! {
-        <p class="timing no-print">{ format!("{} {millis:.3} ms · {}", i18n::EVAL_TIME.get(lang), i18n::PRIVACY.get(lang)) }</p>
+        <p class="timing no-print">{ format!("{} {} ms · {}", i18n::EVAL_TIME.get(lang), platform::fixed(millis, 3), i18n::PRIVACY.get(lang)) }</p>
     }
 }
 
