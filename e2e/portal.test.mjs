@@ -197,10 +197,11 @@ try {
     metrics.wasm_gzip_bytes = gzipSync(wasm, { level: 9 }).length;
     // The budget: one module holds the page and the whole core (checker,
     // evaluator, input and evaluation messages in two languages), which the
-    // worker runs; the rule texts are separate files. 437,650 bytes measured
-    // here (zlib level 9; `gzip -9` gives 435,640: docs/PERFORMANCE.md,
-    // "Portal size"), plus 2 %.
-    assert.ok(metrics.wasm_gzip_bytes < 446403, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
+    // worker runs; the rule texts are separate files. 453,219 bytes measured
+    // here (zlib level 9; `gzip -9` gives 451,231), plus 2 %: above the
+    // 350,000 aimed at (docs/PERFORMANCE.md, "Portal size", says where the
+    // bytes are and why the module is not split in two).
+    assert.ok(metrics.wasm_gzip_bytes < 462000, `gzipped wasm is ${metrics.wasm_gzip_bytes} bytes`);
   }
   assert.deepEqual(errors, [], "no errors in the page console");
 } catch (e) {
