@@ -26,6 +26,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fillFirm } from "./form.mjs";
 import { launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -82,31 +83,15 @@ const cachesIn = (page) => page.evaluate(async () => {
   return all;
 });
 
-async function answer(page, id, value) {
-  const el = page.locator(`#${id}`);
-  const kind = await el.evaluate((e) => (e.tagName === "SELECT" ? "select" : e.type));
-  if (kind === "select") await el.selectOption(String(value));
-  else if (kind === "checkbox") await el.setChecked(Boolean(value));
-  else await el.fill(String(value));
-}
-
-async function fillFirm(page) {
+// Answers the fixture's firm as of its date.
+async function answerFirm(page) {
   await page.fill("#as-of", expected.as_of);
   await page.locator("#as-of").dispatchEvent("change");
-  for (const [key, value] of Object.entries(firm)) {
-    if (Array.isArray(value)) {
-      for (const [i, rec] of value.entries()) {
-        await page.click(`[data-list="${key}"] button.add`);
-        for (const [field, v] of Object.entries(rec)) await answer(page, `q-${key}-${i}-${field}`, v);
-      }
-    } else {
-      await answer(page, `q-${key}`, value);
-    }
-  }
+  await fillFirm(page, firm);
 }
 
 async function assertEvaluates(page) {
-  await fillFirm(page);
+  await answerFirm(page);
   await page.waitForSelector("#result[data-grade]");
   assert.equal(await page.getAttribute("#result", "data-grade"), expected.grade);
   assert.equal(await page.getAttribute("#result", "data-score"), String(expected.score));

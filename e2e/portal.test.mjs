@@ -17,6 +17,7 @@ import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launch } from "./browser.mjs";
+import { fillFirm } from "./form.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "out");
@@ -29,28 +30,6 @@ const RULESET = "rules/hazchem-risk-2018.toml";
 
 let step = "";
 const t = (name) => { step = name; console.log(`  - ${name}`); };
-
-// Answers one record or the firm's scalar inputs through the form, by element kind.
-async function answer(page, id, value) {
-  const el = page.locator(`#${id}`);
-  const kind = await el.evaluate((e) => (e.tagName === "SELECT" ? "select" : e.type));
-  if (kind === "select") await el.selectOption(String(value));
-  else if (kind === "checkbox") await el.setChecked(Boolean(value));
-  else await el.fill(String(value));
-}
-
-async function fillFirm(page, data) {
-  for (const [key, value] of Object.entries(data)) {
-    if (Array.isArray(value)) {
-      for (const [i, rec] of value.entries()) {
-        await page.click(`[data-list="${key}"] button.add`);
-        for (const [field, v] of Object.entries(rec)) await answer(page, `q-${key}-${i}-${field}`, v);
-      }
-    } else {
-      await answer(page, `q-${key}`, value);
-    }
-  }
-}
 
 // The result as shown: grade, score, items with points, overrides, next-grade needs.
 async function shown(page) {

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fillFirm as fill } from "./form.mjs";
 import { launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,28 +39,6 @@ function native(answers) {
   const input = join(work, "answers.json");
   writeFileSync(input, JSON.stringify(answers));
   return JSON.parse(execFileSync(binary, ["eval", "--rules", SCHEME, "--input", input, "--as-of", AS_OF], { encoding: "utf8" }));
-}
-
-// Answers one question through the form, by element kind.
-async function answer(page, id, value) {
-  const el = page.locator(`#${id}`);
-  const kind = await el.evaluate((e) => (e.tagName === "SELECT" ? "select" : e.type));
-  if (kind === "select") await el.selectOption(String(value));
-  else if (kind === "checkbox") await el.setChecked(Boolean(value));
-  else await el.fill(String(value));
-}
-
-async function fill(page, data) {
-  for (const [key, value] of Object.entries(data)) {
-    if (Array.isArray(value)) {
-      for (const [i, rec] of value.entries()) {
-        await page.click(`[data-list="${key}"] button.add`);
-        for (const [field, v] of Object.entries(rec)) await answer(page, `q-${key}-${i}-${field}`, v);
-      }
-    } else {
-      await answer(page, `q-${key}`, value);
-    }
-  }
 }
 
 // Each step as shown: grade, score, items with points, overrides, next-grade needs, values.
