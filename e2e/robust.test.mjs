@@ -635,7 +635,10 @@ try {
   for (const { name, fn } of tests) {
     console.log(`  - ${name}`);
     hits = 0;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    // The service worker is blocked: it would answer requests (such as the
+    // worker script these tests replace with page.route) from its cache,
+    // where Playwright's routes do not reach. Offline use has its own test.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, serviceWorkers: "block" });
     await context.addInitScript(() => {
       window.__csp = [];
       document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
