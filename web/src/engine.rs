@@ -59,8 +59,9 @@ pub struct LoadedRules {
     pub diagnostics: Vec<DiagView>,
 }
 
-/// Loads and checks the chosen source: a shipped rule set, or the user's
-/// file (whose includes may be shipped files).
+/// Loads and checks the chosen source: a shipped rule set or scheme, or the
+/// user's file, whose includes and steps may be the files chosen with it or
+/// shipped ones.
 pub fn load_source(source: Option<&Source>) -> LoadedRules {
     let (path, own) = match source {
         None => return LoadedRules { rules: None, schema: None, steps: Vec::new(), diagnostics: Vec::new() },

@@ -180,7 +180,7 @@ pub struct State {
 pub enum Action {
     /// Switch the interface language.
     SetLang(Lang),
-    /// Choose a shipped rule set.
+    /// Choose a shipped rule set or scheme.
     Pick(String),
     /// Use the rule files the user loaded (name and text of each, at
     /// least one): a scheme among them is the one used, else the first,
