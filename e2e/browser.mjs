@@ -14,3 +14,12 @@ export function launch() {
     ],
   });
 }
+
+// Collects the page's uncaught errors and console errors; a test asserts
+// the list is empty at its end.
+export function collectErrors(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  return errors;
+}

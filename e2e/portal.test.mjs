@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launch } from "./browser.mjs";
+import { collectErrors, launch } from "./browser.mjs";
 import { fillFirm } from "./form.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,9 +61,7 @@ const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  const errors = collectErrors(page);
 
   t("load the portal; the picker is interactive");
   await page.goto(url);

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fillFirm as fill } from "./form.mjs";
-import { launch } from "./browser.mjs";
+import { collectErrors, launch } from "./browser.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "out");
@@ -75,9 +75,7 @@ const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  const errors = collectErrors(page);
   await page.goto(url);
   await page.waitForSelector("html[data-mounted-ms] #ruleset");
 
