@@ -63,7 +63,7 @@ pub(crate) struct Limits {
 }
 
 /// The csv reader's buffer.
-const BUFFER: usize = 1 << 16;
+pub(crate) const BUFFER: usize = 1 << 16;
 
 /// A source that refuses to deliver more than the row limit (plus one
 /// buffer) between two rows, and knows the line the next row starts on;
@@ -85,14 +85,27 @@ pub(crate) struct Capped {
     next_line: u64,
     /// Whether the blank lines after the last row run to the end of `last`.
     in_blank_lines: bool,
+    /// The lines before the first byte read: 0 for a whole file, more
+    /// for a block of one ([`CsvRows::block`]).
+    lines_before: u64,
 }
 
 /// The message inside the I/O error [`Capped`] returns.
 const ROW_TOO_LONG: &str = "safegrade: row over the limit";
 
 impl Capped {
-    fn new(inner: Box<dyn Read + Send>, max: usize) -> Capped {
-        Capped { inner, since_row: 0, max, last: Vec::new(), last_start: 0, next_line: 1, in_blank_lines: true }
+    fn new(inner: Box<dyn Read + Send>, max: usize, lines_before: u64) -> Capped {
+        let next_line = lines_before + 1;
+        Capped {
+            inner,
+            since_row: 0,
+            max,
+            last: Vec::new(),
+            last_start: 0,
+            next_line,
+            in_blank_lines: true,
+            lines_before,
+        }
     }
 
     /// A row ended at byte `end` of the source, before line `line` (the
@@ -159,7 +172,16 @@ pub(crate) struct CsvRows {
 impl CsvRows {
     /// A source's rows, read within `limits`; nothing is read yet.
     pub(crate) fn new(src: Source, limits: Limits) -> CsvRows {
-        let capped = Capped::new(src.reader, limits.row.saturating_add(BUFFER));
+        CsvRows::block(src, limits, 0)
+    }
+
+    /// The rows of a block of a file that starts where a row starts, after
+    /// `lines_before` lines: read as they would be read in the whole file,
+    /// on the same lines. The block is not the file's start, so it has no
+    /// header and no byte order mark: [`super::csv_blocks`] never starts a
+    /// block with the bytes of one.
+    pub(crate) fn block(src: Source, limits: Limits, lines_before: u64) -> CsvRows {
+        let capped = Capped::new(src.reader, limits.row.saturating_add(BUFFER), lines_before);
         // `\n` is the only terminator, and a `\r` before it is stripped in
         // `read_row`: the csv crate's own CRLF handling numbers every line
         // after a CRLF one too low.
@@ -178,6 +200,25 @@ impl CsvRows {
             cells: src.cells,
             decoded: String::new(),
         }
+    }
+}
+
+impl CsvRows {
+    /// The bytes of the source the rows read so far took, with the blank
+    /// lines before them (not those after).
+    pub(crate) fn bytes_read(&self) -> usize {
+        usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX)
+    }
+
+    /// The line the next row starts on, as far as the bytes read tell.
+    pub(crate) fn next_line(&self) -> u64 {
+        self.reader.get_ref().next_line
+    }
+
+    /// The error of a row longer than the row limit, starting at the next line.
+    pub(crate) fn row_too_long(&self) -> BatchError {
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, ROW_TOO_LONG);
+        read_error(&self.file, &self.reader, &csv::Error::from(e), self.limits)
     }
 }
 
@@ -336,7 +377,7 @@ fn read_row(reader: &mut csv::Reader<Capped>, rec: &mut ByteRecord) -> Result<Op
         // Every blank line before the row is counted by now: its first byte was handed out.
         let line = reader.get_ref().next_line;
         let end = reader.position();
-        let (end, after) = (end.byte(), end.line());
+        let (end, after) = (end.byte(), end.line() + reader.get_ref().lines_before);
         let last_line = reader.get_mut().row_ended(end, after);
         let more_lines = u32::try_from(last_line.saturating_sub(line)).unwrap_or(u32::MAX);
         let n = rec.len();

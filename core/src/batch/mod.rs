@@ -141,6 +141,8 @@ mod check;
 mod chunk;
 mod columns;
 mod config;
+#[cfg(feature = "parallel")]
+mod csv_blocks;
 mod csv_rows;
 mod error;
 mod firm;
@@ -163,6 +165,7 @@ mod write;
 mod tests;
 
 use std::io::Write;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -181,7 +184,7 @@ pub use config::{
 pub use error::{BatchError, BatchErrorKind};
 pub use reject::{Reject, RejectReason};
 pub use result::{FirmResult, StepResult};
-pub use rows::{Header, Lines, ListRows, RowCells, RowSource};
+pub use rows::{Header, Lines, ListRows, RowCells, RowSource, Spawn};
 pub use scorer::{FirmRows, Scorer, Scoring, SeenKeys};
 pub use source::{CellDecoder, ListSource, Source, UTF_8};
 pub use summary::{Breakdown, FileCount, GradeCount, ItemCount, Migration, StepSummary, Summary};
@@ -258,6 +261,12 @@ pub fn compare_rows(
 /// [`score_rows`].
 pub fn csv_rows(src: Source, cfg: &BatchConfig) -> Box<dyn RowSource> {
     let limits = Limits { field: cfg.max_field_bytes, row: cfg.max_row_bytes, columns: cfg.max_columns };
+    // A UTF-8 file is parsed in blocks on the run's workers; one whose
+    // cells are decoded is split into rows as it is decoded, on one thread.
+    #[cfg(feature = "parallel")]
+    if src.cells.is_none() {
+        return Box::new(csv_blocks::CsvBlocks::new(src, limits));
+    }
     Box::new(CsvRows::new(src, limits))
 }
 
@@ -305,6 +314,12 @@ fn run(
     let ctx = &scorer.ctx;
     let mut summary = Summary::start(ctx);
     let pool = Pool::new(cfg.threads);
+    if let Some(spawn) = pool.spawner() {
+        firm_rows.read_ahead(Arc::clone(&spawn));
+        for rows in &mut list_rows {
+            rows.read_ahead(Arc::clone(&spawn));
+        }
+    }
     let write_err = |what: &str, e: std::io::Error| BatchError::new(what, None, format!("cannot write: {e}"));
     out.write_all(&scorer.header()).map_err(|e| write_err("output", e))?;
     rejects.write_all(&scorer.rejects_header()).map_err(|e| write_err("rejects", e))?;
@@ -404,32 +419,37 @@ fn drive(
         let (to_scorer, from_reader) = sync_channel::<Result<Chunk, BatchError>>(2);
         let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
         let (to_reader, from_writer) = sync_channel::<Chunk>(4);
-        let reader = scope.spawn(move || {
-            loop {
-                let chunk = feeder.next_chunk(from_writer.try_recv().unwrap_or_default());
-                let stop = chunk.as_ref().map_or(true, |c| c.jobs.is_empty());
-                if to_scorer.send(chunk).is_err() || stop {
-                    break;
-                }
-            }
-            feeder.list_rows_read()
-        });
-        let scorer = scope.spawn(move || {
-            for chunk in from_reader {
-                let scored = match chunk {
-                    Ok(chunk) if chunk.jobs.is_empty() => break,
-                    Ok(chunk) => {
-                        let done = pool.map(ctx, &chunk);
-                        Ok((chunk, done))
+        let named = |name: &str| std::thread::Builder::new().name(name.into());
+        let reader = named("sg-read")
+            .spawn_scoped(scope, move || {
+                loop {
+                    let chunk = feeder.next_chunk(from_writer.try_recv().unwrap_or_default());
+                    let stop = chunk.as_ref().map_or(true, |c| c.jobs.is_empty());
+                    if to_scorer.send(chunk).is_err() || stop {
+                        break;
                     }
-                    Err(e) => Err(e),
-                };
-                let stop = scored.is_err();
-                if to_writer.send(scored).is_err() || stop {
-                    break;
                 }
-            }
-        });
+                feeder.list_rows_read()
+            })
+            .map_err(no_thread)?;
+        let scorer = named("sg-score")
+            .spawn_scoped(scope, move || {
+                for chunk in from_reader {
+                    let scored = match chunk {
+                        Ok(chunk) if chunk.jobs.is_empty() => break,
+                        Ok(chunk) => {
+                            let done = pool.map(ctx, &chunk);
+                            Ok((chunk, done))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    let stop = scored.is_err();
+                    if to_writer.send(scored).is_err() || stop {
+                        break;
+                    }
+                }
+            })
+            .map_err(no_thread)?;
         let mut res = Ok(());
         for scored in &from_scorer {
             match scored.and_then(|(chunk, done)| sink(&chunk, done, summary).map(|()| chunk)) {
@@ -457,6 +477,12 @@ fn drive(
     })
 }
 
+/// The error of a thread that cannot be started.
+#[cfg(feature = "parallel")]
+fn no_thread(e: std::io::Error) -> BatchError {
+    BatchError::new("batch run", None, format!("cannot start a thread: {e}"))
+}
+
 /// Feeds chunks to `sink` until the feeder is done; returns the list rows read.
 #[cfg(not(feature = "parallel"))]
 fn drive(
@@ -480,19 +506,31 @@ fn drive(
 }
 
 /// The worker threads. They share one copy of the rules: evaluating a firm
-/// writes nothing the rules hold, not even a reference count.
+/// writes nothing the rules hold, not even a reference count. They also
+/// parse the blocks of the CSV files ([`RowSource::read_ahead`]).
 #[cfg(feature = "parallel")]
 struct Pool {
-    /// None: rayon's global pool.
-    pool: Option<rayon::ThreadPool>,
+    /// None: rayon's global pool (a pool of our own could not be started).
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 #[cfg(feature = "parallel")]
 impl Pool {
     fn new(threads: usize) -> Pool {
-        // 0 means rayon's global pool, one thread per core.
-        let pool = (threads > 0).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build().ok()).flatten();
-        Pool { pool }
+        // 0 means one thread per core, as rayon chooses.
+        let builder = rayon::ThreadPoolBuilder::new().num_threads(threads).thread_name(|i| format!("sg-work-{i}"));
+        Pool { pool: builder.build().ok().map(Arc::new) }
+    }
+
+    /// Runs jobs on the workers.
+    fn spawner(&self) -> Option<Spawn> {
+        Some(match &self.pool {
+            Some(pool) => {
+                let pool = Arc::clone(pool);
+                Arc::new(move |job| pool.spawn(job))
+            }
+            None => Arc::new(rayon::spawn),
+        })
     }
 
     /// Scores a chunk.
@@ -514,6 +552,11 @@ struct Pool;
 impl Pool {
     fn new(_threads: usize) -> Pool {
         Pool
+    }
+
+    /// No workers to lend.
+    fn spawner(&self) -> Option<Spawn> {
+        None
     }
 
     fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {

@@ -80,7 +80,18 @@ pub trait RowSource: Send {
         let _ = uses;
         Ok(())
     }
+
+    /// Lends the source the run's worker threads, once the header is
+    /// read: `spawn` runs a job on one of them. A source that parses its
+    /// own bytes may parse ahead there (the CSV source parses blocks of
+    /// its file); by default the workers are not used.
+    fn read_ahead(&mut self, spawn: Spawn) {
+        let _ = spawn;
+    }
 }
+
+/// Runs a job on one of a run's worker threads ([`RowSource::read_ahead`]).
+pub type Spawn = Arc<dyn Fn(Box<dyn FnOnce() + Send>) + Send + Sync>;
 
 /// A list's rows: which list of the rules they fill, and their source.
 pub struct ListRows {
@@ -116,6 +127,11 @@ impl Input {
         let file = Arc::from(header.file.as_str());
         let input = Input { file, source, n_cols: header.names.len(), max_field, rows_read: 0 };
         Ok((input, header))
+    }
+
+    /// Lends the source the run's worker threads.
+    pub(crate) fn read_ahead(&mut self, spawn: Spawn) {
+        self.source.read_ahead(spawn);
     }
 
     /// Has the source check its columns' types against their uses.
