@@ -122,6 +122,10 @@ pub(crate) fn detect(path: &str, shown: &str) -> Result<Detected> {
         return Ok(Detected::Utf8);
     }
     let mut f = File::open(path).with_context(cannot)?;
+    if all_utf8(&f).with_context(cannot)? {
+        // What the pass below finds too, on one core.
+        return Ok(Detected::Utf8);
+    }
     let mut buf = vec![0u8; BLOCK + 4];
     // UTF-8, in blocks, carrying an unfinished character to the next.
     let mut carry = 0usize;
@@ -172,6 +176,72 @@ pub(crate) fn detect(path: &str, shown: &str) -> Result<Detected> {
     Ok(Detected::Utf8)
 }
 
+/// The part of a file one thread of [`all_utf8`] checks, at the least.
+const PART: u64 = 32 << 20;
+
+/// Whether the whole file is UTF-8, checked in parts on every core.
+fn all_utf8(f: &File) -> io::Result<bool> {
+    let len = f.metadata()?.len();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let parts = (len / PART).clamp(1, cores);
+    let bounds = (0..=parts).map(|i| part_start(f, if i == parts { len } else { len / parts * i }));
+    let bounds = bounds.collect::<io::Result<Vec<u64>>>()?;
+    std::thread::scope(|scope| {
+        let checks = (bounds.windows(2).enumerate())
+            .map(|(i, w)| {
+                let (start, end) = (w[0], w[1]);
+                let check = std::thread::Builder::new().name(format!("sg-work-utf8-{i}"));
+                check.spawn_scoped(scope, move || part_is_utf8(f, start, end))
+            })
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut all = true;
+        for check in checks {
+            all &= check.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        }
+        Ok(all)
+    })
+}
+
+/// Where a part that would start at `at` starts: past up to three bytes
+/// that continue a character, so that each character is checked whole in
+/// the part it starts in (a fourth is not UTF-8, and fails the part). The
+/// first part starts at the start, whatever is there.
+fn part_start(f: &File, at: u64) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    if at == 0 {
+        return Ok(0);
+    }
+    let mut head = [0u8; 3];
+    let n = f.read_at(&mut head, at)?;
+    Ok(at + head[..n].iter().take_while(|&&b| (0x80..0xC0).contains(&b)).count() as u64)
+}
+
+/// Whether the bytes `start..end` of the file, which start and end where
+/// characters do, are UTF-8.
+fn part_is_utf8(f: &File, start: u64, end: u64) -> io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; BLOCK + 4];
+    // `buf[..carry]` holds the start of a character at `at` in the file.
+    let (mut at, mut carry) = (start, 0);
+    while at + (carry as u64) < end {
+        let from = at + carry as u64;
+        let n = f.read_at(&mut buf[carry..carry + (end - from).min(BLOCK as u64) as usize], from)?;
+        let len = carry + n;
+        match std::str::from_utf8(&buf[..len]) {
+            Ok(_) if n == 0 => break,
+            Ok(_) => (at, carry) = (at + len as u64, 0),
+            Err(e) if e.error_len().is_none() && n > 0 => {
+                let good = e.valid_up_to();
+                buf.copy_within(good..len, 0);
+                (at, carry) = (at + good as u64, len - good);
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+    // A character left unfinished at the end is not UTF-8.
+    Ok(carry == 0)
+}
+
 /// Counts the line ends of `bytes` (at `at` in the file).
 fn count_lines(bytes: &[u8], at: u64, lines: &mut u64, line_start: &mut u64) {
     if let Some(last) = memchr::memrchr(b'\n', bytes) {
@@ -199,6 +269,10 @@ fn read_full(f: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 fn gb18030_pass(path: &str, shown: &str, not_utf8: (u64, u64, u8)) -> Result<Detected> {
     let cannot = || format!("cannot read `{path}`");
     let mut f = File::open(path).with_context(cannot)?;
+    if all_utf8(&f).with_context(cannot)? {
+        // What the pass below finds too, on one core.
+        return Ok(Detected::Utf8);
+    }
     let mut buf = vec![0u8; BLOCK + 4];
     // Bytes of a character cut by the end of the last block, at the start of `buf`.
     let mut carry = 0usize;
@@ -633,5 +707,34 @@ mod tests {
         let out = w.into_inner().unwrap();
         assert_eq!(out, GB18030.encode(text).0.into_owned());
         assert_eq!(decode(&out).unwrap(), format!("kept {text}"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_file_checked_in_parts_is_utf8_as_a_whole(
+            pieces in proptest::collection::vec(proptest::sample::select(vec!["a", "是", "€", "😀", "\u{80}", "\n"]), 0..40),
+            bad in proptest::option::of((0usize..200, proptest::sample::select(vec![0x80u8, 0xC3, 0xE6, 0xF0, 0xFF]))),
+            cuts in proptest::collection::vec(0u64..200, 0..4),
+        ) {
+            let mut bytes = pieces.concat().into_bytes();
+            if let Some((at, byte)) = bad {
+                let at = at.min(bytes.len());
+                bytes.insert(at, byte);
+            }
+            let path = std::env::temp_dir().join(format!("sg-utf8-parts-{}", std::process::id()));
+            std::fs::write(&path, &bytes).unwrap();
+            let f = File::open(&path).unwrap();
+            let len = bytes.len() as u64;
+            let mut bounds: Vec<u64> = cuts.into_iter().map(|c| c.min(len)).collect();
+            bounds.extend([0, len]);
+            bounds.sort_unstable();
+            let bounds: Vec<u64> = bounds.into_iter().map(|b| part_start(&f, b).unwrap()).collect();
+            let mut all = true;
+            for w in bounds.windows(2) {
+                all &= part_is_utf8(&f, w[0], w[1]).unwrap();
+            }
+            std::fs::remove_file(&path).unwrap();
+            proptest::prop_assert_eq!(all, std::str::from_utf8(&bytes).is_ok());
+        }
     }
 }

@@ -12,7 +12,9 @@
 
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::{Context, Result};
 use safegrade::batch::Summary;
@@ -261,41 +263,81 @@ impl RulesRecord {
 }
 
 /// A reader that hashes the bytes as the scorer reads them, so the manifest
-/// names exactly the bytes that were scored.
+/// names exactly the bytes that were scored. The hashing runs on a thread
+/// of its own (`sg-hash`), off the thread that reads and joins the rows.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    state: Arc<Mutex<(Sha256, u64)>>,
+    /// Sends each read's bytes to the hashing thread; `None` when no
+    /// thread could be started, and the bytes are hashed here.
+    to_hasher: Option<SyncSender<Vec<u8>>>,
+    state: Arc<HashState>,
+}
+
+/// What the hashing thread has hashed, and the bytes sent to it.
+struct HashState {
+    hashed: Mutex<(Sha256, u64)>,
+    progress: Condvar,
+    sent: AtomicU64,
+}
+
+impl HashState {
+    fn add(&self, bytes: &[u8]) {
+        if let Ok(mut st) = self.hashed.lock() {
+            st.0.update(bytes);
+            st.1 += bytes.len() as u64;
+        }
+        self.progress.notify_all();
+    }
 }
 
 /// The other end of a [`HashingReader`].
 #[derive(Clone)]
-pub(crate) struct HashHandle(Arc<Mutex<(Sha256, u64)>>);
+pub(crate) struct HashHandle(Arc<HashState>);
 
 impl<R: Read> HashingReader<R> {
     pub(crate) fn new(inner: R) -> (HashingReader<R>, HashHandle) {
-        let state = Arc::new(Mutex::new((Sha256::new(), 0)));
-        (HashingReader { inner, state: state.clone() }, HashHandle(state))
+        let state = Arc::new(HashState {
+            hashed: Mutex::new((Sha256::new(), 0)),
+            progress: Condvar::new(),
+            sent: AtomicU64::new(0),
+        });
+        let (to_hasher, from_reader) = sync_channel::<Vec<u8>>(8);
+        let hashing = Arc::clone(&state);
+        let thread = std::thread::Builder::new().name("sg-hash".into()).spawn(move || {
+            for bytes in from_reader {
+                hashing.add(&bytes);
+            }
+        });
+        let to_hasher = thread.ok().map(|_| to_hasher);
+        (HashingReader { inner, to_hasher, state: Arc::clone(&state) }, HashHandle(state))
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if let Ok(mut st) = self.state.lock() {
-            st.0.update(&buf[..n]);
-            st.1 += n as u64;
+        if n > 0 {
+            self.state.sent.fetch_add(n as u64, Ordering::SeqCst);
+            let sent = self.to_hasher.as_ref().is_some_and(|to| to.send(buf[..n].to_vec()).is_ok());
+            if !sent {
+                self.state.add(&buf[..n]);
+            }
         }
         Ok(n)
     }
 }
 
 impl HashHandle {
-    /// The SHA-256 and length of everything read so far.
+    /// The SHA-256 and length of everything read so far, once hashed.
     pub(crate) fn digest(&self) -> (String, u64) {
-        match self.0.lock() {
-            Ok(st) => (hex(&st.0.clone().finalize()), st.1),
-            Err(_) => (String::new(), 0),
+        let Ok(mut st) = self.0.hashed.lock() else { return (String::new(), 0) };
+        while st.1 < self.0.sent.load(Ordering::SeqCst) {
+            match self.0.progress.wait(st) {
+                Ok(next) => st = next,
+                Err(_) => return (String::new(), 0),
+            }
         }
+        (hex(&st.0.clone().finalize()), st.1)
     }
 }
 

@@ -79,21 +79,25 @@ pub(crate) fn last_row_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The rows of one block, parsed: their cells, and each row's lines and
-/// cells; then the error that ended the block's parse, if one did.
+/// cells; then the error that ended the block's parse, if one did. Kept
+/// with its block's bytes, and both reused for a later block once its rows
+/// are handed out: fresh megabyte buffers cost page faults.
+#[derive(Default)]
 struct Parsed {
     cells: Packed,
     rows: Vec<(Lines, RowAt)>,
     error: Option<BatchError>,
+    bytes: Vec<u8>,
 }
 
 /// Parses a block that starts where a row starts, after `lines_before`
 /// lines of its file. `whole`: the block ends where a row ends (or the file
 /// does); a block that does not is a row longer than the row limit, which
 /// its parse must find.
-fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: bool) -> Parsed {
-    let source = Source::new(file, BlockReader { bytes: block, at: 0 });
+fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: bool, mut parsed: Parsed) -> Parsed {
+    let block = Arc::new(block);
+    let source = Source::new(file, BlockReader { bytes: Arc::clone(&block), at: 0 });
     let mut rows = CsvRows::block(source, limits, lines_before);
-    let mut parsed = Parsed { cells: Packed::default(), rows: Vec::new(), error: None };
     loop {
         let first = parsed.cells.cells();
         match rows.next_row(&mut RowCells { packed: &mut parsed.cells }) {
@@ -114,6 +118,8 @@ fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: b
         // buffer: the row's parse stops at the limit.
         parsed.error = Some(rows.row_too_long());
     }
+    drop(rows);
+    parsed.bytes = Arc::try_unwrap(block).unwrap_or_default();
     parsed
 }
 
@@ -122,7 +128,7 @@ fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: b
 /// a block for the file's (it looks for one only in its first read, and
 /// only in three bytes or more).
 struct BlockReader {
-    bytes: Vec<u8>,
+    bytes: Arc<Vec<u8>>,
     at: usize,
 }
 
@@ -159,6 +165,8 @@ pub(crate) struct CsvBlocks {
     next: usize,
     /// Runs a job on a worker; `None`: blocks are parsed here.
     spawn: Option<Spawn>,
+    /// Blocks handed out, emptied, to be parsed into again.
+    spare: Vec<Parsed>,
 }
 
 impl CsvBlocks {
@@ -181,6 +189,7 @@ impl CsvBlocks {
             current: None,
             next: 0,
             spawn: None,
+            spare: Vec::new(),
         }
     }
 
@@ -239,14 +248,19 @@ impl CsvBlocks {
             // Its parse ends the run: nothing after it is read.
             self.at_end = true;
         }
-        let rest = self.pending.split_off(cut);
+        // The rest goes into a spare buffer, and the block is sent.
+        let mut into = self.spare.pop().unwrap_or_default();
+        let mut rest = std::mem::take(&mut into.bytes);
+        rest.clear();
+        rest.extend_from_slice(&self.pending[cut..]);
+        self.pending.truncate(cut);
         let block = std::mem::replace(&mut self.pending, rest);
         let lines_before = self.lines_before;
         self.lines_before += memchr::memchr_iter(b'\n', &block).count() as u64;
         let (file, limits) = (Arc::clone(&self.file), self.limits);
         let (send, receive) = sync_channel(1);
         let job = move || {
-            let _ = send.send(parse(&file, block, lines_before, limits, whole));
+            let _ = send.send(parse(&file, block, lines_before, limits, whole, into));
         };
         match &self.spawn {
             Some(spawn) => spawn(Box::new(job)),
@@ -262,9 +276,8 @@ impl CsvBlocks {
         let parsed = self.ahead.pop_front()?.recv();
         // A job that panicked drops its sender; the run reports the panic.
         Some(parsed.unwrap_or_else(|_| Parsed {
-            cells: Packed::default(),
-            rows: Vec::new(),
             error: Some(BatchError::new(&self.file, None, "internal error: a block of the file was not parsed".into())),
+            ..Parsed::default()
         }))
     }
 }
@@ -314,6 +327,11 @@ impl RowSource for CsvBlocks {
                     self.read_error = None;
                     return Err(e);
                 }
+            }
+            if let Some(mut done) = self.current.take() {
+                done.cells.clear();
+                done.rows.clear();
+                self.spare.push(done);
             }
             self.next = 0;
             self.current = self.next_block();
