@@ -13,7 +13,7 @@
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
 use anyhow::{Context, Result};
@@ -267,9 +267,10 @@ impl RulesRecord {
 /// of its own (`sg-hash`), off the thread that reads and joins the rows.
 pub(crate) struct HashingReader<R> {
     inner: R,
-    /// Sends each read's bytes to the hashing thread; `None` when no
-    /// thread could be started, and the bytes are hashed here.
-    to_hasher: Option<SyncSender<Vec<u8>>>,
+    /// Sends each read's bytes to the hashing thread, which sends the
+    /// buffers back to be filled again; `None` when no thread could be
+    /// started, and the bytes are hashed here.
+    to_hasher: Option<(SyncSender<Vec<u8>>, Receiver<Vec<u8>>)>,
     state: Arc<HashState>,
 }
 
@@ -302,13 +303,15 @@ impl<R: Read> HashingReader<R> {
             sent: AtomicU64::new(0),
         });
         let (to_hasher, from_reader) = sync_channel::<Vec<u8>>(8);
+        let (to_reader, from_hasher) = sync_channel::<Vec<u8>>(8);
         let hashing = Arc::clone(&state);
         let thread = std::thread::Builder::new().name("sg-hash".into()).spawn(move || {
             for bytes in from_reader {
                 hashing.add(&bytes);
+                let _ = to_reader.try_send(bytes);
             }
         });
-        let to_hasher = thread.ok().map(|_| to_hasher);
+        let to_hasher = thread.ok().map(|_| (to_hasher, from_hasher));
         (HashingReader { inner, to_hasher, state: Arc::clone(&state) }, HashHandle(state))
     }
 }
@@ -318,7 +321,13 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         if n > 0 {
             self.state.sent.fetch_add(n as u64, Ordering::SeqCst);
-            let sent = self.to_hasher.as_ref().is_some_and(|to| to.send(buf[..n].to_vec()).is_ok());
+            let sent = self.to_hasher.as_ref().is_some_and(|(to, back)| {
+                // A buffer the hasher is done with: fresh ones cost page faults.
+                let mut bytes = back.try_recv().unwrap_or_default();
+                bytes.clear();
+                bytes.extend_from_slice(&buf[..n]);
+                to.send(bytes).is_ok()
+            });
             if !sent {
                 self.state.add(&buf[..n]);
             }

@@ -25,10 +25,10 @@ use super::rows::{Header, Lines, RowCells, RowSource, Spawn};
 use super::source::Source;
 
 /// The bytes read for one block, before its cut at a row's end.
-pub(crate) const BLOCK: usize = 1 << 20;
+pub(crate) const BLOCK: usize = 1 << 18;
 
 /// Blocks parsed or being parsed ahead of the rows handed out.
-const AHEAD: usize = 4;
+const AHEAD: usize = 3;
 
 /// The end of the last row in `bytes` that ends in a line end, where
 /// `bytes` start where a row (or a blank line) starts: one past that line
@@ -61,7 +61,7 @@ pub(crate) fn last_row_end(bytes: &[u8]) -> Option<usize> {
         }
         // In a quoted field: to its closing quote, past doubled quotes.
         loop {
-            let close = at + memchr::memchr(b'"', &bytes[at..])?;
+            let Some(close) = memchr::memchr(b'"', &bytes[at..]).map(|c| at + c) else { return found };
             match bytes.get(close + 1) {
                 None => return found,
                 Some(b'"') => at = close + 2,
@@ -91,12 +91,20 @@ struct Parsed {
 }
 
 /// Parses a block that starts where a row starts, after `lines_before`
-/// lines of its file. `whole`: the block ends where a row ends (or the file
+/// lines of its file, and that ends in the read that failed with `fail`. `whole`: the block ends where a row ends (or the file
 /// does); a block that does not is a row longer than the row limit, which
 /// its parse must find.
-fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: bool, mut parsed: Parsed) -> Parsed {
+fn parse(
+    file: &str,
+    block: Vec<u8>,
+    fail: Option<std::io::Error>,
+    lines_before: u64,
+    limits: Limits,
+    whole: bool,
+    mut parsed: Parsed,
+) -> Parsed {
     let block = Arc::new(block);
-    let source = Source::new(file, BlockReader { bytes: Arc::clone(&block), at: 0 });
+    let source = Source::new(file, BlockReader { bytes: Arc::clone(&block), at: 0, fail, file_start: false });
     let mut rows = CsvRows::block(source, limits, lines_before);
     loop {
         let first = parsed.cells.cells();
@@ -123,18 +131,28 @@ fn parse(file: &str, block: Vec<u8>, lines_before: u64, limits: Limits, whole: b
     parsed
 }
 
-/// A block's bytes as a reader. The first read gives one byte, so that the
+/// A block's bytes as a reader, then the failed read that ended them, if
+/// one did. The first read gives one byte, so that the
 /// csv reader never takes the bytes of a byte order mark at the start of
 /// a block for the file's (it looks for one only in its first read, and
 /// only in three bytes or more).
 struct BlockReader {
     bytes: Arc<Vec<u8>>,
     at: usize,
+    /// What the read after the bytes gives, if not their end.
+    fail: Option<std::io::Error>,
+    /// The bytes are the file's first: a byte order mark there is the file's.
+    file_start: bool,
 }
 
 impl Read for BlockReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let most = if self.at == 0 { 1 } else { buf.len() };
+        if self.at == self.bytes.len() {
+            if let Some(e) = self.fail.take() {
+                return Err(e);
+            }
+        }
+        let most = if self.at == 0 && !self.file_start { 1 } else { buf.len() };
         let n = most.min(buf.len()).min(self.bytes.len() - self.at);
         buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
         self.at += n;
@@ -241,7 +259,11 @@ impl CsvBlocks {
                 None => self.read_more(self.block.min(most - self.pending.len()), false),
             }
         };
-        if cut == 0 {
+        // The bytes read before a failed read go with it: their parse
+        // gives the rows that end in them, then the error, as the whole
+        // file's would.
+        let fail = self.read_error.take();
+        if cut == 0 && fail.is_none() {
             return false;
         }
         if !whole {
@@ -260,7 +282,7 @@ impl CsvBlocks {
         let (file, limits) = (Arc::clone(&self.file), self.limits);
         let (send, receive) = sync_channel(1);
         let job = move || {
-            let _ = send.send(parse(&file, block, lines_before, limits, whole, into));
+            let _ = send.send(parse(&file, block, fail, lines_before, limits, whole, into));
         };
         match &self.spawn {
             Some(spawn) => spawn(Box::new(job)),
@@ -290,15 +312,25 @@ impl RowSource for CsvBlocks {
         let most = self.limits.row.saturating_add(3 * BUFFER).max(self.block);
         loop {
             let full = self.at_end || self.pending.len() >= most;
-            if last_row_end(&self.pending).is_some() || full {
+            // The csv reader takes a byte order mark off the file's start.
+            let bom = if self.pending.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+            let row_end = self.pending.get(bom..).and_then(last_row_end).map(|r| r + bom);
+            if row_end.is_some() || full {
                 let source = Source::new(self.file.to_string(), std::io::Cursor::new(self.pending.clone()));
                 let mut rows = CsvRows::new(source, self.limits);
                 let header = rows.header();
                 let end = rows.bytes_read();
-                // Read whole: it ends in a line end within the bytes.
-                let ended = header.is_ok() && end > 0 && self.pending.get(end - 1) == Some(&b'\n');
-                if let (Some(e), false) = (&self.read_error, ended) {
-                    return Err(BatchError::new(&self.file, Some(rows.next_line()), format!("cannot read: {e}")));
+                // Read whole: a row, ending where a row ends within the bytes.
+                let ended = rows.read_a_row() && row_end.is_some_and(|r| end <= r);
+                if let (Some(fail), false) = (self.read_error.take(), ended) {
+                    // Read as the whole file's reader would: these bytes, then the failure.
+                    let replay = BlockReader {
+                        bytes: Arc::new(self.pending.clone()),
+                        at: 0,
+                        fail: Some(fail),
+                        file_start: true,
+                    };
+                    return CsvRows::new(Source::new(self.file.to_string(), replay), self.limits).header();
                 }
                 if ended || full {
                     let header = header?;
@@ -324,7 +356,6 @@ impl RowSource for CsvBlocks {
                 if let Some(e) = parsed.error.take() {
                     self.ahead.clear();
                     self.at_end = true;
-                    self.read_error = None;
                     return Err(e);
                 }
             }
@@ -336,12 +367,7 @@ impl RowSource for CsvBlocks {
             self.next = 0;
             self.current = self.next_block();
             if self.current.is_none() {
-                return match self.read_error.take() {
-                    Some(e) => {
-                        Err(BatchError::new(&self.file, Some(self.lines_before + 1), format!("cannot read: {e}")))
-                    }
-                    None => Ok(None),
-                };
+                return Ok(None);
             }
         }
     }

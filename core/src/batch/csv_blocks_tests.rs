@@ -44,13 +44,38 @@ fn limits(row: usize) -> Limits {
     Limits { field: 64, row, columns: 100 }
 }
 
+/// Gives its bytes, at most `step` at a time, then fails at `fails_at`
+/// (if that is within them).
+struct Reader {
+    bytes: Vec<u8>,
+    at: usize,
+    step: usize,
+    fails_at: Option<usize>,
+}
+
+impl std::io::Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = self.fails_at.unwrap_or(usize::MAX).min(self.bytes.len());
+        if self.at == end && self.fails_at.is_some_and(|f| f <= self.bytes.len()) {
+            return Err(std::io::Error::other("the disk failed"));
+        }
+        let n = buf.len().min(self.step).min(end - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn source(bytes: &[u8], step: usize, fails_at: Option<usize>) -> Source {
+    Source::new("f.csv", Reader { bytes: bytes.to_vec(), at: 0, step, fails_at })
+}
+
 fn whole(bytes: &[u8], row: usize) -> Vec<String> {
-    read_all(Box::new(CsvRows::new(Source::new("f.csv", std::io::Cursor::new(bytes.to_vec())), limits(row))))
+    read_all(Box::new(CsvRows::new(source(bytes, usize::MAX, None), limits(row))))
 }
 
 fn in_blocks(bytes: &[u8], row: usize, block: usize, threads: bool) -> Vec<String> {
-    let mut rows =
-        CsvBlocks::with_block(Source::new("f.csv", std::io::Cursor::new(bytes.to_vec())), limits(row), block);
+    let mut rows = CsvBlocks::with_block(source(bytes, usize::MAX, None), limits(row), block);
     if threads {
         rows.read_ahead(Arc::new(|job| {
             std::thread::spawn(job);
@@ -79,12 +104,20 @@ fn csv_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 
     #[test]
     fn blocks_read_as_the_whole_file(bytes in csv_bytes(), block in 1usize..40, threads in any::<bool>()) {
         // A row limit of 2 KiB: long rows and unclosed quotes meet it.
         prop_assert_eq!(in_blocks(&bytes, 2048, block, threads), whole(&bytes, 2048));
+    }
+
+    #[test]
+    fn a_failed_read_ends_the_rows_as_in_the_whole_file(bytes in csv_bytes(), fails_at in 0usize..400, block in 1usize..40) {
+        // The file read in steps of 7 bytes, as a slow disk gives them.
+        let whole = read_all(Box::new(CsvRows::new(source(&bytes, 7, Some(fails_at)), limits(2048))));
+        let blocks = CsvBlocks::with_block(source(&bytes, 7, Some(fails_at)), limits(2048), block);
+        prop_assert_eq!(read_all(Box::new(blocks)), whole);
     }
 
     #[test]
@@ -125,6 +158,8 @@ fn the_cut_follows_quotes() {
     assert_eq!(last_row_end(b"\"a\"b\"\nc"), Some(6));
     // A quote at the end of the bytes cannot be told yet.
     assert_eq!(last_row_end(b"x\n\"a\""), Some(2));
+    // Nor a quoted field still open.
+    assert_eq!(last_row_end(b"x\n\"a"), Some(2));
 }
 
 #[test]

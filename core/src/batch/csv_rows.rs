@@ -167,6 +167,8 @@ pub(crate) struct CsvRows {
     cells: Option<Box<dyn CellDecoder>>,
     /// A decoded header cell.
     decoded: String,
+    /// Whether the csv reader has given a row (the header, perhaps with an error).
+    read_a_row: bool,
 }
 
 impl CsvRows {
@@ -199,6 +201,7 @@ impl CsvRows {
             buf: ByteRecord::new(),
             cells: src.cells,
             decoded: String::new(),
+            read_a_row: false,
         }
     }
 }
@@ -208,6 +211,11 @@ impl CsvRows {
     /// lines before them (not those after).
     pub(crate) fn bytes_read(&self) -> usize {
         usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX)
+    }
+
+    /// Whether the header has been read, good or bad: a row was there.
+    pub(crate) fn read_a_row(&self) -> bool {
+        self.read_a_row
     }
 
     /// The line the next row starts on, as far as the bytes read tell.
@@ -232,6 +240,7 @@ impl RowSource for CsvRows {
         let Some((line, _)) = got else {
             return Err(BatchError::new(file, None, "the file is empty: expected a header line".into()));
         };
+        self.read_a_row = true;
         check_encoding(file, rec, line)?;
         check_fields(file, rec, line, self.limits)?;
         // A CR with more text after it: the lines end in a lone CR, and
