@@ -218,11 +218,6 @@ impl CsvRows {
         self.read_a_row
     }
 
-    /// The line the next row starts on, as far as the bytes read tell.
-    pub(crate) fn next_line(&self) -> u64 {
-        self.reader.get_ref().next_line
-    }
-
     /// The error of a row longer than the row limit, starting at the next line.
     pub(crate) fn row_too_long(&self) -> BatchError {
         let e = std::io::Error::new(std::io::ErrorKind::InvalidData, ROW_TOO_LONG);
