@@ -270,9 +270,12 @@ pub(crate) struct HashingReader<R> {
     /// Sends each read's bytes to the hashing thread, which sends the
     /// buffers back to be filled again; `None` when no thread could be
     /// started, and the bytes are hashed here.
-    to_hasher: Option<(SyncSender<Vec<u8>>, Receiver<Vec<u8>>)>,
+    to_hasher: Option<Hasher>,
     state: Arc<HashState>,
 }
+
+/// The ends of the channels to and from a hashing thread.
+type Hasher = (SyncSender<Vec<u8>>, Receiver<Vec<u8>>);
 
 /// What the hashing thread has hashed, and the bytes sent to it.
 struct HashState {
