@@ -259,9 +259,16 @@ fn load_stores(to_load: Vec<(Input, usize, String)>, uscc: bool, apart: bool) ->
     #[cfg(feature = "parallel")]
     if apart && to_load.len() > 1 {
         return std::thread::scope(|scope| {
-            let loading: Vec<_> =
-                to_load.into_iter().enumerate().map(|(list, l)| scope.spawn(move || load(list, l))).collect();
-            loading.into_iter().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            let spawn = |(list, l)| {
+                let thread = std::thread::Builder::new().name(format!("sg-load-{list}"));
+                thread.spawn_scoped(scope, move || load(list, l))
+            };
+            let loading: Vec<_> = to_load.into_iter().enumerate().map(spawn).collect();
+            let joined = |t: std::io::Result<std::thread::ScopedJoinHandle<'_, _>>| match t {
+                Ok(t) => t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(e) => Err(BatchError::new("batch run", None, format!("cannot start a thread: {e}"))),
+            };
+            loading.into_iter().map(joined).collect()
         });
     }
     let _ = apart;

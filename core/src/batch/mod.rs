@@ -418,7 +418,8 @@ fn drive(
     std::thread::scope(|scope| {
         let (to_scorer, from_reader) = sync_channel::<Result<Chunk, BatchError>>(2);
         let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
-        let (to_reader, from_writer) = sync_channel::<Chunk>(4);
+        // Room for every chunk in flight: one dropped here is grown anew.
+        let (to_reader, from_writer) = sync_channel::<Chunk>(8);
         let named = |name: &str| std::thread::Builder::new().name(name.into());
         let reader = named("sg-read")
             .spawn_scoped(scope, move || {
