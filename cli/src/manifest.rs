@@ -274,6 +274,9 @@ pub(crate) struct HashingReader<R> {
     state: Arc<HashState>,
 }
 
+/// The most bytes sent to the hashing thread at once.
+const HASHED_PIECE: usize = 1 << 20;
+
 /// The ends of the channels to and from a hashing thread.
 type Hasher = (SyncSender<Vec<u8>>, Receiver<Vec<u8>>);
 
@@ -322,17 +325,18 @@ impl<R: Read> HashingReader<R> {
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.state.sent.fetch_add(n as u64, Ordering::SeqCst);
+        // In pieces, so that a large read is not held twice.
+        for piece in buf[..n].chunks(HASHED_PIECE) {
+            self.state.sent.fetch_add(piece.len() as u64, Ordering::SeqCst);
             let sent = self.to_hasher.as_ref().is_some_and(|(to, back)| {
                 // A buffer the hasher is done with: fresh ones cost page faults.
                 let mut bytes = back.try_recv().unwrap_or_default();
                 bytes.clear();
-                bytes.extend_from_slice(&buf[..n]);
+                bytes.extend_from_slice(piece);
                 to.send(bytes).is_ok()
             });
             if !sent {
-                self.state.add(&buf[..n]);
+                self.state.add(piece);
             }
         }
         Ok(n)
