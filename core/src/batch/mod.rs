@@ -391,6 +391,12 @@ type Sink<'a> = dyn FnMut(&Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), B
 #[cfg(feature = "parallel")]
 const RECYCLED_CHUNK_BYTES: usize = 64 << 20;
 
+/// The chunks a run reads into and passes on, reused: more than are ever
+/// in flight at once (one being read, two sent to the scorer, one scored,
+/// two sent to the writer, one written).
+#[cfg(feature = "parallel")]
+const CHUNKS: usize = 8;
+
 /// A scored chunk: the jobs and what each gave.
 #[cfg(feature = "parallel")]
 type ScoredChunk = (Chunk, Vec<firm::Done>);
@@ -418,13 +424,20 @@ fn drive(
     std::thread::scope(|scope| {
         let (to_scorer, from_reader) = sync_channel::<Result<Chunk, BatchError>>(2);
         let (to_writer, from_scorer) = sync_channel::<Result<ScoredChunk, BatchError>>(2);
-        // Room for every chunk in flight: one dropped here is grown anew.
-        let (to_reader, from_writer) = sync_channel::<Chunk>(8);
+        let (to_reader, from_writer) = sync_channel::<Chunk>(CHUNKS);
         let named = |name: &str| std::thread::Builder::new().name(name.into());
         let reader = named("sg-read")
             .spawn_scoped(scope, move || {
+                let mut made = 0;
                 loop {
-                    let chunk = feeder.next_chunk(from_writer.try_recv().unwrap_or_default());
+                    // Once all are made, a written chunk is waited for: a
+                    // new one would grow its buffers anew.
+                    let written = if made < CHUNKS { from_writer.try_recv().ok() } else { from_writer.recv().ok() };
+                    let chunk = written.unwrap_or_else(|| {
+                        made += 1;
+                        Chunk::default()
+                    });
+                    let chunk = feeder.next_chunk(chunk);
                     let stop = chunk.as_ref().map_or(true, |c| c.jobs.is_empty());
                     if to_scorer.send(chunk).is_err() || stop {
                         break;
@@ -457,11 +470,12 @@ fn drive(
                 Ok(mut chunk) => {
                     chunk.clear();
                     // A chunk of unusually long rows is freed, not kept for
-                    // the rest of the run; the reader may also have stopped,
-                    // or have enough.
-                    if chunk.rows.capacity() <= RECYCLED_CHUNK_BYTES {
-                        let _ = to_reader.try_send(chunk);
+                    // the rest of the run, and an empty one goes back instead.
+                    if chunk.rows.capacity() > RECYCLED_CHUNK_BYTES {
+                        chunk = Chunk::default();
                     }
+                    // The reader may have stopped.
+                    let _ = to_reader.try_send(chunk);
                 }
                 Err(e) => {
                     res = Err(e);
@@ -471,6 +485,7 @@ fn drive(
         }
         // Dropping the receiver stops the scorer, which stops the reader.
         drop(from_scorer);
+        drop(to_reader);
         let scored = scorer.join().map_err(|panic| BatchError::internal("scorer", &*panic));
         let read = reader.join().map_err(|panic| BatchError::internal("reader", &*panic));
         let (list_rows_read, ()) = (read?, scored?);
