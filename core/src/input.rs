@@ -191,6 +191,7 @@ fn parse_text(s: &str, t: &str, field: &Field, texts: Texts<'_>, out: &mut Value
 }
 
 /// 是/否, 1/0, and true/false, yes/no, y/n in any case.
+#[inline]
 fn parse_bool(t: &str) -> Option<bool> {
     let any_case = |words: [&str; 3]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
     match t {
@@ -214,6 +215,11 @@ pub(crate) fn trim(s: &str) -> &str {
         return s;
     }
     let may_be_space = |lead: u8| matches!(lead, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1..=0xE3);
+    // Three bytes from a three-byte lead are one character (是, 否): its
+    // lead alone says whether it may be white space.
+    if bytes.len() == 3 && first >= 0xE0 {
+        return if may_be_space(first) { s.trim() } else { s };
+    }
     let last_lead = bytes.iter().rev().take(4).find(|&&b| b & 0xC0 != 0x80).copied().unwrap_or(first);
     if may_be_space(first) || may_be_space(last_lead) {
         s.trim()

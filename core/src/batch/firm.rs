@@ -7,6 +7,7 @@
 //! the rows: the CSV pipeline and [`Scorer`](super::Scorer) both score here.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -89,6 +90,35 @@ pub(crate) struct Done {
     pub(crate) out: Vec<u8>,
     pub(crate) rejects: Vec<Reject>,
     pub(crate) scored: Option<Scored>,
+}
+
+thread_local! {
+    /// Each thread's buffers for reading firms, kept from firm to firm.
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// What a thread reuses from firm to firm: per side, per step, the firm as
+/// that step reads it. Its buffers are refilled, not allocated anew.
+#[derive(Default)]
+struct Scratch {
+    firms: Vec<Vec<Firm>>,
+}
+
+impl Scratch {
+    /// A firm per step of each side (its slots hold an earlier firm's values).
+    fn firms(&mut self, sides: &[Side]) -> &mut [Vec<Firm>] {
+        let empty = || Firm { inputs: Vec::new(), lists: SmallVec::new(), missing: Vec::new() };
+        self.firms.resize_with(sides.len(), Vec::new);
+        for (firms, side) in self.firms.iter_mut().zip(sides) {
+            firms.resize_with(side.steps.len(), empty);
+        }
+        &mut self.firms
+    }
+
+    /// Lets go of the list records the firms share.
+    fn release(&mut self) {
+        self.firms.iter_mut().flatten().for_each(|f| f.lists.clear());
+    }
 }
 
 /// A scored firm, for the summary.
@@ -304,6 +334,19 @@ impl Ctx {
     /// Scores a firm whose key is read and whose list rows are within
     /// their limits; with `detail`, also gives each step's result (side 0).
     pub(crate) fn score_row(&self, firm: FirmCells<'_>, detail: Option<&mut Vec<StepResult>>) -> Done {
+        SCRATCH.with(|cell| {
+            // Taken, not borrowed: were it ever in use already, this firm
+            // would start from empty buffers rather than panic.
+            let mut scratch = cell.take();
+            let done = self.score_in(&mut scratch, firm, detail);
+            scratch.release();
+            cell.replace(scratch);
+            done
+        })
+    }
+
+    /// [`Ctx::score_row`], reading the firm into this thread's buffers.
+    fn score_in(&self, scratch: &mut Scratch, firm: FirmCells<'_>, detail: Option<&mut Vec<StepResult>>) -> Done {
         let FirmCells { row, key, lists, rows } = firm;
         // Room for a usual row: the buffer is not grown a few bytes at a time.
         let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
@@ -342,21 +385,18 @@ impl Ctx {
         }
         // Every step's inputs, on every side; all problems reported together.
         let mut errors: Vec<CellError> = Vec::new();
-        // On the stack for up to two sides (a `compare`) of four steps each.
-        let mut firms: SmallVec<[SmallVec<[Firm; 4]>; 2]> = SmallVec::with_capacity(self.sides.len());
-        for (si, side) in self.sides.iter().enumerate() {
-            let mut per_step = SmallVec::with_capacity(side.steps.len());
+        let firms = scratch.firms(&self.sides);
+        for ((si, side), side_firms) in self.sides.iter().enumerate().zip(firms.iter_mut()) {
             let parsed = side.renamed(&parsed);
-            for (s, step) in side.steps.iter().enumerate() {
-                per_step.push(self.step_firm(si, s, step, row, rows, &parsed, &mut errors));
+            for ((s, step), step_firm) in side.steps.iter().enumerate().zip(side_firms.iter_mut()) {
+                self.step_firm(si, s, step, row, rows, &parsed, step_firm, &mut errors);
             }
-            firms.push(per_step);
         }
         if !errors.is_empty() {
             return self.reject_firm(firm, errors, done);
         }
         let mut results: SmallVec<[Vec<Outcome>; 2]> = SmallVec::with_capacity(self.sides.len());
-        for (side, side_firms) in self.sides.iter().zip(&mut firms) {
+        for (side, side_firms) in self.sides.iter().zip(firms.iter_mut()) {
             match evaluate_side(side, side_firms) {
                 Ok(r) => results.push(r),
                 Err(message) => {
@@ -434,6 +474,8 @@ impl Ctx {
         }
     }
 
+    /// Reads step `s` of side `si`'s inputs and lists into `firm`, every
+    /// slot written anew (it holds the previous firm's values).
     #[allow(clippy::too_many_arguments)] // The step, the firm row in its chunk, what goes in and out.
     fn step_firm(
         &self,
@@ -443,15 +485,16 @@ impl Ctx {
         row: RowAt,
         rows: &Packed,
         parsed: &[RecordList],
+        firm: &mut Firm,
         errors: &mut Vec<CellError>,
-    ) -> Firm {
+    ) {
         let plan = &step.rules.plan;
         let cols = &self.firm.inputs[si][s];
-        // Sized first and filled in place: each value is written where it
-        // stays, not built aside and copied (a copy that would wait on the
-        // value's pieces just stored).
-        let mut firm =
-            Firm { inputs: vec![None; plan.inputs.len()], lists: smallvec::SmallVec::new(), missing: Vec::new() };
+        // Each value is written where it stays, not built aside and copied
+        // (a copy that would wait on the value's pieces just stored).
+        firm.inputs.resize(plan.inputs.len(), None);
+        firm.missing.clear();
+        firm.lists.clear();
         for (i, ((field, col), slot)) in plan.inputs.iter().zip(cols).zip(&mut firm.inputs).enumerate() {
             if step.fills_input(i) {
                 *slot = Some(Value::Bool(false));
@@ -491,7 +534,6 @@ impl Ctx {
             }
             firm.lists.push(recs);
         }
-        firm
     }
 
     fn reject_of(&self, file: &str, line: u64, headers: &[String], key: &str, errs: Vec<CellError>) -> Reject {

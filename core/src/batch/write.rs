@@ -46,7 +46,8 @@ pub(crate) enum Cell<'a> {
 /// Whether a spreadsheet could take the cell for a formula; see the module
 /// documentation.
 pub(crate) fn is_formula_like(s: &str) -> bool {
-    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s)
+    // All six are ASCII: a text starting with one starts with that byte.
+    matches!(s.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')) && !is_plain_number(s)
 }
 
 /// An optional sign, digits, and an optional `.` followed by digits.
@@ -69,6 +70,13 @@ pub(crate) fn holds_nul(cell: &str) -> bool {
 /// Appends one CSV field and its separator, neutralising formulas and
 /// writing a NUL byte as `\0`.
 pub(crate) fn csv_field(buf: &mut Vec<u8>, s: &str) {
+    // The usual cell, nothing to quote, escape or neutralise, in one pass over its bytes.
+    let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r' | 0);
+    if !s.as_bytes().iter().any(special) && !is_formula_like(s) {
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b',');
+        return;
+    }
     let neutral;
     let s = if is_formula_like(s) {
         neutral = format!("'{s}");
@@ -108,6 +116,35 @@ pub(crate) fn end_row(buf: &mut Vec<u8>) {
     buf.push(b'\n');
 }
 
+/// Appends a number as `Decimal` shows it without trailing zeros; a whole
+/// number (the usual score) is written digit by digit, not through the
+/// formatter.
+fn number(buf: &mut Vec<u8>, n: Decimal) {
+    let n = n.normalize();
+    match u64::try_from(n.mantissa().unsigned_abs()) {
+        Ok(mut v) if n.scale() == 0 => {
+            // Normalised, a zero is never negative.
+            if n.is_sign_negative() {
+                buf.push(b'-');
+            }
+            let mut digits = [0u8; 20];
+            let mut at = digits.len();
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (v % 10) as u8;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            buf.extend_from_slice(&digits[at..]);
+        }
+        _ => {
+            let _ = write!(buf, "{n}");
+        }
+    }
+}
+
 /// Writes one result row.
 pub(crate) fn row(
     out: &mut Vec<u8>,
@@ -128,7 +165,8 @@ pub(crate) fn row(
                     Cell::Text(t) => csv_field(out, t),
                     Cell::Num(n) => {
                         // Digits, `.` and `-` only: never quoted, never formula-like.
-                        let _ = write!(out, "{},", n.normalize());
+                        number(out, *n);
+                        out.push(b',');
                     }
                     Cell::Items(items) => {
                         let s: Vec<String> = items.iter().map(|(id, p)| format!("{id}:{p}")).collect();
@@ -185,6 +223,43 @@ pub(crate) fn row(
             if serde_json::to_writer(&mut *out, &Json::Object(obj)).is_ok() {
                 out.push(b'\n');
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A number is written as `Decimal` shows it normalised, digit by digit or not.
+        #[test]
+        fn numbers_are_written_as_decimal_shows_them(mantissa in any::<i64>(), wide in any::<i128>(), scale in 0u32..6) {
+            for m in [i128::from(mantissa), wide >> 33, 0, -1] {
+                let n = Decimal::from_i128_with_scale(m, scale);
+                let mut buf = Vec::new();
+                number(&mut buf, n);
+                prop_assert_eq!(String::from_utf8(buf).unwrap(), n.normalize().to_string());
+            }
+        }
+
+        /// The one-pass check for a usual cell writes what the general path writes.
+        #[test]
+        fn usual_cells_are_written_as_any_cell(s in "[-+=@a-z0-9.,\"\t\r\n\0是 ]{0,6}") {
+            let mut fast = Vec::new();
+            csv_field(&mut fast, &s);
+            let mut quoted = s.clone();
+            if is_formula_like(&s) {
+                quoted.insert(0, '\'');
+            }
+            let quoted = quoted.replace('\0', "\\0");
+            let expected = if quoted.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\",", quoted.replace('"', "\"\""))
+            } else {
+                format!("{quoted},")
+            };
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), expected);
         }
     }
 }
