@@ -206,6 +206,8 @@ impl CsvRows {
     }
 }
 
+/// What [`super::csv_blocks`] asks of a block's rows.
+#[cfg(feature = "parallel")]
 impl CsvRows {
     /// The bytes of the source the rows read so far took, with the blank
     /// lines before them (not those after).

@@ -84,10 +84,9 @@ pub(crate) struct Ctx {
     no_records: RecordList,
 }
 
-/// What one job gave.
+/// What one job gave, besides its result row.
 #[derive(Default)]
 pub(crate) struct Done {
-    pub(crate) out: Vec<u8>,
     pub(crate) rejects: Vec<Reject>,
     pub(crate) scored: Option<Scored>,
 }
@@ -164,7 +163,7 @@ pub(crate) fn pairs(old: &[Step], new: &[Step]) -> Vec<(String, usize, usize)> {
 }
 
 /// The bytes first set aside for a firm's output row.
-const OUT_ROW_BYTES: usize = 256;
+pub(crate) const OUT_ROW_BYTES: usize = 256;
 
 impl Ctx {
     pub(crate) fn new(
@@ -320,25 +319,32 @@ impl Ctx {
     }
 
     /// Does one job.
-    pub(crate) fn run(&self, job: &Job, rows: &Packed) -> Done {
+    /// Does one job, its result row (if scored) appended to `out`.
+    pub(crate) fn run(&self, job: &Job, rows: &Packed, out: &mut Vec<u8>) -> Done {
         match &job.firm {
             None => Done::default(),
             Some(Err(r)) => Done { rejects: vec![r.clone()], ..Done::default() },
             Some(Ok(firm)) => {
                 let lists: SmallVec<[&[RowAt]; INLINE_LISTS]> = firm.lists.iter().map(|l| rows.list_rows(l)).collect();
-                self.score_row(FirmCells { row: firm.row, key: rows.text(firm.key), lists: &lists, rows }, None)
+                self.score_row(FirmCells { row: firm.row, key: rows.text(firm.key), lists: &lists, rows }, None, out)
             }
         }
     }
 
     /// Scores a firm whose key is read and whose list rows are within
-    /// their limits; with `detail`, also gives each step's result (side 0).
-    pub(crate) fn score_row(&self, firm: FirmCells<'_>, detail: Option<&mut Vec<StepResult>>) -> Done {
+    /// their limits, its result row appended to `out`; with `detail`, also
+    /// gives each step's result (side 0).
+    pub(crate) fn score_row(
+        &self,
+        firm: FirmCells<'_>,
+        detail: Option<&mut Vec<StepResult>>,
+        out: &mut Vec<u8>,
+    ) -> Done {
         SCRATCH.with(|cell| {
             // Taken, not borrowed: were it ever in use already, this firm
             // would start from empty buffers rather than panic.
             let mut scratch = cell.take();
-            let done = self.score_in(&mut scratch, firm, detail);
+            let done = self.score_in(&mut scratch, firm, detail, out);
             scratch.release();
             cell.replace(scratch);
             done
@@ -346,13 +352,22 @@ impl Ctx {
     }
 
     /// [`Ctx::score_row`], reading the firm into this thread's buffers.
-    fn score_in(&self, scratch: &mut Scratch, firm: FirmCells<'_>, detail: Option<&mut Vec<StepResult>>) -> Done {
+    fn score_in(
+        &self,
+        scratch: &mut Scratch,
+        firm: FirmCells<'_>,
+        detail: Option<&mut Vec<StepResult>>,
+        out: &mut Vec<u8>,
+    ) -> Done {
         let FirmCells { row, key, lists, rows } = firm;
-        // Room for a usual row: the buffer is not grown a few bytes at a time.
-        let mut done = Done { out: Vec::with_capacity(OUT_ROW_BYTES), ..Done::default() };
-        if let Some(col) = (0..self.firm.headers.len()).find(|&c| write::holds_nul(rows.cell(row, c))) {
-            let err = CellError { col: Some(col), reason: RejectReason::BadValue, message: write::NUL_IN_CELL.into() };
-            return self.reject_firm(firm, vec![err], done);
+        let mut done = Done::default();
+        // The row's text at once; its cells one by one only to name the first with a NUL.
+        if write::holds_nul(rows.row_text(row)) {
+            if let Some(col) = (0..self.firm.headers.len()).find(|&c| write::holds_nul(rows.cell(row, c))) {
+                let message = write::NUL_IN_CELL.into();
+                let err = CellError { col: Some(col), reason: RejectReason::BadValue, message };
+                return self.reject_firm(firm, vec![err], done);
+            }
         }
         // The list rows, parsed once for every step.
         let mut parsed: SmallVec<[RecordList; INLINE_LISTS]> = SmallVec::with_capacity(lists.len());
@@ -405,7 +420,7 @@ impl Ctx {
                 }
             }
         }
-        self.format_row(firm, &results, &mut done.out);
+        self.format_row(firm, &results, out);
         if let Some(detail) = detail {
             let steps = self.sides[0].steps.iter().zip(&results[0]).enumerate();
             detail.extend(steps.map(|(s, (step, a))| self.step_result(s, step, a)));
@@ -441,13 +456,14 @@ impl Ctx {
         }
         let mut errors = Vec::new();
         let mut rec = Vec::with_capacity(def.fields.len());
+        let nul_in_row = write::holds_nul(rows.row_text(r));
         for (field, col) in def.fields.iter().zip(&lay.fields) {
             let cell = col.map_or("", |c| rows.cell(r, c));
             let t = input::trim(cell);
             // Written in place (see `input::read_cell`).
             rec.push(Value::Bool(false));
             let slot = rec.last_mut().expect("just pushed");
-            if write::holds_nul(cell) {
+            if nul_in_row && write::holds_nul(cell) {
                 errors.push(CellError {
                     col: *col,
                     reason: RejectReason::BadValue,

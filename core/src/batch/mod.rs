@@ -330,10 +330,14 @@ fn run(
 
     // Kept from chunk to chunk: freshly grown megabyte buffers cost page faults.
     let (mut buf, mut rbuf) = (Vec::new(), Vec::new());
-    let mut sink = |chunk: &Chunk, done: Vec<firm::Done>, summary: &mut Summary| -> Result<(), BatchError> {
+    let mut sink = |chunk: &Chunk, parts: Vec<Part>, summary: &mut Summary| -> Result<(), BatchError> {
         buf.clear();
         rbuf.clear();
         let mut n_firms = 0;
+        let done = parts.into_iter().flat_map(|part| {
+            buf.extend_from_slice(&part.rows);
+            part.done
+        });
         for (job, d) in chunk.jobs.iter().zip(done) {
             for r in &job.pre {
                 r.write(scorer.rejects_format, &mut rbuf);
@@ -360,7 +364,6 @@ fn run(
                     }
                 }
             }
-            buf.extend_from_slice(&d.out);
             if let Some(scored) = d.scored {
                 summary.count_scored(scored);
             }
@@ -384,7 +387,25 @@ fn run(
 }
 
 /// Takes each scored chunk of jobs, in order: writes and counts them.
-type Sink<'a> = dyn FnMut(&Chunk, Vec<firm::Done>, &mut Summary) -> Result<(), BatchError> + 'a;
+type Sink<'a> = dyn FnMut(&Chunk, Vec<Part>, &mut Summary) -> Result<(), BatchError> + 'a;
+
+/// What a run of consecutive jobs of a chunk gave: each job's result, and
+/// their result rows in one buffer.
+struct Part {
+    done: Vec<firm::Done>,
+    rows: Vec<u8>,
+}
+
+/// The jobs a worker scores into one [`Part`].
+#[cfg(feature = "parallel")]
+const PART_JOBS: usize = 64;
+
+/// Scores consecutive jobs into a part.
+fn score_part(ctx: &Ctx, jobs: &[chunk::Job], rows: &Packed) -> Part {
+    let mut out = Vec::with_capacity(jobs.len() * firm::OUT_ROW_BYTES);
+    let done = jobs.iter().map(|j| ctx.run(j, rows, &mut out)).collect();
+    Part { done, rows: out }
+}
 
 /// The most buffer space a written chunk may hold to be given back to the
 /// reader (a chunk of 4,096 usual firms holds about 6 MB).
@@ -399,7 +420,7 @@ const CHUNKS: usize = 8;
 
 /// A scored chunk: the jobs and what each gave.
 #[cfg(feature = "parallel")]
-type ScoredChunk = (Chunk, Vec<firm::Done>);
+type ScoredChunk = (Chunk, Vec<Part>);
 
 /// Scores the feeder's chunks on the pool and hands them to `sink`, in
 /// order, until the feeder is done; returns the list rows read.
@@ -550,9 +571,9 @@ impl Pool {
     }
 
     /// Scores a chunk.
-    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {
+    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<Part> {
         use rayon::prelude::*;
-        let work = || chunk.jobs.par_iter().with_min_len(16).map(|j| ctx.run(j, &chunk.rows)).collect();
+        let work = || chunk.jobs.par_chunks(PART_JOBS).map(|jobs| score_part(ctx, jobs, &chunk.rows)).collect();
         match &self.pool {
             Some(pool) => pool.install(work),
             None => work(),
@@ -575,7 +596,7 @@ impl Pool {
         None
     }
 
-    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<firm::Done> {
-        chunk.jobs.iter().map(|j| ctx.run(j, &chunk.rows)).collect()
+    fn map(&self, ctx: &Ctx, chunk: &Chunk) -> Vec<Part> {
+        vec![score_part(ctx, &chunk.jobs, &chunk.rows)]
     }
 }

@@ -139,6 +139,12 @@ impl Packed {
         self.ends[first + n] - self.ends[first]
     }
 
+    /// The text of all a row's cells, one after another.
+    #[inline]
+    pub(crate) fn row_text(&self, row: RowAt) -> &str {
+        &self.text[self.ends[row.first]..self.ends[row.first + row.len]]
+    }
+
     /// The text of a row's cell; empty when the row has no such column.
     #[inline]
     pub(crate) fn cell(&self, row: RowAt, col: usize) -> &str {

@@ -26,7 +26,7 @@ use super::check::{key_of, keyless};
 use super::columns::{ColumnUse, InputKind};
 use super::config::{BatchConfig, OutputFormat};
 use super::error::BatchError;
-use super::firm::{Ctx, Done, FirmCells, Scored};
+use super::firm::{Ctx, Done, FirmCells, Scored, OUT_ROW_BYTES};
 use super::layout::{self, ListLayout};
 use super::packed::{Packed, RowAt};
 use super::reject::{Reject, REJECTS_HEADER};
@@ -173,11 +173,12 @@ impl Scorer {
             return self.rejected(r, &lists);
         }
         let mut steps = Vec::new();
-        let done: Done = ctx.score_row(FirmCells { row, key: &key, lists: &lists, rows }, Some(&mut steps));
+        let mut out = Vec::with_capacity(OUT_ROW_BYTES);
+        let done: Done = ctx.score_row(FirmCells { row, key: &key, lists: &lists, rows }, Some(&mut steps), &mut out);
         let given = given(&lists);
         match done.scored {
             Some(scored) => {
-                let result = FirmResult { key: key.into_owned(), steps, row: done.out };
+                let result = FirmResult { key: key.into_owned(), steps, row: out };
                 Scoring { result: Ok(result), scored: Some(scored), given }
             }
             None => Scoring { result: Err(done.rejects), scored: None, given },
