@@ -308,8 +308,9 @@ impl<R: Read> HashingReader<R> {
             progress: Condvar::new(),
             sent: AtomicU64::new(0),
         });
-        let (to_hasher, from_reader) = sync_channel::<Vec<u8>>(8);
-        let (to_reader, from_hasher) = sync_channel::<Vec<u8>>(8);
+        // A few pieces in flight: each is up to `HASHED_PIECE` bytes of memory.
+        let (to_hasher, from_reader) = sync_channel::<Vec<u8>>(2);
+        let (to_reader, from_hasher) = sync_channel::<Vec<u8>>(4);
         let hashing = Arc::clone(&state);
         let thread = std::thread::Builder::new().name("sg-hash".into()).spawn(move || {
             for bytes in from_reader {
