@@ -29,6 +29,8 @@ mod excel;
 #[path = "../tests/common/xlsx.rs"]
 mod xlsx;
 
+mod common;
+
 /// The allocator the `safegrade` binary uses, so the figures are the CLI's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -55,23 +57,9 @@ fn main() {
         std::iter::once(dir.join("firms.csv")).chain(LISTS.iter().map(|l| dir.join(format!("{l}.csv")))).collect();
     let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
 
-    // 1. The csv crate alone: every record of every file, as bytes. The
-    // faster of two passes: the first may read the files from disk, where
-    // the end-to-end run after it finds them in the page cache.
-    let mut rows = 0u64;
-    let mut csv_s = f64::INFINITY;
-    for _ in 0..2 {
-        let t = Instant::now();
-        rows = 0;
-        let mut rec = csv::ByteRecord::new();
-        for f in &files {
-            let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(File::open(f).expect("open"));
-            while r.read_byte_record(&mut rec).expect("read") {
-                rows += 1;
-            }
-        }
-        csv_s = csv_s.min(t.elapsed().as_secs_f64());
-    }
+    // 1. The csv crate alone: every record of every file, as bytes.
+    let (csv_secs, rows) = common::csv_alone(&files);
+    let csv_s: f64 = csv_secs.iter().sum();
     println!("input: {n_firms} firms, {} list records, {:.0} MB", rows - n_firms, bytes as f64 / 1e6);
     println!("csv crate alone (1 thread, faster of 2 passes): {csv_s:.2} s ({:.0} MB/s)", bytes as f64 / 1e6 / csv_s);
 
@@ -99,13 +87,7 @@ fn main() {
 
     // 2b. The same rows shuffled, grouped in memory (no `--sorted`).
     let shuffled_dir = root.join(format!("target/bench-data/{n_firms}-shuffled"));
-    let shuffled: Vec<PathBuf> = files.iter().map(|f| shuffled_dir.join(f.file_name().expect("a file"))).collect();
-    if !shuffled_dir.join("hidden_dangers.csv").exists() {
-        std::fs::create_dir_all(&shuffled_dir).expect("a folder");
-        for (from, to) in files.iter().zip(&shuffled) {
-            shuffle_rows(from, to);
-        }
-    }
+    let shuffled = common::shuffled_copy(&files, &shuffled_dir);
     cfg.sorted = false;
     let (grouped_s, grouped) = score(&rules, &cfg, &shuffled, &shuffled_dir);
     assert_eq!(grouped.firms.used, summary.firms.used);
@@ -221,35 +203,6 @@ fn score(rules: &safegrade::Rules, cfg: &BatchConfig, files: &[PathBuf], dir: &P
     drop(out);
     assert!(summary.balanced());
     (t.elapsed().as_secs_f64(), summary)
-}
-
-/// Copies a CSV file (one row per line, as `safegrade gen` writes) with its
-/// rows in a fixed pseudo-random order: dealt into 64 piles by a hash of
-/// the line number, the piles then put one after another. Each firm's
-/// records end up far apart, as in an export sorted by date.
-fn shuffle_rows(from: &Path, to: &Path) {
-    use std::io::{BufRead, BufReader, Write};
-    const PILES: u64 = 64;
-    let mut lines = BufReader::new(File::open(from).expect("open")).lines();
-    let header = lines.next().expect("a header").expect("UTF-8");
-    let pile_path = |i: u64| to.with_extension(format!("pile{i}"));
-    let mut piles: Vec<BufWriter<File>> =
-        (0..PILES).map(|i| BufWriter::new(File::create(pile_path(i)).expect("create"))).collect();
-    for (n, line) in lines.enumerate() {
-        // splitmix64's finaliser: neighbouring lines go to unrelated piles.
-        let mut h = (n as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-        h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        h ^= h >> 31;
-        writeln!(piles[(h % PILES) as usize], "{}", line.expect("UTF-8")).expect("write");
-    }
-    drop(piles);
-    let mut out = BufWriter::new(File::create(to).expect("create"));
-    writeln!(out, "{header}").expect("write");
-    for i in 0..PILES {
-        std::io::copy(&mut File::open(pile_path(i)).expect("open"), &mut out).expect("copy");
-        std::fs::remove_file(pile_path(i)).expect("remove");
-    }
 }
 
 /// Reads the first `limit` firms of the generated data as hazchem-risk firms.

@@ -231,8 +231,12 @@ impl CompiledScheme {
         self.tests.len()
     }
 
-    /// Reads and evaluates one firm through every step.
-    pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<SchemeAssessment, AssessError> {
+    /// Reads a firm's data (one JSON object, as [`assess_json`](Self::assess_json)
+    /// takes it) once for every step: one [`Firm`] per step, in order, to
+    /// evaluate with [`score`](Self::score) as often as needed. The inputs
+    /// earlier steps fill are left for the chain to fill. Every input error
+    /// of every step is reported, each once; so is a key no step reads.
+    pub fn firms_from_json(&self, json: &serde_json::Value) -> Result<Vec<Firm>, Vec<InputError>> {
         let mut errors = Vec::new();
         if let serde_json::Value::Object(obj) = json {
             for key in obj.keys() {
@@ -245,27 +249,45 @@ impl CompiledScheme {
                 }
             }
         }
-        let mut firms: Vec<Option<Firm>> = Vec::new();
-        // Read every step's inputs first, so all input errors are reported together.
+        let mut firms = Vec::with_capacity(self.steps.len());
         for step in self.steps.iter() {
             let placeholder: Vec<(u32, Value)> = step.fills.iter().map(|f| (f.input, Value::Bool(false))).collect();
             match input::firm_from_json(&step.rules.plan, json, &placeholder, false) {
-                Ok(f) => firms.push(Some(f)),
+                Ok(f) => firms.push(f),
                 Err(errs) => {
                     for e in errs {
                         if !errors.contains(&e) {
                             errors.push(e);
                         }
                     }
-                    firms.push(None);
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(AssessError::Input { errors });
+        if errors.is_empty() {
+            Ok(firms)
+        } else {
+            Err(errors)
         }
-        let mut filled: Vec<Firm> = firms.into_iter().map(|f| f.expect("no input errors")).collect();
-        let outcomes = self.chain.run(&mut filled, as_of).map_err(|failure| match failure {
+    }
+
+    /// Evaluates one firm through every step, as batch runs do: `firms`
+    /// holds one firm per step from [`firms_from_json`](Self::firms_from_json),
+    /// whose filled inputs are overwritten with earlier steps' results. Each
+    /// step's score, grade, fired items and values, in order, without the
+    /// reports [`assess_json`](Self::assess_json) builds.
+    ///
+    /// # Panics
+    ///
+    /// When `firms` does not hold one firm per step.
+    pub fn score(&self, firms: &mut [Firm], as_of: NaiveDate) -> Result<Vec<Scored<'_>>, AssessError> {
+        assert_eq!(firms.len(), self.steps.len(), "one firm per step of the scheme");
+        let outcomes = self.run(firms, as_of)?;
+        Ok(self.steps.iter().zip(outcomes).map(|(step, outcome)| Scored { plan: &step.rules.plan, outcome }).collect())
+    }
+
+    /// Runs the chain over one firm per step; a failure names its step.
+    fn run(&self, firms: &mut [Firm], as_of: NaiveDate) -> Result<Vec<eval::Outcome>, AssessError> {
+        self.chain.run(firms, as_of).map_err(|failure| match failure {
             StepFailure::Fill { step, input, problem } => {
                 let step = &self.steps[step];
                 let path = format!("{}.{}", step.alias, step.rules.plan.inputs[input as usize].name);
@@ -281,7 +303,13 @@ impl CompiledScheme {
                     },
                 }
             }
-        })?;
+        })
+    }
+
+    /// Reads and evaluates one firm through every step.
+    pub fn assess_json(&self, json: &serde_json::Value, as_of: NaiveDate) -> Result<SchemeAssessment, AssessError> {
+        let mut filled = self.firms_from_json(json).map_err(|errors| AssessError::Input { errors })?;
+        let outcomes = self.run(&mut filled, as_of)?;
         let results: IndexMap<String, Assessment> = self
             .steps
             .iter()
@@ -319,5 +347,80 @@ impl Rules {
             Rules::Scheme(s) => serde_json::to_value(s.assess_json(json, as_of)?),
         }
         .expect("results serialize"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The as-of date of the portal's fixtures.
+    const AS_OF: NaiveDate = NaiveDate::from_ymd_opt(2024, 6, 30).expect("a date");
+
+    /// The shipped hazchem scheme.
+    fn hazchem() -> CompiledScheme {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../rules/schemes/hazchem.toml");
+        let read = |p: &str| std::fs::read_to_string(p).map_err(|e| e.to_string());
+        match crate::load(path, &read).rules {
+            Some(Rules::Scheme(s)) => s,
+            _ => panic!("the hazchem scheme checks"),
+        }
+    }
+
+    /// The firms the scheme's own cases and the portal's fixtures give, each with its as-of date.
+    fn hazchem_firms(scheme: &CompiledScheme) -> Vec<(String, serde_json::Value, NaiveDate)> {
+        let mut firms: Vec<_> = scheme.tests.iter().map(|t| (t.name.clone(), t.input.clone(), t.as_of)).collect();
+        for fixture in ["hazchem-scheme.json", "hazchem-scheme-orange.json"] {
+            let path = format!("{}/../e2e/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(&path).expect("the fixture");
+            firms.push((fixture.to_string(), serde_json::from_str(&text).expect("JSON"), AS_OF));
+        }
+        firms
+    }
+
+    #[test]
+    fn scheme_score_agrees_with_assess_json_step_by_step() {
+        let scheme = hazchem();
+        let firms = hazchem_firms(&scheme);
+        assert!(firms.len() >= 7, "the scheme's cases and both fixtures");
+        for (name, json, as_of) in firms {
+            let report = scheme.assess_json(&json, as_of).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut step_firms = scheme.firms_from_json(&json).expect("the firm reads");
+            // Twice over the same firms: the chain's fills overwrite the last run's.
+            for _ in 0..2 {
+                let scored = scheme.score(&mut step_firms, as_of).expect("the firm scores");
+                assert_eq!(scored.len(), report.steps.len());
+                for ((alias, a), s) in report.steps.iter().zip(&scored) {
+                    assert_eq!(s.score().normalize().to_string(), a.score, "{name}: {alias} score");
+                    assert_eq!(s.grade(), &*a.grade, "{name}: {alias} grade");
+                    assert_eq!(s.band_grade(), &*a.band_grade, "{name}: {alias} band");
+                    let fired: Vec<&str> = s.fired().map(|(id, _)| id).collect();
+                    let reported: Vec<&str> = a.items.iter().map(|i| &*i.id).collect();
+                    assert_eq!(fired, reported, "{name}: {alias} fired items");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scheme_firms_from_json_reports_what_assess_json_does() {
+        let scheme = hazchem();
+        let json = serde_json::json!({ "standardization": "level_9", "no_such_input": 1 });
+        let Err(AssessError::Input { errors }) = scheme.assess_json(&json, AS_OF) else {
+            panic!("the firm is refused")
+        };
+        assert_eq!(scheme.firms_from_json(&json).expect_err("refused"), errors);
+        assert!(errors.iter().any(|e| e.path == "no_such_input"), "{errors:?}");
+        assert!(errors.iter().any(|e| e.path == "standardization"), "{errors:?}");
+        assert!(errors.iter().enumerate().all(|(i, e)| !errors[..i].contains(e)), "each problem once: {errors:?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "one firm per step")]
+    fn scheme_score_wants_one_firm_per_step() {
+        let scheme = hazchem();
+        let mut firms = scheme.firms_from_json(&serde_json::json!({ "standardization": "level_1" })).expect("reads");
+        firms.pop();
+        let _ = scheme.score(&mut firms, AS_OF);
     }
 }
