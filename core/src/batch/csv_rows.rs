@@ -334,9 +334,8 @@ fn push_decoded(packed: &mut Packed, rec: &ByteRecord, decoder: &mut dyn CellDec
 /// cell that is not (its column from 0, and the first bad byte) and copies
 /// nothing.
 pub(crate) fn push_record(packed: &mut Packed, rec: &ByteRecord) -> Result<(), (usize, u8)> {
-    // The common case at once: the row is UTF-8 (checked with SIMD) and no
-    // cell ends inside a character.
-    if let Ok(text) = simdutf8::basic::from_utf8(rec.as_slice()) {
+    // The common case at once: the row is UTF-8 and no cell ends inside a character.
+    if let Ok(text) = std::str::from_utf8(rec.as_slice()) {
         if packed.push_cells(text, rec.iter().map(<[u8]>::len)) {
             return Ok(());
         }
