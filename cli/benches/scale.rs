@@ -151,46 +151,37 @@ struct Lean {
 
 /// Every firm through the scheme's steps, read `BATCH` at a time.
 fn lean_scheme(scheme: &CompiledScheme, dir: &Path, as_of: NaiveDate) -> Lean {
-    let mut lean = Lean { secs: 0.0, scored: 0, failed: 0 };
-    let mut reader = DistrictReader::new(dir, &scheme.schema());
-    let mut firms: Vec<Vec<safegrade::Firm>> = Vec::with_capacity(BATCH);
-    while reader.read_batch(BATCH, |json| match scheme.firms_from_json(json) {
-        Ok(f) => firms.push(f),
-        Err(_) => lean.failed += 1,
-    }) {
-        let t = Instant::now();
-        for steps in &mut firms {
-            match scheme.score(steps, as_of) {
-                Ok(scored) => {
-                    std::hint::black_box(scored);
-                    lean.scored += 1;
-                }
-                Err(_) => lean.failed += 1,
-            }
-        }
-        lean.secs += t.elapsed().as_secs_f64();
-        firms.clear();
-    }
-    lean
+    let read = |json: &serde_json::Value| scheme.firms_from_json(json).ok();
+    lean(dir, &scheme.schema(), read, |steps| scheme.score(steps, as_of).map(std::hint::black_box).is_ok())
 }
 
 /// Every firm through a rule set without lists, read `BATCH` at a time.
 fn lean_flat(rules: &CompiledRules, dir: &Path, as_of: NaiveDate) -> Lean {
+    let read = |json: &serde_json::Value| rules.firm_from_json(json).ok();
+    lean(dir, &rules.schema(), read, |firm| rules.score(firm, as_of).map(std::hint::black_box).is_ok())
+}
+
+/// The district's firms read by `read` (untimed, `BATCH` at a time) and
+/// each scored by `score` (timed), which says whether it scored.
+fn lean<F>(
+    dir: &Path,
+    schema: &Schema,
+    read: impl Fn(&serde_json::Value) -> Option<F>,
+    mut score: impl FnMut(&mut F) -> bool,
+) -> Lean {
     let mut lean = Lean { secs: 0.0, scored: 0, failed: 0 };
-    let mut reader = DistrictReader::new(dir, &rules.schema());
+    let mut reader = DistrictReader::new(dir, schema);
     let mut firms = Vec::with_capacity(BATCH);
-    while reader.read_batch(BATCH, |json| match rules.firm_from_json(json) {
-        Ok(f) => firms.push(f),
-        Err(_) => lean.failed += 1,
+    while reader.read_batch(BATCH, |json| match read(json) {
+        Some(f) => firms.push(f),
+        None => lean.failed += 1,
     }) {
         let t = Instant::now();
-        for firm in &firms {
-            match rules.score(firm, as_of) {
-                Ok(scored) => {
-                    std::hint::black_box(scored);
-                    lean.scored += 1;
-                }
-                Err(_) => lean.failed += 1,
+        for firm in &mut firms {
+            if score(firm) {
+                lean.scored += 1;
+            } else {
+                lean.failed += 1;
             }
         }
         lean.secs += t.elapsed().as_secs_f64();
