@@ -27,9 +27,10 @@ cargo test -q -p safegrade --bench plan
 step "the decision service answers 2,000 evaluations from 8 clients, each the library's result (bench check)"
 cargo test -q -p safegrade-cli --bench serve
 
-step "rule sets: safegrade check and safegrade test"
+step "rule sets: safegrade check and safegrade test (and the scale bench's flat scorecard)"
 cargo run -q -p safegrade-cli -- check rules/
 cargo run -q -p safegrade-cli -- test rules/
+cargo run -q -p safegrade-cli -- test cli/benches/data/flat.toml
 
 step "the main job on the bundled sample (scripts/demo.sh)"
 bash scripts/demo.sh
