@@ -193,6 +193,7 @@ impl CsvBlocks {
         CsvBlocks::with_block(src, limits, BLOCK)
     }
 
+    /// The same, read in blocks of about `block` bytes.
     pub(crate) fn with_block(src: Source, limits: Limits, block: usize) -> CsvBlocks {
         CsvBlocks {
             file: Arc::from(src.file.as_str()),
@@ -209,6 +210,12 @@ impl CsvBlocks {
             spawn: None,
             spare: Vec::new(),
         }
+    }
+
+    /// The most bytes read for a block (or the header) that holds the start
+    /// of one row and no end: past them, the parse meets the row limit.
+    fn most(&self) -> usize {
+        self.limits.row.saturating_add(3 * BUFFER).max(self.block)
     }
 
     /// Reads up to `n` more bytes into `pending`, in one read of the
@@ -243,9 +250,7 @@ impl CsvBlocks {
     /// Cuts the next block off `pending` and sends it to be parsed; false
     /// when there is nothing left to send.
     fn send_block(&mut self) -> bool {
-        // The most a block holding one row's start may grow to before its
-        // parse must meet the row limit.
-        let most = self.limits.row.saturating_add(3 * BUFFER).max(self.block);
+        let most = self.most();
         let (cut, whole) = loop {
             if self.pending.len() < self.block && !self.at_end {
                 self.read_more(self.block - self.pending.len(), false);
@@ -309,7 +314,7 @@ impl RowSource for CsvBlocks {
     /// from the whole file: read again with more bytes until it ends in a
     /// line end within them, or the file ends, or the row limit is passed.
     fn header(&mut self) -> Result<Header, BatchError> {
-        let most = self.limits.row.saturating_add(3 * BUFFER).max(self.block);
+        let most = self.most();
         loop {
             let full = self.at_end || self.pending.len() >= most;
             // The csv reader takes a byte order mark off the file's start.
