@@ -109,6 +109,8 @@ try {
 
   t("an input error names the list's label and the record counted from 1");
   await page.fill("#q-accidents-0-deaths", "-1");
+  // The record's "required" error stays on screen until the worker has read the new answer.
+  await page.locator('[data-error-path="accidents[0].deaths"]', { hasText: "最小值" }).waitFor({ timeout: 5000 }).catch(() => {});
   const shownPath = await page.locator('[data-error-path="accidents[0].deaths"]').innerText();
   assert.match(shownPath, /第1条/, shownPath);
   assert.match(shownPath, /小于最小值 0/, "the core's message in Chinese");
